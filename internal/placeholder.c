@@ -1,0 +1,1 @@
+typedef int internal_placeholder;

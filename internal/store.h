@@ -1,0 +1,152 @@
+/* store.h — the storage contract every backend implements.
+ *
+ * Resources are documents (BSON from doc.c) stored under a collection
+ * ("organizations", "apiKeys", ...) and a resource name that is unique within
+ * the collection. Each record also carries the columns the store indexes:
+ * the tenant (org), the parent resource name, an optional state for list
+ * filters and an optional unique lookup key (an API key's visible prefix).
+ *
+ * Semantics every backend keeps (tests/unit/test_store_contract.c checks them):
+ * - create fails STORE_ALREADY_EXISTS when the name, or a non-empty lookup,
+ *   is already taken in the collection;
+ * - get, update and delete match the org as well as the name, so a record of
+ *   another tenant is STORE_NOT_FOUND;
+ * - update and delete write only while the stored version equals the
+ *   expected one (delete: expected 0 = any); a stale version is
+ *   STORE_CONFLICT and nothing is written;
+ * - every write appends its audit event in the same transaction: both or
+ *   neither are stored;
+ * - list returns records ordered by name, after a keyset cursor (the last
+ *   name of the previous page), so a deep page costs what the first does.
+ *
+ * A store is safe to share between threads. Records handed in are borrowed;
+ * records handed out are owned by the caller and freed with
+ * store_record_free / store_page_free.
+ */
+#ifndef SUPPLYSEC_STORE_H
+#define SUPPLYSEC_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum store_status {
+    STORE_OK = 0,
+    STORE_NOT_FOUND,
+    STORE_ALREADY_EXISTS,
+    STORE_CONFLICT,    /* expected version does not match */
+    STORE_UNAVAILABLE, /* backend unreachable or busy past its timeout */
+    STORE_INVALID,     /* bad argument from the caller (a bug upstream) */
+    STORE_INTERNAL,
+} store_status;
+
+const char *store_status_name(store_status st);
+
+typedef struct store store;
+
+/* One stored resource. In create/update the pointers are borrowed from the
+ * caller; from get/list they point into memory owned by the record. */
+typedef struct store_record {
+    char *collection; /* e.g. "organizations" */
+    char *org;        /* tenant organization id; "" for platform scope */
+    char *parent;     /* parent resource name; "" for top-level resources */
+    char *name;       /* full resource name, unique within the collection */
+    char *state;      /* filterable state, or NULL */
+    char *lookup;     /* unique secondary key within the collection, or NULL */
+    int64_t version;  /* 1 after create, +1 on every update */
+    uint8_t *doc;     /* BSON bytes */
+    size_t doc_len;
+} store_record;
+
+/* An audit event, written with the write it describes. Borrowed. */
+typedef struct store_audit {
+    const char *principal;  /* e.g. "organizations/acme/apiKeys/ops" */
+    const char *org;        /* the principal's organization ("" platform) */
+    const char *role;       /* e.g. "ROLE_ADMIN" */
+    const char *method;     /* e.g. "/supplysec.v1.Organizations/CreateOrganization" */
+    const char *resource;   /* resource name written */
+    const char *request_id;
+    int64_t version_before; /* 0 when the resource did not exist */
+    int64_t version_after;  /* 0 when the resource was deleted */
+    int64_t time_us;        /* microseconds since the Unix epoch */
+} store_audit;
+
+/* An audit event as read back (strings owned by the event). */
+typedef struct store_audit_event {
+    int64_t seq; /* position in the log, ascending */
+    char *principal, *org, *role, *method, *resource, *request_id;
+    int64_t version_before, version_after, time_us;
+} store_audit_event;
+
+typedef struct store_query {
+    const char *collection;
+    const char *org;    /* NULL: every tenant (platform administrators) */
+    const char *parent; /* NULL: any parent */
+    const char *state;  /* NULL: any state */
+    const char *after;  /* keyset cursor: names strictly greater; NULL or "" from the start */
+    int limit;          /* > 0 */
+} store_query;
+
+typedef struct store_page {
+    store_record *records; /* owned */
+    size_t count;
+    bool more; /* true when records exist past the last one returned */
+} store_page;
+
+/* Opens the store named by uri ("sqlite:PATH" or "sqlite::memory:").
+ * On failure returns an error and, when err is not NULL, sets *err to a
+ * malloc'd message the caller frees. workers: the number of threads that
+ * will use the store at once (a sizing hint). */
+store_status store_open(const char *uri, int workers, store **out, char **err);
+void store_close(store *s);
+
+/* A cheap round trip to the backend: STORE_OK while it is reachable. */
+store_status store_ping(store *s);
+
+store_status store_create(store *s, const store_record *rec, const store_audit *ev);
+/* Replaces the record named rec->name in rec->org with rec (whose version
+ * must be expected_version + 1). */
+store_status store_update(store *s, const store_record *rec, int64_t expected_version,
+                          const store_audit *ev);
+/* expected_version 0 deletes whatever version is stored. */
+store_status store_delete(store *s, const char *collection, const char *org, const char *name,
+                          int64_t expected_version, const store_audit *ev);
+
+/* org NULL matches any tenant (platform administrators only). */
+store_status store_get(store *s, const char *collection, const char *org, const char *name,
+                       store_record **out);
+store_status store_get_by_lookup(store *s, const char *collection, const char *lookup,
+                                 store_record **out);
+store_status store_list(store *s, const store_query *q, store_page **out);
+
+/* Audit events of one organization ("" platform) with seq > after_seq, oldest first. */
+store_status store_audit_list(store *s, const char *org, int64_t after_seq, int limit,
+                              store_audit_event **out, size_t *count);
+
+void store_record_free(store_record *r);
+void store_page_free(store_page *p);
+void store_audit_events_free(store_audit_event *evs, size_t count);
+
+/* ---- backend interface (store.c dispatches to one of these) ---- */
+typedef struct store_backend {
+    const char *scheme; /* "sqlite" */
+    store_status (*open)(const char *rest, int workers, void **impl, char **err);
+    void (*close)(void *impl);
+    store_status (*ping)(void *impl);
+    store_status (*create)(void *impl, const store_record *rec, const store_audit *ev);
+    store_status (*update)(void *impl, const store_record *rec, int64_t expected_version,
+                           const store_audit *ev);
+    store_status (*remove)(void *impl, const char *collection, const char *org,
+                           const char *name, int64_t expected_version, const store_audit *ev);
+    store_status (*get)(void *impl, const char *collection, const char *org, const char *name,
+                        store_record **out);
+    store_status (*get_by_lookup)(void *impl, const char *collection, const char *lookup,
+                                  store_record **out);
+    store_status (*list)(void *impl, const store_query *q, store_page **out);
+    store_status (*audit_list)(void *impl, const char *org, int64_t after_seq, int limit,
+                               store_audit_event **out, size_t *count);
+} store_backend;
+
+extern const store_backend store_sqlite_backend;
+
+#endif
