@@ -1,1 +1,639 @@
-/* placeholder */ typedef int api_placeholder;
+/* runtime.c — the generic gRPC server over gRPC core (see runtime.h).
+ *
+ * Life of a call. At start every method of every service is registered
+ * (host NULL) and REQUESTS_PER_METHOD requests are armed for each, plus
+ * some unregistered-call requests so an unknown method is answered
+ * UNIMPLEMENTED at once. Workers drain one completion queue; each event is a
+ * tag inside a call context:
+ *   TAG_NEW     a call arrived: re-arm, then answer it (unary: decode,
+ *               authenticate, handle, encode, send all in one batch) or start
+ *               reading a stream;
+ *   TAG_READ    a stream message arrived (or the client half-closed);
+ *   TAG_FINISH  the final batch completed: log the call and free it.
+ * Each context has at most one batch in flight, so no two threads touch a
+ * call at once. Shutdown follows GRPC-CORE.md: stop re-arming, shutdown and
+ * notify, wait (cancelling after the grace period), wait for in-flight calls,
+ * destroy the server, drain and destroy the queue.
+ */
+#include "runtime.h"
+
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/alloc.h>
+#include <grpc/support/time.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define REQUESTS_PER_METHOD 4
+#define UNKNOWN_REQUESTS 4
+
+typedef enum tag_kind { TAG_NEW, TAG_READ, TAG_FINISH, TAG_SHUTDOWN } tag_kind;
+
+struct call_ctx;
+typedef struct tag {
+    tag_kind kind;
+    struct call_ctx *ctx;
+} tag;
+
+/* One registered method: where requests for it are armed. */
+typedef struct method_entry {
+    char path[256]; /* "/pkg.Service/Method" */
+    const ProtobufCMethodDescriptor *md;
+    const api_method *api; /* NULL: not in the service's table */
+    bool client_streaming; /* requests are read one by one (bidi streams) */
+    void *handle;          /* from grpc_server_register_method */
+} method_entry;
+
+struct api_server {
+    grpc_server *server;
+    grpc_completion_queue *cq;
+    store *store;
+    method_entry *methods;
+    size_t n_methods;
+    pthread_t *threads;
+    int n_threads;
+    int port;
+    atomic_bool shutting_down;
+    atomic_int in_flight;      /* calls accepted and not yet finished */
+    atomic_bool shutdown_done; /* the server's shutdown tag completed */
+    tag shutdown_tag;
+};
+
+typedef struct call_ctx {
+    api_server *srv;
+    const method_entry *m; /* NULL for an unregistered (unknown) method */
+    tag t_new, t_read, t_finish;
+    grpc_call *call;
+    gpr_timespec deadline;
+    grpc_call_details details; /* unknown methods only */
+    grpc_metadata_array request_md;
+    grpc_byte_buffer *payload; /* received message, or NULL */
+    grpc_byte_buffer *send_buf;
+    grpc_metadata initial_md[1];
+    grpc_slice status_details;
+    grpc_status_code code;
+    int cancelled;
+    int64_t start_us;
+    api_call api;
+} call_ctx;
+
+ProtobufCMessage *api_fail(api_call *call, status_code code, const char *fmt, ...)
+{
+    va_list ap;
+    call->st.code = code;
+    va_start(ap, fmt);
+    vsnprintf(call->st.msg, sizeof call->st.msg, fmt, ap);
+    va_end(ap);
+    return NULL;
+}
+
+/* ---- arming requests ---- */
+
+static call_ctx *call_ctx_new(api_server *srv, const method_entry *m)
+{
+    call_ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->srv = srv;
+    c->m = m;
+    c->t_new = (tag){TAG_NEW, c};
+    c->t_read = (tag){TAG_READ, c};
+    c->t_finish = (tag){TAG_FINISH, c};
+    grpc_metadata_array_init(&c->request_md);
+    grpc_call_details_init(&c->details);
+    c->status_details = grpc_empty_slice();
+    return c;
+}
+
+static void call_ctx_free(call_ctx *c)
+{
+    if (c->payload)
+        grpc_byte_buffer_destroy(c->payload);
+    if (c->send_buf)
+        grpc_byte_buffer_destroy(c->send_buf);
+    grpc_metadata_array_destroy(&c->request_md);
+    grpc_call_details_destroy(&c->details);
+    grpc_slice_unref(c->initial_md[0].value); /* a zeroed slice is a no-op */
+    grpc_slice_unref(c->status_details);
+    if (c->call)
+        grpc_call_unref(c->call);
+    free(c);
+}
+
+/* Arms one request for m (NULL: an unregistered method). */
+static void arm_request(api_server *srv, const method_entry *m)
+{
+    if (atomic_load(&srv->shutting_down))
+        return;
+    call_ctx *c = call_ctx_new(srv, m);
+    if (!c)
+        return;
+    grpc_call_error err;
+    if (m)
+        err = grpc_server_request_registered_call(
+            srv->server, m->handle, &c->call, &c->deadline, &c->request_md,
+            m->client_streaming ? NULL : &c->payload, srv->cq, srv->cq, &c->t_new);
+    else
+        err = grpc_server_request_call(srv->server, &c->call, &c->details, &c->request_md, srv->cq,
+                                       srv->cq, &c->t_new);
+    if (err != GRPC_CALL_OK)
+        call_ctx_free(c);
+}
+
+/* ---- metadata ---- */
+
+static bool metadata_find(const grpc_metadata_array *md, const char *key, const char **value,
+                          size_t *len)
+{
+    for (size_t i = 0; i < md->count; i++)
+        if (grpc_slice_str_cmp(md->metadata[i].key, key) == 0) {
+            *value = (const char *)GRPC_SLICE_START_PTR(md->metadata[i].value);
+            *len = GRPC_SLICE_LENGTH(md->metadata[i].value);
+            return true;
+        }
+    return false;
+}
+
+/* Takes the client's x-request-id when it is sane, else makes one. */
+static void request_id_take(call_ctx *c)
+{
+    const char *v;
+    size_t n;
+    bool ok = metadata_find(&c->request_md, "x-request-id", &v, &n) && n > 0 &&
+              n < sizeof c->api.request_id;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = v[i] > 0x20 && v[i] < 0x7f;
+    if (ok) {
+        memcpy(c->api.request_id, v, n);
+        c->api.request_id[n] = '\0';
+    } else {
+        unsigned char rnd[16];
+        RAND_bytes(rnd, sizeof rnd);
+        for (int i = 0; i < 16; i++)
+            snprintf(c->api.request_id + 2 * i, 3, "%02x", rnd[i]);
+    }
+    c->initial_md[0].key = grpc_slice_from_static_string("x-request-id");
+    c->initial_md[0].value = grpc_slice_from_copied_string(c->api.request_id);
+}
+
+/* ---- encoding ---- */
+
+static ProtobufCMessage *decode(const ProtobufCMessageDescriptor *desc, grpc_byte_buffer *buf)
+{
+    grpc_byte_buffer_reader reader;
+    if (!grpc_byte_buffer_reader_init(&reader, buf))
+        return NULL;
+    grpc_slice s = grpc_byte_buffer_reader_readall(&reader);
+    grpc_byte_buffer_reader_destroy(&reader);
+    ProtobufCMessage *msg =
+        protobuf_c_message_unpack(desc, NULL, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
+    grpc_slice_unref(s);
+    return msg;
+}
+
+static grpc_byte_buffer *encode(const ProtobufCMessage *msg)
+{
+    size_t n = protobuf_c_message_get_packed_size(msg);
+    grpc_slice s = grpc_slice_malloc(n);
+    protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(s));
+    grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&s, 1);
+    grpc_slice_unref(s);
+    return bb;
+}
+
+/* ---- answering ---- */
+
+static void start_batch(call_ctx *c, const grpc_op *ops, size_t n, tag *t)
+{
+    grpc_call_error err = grpc_call_start_batch(c->call, ops, n, t, NULL);
+    if (err != GRPC_CALL_OK) {
+        log_line l;
+        log_begin(&l, LOG_ERROR, "grpc_call_start_batch failed");
+        log_int(&l, "error", err);
+        log_str(&l, "method", c->api.method);
+        log_emit(&l);
+        abort(); /* a programming error: the batch shape is ours */
+    }
+}
+
+/* Sends (initial metadata unless already sent) an optional message, the
+ * status, and waits for the close. Completes with TAG_FINISH. */
+static void finish(call_ctx *c, const ProtobufCMessage *resp, bool initial_sent)
+{
+    grpc_op ops[4];
+    size_t n = 0;
+    memset(ops, 0, sizeof ops);
+    if (!initial_sent) {
+        ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
+        ops[n].data.send_initial_metadata.count = 1;
+        ops[n].data.send_initial_metadata.metadata = c->initial_md;
+        n++;
+    }
+    if (resp && c->api.st.code == STATUS_OK) {
+        c->send_buf = encode(resp);
+        ops[n].op = GRPC_OP_SEND_MESSAGE;
+        ops[n].data.send_message.send_message = c->send_buf;
+        n++;
+    }
+    c->code = (grpc_status_code)c->api.st.code;
+    grpc_slice_unref(c->status_details);
+    c->status_details = grpc_slice_from_copied_string(c->api.st.msg);
+    ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    ops[n].data.send_status_from_server.status = c->code;
+    ops[n].data.send_status_from_server.status_details =
+        c->api.st.code == STATUS_OK ? NULL : &c->status_details;
+    n++;
+    ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    ops[n].data.recv_close_on_server.cancelled = &c->cancelled;
+    n++;
+    start_batch(c, ops, n, &c->t_finish);
+}
+
+static void log_call(call_ctx *c)
+{
+    log_line l;
+    log_begin(&l,
+              c->api.st.code == STATUS_INTERNAL || c->api.st.code == STATUS_DATA_LOSS ? LOG_ERROR
+                                                                                      : LOG_INFO,
+              "call");
+    log_str(&l, "request_id", c->api.request_id);
+    if (c->m)
+        log_str(&l, "method", c->m->path);
+    else
+        log_strn(&l, "method", (const char *)GRPC_SLICE_START_PTR(c->details.method),
+                 GRPC_SLICE_LENGTH(c->details.method));
+    log_str(&l, "principal", c->api.authenticated ? c->api.who.name : "");
+    log_str(&l, "organization", c->api.authenticated ? c->api.who.org : "");
+    log_str(&l, "status", status_code_name(c->api.st.code));
+    if (c->api.st.code != STATUS_OK)
+        log_str(&l, "error", c->api.st.msg);
+    if (c->cancelled)
+        log_bool(&l, "cancelled", 1);
+    log_int(&l, "duration_us", clock_monotonic_us() - c->start_us);
+    log_emit(&l);
+}
+
+/* Runs the method's handler on one decoded request. */
+static ProtobufCMessage *handle(call_ctx *c, grpc_byte_buffer *payload)
+{
+    const ProtobufCMethodDescriptor *md = c->m->md;
+    if (!payload)
+        return api_fail(&c->api, STATUS_INVALID_ARGUMENT, "the request carried no message");
+    ProtobufCMessage *req = decode(md->input, payload);
+    if (!req)
+        return api_fail(&c->api, STATUS_INVALID_ARGUMENT,
+                        "the request is not a valid %s protobuf message", md->input->name);
+    ProtobufCMessage *resp = c->m->api->handler(&c->api, req);
+    protobuf_c_message_free_unpacked(req, NULL);
+    if (!resp && c->api.st.code == STATUS_OK)
+        api_fail(&c->api, STATUS_INTERNAL, "the handler gave no answer");
+    return resp;
+}
+
+/* Authenticates unless the method is public; false with st set otherwise. */
+static bool authenticate(call_ctx *c)
+{
+    if (c->m->api->auth == API_AUTH_NONE)
+        return true;
+    const char *v = NULL;
+    size_t n = 0;
+    metadata_find(&c->request_md, "authorization", &v, &n);
+    if (!auth_authenticate(c->srv->store, v, n, &c->api.who, &c->api.st))
+        return false;
+    c->api.authenticated = true;
+    c->api.op.who = &c->api.who;
+    return true;
+}
+
+static void on_new_call(call_ctx *c)
+{
+    api_server *srv = c->srv;
+    arm_request(srv, c->m);
+    atomic_fetch_add(&srv->in_flight, 1);
+    c->start_us = clock_monotonic_us();
+    request_id_take(c);
+    c->api.method = c->m ? c->m->path : "";
+    c->api.op = (op_ctx){.store = srv->store,
+                         .method = c->api.method,
+                         .request_id = c->api.request_id,
+                         .deadline_us = INT64_MAX};
+    if (!c->m) {
+        api_fail(&c->api, STATUS_UNIMPLEMENTED, "unknown method %.*s",
+                 (int)GRPC_SLICE_LENGTH(c->details.method),
+                 (const char *)GRPC_SLICE_START_PTR(c->details.method));
+        finish(c, NULL, false);
+        return;
+    }
+    if (c->deadline.tv_sec != INT64_MAX) {
+        gpr_timespec left = gpr_time_sub(c->deadline, gpr_now(GPR_CLOCK_MONOTONIC));
+        c->api.op.deadline_us = clock_monotonic_us() + left.tv_sec * 1000000 + left.tv_nsec / 1000;
+    }
+    if (!c->m->api || !c->m->api->handler) {
+        api_fail(&c->api, STATUS_UNIMPLEMENTED, "%s is not implemented%s%s", c->m->path,
+                 c->m->api && c->m->api->unimplemented_why ? ": " : "",
+                 c->m->api && c->m->api->unimplemented_why ? c->m->api->unimplemented_why : "");
+        finish(c, NULL, false);
+        return;
+    }
+    if (!op_check_deadline(&c->api.op, &c->api.st) || !authenticate(c)) {
+        finish(c, NULL, false);
+        return;
+    }
+    if (c->m->client_streaming) {
+        /* Read the first message; each one is answered in on_read. */
+        grpc_op ops[2];
+        memset(ops, 0, sizeof ops);
+        ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+        ops[0].data.send_initial_metadata.count = 1;
+        ops[0].data.send_initial_metadata.metadata = c->initial_md;
+        ops[1].op = GRPC_OP_RECV_MESSAGE;
+        ops[1].data.recv_message.recv_message = &c->payload;
+        start_batch(c, ops, 2, &c->t_read);
+        return;
+    }
+    ProtobufCMessage *resp = handle(c, c->payload);
+    finish(c, resp, false);
+    if (resp)
+        protobuf_c_message_free_unpacked(resp, NULL);
+}
+
+/* A stream message arrived (payload NULL: the client is done). */
+static void on_read(call_ctx *c, bool ok)
+{
+    grpc_byte_buffer *payload = c->payload;
+    c->payload = NULL;
+    if (!ok || !payload) {
+        finish(c, NULL, true);
+        return;
+    }
+    ProtobufCMessage *resp = handle(c, payload);
+    grpc_byte_buffer_destroy(payload);
+    if (!resp) {
+        finish(c, NULL, true);
+        return;
+    }
+    if (c->send_buf)
+        grpc_byte_buffer_destroy(c->send_buf);
+    c->send_buf = encode(resp);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    grpc_op ops[2];
+    memset(ops, 0, sizeof ops);
+    ops[0].op = GRPC_OP_SEND_MESSAGE;
+    ops[0].data.send_message.send_message = c->send_buf;
+    ops[1].op = GRPC_OP_RECV_MESSAGE;
+    ops[1].data.recv_message.recv_message = &c->payload;
+    start_batch(c, ops, 2, &c->t_read);
+}
+
+static void on_finish(call_ctx *c)
+{
+    log_call(c);
+    atomic_fetch_sub(&c->srv->in_flight, 1);
+    call_ctx_free(c);
+}
+
+static void *worker_main(void *arg)
+{
+    api_server *srv = arg;
+    for (;;) {
+        grpc_event ev =
+            grpc_completion_queue_next(srv->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        if (ev.type == GRPC_QUEUE_SHUTDOWN)
+            break;
+        if (ev.type != GRPC_OP_COMPLETE)
+            continue;
+        tag *t = ev.tag;
+        if (t->kind == TAG_SHUTDOWN) {
+            atomic_store(&srv->shutdown_done, true); /* api_server_stop polls it */
+            continue;
+        }
+        call_ctx *c = t->ctx;
+        switch (t->kind) {
+        case TAG_NEW:
+            if (!ev.success) { /* shutdown: the request was never matched */
+                c->call = NULL;
+                call_ctx_free(c);
+            } else {
+                on_new_call(c);
+            }
+            break;
+        case TAG_READ:
+            on_read(c, ev.success);
+            break;
+        case TAG_FINISH:
+            on_finish(c);
+            break;
+        default:
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* ---- start and stop ---- */
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    long n;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (buf = malloc((size_t)n + 1)) != NULL) {
+        if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+            free(buf);
+            buf = NULL;
+        } else {
+            buf[n] = '\0';
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+static bool is_loopback(const char *addr)
+{
+    return strncmp(addr, "127.", 4) == 0 || strncmp(addr, "localhost:", 10) == 0 ||
+           strncmp(addr, "[::1]:", 6) == 0 || strncmp(addr, "ipv4:127.", 9) == 0 ||
+           strncmp(addr, "unix:", 5) == 0;
+}
+
+static grpc_server_credentials *make_credentials(const api_server_config *cfg, char **err)
+{
+    if (!cfg->tls_cert && !cfg->tls_key) {
+        if (!is_loopback(cfg->listen) && !cfg->allow_insecure_remote) {
+            asprintf(err,
+                     "refusing plaintext on non-loopback address %s: give --tls-cert and "
+                     "--tls-key, or --allow-insecure-remote",
+                     cfg->listen);
+            return NULL;
+        }
+        return grpc_insecure_server_credentials_create();
+    }
+    if (!cfg->tls_cert || !cfg->tls_key) {
+        asprintf(err, "TLS needs both --tls-cert and --tls-key");
+        return NULL;
+    }
+    grpc_ssl_pem_key_cert_pair pair = {read_file(cfg->tls_key), read_file(cfg->tls_cert)};
+    char *ca = cfg->tls_client_ca ? read_file(cfg->tls_client_ca) : NULL;
+    grpc_server_credentials *creds = NULL;
+    if (!pair.private_key || !pair.cert_chain || (cfg->tls_client_ca && !ca))
+        asprintf(err, "cannot read the TLS files (%s, %s%s%s)", cfg->tls_cert, cfg->tls_key,
+                 cfg->tls_client_ca ? ", " : "", cfg->tls_client_ca ? cfg->tls_client_ca : "");
+    else
+        creds = grpc_ssl_server_credentials_create_ex(
+            ca, &pair, 1,
+            ca ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+               : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE,
+            NULL);
+    free((char *)pair.private_key);
+    free((char *)pair.cert_chain);
+    free(ca);
+    if (!creds && !*err)
+        asprintf(err, "gRPC rejected the TLS configuration");
+    return creds;
+}
+
+static bool register_methods(api_server *srv, const api_service *const *services, size_t n,
+                             char **err)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += services[i]->desc->n_methods;
+    srv->methods = calloc(total ? total : 1, sizeof *srv->methods);
+    if (!srv->methods)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        const api_service *svc = services[i];
+        for (unsigned j = 0; j < svc->desc->n_methods; j++) {
+            method_entry *m = &srv->methods[srv->n_methods++];
+            m->md = &svc->desc->methods[j];
+            snprintf(m->path, sizeof m->path, "/%s/%s", svc->desc->name, m->md->name);
+            for (size_t k = 0; k < svc->n_methods; k++)
+                if (strcmp(svc->methods[k].name, m->md->name) == 0)
+                    m->api = &svc->methods[k];
+            m->client_streaming = m->api && m->api->kind == API_BIDI_STREAM;
+            m->handle = grpc_server_register_method(srv->server, m->path, NULL,
+                                                    m->client_streaming
+                                                        ? GRPC_SRM_PAYLOAD_NONE
+                                                        : GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER,
+                                                    0);
+            if (!m->handle) {
+                asprintf(err, "cannot register %s", m->path);
+                return false;
+            }
+        }
+        for (size_t k = 0; k < svc->n_methods; k++)
+            if (!protobuf_c_service_descriptor_get_method_by_name(svc->desc,
+                                                                  svc->methods[k].name)) {
+                asprintf(err, "%s has no method %s", svc->desc->name, svc->methods[k].name);
+                return false;
+            }
+    }
+    return true;
+}
+
+api_server *api_server_start(const api_server_config *cfg, store *st,
+                             const api_service *const *services, size_t n_services, char **err)
+{
+    *err = NULL;
+    api_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return NULL;
+    grpc_init();
+    srv->store = st;
+    srv->shutdown_tag.kind = TAG_SHUTDOWN;
+    grpc_arg args[2] = {
+        {.type = GRPC_ARG_INTEGER,
+         .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+         .value.integer = cfg->max_message_bytes},
+        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ALLOW_REUSEPORT, .value.integer = 0},
+    };
+    grpc_channel_args chargs = {2, args};
+    srv->server = grpc_server_create(&chargs, NULL);
+    srv->cq = grpc_completion_queue_create_for_next(NULL);
+    grpc_server_register_completion_queue(srv->server, srv->cq, NULL);
+    if (!register_methods(srv, services, n_services, err))
+        goto fail;
+    grpc_server_credentials *creds = make_credentials(cfg, err);
+    if (!creds)
+        goto fail;
+    srv->port = grpc_server_add_http2_port(srv->server, cfg->listen, creds);
+    grpc_server_credentials_release(creds);
+    if (srv->port == 0) {
+        asprintf(err, "cannot listen on %s (address in use or invalid)", cfg->listen);
+        goto fail;
+    }
+    grpc_server_start(srv->server);
+    for (size_t i = 0; i < srv->n_methods; i++)
+        for (int k = 0; k < REQUESTS_PER_METHOD; k++)
+            arm_request(srv, &srv->methods[i]);
+    for (int k = 0; k < UNKNOWN_REQUESTS; k++)
+        arm_request(srv, NULL);
+    srv->n_threads = cfg->workers > 0 ? cfg->workers : 1;
+    srv->threads = calloc((size_t)srv->n_threads, sizeof *srv->threads);
+    for (int i = 0; i < srv->n_threads; i++)
+        pthread_create(&srv->threads[i], NULL, worker_main, srv);
+    return srv;
+fail:
+    if (!*err)
+        asprintf(err, "out of memory");
+    grpc_server_destroy(srv->server);
+    grpc_completion_queue_shutdown(srv->cq);
+    while (grpc_completion_queue_next(srv->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+           GRPC_QUEUE_SHUTDOWN)
+        ;
+    grpc_completion_queue_destroy(srv->cq);
+    free(srv->methods);
+    free(srv);
+    grpc_shutdown();
+    return NULL;
+}
+
+int api_server_port(const api_server *srv)
+{
+    return srv->port;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+void api_server_stop(api_server *srv, int grace_ms)
+{
+    atomic_store(&srv->shutting_down, true);
+    grpc_server_shutdown_and_notify(srv->server, srv->cq, &srv->shutdown_tag);
+    int64_t limit = clock_monotonic_us() + (int64_t)grace_ms * 1000;
+    bool cancelled = false;
+    while (!atomic_load(&srv->shutdown_done) || atomic_load(&srv->in_flight) > 0) {
+        if (!cancelled && clock_monotonic_us() > limit) {
+            log_line l;
+            log_begin(&l, LOG_WARN, "grace period over; cancelling the calls still running");
+            log_int(&l, "in_flight", atomic_load(&srv->in_flight));
+            log_emit(&l);
+            grpc_server_cancel_all_calls(srv->server);
+            cancelled = true;
+        }
+        sleep_ms(5);
+    }
+    grpc_server_destroy(srv->server);
+    grpc_completion_queue_shutdown(srv->cq);
+    for (int i = 0; i < srv->n_threads; i++)
+        pthread_join(srv->threads[i], NULL);
+    grpc_completion_queue_destroy(srv->cq);
+    free(srv->threads);
+    free(srv->methods);
+    free(srv);
+    grpc_shutdown();
+}

@@ -1,4 +1,256 @@
-int main(void)
+/* supplysecd — the supplysec server.
+ *
+ *   supplysecd [flags]             serve the gRPC API
+ *   supplysecd bootstrap [--store] create the first platform-administrator key
+ *
+ * Every flag has an environment fallback (SUPPLYSEC_<FLAG>, upper case,
+ * '-' as '_'). SIGTERM or SIGINT: stop accepting, let in-flight calls
+ * finish within the grace period, close the store, exit 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "keyring.h"
+#include "log.h"
+#include "runtime.h"
+
+typedef struct config {
+    api_server_config server;
+    const char *store_uri;
+    const char *log_level;
+    int grace_seconds;
+} config;
+
+static const char usage[] =
+    "usage: supplysecd [flags]              serve the supplysec gRPC API\n"
+    "       supplysecd bootstrap [--store URI]  print a first platform-admin key\n"
+    "flags (environment fallback in brackets):\n"
+    "  --listen HOST:PORT        [SUPPLYSEC_LISTEN]   default 127.0.0.1:50051\n"
+    "  --store URI               [SUPPLYSEC_STORE]    default sqlite:./data/supplysec.db\n"
+    "  --workers N               [SUPPLYSEC_WORKERS]  default: number of cores\n"
+    "  --log-level LEVEL         [SUPPLYSEC_LOG_LEVEL] debug|info|warn|error, default info\n"
+    "  --tls-cert FILE           [SUPPLYSEC_TLS_CERT] PEM certificate chain\n"
+    "  --tls-key FILE            [SUPPLYSEC_TLS_KEY]  PEM private key\n"
+    "  --tls-client-ca FILE      [SUPPLYSEC_TLS_CLIENT_CA] require client certificates\n"
+    "  --allow-insecure-remote   [SUPPLYSEC_ALLOW_INSECURE_REMOTE=1] plaintext off loopback\n"
+    "  --max-message-bytes N     [SUPPLYSEC_MAX_MESSAGE_BYTES] default 4194304\n"
+    "  --grace-seconds N         [SUPPLYSEC_GRACE_SECONDS] default 10\n"
+    "  --version\n";
+
+static const char *env_or(const char *name, const char *fallback)
 {
+    const char *v = getenv(name);
+    return v && v[0] ? v : fallback;
+}
+
+static bool parse_int(const char *flag, const char *text, int min, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || *end || end == text || v < min || v > 1 << 30) {
+        fprintf(stderr, "supplysecd: %s: expected an integer >= %d, got \"%s\"\n", flag, min, text);
+        return false;
+    }
+    *out = (int)v;
+    return true;
+}
+
+static bool config_load(config *c, int argc, char **argv)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    c->server.listen = env_or("SUPPLYSEC_LISTEN", "127.0.0.1:50051");
+    c->store_uri = env_or("SUPPLYSEC_STORE", "sqlite:./data/supplysec.db");
+    c->log_level = env_or("SUPPLYSEC_LOG_LEVEL", "info");
+    c->server.tls_cert = env_or("SUPPLYSEC_TLS_CERT", NULL);
+    c->server.tls_key = env_or("SUPPLYSEC_TLS_KEY", NULL);
+    c->server.tls_client_ca = env_or("SUPPLYSEC_TLS_CLIENT_CA", NULL);
+    c->server.allow_insecure_remote =
+        strcmp(env_or("SUPPLYSEC_ALLOW_INSECURE_REMOTE", "0"), "1") == 0;
+    if (!parse_int("SUPPLYSEC_WORKERS", env_or("SUPPLYSEC_WORKERS", "0"), 0, &c->server.workers) ||
+        !parse_int("SUPPLYSEC_MAX_MESSAGE_BYTES", env_or("SUPPLYSEC_MAX_MESSAGE_BYTES", "4194304"),
+                   1024, &c->server.max_message_bytes) ||
+        !parse_int("SUPPLYSEC_GRACE_SECONDS", env_or("SUPPLYSEC_GRACE_SECONDS", "10"), 0,
+                   &c->grace_seconds))
+        return false;
+
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, 'l'},
+        {"store", required_argument, NULL, 's'},
+        {"workers", required_argument, NULL, 'w'},
+        {"log-level", required_argument, NULL, 'L'},
+        {"tls-cert", required_argument, NULL, 'c'},
+        {"tls-key", required_argument, NULL, 'k'},
+        {"tls-client-ca", required_argument, NULL, 'a'},
+        {"allow-insecure-remote", no_argument, NULL, 'I'},
+        {"max-message-bytes", required_argument, NULL, 'm'},
+        {"grace-seconds", required_argument, NULL, 'g'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int o;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'l':
+            c->server.listen = optarg;
+            break;
+        case 's':
+            c->store_uri = optarg;
+            break;
+        case 'w':
+            if (!parse_int("--workers", optarg, 1, &c->server.workers))
+                return false;
+            break;
+        case 'L':
+            c->log_level = optarg;
+            break;
+        case 'c':
+            c->server.tls_cert = optarg;
+            break;
+        case 'k':
+            c->server.tls_key = optarg;
+            break;
+        case 'a':
+            c->server.tls_client_ca = optarg;
+            break;
+        case 'I':
+            c->server.allow_insecure_remote = true;
+            break;
+        case 'm':
+            if (!parse_int("--max-message-bytes", optarg, 1024, &c->server.max_message_bytes))
+                return false;
+            break;
+        case 'g':
+            if (!parse_int("--grace-seconds", optarg, 0, &c->grace_seconds))
+                return false;
+            break;
+        case 'V':
+            printf("supplysecd %s\n", SUPPLYSEC_VERSION);
+            exit(0);
+        case 'h':
+            fputs(usage, stdout);
+            exit(0);
+        default:
+            fputs(usage, stderr);
+            return false;
+        }
+    }
+    if (c->server.workers <= 0)
+        c->server.workers = cores > 0 ? (int)cores : 2;
+    log_level level;
+    if (!log_parse_level(c->log_level, &level)) {
+        fprintf(stderr, "supplysecd: --log-level: expected debug, info, warn or error\n");
+        return false;
+    }
+    log_set_level(level);
+    return true;
+}
+
+static store *open_store(const config *c)
+{
+    store *s = NULL;
+    char *err = NULL;
+    if (store_open(c->store_uri, c->server.workers, &s, &err) != STORE_OK) {
+        log_line l;
+        log_begin(&l, LOG_ERROR, "cannot open the store");
+        log_str(&l, "store", c->store_uri);
+        log_str(&l, "error", err ? err : "");
+        log_emit(&l);
+        free(err);
+        return NULL;
+    }
+    return s;
+}
+
+static int run_bootstrap(const config *c)
+{
+    store *s = open_store(c);
+    if (!s)
+        return 1;
+    char secret[APIKEY_SECRET_LEN + 1];
+    status st = {0};
+    bool ok = keyring_bootstrap(s, secret, &st);
+    store_close(s);
+    if (!ok) {
+        fprintf(stderr, "supplysecd bootstrap: %s: %s\n", status_code_name(st.code), st.msg);
+        return 1;
+    }
+    fprintf(stderr,
+            "Created the platform-administrator key platform/apiKeys/" BOOTSTRAP_KEY_ID ".\n"
+            "Its secret is printed below once and never again; keep it safe:\n");
+    printf("%s\n", secret);
+    memset(secret, 0, sizeof secret);
     return 0;
+}
+
+static int run_server(const config *c)
+{
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    /* Blocked before any thread starts, so only sigwait below receives them. */
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    store *s = open_store(c);
+    if (!s)
+        return 1;
+    char *err = NULL;
+    api_server *srv = api_server_start(&c->server, s, api_all_services, api_n_all_services, &err);
+    log_line l;
+    if (!srv) {
+        log_begin(&l, LOG_ERROR, "cannot start the server");
+        log_str(&l, "error", err);
+        log_emit(&l);
+        free(err);
+        store_close(s);
+        return 1;
+    }
+    log_begin(&l, LOG_INFO, "supplysecd listening");
+    log_str(&l, "listen", c->server.listen);
+    log_int(&l, "port", api_server_port(srv));
+    log_str(&l, "store", strncmp(c->store_uri, "sqlite:", 7) == 0 ? c->store_uri : "(uri hidden)");
+    log_bool(&l, "tls", c->server.tls_cert != NULL);
+    log_bool(&l, "client_certificates", c->server.tls_client_ca != NULL);
+    log_int(&l, "workers", c->server.workers);
+    log_int(&l, "max_message_bytes", c->server.max_message_bytes);
+    log_str(&l, "version", SUPPLYSEC_VERSION);
+    log_emit(&l);
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    log_begin(&l, LOG_INFO, "shutting down");
+    log_str(&l, "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    log_int(&l, "grace_seconds", c->grace_seconds);
+    log_emit(&l);
+    api_server_stop(srv, c->grace_seconds * 1000);
+    store_close(s);
+    log_begin(&l, LOG_INFO, "stopped");
+    log_emit(&l);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    config c = {0};
+    bool bootstrap = argc > 1 && strcmp(argv[1], "bootstrap") == 0;
+    if (bootstrap) {
+        argv[1] = argv[0];
+        argc--;
+        argv++;
+    }
+    if (!config_load(&c, argc, argv))
+        return 2;
+    if (optind < argc) {
+        fprintf(stderr, "supplysecd: unexpected argument \"%s\"\n%s", argv[optind], usage);
+        return 2;
+    }
+    return bootstrap ? run_bootstrap(&c) : run_server(&c);
 }

@@ -1,0 +1,51 @@
+/* health.c — grpc.health.v1.Health: SERVING while the store answers.
+ *
+ * Check needs no key (load balancers and orchestrators call it). The empty
+ * service name and each supplysec service report the store's reachability;
+ * any other name is NOT_FOUND. Watch is not offered: clients poll Check. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "grpc/health/v1/health.pb-c.h"
+#include "runtime.h"
+
+static bool service_known(const char *name)
+{
+    if (name[0] == '\0')
+        return true;
+    for (size_t i = 0; i < api_n_all_services; i++)
+        if (strcmp(api_all_services[i]->desc->name, name) == 0)
+            return true;
+    return false;
+}
+
+static ProtobufCMessage *health_check(api_call *call, ProtobufCMessage *msg)
+{
+    Grpc__Health__V1__HealthCheckRequest *req = (void *)msg;
+    if (!service_known(req->service))
+        return api_fail(call, STATUS_NOT_FOUND, "unknown service \"%.100s\"", req->service);
+    Grpc__Health__V1__HealthCheckResponse *resp = malloc(sizeof *resp);
+    if (!resp)
+        return api_fail(call, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    grpc__health__v1__health_check_response__init(resp);
+    resp->status = store_ping(call->op.store) == STORE_OK
+                       ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
+                       : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
+    return &resp->base;
+}
+
+static const api_method health_methods[] = {
+    {.name = "Check",
+     .handler = health_check,
+     .auth = API_AUTH_NONE,
+     .kind = API_UNARY,
+     .unimplemented_why = NULL},
+    {.name = "Watch",
+     .handler = NULL,
+     .auth = API_AUTH_NONE,
+     .kind = API_SERVER_STREAM,
+     .unimplemented_why = "poll Check instead"},
+};
+
+const api_service api_health_service = {&grpc__health__v1__health__descriptor, health_methods,
+                                        sizeof health_methods / sizeof health_methods[0]};

@@ -1,0 +1,86 @@
+/* runtime.h — the one gRPC runtime that serves every method.
+ *
+ * Over gRPC core's C API (see ../shared/GRPC-CORE.md), driven by protobuf-c
+ * service descriptors: each service is registered with a table that maps
+ * its method names to handlers. For every call the runtime decodes the
+ * request, authenticates the caller, builds the call context (principal,
+ * organization, role, deadline, request id), calls the handler, encodes the
+ * answer, maps the status and logs one JSON line. Unknown methods get
+ * UNIMPLEMENTED at once. Adding an RPC is one handler and one table line.
+ */
+#ifndef SUPPLYSEC_RUNTIME_H
+#define SUPPLYSEC_RUNTIME_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+
+#include "auth.h"
+#include "resource.h"
+#include "status.h"
+#include "store.h"
+
+/* What a handler sees of its call. */
+typedef struct api_call {
+    const char *method; /* "/supplysec.v1.Organizations/GetOrganization" */
+    char request_id[65];
+    principal who; /* valid when authenticated */
+    bool authenticated;
+    op_ctx op; /* store, principal, method, request id, deadline */
+    status st; /* set by a failing handler */
+} api_call;
+
+/* Answers one request: returns the response (the runtime frees it with
+ * protobuf_c_message_free_unpacked) or NULL with call->st set. The handler
+ * may take parts out of req (setting the field to NULL); the runtime frees
+ * the rest. For a bidirectional stream it is called once per request
+ * message. */
+typedef ProtobufCMessage *(*api_handler)(api_call *call, ProtobufCMessage *req);
+
+typedef enum api_auth { API_AUTH_KEY = 0, API_AUTH_NONE } api_auth;
+
+/* protobuf-c's method descriptors do not record streaming; the table does. */
+typedef enum api_kind { API_UNARY = 0, API_SERVER_STREAM, API_BIDI_STREAM } api_kind;
+
+typedef struct api_method {
+    const char *name;    /* as in the service descriptor, e.g. "GetOrganization" */
+    api_handler handler; /* NULL: answered UNIMPLEMENTED with `unimplemented_why` */
+    api_auth auth;
+    api_kind kind;
+    const char *unimplemented_why;
+} api_method;
+
+typedef struct api_service {
+    const ProtobufCServiceDescriptor *desc;
+    const api_method *methods;
+    size_t n_methods;
+} api_service;
+
+typedef struct api_server_config {
+    const char *listen;    /* host:port */
+    int workers;           /* threads draining the completion queue */
+    int max_message_bytes; /* larger requests: RESOURCE_EXHAUSTED */
+    const char *tls_cert;  /* PEM files; both or neither */
+    const char *tls_key;
+    const char *tls_client_ca;  /* optional: request and verify client certificates */
+    bool allow_insecure_remote; /* plaintext on a non-loopback address */
+} api_server_config;
+
+typedef struct api_server api_server;
+
+/* Starts serving services on cfg->listen. NULL with *err (malloc'd) set on failure. */
+api_server *api_server_start(const api_server_config *cfg, store *st,
+                             const api_service *const *services, size_t n_services, char **err);
+int api_server_port(const api_server *srv);
+/* Stops accepting, lets in-flight calls finish within grace_ms (then cancels
+ * them), joins the workers and frees the server. The store stays open. */
+void api_server_stop(api_server *srv, int grace_ms);
+
+/* The services supplysecd serves (services.c). */
+extern const api_service *const api_all_services[];
+extern const size_t api_n_all_services;
+
+/* Fails the call: sets call->st and returns NULL, for `return api_fail(...)`. */
+ProtobufCMessage *api_fail(api_call *call, status_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,86 @@
+/* auth.c — authentication by API key and authorization by role (see auth.h). */
+#include "auth.h"
+
+#include <bson/bson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "apikey.h"
+#include "doc.h"
+#include "supplysec/internal/v1/stored.pb-c.h"
+
+#define UNAUTHENTICATED_HINT "send `authorization: Bearer <api key>` with an active key"
+
+bool auth_authenticate(store *s, const char *authorization, size_t len, principal *who, status *st)
+{
+    char secret[APIKEY_SECRET_LEN + 1], prefix[APIKEY_PREFIX_LEN + 1];
+    store_record *rec = NULL;
+    Supplysec__Internal__V1__StoredApiKey *key = NULL;
+    bool ok = false;
+
+    if (!authorization)
+        return status_fail(st, STATUS_UNAUTHENTICATED,
+                           "missing credentials: " UNAUTHENTICATED_HINT);
+    if (!apikey_parse_bearer(authorization, len, secret, prefix))
+        return status_fail(st, STATUS_UNAUTHENTICATED,
+                           "malformed credentials: " UNAUTHENTICATED_HINT);
+    store_status ss = store_get_by_lookup(s, APIKEYS_COLLECTION, prefix, &rec);
+    if (ss == STORE_NOT_FOUND) {
+        status_fail(st, STATUS_UNAUTHENTICATED, "unknown API key %s", prefix);
+        goto out;
+    }
+    if (!status_from_store(st, ss, "API key"))
+        goto out;
+    bson_t doc;
+    char err[128];
+    if (bson_init_static(&doc, rec->doc, rec->doc_len))
+        key = (Supplysec__Internal__V1__StoredApiKey *)doc_to_message(
+            &supplysec__internal__v1__stored_api_key__descriptor, &doc, err, sizeof err);
+    if (!key || !key->api_key) {
+        status_fail(st, STATUS_INTERNAL, "stored API key %s cannot be read", prefix);
+        goto out;
+    }
+    if (!apikey_matches(secret, key->secret_sha256.data, key->secret_sha256.len)) {
+        status_fail(st, STATUS_UNAUTHENTICATED, "unknown API key %s", prefix);
+        goto out;
+    }
+    if (key->api_key->state != SUPPLYSEC__V1__API_KEY__STATE__STATE_ACTIVE) {
+        status_fail(st, STATUS_UNAUTHENTICATED, "API key %s was revoked", prefix);
+        goto out;
+    }
+    snprintf(who->name, sizeof who->name, "%s", key->api_key->name);
+    snprintf(who->org, sizeof who->org, "%s", rec->org);
+    who->role = key->api_key->role;
+    ok = true;
+out:
+    if (key)
+        protobuf_c_message_free_unpacked(&key->base, NULL);
+    store_record_free(rec);
+    memset(secret, 0, sizeof secret);
+    return ok;
+}
+
+bool auth_is_platform_admin(const principal *who)
+{
+    return who->role == SUPPLYSEC__V1__ROLE__ROLE_PLATFORM_ADMIN && who->org[0] == '\0';
+}
+
+bool auth_require(const principal *who, const char *org, Supplysec__V1__Role min_role,
+                  const char *what, status *st)
+{
+    if (auth_is_platform_admin(who))
+        return true;
+    if (strcmp(who->org, org) != 0)
+        return status_fail(st, STATUS_NOT_FOUND, "%s not found", what);
+    if (who->role < min_role)
+        return status_fail(st, STATUS_PERMISSION_DENIED, "%s needs role %s; this key has %s", what,
+                           auth_role_name(min_role), auth_role_name(who->role));
+    return true;
+}
+
+const char *auth_role_name(Supplysec__V1__Role role)
+{
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&supplysec__v1__role__descriptor, (int)role);
+    return v ? v->name : "ROLE_UNSPECIFIED";
+}

@@ -1,0 +1,45 @@
+/* auth.h — who is calling, and what they may do.
+ *
+ * A principal is an API key: its resource name, its organization ("" for a
+ * platform key) and its role. Authorization follows DOMAIN.md: members act
+ * in their own organization by role (VIEWER reads, EDITOR writes documents,
+ * ADMIN also manages the organization and its keys); platform administrators
+ * manage organizations and every key. A resource of another organization is
+ * NOT_FOUND, never PERMISSION_DENIED, so its existence does not leak; a
+ * write beyond one's role in one's own organization is PERMISSION_DENIED.
+ */
+#ifndef SUPPLYSEC_AUTH_H
+#define SUPPLYSEC_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "status.h"
+#include "store.h"
+#include "supplysec/v1/common.pb-c.h"
+
+#define APIKEYS_COLLECTION "apiKeys"
+#define PLATFORM_PARENT "platform"
+
+typedef struct principal {
+    char name[160]; /* e.g. organizations/acme/apiKeys/ops */
+    char org[64];   /* organization id; "" for platform keys */
+    Supplysec__V1__Role role;
+} principal;
+
+/* Checks an `authorization` metadata value (not NUL-terminated; NULL when
+ * absent) with one indexed read. UNAUTHENTICATED when missing, malformed,
+ * unknown or revoked; UNAVAILABLE when the store is. */
+bool auth_authenticate(store *s, const char *authorization, size_t len, principal *who, status *st);
+
+bool auth_is_platform_admin(const principal *who);
+
+/* May who act on resources of organization org with at least min_role?
+ * Another organization: NOT_FOUND naming `what`; too low a role:
+ * PERMISSION_DENIED. Platform administrators pass everywhere. */
+bool auth_require(const principal *who, const char *org, Supplysec__V1__Role min_role,
+                  const char *what, status *st);
+
+const char *auth_role_name(Supplysec__V1__Role role);
+
+#endif

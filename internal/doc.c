@@ -1,0 +1,1504 @@
+/* doc.c — the one converter between protobuf-c messages and documents.
+ *
+ * Owns the mapping declared in doc.h: walking any message by its protobuf-c
+ * descriptors into a BSON document (DOC_BSON for storage, DOC_JSON for the
+ * JSON text of the CLI and logs) and back, plus the few pieces that mapping
+ * needs: proto3 JSON field names, enum names, RFC 3339 timestamps, base64,
+ * and the well-known types Timestamp and FieldMask (matched by full name).
+ * No code here knows any particular message.
+ *
+ * Reading builds the message in place: every (sub)message is malloc'd and
+ * initialised with protobuf_c_message_init before it is filled, and a field
+ * only ever holds its default or memory it owns, so on any error
+ * protobuf_c_message_free_unpacked(msg, NULL) frees all that was built.
+ */
+#include "doc.h"
+
+#include <errno.h>
+#include <float.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_DEPTH = 64, MAX_NAME = 256, MAX_PATH = 512, MAX_ERROR = 256 };
+
+static const char TIMESTAMP_TYPE[] = "google.protobuf.Timestamp";
+static const char FIELD_MASK_TYPE[] = "google.protobuf.FieldMask";
+
+/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, the range of a Timestamp. */
+static const int64_t MIN_SECONDS = -62135596800LL;
+static const int64_t MAX_SECONDS = 253402300799LL;
+static const int32_t NANOS_PER_SECOND = 1000000000;
+static const int32_t NANOS_PER_MILLI = 1000000;
+
+/* ---- names ---- */
+
+static char ascii_upper(char c)
+{
+    return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
+
+static char ascii_lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+void doc_json_name(const char *field_name, char *buf, size_t buflen)
+{
+    size_t n = 0;
+    bool upper_next = false;
+
+    if (buflen == 0)
+        return;
+    for (const char *p = field_name; *p && n + 1 < buflen; p++) {
+        if (*p == '_') {
+            upper_next = true;
+            continue;
+        }
+        buf[n++] = upper_next ? ascii_upper(*p) : *p;
+        upper_next = false;
+    }
+    buf[n] = '\0';
+}
+
+/* Whether key is the lowerCamelCase form of the snake_case field_name. */
+static bool json_name_matches(const char *field_name, const char *key)
+{
+    bool upper_next = false;
+
+    for (const char *p = field_name; *p; p++) {
+        if (*p == '_') {
+            upper_next = true;
+            continue;
+        }
+        if (*key++ != (upper_next ? ascii_upper(*p) : *p))
+            return false;
+        upper_next = false;
+    }
+    return *key == '\0';
+}
+
+static const ProtobufCFieldDescriptor *field_for_key(const ProtobufCMessageDescriptor *desc,
+                                                     const char *key)
+{
+    for (unsigned i = 0; i < desc->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &desc->fields[i];
+        if (json_name_matches(f->name, key) || strcmp(f->name, key) == 0)
+            return f;
+    }
+    return NULL;
+}
+
+/* "updateMask.fooBar" -> "update_mask.foo_bar", malloc'd. */
+static char *snake_case_copy(const char *s, size_t len)
+{
+    char *out = malloc(2 * len + 1);
+    size_t n = 0;
+
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] >= 'A' && s[i] <= 'Z')
+            out[n++] = '_';
+        out[n++] = ascii_lower(s[i]);
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* ---- descriptor helpers ---- */
+
+static bool is_oneof(const ProtobufCFieldDescriptor *f)
+{
+    return (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0;
+}
+
+static void *member(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
+{
+    return (char *)msg + f->offset;
+}
+
+static const void *const_member(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
+{
+    return (const char *)msg + f->offset;
+}
+
+static void *quantifier(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
+{
+    return (char *)msg + f->quantifier_offset;
+}
+
+static const void *const_quantifier(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
+{
+    return (const char *)msg + f->quantifier_offset;
+}
+
+static size_t element_size(ProtobufCType type)
+{
+    switch (type) {
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        return sizeof(uint64_t);
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return sizeof(double);
+    case PROTOBUF_C_TYPE_FLOAT:
+        return sizeof(float);
+    case PROTOBUF_C_TYPE_BOOL:
+        return sizeof(protobuf_c_boolean);
+    case PROTOBUF_C_TYPE_STRING:
+        return sizeof(char *);
+    case PROTOBUF_C_TYPE_BYTES:
+        return sizeof(ProtobufCBinaryData);
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return sizeof(ProtobufCMessage *);
+    default:
+        return sizeof(uint32_t);
+    }
+}
+
+static bool is_message_type(const ProtobufCMessageDescriptor *desc, const char *full_name)
+{
+    return strcmp(desc->name, full_name) == 0;
+}
+
+static const ProtobufCFieldDescriptor *typed_field(const ProtobufCMessageDescriptor *desc,
+                                                   const char *name, ProtobufCLabel label,
+                                                   ProtobufCType type)
+{
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(desc, name);
+    return f && f->label == label && f->type == type ? f : NULL;
+}
+
+static ProtobufCMessage *new_message(const ProtobufCMessageDescriptor *desc)
+{
+    ProtobufCMessage *msg = malloc(desc->sizeof_message);
+    if (msg)
+        protobuf_c_message_init(desc, msg);
+    return msg;
+}
+
+/* ---- timestamps ---- */
+
+typedef struct timestamp {
+    int64_t seconds;
+    int32_t nanos;
+} timestamp;
+
+static bool timestamp_valid(timestamp ts)
+{
+    return ts.seconds >= MIN_SECONDS && ts.seconds <= MAX_SECONDS && ts.nanos >= 0 &&
+           ts.nanos < NANOS_PER_SECOND;
+}
+
+static bool timestamp_fields(const ProtobufCMessageDescriptor *desc,
+                             const ProtobufCFieldDescriptor **seconds,
+                             const ProtobufCFieldDescriptor **nanos)
+{
+    *seconds = typed_field(desc, "seconds", PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_INT64);
+    *nanos = typed_field(desc, "nanos", PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_INT32);
+    return *seconds && *nanos;
+}
+
+static bool timestamp_get(const ProtobufCMessage *msg, timestamp *ts)
+{
+    const ProtobufCFieldDescriptor *seconds, *nanos;
+
+    if (!timestamp_fields(msg->descriptor, &seconds, &nanos))
+        return false;
+    ts->seconds = *(const int64_t *)const_member(msg, seconds);
+    ts->nanos = *(const int32_t *)const_member(msg, nanos);
+    return true;
+}
+
+static bool timestamp_set(ProtobufCMessage *msg, timestamp ts)
+{
+    const ProtobufCFieldDescriptor *seconds, *nanos;
+
+    if (!timestamp_fields(msg->descriptor, &seconds, &nanos))
+        return false;
+    *(int64_t *)member(msg, seconds) = ts.seconds;
+    *(int32_t *)member(msg, nanos) = ts.nanos;
+    return true;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = floor_div(y, 400);
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned mp = m > 2 ? m - 3 : m + 9;
+    unsigned doy = (153 * mp + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d)
+{
+    days += 719468;
+    int64_t era = floor_div(days, 146097);
+    unsigned doe = (unsigned)(days - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static bool date_valid(unsigned y, unsigned m, unsigned d)
+{
+    static const unsigned days_in_month[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+    if (m < 1 || m > 12 || d < 1)
+        return false;
+    return d <= days_in_month[m - 1] + (m == 2 && leap);
+}
+
+/* "2026-01-02T03:04:05.123Z": 0, 3, 6 or 9 fractional digits as needed. */
+static void format_rfc3339(timestamp ts, char *buf, size_t buflen)
+{
+    int64_t days = floor_div(ts.seconds, 86400);
+    int64_t secs = ts.seconds - days * 86400;
+    int64_t y;
+    unsigned m, d;
+    char frac[16] = "";
+
+    civil_from_days(days, &y, &m, &d);
+    if (ts.nanos % NANOS_PER_MILLI == 0 && ts.nanos != 0)
+        snprintf(frac, sizeof frac, ".%03" PRId32, ts.nanos / NANOS_PER_MILLI);
+    else if (ts.nanos % 1000 == 0 && ts.nanos != 0)
+        snprintf(frac, sizeof frac, ".%06" PRId32, ts.nanos / 1000);
+    else if (ts.nanos != 0)
+        snprintf(frac, sizeof frac, ".%09" PRId32, ts.nanos);
+    snprintf(buf, buflen, "%04" PRId64 "-%02u-%02uT%02u:%02u:%02u%sZ", y, m, d,
+             (unsigned)(secs / 3600), (unsigned)(secs / 60 % 60), (unsigned)(secs % 60), frac);
+}
+
+static bool parse_digits(const char *s, size_t n, unsigned *out)
+{
+    unsigned v = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* Optional ".f" with 1 to 9 digits at s[*i]. */
+static bool parse_fraction(const char *s, size_t len, size_t *i, int32_t *nanos)
+{
+    size_t start, n = 0;
+    unsigned v;
+
+    *nanos = 0;
+    if (*i >= len || s[*i] != '.')
+        return true;
+    start = ++*i;
+    while (*i < len && s[*i] >= '0' && s[*i] <= '9')
+        ++*i;
+    n = *i - start;
+    if (n < 1 || n > 9 || !parse_digits(s + start, n, &v))
+        return false;
+    for (size_t k = n; k < 9; k++)
+        v *= 10;
+    *nanos = (int32_t)v;
+    return true;
+}
+
+/* "Z" or "+hh:mm"/"-hh:mm" at s[*i]; *offset in seconds east of UTC. */
+static bool parse_offset(const char *s, size_t len, size_t *i, int64_t *offset)
+{
+    unsigned hh, mm;
+
+    if (*i < len && (s[*i] == 'Z' || s[*i] == 'z')) {
+        *offset = 0;
+        ++*i;
+        return true;
+    }
+    if (*i + 6 > len || (s[*i] != '+' && s[*i] != '-') || !parse_digits(s + *i + 1, 2, &hh) ||
+        s[*i + 3] != ':' || !parse_digits(s + *i + 4, 2, &mm) || hh > 23 || mm > 59)
+        return false;
+    *offset = (s[*i] == '-' ? -1 : 1) * (int64_t)(hh * 3600 + mm * 60);
+    *i += 6;
+    return true;
+}
+
+static bool parse_rfc3339(const char *s, size_t len, timestamp *out)
+{
+    unsigned y, mo, d, h, mi, sec;
+    size_t i = 19;
+    int64_t offset;
+    timestamp ts;
+
+    if (len < 20 || !parse_digits(s, 4, &y) || s[4] != '-' || !parse_digits(s + 5, 2, &mo) ||
+        s[7] != '-' || !parse_digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
+        !parse_digits(s + 11, 2, &h) || s[13] != ':' || !parse_digits(s + 14, 2, &mi) ||
+        s[16] != ':' || !parse_digits(s + 17, 2, &sec))
+        return false;
+    if (!parse_fraction(s, len, &i, &ts.nanos) || !parse_offset(s, len, &i, &offset) || i != len)
+        return false;
+    if (!date_valid(y, mo, d) || h > 23 || mi > 59 || sec > 59)
+        return false;
+    ts.seconds = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
+    if (!timestamp_valid(ts))
+        return false;
+    *out = ts;
+    return true;
+}
+
+static bool timestamp_from_millis(int64_t ms, timestamp *out)
+{
+    timestamp ts;
+
+    ts.seconds = floor_div(ms, 1000);
+    ts.nanos = (int32_t)(ms - ts.seconds * 1000) * NANOS_PER_MILLI;
+    if (!timestamp_valid(ts))
+        return false;
+    *out = ts;
+    return true;
+}
+
+/* ---- base64 ---- */
+
+static const char BASE64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Standard alphabet with padding; malloc'd, NUL-terminated. */
+static char *base64_encode(const uint8_t *data, size_t len)
+{
+    char *out = malloc((len + 2) / 3 * 4 + 1);
+    size_t n = 0;
+
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t v = (uint32_t)data[i] << 16;
+        if (i + 1 < len)
+            v |= (uint32_t)data[i + 1] << 8;
+        if (i + 2 < len)
+            v |= data[i + 2];
+        out[n++] = BASE64[v >> 18 & 63];
+        out[n++] = BASE64[v >> 12 & 63];
+        out[n++] = i + 1 < len ? BASE64[v >> 6 & 63] : '=';
+        out[n++] = i + 2 < len ? BASE64[v & 63] : '=';
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* Standard or URL-safe alphabet. */
+static int base64_value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+' || c == '-')
+        return 62;
+    if (c == '/' || c == '_')
+        return 63;
+    return -1;
+}
+
+/* Padding optional; *out is malloc'd (NULL when empty). */
+static bool base64_decode(const char *s, size_t len, ProtobufCBinaryData *out)
+{
+    size_t n = len, size, o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    uint8_t *buf;
+
+    while (n > 0 && len - n < 2 && s[n - 1] == '=')
+        n--;
+    if ((n != len && len % 4 != 0) || n % 4 == 1)
+        return false;
+    size = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
+    buf = size ? malloc(size) : NULL;
+    if (size && !buf)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        int v = base64_value(s[i]);
+        if (v < 0) {
+            free(buf);
+            return false;
+        }
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            buf[o++] = (uint8_t)(acc >> bits);
+        }
+    }
+    out->data = buf;
+    out->len = size;
+    return true;
+}
+
+/* ---- writing: message -> document ---- */
+
+static bool write_message(const ProtobufCMessage *msg, doc_flavour fl, bson_t *out, int depth);
+
+static bool value_is_default(const ProtobufCFieldDescriptor *f, const void *slot)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING: {
+        const char *s = *(const char *const *)slot;
+        return !s || !*s;
+    }
+    case PROTOBUF_C_TYPE_BYTES:
+        return ((const ProtobufCBinaryData *)slot)->len == 0;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return *(const ProtobufCMessage *const *)slot == NULL;
+    default: {
+        /* Bitwise, so that -0.0 is kept. */
+        static const uint8_t zero[sizeof(uint64_t)];
+        return memcmp(slot, zero, element_size(f->type)) == 0;
+    }
+    }
+}
+
+static bool optional_is_set(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
+{
+    if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE) {
+        const void *ptr = *(const void *const *)const_member(msg, f);
+        return ptr && ptr != f->default_value;
+    }
+    return *(const protobuf_c_boolean *)const_quantifier(msg, f) != 0;
+}
+
+static bool field_is_present(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
+{
+    if (is_oneof(f))
+        return *(const uint32_t *)const_quantifier(msg, f) == f->id;
+    if (f->label == PROTOBUF_C_LABEL_REQUIRED)
+        return true;
+    if (f->label == PROTOBUF_C_LABEL_OPTIONAL)
+        return optional_is_set(msg, f);
+    return !value_is_default(f, const_member(msg, f));
+}
+
+static bool write_int64(int64_t v, doc_flavour fl, const char *key, bson_t *out)
+{
+    char buf[24];
+
+    if (fl == DOC_BSON)
+        return bson_append_int64(out, key, -1, v);
+    snprintf(buf, sizeof buf, "%" PRId64, v);
+    return bson_append_utf8(out, key, -1, buf, -1);
+}
+
+/* BSON has no unsigned 64-bit type: values above INT64_MAX go as decimal strings. */
+static bool write_uint64(uint64_t v, doc_flavour fl, const char *key, bson_t *out)
+{
+    char buf[24];
+
+    if (fl == DOC_BSON && v <= INT64_MAX)
+        return bson_append_int64(out, key, -1, (int64_t)v);
+    snprintf(buf, sizeof buf, "%" PRIu64, v);
+    return bson_append_utf8(out, key, -1, buf, -1);
+}
+
+static bool write_uint32(uint32_t v, const char *key, bson_t *out)
+{
+    if (v <= INT32_MAX)
+        return bson_append_int32(out, key, -1, (int32_t)v);
+    return bson_append_int64(out, key, -1, v);
+}
+
+static bool write_double(double v, doc_flavour fl, const char *key, bson_t *out)
+{
+    if (fl == DOC_BSON || isfinite(v))
+        return bson_append_double(out, key, -1, v);
+    if (isnan(v))
+        return bson_append_utf8(out, key, -1, "NaN", -1);
+    return bson_append_utf8(out, key, -1, v > 0 ? "Infinity" : "-Infinity", -1);
+}
+
+static bool write_enum(const ProtobufCFieldDescriptor *f, int32_t v, const char *key, bson_t *out)
+{
+    const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(f->descriptor, v);
+
+    if (ev)
+        return bson_append_utf8(out, key, -1, ev->name, -1);
+    return bson_append_int32(out, key, -1, v);
+}
+
+static bool write_bytes(const ProtobufCBinaryData *bd, doc_flavour fl, const char *key, bson_t *out)
+{
+    static const uint8_t empty[1];
+    char *text;
+    bool ok;
+
+    if (fl == DOC_BSON) {
+        if (bd->len > UINT32_MAX)
+            return false;
+        return bson_append_binary(out, key, -1, BSON_SUBTYPE_BINARY, bd->data ? bd->data : empty,
+                                  (uint32_t)bd->len);
+    }
+    text = base64_encode(bd->data ? bd->data : empty, bd->len);
+    ok = text && bson_append_utf8(out, key, -1, text, -1);
+    free(text);
+    return ok;
+}
+
+static bool write_timestamp(const ProtobufCMessage *msg, doc_flavour fl, const char *key,
+                            bson_t *out)
+{
+    timestamp ts;
+    char buf[96];
+
+    if (!timestamp_get(msg, &ts) || !timestamp_valid(ts))
+        return false;
+    if (fl == DOC_BSON)
+        return bson_append_date_time(out, key, -1, ts.seconds * 1000 + ts.nanos / NANOS_PER_MILLI);
+    format_rfc3339(ts, buf, sizeof buf);
+    return bson_append_utf8(out, key, -1, buf, -1);
+}
+
+/* Paths joined by commas, each in lowerCamelCase. */
+static bool write_field_mask(const ProtobufCMessage *msg, const char *key, bson_t *out)
+{
+    const ProtobufCFieldDescriptor *f =
+        typed_field(msg->descriptor, "paths", PROTOBUF_C_LABEL_REPEATED, PROTOBUF_C_TYPE_STRING);
+    size_t n, total = 1, used = 0;
+    char *const *paths;
+    char *joined;
+    bool ok;
+
+    if (!f)
+        return false;
+    n = *(const size_t *)const_quantifier(msg, f);
+    paths = *(char *const *const *)const_member(msg, f);
+    for (size_t i = 0; i < n; i++)
+        total += strlen(paths[i]) + 1;
+    joined = malloc(total);
+    if (!joined)
+        return false;
+    joined[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            joined[used++] = ',';
+        doc_json_name(paths[i], joined + used, total - used);
+        used += strlen(joined + used);
+    }
+    ok = bson_append_utf8(out, key, -1, joined, -1);
+    free(joined);
+    return ok;
+}
+
+static bool write_submessage(const ProtobufCMessage *sub, doc_flavour fl, const char *key,
+                             bson_t *out, int depth)
+{
+    bson_t child;
+    bool ok;
+
+    if (!sub)
+        return true;
+    if (is_message_type(sub->descriptor, TIMESTAMP_TYPE))
+        return write_timestamp(sub, fl, key, out);
+    if (is_message_type(sub->descriptor, FIELD_MASK_TYPE))
+        return write_field_mask(sub, key, out);
+    if (!bson_append_document_begin(out, key, -1, &child))
+        return false;
+    ok = write_message(sub, fl, &child, depth + 1);
+    return bson_append_document_end(out, &child) && ok;
+}
+
+static bool write_value(const ProtobufCFieldDescriptor *f, const void *slot, doc_flavour fl,
+                        const char *key, bson_t *out, int depth)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+        return bson_append_int32(out, key, -1, *(const int32_t *)slot);
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        return write_uint32(*(const uint32_t *)slot, key, out);
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        return write_int64(*(const int64_t *)slot, fl, key, out);
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        return write_uint64(*(const uint64_t *)slot, fl, key, out);
+    case PROTOBUF_C_TYPE_FLOAT:
+        return write_double(*(const float *)slot, fl, key, out);
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return write_double(*(const double *)slot, fl, key, out);
+    case PROTOBUF_C_TYPE_BOOL:
+        return bson_append_bool(out, key, -1, *(const protobuf_c_boolean *)slot != 0);
+    case PROTOBUF_C_TYPE_ENUM:
+        return write_enum(f, *(const int32_t *)slot, key, out);
+    case PROTOBUF_C_TYPE_STRING: {
+        const char *s = *(const char *const *)slot;
+        return bson_append_utf8(out, key, -1, s ? s : "", -1);
+    }
+    case PROTOBUF_C_TYPE_BYTES:
+        return write_bytes(slot, fl, key, out);
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return write_submessage(*(const ProtobufCMessage *const *)slot, fl, key, out, depth);
+    }
+    return false;
+}
+
+static bool write_repeated(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
+                           doc_flavour fl, const char *key, bson_t *out, int depth)
+{
+    size_t n = *(const size_t *)const_quantifier(msg, f);
+    const char *arr = *(const char *const *)const_member(msg, f);
+    size_t size = element_size(f->type);
+    bson_t child;
+    bool ok = true;
+
+    if (n == 0)
+        return true;
+    if (!arr || n > UINT32_MAX || !bson_append_array_begin(out, key, -1, &child))
+        return false;
+    for (size_t i = 0; ok && i < n; i++) {
+        char buf[16];
+        const char *index;
+        bson_uint32_to_string((uint32_t)i, &index, buf, sizeof buf);
+        ok = write_value(f, arr + i * size, fl, index, &child, depth);
+    }
+    return bson_append_array_end(out, &child) && ok;
+}
+
+static bool write_field(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
+                        doc_flavour fl, bson_t *out, int depth)
+{
+    char key[MAX_NAME];
+
+    if (strlen(f->name) >= sizeof key)
+        return false;
+    doc_json_name(f->name, key, sizeof key);
+    if (f->label == PROTOBUF_C_LABEL_REPEATED)
+        return write_repeated(msg, f, fl, key, out, depth);
+    if (!field_is_present(msg, f))
+        return true;
+    return write_value(f, const_member(msg, f), fl, key, out, depth);
+}
+
+static bool write_message(const ProtobufCMessage *msg, doc_flavour fl, bson_t *out, int depth)
+{
+    const ProtobufCMessageDescriptor *desc = msg->descriptor;
+
+    if (depth > MAX_DEPTH)
+        return false;
+    for (unsigned i = 0; i < desc->n_fields; i++) {
+        if (!write_field(msg, &desc->fields[i], fl, out, depth))
+            return false;
+    }
+    return true;
+}
+
+bool doc_from_message(const ProtobufCMessage *msg, doc_flavour fl, bson_t *out)
+{
+    if (!msg || !msg->descriptor || !out)
+        return false;
+    return write_message(msg, fl, out, 0);
+}
+
+/* ---- reading: document -> message ---- */
+
+/* The path of the field being read ("organization.certificates[2].validUntil")
+ * and where its error goes. */
+typedef struct reader {
+    char path[MAX_PATH];
+    size_t pathlen;
+    char *err;
+    size_t errlen;
+} reader;
+
+static void set_error(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_error(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static bool fail(reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static bool fail(reader *r, const char *fmt, ...)
+{
+    char msg[MAX_ERROR];
+    size_t len;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    len = strlen(msg);
+    if (r->pathlen == 0)
+        set_error(r->err, r->errlen, "%s", msg);
+    else if (r->pathlen + len + 3 <= r->errlen || r->errlen < len + 16)
+        set_error(r->err, r->errlen, "%s: %s", r->path, msg);
+    else /* Keeps the message and the end of a path too long for err. */
+        set_error(r->err, r->errlen, "...%s: %s", r->path + r->pathlen - (r->errlen - len - 6),
+                  msg);
+    return false;
+}
+
+/* Appends to the path and returns its previous length, for path_pop. */
+static size_t path_push(reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static size_t path_push(reader *r, const char *fmt, ...)
+{
+    size_t old = r->pathlen;
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(r->path + old, sizeof r->path - old, fmt, ap);
+    va_end(ap);
+    r->pathlen = n < 0 ? old : old + (size_t)n;
+    if (r->pathlen >= sizeof r->path)
+        r->pathlen = sizeof r->path - 1;
+    r->path[r->pathlen] = '\0';
+    return old;
+}
+
+static size_t path_push_field(reader *r, const ProtobufCFieldDescriptor *f)
+{
+    char name[MAX_NAME];
+
+    doc_json_name(f->name, name, sizeof name);
+    return path_push(r, "%s%s", r->pathlen ? "." : "", name);
+}
+
+static void path_pop(reader *r, size_t len)
+{
+    r->pathlen = len;
+    r->path[len] = '\0';
+}
+
+/* Frees what a single value owns and resets it to the field's default. */
+static void release_value(const ProtobufCFieldDescriptor *f, void *slot)
+{
+    if (f->type == PROTOBUF_C_TYPE_STRING) {
+        char **s = slot;
+        if (*s && *s != f->default_value)
+            free(*s);
+        *s = (char *)f->default_value;
+    } else if (f->type == PROTOBUF_C_TYPE_BYTES) {
+        ProtobufCBinaryData *bd = slot;
+        const ProtobufCBinaryData *def = f->default_value;
+        if (bd->data && (!def || def->data != bd->data))
+            free(bd->data);
+        *bd = def ? *def : (ProtobufCBinaryData){0, NULL};
+    } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+        ProtobufCMessage **m = slot;
+        if (*m && *m != f->default_value)
+            protobuf_c_message_free_unpacked(*m, NULL);
+        *m = NULL;
+    }
+}
+
+static void release_element(const ProtobufCFieldDescriptor *f, void *slot)
+{
+    if (f->type == PROTOBUF_C_TYPE_STRING)
+        free(*(char **)slot);
+    else if (f->type == PROTOBUF_C_TYPE_BYTES)
+        free(((ProtobufCBinaryData *)slot)->data);
+    else if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+        protobuf_c_message_free_unpacked(*(ProtobufCMessage **)slot, NULL);
+}
+
+static void release_repeated(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
+{
+    size_t *n = quantifier(msg, f);
+    char **arr = member(msg, f);
+    size_t size = element_size(f->type);
+
+    for (size_t i = 0; *arr && i < *n; i++)
+        release_element(f, *arr + i * size);
+    free(*arr);
+    *arr = NULL;
+    *n = 0;
+}
+
+/* Clears whichever member of f's oneof is set. */
+static void release_oneof(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
+{
+    uint32_t *which = quantifier(msg, f);
+    const ProtobufCFieldDescriptor *set =
+        *which ? protobuf_c_message_descriptor_get_field(msg->descriptor, *which) : NULL;
+
+    if (set)
+        release_value(set, member(msg, set));
+    *which = 0;
+}
+
+/* Drops a field's current value, so that a repeated key replaces it. */
+static void release_field(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
+{
+    if (f->label == PROTOBUF_C_LABEL_REPEATED)
+        release_repeated(msg, f);
+    else if (is_oneof(f))
+        release_oneof(msg, f);
+    else
+        release_value(f, member(msg, f));
+}
+
+static void mark_present(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
+{
+    if (is_oneof(f))
+        *(uint32_t *)quantifier(msg, f) = f->id;
+    else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type != PROTOBUF_C_TYPE_STRING &&
+             f->type != PROTOBUF_C_TYPE_MESSAGE)
+        *(protobuf_c_boolean *)quantifier(msg, f) = 1;
+}
+
+/* -- numbers -- */
+
+typedef enum num_status { NUM_OK, NUM_WRONG_TYPE, NUM_OUT_OF_RANGE } num_status;
+
+static bool all_digits(const char *s, size_t len)
+{
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    }
+    return true;
+}
+
+static num_status signed_from_string(const char *s, size_t len, int64_t *out)
+{
+    size_t sign = len > 0 && s[0] == '-';
+    long long v;
+
+    if (!all_digits(s + sign, len - sign))
+        return NUM_WRONG_TYPE;
+    errno = 0;
+    v = strtoll(s, NULL, 10);
+    if (errno == ERANGE)
+        return NUM_OUT_OF_RANGE;
+    *out = v;
+    return NUM_OK;
+}
+
+static num_status signed_from_double(double d, int64_t *out)
+{
+    if (!isfinite(d))
+        return NUM_WRONG_TYPE;
+    if (d < -9223372036854775808.0 || d >= 9223372036854775808.0)
+        return NUM_OUT_OF_RANGE;
+    if ((double)(int64_t)d != d)
+        return NUM_WRONG_TYPE;
+    *out = (int64_t)d;
+    return NUM_OK;
+}
+
+static num_status signed_value(const bson_iter_t *it, int64_t *out)
+{
+    uint32_t len;
+    const char *s;
+
+    switch (bson_iter_type(it)) {
+    case BSON_TYPE_INT32:
+        *out = bson_iter_int32(it);
+        return NUM_OK;
+    case BSON_TYPE_INT64:
+        *out = bson_iter_int64(it);
+        return NUM_OK;
+    case BSON_TYPE_DOUBLE:
+        return signed_from_double(bson_iter_double(it), out);
+    case BSON_TYPE_UTF8:
+        s = bson_iter_utf8(it, &len);
+        return signed_from_string(s, len, out);
+    default:
+        return NUM_WRONG_TYPE;
+    }
+}
+
+static num_status signed_in_range(const bson_iter_t *it, int64_t min, int64_t max, int64_t *out)
+{
+    int64_t v;
+    num_status st = signed_value(it, &v);
+
+    if (st == NUM_OK && (v < min || v > max))
+        return NUM_OUT_OF_RANGE;
+    if (st == NUM_OK)
+        *out = v;
+    return st;
+}
+
+static num_status unsigned_from_string(const char *s, size_t len, uint64_t *out)
+{
+    unsigned long long v;
+
+    if (len > 0 && s[0] == '-') {
+        if (!all_digits(s + 1, len - 1))
+            return NUM_WRONG_TYPE;
+        if (strspn(s + 1, "0") != len - 1)
+            return NUM_OUT_OF_RANGE;
+        *out = 0;
+        return NUM_OK;
+    }
+    if (!all_digits(s, len))
+        return NUM_WRONG_TYPE;
+    errno = 0;
+    v = strtoull(s, NULL, 10);
+    if (errno == ERANGE)
+        return NUM_OUT_OF_RANGE;
+    *out = v;
+    return NUM_OK;
+}
+
+static num_status unsigned_from_double(double d, uint64_t *out)
+{
+    if (!isfinite(d))
+        return NUM_WRONG_TYPE;
+    if (d <= -1.0 || d >= 18446744073709551616.0)
+        return NUM_OUT_OF_RANGE;
+    if (d < 0.0 || (double)(uint64_t)d != d)
+        return NUM_WRONG_TYPE;
+    *out = (uint64_t)d;
+    return NUM_OK;
+}
+
+static num_status unsigned_value(const bson_iter_t *it, uint64_t *out)
+{
+    int64_t v;
+    uint32_t len;
+    const char *s;
+
+    switch (bson_iter_type(it)) {
+    case BSON_TYPE_INT32:
+    case BSON_TYPE_INT64:
+        v = bson_iter_as_int64(it);
+        if (v < 0)
+            return NUM_OUT_OF_RANGE;
+        *out = (uint64_t)v;
+        return NUM_OK;
+    case BSON_TYPE_DOUBLE:
+        return unsigned_from_double(bson_iter_double(it), out);
+    case BSON_TYPE_UTF8:
+        s = bson_iter_utf8(it, &len);
+        return unsigned_from_string(s, len, out);
+    default:
+        return NUM_WRONG_TYPE;
+    }
+}
+
+static num_status unsigned_in_range(const bson_iter_t *it, uint64_t max, uint64_t *out)
+{
+    uint64_t v;
+    num_status st = unsigned_value(it, &v);
+
+    if (st == NUM_OK && v > max)
+        return NUM_OUT_OF_RANGE;
+    if (st == NUM_OK)
+        *out = v;
+    return st;
+}
+
+static const char *integer_type_name(ProtobufCType type)
+{
+    switch (type) {
+    case PROTOBUF_C_TYPE_SINT32:
+        return "sint32";
+    case PROTOBUF_C_TYPE_SFIXED32:
+        return "sfixed32";
+    case PROTOBUF_C_TYPE_UINT32:
+        return "uint32";
+    case PROTOBUF_C_TYPE_FIXED32:
+        return "fixed32";
+    case PROTOBUF_C_TYPE_INT64:
+        return "int64";
+    case PROTOBUF_C_TYPE_SINT64:
+        return "sint64";
+    case PROTOBUF_C_TYPE_SFIXED64:
+        return "sfixed64";
+    case PROTOBUF_C_TYPE_UINT64:
+        return "uint64";
+    case PROTOBUF_C_TYPE_FIXED64:
+        return "fixed64";
+    default:
+        return "int32";
+    }
+}
+
+static bool integer_error(reader *r, const ProtobufCFieldDescriptor *f, num_status st)
+{
+    if (st == NUM_OUT_OF_RANGE)
+        return fail(r, "value out of range for %s", integer_type_name(f->type));
+    return fail(r, "expected an integer (%s)", integer_type_name(f->type));
+}
+
+static bool is_unsigned(ProtobufCType type)
+{
+    return type == PROTOBUF_C_TYPE_UINT32 || type == PROTOBUF_C_TYPE_FIXED32 ||
+           type == PROTOBUF_C_TYPE_UINT64 || type == PROTOBUF_C_TYPE_FIXED64;
+}
+
+static bool read_signed(reader *r, const ProtobufCFieldDescriptor *f, const bson_iter_t *it,
+                        void *slot)
+{
+    bool wide = element_size(f->type) == sizeof(int64_t);
+    int64_t v;
+    num_status st =
+        signed_in_range(it, wide ? INT64_MIN : INT32_MIN, wide ? INT64_MAX : INT32_MAX, &v);
+
+    if (st != NUM_OK)
+        return integer_error(r, f, st);
+    if (wide)
+        *(int64_t *)slot = v;
+    else
+        *(int32_t *)slot = (int32_t)v;
+    return true;
+}
+
+static bool read_unsigned(reader *r, const ProtobufCFieldDescriptor *f, const bson_iter_t *it,
+                          void *slot)
+{
+    bool wide = element_size(f->type) == sizeof(uint64_t);
+    uint64_t v;
+    num_status st = unsigned_in_range(it, wide ? UINT64_MAX : UINT32_MAX, &v);
+
+    if (st != NUM_OK)
+        return integer_error(r, f, st);
+    if (wide)
+        *(uint64_t *)slot = v;
+    else
+        *(uint32_t *)slot = (uint32_t)v;
+    return true;
+}
+
+/* A decimal number, or one of proto3 JSON's "NaN", "Infinity", "-Infinity". */
+static bool double_from_string(const char *s, size_t len, double *out)
+{
+    char *end;
+
+    if (strcmp(s, "NaN") == 0 || strcmp(s, "Infinity") == 0 || strcmp(s, "-Infinity") == 0) {
+        *out = s[0] == 'N' ? NAN : s[0] == '-' ? -INFINITY : INFINITY;
+        return strlen(s) == len;
+    }
+    if (len == 0 || strspn(s, "0123456789+-.eE") != len)
+        return false;
+    *out = strtod(s, &end);
+    return end == s + len && isfinite(*out);
+}
+
+static bool number_value(const bson_iter_t *it, double *out)
+{
+    uint32_t len;
+    const char *s;
+
+    switch (bson_iter_type(it)) {
+    case BSON_TYPE_INT32:
+    case BSON_TYPE_INT64:
+        *out = (double)bson_iter_as_int64(it);
+        return true;
+    case BSON_TYPE_DOUBLE:
+        *out = bson_iter_double(it);
+        return true;
+    case BSON_TYPE_UTF8:
+        s = bson_iter_utf8(it, &len);
+        return double_from_string(s, len, out);
+    default:
+        return false;
+    }
+}
+
+static bool read_float(reader *r, const ProtobufCFieldDescriptor *f, const bson_iter_t *it,
+                       void *slot)
+{
+    double d;
+
+    if (!number_value(it, &d))
+        return fail(r, "expected a number");
+    if (f->type == PROTOBUF_C_TYPE_DOUBLE) {
+        *(double *)slot = d;
+        return true;
+    }
+    if (isfinite(d) && (d > FLT_MAX || d < -FLT_MAX))
+        return fail(r, "value out of range for float");
+    *(float *)slot = (float)d;
+    return true;
+}
+
+/* -- other scalars -- */
+
+static bool read_bool(reader *r, const bson_iter_t *it, void *slot)
+{
+    if (!BSON_ITER_HOLDS_BOOL(it))
+        return fail(r, "expected a boolean");
+    *(protobuf_c_boolean *)slot = bson_iter_bool(it) ? 1 : 0;
+    return true;
+}
+
+static bool read_enum(reader *r, const ProtobufCFieldDescriptor *f, const bson_iter_t *it,
+                      void *slot)
+{
+    const ProtobufCEnumDescriptor *ed = f->descriptor;
+    int64_t v;
+
+    if (BSON_ITER_HOLDS_UTF8(it)) {
+        uint32_t len;
+        const char *name = bson_iter_utf8(it, &len);
+        const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value_by_name(ed, name);
+        if (!ev || strlen(name) != len)
+            return fail(r, "unknown value \"%s\" for enum %s", name, ed->name);
+        *(int32_t *)slot = ev->value;
+        return true;
+    }
+    if (signed_in_range(it, INT32_MIN, INT32_MAX, &v) != NUM_OK)
+        return fail(r, "expected an enum name or 32-bit number");
+    *(int32_t *)slot = (int32_t)v;
+    return true;
+}
+
+static bool read_string(reader *r, const bson_iter_t *it, void *slot)
+{
+    uint32_t len;
+    const char *s;
+    char *copy;
+
+    if (!BSON_ITER_HOLDS_UTF8(it))
+        return fail(r, "expected a string");
+    s = bson_iter_utf8(it, &len);
+    if (!bson_utf8_validate(s, len, false))
+        return fail(r, "invalid UTF-8 (or NUL) in string");
+    copy = malloc((size_t)len + 1);
+    if (!copy)
+        return fail(r, "out of memory");
+    memcpy(copy, s, len);
+    copy[len] = '\0';
+    *(char **)slot = copy;
+    return true;
+}
+
+static bool read_bytes(reader *r, const bson_iter_t *it, void *slot)
+{
+    ProtobufCBinaryData bd = {0, NULL};
+    bson_subtype_t subtype;
+    const uint8_t *data;
+    uint32_t len;
+
+    if (BSON_ITER_HOLDS_UTF8(it)) {
+        const char *s = bson_iter_utf8(it, &len);
+        if (!base64_decode(s, len, &bd))
+            return fail(r, "invalid base64");
+    } else if (BSON_ITER_HOLDS_BINARY(it)) {
+        bson_iter_binary(it, &subtype, &len, &data);
+        bd.len = len;
+        bd.data = len ? malloc(len) : NULL;
+        if (len && !bd.data)
+            return fail(r, "out of memory");
+        if (len)
+            memcpy(bd.data, data, len);
+    } else {
+        return fail(r, "expected binary data or a base64 string");
+    }
+    *(ProtobufCBinaryData *)slot = bd;
+    return true;
+}
+
+/* -- messages -- */
+
+static bool read_fields(reader *r, ProtobufCMessage *msg, bson_iter_t *it, int depth);
+
+static bool fill_timestamp(reader *r, ProtobufCMessage *msg, const bson_iter_t *it)
+{
+    timestamp ts;
+    bool ok = false;
+
+    if (BSON_ITER_HOLDS_DATE_TIME(it)) {
+        ok = timestamp_from_millis(bson_iter_date_time(it), &ts);
+    } else if (BSON_ITER_HOLDS_UTF8(it)) {
+        uint32_t len;
+        const char *s = bson_iter_utf8(it, &len);
+        ok = parse_rfc3339(s, len, &ts);
+    }
+    if (!ok)
+        return fail(r, "expected a timestamp");
+    return timestamp_set(msg, ts) || fail(r, "unexpected Timestamp descriptor");
+}
+
+static bool fill_field_mask(reader *r, ProtobufCMessage *msg, const bson_iter_t *it)
+{
+    const ProtobufCFieldDescriptor *f =
+        typed_field(msg->descriptor, "paths", PROTOBUF_C_LABEL_REPEATED, PROTOBUF_C_TYPE_STRING);
+    uint32_t len;
+    const char *s, *p;
+    size_t count = 1, *n;
+    char **arr;
+
+    if (!f)
+        return fail(r, "unexpected FieldMask descriptor");
+    if (!BSON_ITER_HOLDS_UTF8(it))
+        return fail(r, "expected a field mask string");
+    s = bson_iter_utf8(it, &len);
+    if (!bson_utf8_validate(s, len, false))
+        return fail(r, "invalid UTF-8 (or NUL) in field mask");
+    if (len == 0)
+        return true;
+    for (p = s; (p = strchr(p, ',')) != NULL; p++)
+        count++;
+    arr = calloc(count, sizeof *arr);
+    if (!arr)
+        return fail(r, "out of memory");
+    *(char ***)member(msg, f) = arr;
+    n = quantifier(msg, f);
+    for (p = s; *n < count; ++*n) {
+        size_t seglen = strcspn(p, ",");
+        if (seglen == 0)
+            return fail(r, "empty path in field mask");
+        arr[*n] = snake_case_copy(p, seglen);
+        if (!arr[*n])
+            return fail(r, "out of memory");
+        p += seglen + (p[seglen] == ',');
+    }
+    return true;
+}
+
+static bool fill_from_document(reader *r, ProtobufCMessage *msg, const bson_iter_t *it, int depth)
+{
+    bson_iter_t child;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(it) || !bson_iter_recurse(it, &child))
+        return fail(r, "expected a document");
+    return read_fields(r, msg, &child, depth);
+}
+
+static bool read_submessage(reader *r, const ProtobufCFieldDescriptor *f, const bson_iter_t *it,
+                            void *slot, int depth)
+{
+    const ProtobufCMessageDescriptor *desc = f->descriptor;
+    ProtobufCMessage *sub = new_message(desc);
+    bool ok;
+
+    if (!sub)
+        return fail(r, "out of memory");
+    if (is_message_type(desc, TIMESTAMP_TYPE))
+        ok = fill_timestamp(r, sub, it);
+    else if (is_message_type(desc, FIELD_MASK_TYPE))
+        ok = fill_field_mask(r, sub, it);
+    else
+        ok = fill_from_document(r, sub, it, depth + 1);
+    if (!ok) {
+        protobuf_c_message_free_unpacked(sub, NULL);
+        return false;
+    }
+    *(ProtobufCMessage **)slot = sub;
+    return true;
+}
+
+/* Reads one value into slot; writes slot only on success. */
+static bool read_value(reader *r, const ProtobufCFieldDescriptor *f, const bson_iter_t *it,
+                       void *slot, int depth)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_FLOAT:
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return read_float(r, f, it, slot);
+    case PROTOBUF_C_TYPE_BOOL:
+        return read_bool(r, it, slot);
+    case PROTOBUF_C_TYPE_ENUM:
+        return read_enum(r, f, it, slot);
+    case PROTOBUF_C_TYPE_STRING:
+        return read_string(r, it, slot);
+    case PROTOBUF_C_TYPE_BYTES:
+        return read_bytes(r, it, slot);
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return read_submessage(r, f, it, slot, depth);
+    default:
+        if (is_unsigned(f->type))
+            return read_unsigned(r, f, it, slot);
+        return read_signed(r, f, it, slot);
+    }
+}
+
+static size_t count_elements(const bson_iter_t *array)
+{
+    bson_iter_t it = *array;
+    size_t n = 0;
+
+    while (bson_iter_next(&it))
+        n++;
+    return n;
+}
+
+static bool read_repeated(reader *r, ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
+                          const bson_iter_t *it, int depth)
+{
+    size_t size = element_size(f->type), count, *n;
+    bson_iter_t elems;
+    char *arr;
+
+    if (!BSON_ITER_HOLDS_ARRAY(it) || !bson_iter_recurse(it, &elems))
+        return fail(r, "expected an array");
+    release_repeated(msg, f);
+    count = count_elements(&elems);
+    if (count == 0)
+        return true;
+    arr = calloc(count, size);
+    if (!arr)
+        return fail(r, "out of memory");
+    *(char **)member(msg, f) = arr;
+    n = quantifier(msg, f);
+    while (*n < count && bson_iter_next(&elems)) {
+        size_t mark = path_push(r, "[%zu]", *n);
+        bool ok = read_value(r, f, &elems, arr + *n * size, depth);
+        path_pop(r, mark);
+        if (!ok)
+            return false;
+        ++*n;
+    }
+    return true;
+}
+
+static bool read_field(reader *r, ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
+                       const bson_iter_t *it, int depth)
+{
+    if (BSON_ITER_HOLDS_NULL(it))
+        return true;
+    if (f->label == PROTOBUF_C_LABEL_REPEATED)
+        return read_repeated(r, msg, f, it, depth);
+    release_field(msg, f);
+    if (!read_value(r, f, it, member(msg, f), depth))
+        return false;
+    mark_present(msg, f);
+    return true;
+}
+
+static bool read_fields(reader *r, ProtobufCMessage *msg, bson_iter_t *it, int depth)
+{
+    if (depth > MAX_DEPTH)
+        return fail(r, "nested deeper than %d levels", MAX_DEPTH);
+    while (bson_iter_next(it)) {
+        const char *key = bson_iter_key(it);
+        const ProtobufCFieldDescriptor *f =
+            strcmp(key, "_id") == 0 ? NULL : field_for_key(msg->descriptor, key);
+        size_t mark;
+        bool ok;
+
+        if (!f)
+            continue;
+        mark = path_push_field(r, f);
+        ok = read_field(r, msg, f, it, depth);
+        path_pop(r, mark);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+ProtobufCMessage *doc_to_message(const ProtobufCMessageDescriptor *desc, const bson_t *doc,
+                                 char *err, size_t errlen)
+{
+    reader r = {.pathlen = 0, .err = err, .errlen = errlen};
+    ProtobufCMessage *msg;
+    bson_iter_t it;
+
+    set_error(err, errlen, "%s", "");
+    if (!desc || !doc || !bson_iter_init(&it, doc)) {
+        fail(&r, "malformed document");
+        return NULL;
+    }
+    msg = new_message(desc);
+    if (!msg) {
+        fail(&r, "out of memory");
+        return NULL;
+    }
+    if (!read_fields(&r, msg, &it, 0)) {
+        protobuf_c_message_free_unpacked(msg, NULL);
+        return NULL;
+    }
+    return msg;
+}
+
+/* ---- JSON ---- */
+
+char *doc_message_to_json(const ProtobufCMessage *msg)
+{
+    bson_t doc = BSON_INITIALIZER;
+    char *json = NULL;
+
+    if (doc_from_message(msg, DOC_JSON, &doc))
+        json = bson_as_relaxed_extended_json(&doc, NULL);
+    bson_destroy(&doc);
+    return json;
+}
+
+static bool starts_with_object(const char *json, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (json[i] != ' ' && json[i] != '\t' && json[i] != '\n' && json[i] != '\r')
+            return json[i] == '{';
+    }
+    return false;
+}
+
+/* Exactly one JSON object; NULL with err set otherwise. */
+static bson_t *bson_from_json_object(const char *json, size_t len, char *err, size_t errlen)
+{
+    bson_json_reader_t *rd;
+    bson_error_t error = {0};
+    bson_t *doc, extra = BSON_INITIALIZER;
+    int got;
+
+    if (!json || len > SSIZE_MAX || !starts_with_object(json, len)) {
+        set_error(err, errlen, "invalid JSON: expected an object");
+        return NULL;
+    }
+    doc = bson_new();
+    rd = bson_json_data_reader_new(false, 0);
+    bson_json_data_reader_ingest(rd, (const uint8_t *)json, len);
+    got = bson_json_reader_read(rd, doc, &error);
+    if (got == 1 && bson_json_reader_read(rd, &extra, &error) != 0) {
+        got = -1;
+        snprintf(error.message, sizeof error.message, "text after the object");
+    }
+    if (got != 1) {
+        set_error(err, errlen, "invalid JSON: %s", got == 0 ? "empty" : error.message);
+        bson_destroy(doc);
+        doc = NULL;
+    }
+    bson_destroy(&extra);
+    bson_json_reader_destroy(rd);
+    return doc;
+}
+
+ProtobufCMessage *doc_message_from_json(const ProtobufCMessageDescriptor *desc, const char *json,
+                                        size_t len, char *err, size_t errlen)
+{
+    bson_t *doc = bson_from_json_object(json, len, err, errlen);
+    ProtobufCMessage *msg;
+
+    if (!doc)
+        return NULL;
+    msg = doc_to_message(desc, doc, err, errlen);
+    bson_destroy(doc);
+    return msg;
+}

@@ -1,0 +1,105 @@
+/* organization.c — validation of Organization resources. */
+#include "organization.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "validate.h"
+
+const char *const resource_output_only_fields[] = {"name", "create_time", "update_time", "etag",
+                                                   NULL};
+
+static bool enum_known(const ProtobufCEnumDescriptor *desc, int value)
+{
+    return value != 0 && protobuf_c_enum_descriptor_get_value(desc, value) != NULL;
+}
+
+/* EORI: an ISO country code and up to 15 letters or digits. */
+static bool validate_eori(const char *field, const char *eori, status *st)
+{
+    size_t n = strlen(eori);
+    if (n == 0)
+        return true;
+    char cc[3] = {eori[0], n > 1 ? eori[1] : '\0', '\0'};
+    bool ok = n >= 3 && n <= 17 && validate_country_code(field, cc, st);
+    for (size_t i = 2; ok && i < n; i++)
+        ok = (eori[i] >= 'A' && eori[i] <= 'Z') || (eori[i] >= '0' && eori[i] <= '9');
+    return ok ? true
+              : status_fail(st, STATUS_INVALID_ARGUMENT,
+                            "%s: \"%.20s\" is not an EORI number (a country code and up to 15 "
+                            "upper-case letters or digits, e.g. \"DE1234567890123\")",
+                            field, eori);
+}
+
+static bool validate_identifiers(const Supplysec__V1__Identifiers *id, const char *p, status *st)
+{
+    char f[128];
+    if (!id)
+        return true;
+    snprintf(f, sizeof f, "%s.identifiers.eori", p);
+    if (!validate_eori(f, id->eori, st))
+        return false;
+    snprintf(f, sizeof f, "%s.identifiers.aeo_authorisation_number", p);
+    if (!validate_text(f, id->aeo_authorisation_number, 64, false, st))
+        return false;
+    if (id->aeo_type != 0 && !enum_known(&supplysec__v1__aeo_type__descriptor, id->aeo_type))
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s.identifiers.aeo_type: unknown value %d",
+                           p, id->aeo_type);
+    snprintf(f, sizeof f, "%s.identifiers.ctpat_account", p);
+    return validate_text(f, id->ctpat_account, 64, false, st);
+}
+
+static bool validate_certificate(const Supplysec__V1__Certificate *c, const char *p, size_t i,
+                                 status *st)
+{
+    char f[128];
+    if (!enum_known(&supplysec__v1__certificate_type__descriptor, c->type))
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s.certificates[%zu].type: required (e.g. CERTIFICATE_TYPE_AEO)", p, i);
+    snprintf(f, sizeof f, "%s.certificates[%zu].issuer", p, i);
+    if (!validate_text(f, c->issuer, 200, false, st))
+        return false;
+    snprintf(f, sizeof f, "%s.certificates[%zu].number", p, i);
+    if (!validate_text(f, c->number, 100, true, st))
+        return false;
+    if (c->valid_from && c->valid_until &&
+        (c->valid_until->seconds < c->valid_from->seconds ||
+         (c->valid_until->seconds == c->valid_from->seconds &&
+          c->valid_until->nanos < c->valid_from->nanos)))
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s.certificates[%zu].valid_until: before valid_from", p, i);
+    return true;
+}
+
+bool organization_validate(const Supplysec__V1__Organization *org, const char *p, status *st)
+{
+    char f[128];
+    snprintf(f, sizeof f, "%s.legal_name", p);
+    if (!validate_text(f, org->legal_name, 200, true, st))
+        return false;
+    snprintf(f, sizeof f, "%s.country_code", p);
+    if (!validate_country_code(f, org->country_code, st))
+        return false;
+    if (!enum_known(&supplysec__v1__organization_kind__descriptor, org->kind))
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s.kind: required, ORGANIZATION_KIND_OPERATOR or "
+                           "ORGANIZATION_KIND_CUSTOMS_AUTHORITY",
+                           p);
+    if (!validate_identifiers(org->identifiers, p, st))
+        return false;
+    for (size_t i = 0; i < org->n_supply_chain_roles; i++) {
+        if (!enum_known(&supplysec__v1__supply_chain_role__descriptor, org->supply_chain_roles[i]))
+            return status_fail(st, STATUS_INVALID_ARGUMENT,
+                               "%s.supply_chain_roles[%zu]: unknown or unspecified role", p, i);
+        for (size_t j = 0; j < i; j++)
+            if (org->supply_chain_roles[j] == org->supply_chain_roles[i])
+                return status_fail(st, STATUS_INVALID_ARGUMENT,
+                                   "%s.supply_chain_roles[%zu]: listed twice", p, i);
+    }
+    if (org->n_certificates > 100)
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s.certificates: at most 100", p);
+    for (size_t i = 0; i < org->n_certificates; i++)
+        if (!validate_certificate(org->certificates[i], p, i, st))
+            return false;
+    return true;
+}

@@ -1,1 +1,0 @@
-typedef int internal_placeholder;

@@ -1,0 +1,300 @@
+/* resource.c — the generic repository of resources as messages (see
+ * resource.h). Messages go to documents through doc.c, documents to the
+ * store through store.h; nothing here knows a particular resource type. */
+#include "resource.h"
+
+#include <bson/bson.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "doc.h"
+#include "validate.h"
+#include "google/protobuf/timestamp.pb-c.h"
+
+int64_t clock_monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t clock_realtime_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool op_check_deadline(const op_ctx *op, status *st)
+{
+    if (op->deadline_us != INT64_MAX && clock_monotonic_us() >= op->deadline_us)
+        return status_fail(st, STATUS_DEADLINE_EXCEEDED,
+                           "the call's deadline passed before the write; nothing was written");
+    return true;
+}
+
+/* ---- field access by name ---- */
+
+static void **field_ptr(const ProtobufCMessage *msg, const char *field,
+                        const ProtobufCFieldDescriptor **fd)
+{
+    *fd = protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, field);
+    if (!*fd || (*fd)->label == PROTOBUF_C_LABEL_REPEATED)
+        return NULL;
+    return (void **)((char *)msg + (*fd)->offset);
+}
+
+bool message_set_string(ProtobufCMessage *msg, const char *field, const char *value)
+{
+    const ProtobufCFieldDescriptor *fd;
+    char **p = (char **)field_ptr(msg, field, &fd);
+    if (!p || fd->type != PROTOBUF_C_TYPE_STRING)
+        return false;
+    char *copy = strdup(value);
+    if (!copy)
+        return false;
+    if (*p && *p != (char *)protobuf_c_empty_string && *p != fd->default_value)
+        free(*p);
+    *p = copy;
+    return true;
+}
+
+const char *message_get_string(const ProtobufCMessage *msg, const char *field)
+{
+    const ProtobufCFieldDescriptor *fd;
+    char **p = (char **)field_ptr(msg, field, &fd);
+    if (!p || fd->type != PROTOBUF_C_TYPE_STRING || !*p)
+        return "";
+    return *p;
+}
+
+static Google__Protobuf__Timestamp *message_timestamp(ProtobufCMessage *msg, const char *field,
+                                                      bool create)
+{
+    const ProtobufCFieldDescriptor *fd;
+    Google__Protobuf__Timestamp **p = (Google__Protobuf__Timestamp **)field_ptr(msg, field, &fd);
+    if (!p || fd->type != PROTOBUF_C_TYPE_MESSAGE ||
+        fd->descriptor != &google__protobuf__timestamp__descriptor)
+        return NULL;
+    if (!*p && create) {
+        *p = malloc(sizeof **p);
+        if (*p)
+            google__protobuf__timestamp__init(*p);
+    }
+    return *p;
+}
+
+/* ---- stamping ---- */
+
+bool resource_stamp_now(ProtobufCMessage *msg, const char *field)
+{
+    Google__Protobuf__Timestamp *ts = message_timestamp(msg, field, true);
+    if (!ts)
+        return false;
+    int64_t now = clock_realtime_ms();
+    ts->seconds = now / 1000;
+    ts->nanos = (int32_t)(now % 1000) * 1000000;
+    return true;
+}
+
+static void etag_compute(const char *name, const Google__Protobuf__Timestamp *created,
+                         int64_t version, char out[17])
+{
+    char buf[512];
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    int n = snprintf(buf, sizeof buf, "%s|%lld.%d|%lld", name,
+                     created ? (long long)created->seconds : 0LL, created ? created->nanos : 0,
+                     (long long)version);
+    SHA256((const unsigned char *)buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1, md);
+    for (int i = 0; i < 8; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static bool resource_stamp(ProtobufCMessage *meta, const char *name, int64_t version, bool created,
+                           status *st)
+{
+    if ((created && !resource_stamp_now(meta, "create_time")) ||
+        !resource_stamp_now(meta, "update_time") || !message_set_string(meta, "name", name))
+        return status_fail(st, STATUS_INTERNAL, "cannot stamp %s", meta->descriptor->name);
+    if (created) { /* a new resource has one time for both */
+        Google__Protobuf__Timestamp *ct = message_timestamp(meta, "create_time", false);
+        *message_timestamp(meta, "update_time", false) = *ct;
+    }
+    Google__Protobuf__Timestamp *ct = message_timestamp(meta, "create_time", false);
+    char etag[17];
+    etag_compute(name, ct, version, etag);
+    if (!message_set_string(meta, "etag", etag))
+        return status_fail(st, STATUS_INTERNAL, "out of memory");
+    return true;
+}
+
+bool resource_check_etag(const ProtobufCMessage *meta, const char *etag, status *st)
+{
+    if (etag && etag[0] && strcmp(etag, message_get_string(meta, "etag")) != 0)
+        return status_fail(st, STATUS_ABORTED,
+                           "etag \"%.40s\" does not match the current version of %s; read it "
+                           "again and retry with its etag",
+                           etag, message_get_string(meta, "name"));
+    return true;
+}
+
+/* ---- load and store ---- */
+
+ProtobufCMessage *resource_load(const op_ctx *op, const ProtobufCMessageDescriptor *desc,
+                                const char *collection, const char *org, const char *name,
+                                const char *what, int64_t *version, status *st)
+{
+    store_record *rec = NULL;
+    store_status ss = store_get(op->store, collection, org, name, &rec);
+    if (!status_from_store(st, ss, what))
+        return NULL;
+    bson_t doc;
+    ProtobufCMessage *msg = NULL;
+    char err[256];
+    if (!bson_init_static(&doc, rec->doc, rec->doc_len)) {
+        status_fail(st, STATUS_DATA_LOSS, "stored document of %s is corrupt", name);
+        goto out;
+    }
+    msg = doc_to_message(desc, &doc, err, sizeof err);
+    if (!msg) {
+        status_fail(st, STATUS_DATA_LOSS, "stored document of %s cannot be read: %s", name, err);
+        goto out;
+    }
+    if (version)
+        *version = rec->version;
+out:
+    store_record_free(rec);
+    return msg;
+}
+
+static void audit_fill(const op_ctx *op, const char *name, int64_t before, int64_t after,
+                       store_audit *ev)
+{
+    ev->principal = op->who ? op->who->name : "bootstrap";
+    ev->org = op->who ? op->who->org : "";
+    ev->role = op->who ? auth_role_name(op->who->role) : "ROLE_PLATFORM_ADMIN";
+    ev->method = op->method;
+    ev->resource = name;
+    ev->request_id = op->request_id ? op->request_id : "";
+    ev->version_before = before;
+    ev->version_after = after;
+    ev->time_us = clock_realtime_ms() * 1000;
+}
+
+/* Encodes msg and writes it as version_before + 1 (create when 0). */
+static bool resource_write(const op_ctx *op, const resource_ref *ref, ProtobufCMessage *msg,
+                           ProtobufCMessage *meta, int64_t version_before, status *st)
+{
+    if (!op_check_deadline(op, st))
+        return false;
+    if (!resource_stamp(meta, ref->name, version_before + 1, version_before == 0, st))
+        return false;
+    bson_t doc = BSON_INITIALIZER;
+    bool ok = false;
+    if (!doc_from_message(msg, DOC_BSON, &doc)) {
+        status_fail(st, STATUS_INTERNAL, "cannot encode %s", ref->name);
+        goto out;
+    }
+    store_record rec = {
+        .collection = (char *)ref->collection,
+        .org = (char *)ref->org,
+        .parent = (char *)ref->parent,
+        .name = (char *)ref->name,
+        .state = (char *)ref->state,
+        .lookup = (char *)ref->lookup,
+        .version = version_before + 1,
+        .doc = (uint8_t *)bson_get_data(&doc),
+        .doc_len = doc.len,
+    };
+    store_audit ev;
+    audit_fill(op, ref->name, version_before, version_before + 1, &ev);
+    store_status ss = version_before == 0 ? store_create(op->store, &rec, &ev)
+                                          : store_update(op->store, &rec, version_before, &ev);
+    ok = status_from_store(st, ss, ref->name);
+out:
+    bson_destroy(&doc);
+    return ok;
+}
+
+bool resource_create(const op_ctx *op, const resource_ref *ref, ProtobufCMessage *msg,
+                     ProtobufCMessage *meta, status *st)
+{
+    return resource_write(op, ref, msg, meta, 0, st);
+}
+
+bool resource_update(const op_ctx *op, const resource_ref *ref, ProtobufCMessage *msg,
+                     ProtobufCMessage *meta, int64_t version_before, status *st)
+{
+    return resource_write(op, ref, msg, meta, version_before, st);
+}
+
+bool resource_delete(const op_ctx *op, const char *collection, const char *org, const char *name,
+                     int64_t version_before, status *st)
+{
+    if (!op_check_deadline(op, st))
+        return false;
+    store_audit ev;
+    audit_fill(op, name, version_before, 0, &ev);
+    return status_from_store(
+        st, store_delete(op->store, collection, org, name, version_before, &ev), name);
+}
+
+/* ---- lists ---- */
+
+void resource_page_free(resource_page *page)
+{
+    for (size_t i = 0; i < page->count; i++)
+        protobuf_c_message_free_unpacked(page->items[i], NULL);
+    free(page->items);
+    free(page->next_page_token);
+    memset(page, 0, sizeof *page);
+}
+
+bool resource_list(const op_ctx *op, const ProtobufCMessageDescriptor *desc, store_query *q,
+                   const char *query_key, const char *page_token, int page_size,
+                   resource_page *page, status *st)
+{
+    char *after = NULL;
+    store_page *sp = NULL;
+    bool ok = false;
+    memset(page, 0, sizeof *page);
+    if (!page_token_decode(page_token ? page_token : "", query_key, &after, st))
+        return false;
+    q->after = after;
+    q->limit = page_size;
+    if (!status_from_store(st, store_list(op->store, q, &sp), "list"))
+        goto out;
+    page->items = calloc(sp->count ? sp->count : 1, sizeof *page->items);
+    if (!page->items) {
+        status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < sp->count; i++) {
+        bson_t doc;
+        char err[256];
+        if (!bson_init_static(&doc, sp->records[i].doc, sp->records[i].doc_len) ||
+            !(page->items[i] = doc_to_message(desc, &doc, err, sizeof err))) {
+            status_fail(st, STATUS_DATA_LOSS, "stored document of %s cannot be read",
+                        sp->records[i].name);
+            goto out;
+        }
+        page->count++;
+    }
+    page->next_page_token = sp->more && sp->count
+                                ? page_token_encode(query_key, sp->records[sp->count - 1].name)
+                                : strdup("");
+    if (!page->next_page_token) {
+        status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    ok = true;
+out:
+    if (!ok)
+        resource_page_free(page);
+    store_page_free(sp);
+    free(after);
+    return ok;
+}

@@ -1,0 +1,91 @@
+/* resource.h — resources as protobuf messages in the store.
+ *
+ * The generic repository every service uses: load a message from its
+ * document, stamp the AIP resource fields (name, create_time, update_time,
+ * etag) and write it with its audit event, list a page behind an opaque
+ * token. A write first checks the call's deadline: a call whose deadline
+ * has passed writes nothing.
+ *
+ * Etags are derived from (name, create_time, version): they change on every
+ * write, and a deleted-then-recreated resource never reuses one.
+ */
+#ifndef SUPPLYSEC_RESOURCE_H
+#define SUPPLYSEC_RESOURCE_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "status.h"
+#include "store.h"
+
+/* What one call brings to the domain: who, what, until when. Borrowed. */
+typedef struct op_ctx {
+    store *store;
+    const principal *who; /* NULL only for bootstrap */
+    const char *method;
+    const char *request_id;
+    int64_t deadline_us; /* CLOCK_MONOTONIC microseconds; INT64_MAX for none */
+} op_ctx;
+
+/* Where a resource lives in the store. Borrowed. */
+typedef struct resource_ref {
+    const char *collection;
+    const char *org;
+    const char *parent;
+    const char *name;
+    const char *state;  /* or NULL */
+    const char *lookup; /* or NULL */
+} resource_ref;
+
+int64_t clock_monotonic_us(void);
+int64_t clock_realtime_ms(void);
+
+/* STATUS_DEADLINE_EXCEEDED once the call's deadline has passed. */
+bool op_check_deadline(const op_ctx *op, status *st);
+
+/* Loads the message stored under (collection, org, name); org NULL matches
+ * any tenant. Caller frees with protobuf_c_message_free_unpacked. `what`
+ * names it in a NOT_FOUND message. */
+ProtobufCMessage *resource_load(const op_ctx *op, const ProtobufCMessageDescriptor *desc,
+                                const char *collection, const char *org, const char *name,
+                                const char *what, int64_t *version, status *st);
+
+/* ABORTED when etag is non-empty and differs from meta's etag. */
+bool resource_check_etag(const ProtobufCMessage *meta, const char *etag, status *st);
+
+/* Stamps meta (the resource with the AIP fields; msg itself or a message
+ * nested in it) as version 1 and stores msg. */
+bool resource_create(const op_ctx *op, const resource_ref *ref, ProtobufCMessage *msg,
+                     ProtobufCMessage *meta, status *st);
+/* Stamps meta as version_before + 1 and replaces the stored msg, only if the
+ * stored version is still version_before (else ABORTED). */
+bool resource_update(const op_ctx *op, const resource_ref *ref, ProtobufCMessage *msg,
+                     ProtobufCMessage *meta, int64_t version_before, status *st);
+bool resource_delete(const op_ctx *op, const char *collection, const char *org, const char *name,
+                     int64_t version_before, status *st);
+
+/* One page of a list. items are owned by the page. */
+typedef struct resource_page {
+    ProtobufCMessage **items;
+    size_t count;
+    char *next_page_token; /* malloc'd; "" on the last page */
+} resource_page;
+
+/* Lists q (q->after and q->limit are set from page_token and page_size).
+ * query_key identifies the query for its page tokens (method, parent,
+ * filter). */
+bool resource_list(const op_ctx *op, const ProtobufCMessageDescriptor *desc, store_query *q,
+                   const char *query_key, const char *page_token, int page_size,
+                   resource_page *page, status *st);
+void resource_page_free(resource_page *page);
+
+/* Sets the Timestamp field `field` of msg to now (ms precision). */
+bool resource_stamp_now(ProtobufCMessage *msg, const char *field);
+
+/* Sets a string field of msg by name (old value freed). */
+bool message_set_string(ProtobufCMessage *msg, const char *field, const char *value);
+const char *message_get_string(const ProtobufCMessage *msg, const char *field);
+
+#endif

@@ -1,0 +1,271 @@
+/* store.c — the backend-neutral half of the storage contract (see store.h).
+ *
+ * Owns: parsing the store URI ("<scheme>:<rest>") and dispatching to the
+ * backend registered for the scheme in `backends` below; the argument checks
+ * every backend would otherwise repeat (so a backend may assume them); the
+ * normalisation of an empty lookup to "no lookup"; and freeing what backends
+ * hand out. Adding a backend is one more entry in `backends`.
+ */
+#include "store.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct store {
+    const store_backend *be;
+    void *impl;
+};
+
+static const store_backend *const backends[] = {
+    &store_sqlite_backend,
+};
+#define BACKEND_COUNT (sizeof backends / sizeof backends[0])
+
+const char *store_status_name(store_status st)
+{
+    switch (st) {
+    case STORE_OK:
+        return "STORE_OK";
+    case STORE_NOT_FOUND:
+        return "STORE_NOT_FOUND";
+    case STORE_ALREADY_EXISTS:
+        return "STORE_ALREADY_EXISTS";
+    case STORE_CONFLICT:
+        return "STORE_CONFLICT";
+    case STORE_UNAVAILABLE:
+        return "STORE_UNAVAILABLE";
+    case STORE_INVALID:
+        return "STORE_INVALID";
+    case STORE_INTERNAL:
+        return "STORE_INTERNAL";
+    }
+    return "STORE_UNKNOWN_STATUS";
+}
+
+/* Sets *err (when err is not NULL) to a malloc'd message. */
+static void set_err(char **err, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    if (!err)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    *err = strdup(buf);
+}
+
+/* "sqlite:PATH, ..." for error messages. */
+static void supported_schemes(char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < BACKEND_COUNT && used < size; i++) {
+        int n = snprintf(buf + used, size - used, "%s%s:...", i ? ", " : "", backends[i]->scheme);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static const store_backend *backend_for(const char *scheme, size_t len)
+{
+    for (size_t i = 0; i < BACKEND_COUNT; i++)
+        if (strlen(backends[i]->scheme) == len && memcmp(backends[i]->scheme, scheme, len) == 0)
+            return backends[i];
+    return NULL;
+}
+
+store_status store_open(const char *uri, int workers, store **out, char **err)
+{
+    char schemes[128];
+    if (err)
+        *err = NULL;
+    if (!out) {
+        set_err(err, "store_open: out is NULL");
+        return STORE_INVALID;
+    }
+    *out = NULL;
+    supported_schemes(schemes, sizeof schemes);
+    const char *colon = uri ? strchr(uri, ':') : NULL;
+    const store_backend *be = colon ? backend_for(uri, (size_t)(colon - uri)) : NULL;
+    if (!be) {
+        /* Only the scheme is echoed: the rest of a URI may hold credentials. */
+        set_err(err, "unsupported store URI scheme \"%.*s\"; supported: %s",
+                colon ? (int)(colon - uri) : 0, colon ? uri : "", schemes);
+        return STORE_INVALID;
+    }
+    if (colon[1] == '\0') {
+        set_err(err, "store URI \"%s:\" names no store", be->scheme);
+        return STORE_INVALID;
+    }
+    store *s = calloc(1, sizeof *s);
+    if (!s) {
+        set_err(err, "out of memory");
+        return STORE_INTERNAL;
+    }
+    s->be = be;
+    store_status st = be->open(colon + 1, workers < 1 ? 1 : workers, &s->impl, err);
+    if (st != STORE_OK) {
+        free(s);
+        return st;
+    }
+    *out = s;
+    return STORE_OK;
+}
+
+void store_close(store *s)
+{
+    if (!s)
+        return;
+    s->be->close(s->impl);
+    free(s);
+}
+
+store_status store_ping(store *s)
+{
+    if (!s)
+        return STORE_INVALID;
+    return s->be->ping(s->impl);
+}
+
+/* ---- argument checks shared by every backend ---- */
+
+static bool nonempty(const char *v)
+{
+    return v && v[0];
+}
+
+static bool record_valid(const store_record *rec)
+{
+    return rec && nonempty(rec->collection) && nonempty(rec->name) && rec->org && rec->parent &&
+           (rec->doc || rec->doc_len == 0);
+}
+
+/* A copy of rec whose lookup is NULL when empty: only a non-empty lookup is
+ * a unique key. */
+static store_record record_normalized(const store_record *rec)
+{
+    store_record r = *rec;
+    if (r.lookup && !r.lookup[0])
+        r.lookup = NULL;
+    return r;
+}
+
+store_status store_create(store *s, const store_record *rec, const store_audit *ev)
+{
+    if (!s || !ev || !record_valid(rec) || rec->version != 1)
+        return STORE_INVALID;
+    store_record r = record_normalized(rec);
+    return s->be->create(s->impl, &r, ev);
+}
+
+store_status store_update(store *s, const store_record *rec, int64_t expected_version,
+                          const store_audit *ev)
+{
+    if (!s || !ev || !record_valid(rec) || expected_version < 1 || expected_version == INT64_MAX ||
+        rec->version != expected_version + 1)
+        return STORE_INVALID;
+    store_record r = record_normalized(rec);
+    return s->be->update(s->impl, &r, expected_version, ev);
+}
+
+store_status store_delete(store *s, const char *collection, const char *org, const char *name,
+                          int64_t expected_version, const store_audit *ev)
+{
+    if (!s || !ev || !nonempty(collection) || !org || !nonempty(name) || expected_version < 0)
+        return STORE_INVALID;
+    return s->be->remove(s->impl, collection, org, name, expected_version, ev);
+}
+
+store_status store_get(store *s, const char *collection, const char *org, const char *name,
+                       store_record **out)
+{
+    if (out)
+        *out = NULL;
+    if (!s || !out || !nonempty(collection) || !nonempty(name))
+        return STORE_INVALID;
+    return s->be->get(s->impl, collection, org, name, out);
+}
+
+store_status store_get_by_lookup(store *s, const char *collection, const char *lookup,
+                                 store_record **out)
+{
+    if (out)
+        *out = NULL;
+    if (!s || !out || !nonempty(collection) || !nonempty(lookup))
+        return STORE_INVALID;
+    return s->be->get_by_lookup(s->impl, collection, lookup, out);
+}
+
+store_status store_list(store *s, const store_query *q, store_page **out)
+{
+    if (out)
+        *out = NULL;
+    if (!s || !out || !q || !nonempty(q->collection) || q->limit <= 0)
+        return STORE_INVALID;
+    store_query nq = *q;
+    if (nq.after && !nq.after[0])
+        nq.after = NULL;
+    return s->be->list(s->impl, &nq, out);
+}
+
+store_status store_audit_list(store *s, const char *org, int64_t after_seq, int limit,
+                              store_audit_event **out, size_t *count)
+{
+    if (out)
+        *out = NULL;
+    if (count)
+        *count = 0;
+    if (!s || !org || after_seq < 0 || limit <= 0 || !out || !count)
+        return STORE_INVALID;
+    return s->be->audit_list(s->impl, org, after_seq, limit, out, count);
+}
+
+/* ---- freeing what backends hand out ---- */
+
+static void record_fields_free(store_record *r)
+{
+    free(r->collection);
+    free(r->org);
+    free(r->parent);
+    free(r->name);
+    free(r->state);
+    free(r->lookup);
+    free(r->doc);
+}
+
+void store_record_free(store_record *r)
+{
+    if (!r)
+        return;
+    record_fields_free(r);
+    free(r);
+}
+
+void store_page_free(store_page *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->count; i++)
+        record_fields_free(&p->records[i]);
+    free(p->records);
+    free(p);
+}
+
+void store_audit_events_free(store_audit_event *evs, size_t count)
+{
+    if (!evs)
+        return;
+    for (size_t i = 0; i < count; i++) {
+        free(evs[i].principal);
+        free(evs[i].org);
+        free(evs[i].role);
+        free(evs[i].method);
+        free(evs[i].resource);
+        free(evs[i].request_id);
+    }
+    free(evs);
+}

@@ -1,0 +1,220 @@
+/* validate.c — input rules shared by every service (see validate.h). */
+#include "validate.h"
+
+#include <bson/bson.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool validate_resource_id(const char *field, const char *id, status *st)
+{
+    size_t n = strlen(id);
+    if (n < 3 || n > RESOURCE_ID_MAX)
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: must be 3 to 63 characters, got %zu",
+                           field, n);
+    if (id[0] < 'a' || id[0] > 'z')
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s: must start with a lower-case letter (pattern "
+                           "[a-z][a-z0-9-]{2,62})",
+                           field);
+    for (size_t i = 1; i < n; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return status_fail(st, STATUS_INVALID_ARGUMENT,
+                               "%s: only lower-case letters, digits and '-' are allowed "
+                               "(pattern [a-z][a-z0-9-]{2,62})",
+                               field);
+    }
+    if (id[n - 1] == '-')
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: must not end with '-'", field);
+    return true;
+}
+
+void resource_id_generate(char out[RESOURCE_ID_MAX + 1])
+{
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+    unsigned char rnd[16];
+    if (RAND_bytes(rnd, sizeof rnd) != 1)
+        abort(); /* no randomness: nothing safe to do */
+    out[0] = alphabet[rnd[0] % 26];
+    for (int i = 1; i < 16; i++)
+        out[i] = alphabet[rnd[i] & 31];
+    out[16] = '\0';
+}
+
+/* Copies the segment [s, s+len) into out as an id, checking it. */
+static bool take_id(const char *field, const char *s, size_t len, char *out, size_t outlen,
+                    status *st)
+{
+    if (len == 0 || len >= outlen)
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: malformed resource name", field);
+    memcpy(out, s, len);
+    out[len] = '\0';
+    return validate_resource_id(field, out, st);
+}
+
+bool parse_name1(const char *field, const char *name, const char *collection, char *id,
+                 size_t idlen, status *st)
+{
+    size_t cl = strlen(collection);
+    if (name[0] == '\0')
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: required", field);
+    if (strncmp(name, collection, cl) != 0 || name[cl] != '/')
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: expected %s/{id}, got \"%.80s\"",
+                           field, collection, name);
+    const char *rest = name + cl + 1;
+    if (strchr(rest, '/'))
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: expected %s/{id}, got \"%.80s\"",
+                           field, collection, name);
+    return take_id(field, rest, strlen(rest), id, idlen, st);
+}
+
+bool parse_name2(const char *field, const char *name, const char *c1, char *id1, size_t id1len,
+                 const char *c2, char *id2, size_t id2len, status *st)
+{
+    size_t l1 = strlen(c1), l2 = strlen(c2);
+    if (name[0] == '\0')
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: required", field);
+    const char *slash;
+    if (strncmp(name, c1, l1) != 0 || name[l1] != '/' || !(slash = strchr(name + l1 + 1, '/')) ||
+        strncmp(slash + 1, c2, l2) != 0 || slash[1 + l2] != '/' || strchr(slash + 2 + l2, '/'))
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s: expected %s/{id}/%s/{id}, got \"%.80s\"", field, c1, c2, name);
+    const char *first = name + l1 + 1;
+    if (!take_id(field, first, (size_t)(slash - first), id1, id1len, st))
+        return false;
+    return take_id(field, slash + 2 + l2, strlen(slash + 2 + l2), id2, id2len, st);
+}
+
+/* Officially assigned ISO 3166-1 alpha-2 codes (249). */
+static const char iso3166_alpha2[] =
+    "ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMBNBOBQBRBSBTBVBWBYBZ"
+    "CACCCDCFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZDEDJDKDMDODZECEEEGEHERESETFIFJFKFMFO"
+    "FRGAGBGDGEGFGGGHGIGLGMGNGPGQGRGSGTGUGWGYHKHMHNHRHTHUIDIEILIMINIOIQIRISITJE"
+    "JMJOJPKEKGKHKIKMKNKPKRKWKYKZLALBLCLILKLRLSLTLULVLYMAMCMDMEMFMGMHMKMLMMMNMO"
+    "MPMQMRMSMTMUMVMWMXMYMZNANCNENFNGNINLNONPNRNUNZOMPAPEPFPGPHPKPLPMPNPRPSPTPW"
+    "PYQARERORSRURWSASBSCSDSESGSHSISJSKSLSMSNSOSRSSSTSVSXSYSZTCTDTFTGTHTJTKTLTM"
+    "TNTOTRTTTVTWTZUAUGUMUSUYUZVAVCVEVGVIVNVUWFWSYEYTZAZMZW";
+
+bool validate_country_code(const char *field, const char *code, status *st)
+{
+    if (code[0] == '\0')
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s: required (ISO 3166-1 alpha-2, e.g. \"DE\")", field);
+    if (strlen(code) == 2) {
+        for (size_t i = 0; i + 1 < sizeof iso3166_alpha2; i += 2)
+            if (iso3166_alpha2[i] == code[0] && iso3166_alpha2[i + 1] == code[1])
+                return true;
+    }
+    return status_fail(st, STATUS_INVALID_ARGUMENT,
+                       "%s: \"%.16s\" is not an ISO 3166-1 alpha-2 country code (two upper-case "
+                       "letters, e.g. \"DE\", \"NL\", \"US\")",
+                       field, code);
+}
+
+bool validate_text(const char *field, const char *text, size_t max_chars, bool required, status *st)
+{
+    size_t n = strlen(text);
+    if (n == 0)
+        return required ? status_fail(st, STATUS_INVALID_ARGUMENT, "%s: required", field) : true;
+    if (!bson_utf8_validate(text, n, false))
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: not valid UTF-8", field);
+    size_t chars = 0;
+    for (size_t i = 0; i < n; i++)
+        chars += ((unsigned char)text[i] & 0xC0) != 0x80;
+    if (chars > max_chars)
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: at most %zu characters, got %zu",
+                           field, max_chars, chars);
+    return true;
+}
+
+bool validate_page_size(const char *field, int page_size, int *out, status *st)
+{
+    if (page_size < 0)
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: must not be negative", field);
+    *out = page_size == 0              ? PAGE_SIZE_DEFAULT
+           : page_size > PAGE_SIZE_MAX ? PAGE_SIZE_MAX
+                                       : page_size;
+    return true;
+}
+
+/* ---- page tokens: base64url("<fingerprint>:<after>") ---- */
+
+static void query_fingerprint(const char *query, char out[17])
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)query, strlen(query), md);
+    for (int i = 0; i < 8; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+char *page_token_encode(const char *query, const char *after)
+{
+    char fp[17];
+    query_fingerprint(query, fp);
+    size_t rawlen = 16 + 1 + strlen(after);
+    char *raw = malloc(rawlen + 1);
+    char *tok = malloc(4 * ((rawlen + 2) / 3) + 1);
+    if (!raw || !tok) {
+        free(raw);
+        free(tok);
+        return NULL;
+    }
+    snprintf(raw, rawlen + 1, "%s:%s", fp, after);
+    int n = EVP_EncodeBlock((unsigned char *)tok, (const unsigned char *)raw, (int)rawlen);
+    free(raw);
+    /* to URL-safe alphabet, no padding */
+    while (n > 0 && tok[n - 1] == '=')
+        tok[--n] = '\0';
+    for (int i = 0; i < n; i++)
+        tok[i] = tok[i] == '+' ? '-' : tok[i] == '/' ? '_' : tok[i];
+    return tok;
+}
+
+bool page_token_decode(const char *token, const char *query, char **after, status *st)
+{
+    size_t n = strlen(token);
+    *after = NULL;
+    if (n == 0) {
+        *after = strdup("");
+        return *after ? true : status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    if (n > 4096)
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "page_token: too long");
+    char *b64 = malloc(n + 4), *raw = malloc(n + 4);
+    bool ok = false;
+    if (!b64 || !raw)
+        goto out;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        char c = token[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            goto out;
+        b64[i] = c == '-' ? '+' : c == '_' ? '/' : c;
+    }
+    while (i % 4)
+        b64[i++] = '=';
+    b64[i] = '\0';
+    int len = EVP_DecodeBlock((unsigned char *)raw, (const unsigned char *)b64, (int)i);
+    if (len < 17)
+        goto out;
+    len -= (int)(i - n); /* EVP_DecodeBlock counts padding as zero bytes */
+    raw[len] = '\0';
+    char fp[17];
+    query_fingerprint(query, fp);
+    if (memcmp(raw, fp, 16) != 0 || raw[16] != ':' || strlen(raw) != (size_t)len)
+        goto out;
+    *after = strdup(raw + 17);
+    ok = *after != NULL;
+out:
+    free(b64);
+    free(raw);
+    return ok ? true
+              : status_fail(st, STATUS_INVALID_ARGUMENT,
+                            "page_token: not a token from this list; pass next_page_token from "
+                            "the previous response unchanged, with the same parent and filter");
+}

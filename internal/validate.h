@@ -1,0 +1,46 @@
+/* validate.h — input rules shared by every service: resource ids and names,
+ * country codes, text fields, page sizes and page tokens. Each check names
+ * the field it was given in its message, and returns false with st set. */
+#ifndef SUPPLYSEC_VALIDATE_H
+#define SUPPLYSEC_VALIDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "status.h"
+
+#define RESOURCE_ID_MAX 63
+#define PAGE_SIZE_DEFAULT 50
+#define PAGE_SIZE_MAX 1000
+
+/* `[a-z][a-z0-9-]{2,62}`, not ending in '-'. */
+bool validate_resource_id(const char *field, const char *id, status *st);
+
+/* A fresh id matching validate_resource_id: a letter and 15 base32 chars. */
+void resource_id_generate(char out[RESOURCE_ID_MAX + 1]);
+
+/* Splits `prefix/{id}` (prefix like "organizations") into id. */
+bool parse_name1(const char *field, const char *name, const char *collection, char *id,
+                 size_t idlen, status *st);
+/* Splits `c1/{id1}/c2/{id2}`. */
+bool parse_name2(const char *field, const char *name, const char *c1, char *id1, size_t id1len,
+                 const char *c2, char *id2, size_t id2len, status *st);
+
+/* ISO 3166-1 alpha-2, upper case, officially assigned. */
+bool validate_country_code(const char *field, const char *code, status *st);
+
+/* Valid UTF-8 of at most max_chars code points; required: not empty. */
+bool validate_text(const char *field, const char *text, size_t max_chars, bool required,
+                   status *st);
+
+/* page_size < 0 is INVALID_ARGUMENT; 0 → default; above max → max. */
+bool validate_page_size(const char *field, int page_size, int *out, status *st);
+
+/* Page tokens are opaque to clients: base64url of the query they belong to
+ * (its fingerprint) and the keyset cursor (the last name returned).
+ * encode returns a malloc'd token; decode sets *after (malloc'd, "" for an
+ * empty token) or fails INVALID_ARGUMENT for a token of another query. */
+char *page_token_encode(const char *query, const char *after);
+bool page_token_decode(const char *token, const char *query, char **after, status *st);
+
+#endif

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what supplysec needs to build and test on Debian bookworm:
+# Debian packages (as root, through apt-get) and buf from the npm registry
+# (development and CI only) into .tools/. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake pkg-config clang-format
+  libgrpc-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev
+  libmongoc-dev libbson-dev libcmocka-dev libsqlite3-dev libssl-dev
+  python3-grpcio python3-protobuf nghttp2-client
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+BUF_VERSION=1.47.2
+if [ ! -x .tools/node_modules/.bin/buf ]; then
+  if ! command -v npm >/dev/null; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends npm
+  fi
+  echo "deps: installing @bufbuild/buf@$BUF_VERSION into .tools/"
+  mkdir -p .tools
+  (cd .tools && npm install --no-audit --no-fund --silent "@bufbuild/buf@$BUF_VERSION" >/dev/null)
+fi

@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+"""Runs every test of supplysec and prints one closing line: N passed, N failed.
+
+Stages: buf lint; build (build/) and its unit/contract tests and end-to-end
+tests; the same with ASan+UBSan (build-asan/) unless SUPPLYSEC_SANITIZE=0.
+Each cmocka test case and each end-to-end test counts once; a stage that
+cannot run (a failed build, lint errors) counts as one failure.
+"""
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+passed = failed = skipped = 0
+
+
+def run(cmd, env=None, **kw):
+    print("+ " + " ".join(cmd), flush=True)
+    return subprocess.run(cmd, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, **kw)
+
+
+def stage(ok, name, output="", counted=True):
+    """A step with no test count of its own: a failure counts as one failed
+    test; a success counts only when it is a check (lint), not a build."""
+    global passed, failed
+    if ok:
+        passed += 1 if counted else 0
+        print(f"PASS {name}")
+    else:
+        failed += 1
+        print(output[-6000:])
+        print(f"FAIL {name}")
+
+
+def count(output):
+    """Counts from a closing `N passed, N failed[, N skipped]` line or cmocka's summary."""
+    m = re.findall(r"^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$", output, re.M)
+    if m:
+        p, f, s = m[-1]
+        return int(p), int(f), int(s or 0)
+    p = sum(int(x) for x in re.findall(r"\[  PASSED  \] (\d+) test", output))
+    f = sum(int(x) for x in re.findall(r"\[  FAILED  \] (\d+) test", output))
+    s = sum(int(x) for x in re.findall(r"\[  SKIPPED \] (\d+) test", output))
+    return p, f, s
+
+
+def add(name, proc):
+    global passed, failed, skipped
+    p, f, s = count(proc.stdout)
+    if proc.returncode != 0 and f == 0:
+        f = 1  # crashed or failed outside a counted test
+    print(proc.stdout)
+    print(f"{name}: {p} passed, {f} failed" + (f", {s} skipped" if s else ""), flush=True)
+    passed, failed, skipped = passed + p, failed + f, skipped + s
+
+
+def suite(build_dir, extra_cmake, env):
+    proc = run(["bash", "scripts/build.sh", build_dir] + extra_cmake)
+    stage(proc.returncode == 0, f"build {build_dir}", proc.stdout, counted=False)
+    if proc.returncode != 0:
+        return
+    tests = sorted(f for f in os.listdir(os.path.join(ROOT, build_dir))
+                   if f.startswith("test_") and os.access(os.path.join(ROOT, build_dir, f), os.X_OK))
+    for t in tests:
+        add(f"{build_dir}/{t}", run([os.path.join(build_dir, t)], env=env, timeout=900))
+    e2e_env = dict(env, SUPPLYSEC_BUILD_DIR=os.path.join(ROOT, build_dir))
+    add(f"{build_dir} e2e", run(["/usr/bin/python3", "tests/e2e/run.py"], env=e2e_env, timeout=1200))
+
+
+def main():
+    env = dict(os.environ)
+    buf = os.path.join(ROOT, ".tools/node_modules/.bin/buf")
+    env.setdefault("SUPPLYSEC_BUF", buf)
+    env["CMOCKA_MESSAGE_OUTPUT"] = "stdout"
+    proc = subprocess.run([buf, "lint"], cwd=os.path.join(ROOT, "proto"), text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    stage(proc.returncode == 0, "buf lint", proc.stdout)
+    suite("build", [], env)
+    if env.get("SUPPLYSEC_SANITIZE", "1") != "0":
+        asan_env = dict(env, ASAN_OPTIONS="detect_leaks=1:abort_on_error=1",
+                        UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+        suite("build-asan", ["-DSUPPLYSEC_SANITIZE=ON", "-DCMAKE_BUILD_TYPE=Debug"], asan_env)
+    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

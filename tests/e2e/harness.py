@@ -1,0 +1,431 @@
+"""End-to-end test harness for supplysec.
+
+Run with Debian's /usr/bin/python3 (python3-grpcio 1.51, python3-protobuf 3.21).
+
+* Message classes are generated once per run with protoc into a temp dir.
+* `Server` starts BUILD/supplysecd on a free loopback port with a fresh store.
+* `bootstrap(store_uri)` runs `supplysecd bootstrap` and returns the secret.
+* `Client` calls methods by path ("Organizations.GetOrganization").
+"""
+
+import atexit
+import importlib
+import importlib.util
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import grpc
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+BUILD = os.path.abspath(os.environ.get("SUPPLYSEC_BUILD_DIR") or os.path.join(REPO, "build"))
+SUPPLYSECD = os.path.join(BUILD, "supplysecd")
+SUPPLYSEC = os.path.join(BUILD, "supplysec")
+
+ID_RE = re.compile(r"[a-z][a-z0-9-]{2,62}")
+STARTUP_TIMEOUT = 15.0
+STOP_TIMEOUT = 20.0
+CALL_TIMEOUT = 10.0
+
+_TMP_ROOT = tempfile.mkdtemp(prefix="supplysec-e2e-")
+atexit.register(shutil.rmtree, _TMP_ROOT, True)
+
+
+def tmpdir(prefix="t-"):
+    """A fresh directory removed at the end of the run."""
+    return tempfile.mkdtemp(prefix=prefix, dir=_TMP_ROOT)
+
+
+# --------------------------------------------------------------------------
+# Generated message classes
+# --------------------------------------------------------------------------
+
+class _Protos:
+    pass
+
+
+_protos = None
+
+
+def protos():
+    """Generate (once per run) and import the python message classes.
+
+    Returns an object with attributes: orgs, keys, common, health, empty,
+    field_mask, timestamp (modules)."""
+    global _protos
+    if _protos is not None:
+        return _protos
+    out = tmpdir("gen-")
+    files = sorted(
+        os.path.join("proto", "supplysec", "v1", f)
+        for f in os.listdir(os.path.join(REPO, "proto", "supplysec", "v1"))
+        if f.endswith(".proto"))
+    files.append(os.path.join("proto", "grpc", "health", "v1", "health.proto"))
+    r = subprocess.run(
+        ["protoc", "-I", "proto", "-I", "/usr/include", "--python_out=" + out] + files,
+        cwd=REPO, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("protoc failed (%d): %s" % (r.returncode, r.stderr))
+    sys.path.insert(0, out)
+    p = _Protos()
+    p.out = out
+    p.common = importlib.import_module("supplysec.v1.common_pb2")
+    p.orgs = importlib.import_module("supplysec.v1.organizations_pb2")
+    p.keys = importlib.import_module("supplysec.v1.api_keys_pb2")
+    # The generated health module would live in package `grpc`, which is the
+    # installed grpcio package: load it by path under another name.
+    spec = importlib.util.spec_from_file_location(
+        "supplysec_e2e_health_pb2", os.path.join(out, "grpc", "health", "v1", "health_pb2.py"))
+    p.health = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(p.health)
+    from google.protobuf import empty_pb2, field_mask_pb2, timestamp_pb2
+    p.empty = empty_pb2
+    p.field_mask = field_mask_pb2
+    p.timestamp = timestamp_pb2
+    _protos = p
+    return p
+
+
+def _method_types(path):
+    """'/pkg.Service/Method' -> (request class, response class)."""
+    p = protos()
+    svc, method = path.lstrip("/").split("/")
+    for mod in (p.orgs, p.keys, p.health):
+        for s in mod.DESCRIPTOR.services_by_name.values():
+            if s.full_name == svc and method in s.methods_by_name:
+                m = s.methods_by_name[method]
+                return _message_class(m.input_type), _message_class(m.output_type)
+    raise KeyError(path)
+
+
+def _message_class(desc):
+    p = protos()
+    for mod in (p.orgs, p.keys, p.common, p.health, p.empty, p.field_mask, p.timestamp):
+        if desc.file.name == mod.DESCRIPTOR.name:
+            obj = mod
+            # nested types are not used as method types; top-level is enough
+            return getattr(obj, desc.name)
+    raise KeyError(desc.full_name)
+
+
+def method_path(name):
+    """'Organizations.GetOrganization' -> '/supplysec.v1.Organizations/GetOrganization'.
+    Paths starting with '/' are returned unchanged."""
+    if name.startswith("/"):
+        return name
+    svc, method = name.split(".")
+    if svc == "Health":
+        return "/grpc.health.v1.Health/" + method
+    return "/supplysec.v1.%s/%s" % (svc, method)
+
+
+# --------------------------------------------------------------------------
+# Calls
+# --------------------------------------------------------------------------
+
+def auth_md(secret):
+    return [("authorization", "Bearer " + secret)]
+
+
+class Client:
+    """Calls supplysec methods by name with an optional bearer secret."""
+
+    def __init__(self, channel, secret=None):
+        self.channel = channel
+        self.secret = secret
+
+    def with_secret(self, secret):
+        return Client(self.channel, secret)
+
+    def callable(self, name, raw_request=False):
+        path = method_path(name)
+        req_cls, resp_cls = _method_types(path)
+        ser = (lambda b: b) if raw_request else req_cls.SerializeToString
+        return self.channel.unary_unary(
+            path, request_serializer=ser, response_deserializer=resp_cls.FromString)
+
+    def request(self, method, /, **fields):
+        req_cls, _ = _method_types(method_path(method))
+        return req_cls(**fields)
+
+    def call(self, method, /, request=None, metadata=None, timeout=CALL_TIMEOUT,
+             with_call=False, raw_request=False, secret=None, **fields):
+        """Call `method` (e.g. "Organizations.GetOrganization") with `request` (or a request built from **fields).
+
+        Sends `authorization: Bearer <secret>` when a secret is set (pass
+        secret="" to send none). Returns the response, or (response, call)
+        when with_call is true."""
+        if request is None:
+            request = self.request(method, **fields)
+        md = []
+        s = self.secret if secret is None else secret
+        if s:
+            md += auth_md(s)
+        if metadata:
+            md += list(metadata)
+        fn = self.callable(method, raw_request=raw_request)
+        if with_call:
+            return fn.with_call(request, metadata=md or None, timeout=timeout)
+        return fn(request, metadata=md or None, timeout=timeout)
+
+
+def rpc_code(fn, *args, **kwargs):
+    """Run fn; return grpc.StatusCode.OK or the RpcError's code (and the error)."""
+    try:
+        fn(*args, **kwargs)
+    except grpc.RpcError as e:
+        return e.code(), e
+    return grpc.StatusCode.OK, None
+
+
+class RpcAssertions:
+    """Mixin for unittest.TestCase."""
+
+    def assertRpcError(self, code, fn, *args, **kwargs):
+        """Assert fn(*args, **kwargs) raises grpc.RpcError with `code` (or one
+        of the codes, when a set/tuple is given). Returns the error."""
+        codes = set(code) if isinstance(code, (set, tuple, list, frozenset)) else {code}
+        try:
+            r = fn(*args, **kwargs)
+        except grpc.RpcError as e:
+            self.assertIn(e.code(), codes,
+                          "expected %s, got %s: %r" % (
+                              "/".join(sorted(c.name for c in codes)), e.code().name, e.details()))
+            return e
+        self.fail("expected %s, got OK: %r" % (
+            "/".join(sorted(c.name for c in codes)), r))
+
+    def assertNotOk(self, fn, *args, **kwargs):
+        try:
+            r = fn(*args, **kwargs)
+        except grpc.RpcError as e:
+            return e
+        self.fail("expected an error, got OK: %r" % (r,))
+
+
+# --------------------------------------------------------------------------
+# Processes
+# --------------------------------------------------------------------------
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def store_uri(directory):
+    return "sqlite:" + os.path.join(directory, "db.sqlite")
+
+
+class BootstrapError(AssertionError):
+    pass
+
+
+def bootstrap_run(uri, timeout=30):
+    """Run `supplysecd bootstrap --store URI`; return the CompletedProcess (bytes)."""
+    return subprocess.run([SUPPLYSECD, "bootstrap", "--store", uri],
+                          stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+
+
+def bootstrap(uri):
+    """Bootstrap a store; return the platform-admin secret (stdout minus its newline)."""
+    r = bootstrap_run(uri)
+    if r.returncode != 0:
+        raise BootstrapError("supplysecd bootstrap exited %d: %s" % (
+            r.returncode, r.stderr.decode(errors="replace")[-2000:]))
+    out = r.stdout.decode()
+    if not out.endswith("\n") or out.count("\n") != 1 or not out.strip():
+        raise BootstrapError("bootstrap stdout is not exactly one secret and a newline: %r" % out)
+    return out[:-1]
+
+
+class ServerError(AssertionError):
+    pass
+
+
+class Server:
+    """A supplysecd process on a free loopback port.
+
+    Server(store_dir=None, bootstrap=True): store_dir defaults to a fresh temp
+    dir; with bootstrap, `supplysecd bootstrap` runs first and the secret is in
+    .admin_secret. Use start()/stop(), or as a context manager."""
+
+    _starts = 0
+
+    def __init__(self, store_dir=None, bootstrap=True, workers=4, extra_args=()):
+        self.dir = store_dir or tmpdir("store-")
+        self.store = store_uri(self.dir)
+        self.do_bootstrap = bootstrap
+        self.workers = workers
+        self.extra_args = list(extra_args)
+        self.admin_secret = None
+        self.proc = None
+        self.port = None
+        self.channel = None
+        self.log_path = None
+
+    @property
+    def addr(self):
+        return "127.0.0.1:%d" % self.port
+
+    def start(self):
+        if self.do_bootstrap and self.admin_secret is None:
+            self.admin_secret = bootstrap(self.store)
+        Server._starts += 1
+        n = Server._starts
+        self.port = free_port()
+        self.log_path = os.path.join(self.dir, "stderr-%d.log" % n)
+        self.out_path = os.path.join(self.dir, "stdout-%d.log" % n)
+        cmd = [SUPPLYSECD, "--listen", self.addr, "--store", self.store,
+               "--workers", str(self.workers)] + self.extra_args
+        with open(self.log_path, "wb") as err, open(self.out_path, "wb") as out:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        self.channel = grpc.insecure_channel(self.addr)
+        self._wait_serving()
+        return self
+
+    def _wait_serving(self):
+        p = protos()
+        check = self.channel.unary_unary(
+            "/grpc.health.v1.Health/Check",
+            request_serializer=p.health.HealthCheckRequest.SerializeToString,
+            response_deserializer=p.health.HealthCheckResponse.FromString)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise ServerError("supplysecd exited with %d during startup: %s" % (
+                    self.proc.returncode, self.log_tail()))
+            try:
+                r = check(p.health.HealthCheckRequest(service=""), timeout=1.0)
+                if r.status == p.health.HealthCheckResponse.SERVING:
+                    return
+                last = "status %s" % r.status
+            except grpc.RpcError as e:
+                last = "%s %s" % (e.code(), e.details())
+            time.sleep(0.1)
+        self.kill()
+        raise ServerError("supplysecd not SERVING after %.0fs (last: %s): %s" % (
+            STARTUP_TIMEOUT, last, self.log_tail()))
+
+    def client(self, secret=None):
+        return Client(self.channel, secret)
+
+    def admin(self):
+        return Client(self.channel, self.admin_secret)
+
+    def log_text(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")
+        except (OSError, TypeError):
+            return ""
+
+    def log_tail(self, n=2000):
+        return self.log_text()[-n:]
+
+    def signal(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout=STOP_TIMEOUT):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise ServerError("supplysecd did not exit within %.0fs of SIGTERM: %s" % (
+                timeout, self.log_tail()))
+
+    def stop(self, expect_code=0):
+        """SIGTERM and wait; assert the exit code (unless expect_code is None)."""
+        if self.proc is None:
+            return None
+        if self.channel is not None:
+            self.channel.close()
+            self.channel = None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        code = self.wait()
+        self.proc = None
+        if expect_code is not None and code != expect_code:
+            raise ServerError("supplysecd exited with %d, expected %d: %s" % (
+                code, expect_code, self.log_tail()))
+        return code
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            self.stop()
+        else:
+            self.kill()
+        return False
+
+
+class ServerTestCase(unittest.TestCase, RpcAssertions):
+    """One server per test class, started in setUpClass and stopped (exit code
+    0 asserted) in tearDownClass. `cls.admin` is a platform-admin Client."""
+
+    server = None
+
+    @classmethod
+    def setUpClass(cls):
+        protos()
+        cls.pb = protos()
+        cls.server = Server()
+        try:
+            cls.server.start()
+        except BaseException:
+            cls.server.kill()
+            raise
+        cls.admin = cls.server.admin()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.server is not None:
+            srv, cls.server = cls.server, None
+            srv.stop()
+
+    # -- helpers used by several test files --
+
+    _seq = 0
+
+    @classmethod
+    def uid(cls, prefix="o"):
+        """A fresh valid resource id."""
+        ServerTestCase._seq += 1
+        return "%s-%d-%d" % (prefix, os.getpid() % 10000, ServerTestCase._seq)
+
+    @classmethod
+    def make_org(cls, org_id=None, client=None, legal_name=None, country="DE", kind=None):
+        pb = protos()
+        if kind is None:
+            kind = pb.orgs.ORGANIZATION_KIND_OPERATOR
+        org = pb.orgs.Organization(legal_name=legal_name or ("Org " + (org_id or "x")),
+                                   country_code=country, kind=kind)
+        return (client or cls.admin).call("Organizations.CreateOrganization",
+                                          organization=org, organization_id=org_id or "")
+
+    @classmethod
+    def make_key(cls, parent, role, client=None, display_name="key"):
+        """Create an API key; returns the CreateApiKeyResponse."""
+        pb = protos()
+        return (client or cls.admin).call(
+            "ApiKeys.CreateApiKey", parent=parent,
+            api_key=pb.keys.ApiKey(role=role, display_name=display_name))

@@ -1,0 +1,1031 @@
+/* test_store_contract.c — the storage contract of store.h, backend-neutral.
+ *
+ * Written only against store.h so that every backend runs this very file:
+ * the store comes from $SUPPLYSEC_TEST_STORE_URI, or by default from a fresh
+ * SQLite file in a mkdtemp directory per test. Each test works in its own
+ * collections and organizations (named after a per-test tag), so the suite
+ * also holds against a shared, non-empty store.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store.h"
+
+#define THREADS 8
+#define UPDATES_PER_THREAD 50
+
+typedef struct fx {
+    char dir[64]; /* the temporary directory; "" with an external URI */
+    char uri[512];
+    store *s;
+    char tag[48];
+    char coll[80], coll2[80]; /* this test's collections */
+    char org[80], org2[80];   /* this test's tenants */
+} fx;
+
+/* ---- fixture ---- */
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static store *open_or_fail(const char *uri, int workers)
+{
+    store *s = NULL;
+    char *err = NULL;
+    store_status st = store_open(uri, workers, &s, &err);
+    if (st != STORE_OK)
+        fail_msg("store_open(%s): %s: %s", uri, store_status_name(st), err ? err : "");
+    free(err);
+    return s;
+}
+
+static int setup(void **state)
+{
+    static atomic_uint counter;
+    fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(f->tag, sizeof f->tag, "%ld_%u_%ld", (long)getpid(), atomic_fetch_add(&counter, 1),
+             (long)(ts.tv_nsec % 1000000));
+    snprintf(f->coll, sizeof f->coll, "things_%s", f->tag);
+    snprintf(f->coll2, sizeof f->coll2, "others_%s", f->tag);
+    snprintf(f->org, sizeof f->org, "acme_%s", f->tag);
+    snprintf(f->org2, sizeof f->org2, "globex_%s", f->tag);
+    const char *uri = getenv("SUPPLYSEC_TEST_STORE_URI");
+    if (uri && uri[0]) {
+        snprintf(f->uri, sizeof f->uri, "%s", uri);
+    } else {
+        snprintf(f->dir, sizeof f->dir, "/tmp/supplysec-store-XXXXXX");
+        assert_non_null(mkdtemp(f->dir));
+        /* A missing parent directory is created by store_open. */
+        snprintf(f->uri, sizeof f->uri, "sqlite:%s/data/store.db", f->dir);
+    }
+    f->s = open_or_fail(f->uri, THREADS);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    store_close(f->s);
+    if (f->dir[0])
+        nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+/* ---- helpers ---- */
+
+static store_record rec_of(const char *coll, const char *org, const char *parent, const char *name,
+                           const char *state, const char *lookup, const char *doc)
+{
+    return (store_record){
+        .collection = (char *)coll,
+        .org = (char *)org,
+        .parent = (char *)parent,
+        .name = (char *)name,
+        .state = (char *)state,
+        .lookup = (char *)lookup,
+        .version = 1,
+        .doc = (uint8_t *)doc,
+        .doc_len = strlen(doc),
+    };
+}
+
+static store_audit ev_of(const char *org, const char *resource, int64_t before, int64_t after)
+{
+    return (store_audit){
+        .principal = "organizations/acme/apiKeys/ops",
+        .org = org,
+        .role = "ROLE_ADMIN",
+        .method = "/supplysec.v1.Things/Write",
+        .resource = resource,
+        .request_id = "req-1",
+        .version_before = before,
+        .version_after = after,
+        .time_us = 1700000000000000 + after,
+    };
+}
+
+static void create_ok(fx *f, const char *coll, const char *org, const char *parent,
+                      const char *name, const char *state, const char *lookup, const char *doc)
+{
+    store_record r = rec_of(coll, org, parent, name, state, lookup, doc);
+    store_audit ev = ev_of(org, name, 0, 1);
+    assert_int_equal(store_create(f->s, &r, &ev), STORE_OK);
+}
+
+static store_status update_doc(fx *f, const char *org, const char *name, int64_t expected,
+                               const char *doc)
+{
+    store_record r = rec_of(f->coll, org, "", name, NULL, NULL, doc);
+    r.version = expected + 1;
+    store_audit ev = ev_of(org, name, expected, expected + 1);
+    return store_update(f->s, &r, expected, &ev);
+}
+
+static void assert_doc(const store_record *r, const char *doc)
+{
+    assert_int_equal(r->doc_len, strlen(doc));
+    assert_memory_equal(r->doc, doc, r->doc_len);
+}
+
+/* The stored record's version and doc; fails when it is missing. */
+static void assert_stored(fx *f, const char *org, const char *name, int64_t version,
+                          const char *doc)
+{
+    store_record *r = NULL;
+    assert_int_equal(store_get(f->s, f->coll, org, name, &r), STORE_OK);
+    assert_int_equal(r->version, version);
+    assert_doc(r, doc);
+    store_record_free(r);
+}
+
+static void assert_missing(fx *f, const char *org, const char *name)
+{
+    store_record *r = (store_record *)1;
+    assert_int_equal(store_get(f->s, f->coll, org, name, &r), STORE_NOT_FOUND);
+    assert_null(r);
+}
+
+/* Every audit event of org, paging by `limit`. Caller frees. */
+static store_audit_event *audit_all(fx *f, const char *org, int limit, size_t *count)
+{
+    store_audit_event *all = NULL;
+    int64_t after = 0;
+    *count = 0;
+    for (;;) {
+        store_audit_event *evs = NULL;
+        size_t n = 0;
+        assert_int_equal(store_audit_list(f->s, org, after, limit, &evs, &n), STORE_OK);
+        assert_true(n <= (size_t)limit);
+        if (n == 0) {
+            store_audit_events_free(evs, n);
+            return all;
+        }
+        all = realloc(all, (*count + n) * sizeof *all);
+        assert_non_null(all);
+        memcpy(all + *count, evs, n * sizeof *evs);
+        free(evs); /* the strings now belong to `all` */
+        *count += n;
+        after = all[*count - 1].seq;
+    }
+}
+
+static size_t audit_count(fx *f, const char *org)
+{
+    size_t n;
+    store_audit_event *evs = audit_all(f, org, 100, &n);
+    store_audit_events_free(evs, n);
+    return n;
+}
+
+/* The names q lists, paging by q->limit, joined by ','; checks order and
+ * the `more` flags on the way. Caller frees. */
+static char *list_names(fx *f, store_query q)
+{
+    size_t cap = 4096, len = 0;
+    char *out = calloc(1, cap);
+    char last[256] = "";
+    assert_non_null(out);
+    for (;;) {
+        store_page *p = NULL;
+        q.after = last;
+        assert_int_equal(store_list(f->s, &q, &p), STORE_OK);
+        assert_true(p->count <= (size_t)q.limit);
+        assert_true(!p->more || p->count == (size_t)q.limit);
+        for (size_t i = 0; i < p->count; i++) {
+            const char *name = p->records[i].name;
+            assert_true(strcmp(name, last) > 0); /* ordered, nothing repeated */
+            size_t n = strlen(name);
+            while (len + n + 2 > cap)
+                assert_non_null(out = realloc(out, cap *= 2));
+            if (len)
+                out[len++] = ',';
+            memcpy(out + len, name, n + 1);
+            len += n;
+            snprintf(last, sizeof last, "%s", name);
+        }
+        bool more = p->more;
+        store_page_free(p);
+        if (!more)
+            return out;
+    }
+}
+
+static store_query query_of(fx *f, const char *org, const char *parent, const char *state,
+                            int limit)
+{
+    return (store_query){
+        .collection = f->coll, .org = org, .parent = parent, .state = state, .limit = limit};
+}
+
+static void assert_listed(fx *f, store_query q, const char *want)
+{
+    char *got = list_names(f, q);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+/* ---- create and get ---- */
+
+static void test_create_get_round_trip(void **state)
+{
+    fx *f = *state;
+    uint8_t doc[] = {0x16, 0x00, 0x00, 0x00, 0x02, 'n', 0x00, 0xff, 0x00, 0x7f, 0x00};
+    const uint8_t want_doc[sizeof doc] = {0x16, 0x00, 0x00, 0x00, 0x02, 'n',
+                                          0x00, 0xff, 0x00, 0x7f, 0x00};
+    char org[80], parent[160], name[160], st[16], lookup[80];
+    char want_parent[160], want_name[160], want_lookup[80];
+    snprintf(org, sizeof org, "%s", f->org);
+    snprintf(parent, sizeof parent, "organizations/%s", f->org);
+    snprintf(name, sizeof name, "organizations/%s/things/a", f->org);
+    snprintf(st, sizeof st, "ACTIVE");
+    snprintf(lookup, sizeof lookup, "lk_%s", f->tag);
+    memcpy(want_parent, parent, sizeof parent);
+    memcpy(want_name, name, sizeof name);
+    memcpy(want_lookup, lookup, sizeof lookup);
+    store_record in = {.collection = f->coll,
+                       .org = org,
+                       .parent = parent,
+                       .name = name,
+                       .state = st,
+                       .lookup = lookup,
+                       .version = 1,
+                       .doc = doc,
+                       .doc_len = sizeof doc};
+    store_audit ev = ev_of(f->org, name, 0, 1);
+    assert_int_equal(store_create(f->s, &in, &ev), STORE_OK);
+    /* What was handed in was borrowed: the store kept copies. */
+    memset(org, 'x', 3);
+    memset(parent, 'x', 3);
+    memset(name, 'x', 3);
+    memset(st, 'x', 3);
+    memset(lookup, 'x', 3);
+    memset(doc, 'x', sizeof doc);
+
+    store_record *r = NULL;
+    assert_int_equal(store_get(f->s, f->coll, f->org, want_name, &r), STORE_OK);
+    assert_string_equal(r->collection, f->coll);
+    assert_string_equal(r->org, f->org);
+    assert_string_equal(r->parent, want_parent);
+    assert_string_equal(r->name, want_name);
+    assert_string_equal(r->state, "ACTIVE");
+    assert_string_equal(r->lookup, want_lookup);
+    assert_int_equal(r->version, 1);
+    assert_int_equal(r->doc_len, sizeof want_doc);
+    assert_memory_equal(r->doc, want_doc, sizeof want_doc);
+    store_record_free(r);
+
+    /* org NULL matches any tenant. */
+    r = NULL;
+    assert_int_equal(store_get(f->s, f->coll, NULL, want_name, &r), STORE_OK);
+    assert_string_equal(r->org, f->org);
+    store_record_free(r);
+
+    /* Another collection is another namespace. */
+    r = (store_record *)1;
+    assert_int_equal(store_get(f->s, f->coll2, NULL, want_name, &r), STORE_NOT_FOUND);
+    assert_null(r);
+}
+
+static void test_create_get_minimal_record(void **state)
+{
+    fx *f = *state;
+    store_record in = rec_of(f->coll, "", "", "platform-thing", NULL, NULL, "");
+    store_audit ev = ev_of(f->org, "platform-thing", 0, 1);
+    assert_int_equal(store_create(f->s, &in, &ev), STORE_OK);
+    store_record *r = NULL;
+    assert_int_equal(store_get(f->s, f->coll, "", "platform-thing", &r), STORE_OK);
+    assert_string_equal(r->org, "");
+    assert_string_equal(r->parent, "");
+    assert_null(r->state);
+    assert_null(r->lookup);
+    assert_int_equal(r->version, 1);
+    assert_int_equal(r->doc_len, 0);
+    store_record_free(r);
+}
+
+static void test_create_name_taken(void **state)
+{
+    fx *f = *state;
+    create_ok(f, f->coll, f->org, "", "a", NULL, NULL, "first");
+    /* The name is unique in the collection, whatever the tenant. */
+    store_record dup = rec_of(f->coll, f->org2, "", "a", NULL, NULL, "second");
+    store_audit ev = ev_of(f->org2, "a", 0, 1);
+    assert_int_equal(store_create(f->s, &dup, &ev), STORE_ALREADY_EXISTS);
+    dup.org = f->org;
+    ev.org = f->org;
+    assert_int_equal(store_create(f->s, &dup, &ev), STORE_ALREADY_EXISTS);
+    assert_stored(f, NULL, "a", 1, "first");
+    store_record *r = NULL;
+    assert_int_equal(store_get(f->s, f->coll, NULL, "a", &r), STORE_OK);
+    assert_string_equal(r->org, f->org);
+    store_record_free(r);
+    assert_int_equal(audit_count(f, f->org), 1);
+    assert_int_equal(audit_count(f, f->org2), 0);
+    /* The same name in another collection is free. */
+    create_ok(f, f->coll2, f->org, "", "a", NULL, NULL, "elsewhere");
+}
+
+static void test_create_lookup_taken(void **state)
+{
+    fx *f = *state;
+    create_ok(f, f->coll, f->org, "", "a", NULL, "key1", "a");
+    store_record dup = rec_of(f->coll, f->org2, "", "b", NULL, "key1", "b");
+    store_audit ev = ev_of(f->org2, "b", 0, 1);
+    assert_int_equal(store_create(f->s, &dup, &ev), STORE_ALREADY_EXISTS);
+    assert_missing(f, NULL, "b");
+    assert_int_equal(audit_count(f, f->org2), 0);
+    /* Only a non-empty lookup is a key: many records have none. */
+    create_ok(f, f->coll, f->org, "", "c", NULL, "", "c");
+    create_ok(f, f->coll, f->org, "", "d", NULL, "", "d");
+    create_ok(f, f->coll, f->org, "", "e", NULL, NULL, "e");
+    create_ok(f, f->coll, f->org, "", "f", NULL, NULL, "f");
+    /* Lookups are unique within a collection only. */
+    create_ok(f, f->coll2, f->org, "", "a", NULL, "key1", "a");
+    /* An update may not take a lookup either. */
+    store_record up = rec_of(f->coll, f->org, "", "c", NULL, "key1", "c2");
+    up.version = 2;
+    ev = ev_of(f->org, "c", 1, 2);
+    assert_int_equal(store_update(f->s, &up, 1, &ev), STORE_ALREADY_EXISTS);
+    assert_stored(f, f->org, "c", 1, "c");
+    assert_int_equal(audit_count(f, f->org), 6);
+}
+
+static void test_get_by_lookup(void **state)
+{
+    fx *f = *state;
+    create_ok(f, f->coll, f->org, "p", "a", "ACTIVE", "key-a", "doc a");
+    create_ok(f, f->coll, f->org2, "p", "b", NULL, "key-b", "doc b");
+    create_ok(f, f->coll2, f->org2, "p", "other", NULL, "key-a", "doc other");
+
+    store_record *r = NULL;
+    assert_int_equal(store_get_by_lookup(f->s, f->coll, "key-a", &r), STORE_OK);
+    assert_string_equal(r->name, "a");
+    assert_string_equal(r->org, f->org);
+    assert_string_equal(r->parent, "p");
+    assert_string_equal(r->state, "ACTIVE");
+    assert_string_equal(r->lookup, "key-a");
+    assert_int_equal(r->version, 1);
+    assert_doc(r, "doc a");
+    store_record_free(r);
+
+    r = (store_record *)1;
+    assert_int_equal(store_get_by_lookup(f->s, f->coll, "key-zzz", &r), STORE_NOT_FOUND);
+    assert_null(r);
+
+    /* An update moves the lookup; a delete frees it. */
+    store_record up = rec_of(f->coll, f->org, "p", "a", "ACTIVE", "key-a2", "doc a2");
+    up.version = 2;
+    store_audit ev = ev_of(f->org, "a", 1, 2);
+    assert_int_equal(store_update(f->s, &up, 1, &ev), STORE_OK);
+    assert_int_equal(store_get_by_lookup(f->s, f->coll, "key-a", &r), STORE_NOT_FOUND);
+    assert_int_equal(store_get_by_lookup(f->s, f->coll, "key-a2", &r), STORE_OK);
+    assert_string_equal(r->name, "a");
+    assert_int_equal(r->version, 2);
+    store_record_free(r);
+    ev = ev_of(f->org2, "b", 1, 0);
+    assert_int_equal(store_delete(f->s, f->coll, f->org2, "b", 1, &ev), STORE_OK);
+    assert_int_equal(store_get_by_lookup(f->s, f->coll, "key-b", &r), STORE_NOT_FOUND);
+    create_ok(f, f->coll, f->org, "p", "b2", NULL, "key-b", "doc b2");
+}
+
+/* ---- tenants, versions ---- */
+
+static void test_tenant_isolation(void **state)
+{
+    fx *f = *state;
+    create_ok(f, f->coll, f->org, "", "a", NULL, NULL, "mine");
+    assert_missing(f, f->org2, "a");
+    assert_int_equal(update_doc(f, f->org2, "a", 1, "theirs"), STORE_NOT_FOUND);
+    store_audit ev = ev_of(f->org2, "a", 1, 0);
+    assert_int_equal(store_delete(f->s, f->coll, f->org2, "a", 1, &ev), STORE_NOT_FOUND);
+    assert_int_equal(store_delete(f->s, f->coll, f->org2, "a", 0, &ev), STORE_NOT_FOUND);
+    assert_int_equal(store_delete(f->s, f->coll, "", "a", 0, &ev), STORE_NOT_FOUND);
+    assert_stored(f, f->org, "a", 1, "mine");
+    assert_int_equal(audit_count(f, f->org), 1);
+    assert_int_equal(audit_count(f, f->org2), 0);
+}
+
+static void test_update_bumps_version(void **state)
+{
+    fx *f = *state;
+    create_ok(f, f->coll, f->org, "p1", "a", "ACTIVE", "k1", "v1");
+    store_record up = rec_of(f->coll, f->org, "p2", "a", "REVOKED", "k2", "version two");
+    up.version = 2;
+    store_audit ev = ev_of(f->org, "a", 1, 2);
+    assert_int_equal(store_update(f->s, &up, 1, &ev), STORE_OK);
+    store_record *r = NULL;
+    assert_int_equal(store_get(f->s, f->coll, f->org, "a", &r), STORE_OK);
+    assert_string_equal(r->org, f->org);
+    assert_string_equal(r->parent, "p2");
+    assert_string_equal(r->state, "REVOKED");
+    assert_string_equal(r->lookup, "k2");
+    assert_int_equal(r->version, 2);
+    assert_doc(r, "version two");
+    store_record_free(r);
+
+    assert_int_equal(update_doc(f, f->org, "a", 2, "three"), STORE_OK);
+    assert_stored(f, f->org, "a", 3, "three");
+    /* update_doc wrote no state and no lookup: they are cleared. */
+    assert_int_equal(store_get(f->s, f->coll, f->org, "a", &r), STORE_OK);
+    assert_null(r->state);
+    assert_null(r->lookup);
+    store_record_free(r);
+}
+
+static void test_update_stale_version_conflicts(void **state)
+{
+    fx *f = *state;
+    create_ok(f, f->coll, f->org, "", "a", NULL, NULL, "v1");
+    assert_int_equal(update_doc(f, f->org, "a", 1, "v2"), STORE_OK);
+    assert_int_equal(update_doc(f, f->org, "a", 1, "stale"), STORE_CONFLICT);
+    assert_int_equal(update_doc(f, f->org, "a", 7, "future"), STORE_CONFLICT);
+    assert_stored(f, f->org, "a", 2, "v2");
+    assert_int_equal(audit_count(f, f->org), 2);
+}
+
+static void test_update_delete_missing(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(update_doc(f, f->org, "ghost", 1, "x"), STORE_NOT_FOUND);
+    store_audit ev = ev_of(f->org, "ghost", 1, 0);
+    assert_int_equal(store_delete(f->s, f->coll, f->org, "ghost", 1, &ev), STORE_NOT_FOUND);
+    assert_int_equal(store_delete(f->s, f->coll, f->org, "ghost", 0, &ev), STORE_NOT_FOUND);
+    assert_missing(f, f->org, "ghost");
+    assert_int_equal(audit_count(f, f->org), 0);
+}
+
+static void test_delete(void **state)
+{
+    fx *f = *state;
+    create_ok(f, f->coll, f->org, "", "a", NULL, NULL, "v1");
+    assert_int_equal(update_doc(f, f->org, "a", 1, "v2"), STORE_OK);
+    store_audit ev = ev_of(f->org, "a", 1, 0);
+    assert_int_equal(store_delete(f->s, f->coll, f->org, "a", 1, &ev), STORE_CONFLICT);
+    assert_stored(f, f->org, "a", 2, "v2");
+    ev = ev_of(f->org, "a", 2, 0);
+    assert_int_equal(store_delete(f->s, f->coll, f->org, "a", 2, &ev), STORE_OK);
+    assert_missing(f, NULL, "a");
+    assert_int_equal(store_delete(f->s, f->coll, f->org, "a", 2, &ev), STORE_NOT_FOUND);
+
+    /* A deleted name can be created again, from version 1. */
+    create_ok(f, f->coll, f->org, "", "a", NULL, NULL, "again");
+    assert_stored(f, f->org, "a", 1, "again");
+    assert_int_equal(update_doc(f, f->org, "a", 1, "again v2"), STORE_OK);
+    /* expected 0 deletes whatever version is stored. */
+    ev = ev_of(f->org, "a", 0, 0);
+    assert_int_equal(store_delete(f->s, f->coll, f->org, "a", 0, &ev), STORE_OK);
+    assert_missing(f, NULL, "a");
+    assert_int_equal(audit_count(f, f->org), 6);
+}
+
+/* ---- lists ---- */
+
+static void test_list_keyset_paging(void **state)
+{
+    fx *f = *state;
+    enum { N = 250 };
+    char name[16];
+    /* Created out of order: 97 is coprime with 250. */
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "r%03d", i * 97 % N);
+        create_ok(f, f->coll, f->org, "p", name, NULL, NULL, name);
+    }
+    char *want = calloc(N, 5);
+    assert_non_null(want);
+    for (int i = 0; i < N; i++)
+        snprintf(want + strlen(want), 6, "%sr%03d", i ? "," : "", i);
+    const int sizes[] = {1, 7, 100, N - 1, N, N + 1, 1000};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        assert_listed(f, query_of(f, f->org, "p", NULL, sizes[k]), want);
+        assert_listed(f, query_of(f, NULL, NULL, NULL, sizes[k]), want);
+    }
+
+    /* The first page, and a cursor that is not a stored name. */
+    store_query q = query_of(f, f->org, "p", NULL, 7);
+    store_page *p = NULL;
+    assert_int_equal(store_list(f->s, &q, &p), STORE_OK);
+    assert_int_equal(p->count, 7);
+    assert_true(p->more);
+    assert_string_equal(p->records[0].name, "r000");
+    assert_string_equal(p->records[6].name, "r006");
+    assert_int_equal(p->records[6].version, 1);
+    assert_doc(&p->records[6], "r006");
+    store_page_free(p);
+    q.after = "r123x";
+    assert_int_equal(store_list(f->s, &q, &p), STORE_OK);
+    assert_string_equal(p->records[0].name, "r124");
+    store_page_free(p);
+    q.after = "r249";
+    assert_int_equal(store_list(f->s, &q, &p), STORE_OK);
+    assert_int_equal(p->count, 0);
+    assert_false(p->more);
+    store_page_free(p);
+    /* An empty collection is an empty page. */
+    q.collection = f->coll2;
+    q.after = "";
+    assert_int_equal(store_list(f->s, &q, &p), STORE_OK);
+    assert_int_equal(p->count, 0);
+    assert_false(p->more);
+    store_page_free(p);
+    free(want);
+}
+
+static void test_list_filters(void **state)
+{
+    fx *f = *state;
+    create_ok(f, f->coll, f->org, "", "a1", "ACTIVE", NULL, "");
+    create_ok(f, f->coll, f->org, "P", "a2", "REVOKED", NULL, "");
+    create_ok(f, f->coll, f->org, "P", "a3", "ACTIVE", NULL, "");
+    create_ok(f, f->coll, f->org, "Q", "a4", NULL, NULL, "");
+    create_ok(f, f->coll, f->org2, "", "b1", "ACTIVE", NULL, "");
+    create_ok(f, f->coll, f->org2, "P", "b2", "ACTIVE", NULL, "");
+    create_ok(f, f->coll, f->org2, "P", "b3", NULL, NULL, "");
+    create_ok(f, f->coll2, f->org, "P", "c1", "ACTIVE", NULL, "");
+
+    for (int limit = 1; limit <= 3; limit += 2) {
+        assert_listed(f, query_of(f, f->org, NULL, NULL, limit), "a1,a2,a3,a4");
+        assert_listed(f, query_of(f, f->org, "P", NULL, limit), "a2,a3");
+        assert_listed(f, query_of(f, f->org, "", NULL, limit), "a1");
+        assert_listed(f, query_of(f, f->org, "P", "ACTIVE", limit), "a3");
+        assert_listed(f, query_of(f, f->org, NULL, "ACTIVE", limit), "a1,a3");
+        assert_listed(f, query_of(f, f->org2, NULL, NULL, limit), "b1,b2,b3");
+        assert_listed(f, query_of(f, "", NULL, NULL, limit), "");
+        /* org NULL: every tenant. */
+        assert_listed(f, query_of(f, NULL, NULL, NULL, limit), "a1,a2,a3,a4,b1,b2,b3");
+        assert_listed(f, query_of(f, NULL, "", NULL, limit), "a1,b1");
+        assert_listed(f, query_of(f, NULL, "P", NULL, limit), "a2,a3,b2,b3");
+        assert_listed(f, query_of(f, NULL, NULL, "ACTIVE", limit), "a1,a3,b1,b2");
+        assert_listed(f, query_of(f, NULL, "P", "ACTIVE", limit), "a3,b2");
+        assert_listed(f, query_of(f, NULL, "Z", NULL, limit), "");
+    }
+    /* Records carry their columns in lists too. */
+    store_query q = query_of(f, f->org2, "P", NULL, 10);
+    store_page *p = NULL;
+    assert_int_equal(store_list(f->s, &q, &p), STORE_OK);
+    assert_int_equal(p->count, 2);
+    assert_false(p->more);
+    assert_string_equal(p->records[0].org, f->org2);
+    assert_string_equal(p->records[0].parent, "P");
+    assert_string_equal(p->records[0].state, "ACTIVE");
+    assert_null(p->records[1].state);
+    assert_null(p->records[1].lookup);
+    store_page_free(p);
+}
+
+/* ---- audit ---- */
+
+static void assert_event(const store_audit_event *e, const store_audit *want)
+{
+    assert_string_equal(e->principal, want->principal);
+    assert_string_equal(e->org, want->org);
+    assert_string_equal(e->role, want->role);
+    assert_string_equal(e->method, want->method);
+    assert_string_equal(e->resource, want->resource);
+    assert_string_equal(e->request_id, want->request_id);
+    assert_int_equal(e->version_before, want->version_before);
+    assert_int_equal(e->version_after, want->version_after);
+    assert_int_equal(e->time_us, want->time_us);
+}
+
+static void test_audit_one_event_per_write(void **state)
+{
+    fx *f = *state;
+    store_audit want[4];
+    store_record r = rec_of(f->coll, f->org, "", "a", NULL, NULL, "v1");
+    want[0] = (store_audit){.principal = "organizations/x/apiKeys/k1",
+                            .org = f->org,
+                            .role = "ROLE_ADMIN",
+                            .method = "/supplysec.v1.Things/CreateThing",
+                            .resource = "a",
+                            .request_id = "req-create",
+                            .version_before = 0,
+                            .version_after = 1,
+                            .time_us = 1111};
+    assert_int_equal(store_create(f->s, &r, &want[0]), STORE_OK);
+    want[1] = want[0];
+    want[1].method = "/supplysec.v1.Things/UpdateThing";
+    want[1].request_id = "req-update";
+    want[1].version_before = 1;
+    want[1].version_after = 2;
+    want[1].time_us = 2222;
+    r.version = 2;
+    assert_int_equal(store_update(f->s, &r, 1, &want[1]), STORE_OK);
+
+    /* Failed writes leave no event. */
+    store_audit bad = want[1];
+    assert_int_equal(store_create(f->s, &r, &bad), STORE_INVALID); /* version 2 */
+    r.version = 1;
+    assert_int_equal(store_create(f->s, &r, &bad), STORE_ALREADY_EXISTS);
+    r.version = 2;
+    assert_int_equal(store_update(f->s, &r, 1, &bad), STORE_CONFLICT);
+    assert_int_equal(store_delete(f->s, f->coll, f->org, "a", 1, &bad), STORE_CONFLICT);
+    assert_int_equal(store_delete(f->s, f->coll, f->org, "zz", 0, &bad), STORE_NOT_FOUND);
+
+    /* An event is filed under the principal's organization. */
+    want[2] = want[1];
+    want[2].org = f->org2;
+    want[2].resource = "a";
+    want[2].version_before = 2;
+    want[2].version_after = 3;
+    want[2].time_us = 3333;
+    r.version = 3;
+    assert_int_equal(store_update(f->s, &r, 2, &want[2]), STORE_OK);
+    /* A delete of any version records the version it deleted. */
+    want[3] = want[0];
+    want[3].method = "/supplysec.v1.Things/DeleteThing";
+    want[3].version_before = 0;
+    want[3].version_after = 0;
+    assert_int_equal(store_delete(f->s, f->coll, f->org, "a", 0, &want[3]), STORE_OK);
+    want[3].version_before = 3;
+
+    size_t n;
+    store_audit_event *evs = audit_all(f, f->org, 100, &n);
+    assert_int_equal(n, 3);
+    assert_event(&evs[0], &want[0]);
+    assert_event(&evs[1], &want[1]);
+    assert_event(&evs[2], &want[3]);
+    assert_true(evs[0].seq < evs[1].seq && evs[1].seq < evs[2].seq);
+    store_audit_events_free(evs, n);
+    evs = audit_all(f, f->org2, 100, &n);
+    assert_int_equal(n, 1);
+    assert_event(&evs[0], &want[2]);
+    store_audit_events_free(evs, n);
+}
+
+static void test_audit_list_paging(void **state)
+{
+    fx *f = *state;
+    enum { N = 23 };
+    char name[16];
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "r%02d", i);
+        create_ok(f, f->coll, f->org, "", name, NULL, NULL, name);
+        create_ok(f, f->coll2, f->org2, "", name, NULL, NULL, name);
+    }
+    const int limits[] = {1, 4, 23, 100};
+    for (size_t k = 0; k < sizeof limits / sizeof limits[0]; k++) {
+        size_t n;
+        store_audit_event *evs = audit_all(f, f->org, limits[k], &n);
+        assert_int_equal(n, N);
+        for (int i = 0; i < N; i++) {
+            snprintf(name, sizeof name, "r%02d", i);
+            assert_string_equal(evs[i].resource, name);
+            assert_string_equal(evs[i].org, f->org);
+            assert_true(i == 0 || evs[i].seq > evs[i - 1].seq);
+        }
+        store_audit_events_free(evs, n);
+    }
+    /* Past the last event: nothing. */
+    size_t n;
+    store_audit_event *evs = audit_all(f, f->org, 100, &n);
+    int64_t last = evs[n - 1].seq;
+    store_audit_events_free(evs, n);
+    evs = NULL;
+    assert_int_equal(store_audit_list(f->s, f->org, last, 10, &evs, &n), STORE_OK);
+    assert_int_equal(n, 0);
+    store_audit_events_free(evs, n);
+}
+
+/* ---- persistence ---- */
+
+static void test_persistence_across_reopen(void **state)
+{
+    fx *f = *state;
+    create_ok(f, f->coll, f->org, "p", "a", "ACTIVE", "key-a", "v1");
+    assert_int_equal(update_doc(f, f->org, "a", 1, "v2"), STORE_OK);
+    create_ok(f, f->coll, f->org, "p", "b", NULL, NULL, "b");
+    store_audit ev = ev_of(f->org, "b", 1, 0);
+    assert_int_equal(store_delete(f->s, f->coll, f->org, "b", 1, &ev), STORE_OK);
+    store_close(f->s);
+    f->s = open_or_fail(f->uri, 2);
+
+    assert_stored(f, f->org, "a", 2, "v2");
+    assert_missing(f, NULL, "b");
+    assert_listed(f, query_of(f, f->org, NULL, NULL, 10), "a");
+    assert_int_equal(audit_count(f, f->org), 4);
+    /* The reopened store keeps working, and reopening is idempotent. */
+    assert_int_equal(update_doc(f, f->org, "a", 2, "v3"), STORE_OK);
+    store_close(f->s);
+    f->s = open_or_fail(f->uri, 1);
+    assert_stored(f, f->org, "a", 3, "v3");
+    assert_int_equal(store_ping(f->s), STORE_OK);
+}
+
+/* ---- concurrency ---- */
+
+typedef struct worker {
+    fx *f;
+    atomic_int *errors;
+    int conflicts;
+} worker;
+
+/* Read-modify-write of the counter in record "counter", retrying on CONFLICT. */
+static void *increment_worker(void *arg)
+{
+    worker *w = arg;
+    for (int done = 0; done < UPDATES_PER_THREAD;) {
+        store_record *r = NULL;
+        if (store_get(w->f->s, w->f->coll, w->f->org, "counter", &r) != STORE_OK ||
+            r->doc_len != sizeof(int64_t)) {
+            atomic_fetch_add(w->errors, 1);
+            store_record_free(r);
+            return NULL;
+        }
+        int64_t count;
+        memcpy(&count, r->doc, sizeof count);
+        count++;
+        store_record up = *r;
+        up.doc = (uint8_t *)&count;
+        up.version = r->version + 1;
+        store_audit ev = ev_of(w->f->org, "counter", r->version, r->version + 1);
+        store_status st = store_update(w->f->s, &up, r->version, &ev);
+        store_record_free(r);
+        if (st == STORE_OK)
+            done++;
+        else if (st == STORE_CONFLICT)
+            w->conflicts++;
+        else {
+            atomic_fetch_add(w->errors, 1);
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+static void test_concurrent_updates_lose_nothing(void **state)
+{
+    fx *f = *state;
+    int64_t zero = 0;
+    store_record r = rec_of(f->coll, f->org, "", "counter", NULL, NULL, "");
+    r.doc = (uint8_t *)&zero;
+    r.doc_len = sizeof zero;
+    store_audit ev = ev_of(f->org, "counter", 0, 1);
+    assert_int_equal(store_create(f->s, &r, &ev), STORE_OK);
+
+    atomic_int errors = 0;
+    pthread_t threads[THREADS];
+    worker workers[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        workers[i] = (worker){.f = f, .errors = &errors};
+        assert_int_equal(pthread_create(&threads[i], NULL, increment_worker, &workers[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(threads[i], NULL);
+    assert_int_equal(atomic_load(&errors), 0);
+
+    store_record *got = NULL;
+    assert_int_equal(store_get(f->s, f->coll, f->org, "counter", &got), STORE_OK);
+    int64_t count;
+    assert_int_equal(got->doc_len, sizeof count);
+    memcpy(&count, got->doc, sizeof count);
+    assert_int_equal(got->version, 1 + THREADS * UPDATES_PER_THREAD);
+    assert_int_equal(count, THREADS * UPDATES_PER_THREAD);
+    store_record_free(got);
+    assert_int_equal(audit_count(f, f->org), 1 + THREADS * UPDATES_PER_THREAD);
+}
+
+typedef struct creator {
+    fx *f;
+    atomic_int *created; /* per name */
+    atomic_int *errors;
+} creator;
+
+static void *create_worker(void *arg)
+{
+    creator *c = arg;
+    char name[16];
+    for (int i = 0; i < UPDATES_PER_THREAD; i++) {
+        snprintf(name, sizeof name, "n%02d", i);
+        store_record r = rec_of(c->f->coll, c->f->org, "", name, NULL, name, name);
+        store_audit ev = ev_of(c->f->org, name, 0, 1);
+        store_status st = store_create(c->f->s, &r, &ev);
+        if (st == STORE_OK)
+            atomic_fetch_add(&c->created[i], 1);
+        else if (st != STORE_ALREADY_EXISTS)
+            atomic_fetch_add(c->errors, 1);
+    }
+    return NULL;
+}
+
+static void test_concurrent_creates_one_winner(void **state)
+{
+    fx *f = *state;
+    atomic_int created[UPDATES_PER_THREAD] = {0};
+    atomic_int errors = 0;
+    pthread_t threads[THREADS];
+    creator c = {.f = f, .created = created, .errors = &errors};
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, create_worker, &c), 0);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(threads[i], NULL);
+    assert_int_equal(atomic_load(&errors), 0);
+    for (int i = 0; i < UPDATES_PER_THREAD; i++)
+        assert_int_equal(atomic_load(&created[i]), 1);
+    assert_int_equal(audit_count(f, f->org), UPDATES_PER_THREAD);
+    store_page *p = NULL;
+    store_query q = query_of(f, f->org, "", NULL, 1000);
+    assert_int_equal(store_list(f->s, &q, &p), STORE_OK);
+    assert_int_equal(p->count, UPDATES_PER_THREAD);
+    store_page_free(p);
+}
+
+/* ---- arguments, URIs, status names ---- */
+
+static void test_invalid_arguments(void **state)
+{
+    fx *f = *state;
+    store *s = f->s;
+    store_record ok = rec_of(f->coll, f->org, "", "a", NULL, NULL, "doc");
+    store_audit ev = ev_of(f->org, "a", 0, 1);
+    store_record r;
+
+    assert_int_equal(store_create(NULL, &ok, &ev), STORE_INVALID);
+    assert_int_equal(store_create(s, NULL, &ev), STORE_INVALID);
+    assert_int_equal(store_create(s, &ok, NULL), STORE_INVALID);
+    r = ok, r.collection = NULL;
+    assert_int_equal(store_create(s, &r, &ev), STORE_INVALID);
+    r = ok, r.collection = "";
+    assert_int_equal(store_create(s, &r, &ev), STORE_INVALID);
+    r = ok, r.name = NULL;
+    assert_int_equal(store_create(s, &r, &ev), STORE_INVALID);
+    r = ok, r.name = "";
+    assert_int_equal(store_create(s, &r, &ev), STORE_INVALID);
+    r = ok, r.org = NULL;
+    assert_int_equal(store_create(s, &r, &ev), STORE_INVALID);
+    r = ok, r.parent = NULL;
+    assert_int_equal(store_create(s, &r, &ev), STORE_INVALID);
+    r = ok, r.doc = NULL;
+    assert_int_equal(store_create(s, &r, &ev), STORE_INVALID);
+    r = ok, r.version = 2;
+    assert_int_equal(store_create(s, &r, &ev), STORE_INVALID);
+
+    assert_int_equal(store_create(s, &ok, &ev), STORE_OK);
+    r = ok, r.version = 3; /* not expected + 1 */
+    assert_int_equal(store_update(s, &r, 1, &ev), STORE_INVALID);
+    r = ok, r.version = 1;
+    assert_int_equal(store_update(s, &r, 0, &ev), STORE_INVALID);
+    r = ok, r.version = 2, r.name = "";
+    assert_int_equal(store_update(s, &r, 1, &ev), STORE_INVALID);
+    r = ok, r.version = 2, r.collection = NULL;
+    assert_int_equal(store_update(s, &r, 1, &ev), STORE_INVALID);
+    r = ok, r.version = 2;
+    assert_int_equal(store_update(s, &r, 1, NULL), STORE_INVALID);
+    assert_int_equal(store_update(NULL, &r, 1, &ev), STORE_INVALID);
+
+    assert_int_equal(store_delete(s, NULL, f->org, "a", 0, &ev), STORE_INVALID);
+    assert_int_equal(store_delete(s, "", f->org, "a", 0, &ev), STORE_INVALID);
+    assert_int_equal(store_delete(s, f->coll, f->org, NULL, 0, &ev), STORE_INVALID);
+    assert_int_equal(store_delete(s, f->coll, f->org, "", 0, &ev), STORE_INVALID);
+    assert_int_equal(store_delete(s, f->coll, NULL, "a", 0, &ev), STORE_INVALID);
+    assert_int_equal(store_delete(s, f->coll, f->org, "a", -1, &ev), STORE_INVALID);
+    assert_int_equal(store_delete(s, f->coll, f->org, "a", 0, NULL), STORE_INVALID);
+
+    store_record *out = (store_record *)1;
+    assert_int_equal(store_get(s, NULL, f->org, "a", &out), STORE_INVALID);
+    assert_null(out);
+    assert_int_equal(store_get(s, f->coll, f->org, "", &out), STORE_INVALID);
+    assert_int_equal(store_get(s, f->coll, f->org, "a", NULL), STORE_INVALID);
+    assert_int_equal(store_get(NULL, f->coll, f->org, "a", &out), STORE_INVALID);
+    assert_int_equal(store_get_by_lookup(s, f->coll, NULL, &out), STORE_INVALID);
+    assert_int_equal(store_get_by_lookup(s, f->coll, "", &out), STORE_INVALID);
+    assert_int_equal(store_get_by_lookup(s, "", "k", &out), STORE_INVALID);
+
+    store_page *p = (store_page *)1;
+    store_query q = query_of(f, NULL, NULL, NULL, 10);
+    assert_int_equal(store_list(s, NULL, &p), STORE_INVALID);
+    assert_null(p);
+    assert_int_equal(store_list(s, &q, NULL), STORE_INVALID);
+    q.limit = 0;
+    assert_int_equal(store_list(s, &q, &p), STORE_INVALID);
+    q.limit = -1;
+    assert_int_equal(store_list(s, &q, &p), STORE_INVALID);
+    q.limit = 10, q.collection = "";
+    assert_int_equal(store_list(s, &q, &p), STORE_INVALID);
+
+    store_audit_event *evs = (store_audit_event *)1;
+    size_t n = 99;
+    assert_int_equal(store_audit_list(s, NULL, 0, 10, &evs, &n), STORE_INVALID);
+    assert_null(evs);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_audit_list(s, f->org, 0, 0, &evs, &n), STORE_INVALID);
+    assert_int_equal(store_audit_list(s, f->org, -1, 10, &evs, &n), STORE_INVALID);
+    assert_int_equal(store_audit_list(s, f->org, 0, 10, NULL, &n), STORE_INVALID);
+    assert_int_equal(store_audit_list(s, f->org, 0, 10, &evs, NULL), STORE_INVALID);
+    assert_int_equal(store_ping(NULL), STORE_INVALID);
+
+    /* Nothing was written but the one valid create. */
+    assert_stored(f, f->org, "a", 1, "doc");
+    assert_int_equal(audit_count(f, f->org), 1);
+}
+
+static void assert_open_invalid(const char *uri, const char *err_has, const char *err_lacks)
+{
+    store *s = (store *)1;
+    char *err = NULL;
+    assert_int_equal(store_open(uri, 1, &s, &err), STORE_INVALID);
+    assert_null(s);
+    assert_non_null(err);
+    assert_non_null(strstr(err, err_has));
+    if (err_lacks)
+        assert_null(strstr(err, err_lacks));
+    free(err);
+    assert_int_equal(store_open(uri, 1, &s, NULL), STORE_INVALID);
+}
+
+static void test_open_unknown_scheme(void **state)
+{
+    (void)state;
+    assert_open_invalid("postgres://admin:hunter2@db/supplysec", "sqlite", "hunter2");
+    assert_open_invalid("no-scheme-at-all", "sqlite", NULL);
+    assert_open_invalid("", "sqlite", NULL);
+    assert_open_invalid(NULL, "sqlite", NULL);
+    assert_open_invalid(":x", "sqlite", NULL);
+    assert_open_invalid("sqlite:", "sqlite", NULL);
+    char *err = NULL;
+    assert_int_equal(store_open("sqlite:x.db", 1, NULL, &err), STORE_INVALID);
+    free(err);
+    store_close(NULL);
+}
+
+static void test_memory_store(void **state)
+{
+    (void)state;
+    store *s = open_or_fail("sqlite::memory:", 4);
+    store_record r = rec_of("things", "acme", "", "a", NULL, "k", "doc");
+    store_audit ev = ev_of("acme", "a", 0, 1);
+    assert_int_equal(store_create(s, &r, &ev), STORE_OK);
+    store_record *got = NULL;
+    assert_int_equal(store_get_by_lookup(s, "things", "k", &got), STORE_OK);
+    assert_doc(got, "doc");
+    store_record_free(got);
+    assert_int_equal(store_ping(s), STORE_OK);
+    store_close(s);
+}
+
+static void test_ping_and_status_names(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(store_ping(f->s), STORE_OK);
+    const store_status all[] = {STORE_OK,       STORE_NOT_FOUND,   STORE_ALREADY_EXISTS,
+                                STORE_CONFLICT, STORE_UNAVAILABLE, STORE_INVALID,
+                                STORE_INTERNAL};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        assert_non_null(store_status_name(all[i]));
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(store_status_name(all[i]), store_status_name(all[j]));
+    }
+    assert_string_equal(store_status_name(STORE_CONFLICT), "STORE_CONFLICT");
+    assert_non_null(store_status_name((store_status)99));
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_create_get_round_trip),
+        T(test_create_get_minimal_record),
+        T(test_create_name_taken),
+        T(test_create_lookup_taken),
+        T(test_get_by_lookup),
+        T(test_tenant_isolation),
+        T(test_update_bumps_version),
+        T(test_update_stale_version_conflicts),
+        T(test_update_delete_missing),
+        T(test_delete),
+        T(test_list_keyset_paging),
+        T(test_list_filters),
+        T(test_audit_one_event_per_write),
+        T(test_audit_list_paging),
+        T(test_persistence_across_reopen),
+        T(test_concurrent_updates_lose_nothing),
+        T(test_concurrent_creates_one_winner),
+        T(test_invalid_arguments),
+        cmocka_unit_test(test_open_unknown_scheme),
+        cmocka_unit_test(test_memory_store),
+        T(test_ping_and_status_names),
+    };
+    return cmocka_run_group_tests_name("store_contract", tests, NULL, NULL);
+}
