@@ -250,6 +250,18 @@ def bootstrap(uri):
     return out[:-1]
 
 
+CHANNEL_OPTIONS = [
+    # reconnect quickly while the server starts (the default backoff is 1 s, growing)
+    ("grpc.initial_reconnect_backoff_ms", 50),
+    ("grpc.min_reconnect_backoff_ms", 50),
+    ("grpc.max_reconnect_backoff_ms", 250),
+]
+
+
+def channel(addr):
+    return grpc.insecure_channel(addr, options=CHANNEL_OPTIONS)
+
+
 class ServerError(AssertionError):
     pass
 
@@ -291,7 +303,7 @@ class Server:
                "--workers", str(self.workers)] + self.extra_args
         with open(self.log_path, "wb") as err, open(self.out_path, "wb") as out:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        self.channel = grpc.insecure_channel(self.addr)
+        self.channel = channel(self.addr)
         self._wait_serving()
         return self
 

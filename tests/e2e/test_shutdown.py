@@ -6,6 +6,7 @@ import unittest
 
 import grpc
 
+import harness
 from harness import RpcAssertions, Server, protos
 
 
@@ -20,7 +21,7 @@ class ShutdownDurabilityTest(unittest.TestCase, RpcAssertions):
         errors = []
         lock = threading.Lock()
         stop = threading.Event()
-        channel = grpc.insecure_channel(srv.addr)
+        channel = harness.channel(srv.addr)
         create = channel.unary_unary(
             "/supplysec.v1.Organizations/CreateOrganization",
             request_serializer=pb.orgs.CreateOrganizationRequest.SerializeToString,

@@ -980,10 +980,10 @@ static void test_bytes_forms(void **state)
 {
     static const uint8_t raw[] = {0, 0xfb, 0xff, 0, 'a'};
     Supplysec__Internal__V1__StoredApiKey key = SUPPLYSEC__INTERNAL__V1__STORED_API_KEY__INIT;
-    const char *inputs[] = {"{\"secretSha256\": \"APv/AGE=\"}", "{\"secretSha256\": \"APv_AGE\"}",
-                            "{\"secret_sha256\": \"APv/AGE\"}",
-                            "{\"secretSha256\": {\"$binary\": {\"base64\": \"APv/AGE=\", "
-                            "\"subType\": \"00\"}}}"};
+    const char *inputs[] = {
+        "{\"secretSha256\": \"APv/AGE=\"}", "{\"secretSha256\": \"APv_AGE\"}",
+        "{\"secret_sha256\": \"APv/AGE\"}",
+        "{\"secretSha256\": {\"$binary\": {\"base64\": \"APv/AGE=\", \"subType\": \"00\"}}}"};
     bson_t *doc;
     bson_iter_t it;
     bson_subtype_t subtype;
