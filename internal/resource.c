@@ -8,25 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "doc.h"
 #include "validate.h"
 #include "google/protobuf/timestamp.pb-c.h"
-
-int64_t clock_monotonic_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int64_t clock_realtime_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 bool op_check_deadline(const op_ctx *op, status *st)
 {
@@ -182,6 +167,7 @@ static void audit_fill(const op_ctx *op, const char *name, int64_t before, int64
     ev->version_before = before;
     ev->version_after = after;
     ev->time_us = clock_realtime_ms() * 1000;
+    ev->deadline_us = op->deadline_us == INT64_MAX ? 0 : op->deadline_us;
 }
 
 /* Encodes msg and writes it as version_before + 1 (create when 0). */

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "clock.h"
 #include "status.h"
 #include "store.h"
 
@@ -38,9 +39,6 @@ typedef struct resource_ref {
     const char *state;  /* or NULL */
     const char *lookup; /* or NULL */
 } resource_ref;
-
-int64_t clock_monotonic_us(void);
-int64_t clock_realtime_ms(void);
 
 /* STATUS_DEADLINE_EXCEEDED once the call's deadline has passed. */
 bool op_check_deadline(const op_ctx *op, status *st);

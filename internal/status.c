@@ -30,6 +30,11 @@ bool status_from_store(status *st, store_status ss, const char *what)
                            "%s was changed by another write; read it again and retry with "
                            "the new etag",
                            what);
+    case STORE_DEADLINE_EXCEEDED:
+        return status_fail(st, STATUS_DEADLINE_EXCEEDED,
+                           "the call's deadline passed before %s could be written; nothing was "
+                           "written",
+                           what);
     case STORE_UNAVAILABLE:
         return status_fail(st, STATUS_UNAVAILABLE, "the store is unavailable; retry later");
     case STORE_INVALID:

@@ -34,6 +34,8 @@ const char *store_status_name(store_status st)
         return "STORE_ALREADY_EXISTS";
     case STORE_CONFLICT:
         return "STORE_CONFLICT";
+    case STORE_DEADLINE_EXCEEDED:
+        return "STORE_DEADLINE_EXCEEDED";
     case STORE_UNAVAILABLE:
         return "STORE_UNAVAILABLE";
     case STORE_INVALID:

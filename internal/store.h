@@ -16,6 +16,9 @@
  *   STORE_CONFLICT and nothing is written;
  * - every write appends its audit event in the same transaction: both or
  *   neither are stored;
+ * - a write whose deadline (in its audit event's deadline_us) has passed
+ *   before it could commit is STORE_DEADLINE_EXCEEDED and writes nothing;
+ *   waiting for a lock never outlasts the deadline;
  * - list returns records ordered by name, after a keyset cursor (the last
  *   name of the previous page), so a deep page costs what the first does.
  *
@@ -35,6 +38,7 @@ typedef enum store_status {
     STORE_NOT_FOUND,
     STORE_ALREADY_EXISTS,
     STORE_CONFLICT,    /* expected version does not match */
+    STORE_DEADLINE_EXCEEDED, /* the write's deadline passed; nothing written */
     STORE_UNAVAILABLE, /* backend unreachable or busy past its timeout */
     STORE_INVALID,     /* bad argument from the caller (a bug upstream) */
     STORE_INTERNAL,
@@ -58,7 +62,8 @@ typedef struct store_record {
     size_t doc_len;
 } store_record;
 
-/* An audit event, written with the write it describes. Borrowed. */
+/* An audit event, written with the write it describes, and that write's
+ * deadline. Borrowed. */
 typedef struct store_audit {
     const char *principal;  /* e.g. "organizations/acme/apiKeys/ops" */
     const char *org;        /* the principal's organization ("" platform) */
@@ -69,7 +74,9 @@ typedef struct store_audit {
     int64_t version_before; /* 0 when the resource did not exist */
     int64_t version_after;  /* 0 when the resource was deleted */
     int64_t time_us;        /* microseconds since the Unix epoch */
+    int64_t deadline_us;    /* clock_monotonic_us() time; 0: none */
 } store_audit;
+
 
 /* An audit event as read back (strings owned by the event). */
 typedef struct store_audit_event {

@@ -17,7 +17,10 @@
  * is a lost write: once a write is acknowledged it must survive a crash or a
  * power loss. In WAL mode synchronous=NORMAL syncs only at checkpoints, so a
  * power loss can roll back the last transactions that were already reported
- * as committed; FULL syncs the WAL on every COMMIT. busy_timeout is 5000 ms.
+ * as committed; FULL syncs the WAL on every COMMIT. A lock held by another
+ * process is waited for up to 5000 ms (busy_wait), or until the write's
+ * deadline when that comes first; a write whose deadline has passed once it
+ * holds the lock is rolled back unwritten.
  *
  * Threads: connections are opened SQLITE_OPEN_NOMUTEX ("multi-thread" mode:
  * no per-connection mutex), which is safe because a connection and its
@@ -29,7 +32,7 @@
  * use, and reset + unbound after each use. Writers also take write_mu around
  * BEGIN IMMEDIATE ... COMMIT: SQLite admits one writer at a time anyway, and
  * queueing on a mutex is fairer and cheaper than the busy handler's sleeps;
- * busy_timeout still covers other processes opening the same file.
+ * busy_wait still covers other processes opening the same file.
  *
  * Errors: a write is BEGIN IMMEDIATE; the write; INSERT of its audit event;
  * COMMIT, and any failure rolls everything back. SQLITE_BUSY/LOCKED past the
@@ -41,6 +44,8 @@
  */
 #include "store.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -49,6 +54,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define SCHEMA_VERSION 1
 #define STRINGIFY_(x) #x
@@ -119,6 +125,7 @@ static const char *const fixed_sql[ST_LIST_FIRST] = {
 typedef struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[ST_COUNT];
+    int64_t busy_until_us; /* the busy handler gives up then (CLOCK_MONOTONIC) */
 } conn;
 
 typedef struct sqlite_store {
@@ -177,6 +184,13 @@ static store_status status_of(int rc)
     }
 }
 
+/* The status of db's last failure (never STORE_OK). */
+static store_status failure_of(sqlite3 *db)
+{
+    store_status st = status_of(sqlite3_extended_errcode(db));
+    return st == STORE_OK ? STORE_INTERNAL : st;
+}
+
 /* ---- statements ---- */
 
 static void list_sql(unsigned mask, char *buf, size_t size)
@@ -199,7 +213,7 @@ static store_status stmt_get(conn *c, int id, sqlite3_stmt **out)
         int rc =
             sqlite3_prepare_v3(c->db, text, -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[id], NULL);
         if (rc != SQLITE_OK)
-            return status_of(sqlite3_extended_errcode(c->db));
+            return failure_of(c->db);
     }
     *out = c->stmts[id];
     return STORE_OK;
@@ -311,6 +325,7 @@ static conn *pool_take(sqlite_store *sq)
         pthread_cond_wait(&sq->pool_cv, &sq->pool_mu);
     conn *c = sq->idle[--sq->nidle];
     pthread_mutex_unlock(&sq->pool_mu);
+    c->busy_until_us = clock_monotonic_us() + BUSY_TIMEOUT_MS * 1000LL;
     return c;
 }
 
@@ -373,49 +388,82 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *out)
 /* Switches the database to WAL (persistent in the file). */
 static store_status journal_wal(sqlite3 *db, bool memory, char **err)
 {
-    sqlite3_stmt *s;
-    int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &s, NULL);
-    if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+    sqlite3_stmt *s = NULL;
+    store_status st = STORE_OK;
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &s, NULL) != SQLITE_OK ||
+        sqlite3_step(s) != SQLITE_ROW) {
+        st = failure_of(db);
+        set_err(err, "cannot switch the store to WAL mode: %s", sqlite3_errmsg(db));
+    } else {
         const char *mode = (const char *)sqlite3_column_text(s, 0);
-        rc = mode && (strcmp(mode, "wal") == 0 || (memory && strcmp(mode, "memory") == 0))
-                 ? SQLITE_OK
-                 : SQLITE_ERROR;
-    } else if (rc == SQLITE_OK) {
-        rc = sqlite3_extended_errcode(db);
+        if (!mode || (strcmp(mode, "wal") != 0 && !(memory && strcmp(mode, "memory") == 0))) {
+            st = STORE_INTERNAL;
+            set_err(err, "the store stayed in journal mode %s, not WAL", mode ? mode : "?");
+        }
     }
     sqlite3_finalize(s);
-    if (rc == SQLITE_OK)
-        return STORE_OK;
-    set_err(err, "cannot switch the store to WAL mode: %s", sqlite3_errmsg(db));
-    return rc == SQLITE_ERROR ? STORE_INTERNAL : status_of(rc);
+    return st;
 }
 
-/* Creates the schema when user_version is 0; refuses a newer one. */
-static store_status schema_ensure(sqlite3 *db, char **err)
+static store_status schema_version_check(int64_t version, char **err)
+{
+    if (version == 0 || version == SCHEMA_VERSION)
+        return STORE_OK;
+    set_err(err, "store schema version %lld is not %d: written by another release",
+            (long long)version, SCHEMA_VERSION);
+    return STORE_INTERNAL;
+}
+
+/* Creates the schema in a write transaction when user_version is still 0. */
+static store_status schema_create(sqlite3 *db, char **err)
 {
     int64_t version = -1;
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = query_int(db, "PRAGMA user_version", &version);
-    if (rc == SQLITE_OK && version == 0)
+    store_status st = rc == SQLITE_OK ? schema_version_check(version, err) : STORE_OK;
+    if (rc == SQLITE_OK && st == STORE_OK && version == 0)
         rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
-    if (rc == SQLITE_OK && version == 0)
+    if (rc == SQLITE_OK && st == STORE_OK && version == 0)
         rc = sqlite3_exec(db, "PRAGMA user_version = " STRINGIFY(SCHEMA_VERSION), NULL, NULL, NULL);
-    if (rc == SQLITE_OK && version != 0 && version != SCHEMA_VERSION) {
-        set_err(err, "store schema version %lld is not %d: built for another release",
-                (long long)version, SCHEMA_VERSION);
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-        return STORE_INTERNAL;
-    }
-    if (rc == SQLITE_OK)
+    if (rc == SQLITE_OK && st == STORE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    if (rc == SQLITE_OK)
-        return STORE_OK;
-    rc = sqlite3_extended_errcode(db);
-    set_err(err, "cannot create the store schema: %s", sqlite3_errmsg(db));
+    if (rc != SQLITE_OK) {
+        set_err(err, "cannot create the store schema: %s", sqlite3_errmsg(db));
+        st = failure_of(db);
+    }
     if (!sqlite3_get_autocommit(db))
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    return status_of(rc) == STORE_OK ? STORE_INTERNAL : status_of(rc);
+    return st;
+}
+
+/* The schema at SCHEMA_VERSION: a read when it is there already (so opening
+ * does not wait for another process's writer), created when the file is new,
+ * refused when a newer release wrote it. */
+static store_status schema_ensure(sqlite3 *db, char **err)
+{
+    int64_t version = -1;
+    if (query_int(db, "PRAGMA user_version", &version) != SQLITE_OK) {
+        set_err(err, "cannot read the store schema version: %s", sqlite3_errmsg(db));
+        return failure_of(db);
+    }
+    if (version == SCHEMA_VERSION)
+        return STORE_OK;
+    store_status st = schema_version_check(version, err);
+    return st == STORE_OK ? schema_create(db, err) : st;
+}
+
+/* SQLite's busy handler: waits for another process's lock until the
+ * connection's busy_until_us (BUSY_TIMEOUT_MS, or a write's deadline when
+ * that comes first). */
+static int busy_wait(void *arg, int count)
+{
+    conn *c = arg;
+    if (clock_monotonic_us() >= c->busy_until_us)
+        return 0;
+    struct timespec ts = {0, count < 10 ? 1000000L : 5000000L};
+    nanosleep(&ts, NULL);
+    return 1;
 }
 
 /* Opens one pooled connection; the first one also sets up the file. */
@@ -426,14 +474,14 @@ static store_status conn_open(conn *c, const char *path, bool first, char **err)
     int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_extended_result_codes(c->db, 1);
-        rc = sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+        rc = sqlite3_busy_handler(c->db, busy_wait, c);
     }
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(c->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         set_err(err, "cannot open the store %s: %s", path,
                 c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
-        return status_of(c->db ? sqlite3_extended_errcode(c->db) : rc);
+        return c->db ? failure_of(c->db) : STORE_INTERNAL;
     }
     if (!first)
         return STORE_OK;
@@ -634,15 +682,26 @@ static store_status tx_end(conn *c, store_status st)
     return st;
 }
 
-/* Runs body in one write transaction on a pooled connection. */
+static bool deadline_passed(int64_t deadline_us)
+{
+    return deadline_us > 0 && clock_monotonic_us() >= deadline_us;
+}
+
+/* Runs body in one write transaction on a pooled connection. The deadline
+ * bounds the wait for the lock and is checked again once it is held. */
 static store_status write_tx(sqlite_store *sq, store_status (*body)(conn *, const write_args *),
                              const write_args *a)
 {
     conn *c = pool_take(sq);
+    int64_t deadline = a->ev->deadline_us;
+    if (deadline > 0 && deadline < c->busy_until_us)
+        c->busy_until_us = deadline;
     pthread_mutex_lock(&sq->write_mu);
     store_status st = exec_stmt(c, ST_BEGIN);
     if (st == STORE_OK)
-        st = tx_end(c, body(c, a));
+        st = tx_end(c, deadline_passed(deadline) ? STORE_DEADLINE_EXCEEDED : body(c, a));
+    else if (deadline_passed(deadline))
+        st = STORE_DEADLINE_EXCEEDED;
     pthread_mutex_unlock(&sq->write_mu);
     pool_give(sq, c);
     return st;

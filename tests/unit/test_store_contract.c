@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "store.h"
 
 #define THREADS 8
@@ -954,6 +955,39 @@ static void assert_open_invalid(const char *uri, const char *err_has, const char
     assert_int_equal(store_open(uri, 1, &s, NULL), STORE_INVALID);
 }
 
+/* ---- deadlines ---- */
+
+static void test_write_after_deadline_writes_nothing(void **state)
+{
+    fx *f = *state;
+    int64_t past = clock_monotonic_us() - 1000;
+    store_record r = rec_of(f->coll, f->org, "", "late", NULL, NULL, "v1");
+    store_audit ev = ev_of(f->org, "late", 0, 1);
+    ev.deadline_us = past;
+    assert_int_equal(store_create(f->s, &r, &ev), STORE_DEADLINE_EXCEEDED);
+    assert_missing(f, f->org, "late");
+    assert_int_equal(audit_count(f, f->org), 0);
+
+    create_ok(f, f->coll, f->org, "", "late", NULL, NULL, "v1");
+    r.version = 2;
+    r.doc = (uint8_t *)"v2";
+    ev = ev_of(f->org, "late", 1, 2);
+    ev.deadline_us = past;
+    assert_int_equal(store_update(f->s, &r, 1, &ev), STORE_DEADLINE_EXCEEDED);
+    ev = ev_of(f->org, "late", 1, 0);
+    ev.deadline_us = past;
+    assert_int_equal(store_delete(f->s, f->coll, f->org, "late", 1, &ev),
+                     STORE_DEADLINE_EXCEEDED);
+    assert_stored(f, f->org, "late", 1, "v1");
+    assert_int_equal(audit_count(f, f->org), 1);
+
+    /* a deadline still ahead does not stop the write */
+    ev = ev_of(f->org, "late", 1, 2);
+    ev.deadline_us = clock_monotonic_us() + 10 * 1000000LL;
+    assert_int_equal(store_update(f->s, &r, 1, &ev), STORE_OK);
+    assert_stored(f, f->org, "late", 2, "v2");
+}
+
 static void test_open_unknown_scheme(void **state)
 {
     (void)state;
@@ -1023,6 +1057,7 @@ int main(void)
         T(test_concurrent_updates_lose_nothing),
         T(test_concurrent_creates_one_winner),
         T(test_invalid_arguments),
+        T(test_write_after_deadline_writes_nothing),
         cmocka_unit_test(test_open_unknown_scheme),
         cmocka_unit_test(test_memory_store),
         T(test_ping_and_status_names),
