@@ -142,8 +142,13 @@ fail:
 /* FAILED_PRECONDITION while the organization has active keys. */
 static bool check_no_active_keys(api_call *call, const char *id)
 {
-    store_query q = {
-        .collection = APIKEYS_COLLECTION, .org = id, .state = "STATE_ACTIVE", .limit = 1};
+    char parent[ORG_NAME_MAX];
+    snprintf(parent, sizeof parent, "organizations/%s", id);
+    store_query q = {.collection = APIKEYS_COLLECTION,
+                     .org = id,
+                     .parent = parent,
+                     .state = "STATE_ACTIVE",
+                     .limit = 1};
     store_page *page = NULL;
     if (!status_from_store(&call->st, store_list(call->op.store, &q, &page), "API keys"))
         return false;
