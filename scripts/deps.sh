@@ -9,7 +9,7 @@ PACKAGES=(
   build-essential cmake pkg-config clang-format
   libgrpc-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev
   libmongoc-dev libbson-dev libcmocka-dev libsqlite3-dev libssl-dev
-  python3-grpcio python3-protobuf nghttp2-client openssl
+  python3-grpcio python3-protobuf nghttp2-client openssl curl sqlite3
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -69,6 +69,7 @@ def protos():
         for f in os.listdir(os.path.join(REPO, "proto", "supplysec", "v1"))
         if f.endswith(".proto"))
     files.append(os.path.join("proto", "grpc", "health", "v1", "health.proto"))
+    files.append(os.path.join("proto", "grpc", "reflection", "v1", "reflection.proto"))
     r = subprocess.run(
         ["protoc", "-I", "proto", "-I", "/usr/include", "--python_out=" + out] + files,
         cwd=REPO, capture_output=True, text=True)
@@ -80,18 +81,25 @@ def protos():
     p.common = importlib.import_module("supplysec.v1.common_pb2")
     p.orgs = importlib.import_module("supplysec.v1.organizations_pb2")
     p.keys = importlib.import_module("supplysec.v1.api_keys_pb2")
-    # The generated health module would live in package `grpc`, which is the
-    # installed grpcio package: load it by path under another name.
-    spec = importlib.util.spec_from_file_location(
-        "supplysec_e2e_health_pb2", os.path.join(out, "grpc", "health", "v1", "health_pb2.py"))
-    p.health = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(p.health)
+    # The generated health and reflection modules would live in package `grpc`,
+    # which is the installed grpcio package: load them by path under other names.
+    p.health = _load_by_path("supplysec_e2e_health_pb2",
+                             os.path.join(out, "grpc", "health", "v1", "health_pb2.py"))
+    p.reflection = _load_by_path("supplysec_e2e_reflection_pb2",
+                                 os.path.join(out, "grpc", "reflection", "v1", "reflection_pb2.py"))
     from google.protobuf import empty_pb2, field_mask_pb2, timestamp_pb2
     p.empty = empty_pb2
     p.field_mask = field_mask_pb2
     p.timestamp = timestamp_pb2
     _protos = p
     return p
+
+
+def _load_by_path(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def _method_types(path):
@@ -251,9 +259,10 @@ def bootstrap(uri):
 
 
 CHANNEL_OPTIONS = [
-    # reconnect quickly while the server starts (the default backoff is 1 s, growing)
+    # Reconnect quickly while the server starts (the default backoff is 1 s,
+    # growing). Not grpc.min_reconnect_backoff_ms: it is also the connect
+    # timeout, and a small one aborts slow handshakes.
     ("grpc.initial_reconnect_backoff_ms", 50),
-    ("grpc.min_reconnect_backoff_ms", 50),
     ("grpc.max_reconnect_backoff_ms", 250),
 ]
 
@@ -264,6 +273,17 @@ def channel(addr):
 
 class ServerError(AssertionError):
     pass
+
+
+_live = set()
+
+
+@atexit.register
+def _kill_leftovers():
+    for p in list(_live):
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 class Server:
@@ -303,30 +323,35 @@ class Server:
                "--workers", str(self.workers)] + self.extra_args
         with open(self.log_path, "wb") as err, open(self.out_path, "wb") as out:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        self.channel = channel(self.addr)
-        self._wait_serving()
+        _live.add(self.proc)
+        self.channel = self._wait_serving()
         return self
 
     def _wait_serving(self):
+        """Poll Health.Check with a fresh channel per attempt (a channel that
+        failed to connect waits seconds before trying again); return the
+        channel that got SERVING."""
         p = protos()
-        check = self.channel.unary_unary(
-            "/grpc.health.v1.Health/Check",
-            request_serializer=p.health.HealthCheckRequest.SerializeToString,
-            response_deserializer=p.health.HealthCheckResponse.FromString)
         deadline = time.monotonic() + STARTUP_TIMEOUT
         last = None
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise ServerError("supplysecd exited with %d during startup: %s" % (
                     self.proc.returncode, self.log_tail()))
+            ch = channel(self.addr)
+            check = ch.unary_unary(
+                "/grpc.health.v1.Health/Check",
+                request_serializer=p.health.HealthCheckRequest.SerializeToString,
+                response_deserializer=p.health.HealthCheckResponse.FromString)
             try:
                 r = check(p.health.HealthCheckRequest(service=""), timeout=1.0)
                 if r.status == p.health.HealthCheckResponse.SERVING:
-                    return
+                    return ch
                 last = "status %s" % r.status
             except grpc.RpcError as e:
                 last = "%s %s" % (e.code(), e.details())
-            time.sleep(0.1)
+            ch.close()
+            time.sleep(0.05)
         self.kill()
         raise ServerError("supplysecd not SERVING after %.0fs (last: %s): %s" % (
             STARTUP_TIMEOUT, last, self.log_tail()))

@@ -131,6 +131,72 @@ class ApiKeysTest(ServerTestCase):
         self.assertRpcError(C.UNAUTHENTICATED, self.server.client(r.secret).call,
                             "Organizations.GetOrganization", name="organizations/org-b")
 
+    def test_role_required(self):
+        pb = protos()
+        self.assertRpcError(C.INVALID_ARGUMENT, self.make_key, "organizations/org-a",
+                            pb.common.ROLE_UNSPECIFIED)
+
+    def test_display_name_limit(self):
+        pb = protos()
+        self.assertRpcError(C.INVALID_ARGUMENT, self.make_key, "organizations/org-a",
+                            pb.common.ROLE_VIEWER, display_name="d" * 201)
+        r = self.make_key("organizations/org-a", pb.common.ROLE_VIEWER, display_name="d" * 200)
+        self.assertEqual(r.api_key.display_name, "d" * 200)
+
+    def test_secrets_and_prefixes_unique(self):
+        pb = protos()
+        rs = [self.make_key("organizations/org-b", pb.common.ROLE_VIEWER) for _ in range(5)]
+        self.assertEqual(len({r.secret for r in rs}), 5)
+        self.assertEqual(len({r.api_key.key_prefix for r in rs}), 5)
+        self.assertEqual(len({r.api_key.name for r in rs}), 5)
+
+    def test_list_invalid_filter(self):
+        self.assertRpcError(C.INVALID_ARGUMENT, self.a_admin.call, "ApiKeys.ListApiKeys",
+                            parent="organizations/org-a", filter="role = ADMIN OR 1=1")
+
+    def test_list_pagination(self):
+        pb = protos()
+        for _ in range(4):
+            self.make_key("organizations/org-b", pb.common.ROLE_VIEWER)
+        names, token = [], ""
+        for _ in range(100):
+            r = self.admin.call("ApiKeys.ListApiKeys", parent="organizations/org-b", page_size=2,
+                                page_token=token)
+            self.assertLessEqual(len(r.api_keys), 2)
+            names += [k.name for k in r.api_keys]
+            token = r.next_page_token
+            if not token:
+                break
+        self.assertGreaterEqual(len(names), 5)
+        self.assertEqual(len(names), len(set(names)))
+        self.assertEqual(names, sorted(names))
+        everything = self.admin.call("ApiKeys.ListApiKeys", parent="organizations/org-b",
+                                     page_size=1000)
+        self.assertEqual(names, [k.name for k in everything.api_keys])
+
+    def test_revoke_stale_etag(self):
+        pb = protos()
+        r = self.make_key("organizations/org-a", pb.common.ROLE_VIEWER, client=self.a_admin)
+        self.assertTrue(r.api_key.etag)
+        self.assertRpcError(C.ABORTED, self.a_admin.call, "ApiKeys.RevokeApiKey",
+                            name=r.api_key.name, etag=r.api_key.etag + "x")
+        self.assertEqual(self.a_admin.call("ApiKeys.GetApiKey", name=r.api_key.name).state,
+                         pb.keys.ApiKey.STATE_ACTIVE)
+        k = self.a_admin.call("ApiKeys.RevokeApiKey", name=r.api_key.name, etag=r.api_key.etag)
+        self.assertEqual(k.state, pb.keys.ApiKey.STATE_REVOKED)
+        self.assertNotEqual(k.etag, r.api_key.etag)
+
+    def test_creator_recorded(self):
+        pb = protos()
+        r = self.make_key("organizations/org-a", pb.common.ROLE_VIEWER, client=self.a_admin)
+        self.assertEqual(r.api_key.creator, self.a_admin_resp.api_key.name)
+
+    def test_org_admin_manages_admin_keys(self):
+        pb = protos()
+        r = self.make_key("organizations/org-a", pb.common.ROLE_ADMIN, client=self.a_admin)
+        k = self.a_admin.call("ApiKeys.RevokeApiKey", name=r.api_key.name)
+        self.assertEqual(k.state, pb.keys.ApiKey.STATE_REVOKED)
+
 
 if __name__ == "__main__":
     unittest.main()

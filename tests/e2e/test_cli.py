@@ -7,7 +7,7 @@ import unittest
 
 import grpc
 
-from harness import SUPPLYSEC, ServerTestCase, protos, tmpdir
+from harness import SUPPLYSEC, ServerTestCase, tmpdir
 
 
 class CliTest(ServerTestCase):

@@ -47,6 +47,9 @@ class LogsTest(unittest.TestCase, RpcAssertions):
             except grpc.RpcError:
                 pass
             srv.client().call("Health.Check", service="")
+            _, call = admin.call("Organizations.GetOrganization", name="organizations/log-co",
+                                 with_call=True)
+            cls.generated_id = dict(call.initial_metadata()).get("x-request-id")
         except BaseException:
             srv.kill()
             raise
@@ -96,6 +99,10 @@ class LogsTest(unittest.TestCase, RpcAssertions):
         self.assertTrue(statuses & {"OK", "0"}, statuses)
         self.assertTrue(statuses & {"UNAUTHENTICATED", "16"}, statuses)
         self.assertTrue(statuses & {"NOT_FOUND", "5"}, statuses)
+
+    def test_generated_request_id_logged(self):
+        self.assertTrue(self.generated_id)
+        self.assertIn(self.generated_id, [o["request_id"] for o in self.call_lines()])
 
     def test_no_secret_in_log(self):
         for s in self.secrets:

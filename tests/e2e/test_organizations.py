@@ -136,6 +136,97 @@ class OrganizationsTest(ServerTestCase):
         self.assertRpcError(C.INVALID_ARGUMENT, self.create, oid, legal_name="")
         self.assertRpcError(C.NOT_FOUND, self.get, "organizations/" + oid)
 
+    def test_create_legal_name_limit_in_characters(self):
+        # "at most 200 characters": 200 two-byte characters are fine, 201 are not
+        o = self.create(self.uid("utf"), legal_name="\u00e9" * 200)
+        self.assertEqual(o.legal_name, "\u00e9" * 200)
+        e = self.assertRpcError(C.INVALID_ARGUMENT, self.create, self.uid("long"),
+                                legal_name="a" * 201)
+        self.assertIn("legal_name", e.details() or "")
+
+    def test_create_missing_kind(self):
+        pb = protos()
+        self.assertRpcError(C.INVALID_ARGUMENT, self.create, self.uid("nokind"),
+                            kind=pb.orgs.ORGANIZATION_KIND_UNSPECIFIED)
+
+    def test_create_missing_country(self):
+        e = self.assertRpcError(C.INVALID_ARGUMENT, self.create, self.uid("nocc"), country_code="")
+        self.assertIn("country_code", e.details() or "")
+
+    def test_create_times_are_now(self):
+        o = self.create(self.uid("now"))
+        self.assertLess(abs(o.create_time.seconds - time.time()), 120)
+        self.assertEqual(ts_ns(o.create_time), ts_ns(o.update_time))
+
+    def test_update_without_mask(self):
+        o = self.create(self.uid("nomask"), legal_name="Keep")
+        o.legal_name = "Changed"
+        self.assertRpcError(C.INVALID_ARGUMENT, self.admin.call, "Organizations.UpdateOrganization",
+                            organization=o)
+        self.assertEqual(self.get(o.name).legal_name, "Keep")
+
+    def test_update_invalid_value(self):
+        o = self.create(self.uid("badval"), country_code="DE")
+        o.country_code = "XX"
+        e = self.assertRpcError(C.INVALID_ARGUMENT, self.update, o, ["country_code"])
+        self.assertIn("country_code", e.details() or "")
+        self.assertEqual(self.get(o.name).country_code, "DE")
+
+    def test_update_missing_org(self):
+        o = self.org(name="organizations/never-was")
+        self.assertRpcError(C.NOT_FOUND, self.update, o, ["legal_name"])
+
+    def test_concurrent_creates_same_id(self):
+        import threading
+        oid = self.uid("race")
+        codes = []
+        lock = threading.Lock()
+
+        def one():
+            try:
+                self.create(oid)
+                c = C.OK
+            except grpc.RpcError as e:
+                c = e.code()
+            with lock:
+                codes.append(c)
+
+        ts = [threading.Thread(target=one) for _ in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        self.assertEqual(codes.count(C.OK), 1, codes)
+        self.assertEqual(codes.count(C.ALREADY_EXISTS), 7, codes)
+
+    def test_concurrent_updates_same_etag(self):
+        import threading
+        o = self.create(self.uid("etagrace"), legal_name="Base")
+        results = []
+        lock = threading.Lock()
+
+        def one(i):
+            mine = protos().orgs.Organization()
+            mine.CopyFrom(o)
+            mine.legal_name = "Writer %d" % i
+            try:
+                u = self.update(mine, ["legal_name"])
+                r = (C.OK, u.legal_name)
+            except grpc.RpcError as e:
+                r = (e.code(), None)
+            with lock:
+                results.append(r)
+
+        ts = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        ok = [name for code, name in results if code == C.OK]
+        self.assertEqual(len(ok), 1, "same etag, %d writers succeeded: %s" % (len(ok), results))
+        self.assertTrue(all(code in (C.OK, C.ABORTED) for code, _ in results), results)
+        self.assertEqual(self.get(o.name).legal_name, ok[0])
+
     # -- etags --
 
     def test_update_stale_etag(self):
@@ -278,6 +369,27 @@ class PaginationTest(ServerTestCase):
         for tok in ("garbage", "!!!not-a-token!!!"):
             with self.subTest(page_token=tok):
                 self.assertRpcError(C.INVALID_ARGUMENT, self.list, page_size=5, page_token=tok)
+
+
+
+class PageSizeCapTest(ServerTestCase):
+    """Its own server with 1003 organizations."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for i in range(1003):
+            cls.make_org("cap-%04d" % i)
+
+    def test_page_size_capped_at_1000(self):
+        r = self.admin.call("Organizations.ListOrganizations", page_size=5000)
+        self.assertEqual(len(r.organizations), 1000)
+        self.assertTrue(r.next_page_token)
+        r2 = self.admin.call("Organizations.ListOrganizations", page_size=5000,
+                             page_token=r.next_page_token)
+        self.assertEqual([o.name for o in r2.organizations],
+                         ["organizations/cap-%04d" % i for i in (1000, 1001, 1002)])
+        self.assertEqual(r2.next_page_token, "")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import unittest
 
-from harness import ServerTestCase, tmpdir
+from harness import ServerTestCase, protos, tmpdir
 
 
 def find_buf():
@@ -58,6 +58,81 @@ class ReflectionTest(ServerTestCase):
         o = json.loads(r.stdout)
         self.assertEqual(o.get("name"), "organizations/org-x")
         self.assertEqual(o.get("legalName"), "Reflected Ltd")
+
+
+class ReflectionProtocolTest(ServerTestCase):
+    """grpc.reflection v1 and v1alpha spoken directly (they are wire-identical)."""
+
+    PATHS = ("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+             "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo")
+
+    def ask(self, path, requests):
+        pb = protos()
+        fn = self.server.channel.stream_stream(
+            path, request_serializer=pb.reflection.ServerReflectionRequest.SerializeToString,
+            response_deserializer=pb.reflection.ServerReflectionResponse.FromString)
+        return list(fn(iter(requests), timeout=10))
+
+    def files(self, resp):
+        from google.protobuf import descriptor_pb2
+        out = []
+        for b in resp.file_descriptor_response.file_descriptor_proto:
+            out.append(descriptor_pb2.FileDescriptorProto.FromString(b))
+        return out
+
+    def test_list_services(self):
+        pb = protos()
+        for path in self.PATHS:
+            with self.subTest(path=path):
+                rs = self.ask(path, [pb.reflection.ServerReflectionRequest(list_services="*")])
+                self.assertEqual(len(rs), 1)
+                names = {s.name for s in rs[0].list_services_response.service}
+                for want in ("supplysec.v1.Organizations", "supplysec.v1.ApiKeys",
+                             "grpc.health.v1.Health"):
+                    self.assertIn(want, names)
+
+    def test_file_containing_symbol_and_by_filename(self):
+        pb = protos()
+        for path in self.PATHS:
+            with self.subTest(path=path):
+                rs = self.ask(path, [
+                    pb.reflection.ServerReflectionRequest(
+                        file_containing_symbol="supplysec.v1.Organizations"),
+                    pb.reflection.ServerReflectionRequest(
+                        file_by_filename="supplysec/v1/api_keys.proto"),
+                ])
+                self.assertEqual(len(rs), 2)
+                for r, want in zip(rs, ("supplysec/v1/organizations.proto",
+                                        "supplysec/v1/api_keys.proto")):
+                    self.assertEqual(r.WhichOneof("message_response"), "file_descriptor_response", r)
+                    self.assertIn(want, [f.name for f in self.files(r)])
+
+    def test_internal_protos_not_served(self):
+        pb = protos()
+        for path in self.PATHS:
+            with self.subTest(path=path):
+                rs = self.ask(path, [
+                    pb.reflection.ServerReflectionRequest(
+                        file_containing_symbol="supplysec.internal.v1.StoredApiKey"),
+                    pb.reflection.ServerReflectionRequest(
+                        file_by_filename="supplysec/internal/v1/stored.proto"),
+                    pb.reflection.ServerReflectionRequest(
+                        file_containing_symbol="supplysec.v1.NoSuchThing"),
+                ])
+                self.assertEqual(len(rs), 3)
+                # (an error_response is what the reflection spec asks for; a
+                # server may answer with its whole public set instead)
+                for r in rs:
+                    names = [f.name for f in self.files(r)]
+                    self.assertNotIn("supplysec/internal/v1/stored.proto", names)
+                    for f in self.files(r):
+                        self.assertNotEqual(f.package, "supplysec.internal.v1")
+        # nor any file served for other symbols
+        rs = self.ask(self.PATHS[0], [pb.reflection.ServerReflectionRequest(
+            file_containing_symbol="supplysec.v1.ApiKeys")])
+        for f in self.files(rs[0]):
+            self.assertNotIn("internal", f.name)
+            self.assertNotIn("StoredApiKey", [m.name for m in f.message_type])
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Graceful shutdown under load: every acknowledged create survives a restart."""
 
+import os
 import threading
 import time
 import unittest
@@ -62,6 +63,8 @@ class ShutdownDurabilityTest(unittest.TestCase, RpcAssertions):
             srv.kill()
         self.assertEqual(code, 0, "exit code after SIGTERM: %s" % srv.log_tail())
         self.assertGreater(len(acked), 0, "no create succeeded before shutdown: %s" % errors[:5])
+        if os.environ.get("SUPPLYSEC_E2E_DEBUG"):
+            print("acked %d, errors %s" % (len(acked), sorted(set(c.name for c in errors))))
         for oid, name in acked:
             self.assertEqual(name, "organizations/" + oid)
 
@@ -78,6 +81,39 @@ class ShutdownDurabilityTest(unittest.TestCase, RpcAssertions):
                     missing.append((oid, e.code().name))
             self.assertEqual(missing, [], "%d of %d acknowledged creates lost" % (
                 len(missing), len(acked)))
+        finally:
+            srv2.stop()
+
+    def test_restart_keeps_documents_keys_and_revocations(self):
+        pb = protos()
+        srv = Server()
+        srv.start()
+        try:
+            admin = srv.admin()
+            org = admin.call("Organizations.CreateOrganization", organization_id="keep-me",
+                             organization=pb.orgs.Organization(
+                                 legal_name="Keep", country_code="AT",
+                                 kind=pb.orgs.ORGANIZATION_KIND_OPERATOR))
+            live = admin.call("ApiKeys.CreateApiKey", parent="organizations/keep-me",
+                              api_key=pb.keys.ApiKey(role=pb.common.ROLE_VIEWER))
+            dead = admin.call("ApiKeys.CreateApiKey", parent="organizations/keep-me",
+                              api_key=pb.keys.ApiKey(role=pb.common.ROLE_ADMIN))
+            admin.call("ApiKeys.RevokeApiKey", name=dead.api_key.name)
+        finally:
+            srv.stop()
+        srv2 = Server(store_dir=srv.dir, bootstrap=False)
+        srv2.admin_secret = srv.admin_secret
+        srv2.start()
+        try:
+            self.assertEqual(srv2.admin().call("Organizations.GetOrganization",
+                                               name="organizations/keep-me"), org)
+            got = srv2.client(live.secret).call("Organizations.GetOrganization",
+                                                name="organizations/keep-me")
+            self.assertEqual(got.name, "organizations/keep-me")
+            self.assertRpcError(grpc.StatusCode.UNAUTHENTICATED, srv2.client(dead.secret).call,
+                                "Organizations.GetOrganization", name="organizations/keep-me")
+            # bootstrap refuses a store that is in use / already bootstrapped
+            self.assertNotEqual(harness.bootstrap_run(srv.store).returncode, 0)
         finally:
             srv2.stop()
 

@@ -110,6 +110,47 @@ class TenancyTest(ServerTestCase):
         self.assertEqual(self.admin.call("Organizations.GetOrganization",
                                          name="organizations/ten-b").legal_name, "Tenant B")
 
+    def test_editor_cannot_manage(self):
+        pb = protos()
+        o = self.a_editor.call("Organizations.GetOrganization", name="organizations/ten-a")
+        o.legal_name = "Editor was here"
+        self.assertRpcError(C.PERMISSION_DENIED, self.update, self.a_editor, o, ["legal_name"])
+        self.assertRpcError(C.PERMISSION_DENIED, self.make_key, "organizations/ten-a",
+                            pb.common.ROLE_VIEWER, client=self.a_editor)
+
+    def test_viewer_cannot_revoke(self):
+        pb = protos()
+        r = self.make_key("organizations/ten-a", pb.common.ROLE_VIEWER, client=self.a_admin)
+        self.assertRpcError(C.PERMISSION_DENIED, self.a_viewer.call, "ApiKeys.RevokeApiKey",
+                            name=r.api_key.name)
+        self.assertEqual(self.a_admin.call("ApiKeys.GetApiKey", name=r.api_key.name).state,
+                         pb.keys.ApiKey.STATE_ACTIVE)
+
+    def test_admin_cannot_revoke_other_orgs_key(self):
+        pb = protos()
+        r = self.make_key("organizations/ten-b", pb.common.ROLE_VIEWER, client=self.b_admin)
+        self.assertRpcError(C.NOT_FOUND, self.a_admin.call, "ApiKeys.RevokeApiKey",
+                            name=r.api_key.name)
+        self.assertEqual(self.b_admin.call("ApiKeys.GetApiKey", name=r.api_key.name).state,
+                         pb.keys.ApiKey.STATE_ACTIVE)
+
+    def test_admin_cannot_create_key_in_other_org(self):
+        pb = protos()
+        self.assertRpcError((C.NOT_FOUND, C.PERMISSION_DENIED), self.make_key,
+                            "organizations/ten-b", pb.common.ROLE_ADMIN, client=self.a_admin)
+
+    def test_admin_cannot_delete_org(self):
+        self.assertRpcError(C.PERMISSION_DENIED, self.a_admin.call,
+                            "Organizations.DeleteOrganization", name="organizations/ten-a")
+        self.assertRpcError((C.NOT_FOUND, C.PERMISSION_DENIED), self.a_admin.call,
+                            "Organizations.DeleteOrganization", name="organizations/ten-c")
+        self.admin.call("Organizations.GetOrganization", name="organizations/ten-a")
+        self.admin.call("Organizations.GetOrganization", name="organizations/ten-c")
+
+    def test_org_member_cannot_touch_platform_keys(self):
+        self.assertRpcError((C.NOT_FOUND, C.PERMISSION_DENIED), self.a_admin.call,
+                            "ApiKeys.ListApiKeys", parent="platform")
+
 
 if __name__ == "__main__":
     unittest.main()
