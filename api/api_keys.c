@@ -112,7 +112,6 @@ static ProtobufCMessage *create_api_key(api_call *call, ProtobufCMessage *msg)
     supplysec__v1__create_api_key_response__init(resp);
     resp->api_key = req->api_key;
     req->api_key = NULL; /* taken */
-    resp->api_key->state = SUPPLYSEC__V1__API_KEY__STATE__STATE_UNSPECIFIED;
     bool ok = keyring_issue(&call->op, kp.parent, kp.org, id, resp->api_key, secret, &call->st) &&
               (resp->secret = strdup(secret)) != NULL;
     memset(secret, 0, sizeof secret);

@@ -139,18 +139,25 @@ fail:
     return NULL;
 }
 
-/* FAILED_PRECONDITION while the organization has active keys. */
-static bool check_no_active_keys(api_call *call, const char *id)
+/* Lists the organization's keys (state NULL: any) into *page. */
+static bool org_keys_list(api_call *call, const char *id, const char *state, int limit,
+                          store_page **page)
 {
     char parent[ORG_NAME_MAX];
     snprintf(parent, sizeof parent, "organizations/%s", id);
     store_query q = {.collection = APIKEYS_COLLECTION,
                      .org = id,
                      .parent = parent,
-                     .state = "STATE_ACTIVE",
-                     .limit = 1};
+                     .state = state,
+                     .limit = limit};
+    return status_from_store(&call->st, store_list(call->op.store, &q, page), "API keys");
+}
+
+/* FAILED_PRECONDITION while the organization has active keys. */
+static bool check_no_active_keys(api_call *call, const char *id)
+{
     store_page *page = NULL;
-    if (!status_from_store(&call->st, store_list(call->op.store, &q, &page), "API keys"))
+    if (!org_keys_list(call, id, "STATE_ACTIVE", 1, &page))
         return false;
     size_t active = page->count;
     store_page_free(page);
@@ -158,6 +165,25 @@ static bool check_no_active_keys(api_call *call, const char *id)
         return status_fail(&call->st, STATUS_FAILED_PRECONDITION,
                            "organizations/%s still has active API keys; revoke them first", id);
     return true;
+}
+
+/* Deletes every key of the organization (each delete audited), so that
+ * nothing of it survives into a later organization with the same id. */
+static bool delete_org_keys(api_call *call, const char *id)
+{
+    for (;;) {
+        store_page *page = NULL;
+        if (!org_keys_list(call, id, NULL, 100, &page))
+            return false;
+        bool ok = true;
+        for (size_t i = 0; ok && i < page->count; i++)
+            ok = resource_delete(&call->op, APIKEYS_COLLECTION, id, page->records[i].name,
+                                 page->records[i].version, &call->st);
+        size_t n = page->count;
+        store_page_free(page);
+        if (!ok || n == 0)
+            return ok;
+    }
 }
 
 static ProtobufCMessage *delete_organization(api_call *call, ProtobufCMessage *msg)
@@ -176,9 +202,13 @@ static ProtobufCMessage *delete_organization(api_call *call, ProtobufCMessage *m
                       id, req->name, req->name, &version, &call->st);
     if (!current)
         return NULL;
+    /* Revoked keys go first; a key created while the organization was being
+     * deleted is swept up after. */
     bool ok =
         resource_check_etag(current, req->etag, &call->st) && check_no_active_keys(call, id) &&
-        resource_delete(&call->op, ORGANIZATIONS_COLLECTION, id, req->name, version, &call->st);
+        delete_org_keys(call, id) &&
+        resource_delete(&call->op, ORGANIZATIONS_COLLECTION, id, req->name, version, &call->st) &&
+        delete_org_keys(call, id);
     protobuf_c_message_free_unpacked(current, NULL);
     if (!ok)
         return NULL;

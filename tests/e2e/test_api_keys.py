@@ -198,5 +198,22 @@ class ApiKeysTest(ServerTestCase):
         self.assertEqual(k.state, pb.keys.ApiKey.STATE_REVOKED)
 
 
+    def test_delete_organization_removes_its_keys(self):
+        pb = protos()
+        self.make_org("org-gone")
+        k = self.make_key("organizations/org-gone", pb.common.ROLE_VIEWER)
+        self.assertRpcError(C.FAILED_PRECONDITION, self.admin.call,
+                            "Organizations.DeleteOrganization", name="organizations/org-gone")
+        self.admin.call("ApiKeys.RevokeApiKey", name=k.api_key.name)
+        self.admin.call("Organizations.DeleteOrganization", name="organizations/org-gone")
+        self.assertRpcError(C.NOT_FOUND, self.admin.call, "ApiKeys.GetApiKey",
+                            name=k.api_key.name)
+        # a new organization with the same id inherits nothing
+        self.make_org("org-gone")
+        lst = self.admin.call("ApiKeys.ListApiKeys", parent="organizations/org-gone")
+        self.assertEqual(list(lst.api_keys), [])
+        self.assertRpcError(C.UNAUTHENTICATED, self.server.client(k.secret).call,
+                            "Organizations.GetOrganization", name="organizations/org-gone")
+
 if __name__ == "__main__":
     unittest.main()
