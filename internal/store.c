@@ -46,8 +46,7 @@ const char *store_status_name(store_status st)
     return "STORE_UNKNOWN_STATUS";
 }
 
-/* Sets *err (when err is not NULL) to a malloc'd message. */
-static void set_err(char **err, const char *fmt, ...)
+void store_set_err(char **err, const char *fmt, ...)
 {
     char buf[512];
     va_list ap;
@@ -56,6 +55,7 @@ static void set_err(char **err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    free(*err);
     *err = strdup(buf);
 }
 
@@ -86,7 +86,7 @@ store_status store_open(const char *uri, int workers, store **out, char **err)
     if (err)
         *err = NULL;
     if (!out) {
-        set_err(err, "store_open: out is NULL");
+        store_set_err(err, "store_open: out is NULL");
         return STORE_INVALID;
     }
     *out = NULL;
@@ -95,17 +95,17 @@ store_status store_open(const char *uri, int workers, store **out, char **err)
     const store_backend *be = colon ? backend_for(uri, (size_t)(colon - uri)) : NULL;
     if (!be) {
         /* Only the scheme is echoed: the rest of a URI may hold credentials. */
-        set_err(err, "unsupported store URI scheme \"%.*s\"; supported: %s",
-                colon ? (int)(colon - uri) : 0, colon ? uri : "", schemes);
+        store_set_err(err, "unsupported store URI scheme \"%.*s\"; supported: %s",
+                      colon ? (int)(colon - uri) : 0, colon ? uri : "", schemes);
         return STORE_INVALID;
     }
     if (colon[1] == '\0') {
-        set_err(err, "store URI \"%s:\" names no store", be->scheme);
+        store_set_err(err, "store URI \"%s:\" names no store", be->scheme);
         return STORE_INVALID;
     }
     store *s = calloc(1, sizeof *s);
     if (!s) {
-        set_err(err, "out of memory");
+        store_set_err(err, "out of memory");
         return STORE_INTERNAL;
     }
     s->be = be;

@@ -156,4 +156,8 @@ typedef struct store_backend {
 
 extern const store_backend store_sqlite_backend;
 
+/* For backends: sets *err (when err is not NULL; an earlier message is
+ * freed) to a malloc'd message. */
+void store_set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

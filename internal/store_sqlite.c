@@ -148,19 +148,6 @@ typedef struct write_args {
 
 /* ---- errors ---- */
 
-static void set_err(char **err, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    if (!err)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    free(*err);
-    *err = strdup(buf);
-}
-
 static store_status status_of(int rc)
 {
     switch (rc & 0xff) {
@@ -346,7 +333,7 @@ static store_status make_parent_dirs(const char *path, char **err)
     store_status st = STORE_OK;
     char *dir = strdup(path);
     if (!dir) {
-        set_err(err, "out of memory");
+        store_set_err(err, "out of memory");
         return STORE_INTERNAL;
     }
     char *slash = strrchr(dir, '/');
@@ -358,7 +345,7 @@ static store_status make_parent_dirs(const char *path, char **err)
                 continue;
             *p = '\0';
             if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-                set_err(err, "cannot create directory %s: %s", dir, strerror(errno));
+                store_set_err(err, "cannot create directory %s: %s", dir, strerror(errno));
                 st = STORE_UNAVAILABLE;
             }
             *p = saved;
@@ -393,12 +380,12 @@ static store_status journal_wal(sqlite3 *db, bool memory, char **err)
     if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &s, NULL) != SQLITE_OK ||
         sqlite3_step(s) != SQLITE_ROW) {
         st = failure_of(db);
-        set_err(err, "cannot switch the store to WAL mode: %s", sqlite3_errmsg(db));
+        store_set_err(err, "cannot switch the store to WAL mode: %s", sqlite3_errmsg(db));
     } else {
         const char *mode = (const char *)sqlite3_column_text(s, 0);
         if (!mode || (strcmp(mode, "wal") != 0 && !(memory && strcmp(mode, "memory") == 0))) {
             st = STORE_INTERNAL;
-            set_err(err, "the store stayed in journal mode %s, not WAL", mode ? mode : "?");
+            store_set_err(err, "the store stayed in journal mode %s, not WAL", mode ? mode : "?");
         }
     }
     sqlite3_finalize(s);
@@ -409,8 +396,8 @@ static store_status schema_version_check(int64_t version, char **err)
 {
     if (version == 0 || version == SCHEMA_VERSION)
         return STORE_OK;
-    set_err(err, "store schema version %lld is not %d: written by another release",
-            (long long)version, SCHEMA_VERSION);
+    store_set_err(err, "store schema version %lld is not %d: written by another release",
+                  (long long)version, SCHEMA_VERSION);
     return STORE_INTERNAL;
 }
 
@@ -429,7 +416,7 @@ static store_status schema_create(sqlite3 *db, char **err)
     if (rc == SQLITE_OK && st == STORE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        set_err(err, "cannot create the store schema: %s", sqlite3_errmsg(db));
+        store_set_err(err, "cannot create the store schema: %s", sqlite3_errmsg(db));
         st = failure_of(db);
     }
     if (!sqlite3_get_autocommit(db))
@@ -444,7 +431,7 @@ static store_status schema_ensure(sqlite3 *db, char **err)
 {
     int64_t version = -1;
     if (query_int(db, "PRAGMA user_version", &version) != SQLITE_OK) {
-        set_err(err, "cannot read the store schema version: %s", sqlite3_errmsg(db));
+        store_set_err(err, "cannot read the store schema version: %s", sqlite3_errmsg(db));
         return failure_of(db);
     }
     if (version == SCHEMA_VERSION)
@@ -479,8 +466,8 @@ static store_status conn_open(conn *c, const char *path, bool first, char **err)
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(c->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        set_err(err, "cannot open the store %s: %s", path,
-                c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        store_set_err(err, "cannot open the store %s: %s", path,
+                      c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
         return c->db ? failure_of(c->db) : STORE_INTERNAL;
     }
     if (!first)
@@ -517,7 +504,7 @@ static store_status pool_open(sqlite_store *sq, const char *path, size_t size, c
     sq->conns = calloc(size, sizeof *sq->conns);
     sq->idle = calloc(size, sizeof *sq->idle);
     if (!sq->conns || !sq->idle) {
-        set_err(err, "out of memory");
+        store_set_err(err, "out of memory");
         return STORE_INTERNAL;
     }
     for (size_t i = 0; i < size; i++) {
@@ -534,7 +521,7 @@ static store_status store_sqlite_open(const char *path, int workers, void **impl
 {
     *impl = NULL;
     if (!sqlite3_threadsafe()) {
-        set_err(err, "this SQLite library was built without thread support");
+        store_set_err(err, "this SQLite library was built without thread support");
         return STORE_INTERNAL;
     }
     bool memory = strcmp(path, ":memory:") == 0;
@@ -543,7 +530,7 @@ static store_status store_sqlite_open(const char *path, int workers, void **impl
         return st;
     sqlite_store *sq = calloc(1, sizeof *sq);
     if (!sq) {
-        set_err(err, "out of memory");
+        store_set_err(err, "out of memory");
         return STORE_INTERNAL;
     }
     pthread_mutex_init(&sq->pool_mu, NULL);
