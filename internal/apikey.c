@@ -10,12 +10,12 @@
 
 bool apikey_generate(char secret[APIKEY_SECRET_LEN + 1], char prefix[APIKEY_PREFIX_LEN + 1])
 {
-    unsigned char id[6], key[32];
+    unsigned char id[8], key[32];
     char b64[48];
     if (RAND_bytes(id, sizeof id) != 1 || RAND_bytes(key, sizeof key) != 1)
         return false;
     memcpy(prefix, "ssk_", 4);
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < 8; i++) {
         prefix[4 + 2 * i] = "0123456789abcdef"[id[i] >> 4];
         prefix[5 + 2 * i] = "0123456789abcdef"[id[i] & 15];
     }

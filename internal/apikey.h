@@ -1,8 +1,9 @@
 /* apikey.h — API key secrets: generation, hashing, parsing a bearer token.
  *
- * A secret looks like `ssk_1a2b3c4d5e6f_<43 base64url chars>`: the visible
- * prefix `ssk_<12 hex>` (48 random bits) identifies the key and is the
- * store's unique lookup column; the tail carries 256 random bits from
+ * A secret looks like `ssk_1a2b3c4d5e6f7a8b_<43 base64url chars>`: the
+ * visible prefix `ssk_<16 hex>` (64 random bits, so prefixes of millions of
+ * keys do not collide) identifies the key and is the store's unique lookup
+ * column; the tail carries 256 random bits from
  * OpenSSL. Only SHA-256(secret) is stored (the secret's entropy makes a slow
  * hash unnecessary); comparison is constant time.
  */
@@ -13,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define APIKEY_PREFIX_LEN 16 /* "ssk_" + 12 hex */
+#define APIKEY_PREFIX_LEN 20 /* "ssk_" + 16 hex */
 #define APIKEY_SECRET_LEN (APIKEY_PREFIX_LEN + 1 + 43)
 #define APIKEY_HASH_LEN 32
 
