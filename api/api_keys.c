@@ -122,13 +122,26 @@ static ProtobufCMessage *create_api_key(api_call *call, ProtobufCMessage *msg)
     return &resp->base;
 }
 
+/* DATA_LOSS for a stored key document without its metadata. */
+static bool stored_key_check(api_call *call, const StoredApiKey *stored, const char *name)
+{
+    return stored->api_key ? true
+                           : status_fail(&call->st, STATUS_DATA_LOSS,
+                                         "the stored document of %s has no key metadata", name);
+}
+
 /* Loads the stored key `name` in kp's organization. */
 static StoredApiKey *stored_key_load(api_call *call, const key_parent *kp, const char *name,
                                      int64_t *version)
 {
-    return (StoredApiKey *)resource_load(
+    StoredApiKey *stored = (StoredApiKey *)resource_load(
         &call->op, &supplysec__internal__v1__stored_api_key__descriptor, APIKEYS_COLLECTION,
         kp->org, name, name, version, &call->st);
+    if (stored && !stored_key_check(call, stored, name)) {
+        protobuf_c_message_free_unpacked(&stored->base, NULL);
+        return NULL;
+    }
+    return stored;
 }
 
 /* Hands out the public part of a stored key and frees the rest. */
@@ -157,7 +170,9 @@ static bool parse_state_filter(api_call *call, const char *filter, const char **
     *state = NULL;
     if (filter[0] == '\0')
         return true;
-    if (sscanf(filter, " state = %31[A-Z_] ", value) == 1) {
+    int end = -1;
+    if (sscanf(filter, " state = %31[A-Z_] %n", value, &end) == 1 && end >= 0 &&
+        filter[end] == '\0') {
         const char *v = strncmp(value, "STATE_", 6) == 0 ? value + 6 : value;
         if (strcmp(v, "ACTIVE") == 0)
             *state = "STATE_ACTIVE";
@@ -189,6 +204,11 @@ static ProtobufCMessage *list_api_keys(api_call *call, ProtobufCMessage *msg)
     if (!resource_list(&call->op, &supplysec__internal__v1__stored_api_key__descriptor, &q,
                        query_key, req->page_token, page_size, &page, &call->st))
         return NULL;
+    for (size_t i = 0; i < page.count; i++)
+        if (!stored_key_check(call, (StoredApiKey *)page.items[i], kp.parent)) {
+            resource_page_free(&page);
+            return NULL;
+        }
     Supplysec__V1__ListApiKeysResponse *resp = malloc(sizeof *resp);
     if (!resp) {
         resource_page_free(&page);
@@ -213,7 +233,7 @@ static ProtobufCMessage *revoke_api_key(api_call *call, ProtobufCMessage *msg)
     StoredApiKey *stored = stored_key_load(call, &kp, req->name, &version);
     if (!stored)
         return NULL;
-    if (!stored->api_key || !resource_check_etag(&stored->api_key->base, req->etag, &call->st))
+    if (!resource_check_etag(&stored->api_key->base, req->etag, &call->st))
         goto fail;
     if (stored->api_key->state == SUPPLYSEC__V1__API_KEY__STATE__STATE_REVOKED) {
         api_fail(call, STATUS_FAILED_PRECONDITION, "%s is already revoked", req->name);

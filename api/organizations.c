@@ -40,6 +40,7 @@ static ProtobufCMessage *create_organization(api_call *call, ProtobufCMessage *m
 
     Organization *org = req->organization;
     req->organization = NULL; /* taken: answered and freed by the runtime */
+    message_clear_fields(&org->base, resource_output_only_fields);
     snprintf(name, sizeof name, "organizations/%s", id);
     resource_ref ref = {
         .collection = ORGANIZATIONS_COLLECTION, .org = id, .parent = "", .name = name};
@@ -93,32 +94,33 @@ static ProtobufCMessage *update_organization(api_call *call, ProtobufCMessage *m
     char id[RESOURCE_ID_MAX + 1];
     Organization *current = NULL, *next = NULL;
     int64_t version;
+    char **implied = NULL; /* AIP-134: no mask means the populated fields */
+    size_t n_implied = 0;
 
     if (!req->organization)
         return api_fail(call, STATUS_INVALID_ARGUMENT, "organization: required");
     const char *name = req->organization->name;
-    if (!parse_name1("organization.name", name, "organizations", id, sizeof id, &call->st))
+    if (!parse_name1("organization.name", name, "organizations", id, sizeof id, &call->st) ||
+        !organization_validate_times(req->organization, "organization", &call->st))
         return NULL;
-    if (!req->update_mask)
-        return api_fail(call, STATUS_INVALID_ARGUMENT,
-                        "update_mask: required; name the fields to change, or \"*\" for all");
-    if (!fieldmask_validate(&supplysec__v1__organization__descriptor, req->update_mask->paths,
-                            req->update_mask->n_paths, &call->st))
+    if (!req->update_mask &&
+        !fieldmask_populated(&req->organization->base, resource_output_only_fields, &implied,
+                             &n_implied, &call->st))
         return NULL;
-    if (!auth_require(&call->who, id, SUPPLYSEC__V1__ROLE__ROLE_ADMIN, name, &call->st))
-        return NULL;
+    char *const *paths = req->update_mask ? req->update_mask->paths : implied;
+    size_t n_paths = req->update_mask ? req->update_mask->n_paths : n_implied;
+    if (!fieldmask_validate(&supplysec__v1__organization__descriptor, paths, n_paths, &call->st) ||
+        !auth_require(&call->who, id, SUPPLYSEC__V1__ROLE__ROLE_ADMIN, name, &call->st))
+        goto fail;
 
     current = (Organization *)resource_load(&call->op, &supplysec__v1__organization__descriptor,
                                             ORGANIZATIONS_COLLECTION, id, name, name, &version,
                                             &call->st);
     if (!current || !resource_check_etag(&current->base, req->organization->etag, &call->st))
         goto fail;
-    next = (Organization *)fieldmask_apply(&current->base, &req->organization->base,
-                                           req->update_mask->paths, req->update_mask->n_paths,
+    next = (Organization *)fieldmask_apply(&current->base, &req->organization->base, paths, n_paths,
                                            resource_output_only_fields, &call->st);
-    if (!next)
-        goto fail;
-    if (!organization_validate(next, "organization", &call->st))
+    if (!next || !organization_validate(next, "organization", &call->st))
         goto fail;
     if (next->kind != current->kind && !auth_is_platform_admin(&call->who)) {
         api_fail(call, STATUS_PERMISSION_DENIED,
@@ -130,12 +132,14 @@ static ProtobufCMessage *update_organization(api_call *call, ProtobufCMessage *m
     if (!resource_update(&call->op, &ref, &next->base, &next->base, version, &call->st))
         goto fail;
     protobuf_c_message_free_unpacked(&current->base, NULL);
+    fieldmask_paths_free(implied, n_implied);
     return &next->base;
 fail:
     if (current)
         protobuf_c_message_free_unpacked(&current->base, NULL);
     if (next)
         protobuf_c_message_free_unpacked(&next->base, NULL);
+    fieldmask_paths_free(implied, n_implied);
     return NULL;
 }
 

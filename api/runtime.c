@@ -371,6 +371,8 @@ static void on_read(call_ctx *c, bool ok)
     grpc_byte_buffer *payload = c->payload;
     c->payload = NULL;
     if (!ok || !payload) {
+        if (payload)
+            grpc_byte_buffer_destroy(payload);
         finish(c, NULL, true);
         return;
     }

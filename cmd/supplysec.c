@@ -5,6 +5,7 @@
  *   orgs list | get NAME | create --legal-name X --country CC --kind KIND [--id ID]
  *   keys create --parent P --role ROLE [--id ID] [--display-name X]
  *        list --parent P | revoke NAME
+ *   health                       exit 0 only when the server is SERVING
  *
  * The key comes from --key or SUPPLYSEC_API_KEY, the address from --addr
  * or SUPPLYSEC_ADDR (default 127.0.0.1:50051). Requests and answers go
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "grpc/health/v1/health.pb-c.h"
 #include "doc.h"
 #include "runtime.h"
 #include "status.h"
@@ -39,6 +41,7 @@ static const char usage[] =
     "  keys create --parent PARENT --role ROLE [--id ID] [--display-name TEXT]\n"
     "  keys list --parent PARENT [--filter 'state = ACTIVE']\n"
     "  keys revoke NAME\n"
+    "  health                       exit 0 only when the server reports SERVING\n"
     "The key comes from --key or SUPPLYSEC_API_KEY; the address from --addr or SUPPLYSEC_ADDR.\n";
 
 /* Finds "Service.Method" or "pkg.Service.Method" among the served services. */
@@ -65,7 +68,18 @@ static const ProtobufCMethodDescriptor *method_find(const char *spec, char *path
     return NULL;
 }
 
+/* Calls spec with json; on OK hands the response to `answer` (which
+ * returns the exit status) or prints it as JSON. */
+typedef int (*answer_fn)(const ProtobufCMessage *resp);
+
+static int call_json_then(const cli *c, const char *spec, const char *json, answer_fn answer);
+
 static int call_json(const cli *c, const char *spec, const char *json)
+{
+    return call_json_then(c, spec, json, NULL);
+}
+
+static int call_json_then(const cli *c, const char *spec, const char *json, answer_fn answer)
 {
     char path[256], err[512];
     const ProtobufCMethodDescriptor *md = method_find(spec, path, sizeof path);
@@ -94,6 +108,7 @@ static int call_json(const cli *c, const char *spec, const char *json)
         char *out = doc_message_to_json(resp);
         printf("%s\n", out ? out : "{}");
         bson_free(out);
+        code = answer ? answer(resp) : 0;
     } else {
         fprintf(stderr, "supplysec: %s: %s\n", status_code_name((status_code)code),
                 details ? details : "");
@@ -252,6 +267,12 @@ static int keys_command(const cli *c, int argc, char **argv)
     return fputs(usage, stderr), 2;
 }
 
+static int health_answer(const ProtobufCMessage *resp)
+{
+    const Grpc__Health__V1__HealthCheckResponse *h = (const void *)resp;
+    return h->status == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     cli c = {
@@ -309,6 +330,8 @@ int main(int argc, char **argv)
         return orgs_command(&c, rest, rargv);
     if (strcmp(cmd, "keys") == 0)
         return keys_command(&c, rest, rargv);
+    if (strcmp(cmd, "health") == 0 && rest == 0)
+        return call_json_then(&c, "grpc.health.v1.Health.Check", "{}", health_answer);
     fputs(usage, stderr);
     return 2;
 }

@@ -61,6 +61,16 @@ static bool parse_int(const char *flag, const char *text, int min, int *out)
     return true;
 }
 
+#define GRACE_SECONDS_MAX 3600
+
+static bool grace_in_range(int seconds)
+{
+    if (seconds <= GRACE_SECONDS_MAX)
+        return true;
+    fprintf(stderr, "supplysecd: the grace period is at most %d seconds\n", GRACE_SECONDS_MAX);
+    return false;
+}
+
 static bool config_load(config *c, int argc, char **argv)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -76,7 +86,8 @@ static bool config_load(config *c, int argc, char **argv)
         !parse_int("SUPPLYSEC_MAX_MESSAGE_BYTES", env_or("SUPPLYSEC_MAX_MESSAGE_BYTES", "4194304"),
                    1024, &c->server.max_message_bytes) ||
         !parse_int("SUPPLYSEC_GRACE_SECONDS", env_or("SUPPLYSEC_GRACE_SECONDS", "10"), 0,
-                   &c->grace_seconds))
+                   &c->grace_seconds) ||
+        !grace_in_range(c->grace_seconds))
         return false;
 
     static const struct option opts[] = {
@@ -127,7 +138,8 @@ static bool config_load(config *c, int argc, char **argv)
                 return false;
             break;
         case 'g':
-            if (!parse_int("--grace-seconds", optarg, 0, &c->grace_seconds))
+            if (!parse_int("--grace-seconds", optarg, 0, &c->grace_seconds) ||
+                !grace_in_range(c->grace_seconds))
                 return false;
             break;
         case 'V':
@@ -152,6 +164,18 @@ static bool config_load(config *c, int argc, char **argv)
     return true;
 }
 
+/* The store URI without credentials (user:password@ in a MongoDB URI). */
+static const char *store_uri_redacted(const char *uri, char *buf, size_t size)
+{
+    const char *hosts = strstr(uri, "://");
+    const char *at = hosts ? strchr(hosts + 3, '@') : NULL;
+    const char *slash = hosts ? strchr(hosts + 3, '/') : NULL;
+    if (!at || (slash && slash < at))
+        return uri;
+    snprintf(buf, size, "%.*s***@%s", (int)(hosts + 3 - uri), uri, at + 1);
+    return buf;
+}
+
 static store *open_store(const config *c)
 {
     store *s = NULL;
@@ -159,7 +183,8 @@ static store *open_store(const config *c)
     if (store_open(c->store_uri, c->server.workers, &s, &err) != STORE_OK) {
         log_line l;
         log_begin(&l, LOG_ERROR, "cannot open the store");
-        log_str(&l, "store", c->store_uri);
+        char shown[256];
+        log_str(&l, "store", store_uri_redacted(c->store_uri, shown, sizeof shown));
         log_str(&l, "error", err ? err : "");
         log_emit(&l);
         free(err);
@@ -216,7 +241,9 @@ static int run_server(const config *c)
     log_begin(&l, LOG_INFO, "supplysecd listening");
     log_str(&l, "listen", c->server.listen);
     log_int(&l, "port", api_server_port(srv));
-    log_str(&l, "store", strncmp(c->store_uri, "sqlite:", 7) == 0 ? c->store_uri : "(uri hidden)");
+    char shown[256];
+    log_str(&l, "store", store_uri_redacted(c->store_uri, shown, sizeof shown));
+    log_str(&l, "store_mode", store_describe(s));
     log_bool(&l, "tls", c->server.tls_cert != NULL);
     log_bool(&l, "client_certificates", c->server.tls_client_ca != NULL);
     log_int(&l, "workers", c->server.workers);

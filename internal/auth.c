@@ -7,9 +7,47 @@
 
 #include "apikey.h"
 #include "doc.h"
+#include "organization.h"
 #include "supplysec/internal/v1/stored.pb-c.h"
 
 #define UNAUTHENTICATED_HINT "send `authorization: Bearer <api key>` with an active key"
+
+/* The milliseconds since the epoch of a stored document's `createTime`
+ * (a BSON date, as doc.c writes Timestamps), or -1. */
+static int64_t doc_create_time_ms(const store_record *rec)
+{
+    bson_t doc;
+    bson_iter_t it;
+    if (bson_init_static(&doc, rec->doc, rec->doc_len) &&
+        bson_iter_init_find(&it, &doc, "createTime") && BSON_ITER_HOLDS_DATE_TIME(&it))
+        return bson_iter_date_time(&it);
+    return -1;
+}
+
+/* A key acts only while its organization exists, and only for the
+ * organization it was made in: not for a later one that reuses the id. */
+static bool org_predates_key(store *s, const char *org, const Supplysec__V1__ApiKey *key,
+                             const char *prefix, status *st)
+{
+    char name[128];
+    store_record *rec = NULL;
+    snprintf(name, sizeof name, ORGANIZATIONS_COLLECTION "/%s", org);
+    store_status ss = store_get(s, ORGANIZATIONS_COLLECTION, org, name, &rec);
+    if (ss == STORE_NOT_FOUND)
+        return status_fail(st, STATUS_UNAUTHENTICATED,
+                           "API key %s belongs to an organization that no longer exists", prefix);
+    if (!status_from_store(st, ss, "organization"))
+        return false;
+    int64_t org_ms = doc_create_time_ms(rec);
+    store_record_free(rec);
+    int64_t key_ms = key->create_time
+                         ? key->create_time->seconds * 1000 + key->create_time->nanos / 1000000
+                         : -1;
+    if (org_ms < 0 || key_ms < 0 || org_ms > key_ms)
+        return status_fail(st, STATUS_UNAUTHENTICATED,
+                           "API key %s belongs to an earlier organization of that name", prefix);
+    return true;
+}
 
 bool auth_authenticate(store *s, const char *authorization, size_t len, principal *who, status *st)
 {
@@ -48,6 +86,8 @@ bool auth_authenticate(store *s, const char *authorization, size_t len, principa
         status_fail(st, STATUS_UNAUTHENTICATED, "API key %s was revoked", prefix);
         goto out;
     }
+    if (rec->org[0] && !org_predates_key(s, rec->org, key->api_key, prefix, st))
+        goto out;
     snprintf(who->name, sizeof who->name, "%s", key->api_key->name);
     snprintf(who->org, sizeof who->org, "%s", rec->org);
     who->role = key->api_key->role;

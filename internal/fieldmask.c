@@ -60,6 +60,9 @@ bool fieldmask_validate(const ProtobufCMessageDescriptor *desc, char *const *pat
     if (n == 0)
         return status_fail(st, STATUS_INVALID_ARGUMENT,
                            "update_mask: required; name the fields to change, or \"*\" for all");
+    if (n > FIELDMASK_MAX_PATHS)
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "update_mask: at most %d paths, got %zu",
+                           FIELDMASK_MAX_PATHS, n);
     for (size_t i = 0; i < n; i++) {
         char canon[PATH_MAX_LEN];
         if (strcmp(paths[i], "*") == 0 && n == 1)
@@ -142,11 +145,52 @@ static bool merge_level(const ProtobufCMessageDescriptor *desc, const bson_t *cu
     return true;
 }
 
+bool fieldmask_populated(const ProtobufCMessage *patch, const char *const *output_only,
+                         char ***paths, size_t *n, status *st)
+{
+    bson_t doc = BSON_INITIALIZER;
+    *paths = NULL;
+    *n = 0;
+    bool ok = doc_from_message(patch, DOC_BSON, &doc);
+    for (unsigned i = 0; ok && i < patch->descriptor->n_fields; i++) {
+        const char *name = patch->descriptor->fields[i].name;
+        char jn[PATH_MAX_LEN];
+        doc_json_name(name, jn, sizeof jn);
+        if (is_output_only(output_only, name) || !bson_has_field(&doc, jn))
+            continue;
+        char **grown = realloc(*paths, (*n + 1) * sizeof *grown);
+        ok = grown && (grown[*n] = strdup(name));
+        if (grown)
+            *paths = grown;
+        if (ok)
+            (*n)++;
+    }
+    bson_destroy(&doc);
+    if (!ok) {
+        fieldmask_paths_free(*paths, *n);
+        *paths = NULL;
+        *n = 0;
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s: a field holds a value that cannot be stored",
+                           patch->descriptor->name);
+    }
+    return true;
+}
+
+void fieldmask_paths_free(char **paths, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+}
+
 ProtobufCMessage *fieldmask_apply(const ProtobufCMessage *current, const ProtobufCMessage *patch,
                                   char *const *paths, size_t n, const char *const *output_only,
                                   status *st)
 {
     const ProtobufCMessageDescriptor *desc = current->descriptor;
+    if (!fieldmask_validate(desc, paths, n, st))
+        return NULL;
     char(*canon)[PATH_MAX_LEN] = calloc(n ? n : 1, PATH_MAX_LEN);
     bson_t cur = BSON_INITIALIZER, pat = BSON_INITIALIZER, out = BSON_INITIALIZER;
     ProtobufCMessage *msg = NULL;
@@ -158,12 +202,15 @@ ProtobufCMessage *fieldmask_apply(const ProtobufCMessage *current, const Protobu
         goto out;
     }
     for (size_t i = 0; !all && i < n; i++)
-        if (!path_canonical(desc, paths[i], canon[i], PATH_MAX_LEN)) {
-            status_fail(st, STATUS_INVALID_ARGUMENT, "update_mask: \"%.80s\" is not a field",
-                        paths[i]);
-            goto out;
-        }
-    if (!doc_from_message(current, DOC_BSON, &cur) || !doc_from_message(patch, DOC_BSON, &pat) ||
+        path_canonical(desc, paths[i], canon[i], PATH_MAX_LEN); /* validated above */
+    if (!doc_from_message(patch, DOC_BSON, &pat)) {
+        status_fail(st, STATUS_INVALID_ARGUMENT,
+                    "%s: a field holds a value that cannot be stored (a timestamp outside the "
+                    "years 1 to 9999?)",
+                    desc->name);
+        goto out;
+    }
+    if (!doc_from_message(current, DOC_BSON, &cur) ||
         !merge_level(desc, &cur, &pat, canon, n, all, "", output_only, &out)) {
         status_fail(st, STATUS_INTERNAL, "cannot merge the update into %s", desc->name);
         goto out;

@@ -15,10 +15,20 @@
 
 #include "status.h"
 
-/* INVALID_ARGUMENT naming update_mask when a path is not a field of desc, or
- * the mask is empty. */
+#define FIELDMASK_MAX_PATHS 64
+
+/* INVALID_ARGUMENT naming update_mask when a path is not a field of desc,
+ * when the mask is empty, or has more than FIELDMASK_MAX_PATHS paths.
+ * fieldmask_apply checks this itself; handlers call it to validate first. */
 bool fieldmask_validate(const ProtobufCMessageDescriptor *desc, char *const *paths, size_t n,
                         status *st);
+
+/* The implied mask of AIP-134 when a request has none: the populated
+ * top-level fields of patch, output-only ones left out. *paths (malloc'd,
+ * freed with fieldmask_paths_free) may be empty. */
+bool fieldmask_populated(const ProtobufCMessage *patch, const char *const *output_only,
+                         char ***paths, size_t *n, status *st);
+void fieldmask_paths_free(char **paths, size_t n);
 
 /* Returns a new message of current's type: current with the masked fields
  * taken from patch (same type). output_only: NULL-terminated top-level field

@@ -15,8 +15,13 @@ bool keyring_issue(const op_ctx *op, const char *parent, const char *org, const 
     uint8_t hash[APIKEY_HASH_LEN];
     if (!apikey_generate(secret, prefix))
         return status_fail(st, STATUS_INTERNAL, "no randomness for a new key");
+    static const char *const output_only[] = {"name",        "state",       "key_prefix",
+                                              "create_time", "update_time", "revoke_time",
+                                              "creator",     "etag",        NULL};
     apikey_hash(secret, hash);
     snprintf(name, sizeof name, "%s/apiKeys/%s", parent, id);
+    if (!message_clear_fields(&key->base, output_only))
+        return status_fail(st, STATUS_INTERNAL, "cannot clear the output-only fields");
     key->state = SUPPLYSEC__V1__API_KEY__STATE__STATE_ACTIVE;
     if (!message_set_string(&key->base, "key_prefix", prefix) ||
         !message_set_string(&key->base, "creator", op->who ? op->who->name : "bootstrap"))

@@ -6,9 +6,6 @@
 
 #include "validate.h"
 
-const char *const resource_output_only_fields[] = {"name", "create_time", "update_time", "etag",
-                                                   NULL};
-
 static bool enum_known(const ProtobufCEnumDescriptor *desc, int value)
 {
     return value != 0 && protobuf_c_enum_descriptor_get_value(desc, value) != NULL;
@@ -71,9 +68,28 @@ static bool validate_certificate(const Supplysec__V1__Certificate *c, const char
     return true;
 }
 
+bool organization_validate_times(const Supplysec__V1__Organization *org, const char *p, status *st)
+{
+    char f[128];
+    for (size_t i = 0; i < org->n_certificates; i++) {
+        const Supplysec__V1__Certificate *c = org->certificates[i];
+        snprintf(f, sizeof f, "%s.certificates[%zu].valid_from", p, i);
+        if (c->valid_from &&
+            !validate_timestamp(f, c->valid_from->seconds, c->valid_from->nanos, st))
+            return false;
+        snprintf(f, sizeof f, "%s.certificates[%zu].valid_until", p, i);
+        if (c->valid_until &&
+            !validate_timestamp(f, c->valid_until->seconds, c->valid_until->nanos, st))
+            return false;
+    }
+    return true;
+}
+
 bool organization_validate(const Supplysec__V1__Organization *org, const char *p, status *st)
 {
     char f[128];
+    if (!organization_validate_times(org, p, st))
+        return false;
     snprintf(f, sizeof f, "%s.legal_name", p);
     if (!validate_text(f, org->legal_name, 200, true, st))
         return false;

@@ -9,11 +9,13 @@
 
 #define ORGANIZATIONS_COLLECTION "organizations"
 
-/* Fields the server sets; never taken from a request. NULL-terminated. */
-extern const char *const resource_output_only_fields[];
-
 /* Checks every writable field; messages name the field under `prefix`
  * (e.g. "organization"). */
 bool organization_validate(const Supplysec__V1__Organization *org, const char *prefix, status *st);
+
+/* Only the timestamps, which must be storable even in a partial update's
+ * fields outside its mask. */
+bool organization_validate_times(const Supplysec__V1__Organization *org, const char *prefix,
+                                 status *st);
 
 #endif

@@ -56,33 +56,98 @@ const char *message_get_string(const ProtobufCMessage *msg, const char *field)
     return *p;
 }
 
-static Google__Protobuf__Timestamp *message_timestamp(ProtobufCMessage *msg, const char *field,
-                                                      bool create)
+static const Google__Protobuf__Timestamp *message_get_timestamp(const ProtobufCMessage *msg,
+                                                                const char *field)
 {
     const ProtobufCFieldDescriptor *fd;
     Google__Protobuf__Timestamp **p = (Google__Protobuf__Timestamp **)field_ptr(msg, field, &fd);
     if (!p || fd->type != PROTOBUF_C_TYPE_MESSAGE ||
         fd->descriptor != &google__protobuf__timestamp__descriptor)
         return NULL;
-    if (!*p && create) {
-        *p = malloc(sizeof **p);
-        if (*p)
-            google__protobuf__timestamp__init(*p);
-    }
     return *p;
 }
 
 /* ---- stamping ---- */
 
-bool resource_stamp_now(ProtobufCMessage *msg, const char *field)
+const char *const resource_output_only_fields[] = {"name", "create_time", "update_time", "etag",
+                                                   NULL};
+
+/* Sets the Timestamp field to at_ms, as a fresh message: whatever a client
+ * sent there (unknown fields included) is dropped. */
+static bool stamp_at(ProtobufCMessage *msg, const char *field, int64_t at_ms)
 {
-    Google__Protobuf__Timestamp *ts = message_timestamp(msg, field, true);
+    const ProtobufCFieldDescriptor *fd;
+    ProtobufCMessage **p = (ProtobufCMessage **)field_ptr(msg, field, &fd);
+    if (!p || fd->type != PROTOBUF_C_TYPE_MESSAGE ||
+        fd->descriptor != &google__protobuf__timestamp__descriptor)
+        return false;
+    Google__Protobuf__Timestamp *ts = malloc(sizeof *ts);
     if (!ts)
         return false;
-    int64_t now = clock_realtime_ms();
-    ts->seconds = now / 1000;
-    ts->nanos = (int32_t)(now % 1000) * 1000000;
+    google__protobuf__timestamp__init(ts);
+    ts->seconds = at_ms / 1000;
+    ts->nanos = (int32_t)(at_ms % 1000) * 1000000;
+    if (*p)
+        protobuf_c_message_free_unpacked(*p, NULL);
+    *p = &ts->base;
     return true;
+}
+
+bool resource_stamp_now(ProtobufCMessage *msg, const char *field)
+{
+    return stamp_at(msg, field, clock_realtime_ms());
+}
+
+bool message_clear_fields(ProtobufCMessage *msg, const char *const *fields)
+{
+    for (; *fields; fields++) {
+        const ProtobufCFieldDescriptor *fd =
+            protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, *fields);
+        if (!fd || fd->label == PROTOBUF_C_LABEL_REPEATED)
+            return false;
+        void *p = (char *)msg + fd->offset;
+        switch (fd->type) {
+        case PROTOBUF_C_TYPE_STRING:
+            if (!message_set_string(msg, *fields, ""))
+                return false;
+            break;
+        case PROTOBUF_C_TYPE_MESSAGE:
+            if (*(ProtobufCMessage **)p)
+                protobuf_c_message_free_unpacked(*(ProtobufCMessage **)p, NULL);
+            *(ProtobufCMessage **)p = NULL;
+            break;
+        case PROTOBUF_C_TYPE_ENUM:
+        case PROTOBUF_C_TYPE_INT32:
+        case PROTOBUF_C_TYPE_BOOL:
+            *(int32_t *)p = 0;
+            break;
+        default:
+            return false; /* not used for output-only fields */
+        }
+    }
+    return true;
+}
+
+void message_strip_unknown(ProtobufCMessage *msg)
+{
+    for (unsigned i = 0; i < msg->n_unknown_fields; i++)
+        free(msg->unknown_fields[i].data);
+    free(msg->unknown_fields);
+    msg->unknown_fields = NULL;
+    msg->n_unknown_fields = 0;
+    for (unsigned i = 0; i < msg->descriptor->n_fields; i++) {
+        const ProtobufCFieldDescriptor *fd = &msg->descriptor->fields[i];
+        if (fd->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        void *p = (char *)msg + fd->offset;
+        if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(size_t *)((char *)msg + fd->quantifier_offset);
+            for (size_t j = 0; j < n; j++)
+                message_strip_unknown((*(ProtobufCMessage ***)p)[j]);
+        } else if (*(ProtobufCMessage **)p) {
+            message_strip_unknown(*(ProtobufCMessage **)p);
+        }
+    }
 }
 
 static void etag_compute(const char *name, const Google__Protobuf__Timestamp *created,
@@ -101,14 +166,11 @@ static void etag_compute(const char *name, const Google__Protobuf__Timestamp *cr
 static bool resource_stamp(ProtobufCMessage *meta, const char *name, int64_t version, bool created,
                            status *st)
 {
-    if ((created && !resource_stamp_now(meta, "create_time")) ||
-        !resource_stamp_now(meta, "update_time") || !message_set_string(meta, "name", name))
+    int64_t now = clock_realtime_ms(); /* a new resource has one time for both */
+    if ((created && !stamp_at(meta, "create_time", now)) || !stamp_at(meta, "update_time", now) ||
+        !message_set_string(meta, "name", name))
         return status_fail(st, STATUS_INTERNAL, "cannot stamp %s", meta->descriptor->name);
-    if (created) { /* a new resource has one time for both */
-        Google__Protobuf__Timestamp *ct = message_timestamp(meta, "create_time", false);
-        *message_timestamp(meta, "update_time", false) = *ct;
-    }
-    Google__Protobuf__Timestamp *ct = message_timestamp(meta, "create_time", false);
+    const Google__Protobuf__Timestamp *ct = message_get_timestamp(meta, "create_time");
     char etag[17];
     etag_compute(name, ct, version, etag);
     if (!message_set_string(meta, "etag", etag))
@@ -155,11 +217,13 @@ out:
     return msg;
 }
 
-static void audit_fill(const op_ctx *op, const char *name, int64_t before, int64_t after,
-                       store_audit *ev)
+/* The event of a write to `name` in tenant `org`. */
+static void audit_fill(const op_ctx *op, const char *org, const char *name, int64_t before,
+                       int64_t after, store_audit *ev)
 {
     ev->principal = op->who ? op->who->name : "bootstrap";
-    ev->org = op->who ? op->who->org : "";
+    ev->principal_org = op->who ? op->who->org : "";
+    ev->org = org;
     ev->role = op->who ? auth_role_name(op->who->role) : "ROLE_PLATFORM_ADMIN";
     ev->method = op->method;
     ev->resource = name;
@@ -178,6 +242,7 @@ static bool resource_write(const op_ctx *op, const resource_ref *ref, ProtobufCM
         return false;
     if (!resource_stamp(meta, ref->name, version_before + 1, version_before == 0, st))
         return false;
+    message_strip_unknown(msg); /* stored and answered as the schema knows it */
     bson_t doc = BSON_INITIALIZER;
     bool ok = false;
     if (!doc_from_message(msg, DOC_BSON, &doc)) {
@@ -196,7 +261,7 @@ static bool resource_write(const op_ctx *op, const resource_ref *ref, ProtobufCM
         .doc_len = doc.len,
     };
     store_audit ev;
-    audit_fill(op, ref->name, version_before, version_before + 1, &ev);
+    audit_fill(op, ref->org, ref->name, version_before, version_before + 1, &ev);
     store_status ss = version_before == 0 ? store_create(op->store, &rec, &ev)
                                           : store_update(op->store, &rec, version_before, &ev);
     ok = status_from_store(st, ss, ref->name);
@@ -223,7 +288,7 @@ bool resource_delete(const op_ctx *op, const char *collection, const char *org, 
     if (!op_check_deadline(op, st))
         return false;
     store_audit ev;
-    audit_fill(op, name, version_before, 0, &ev);
+    audit_fill(op, org, name, version_before, 0, &ev);
     return status_from_store(
         st, store_delete(op->store, collection, org, name, version_before, &ev), name);
 }

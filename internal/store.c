@@ -8,6 +8,8 @@
  */
 #include "store.h"
 
+#include <bson/bson.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,8 @@ struct store {
 
 static const store_backend *const backends[] = {
     &store_sqlite_backend,
+    &store_mongo_backend,
+    &store_mongo_srv_backend,
 };
 #define BACKEND_COUNT (sizeof backends / sizeof backends[0])
 
@@ -109,7 +113,7 @@ store_status store_open(const char *uri, int workers, store **out, char **err)
         return STORE_INTERNAL;
     }
     s->be = be;
-    store_status st = be->open(colon + 1, workers < 1 ? 1 : workers, &s->impl, err);
+    store_status st = be->open(uri, workers < 1 ? 1 : workers, &s->impl, err);
     if (st != STORE_OK) {
         free(s);
         return st;
@@ -126,6 +130,11 @@ void store_close(store *s)
     free(s);
 }
 
+const char *store_describe(store *s)
+{
+    return s->be->describe ? s->be->describe(s->impl) : s->be->scheme;
+}
+
 store_status store_ping(store *s)
 {
     if (!s)
@@ -140,10 +149,23 @@ static bool nonempty(const char *v)
     return v && v[0];
 }
 
+/* A BSON document none of whose top-level keys starts with '_'. */
+static bool doc_valid(const uint8_t *doc, size_t len)
+{
+    bson_t b;
+    bson_iter_t it;
+    if (!doc || !bson_init_static(&b, doc, len) || !bson_iter_init(&it, &b))
+        return false;
+    while (bson_iter_next(&it))
+        if (bson_iter_key(&it)[0] == '_')
+            return false;
+    return true;
+}
+
 static bool record_valid(const store_record *rec)
 {
     return rec && nonempty(rec->collection) && nonempty(rec->name) && rec->org && rec->parent &&
-           (rec->doc || rec->doc_len == 0);
+           doc_valid(rec->doc, rec->doc_len);
 }
 
 /* A copy of rec whose lookup is NULL when empty: only a non-empty lookup is
@@ -226,7 +248,48 @@ store_status store_audit_list(store *s, const char *org, int64_t after_seq, int 
     return s->be->audit_list(s->impl, org, after_seq, limit, out, count);
 }
 
+store_status store_collections(store *s, char ***names, size_t *count)
+{
+    if (!s || !names || !count)
+        return STORE_INVALID;
+    *names = NULL;
+    *count = 0;
+    return s->be->collections(s->impl, names, count);
+}
+
+store_status store_audit_orgs(store *s, char ***orgs, size_t *count)
+{
+    if (!s || !orgs || !count)
+        return STORE_INVALID;
+    *orgs = NULL;
+    *count = 0;
+    return s->be->audit_orgs(s->impl, orgs, count);
+}
+
+store_status store_import_record(store *s, const store_record *rec)
+{
+    if (!s || !record_valid(rec) || rec->version < 1)
+        return STORE_INVALID;
+    store_record r = record_normalized(rec);
+    return s->be->import_record(s->impl, &r);
+}
+
+store_status store_import_audit(store *s, const store_audit_event *ev)
+{
+    if (!s || !ev || !ev->org || !ev->principal || !ev->principal_org || !ev->role || !ev->method ||
+        !ev->resource || !ev->request_id)
+        return STORE_INVALID;
+    return s->be->import_audit(s->impl, ev);
+}
+
 /* ---- freeing what backends hand out ---- */
+
+void store_names_free(char **names, size_t count)
+{
+    for (size_t i = 0; names && i < count; i++)
+        free(names[i]);
+    free(names);
+}
 
 static void record_fields_free(store_record *r)
 {
@@ -263,6 +326,7 @@ void store_audit_events_free(store_audit_event *evs, size_t count)
         return;
     for (size_t i = 0; i < count; i++) {
         free(evs[i].principal);
+        free(evs[i].principal_org);
         free(evs[i].org);
         free(evs[i].role);
         free(evs[i].method);

@@ -37,10 +37,10 @@ typedef enum store_status {
     STORE_OK = 0,
     STORE_NOT_FOUND,
     STORE_ALREADY_EXISTS,
-    STORE_CONFLICT,    /* expected version does not match */
+    STORE_CONFLICT,          /* expected version does not match */
     STORE_DEADLINE_EXCEEDED, /* the write's deadline passed; nothing written */
-    STORE_UNAVAILABLE, /* backend unreachable or busy past its timeout */
-    STORE_INVALID,     /* bad argument from the caller (a bug upstream) */
+    STORE_UNAVAILABLE,       /* backend unreachable or busy past its timeout */
+    STORE_INVALID,           /* bad argument from the caller (a bug upstream) */
     STORE_INTERNAL,
 } store_status;
 
@@ -58,18 +58,20 @@ typedef struct store_record {
     char *state;      /* filterable state, or NULL */
     char *lookup;     /* unique secondary key within the collection, or NULL */
     int64_t version;  /* 1 after create, +1 on every update */
-    uint8_t *doc;     /* BSON bytes */
+    uint8_t *doc;     /* a BSON document; its top-level keys never start with
+                       * '_' (reserved for the store's own fields) */
     size_t doc_len;
 } store_record;
 
 /* An audit event, written with the write it describes, and that write's
  * deadline. Borrowed. */
 typedef struct store_audit {
-    const char *principal;  /* e.g. "organizations/acme/apiKeys/ops" */
-    const char *org;        /* the principal's organization ("" platform) */
-    const char *role;       /* e.g. "ROLE_ADMIN" */
-    const char *method;     /* e.g. "/supplysec.v1.Organizations/CreateOrganization" */
-    const char *resource;   /* resource name written */
+    const char *principal;     /* e.g. "organizations/acme/apiKeys/ops" */
+    const char *principal_org; /* the principal's organization ("" platform) */
+    const char *org;           /* the tenant whose resource was written: the log it joins */
+    const char *role;          /* e.g. "ROLE_ADMIN" */
+    const char *method;        /* e.g. "/supplysec.v1.Organizations/CreateOrganization" */
+    const char *resource;      /* resource name written */
     const char *request_id;
     int64_t version_before; /* 0 when the resource did not exist */
     int64_t version_after;  /* 0 when the resource was deleted */
@@ -77,11 +79,10 @@ typedef struct store_audit {
     int64_t deadline_us;    /* clock_monotonic_us() time; 0: none */
 } store_audit;
 
-
 /* An audit event as read back (strings owned by the event). */
 typedef struct store_audit_event {
     int64_t seq; /* position in the log, ascending */
-    char *principal, *org, *role, *method, *resource, *request_id;
+    char *principal, *principal_org, *org, *role, *method, *resource, *request_id;
     int64_t version_before, version_after, time_us;
 } store_audit_event;
 
@@ -100,12 +101,16 @@ typedef struct store_page {
     bool more; /* true when records exist past the last one returned */
 } store_page;
 
-/* Opens the store named by uri ("sqlite:PATH" or "sqlite::memory:").
+/* Opens the store named by uri ("sqlite:PATH", "sqlite::memory:", or a
+ * MongoDB URI "mongodb://..." / "mongodb+srv://...").
  * On failure returns an error and, when err is not NULL, sets *err to a
  * malloc'd message the caller frees. workers: the number of threads that
  * will use the store at once (a sizing hint). */
 store_status store_open(const char *uri, int workers, store **out, char **err);
 void store_close(store *s);
+
+/* What the store is and how it keeps its guarantees, for the start-up log. */
+const char *store_describe(store *s);
 
 /* A cheap round trip to the backend: STORE_OK while it is reachable. */
 store_status store_ping(store *s);
@@ -130,21 +135,39 @@ store_status store_list(store *s, const store_query *q, store_page **out);
 store_status store_audit_list(store *s, const char *org, int64_t after_seq, int limit,
                               store_audit_event **out, size_t *count);
 
+/* ---- migration (supplysecd export / import) ---- */
+
+/* The collections that hold records, and the organizations ("" for the
+ * platform) that have audit events, each sorted: malloc'd arrays of malloc'd
+ * strings, freed with store_names_free. */
+store_status store_collections(store *s, char ***names, size_t *count);
+store_status store_audit_orgs(store *s, char ***orgs, size_t *count);
+void store_names_free(char **names, size_t count);
+
+/* Writes rec as it is, version included, without an audit event:
+ * STORE_ALREADY_EXISTS when its name or lookup is taken. */
+store_status store_import_record(store *s, const store_record *rec);
+/* Appends ev to its organization's audit log after the events there. The
+ * store assigns the seq; every other field is kept. */
+store_status store_import_audit(store *s, const store_audit_event *ev);
+
 void store_record_free(store_record *r);
 void store_page_free(store_page *p);
 void store_audit_events_free(store_audit_event *evs, size_t count);
 
 /* ---- backend interface (store.c dispatches to one of these) ---- */
 typedef struct store_backend {
-    const char *scheme; /* "sqlite" */
-    store_status (*open)(const char *rest, int workers, void **impl, char **err);
+    const char *scheme; /* "sqlite", "mongodb", "mongodb+srv" */
+    /* uri: the whole URI, scheme included */
+    store_status (*open)(const char *uri, int workers, void **impl, char **err);
     void (*close)(void *impl);
+    const char *(*describe)(void *impl); /* may be NULL */
     store_status (*ping)(void *impl);
     store_status (*create)(void *impl, const store_record *rec, const store_audit *ev);
     store_status (*update)(void *impl, const store_record *rec, int64_t expected_version,
                            const store_audit *ev);
-    store_status (*remove)(void *impl, const char *collection, const char *org,
-                           const char *name, int64_t expected_version, const store_audit *ev);
+    store_status (*remove)(void *impl, const char *collection, const char *org, const char *name,
+                           int64_t expected_version, const store_audit *ev);
     store_status (*get)(void *impl, const char *collection, const char *org, const char *name,
                         store_record **out);
     store_status (*get_by_lookup)(void *impl, const char *collection, const char *lookup,
@@ -152,9 +175,15 @@ typedef struct store_backend {
     store_status (*list)(void *impl, const store_query *q, store_page **out);
     store_status (*audit_list)(void *impl, const char *org, int64_t after_seq, int limit,
                                store_audit_event **out, size_t *count);
+    store_status (*collections)(void *impl, char ***names, size_t *count);
+    store_status (*audit_orgs)(void *impl, char ***orgs, size_t *count);
+    store_status (*import_record)(void *impl, const store_record *rec);
+    store_status (*import_audit)(void *impl, const store_audit_event *ev);
 } store_backend;
 
 extern const store_backend store_sqlite_backend;
+extern const store_backend store_mongo_backend;
+extern const store_backend store_mongo_srv_backend;
 
 /* For backends: sets *err (when err is not NULL; an earlier message is
  * freed) to a malloc'd message. */

@@ -31,7 +31,8 @@
  * to its connection). Statements are prepared once per connection, on first
  * use, and reset + unbound after each use. Writers also take write_mu around
  * BEGIN IMMEDIATE ... COMMIT: SQLite admits one writer at a time anyway, and
- * queueing on a mutex is fairer and cheaper than the busy handler's sleeps;
+ * queueing on a mutex is fairer and cheaper than the busy handler's sleeps
+ * (the wait for it is bounded like the busy wait: 5 s or the deadline);
  * busy_wait still covers other processes opening the same file.
  *
  * Errors: a write is BEGIN IMMEDIATE; the write; INSERT of its audit event;
@@ -72,6 +73,7 @@ static const char schema_sql[] =
     " WHERE lookup IS NOT NULL;"
     "CREATE TABLE IF NOT EXISTS audit_events ("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT, org TEXT NOT NULL, principal TEXT NOT NULL,"
+    " principal_org TEXT NOT NULL,"
     " role TEXT NOT NULL, method TEXT NOT NULL, resource TEXT NOT NULL,"
     " request_id TEXT NOT NULL, version_before INTEGER NOT NULL,"
     " version_after INTEGER NOT NULL, time_us INTEGER NOT NULL) STRICT;"
@@ -92,6 +94,8 @@ enum stmt_id {
     ST_GET_BY_LOOKUP,
     ST_AUDIT_INSERT,
     ST_AUDIT_LIST,
+    ST_COLLECTIONS,
+    ST_AUDIT_ORGS,
     ST_LIST_FIRST, /* + a LIST_* mask: the list variant with those filters */
     ST_COUNT = ST_LIST_FIRST + 8,
 };
@@ -115,11 +119,13 @@ static const char *const fixed_sql[ST_LIST_FIRST] = {
     [ST_GET_BY_LOOKUP] = "SELECT " RECORD_COLUMNS " FROM resources"
                          " WHERE collection = ?1 AND lookup = ?2",
     [ST_AUDIT_INSERT] = "INSERT INTO audit_events (org, principal, role, method, resource,"
-                        " request_id, version_before, version_after, time_us)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                        " request_id, version_before, version_after, time_us, principal_org)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [ST_AUDIT_LIST] = "SELECT seq, principal, org, role, method, resource, request_id,"
-                      " version_before, version_after, time_us FROM audit_events"
+                      " version_before, version_after, time_us, principal_org FROM audit_events"
                       " WHERE org = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    [ST_COLLECTIONS] = "SELECT DISTINCT collection FROM resources ORDER BY collection",
+    [ST_AUDIT_ORGS] = "SELECT DISTINCT org FROM audit_events ORDER BY org",
 };
 
 typedef struct conn {
@@ -299,7 +305,8 @@ static store_status audit_read(sqlite3_stmt *s, store_audit_event *e)
     e->time_us = sqlite3_column_int64(s, 9);
     bool ok = column_text(s, 1, &e->principal) && column_text(s, 2, &e->org) &&
               column_text(s, 3, &e->role) && column_text(s, 4, &e->method) &&
-              column_text(s, 5, &e->resource) && column_text(s, 6, &e->request_id);
+              column_text(s, 5, &e->resource) && column_text(s, 6, &e->request_id) &&
+              column_text(s, 10, &e->principal_org);
     return ok ? STORE_OK : STORE_INTERNAL;
 }
 
@@ -517,8 +524,9 @@ static store_status pool_open(sqlite_store *sq, const char *path, size_t size, c
     return STORE_OK;
 }
 
-static store_status store_sqlite_open(const char *path, int workers, void **impl, char **err)
+static store_status store_sqlite_open(const char *uri, int workers, void **impl, char **err)
 {
+    const char *path = uri + strlen("sqlite:");
     *impl = NULL;
     if (!sqlite3_threadsafe()) {
         store_set_err(err, "this SQLite library was built without thread support");
@@ -574,6 +582,7 @@ static store_status audit_insert(conn *c, const store_audit *ev, int64_t version
     rc = bind_int(s, 7, version_before, rc);
     rc = bind_int(s, 8, ev->version_after, rc);
     rc = bind_int(s, 9, ev->time_us, rc);
+    rc = bind_text(s, 10, ev->principal_org ? ev->principal_org : "", rc);
     st = status_of(stmt_step(s, rc));
     stmt_release(s);
     return st;
@@ -680,10 +689,24 @@ static store_status write_tx(sqlite_store *sq, store_status (*body)(conn *, cons
                              const write_args *a)
 {
     conn *c = pool_take(sq);
-    int64_t deadline = a->ev->deadline_us;
+    int64_t deadline = a->ev ? a->ev->deadline_us : 0;
     if (deadline > 0 && deadline < c->busy_until_us)
         c->busy_until_us = deadline;
-    pthread_mutex_lock(&sq->write_mu);
+    /* Queueing behind other writers is bounded the same way as the busy wait. */
+    struct timespec until;
+    int64_t wait_us = c->busy_until_us - clock_monotonic_us();
+    clock_gettime(CLOCK_REALTIME, &until);
+    wait_us = wait_us > 0 ? wait_us : 0;
+    until.tv_sec += (time_t)(wait_us / 1000000);
+    until.tv_nsec += (long)(wait_us % 1000000) * 1000;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    if (pthread_mutex_timedlock(&sq->write_mu, &until) != 0) {
+        pool_give(sq, c);
+        return deadline_passed(deadline) ? STORE_DEADLINE_EXCEEDED : STORE_UNAVAILABLE;
+    }
     store_status st = exec_stmt(c, ST_BEGIN);
     if (st == STORE_OK)
         st = tx_end(c, deadline_passed(deadline) ? STORE_DEADLINE_EXCEEDED : body(c, a));
@@ -881,10 +904,103 @@ static store_status store_sqlite_audit_list(void *impl, const char *org, int64_t
     return st;
 }
 
+/* ---- migration ---- */
+
+/* The first column of every row of statement id, as sorted strings. */
+static store_status names_query(sqlite_store *sq, int id, char ***names, size_t *count)
+{
+    sqlite3_stmt *s;
+    size_t cap = 0;
+    conn *c = pool_take(sq);
+    store_status st = stmt_get(c, id, &s);
+    if (st == STORE_OK) {
+        int rc;
+        while (st == STORE_OK && (rc = stmt_step(s, SQLITE_OK)) == SQLITE_ROW) {
+            if (*count == cap) {
+                char **grown = realloc(*names, (cap = cap ? cap * 2 : 8) * sizeof *grown);
+                if (!grown) {
+                    st = STORE_INTERNAL;
+                    break;
+                }
+                *names = grown;
+            }
+            if (!column_text(s, 0, &(*names)[*count]))
+                st = STORE_INTERNAL;
+            else
+                (*count)++;
+        }
+        if (st == STORE_OK && rc != SQLITE_DONE)
+            st = status_of(rc);
+        stmt_release(s);
+    }
+    pool_give(sq, c);
+    if (st != STORE_OK) {
+        store_names_free(*names, *count);
+        *names = NULL;
+        *count = 0;
+    }
+    return st;
+}
+
+static store_status store_sqlite_collections(void *impl, char ***names, size_t *count)
+{
+    return names_query(impl, ST_COLLECTIONS, names, count);
+}
+
+static store_status store_sqlite_audit_orgs(void *impl, char ***orgs, size_t *count)
+{
+    return names_query(impl, ST_AUDIT_ORGS, orgs, count);
+}
+
+static store_status import_record_body(conn *c, const write_args *a)
+{
+    sqlite3_stmt *s;
+    store_status st = stmt_get(c, ST_INSERT, &s);
+    if (st != STORE_OK)
+        return st;
+    st = status_of(stmt_step(s, bind_record(s, a->rec)));
+    stmt_release(s);
+    return st;
+}
+
+static store_status store_sqlite_import_record(void *impl, const store_record *rec)
+{
+    write_args a = {.rec = rec};
+    return write_tx(impl, import_record_body, &a);
+}
+
+static store_status import_audit_body(conn *c, const write_args *a)
+{
+    return audit_insert(c, a->ev, a->ev->version_before);
+}
+
+static store_status store_sqlite_import_audit(void *impl, const store_audit_event *e)
+{
+    store_audit ev = {.principal = e->principal,
+                      .principal_org = e->principal_org,
+                      .org = e->org,
+                      .role = e->role,
+                      .method = e->method,
+                      .resource = e->resource,
+                      .request_id = e->request_id,
+                      .version_before = e->version_before,
+                      .version_after = e->version_after,
+                      .time_us = e->time_us};
+    write_args a = {.ev = &ev};
+    return write_tx(impl, import_audit_body, &a);
+}
+
+static const char *store_sqlite_describe(void *impl)
+{
+    (void)impl;
+    return "sqlite (WAL, synchronous=FULL; each write and its audit event in one transaction)";
+}
+
 const store_backend store_sqlite_backend = {
     .scheme = "sqlite",
     .open = store_sqlite_open,
     .close = store_sqlite_close,
+    .describe = store_sqlite_describe,
     .ping = store_sqlite_ping,
     .create = store_sqlite_create,
     .update = store_sqlite_update,
@@ -893,4 +1009,8 @@ const store_backend store_sqlite_backend = {
     .get_by_lookup = store_sqlite_get_by_lookup,
     .list = store_sqlite_list,
     .audit_list = store_sqlite_audit_list,
+    .collections = store_sqlite_collections,
+    .audit_orgs = store_sqlite_audit_orgs,
+    .import_record = store_sqlite_import_record,
+    .import_audit = store_sqlite_import_audit,
 };

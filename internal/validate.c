@@ -131,6 +131,15 @@ bool validate_text(const char *field, const char *text, size_t max_chars, bool r
     return true;
 }
 
+bool validate_timestamp(const char *field, int64_t seconds, int32_t nanos, status *st)
+{
+    const int64_t min = INT64_C(-62135596800), max = INT64_C(253402300799);
+    if (seconds < min || seconds > max || nanos < 0 || nanos > 999999999)
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s: not a valid time (years 1 to 9999, nanos 0 to 999999999)", field);
+    return true;
+}
+
 bool validate_page_size(const char *field, int page_size, int *out, status *st)
 {
     if (page_size < 0)

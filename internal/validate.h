@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "status.h"
 
@@ -32,6 +33,10 @@ bool validate_country_code(const char *field, const char *code, status *st);
 /* Valid UTF-8 of at most max_chars code points; required: not empty. */
 bool validate_text(const char *field, const char *text, size_t max_chars, bool required,
                    status *st);
+
+/* A Timestamp (seconds, nanos) within 0001-01-01 .. 9999-12-31 with nanos
+ * in [0, 1e9): what google.protobuf.Timestamp allows and BSON stores. */
+bool validate_timestamp(const char *field, int64_t seconds, int32_t nanos, status *st);
 
 /* page_size < 0 is INVALID_ARGUMENT; 0 → default; above max → max. */
 bool validate_page_size(const char *field, int page_size, int *out, status *st);

@@ -158,12 +158,21 @@ class OrganizationsTest(ServerTestCase):
         self.assertLess(abs(o.create_time.seconds - time.time()), 120)
         self.assertEqual(ts_ns(o.create_time), ts_ns(o.update_time))
 
-    def test_update_without_mask(self):
-        o = self.create(self.uid("nomask"), legal_name="Keep")
-        o.legal_name = "Changed"
-        self.assertRpcError(C.INVALID_ARGUMENT, self.admin.call, "Organizations.UpdateOrganization",
-                            organization=o)
-        self.assertEqual(self.get(o.name).legal_name, "Keep")
+    def test_update_without_mask_replaces_populated_fields(self):
+        # AIP-134: no update_mask means the fields populated in the request.
+        pb = protos()
+        o = self.create(self.uid("nomask"), legal_name="Keep", country_code="NL")
+        patch = pb.orgs.Organization(name=o.name, legal_name="Changed")
+        r = self.admin.call("Organizations.UpdateOrganization", organization=patch)
+        self.assertEqual(r.legal_name, "Changed")
+        self.assertEqual(r.country_code, "NL")  # not populated: untouched
+        self.assertEqual(r.kind, o.kind)
+        got = self.get(o.name)
+        self.assertEqual((got.legal_name, got.country_code), ("Changed", "NL"))
+        # nothing populated: nothing to update
+        self.assertRpcError(C.INVALID_ARGUMENT, self.admin.call,
+                            "Organizations.UpdateOrganization",
+                            organization=pb.orgs.Organization(name=o.name))
 
     def test_update_invalid_value(self):
         o = self.create(self.uid("badval"), country_code="DE")

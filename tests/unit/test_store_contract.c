@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bson/bson.h>
+
 #include "clock.h"
 #include "store.h"
 
@@ -96,9 +98,47 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
+/* The BSON document {v: text}, in one of a few thread-local buffers (valid
+ * for the next 16 calls on this thread). Stored documents are BSON. */
+static uint8_t *bdoc(const char *text, size_t *len)
+{
+    static _Thread_local uint8_t ring[16][1024];
+    static _Thread_local unsigned next;
+    bson_t b = BSON_INITIALIZER;
+    BSON_APPEND_UTF8(&b, "v", text);
+    uint8_t *buf = ring[next++ % 16];
+    assert_true(b.len <= sizeof ring[0]);
+    memcpy(buf, bson_get_data(&b), b.len);
+    *len = b.len;
+    bson_destroy(&b);
+    return buf;
+}
+
+/* The int64 counter document {n: value}, into buf. */
+static size_t counter_doc(int64_t value, uint8_t buf[64])
+{
+    bson_t b = BSON_INITIALIZER;
+    BSON_APPEND_INT64(&b, "n", value);
+    size_t len = b.len;
+    memcpy(buf, bson_get_data(&b), len);
+    bson_destroy(&b);
+    return len;
+}
+
+static int64_t counter_of(const store_record *r)
+{
+    bson_t b;
+    bson_iter_t it;
+    assert_true(bson_init_static(&b, r->doc, r->doc_len));
+    assert_true(bson_iter_init_find(&it, &b, "n") && BSON_ITER_HOLDS_INT64(&it));
+    return bson_iter_int64(&it);
+}
+
 static store_record rec_of(const char *coll, const char *org, const char *parent, const char *name,
                            const char *state, const char *lookup, const char *doc)
 {
+    size_t len;
+    uint8_t *bytes = bdoc(doc, &len);
     return (store_record){
         .collection = (char *)coll,
         .org = (char *)org,
@@ -107,8 +147,8 @@ static store_record rec_of(const char *coll, const char *org, const char *parent
         .state = (char *)state,
         .lookup = (char *)lookup,
         .version = 1,
-        .doc = (uint8_t *)doc,
-        .doc_len = strlen(doc),
+        .doc = bytes,
+        .doc_len = len,
     };
 }
 
@@ -116,6 +156,7 @@ static store_audit ev_of(const char *org, const char *resource, int64_t before, 
 {
     return (store_audit){
         .principal = "organizations/acme/apiKeys/ops",
+        .principal_org = "acme",
         .org = org,
         .role = "ROLE_ADMIN",
         .method = "/supplysec.v1.Things/Write",
@@ -146,8 +187,10 @@ static store_status update_doc(fx *f, const char *org, const char *name, int64_t
 
 static void assert_doc(const store_record *r, const char *doc)
 {
-    assert_int_equal(r->doc_len, strlen(doc));
-    assert_memory_equal(r->doc, doc, r->doc_len);
+    size_t len;
+    const uint8_t *want = bdoc(doc, &len);
+    assert_int_equal(r->doc_len, len);
+    assert_memory_equal(r->doc, want, len);
 }
 
 /* The stored record's version and doc; fails when it is missing. */
@@ -252,9 +295,30 @@ static void assert_listed(fx *f, store_query q, const char *want)
 static void test_create_get_round_trip(void **state)
 {
     fx *f = *state;
-    uint8_t doc[] = {0x16, 0x00, 0x00, 0x00, 0x02, 'n', 0x00, 0xff, 0x00, 0x7f, 0x00};
-    const uint8_t want_doc[sizeof doc] = {0x16, 0x00, 0x00, 0x00, 0x02, 'n',
-                                          0x00, 0xff, 0x00, 0x7f, 0x00};
+    /* A document of many BSON types, field order and all, must come back
+     * byte for byte. */
+    bson_t rich = BSON_INITIALIZER, nested, arr;
+    const uint8_t bin[] = {0x00, 0xff, 0x00, 0x7f};
+    BSON_APPEND_UTF8(&rich, "legalName", "Müller & Söhne");
+    BSON_APPEND_INT64(&rich, "big", INT64_C(9007199254740993));
+    BSON_APPEND_INT32(&rich, "small", -7);
+    BSON_APPEND_DOUBLE(&rich, "ratio", 0.1);
+    BSON_APPEND_BOOL(&rich, "flag", true);
+    BSON_APPEND_DATE_TIME(&rich, "createTime", INT64_C(1795452603791));
+    BSON_APPEND_BINARY(&rich, "hash", BSON_SUBTYPE_BINARY, bin, sizeof bin);
+    BSON_APPEND_DOCUMENT_BEGIN(&rich, "identifiers", &nested);
+    BSON_APPEND_UTF8(&nested, "eori", "DE1234567890123");
+    bson_append_document_end(&rich, &nested);
+    BSON_APPEND_ARRAY_BEGIN(&rich, "roles", &arr);
+    BSON_APPEND_UTF8(&arr, "0", "SUPPLY_CHAIN_ROLE_CARRIER");
+    BSON_APPEND_UTF8(&arr, "1", "SUPPLY_CHAIN_ROLE_IMPORTER");
+    bson_append_array_end(&rich, &arr);
+    uint8_t doc[512], want_doc[512];
+    assert_true(rich.len <= sizeof doc);
+    const size_t doc_len = rich.len;
+    memcpy(doc, bson_get_data(&rich), doc_len);
+    memcpy(want_doc, doc, doc_len);
+    bson_destroy(&rich);
     char org[80], parent[160], name[160], st[16], lookup[80];
     char want_parent[160], want_name[160], want_lookup[80];
     snprintf(org, sizeof org, "%s", f->org);
@@ -273,7 +337,7 @@ static void test_create_get_round_trip(void **state)
                        .lookup = lookup,
                        .version = 1,
                        .doc = doc,
-                       .doc_len = sizeof doc};
+                       .doc_len = doc_len};
     store_audit ev = ev_of(f->org, name, 0, 1);
     assert_int_equal(store_create(f->s, &in, &ev), STORE_OK);
     /* What was handed in was borrowed: the store kept copies. */
@@ -282,7 +346,7 @@ static void test_create_get_round_trip(void **state)
     memset(name, 'x', 3);
     memset(st, 'x', 3);
     memset(lookup, 'x', 3);
-    memset(doc, 'x', sizeof doc);
+    memset(doc, 'x', doc_len);
 
     store_record *r = NULL;
     assert_int_equal(store_get(f->s, f->coll, f->org, want_name, &r), STORE_OK);
@@ -293,8 +357,8 @@ static void test_create_get_round_trip(void **state)
     assert_string_equal(r->state, "ACTIVE");
     assert_string_equal(r->lookup, want_lookup);
     assert_int_equal(r->version, 1);
-    assert_int_equal(r->doc_len, sizeof want_doc);
-    assert_memory_equal(r->doc, want_doc, sizeof want_doc);
+    assert_int_equal(r->doc_len, doc_len);
+    assert_memory_equal(r->doc, want_doc, doc_len);
     store_record_free(r);
 
     /* org NULL matches any tenant. */
@@ -313,6 +377,9 @@ static void test_create_get_minimal_record(void **state)
 {
     fx *f = *state;
     store_record in = rec_of(f->coll, "", "", "platform-thing", NULL, NULL, "");
+    bson_t empty = BSON_INITIALIZER;
+    in.doc = (uint8_t *)bson_get_data(&empty);
+    in.doc_len = empty.len;
     store_audit ev = ev_of(f->org, "platform-thing", 0, 1);
     assert_int_equal(store_create(f->s, &in, &ev), STORE_OK);
     store_record *r = NULL;
@@ -322,7 +389,8 @@ static void test_create_get_minimal_record(void **state)
     assert_null(r->state);
     assert_null(r->lookup);
     assert_int_equal(r->version, 1);
-    assert_int_equal(r->doc_len, 0);
+    assert_int_equal(r->doc_len, empty.len); /* the empty document */
+    assert_memory_equal(r->doc, bson_get_data(&empty), empty.len);
     store_record_free(r);
 }
 
@@ -600,6 +668,7 @@ static void test_list_filters(void **state)
 static void assert_event(const store_audit_event *e, const store_audit *want)
 {
     assert_string_equal(e->principal, want->principal);
+    assert_string_equal(e->principal_org, want->principal_org ? want->principal_org : "");
     assert_string_equal(e->org, want->org);
     assert_string_equal(e->role, want->role);
     assert_string_equal(e->method, want->method);
@@ -615,7 +684,8 @@ static void test_audit_one_event_per_write(void **state)
     fx *f = *state;
     store_audit want[4];
     store_record r = rec_of(f->coll, f->org, "", "a", NULL, NULL, "v1");
-    want[0] = (store_audit){.principal = "organizations/x/apiKeys/k1",
+    want[0] = (store_audit){.principal = "platform/apiKeys/k1",
+                            .principal_org = "",
                             .org = f->org,
                             .role = "ROLE_ADMIN",
                             .method = "/supplysec.v1.Things/CreateThing",
@@ -748,17 +818,15 @@ static void *increment_worker(void *arg)
     worker *w = arg;
     for (int done = 0; done < UPDATES_PER_THREAD;) {
         store_record *r = NULL;
-        if (store_get(w->f->s, w->f->coll, w->f->org, "counter", &r) != STORE_OK ||
-            r->doc_len != sizeof(int64_t)) {
+        if (store_get(w->f->s, w->f->coll, w->f->org, "counter", &r) != STORE_OK) {
             atomic_fetch_add(w->errors, 1);
             store_record_free(r);
             return NULL;
         }
-        int64_t count;
-        memcpy(&count, r->doc, sizeof count);
-        count++;
+        uint8_t buf[64];
         store_record up = *r;
-        up.doc = (uint8_t *)&count;
+        up.doc_len = counter_doc(counter_of(r) + 1, buf);
+        up.doc = buf;
         up.version = r->version + 1;
         store_audit ev = ev_of(w->f->org, "counter", r->version, r->version + 1);
         store_status st = store_update(w->f->s, &up, r->version, &ev);
@@ -778,10 +846,10 @@ static void *increment_worker(void *arg)
 static void test_concurrent_updates_lose_nothing(void **state)
 {
     fx *f = *state;
-    int64_t zero = 0;
+    uint8_t zero[64];
     store_record r = rec_of(f->coll, f->org, "", "counter", NULL, NULL, "");
-    r.doc = (uint8_t *)&zero;
-    r.doc_len = sizeof zero;
+    r.doc_len = counter_doc(0, zero);
+    r.doc = zero;
     store_audit ev = ev_of(f->org, "counter", 0, 1);
     assert_int_equal(store_create(f->s, &r, &ev), STORE_OK);
 
@@ -798,11 +866,8 @@ static void test_concurrent_updates_lose_nothing(void **state)
 
     store_record *got = NULL;
     assert_int_equal(store_get(f->s, f->coll, f->org, "counter", &got), STORE_OK);
-    int64_t count;
-    assert_int_equal(got->doc_len, sizeof count);
-    memcpy(&count, got->doc, sizeof count);
     assert_int_equal(got->version, 1 + THREADS * UPDATES_PER_THREAD);
-    assert_int_equal(count, THREADS * UPDATES_PER_THREAD);
+    assert_int_equal(counter_of(got), THREADS * UPDATES_PER_THREAD);
     store_record_free(got);
     assert_int_equal(audit_count(f, f->org), 1 + THREADS * UPDATES_PER_THREAD);
 }
@@ -879,6 +944,13 @@ static void test_invalid_arguments(void **state)
     assert_int_equal(store_create(s, &r, &ev), STORE_INVALID);
     r = ok, r.doc = NULL;
     assert_int_equal(store_create(s, &r, &ev), STORE_INVALID);
+    r = ok, r.doc = (uint8_t *)"not bson", r.doc_len = 8;
+    assert_int_equal(store_create(s, &r, &ev), STORE_INVALID);
+    bson_t reserved = BSON_INITIALIZER; /* '_' keys belong to the store */
+    BSON_APPEND_UTF8(&reserved, "_version", "9");
+    r = ok, r.doc = (uint8_t *)bson_get_data(&reserved), r.doc_len = reserved.len;
+    assert_int_equal(store_create(s, &r, &ev), STORE_INVALID);
+    bson_destroy(&reserved);
     r = ok, r.version = 2;
     assert_int_equal(store_create(s, &r, &ev), STORE_INVALID);
 
@@ -969,15 +1041,14 @@ static void test_write_after_deadline_writes_nothing(void **state)
     assert_int_equal(audit_count(f, f->org), 0);
 
     create_ok(f, f->coll, f->org, "", "late", NULL, NULL, "v1");
+    r = rec_of(f->coll, f->org, "", "late", NULL, NULL, "v2");
     r.version = 2;
-    r.doc = (uint8_t *)"v2";
     ev = ev_of(f->org, "late", 1, 2);
     ev.deadline_us = past;
     assert_int_equal(store_update(f->s, &r, 1, &ev), STORE_DEADLINE_EXCEEDED);
     ev = ev_of(f->org, "late", 1, 0);
     ev.deadline_us = past;
-    assert_int_equal(store_delete(f->s, f->coll, f->org, "late", 1, &ev),
-                     STORE_DEADLINE_EXCEEDED);
+    assert_int_equal(store_delete(f->s, f->coll, f->org, "late", 1, &ev), STORE_DEADLINE_EXCEEDED);
     assert_stored(f, f->org, "late", 1, "v1");
     assert_int_equal(audit_count(f, f->org), 1);
 
@@ -1022,9 +1093,9 @@ static void test_ping_and_status_names(void **state)
 {
     fx *f = *state;
     assert_int_equal(store_ping(f->s), STORE_OK);
-    const store_status all[] = {STORE_OK,       STORE_NOT_FOUND,   STORE_ALREADY_EXISTS,
-                                STORE_CONFLICT, STORE_UNAVAILABLE, STORE_INVALID,
-                                STORE_INTERNAL};
+    const store_status all[] = {STORE_OK,       STORE_NOT_FOUND,        STORE_ALREADY_EXISTS,
+                                STORE_CONFLICT, STORE_UNAVAILABLE,      STORE_INVALID,
+                                STORE_INTERNAL, STORE_DEADLINE_EXCEEDED};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         assert_non_null(store_status_name(all[i]));
         for (size_t j = 0; j < i; j++)
