@@ -2,6 +2,8 @@
  *
  *   supplysecd [flags]             serve the gRPC API
  *   supplysecd bootstrap [--store] create the first platform-administrator key
+ *   supplysecd export [--store]    write the store's contents to stdout (JSON Lines)
+ *   supplysecd import [--store]    read an export from stdin into an empty store
  *
  * Every flag has an environment fallback (SUPPLYSEC_<FLAG>, upper case,
  * '-' as '_'). SIGTERM or SIGINT: stop accepting, let in-flight calls
@@ -17,6 +19,7 @@
 
 #include "keyring.h"
 #include "log.h"
+#include "migrate.h"
 #include "runtime.h"
 
 typedef struct config {
@@ -29,6 +32,8 @@ typedef struct config {
 static const char usage[] =
     "usage: supplysecd [flags]              serve the supplysec gRPC API\n"
     "       supplysecd bootstrap [--store URI]  print a first platform-admin key\n"
+    "       supplysecd export [--store URI] > FILE  the store's contents as JSON Lines\n"
+    "       supplysecd import [--store URI] < FILE  an export into an empty store\n"
     "flags (environment fallback in brackets):\n"
     "  --listen HOST:PORT        [SUPPLYSEC_LISTEN]   default 127.0.0.1:50051\n"
     "  --store URI               [SUPPLYSEC_STORE]    default sqlite:./data/supplysec.db\n"
@@ -214,6 +219,26 @@ static int run_bootstrap(const config *c)
     return 0;
 }
 
+/* export and import: the server need not run, but nothing may write meanwhile. */
+static int run_migration(const config *c, bool import)
+{
+    store *s = open_store(c);
+    if (!s)
+        return 1;
+    migrate_counts n;
+    char *err = NULL;
+    bool ok = import ? migrate_import(s, stdin, &n, &err) : migrate_export(s, stdout, &n, &err);
+    store_close(s);
+    if (!ok) {
+        fprintf(stderr, "supplysecd %s: %s\n", import ? "import" : "export", err ? err : "failed");
+        free(err);
+        return 1;
+    }
+    fprintf(stderr, "supplysecd %s: %zu records, %zu audit events\n",
+            import ? "imported" : "exported", n.records, n.events);
+    return 0;
+}
+
 static int run_server(const config *c)
 {
     sigset_t sigs;
@@ -267,8 +292,13 @@ static int run_server(const config *c)
 int main(int argc, char **argv)
 {
     config c = {0};
-    bool bootstrap = argc > 1 && strcmp(argv[1], "bootstrap") == 0;
-    if (bootstrap) {
+    const char *sub = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
+    if (sub && strcmp(sub, "bootstrap") != 0 && strcmp(sub, "export") != 0 &&
+        strcmp(sub, "import") != 0) {
+        fprintf(stderr, "supplysecd: unknown command \"%s\"\n%s", sub, usage);
+        return 2;
+    }
+    if (sub) {
         argv[1] = argv[0];
         argc--;
         argv++;
@@ -279,5 +309,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "supplysecd: unexpected argument \"%s\"\n%s", argv[optind], usage);
         return 2;
     }
-    return bootstrap ? run_bootstrap(&c) : run_server(&c);
+    if (!sub)
+        return run_server(&c);
+    if (strcmp(sub, "bootstrap") == 0)
+        return run_bootstrap(&c);
+    return run_migration(&c, strcmp(sub, "import") == 0);
 }

@@ -198,8 +198,10 @@ static bool index_append(bson_t *indexes, int i, const char *name, bool unique,
     BSON_APPEND_DOCUMENT_BEGIN(indexes, k, &index);
     BSON_APPEND_DOCUMENT_BEGIN(&index, "key", &key);
     va_start(ap, nkeys);
-    for (int j = 0; j < nkeys; j++)
-        BSON_APPEND_INT32(&key, va_arg(ap, const char *), 1);
+    for (int j = 0; j < nkeys; j++) {
+        const char *field = va_arg(ap, const char *); /* the macro reads its key twice */
+        BSON_APPEND_INT32(&key, field, 1);
+    }
     va_end(ap);
     bson_append_document_end(&index, &key);
     BSON_APPEND_UTF8(&index, "name", name);
@@ -1028,10 +1030,21 @@ static store_status mongo_collections(void *impl, char ***names, size_t *count)
     char **all = mongoc_database_get_collection_names_with_opts(db, NULL, &e);
     if (!all)
         st = status_of_error(&e);
-    for (size_t i = 0; all && all[i] && st == STORE_OK; i++)
-        if (strcmp(all[i], AUDIT_COLLECTION) != 0 && strcmp(all[i], COUNTERS_COLLECTION) != 0 &&
-            strncmp(all[i], "system.", 7) != 0 && !names_push(names, count, all[i]))
+    for (size_t i = 0; all && all[i] && st == STORE_OK; i++) {
+        if (strcmp(all[i], AUDIT_COLLECTION) == 0 || strcmp(all[i], COUNTERS_COLLECTION) == 0 ||
+            strncmp(all[i], "system.", 7) == 0)
+            continue;
+        /* indexes are made at open: only a collection with a record counts */
+        bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+        BSON_APPEND_INT32(&opts, "limit", 1);
+        one_ctx o = {all[i], NULL, STORE_NOT_FOUND};
+        st = find_each(ms, client, all[i], &filter, &opts, take_one, &o);
+        bson_destroy(&filter);
+        bson_destroy(&opts);
+        store_record_free(o.rec);
+        if (st == STORE_OK && o.st == STORE_OK && !names_push(names, count, all[i]))
             st = STORE_INTERNAL;
+    }
     bson_strfreev(all);
     mongoc_database_destroy(db);
     mongoc_client_pool_push(ms->pool, client);

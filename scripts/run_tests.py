@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Runs every test of supplysec and prints one closing line: N passed, N failed.
 
-Stages: buf lint; build (build/) and its unit/contract tests and end-to-end
-tests; the same with ASan+UBSan (build-asan/) unless SUPPLYSEC_SANITIZE=0.
+Stages: buf lint; the MongoDB double's own tests; build (build/) and its
+unit tests, the storage contract on SQLite and on the MongoDB backend (through
+the wire-protocol double), the end-to-end tests on each store; the same with
+ASan+UBSan (build-asan/) unless SUPPLYSEC_SANITIZE=0.
 Each cmocka test case and each end-to-end test counts once; a stage that
 cannot run (a failed build, lint errors) counts as one failure.
 """
@@ -40,6 +42,13 @@ def count(output):
     if m:
         p, f, s = m[-1]
         return int(p), int(f), int(s or 0)
+    ran = re.findall(r"^Ran (\d+) tests? in ", output, re.M)  # unittest
+    if ran:
+        bad = re.findall(r"^FAILED \((.*)\)$", output, re.M)
+        f = sum(int(x) for x in re.findall(r"(?:failures|errors)=(\d+)", bad[-1])) if bad else 0
+        s = re.findall(r"skipped=(\d+)", output)
+        s = int(s[-1]) if s else 0
+        return int(ran[-1]) - f - s, f, s
     p = sum(int(x) for x in re.findall(r"\[  PASSED  \] (\d+) test", output))
     f = sum(int(x) for x in re.findall(r"\[  FAILED  \] (\d+) test", output))
     s = sum(int(x) for x in re.findall(r"\[  SKIPPED \] (\d+) test", output))
@@ -56,6 +65,25 @@ def add(name, proc):
     passed, failed, skipped = passed + p, failed + f, skipped + s
 
 
+class MongoDouble:
+    """tests/mongo_double/ on a free loopback port, for the contract suite."""
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(
+            ["/usr/bin/python3", os.path.join(ROOT, "tests/mongo_double/mongo_double.py"),
+             "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline().split()
+        self.port = int(line[1]) if len(line) == 2 and line[0] == "ready" else 0
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
 def suite(build_dir, extra_cmake, env):
     proc = run(["bash", "scripts/build.sh", build_dir] + extra_cmake)
     stage(proc.returncode == 0, f"build {build_dir}", proc.stdout, counted=False)
@@ -65,8 +93,16 @@ def suite(build_dir, extra_cmake, env):
                    if f.startswith("test_") and os.access(os.path.join(ROOT, build_dir, f), os.X_OK))
     for t in tests:
         add(f"{build_dir}/{t}", run([os.path.join(build_dir, t)], env=env, timeout=900))
+    with MongoDouble() as double:
+        stage(double.port != 0, "start the MongoDB double", counted=False)
+        mongo_env = dict(env, SUPPLYSEC_TEST_STORE_URI=f"mongodb://127.0.0.1:{double.port}/contract")
+        add(f"{build_dir}/test_store_contract on mongodb",
+            run([os.path.join(build_dir, "test_store_contract")], env=mongo_env, timeout=900))
     e2e_env = dict(env, SUPPLYSEC_BUILD_DIR=os.path.join(ROOT, build_dir))
-    add(f"{build_dir} e2e", run(["/usr/bin/python3", "tests/e2e/run.py"], env=e2e_env, timeout=1200))
+    for kind in ("sqlite", "mongodb"):
+        add(f"{build_dir} e2e on {kind}",
+            run(["/usr/bin/python3", "tests/e2e/run.py"],
+                env=dict(e2e_env, SUPPLYSEC_E2E_STORE=kind), timeout=1200))
 
 
 def main():
@@ -77,6 +113,8 @@ def main():
     proc = subprocess.run([buf, "lint"], cwd=os.path.join(ROOT, "proto"), text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     stage(proc.returncode == 0, "buf lint", proc.stdout)
+    add("MongoDB double", run(["/usr/bin/python3", "-m", "unittest", "-v",
+                               "tests/mongo_double/test_double.py"], env=env, timeout=600))
     suite("build", [], env)
     if env.get("SUPPLYSEC_SANITIZE", "1") != "0":
         asan_env = dict(env, ASAN_OPTIONS="detect_leaks=1:abort_on_error=1",

@@ -232,7 +232,52 @@ def free_port():
         s.close()
 
 
+# Which store the servers of this run use: "sqlite" (default) or "mongodb",
+# the MongoDB backend against the wire-protocol double in tests/mongo_double/
+# (one double for the run, one database per store directory).
+STORE_KIND = os.environ.get("SUPPLYSEC_E2E_STORE", "sqlite")
+MONGO_DOUBLE = os.path.join(REPO, "tests", "mongo_double", "mongo_double.py")
+
+
+class MongoDouble:
+    """The MongoDB wire-protocol double as a process on a free loopback port."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen(
+            ["/usr/bin/python3", MONGO_DOUBLE, "--port", "0"], stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        _live.add(self.proc)
+        line = self.proc.stdout.readline().split()
+        if len(line) != 2 or line[0] != "ready":
+            self.proc.kill()
+            raise ServerError("the MongoDB double did not start: %r" % line)
+        self.port = int(line[1])
+
+    def uri(self, database):
+        return "mongodb://127.0.0.1:%d/%s" % (self.port, database)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=20)
+
+
+_double = None
+
+
+def mongo_double():
+    """The run's shared double, started on first use."""
+    global _double
+    if _double is None:
+        _double = MongoDouble()
+    return _double
+
+
 def store_uri(directory):
+    """The store of a store directory: a SQLite file in it, or a database
+    named after it on the run's MongoDB double."""
+    if STORE_KIND == "mongodb":
+        return mongo_double().uri(re.sub(r"[^A-Za-z0-9_-]", "_", os.path.basename(directory)))
     return "sqlite:" + os.path.join(directory, "db.sqlite")
 
 
@@ -295,9 +340,9 @@ class Server:
 
     _starts = 0
 
-    def __init__(self, store_dir=None, bootstrap=True, workers=4, extra_args=()):
+    def __init__(self, store_dir=None, bootstrap=True, workers=4, extra_args=(), store=None):
         self.dir = store_dir or tmpdir("store-")
-        self.store = store_uri(self.dir)
+        self.store = store or store_uri(self.dir)
         self.do_bootstrap = bootstrap
         self.workers = workers
         self.extra_args = list(extra_args)

@@ -34,8 +34,7 @@ from bson.codec_options import CodecOptions
 from bson.errors import BSONError
 from bson.int64 import Int64
 from mongomock import filtering, helpers
-from pymongo.errors import (CollectionInvalid, DuplicateKeyError,
-                            OperationFailure, PyMongoError, WriteError)
+from pymongo.errors import CollectionInvalid, DuplicateKeyError, PyMongoError, WriteError
 
 MAX_BSON = 16 * 1024 * 1024
 MAX_BATCH_BYTES = MAX_BSON - 64 * 1024   # room for the reply envelope
@@ -45,7 +44,8 @@ CODE_NAMES = {
     2: 'BadValue', 8: 'UnknownError', 9: 'FailedToParse', 13: 'Unauthorized',
     14: 'TypeMismatch', 20: 'IllegalOperation', 26: 'NamespaceNotFound',
     27: 'IndexNotFound', 43: 'CursorNotFound', 48: 'NamespaceExists',
-    59: 'CommandNotFound', 72: 'InvalidOptions', 85: 'IndexOptionsConflict',
+    59: 'CommandNotFound', 72: 'InvalidOptions', 73: 'InvalidNamespace',
+    85: 'IndexOptionsConflict',
     86: 'IndexKeySpecsConflict', 238: 'NotImplemented', 11000: 'DuplicateKey',
     40414: 'Location40414'}
 TXN_ERRMSG = 'Transaction numbers are only allowed on a replica set member or mongos'

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import unittest
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
 import bson
 import pymongo
@@ -260,6 +261,20 @@ class DoubleTest(unittest.TestCase):
         self.assertEqual(sorted(self.db.list_collection_names()), ['c', 'made'])
         self.db.drop_collection('made')
         self.assertEqual(self.db.list_collection_names(), ['c'])
+
+    def test_concurrent_clients(self):
+        def work(n):
+            client = pymongo.MongoClient('127.0.0.1', self.port, maxPoolSize=2)
+            coll = client[self.db.name].c
+            seqs = [coll.find_one_and_update({'_id': 'seq'}, {'$inc': {'v': Int64(1)}}, upsert=True,
+                                             return_document=pymongo.ReturnDocument.AFTER)['v']
+                    for _ in range(n)]
+            client.close()
+            return seqs
+        with ThreadPoolExecutor(8) as pool:
+            seqs = [v for part in pool.map(work, [25] * 8) for v in part]
+        self.assertEqual(sorted(seqs), list(range(1, 201)))
+        self.assertIs(type(self.coll.find_one({'_id': 'seq'})['v']), Int64)
 
     def test_survives_client_disconnects(self):
         header = struct.pack('<iiii', 1000, 1, 0, 2013)

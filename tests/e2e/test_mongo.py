@@ -1,0 +1,194 @@
+"""The MongoDB store through the wire-protocol double (tests/mongo_double/):
+moving from the embedded store with export/import, and riding out an outage.
+
+These start their own double, whatever store the rest of the run uses."""
+
+import os
+import subprocess
+import threading
+import time
+import unittest
+
+import grpc
+
+from harness import (MONGO_DOUBLE, SUPPLYSECD, RpcAssertions, Server, ServerError, _live,
+                     bootstrap, protos, tmpdir)
+
+C = grpc.StatusCode
+
+
+def start_double(port=0):
+    proc = subprocess.Popen(["/usr/bin/python3", MONGO_DOUBLE, "--port", str(port)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    _live.add(proc)
+    line = proc.stdout.readline().split()
+    if len(line) != 2 or line[0] != "ready":
+        proc.kill()
+        raise ServerError("the MongoDB double did not start: %r" % line)
+    return proc, int(line[1])
+
+
+def run(args, stdin=None):
+    return subprocess.run([SUPPLYSECD] + args, stdin=stdin, capture_output=True, timeout=120)
+
+
+class ExportImportTest(unittest.TestCase, RpcAssertions):
+
+    def test_sqlite_to_mongodb(self):
+        pb = protos()
+        d = tmpdir("migrate-")
+        src = Server(store_dir=d, store="sqlite:" + os.path.join(d, "db.sqlite"))
+        src.start()
+        admin = src.admin()
+        try:
+            for i in range(7):
+                admin.call("Organizations.CreateOrganization", organization_id="mig-%d" % i,
+                           organization=pb.orgs.Organization(
+                               legal_name="Müller %d" % i, country_code="DE",
+                               kind=pb.orgs.ORGANIZATION_KIND_OPERATOR,
+                               supply_chain_roles=[pb.orgs.SUPPLY_CHAIN_ROLE_CARRIER]))
+            o = admin.call("Organizations.UpdateOrganization",
+                           organization=pb.orgs.Organization(name="organizations/mig-3",
+                                                             legal_name="Renamed"),
+                           update_mask=pb.field_mask.FieldMask(paths=["legal_name"]))
+            key = admin.call("ApiKeys.CreateApiKey", parent="organizations/mig-3",
+                             api_key=pb.keys.ApiKey(role=pb.common.ROLE_ADMIN))
+            before = admin.call("Organizations.ListOrganizations", page_size=100)
+        finally:
+            src.stop()
+
+        dump = os.path.join(d, "export.jsonl")
+        with open(dump, "wb") as f:
+            r = subprocess.run([SUPPLYSECD, "export", "--store", src.store], stdout=f,
+                               stderr=subprocess.PIPE, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"9 records", r.stderr)  # 7 organizations, 2 keys
+
+        proc, port = start_double()
+        try:
+            uri = "mongodb://127.0.0.1:%d/migrated" % port
+            with open(dump, "rb") as f:
+                r = run(["import", "--store", uri], stdin=f)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(dump, "rb") as f:  # a second import finds the store taken
+                r = run(["import", "--store", uri], stdin=f)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn(b"not empty", r.stderr)
+
+            dst = Server(store_dir=tmpdir("migrated-"), bootstrap=False, store=uri)
+            dst.admin_secret = src.admin_secret
+            dst.start()
+            try:
+                after = dst.admin().call("Organizations.ListOrganizations", page_size=100)
+                self.assertEqual(after, before)  # names, fields, times and etags alike
+                # the old etag still guards writes, and the old keys still work
+                self.assertRpcError(C.ABORTED, dst.admin().call,
+                                    "Organizations.DeleteOrganization",
+                                    name="organizations/mig-3", etag="stale")
+                got = dst.client(key.secret).call("Organizations.GetOrganization",
+                                                  name="organizations/mig-3")
+                self.assertEqual(got.etag, o.etag)
+                self.assertIn('"store":"mongodb://', dst.log_text())
+            finally:
+                dst.stop()
+            r = run(["export", "--store", uri])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(dump, "rb") as f:
+                original = f.read()
+            self.assertEqual(
+                [l for l in r.stdout.splitlines() if b'"record"' in l],
+                [l for l in original.splitlines() if b'"record"' in l])
+            self.assertEqual(r.stdout.count(b'"kind" : "audit"'),
+                             original.count(b'"kind" : "audit"'))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+class OutageTest(unittest.TestCase, RpcAssertions):
+    """Kill the double under load: calls fail UNAVAILABLE within the configured
+    timeouts and health says NOT_SERVING; start it again on the same port:
+    the same supplysecd serves again."""
+
+    def health(self, ch):
+        pb = protos()
+        check = ch.unary_unary("/grpc.health.v1.Health/Check",
+                               request_serializer=pb.health.HealthCheckRequest.SerializeToString,
+                               response_deserializer=pb.health.HealthCheckResponse.FromString)
+        return check(pb.health.HealthCheckRequest(), timeout=10).status
+
+    def test_outage_and_recovery(self):
+        pb = protos()
+        proc, port = start_double()
+        uri = ("mongodb://127.0.0.1:%d/outage?serverSelectionTimeoutMS=1000"
+               "&connectTimeoutMS=1000&socketTimeoutMS=2000" % port)
+        secret = bootstrap(uri)
+        srv = Server(store_dir=tmpdir("outage-"), bootstrap=False, store=uri)
+        srv.admin_secret = secret
+        srv.start()
+        admin = srv.admin()
+        stop = threading.Event()
+        seen = {"ok": 0, "codes": set(), "slowest": 0.0}
+
+        def load():
+            i = 0
+            while not stop.is_set():
+                i += 1
+                t0 = time.monotonic()
+                try:
+                    admin.call("Organizations.CreateOrganization",
+                               organization=pb.orgs.Organization(
+                                   legal_name="Load", country_code="DE",
+                                   kind=pb.orgs.ORGANIZATION_KIND_OPERATOR), timeout=15)
+                    seen["ok"] += 1
+                except grpc.RpcError as e:
+                    seen["codes"].add(e.code())
+                    seen["slowest"] = max(seen["slowest"], time.monotonic() - t0)
+                    time.sleep(0.05)
+
+        threads = [threading.Thread(target=load) for _ in range(3)]
+        try:
+            for t in threads:
+                t.start()
+            time.sleep(1.0)
+            self.assertGreater(seen["ok"], 0)
+            proc.kill()
+            proc.wait()
+            time.sleep(4.0)
+            # failing, fast, and with the status a client retries
+            self.assertTrue(seen["codes"], "no call failed while the store was down")
+            self.assertLessEqual(seen["codes"], {C.UNAVAILABLE}, seen["codes"])
+            self.assertLess(seen["slowest"], 6.0)  # selection 1 s / socket 2 s, plus margin
+            self.assertEqual(self.health(srv.channel),
+                             pb.health.HealthCheckResponse.NOT_SERVING)
+            self.assertRpcError(C.UNAVAILABLE, admin.call, "Organizations.GetOrganization",
+                                name="organizations/any", timeout=15)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+
+        proc, port2 = start_double(port)  # the same address, empty again
+        try:
+            self.assertEqual(port2, port)
+            secret2 = bootstrap(uri)  # the double keeps nothing across restarts
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    r = srv.client(secret2).call("Organizations.ListOrganizations")
+                    break
+                except grpc.RpcError as e:
+                    if time.monotonic() > deadline:
+                        raise AssertionError("no recovery: %s %s" % (e.code(), e.details()))
+                    time.sleep(0.2)
+            self.assertEqual(list(r.organizations), [])
+            self.assertEqual(self.health(srv.channel), pb.health.HealthCheckResponse.SERVING)
+            srv.stop()  # exit 0: it never needed a restart
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    unittest.main()
