@@ -24,7 +24,9 @@
 
 typedef struct config {
     api_server_config server;
-    const char *store_uri;
+    const char *store_uri; /* as given, or store_uri_buf with the MongoDB flags added */
+    char store_uri_buf[2048];
+    const char *mongo_write_concern, *mongo_selection_timeout_ms, *mongo_socket_timeout_ms;
     const char *log_level;
     int grace_seconds;
 } config;
@@ -45,6 +47,10 @@ static const char usage[] =
     "  --allow-insecure-remote   [SUPPLYSEC_ALLOW_INSECURE_REMOTE=1] plaintext off loopback\n"
     "  --max-message-bytes N     [SUPPLYSEC_MAX_MESSAGE_BYTES] default 4194304\n"
     "  --grace-seconds N         [SUPPLYSEC_GRACE_SECONDS] default 10\n"
+    "MongoDB stores (each the URI option of that name, unless the URI sets it):\n"
+    "  --mongo-write-concern W   [SUPPLYSEC_MONGO_WRITE_CONCERN] w: majority (default) or a count\n"
+    "  --mongo-selection-timeout-ms N [SUPPLYSEC_MONGO_SELECTION_TIMEOUT_MS] default 2000\n"
+    "  --mongo-socket-timeout-ms N    [SUPPLYSEC_MONGO_SOCKET_TIMEOUT_MS] default 5000\n"
     "  --version\n";
 
 static const char *env_or(const char *name, const char *fallback)
@@ -66,6 +72,39 @@ static bool parse_int(const char *flag, const char *text, int min, int *out)
     return true;
 }
 
+/* The --mongo-* flags as options of a MongoDB store URI; an option the URI
+ * sets itself wins. */
+static bool mongo_options_apply(config *c)
+{
+    const char *keys[] = {"w", "serverSelectionTimeoutMS", "socketTimeoutMS"};
+    const char *values[] = {c->mongo_write_concern, c->mongo_selection_timeout_ms,
+                            c->mongo_socket_timeout_ms};
+    const char *uri = c->store_uri, *query = strchr(uri, '?'), *hosts = strstr(uri, "://");
+    if (strncmp(uri, "mongodb", 7) != 0 || !hosts)
+        return true;
+    bool has_path = strchr(hosts + 3, '/') != NULL, has_query = query != NULL;
+    size_t size = sizeof c->store_uri_buf;
+    size_t n = (size_t)snprintf(c->store_uri_buf, size, "%s", uri);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0] && n < size; i++) {
+        char probe[64];
+        snprintf(probe, sizeof probe, "%s=", keys[i]);
+        if (!values[i] || (query && strcasestr(query, probe)))
+            continue;
+        n += (size_t)snprintf(c->store_uri_buf + n, size - n, "%s%s=%s",
+                              has_query  ? "&"
+                              : has_path ? "?"
+                                         : "/?",
+                              keys[i], values[i]);
+        has_query = has_path = true;
+    }
+    if (n >= size) {
+        fprintf(stderr, "supplysecd: the store URI is too long\n");
+        return false;
+    }
+    c->store_uri = c->store_uri_buf;
+    return true;
+}
+
 #define GRACE_SECONDS_MAX 3600
 
 static bool grace_in_range(int seconds)
@@ -82,6 +121,9 @@ static bool config_load(config *c, int argc, char **argv)
     c->server.listen = env_or("SUPPLYSEC_LISTEN", "127.0.0.1:50051");
     c->store_uri = env_or("SUPPLYSEC_STORE", "sqlite:./data/supplysec.db");
     c->log_level = env_or("SUPPLYSEC_LOG_LEVEL", "info");
+    c->mongo_write_concern = env_or("SUPPLYSEC_MONGO_WRITE_CONCERN", NULL);
+    c->mongo_selection_timeout_ms = env_or("SUPPLYSEC_MONGO_SELECTION_TIMEOUT_MS", NULL);
+    c->mongo_socket_timeout_ms = env_or("SUPPLYSEC_MONGO_SOCKET_TIMEOUT_MS", NULL);
     c->server.tls_cert = env_or("SUPPLYSEC_TLS_CERT", NULL);
     c->server.tls_key = env_or("SUPPLYSEC_TLS_KEY", NULL);
     c->server.tls_client_ca = env_or("SUPPLYSEC_TLS_CLIENT_CA", NULL);
@@ -106,6 +148,9 @@ static bool config_load(config *c, int argc, char **argv)
         {"allow-insecure-remote", no_argument, NULL, 'I'},
         {"max-message-bytes", required_argument, NULL, 'm'},
         {"grace-seconds", required_argument, NULL, 'g'},
+        {"mongo-write-concern", required_argument, NULL, 'W'},
+        {"mongo-selection-timeout-ms", required_argument, NULL, 'S'},
+        {"mongo-socket-timeout-ms", required_argument, NULL, 'T'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -147,6 +192,15 @@ static bool config_load(config *c, int argc, char **argv)
                 !grace_in_range(c->grace_seconds))
                 return false;
             break;
+        case 'W':
+            c->mongo_write_concern = optarg;
+            break;
+        case 'S':
+            c->mongo_selection_timeout_ms = optarg;
+            break;
+        case 'T':
+            c->mongo_socket_timeout_ms = optarg;
+            break;
         case 'V':
             printf("supplysecd %s\n", SUPPLYSEC_VERSION);
             exit(0);
@@ -160,6 +214,8 @@ static bool config_load(config *c, int argc, char **argv)
     }
     if (c->server.workers <= 0)
         c->server.workers = cores > 0 ? (int)cores : 2;
+    if (!mongo_options_apply(c))
+        return false;
     log_level level;
     if (!log_parse_level(c->log_level, &level)) {
         fprintf(stderr, "supplysecd: --log-level: expected debug, info, warn or error\n");
@@ -181,8 +237,17 @@ static const char *store_uri_redacted(const char *uri, char *buf, size_t size)
     return buf;
 }
 
+static void store_logger(bool error, const char *domain, const char *message)
+{
+    log_line l;
+    log_begin(&l, error ? LOG_ERROR : LOG_WARN, message);
+    log_str(&l, "component", domain);
+    log_emit(&l);
+}
+
 static store *open_store(const config *c)
 {
+    store_set_logger(store_logger);
     store *s = NULL;
     char *err = NULL;
     if (store_open(c->store_uri, c->server.workers, &s, &err) != STORE_OK) {

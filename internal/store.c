@@ -130,6 +130,19 @@ void store_close(store *s)
     free(s);
 }
 
+static store_log_fn logger;
+
+void store_set_logger(store_log_fn fn)
+{
+    logger = fn;
+}
+
+void store_log(bool error, const char *domain, const char *message)
+{
+    if (logger)
+        logger(error, domain, message);
+}
+
 const char *store_describe(store *s)
 {
     return s->be->describe ? s->be->describe(s->impl) : s->be->scheme;

@@ -109,6 +109,12 @@ typedef struct store_page {
 store_status store_open(const char *uri, int workers, store **out, char **err);
 void store_close(store *s);
 
+/* Where backends report what their client libraries log (warnings and
+ * errors only); by default nowhere. Set once, before store_open. */
+typedef void (*store_log_fn)(bool error, const char *domain, const char *message);
+void store_set_logger(store_log_fn fn);
+void store_log(bool error, const char *domain, const char *message);
+
 /* What the store is and how it keeps its guarantees, for the start-up log. */
 const char *store_describe(store *s);
 

@@ -82,8 +82,17 @@ typedef struct mongo_store {
 
 static pthread_once_t mongoc_once = PTHREAD_ONCE_INIT;
 
+/* libmongoc's log, warnings and errors only, into the server's log. */
+static void mongo_log(mongoc_log_level_t level, const char *domain, const char *message, void *user)
+{
+    (void)user;
+    if (level <= MONGOC_LOG_LEVEL_WARNING)
+        store_log(level <= MONGOC_LOG_LEVEL_ERROR, domain, message);
+}
+
 static void mongo_init(void)
 {
+    mongoc_log_set_handler(mongo_log, NULL);
     mongoc_init();
 }
 
@@ -358,7 +367,8 @@ static store_status mongo_open(const char *uri_str, int workers, void **impl, ch
         goto fail;
     }
     mongoc_client_pool_set_error_api(ms->pool, MONGOC_ERROR_API_VERSION_2);
-    mongoc_client_pool_set_appname(ms->pool, "supplysecd");
+    if (!mongoc_uri_get_appname(ms->uri))
+        mongoc_client_pool_set_appname(ms->pool, "supplysecd");
     mongoc_client_t *client = mongoc_client_pool_pop(ms->pool);
     st = mode_detect(ms, client, err);
     const char *known[] = {"organizations", "apiKeys", AUDIT_COLLECTION};

@@ -1059,6 +1059,99 @@ static void test_write_after_deadline_writes_nothing(void **state)
     assert_stored(f, f->org, "late", 2, "v2");
 }
 
+/* ---- migration ---- */
+
+static bool names_contain(char **names, size_t n, const char *want)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], want) == 0)
+            return true;
+    return false;
+}
+
+static void test_collections_and_audit_orgs(void **state)
+{
+    fx *f = *state;
+    create_ok(f, f->coll, f->org, "", "a", NULL, NULL, "a");
+    create_ok(f, f->coll2, f->org2, "", "b", NULL, NULL, "b");
+    char **names = NULL;
+    size_t n = 0;
+    assert_int_equal(store_collections(f->s, &names, &n), STORE_OK);
+    assert_true(names_contain(names, n, f->coll));
+    assert_true(names_contain(names, n, f->coll2));
+    for (size_t i = 1; i < n; i++)
+        assert_true(strcmp(names[i - 1], names[i]) < 0); /* sorted, no repeats */
+    store_names_free(names, n);
+    assert_int_equal(store_audit_orgs(f->s, &names, &n), STORE_OK);
+    assert_true(names_contain(names, n, f->org));
+    assert_true(names_contain(names, n, f->org2));
+    store_names_free(names, n);
+}
+
+static void test_import_record_keeps_version(void **state)
+{
+    fx *f = *state;
+    store_record r = rec_of(f->coll, f->org, "P", "imported", "ACTIVE", f->tag, "old doc");
+    r.version = 7;
+    assert_int_equal(store_import_record(f->s, &r), STORE_OK);
+    assert_stored(f, f->org, "imported", 7, "old doc");
+    assert_int_equal(audit_count(f, f->org), 0); /* its history came as events, if at all */
+    assert_int_equal(store_import_record(f->s, &r), STORE_ALREADY_EXISTS);
+    store_record *got = NULL;
+    assert_int_equal(store_get_by_lookup(f->s, f->coll, f->tag, &got), STORE_OK);
+    assert_string_equal(got->name, "imported");
+    store_record_free(got);
+    assert_int_equal(update_doc(f, f->org, "imported", 6, "stale"), STORE_CONFLICT);
+    assert_int_equal(update_doc(f, f->org, "imported", 7, "new doc"), STORE_OK);
+    assert_stored(f, f->org, "imported", 8, "new doc");
+    r.version = 0;
+    assert_int_equal(store_import_record(f->s, &r), STORE_INVALID);
+}
+
+static void test_import_audit_appends_in_order(void **state)
+{
+    fx *f = *state;
+    create_ok(f, f->coll, f->org, "", "first", NULL, NULL, "x"); /* one event already */
+    store_audit_event evs[2] = {
+        {.principal = "platform/apiKeys/p",
+         .principal_org = "",
+         .org = f->org,
+         .role = "ROLE_PLATFORM_ADMIN",
+         .method = "/m/One",
+         .resource = "r1",
+         .request_id = "q1",
+         .version_before = 0,
+         .version_after = 1,
+         .time_us = 10},
+        {.principal = "organizations/o/apiKeys/k",
+         .principal_org = "o",
+         .org = f->org,
+         .role = "ROLE_ADMIN",
+         .method = "/m/Two",
+         .resource = "r1",
+         .request_id = "q2",
+         .version_before = 1,
+         .version_after = 2,
+         .time_us = 20},
+    };
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(store_import_audit(f->s, &evs[i]), STORE_OK);
+    size_t n;
+    store_audit_event *got = audit_all(f, f->org, 100, &n);
+    assert_int_equal(n, 3);
+    for (int i = 0; i < 2; i++) {
+        store_audit_event *e = &got[1 + i];
+        assert_true(e->seq > got[i].seq);
+        assert_string_equal(e->principal, evs[i].principal);
+        assert_string_equal(e->principal_org, evs[i].principal_org);
+        assert_string_equal(e->method, evs[i].method);
+        assert_string_equal(e->request_id, evs[i].request_id);
+        assert_int_equal(e->version_after, evs[i].version_after);
+        assert_int_equal(e->time_us, evs[i].time_us);
+    }
+    store_audit_events_free(got, n);
+}
+
 static void test_open_unknown_scheme(void **state)
 {
     (void)state;
@@ -1129,6 +1222,9 @@ int main(void)
         T(test_concurrent_creates_one_winner),
         T(test_invalid_arguments),
         T(test_write_after_deadline_writes_nothing),
+        T(test_collections_and_audit_orgs),
+        T(test_import_record_keeps_version),
+        T(test_import_audit_appends_in_order),
         cmocka_unit_test(test_open_unknown_scheme),
         cmocka_unit_test(test_memory_store),
         T(test_ping_and_status_names),
