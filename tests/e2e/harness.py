@@ -273,11 +273,25 @@ def mongo_double():
     return _double
 
 
+# A real MongoDB deployment, when one is at hand: its URI (any database path is
+# replaced per store). Tests that need one skip without it, saying so.
+REAL_MONGODB_URI = os.environ.get("SUPPLYSEC_TEST_MONGODB_URI", "")
+
+
+def real_mongodb_uri(database):
+    """REAL_MONGODB_URI with its database replaced by `database`."""
+    base, _, query = REAL_MONGODB_URI.partition("?")
+    scheme, _, rest = base.partition("://")
+    hosts = rest.split("/", 1)[0]
+    return "%s://%s/%s%s" % (scheme, hosts, database, "?" + query if query else "")
+
+
 def store_uri(directory):
     """The store of a store directory: a SQLite file in it, or a database
-    named after it on the run's MongoDB double."""
+    named after it on MongoDB (the real one when given, else the run's double)."""
     if STORE_KIND == "mongodb":
-        return mongo_double().uri(re.sub(r"[^A-Za-z0-9_-]", "_", os.path.basename(directory)))
+        name = re.sub(r"[^A-Za-z0-9_-]", "_", os.path.basename(directory))
+        return real_mongodb_uri(name) if REAL_MONGODB_URI else mongo_double().uri(name)
     return "sqlite:" + os.path.join(directory, "db.sqlite")
 
 
