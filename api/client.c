@@ -3,6 +3,8 @@
  * message and status. */
 #include "client.h"
 
+#include "pem.h"
+
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
@@ -16,31 +18,6 @@ struct api_client {
     grpc_completion_queue *cq;
 };
 
-static char *read_all(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    size_t r;
-    while (buf && (r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += r;
-        if (n + 1 == cap) {
-            char *bigger = realloc(buf, cap *= 2);
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-            }
-            buf = bigger;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[n] = '\0';
-    return buf;
-}
-
 api_client *api_client_open(const char *addr, bool tls, const char *ca_file, char **err)
 {
     *err = NULL;
@@ -50,7 +27,7 @@ api_client *api_client_open(const char *addr, bool tls, const char *ca_file, cha
         return NULL;
     grpc_channel_credentials *creds;
     if (tls || ca_file) {
-        char *ca = ca_file ? read_all(ca_file) : NULL;
+        char *ca = ca_file ? pem_read(ca_file) : NULL;
         if (ca_file && !ca) {
             asprintf(err, "cannot read %s", ca_file);
             free(c);

@@ -30,7 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encoding.h"
 #include "log.h"
+#include "pem.h"
 
 #define REQUESTS_PER_METHOD 4
 #define UNKNOWN_REQUESTS 4
@@ -177,8 +179,7 @@ static void request_id_take(call_ctx *c)
     } else {
         unsigned char rnd[16];
         RAND_bytes(rnd, sizeof rnd);
-        for (int i = 0; i < 16; i++)
-            snprintf(c->api.request_id + 2 * i, 3, "%02x", rnd[i]);
+        hex_encode(rnd, sizeof rnd, c->api.request_id);
     }
     c->initial_md[0].key = grpc_slice_from_static_string("x-request-id");
     c->initial_md[0].value = grpc_slice_from_copied_string(c->api.request_id);
@@ -442,26 +443,6 @@ static void *worker_main(void *arg)
 
 /* ---- start and stop ---- */
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    long n;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (buf = malloc((size_t)n + 1)) != NULL) {
-        if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf[n] = '\0';
-        }
-    }
-    fclose(f);
-    return buf;
-}
-
 static bool is_loopback(const char *addr)
 {
     return strncmp(addr, "127.", 4) == 0 || strncmp(addr, "localhost:", 10) == 0 ||
@@ -485,8 +466,8 @@ static grpc_server_credentials *make_credentials(const api_server_config *cfg, c
         asprintf(err, "TLS needs both --tls-cert and --tls-key");
         return NULL;
     }
-    grpc_ssl_pem_key_cert_pair pair = {read_file(cfg->tls_key), read_file(cfg->tls_cert)};
-    char *ca = cfg->tls_client_ca ? read_file(cfg->tls_client_ca) : NULL;
+    grpc_ssl_pem_key_cert_pair pair = {pem_read(cfg->tls_key), pem_read(cfg->tls_cert)};
+    char *ca = cfg->tls_client_ca ? pem_read(cfg->tls_client_ca) : NULL;
     grpc_server_credentials *creds = NULL;
     if (!pair.private_key || !pair.cert_chain || (cfg->tls_client_ca && !ca))
         asprintf(err, "cannot read the TLS files (%s, %s%s%s)", cfg->tls_cert, cfg->tls_key,

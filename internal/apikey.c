@@ -1,36 +1,32 @@
 /* apikey.c — API key secrets (see apikey.h). */
 #include "apikey.h"
 
+#include "encoding.h"
+
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 bool apikey_generate(char secret[APIKEY_SECRET_LEN + 1], char prefix[APIKEY_PREFIX_LEN + 1])
 {
     unsigned char id[8], key[32];
-    char b64[48];
     if (RAND_bytes(id, sizeof id) != 1 || RAND_bytes(key, sizeof key) != 1)
         return false;
     memcpy(prefix, "ssk_", 4);
-    for (int i = 0; i < 8; i++) {
-        prefix[4 + 2 * i] = "0123456789abcdef"[id[i] >> 4];
-        prefix[5 + 2 * i] = "0123456789abcdef"[id[i] & 15];
-    }
-    prefix[APIKEY_PREFIX_LEN] = '\0';
-    int n = EVP_EncodeBlock((unsigned char *)b64, key, sizeof key); /* 44 chars, one '=' */
-    if (n != 44)
-        return false;
-    for (int i = 0; i < 43; i++)
-        b64[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
-    memcpy(secret, prefix, APIKEY_PREFIX_LEN);
-    secret[APIKEY_PREFIX_LEN] = '_';
-    memcpy(secret + APIKEY_PREFIX_LEN + 1, b64, 43);
-    secret[APIKEY_SECRET_LEN] = '\0';
+    hex_encode(id, sizeof id, prefix + 4);
+    char *tail = base64_encode(key, sizeof key, true); /* 43 chars */
     OPENSSL_cleanse(key, sizeof key);
-    OPENSSL_cleanse(b64, sizeof b64);
+    if (!tail || strlen(tail) != APIKEY_SECRET_LEN - APIKEY_PREFIX_LEN - 1) {
+        free(tail);
+        return false;
+    }
+    snprintf(secret, APIKEY_SECRET_LEN + 1, "%s_%s", prefix, tail);
+    OPENSSL_cleanse(tail, strlen(tail));
+    free(tail);
     return true;
 }
 

@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encoding.h"
+
 enum { MAX_DEPTH = 64, MAX_NAME = 256, MAX_PATH = 512, MAX_ERROR = 256 };
 
 static const char TIMESTAMP_TYPE[] = "google.protobuf.Timestamp";
@@ -377,83 +379,6 @@ static bool timestamp_from_millis(int64_t ms, timestamp *out)
     return true;
 }
 
-/* ---- base64 ---- */
-
-static const char BASE64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Standard alphabet with padding; malloc'd, NUL-terminated. */
-static char *base64_encode(const uint8_t *data, size_t len)
-{
-    char *out = malloc((len + 2) / 3 * 4 + 1);
-    size_t n = 0;
-
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)data[i] << 16;
-        if (i + 1 < len)
-            v |= (uint32_t)data[i + 1] << 8;
-        if (i + 2 < len)
-            v |= data[i + 2];
-        out[n++] = BASE64[v >> 18 & 63];
-        out[n++] = BASE64[v >> 12 & 63];
-        out[n++] = i + 1 < len ? BASE64[v >> 6 & 63] : '=';
-        out[n++] = i + 2 < len ? BASE64[v & 63] : '=';
-    }
-    out[n] = '\0';
-    return out;
-}
-
-/* Standard or URL-safe alphabet. */
-static int base64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
-/* Padding optional; *out is malloc'd (NULL when empty). */
-static bool base64_decode(const char *s, size_t len, ProtobufCBinaryData *out)
-{
-    size_t n = len, size, o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    uint8_t *buf;
-
-    while (n > 0 && len - n < 2 && s[n - 1] == '=')
-        n--;
-    if ((n != len && len % 4 != 0) || n % 4 == 1)
-        return false;
-    size = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
-    buf = size ? malloc(size) : NULL;
-    if (size && !buf)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        int v = base64_value(s[i]);
-        if (v < 0) {
-            free(buf);
-            return false;
-        }
-        acc = acc << 6 | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf[o++] = (uint8_t)(acc >> bits);
-        }
-    }
-    out->data = buf;
-    out->len = size;
-    return true;
-}
-
 /* ---- writing: message -> document ---- */
 
 static bool write_message(const ProtobufCMessage *msg, doc_flavour fl, bson_t *out, int depth);
@@ -555,7 +480,7 @@ static bool write_bytes(const ProtobufCBinaryData *bd, doc_flavour fl, const cha
         return bson_append_binary(out, key, -1, BSON_SUBTYPE_BINARY, bd->data ? bd->data : empty,
                                   (uint32_t)bd->len);
     }
-    text = base64_encode(bd->data ? bd->data : empty, bd->len);
+    text = base64_encode(bd->data ? bd->data : empty, bd->len, false);
     ok = text && bson_append_utf8(out, key, -1, text, -1);
     free(text);
     return ok;
@@ -1207,7 +1132,7 @@ static bool read_bytes(reader *r, const bson_iter_t *it, void *slot)
 
     if (BSON_ITER_HOLDS_UTF8(it)) {
         const char *s = bson_iter_utf8(it, &len);
-        if (!base64_decode(s, len, &bd))
+        if (!base64_decode(s, len, &bd.data, &bd.len))
             return fail(r, "invalid base64");
     } else if (BSON_ITER_HOLDS_BINARY(it)) {
         bson_iter_binary(it, &subtype, &len, &data);

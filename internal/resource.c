@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "doc.h"
+#include "encoding.h"
 #include "validate.h"
 #include "google/protobuf/timestamp.pb-c.h"
 
@@ -159,8 +160,7 @@ static void etag_compute(const char *name, const Google__Protobuf__Timestamp *cr
                      created ? (long long)created->seconds : 0LL, created ? created->nanos : 0,
                      (long long)version);
     SHA256((const unsigned char *)buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1, md);
-    for (int i = 0; i < 8; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    hex_encode(md, 8, out);
 }
 
 static bool resource_stamp(ProtobufCMessage *meta, const char *name, int64_t version, bool created,

@@ -1,8 +1,9 @@
 /* validate.c — input rules shared by every service (see validate.h). */
 #include "validate.h"
 
+#include "encoding.h"
+
 #include <bson/bson.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <stdint.h>
@@ -156,71 +157,34 @@ static void query_fingerprint(const char *query, char out[17])
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)query, strlen(query), md);
-    for (int i = 0; i < 8; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    hex_encode(md, 8, out);
 }
 
 char *page_token_encode(const char *query, const char *after)
 {
-    char fp[17];
+    char fp[17], *raw = NULL;
     query_fingerprint(query, fp);
-    size_t rawlen = 16 + 1 + strlen(after);
-    char *raw = malloc(rawlen + 1);
-    char *tok = malloc(4 * ((rawlen + 2) / 3) + 1);
-    if (!raw || !tok) {
-        free(raw);
-        free(tok);
+    if (asprintf(&raw, "%s:%s", fp, after) < 0)
         return NULL;
-    }
-    snprintf(raw, rawlen + 1, "%s:%s", fp, after);
-    int n = EVP_EncodeBlock((unsigned char *)tok, (const unsigned char *)raw, (int)rawlen);
+    char *tok = base64_encode((const uint8_t *)raw, strlen(raw), true);
     free(raw);
-    /* to URL-safe alphabet, no padding */
-    while (n > 0 && tok[n - 1] == '=')
-        tok[--n] = '\0';
-    for (int i = 0; i < n; i++)
-        tok[i] = tok[i] == '+' ? '-' : tok[i] == '/' ? '_' : tok[i];
     return tok;
 }
 
 bool page_token_decode(const char *token, const char *query, char **after, status *st)
 {
-    size_t n = strlen(token);
+    size_t n = strlen(token), len = 0;
+    uint8_t *raw = NULL;
+    char fp[17];
     *after = NULL;
     if (n == 0) {
         *after = strdup("");
         return *after ? true : status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
     }
-    if (n > 4096)
-        return status_fail(st, STATUS_INVALID_ARGUMENT, "page_token: too long");
-    char *b64 = malloc(n + 4), *raw = malloc(n + 4);
-    bool ok = false;
-    if (!b64 || !raw)
-        goto out;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        char c = token[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_'))
-            goto out;
-        b64[i] = c == '-' ? '+' : c == '_' ? '/' : c;
-    }
-    while (i % 4)
-        b64[i++] = '=';
-    b64[i] = '\0';
-    int len = EVP_DecodeBlock((unsigned char *)raw, (const unsigned char *)b64, (int)i);
-    if (len < 17)
-        goto out;
-    len -= (int)(i - n); /* EVP_DecodeBlock counts padding as zero bytes */
-    raw[len] = '\0';
-    char fp[17];
     query_fingerprint(query, fp);
-    if (memcmp(raw, fp, 16) != 0 || raw[16] != ':' || strlen(raw) != (size_t)len)
-        goto out;
-    *after = strdup(raw + 17);
-    ok = *after != NULL;
-out:
-    free(b64);
+    bool ok = n <= 4096 && base64_decode(token, n, &raw, &len) && len >= 17 &&
+              memcmp(raw, fp, 16) == 0 && raw[16] == ':' && !memchr(raw, '\0', len) &&
+              (*after = strndup((const char *)raw + 17, len - 17)) != NULL;
     free(raw);
     return ok ? true
               : status_fail(st, STATUS_INVALID_ARGUMENT,
