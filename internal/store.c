@@ -292,7 +292,17 @@ store_status store_import_audit(store *s, const store_audit_event *ev)
     if (!s || !ev || !ev->org || !ev->principal || !ev->principal_org || !ev->role || !ev->method ||
         !ev->resource || !ev->request_id)
         return STORE_INVALID;
-    return s->be->import_audit(s->impl, ev);
+    store_audit a = {.principal = ev->principal,
+                     .principal_org = ev->principal_org,
+                     .org = ev->org,
+                     .role = ev->role,
+                     .method = ev->method,
+                     .resource = ev->resource,
+                     .request_id = ev->request_id,
+                     .version_before = ev->version_before,
+                     .version_after = ev->version_after,
+                     .time_us = ev->time_us};
+    return s->be->import_audit(s->impl, &a);
 }
 
 /* ---- freeing what backends hand out ---- */

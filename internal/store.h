@@ -184,7 +184,7 @@ typedef struct store_backend {
     store_status (*collections)(void *impl, char ***names, size_t *count);
     store_status (*audit_orgs)(void *impl, char ***orgs, size_t *count);
     store_status (*import_record)(void *impl, const store_record *rec);
-    store_status (*import_audit)(void *impl, const store_audit_event *ev);
+    store_status (*import_audit)(void *impl, const store_audit *ev);
 } store_backend;
 
 extern const store_backend store_sqlite_backend;

@@ -1104,21 +1104,11 @@ static store_status mongo_import_record(void *impl, const store_record *rec)
     return st;
 }
 
-static store_status mongo_import_audit(void *impl, const store_audit_event *e)
+static store_status mongo_import_audit(void *impl, const store_audit *ev)
 {
     mongo_store *ms = impl;
     bson_error_t err = {0};
-    store_audit ev = {.principal = e->principal,
-                      .principal_org = e->principal_org,
-                      .org = e->org,
-                      .role = e->role,
-                      .method = e->method,
-                      .resource = e->resource,
-                      .request_id = e->request_id,
-                      .version_before = e->version_before,
-                      .version_after = e->version_after,
-                      .time_us = e->time_us};
-    write_op op = {.ms = ms, .collection = "", .ev = &ev, .version_before = e->version_before};
+    write_op op = {.ms = ms, .collection = "", .ev = ev, .version_before = ev->version_before};
     op.client = mongoc_client_pool_pop(ms->pool);
     store_status st = audit_insert(&op, "committed", &err) ? STORE_OK : status_of_error(&err);
     mongoc_client_pool_push(ms->pool, op.client);

@@ -619,14 +619,20 @@ static store_status conflict_or_missing(conn *c, const char *collection, const c
     return st;
 }
 
-static store_status create_body(conn *c, const write_args *a)
+static store_status insert_record(conn *c, const store_record *rec)
 {
     sqlite3_stmt *s;
     store_status st = stmt_get(c, ST_INSERT, &s);
     if (st != STORE_OK)
         return st;
-    st = status_of(stmt_step(s, bind_record(s, a->rec)));
+    st = status_of(stmt_step(s, bind_record(s, rec)));
     stmt_release(s);
+    return st;
+}
+
+static store_status create_body(conn *c, const write_args *a)
+{
+    store_status st = insert_record(c, a->rec);
     return st == STORE_OK ? audit_insert(c, a->ev, a->ev->version_before) : st;
 }
 
@@ -954,13 +960,7 @@ static store_status store_sqlite_audit_orgs(void *impl, char ***orgs, size_t *co
 
 static store_status import_record_body(conn *c, const write_args *a)
 {
-    sqlite3_stmt *s;
-    store_status st = stmt_get(c, ST_INSERT, &s);
-    if (st != STORE_OK)
-        return st;
-    st = status_of(stmt_step(s, bind_record(s, a->rec)));
-    stmt_release(s);
-    return st;
+    return insert_record(c, a->rec);
 }
 
 static store_status store_sqlite_import_record(void *impl, const store_record *rec)
@@ -974,19 +974,9 @@ static store_status import_audit_body(conn *c, const write_args *a)
     return audit_insert(c, a->ev, a->ev->version_before);
 }
 
-static store_status store_sqlite_import_audit(void *impl, const store_audit_event *e)
+static store_status store_sqlite_import_audit(void *impl, const store_audit *ev)
 {
-    store_audit ev = {.principal = e->principal,
-                      .principal_org = e->principal_org,
-                      .org = e->org,
-                      .role = e->role,
-                      .method = e->method,
-                      .resource = e->resource,
-                      .request_id = e->request_id,
-                      .version_before = e->version_before,
-                      .version_after = e->version_after,
-                      .time_us = e->time_us};
-    write_args a = {.ev = &ev};
+    write_args a = {.ev = ev};
     return write_tx(impl, import_audit_body, &a);
 }
 
