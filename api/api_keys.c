@@ -86,14 +86,8 @@ static ProtobufCMessage *create_api_key(api_call *call, ProtobufCMessage *msg)
 
     if (!req->api_key)
         return api_fail(call, STATUS_INVALID_ARGUMENT, "api_key: required");
-    if (req->api_key_id[0]) {
-        if (!validate_resource_id("api_key_id", req->api_key_id, &call->st))
-            return NULL;
-        strcpy(id, req->api_key_id);
-    } else {
-        resource_id_generate(id);
-    }
-    if (!validate_text("api_key.display_name", req->api_key->display_name, 200, false, &call->st) ||
+    if (!resource_id_take("api_key_id", req->api_key_id, id, &call->st) ||
+        !validate_text("api_key.display_name", req->api_key->display_name, 200, false, &call->st) ||
         !key_parent_take(call, "parent", req->parent, &kp) ||
         !role_allowed(call, &kp, req->api_key->role))
         return NULL;

@@ -25,14 +25,8 @@ static ProtobufCMessage *create_organization(api_call *call, ProtobufCMessage *m
 
     if (!req->organization)
         return api_fail(call, STATUS_INVALID_ARGUMENT, "organization: required");
-    if (req->organization_id[0]) {
-        if (!validate_resource_id("organization_id", req->organization_id, &call->st))
-            return NULL;
-        strcpy(id, req->organization_id);
-    } else {
-        resource_id_generate(id);
-    }
-    if (!organization_validate(req->organization, "organization", &call->st))
+    if (!resource_id_take("organization_id", req->organization_id, id, &call->st) ||
+        !organization_validate(req->organization, "organization", &call->st))
         return NULL;
     if (!auth_is_platform_admin(&call->who))
         return api_fail(call, STATUS_PERMISSION_DENIED,

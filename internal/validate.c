@@ -46,6 +46,19 @@ void resource_id_generate(char out[RESOURCE_ID_MAX + 1])
     out[16] = '\0';
 }
 
+bool resource_id_take(const char *field, const char *requested, char out[RESOURCE_ID_MAX + 1],
+                      status *st)
+{
+    if (!requested[0]) {
+        resource_id_generate(out);
+        return true;
+    }
+    if (!validate_resource_id(field, requested, st))
+        return false;
+    strcpy(out, requested); /* validated: at most RESOURCE_ID_MAX chars */
+    return true;
+}
+
 /* Copies the segment [s, s+len) into out as an id, checking it. */
 static bool take_id(const char *field, const char *s, size_t len, char *out, size_t outlen,
                     status *st)

@@ -20,6 +20,11 @@ bool validate_resource_id(const char *field, const char *id, status *st);
 /* A fresh id matching validate_resource_id: a letter and 15 base32 chars. */
 void resource_id_generate(char out[RESOURCE_ID_MAX + 1]);
 
+/* AIP-133: the client's id (`field`, validated) when it chose one, else a
+ * generated one, into out. */
+bool resource_id_take(const char *field, const char *requested, char out[RESOURCE_ID_MAX + 1],
+                      status *st);
+
 /* Splits `prefix/{id}` (prefix like "organizations") into id. */
 bool parse_name1(const char *field, const char *name, const char *collection, char *id,
                  size_t idlen, status *st);
