@@ -225,15 +225,24 @@ static bool config_load(config *c, int argc, char **argv)
     return true;
 }
 
-/* The store URI without credentials (user:password@ in a MongoDB URI). */
+/* The store URI as it may be logged: a MongoDB URI without its userinfo
+ * (user:password@) and without its options, which can hold secrets too
+ * (tlsCertificateKeyFilePassword, authMechanismProperties, ...). */
 static const char *store_uri_redacted(const char *uri, char *buf, size_t size)
 {
     const char *hosts = strstr(uri, "://");
-    const char *at = hosts ? strchr(hosts + 3, '@') : NULL;
-    const char *slash = hosts ? strchr(hosts + 3, '/') : NULL;
-    if (!at || (slash && slash < at))
+    if (strncmp(uri, "mongodb", 7) != 0 || !hosts)
         return uri;
-    snprintf(buf, size, "%.*s***@%s", (int)(hosts + 3 - uri), uri, at + 1);
+    hosts += 3;
+    size_t host_len = strcspn(hosts, "/?");
+    const char *at = NULL;
+    for (size_t i = 0; i < host_len; i++) /* the last '@' of the authority */
+        if (hosts[i] == '@')
+            at = hosts + i;
+    const char *start = at ? at + 1 : hosts;
+    size_t path_len = strcspn(start, "?");
+    snprintf(buf, size, "%.*s%s%.*s%s", (int)(hosts - uri), uri, at ? "***@" : "", (int)path_len,
+             start, start[path_len] ? "?..." : "");
     return buf;
 }
 

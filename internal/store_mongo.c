@@ -9,7 +9,8 @@
  * sequence counters ("counters"). A resource is stored as the converter's
  * document with the store's columns in front, all starting with '_':
  *   {_id: name, _org, _parent, _state?, _lookup?, _version: int64,
- *    _audit: id of the audit event that wrote this version, ...fields}
+ *    _audit: the audit event that wrote this version,
+ *    _created: the audit event that created the resource, ...fields}
  * so a person or a BI tool reads it as the resource itself. Indexes (created
  * at open for the known kinds, on first use for others, idempotently):
  * (_org, _parent, _id) and (_org, _parent, _state, _id) for a tenant's keyset
@@ -17,30 +18,42 @@
  * (_lookup) where it exists. The lookup index cannot lead with the tenant: a
  * bearer token is looked up before its organization is known (the apiKeys
  * collection is small and stays unsharded). Audit events:
- *   {_id: "<org>/<seq>", org, seq: int64, collection, resource, principal,
- *    principalOrg, role, method, requestId, versionBefore, versionAfter, time: date,
+ *   {_id: "<org>/<seq>", org, seq: int64, collection, resource, incarnation,
+ *    principal, principalOrg, role, method, requestId, versionBefore,
+ *    versionAfter, time: date,
  *    timeUs: int64, state: committed | pending | aborted | orphaned}
  * with a unique (org, seq) index. seq comes from a counter per organization,
  * so it is dense: a reader can tell a missing event from a late one.
  *
- * Writes. On a replica set or mongos (detected at open) a write is one
- * transaction: counter, audit event, resource; libmongoc's with_transaction
- * retries transient errors. On a standalone server there are no
- * transactions, and the order is what keeps the guarantee: the event is
- * inserted first as pending, then the resource is written, then the event is
- * marked committed (or aborted when the write definitely failed). A crash in
- * between can leave a pending event for a write that may not have happened,
- * never a write without its event. Readers resolve pending events: the
- * resource document names the event that wrote its version (_audit), and a
- * write that replaces or removes a version marks that version's event
- * committed (findAndModify returns the old document); a pending event whose
- * resource does not name it is left out while it may still be in flight
- * (younger than STABLE_AFTER_US) and marked orphaned after that.
+ * Writes. Every write runs the same steps (write_steps): an update or delete
+ * first reads the version it replaces (refusing NOT_FOUND and CONFLICT
+ * before anything is written), then the audit event is inserted, then the
+ * resource is written conditionally on that version. On a replica set or
+ * mongos (detected at open) the steps are one transaction, retried by
+ * libmongoc's with_transaction on transient errors (the failing reply
+ * carries the labels it reads), never after the call's deadline.
+ *
+ * On a standalone server there are no transactions, and the order keeps the
+ * guarantee: the event goes in first as pending, then the resource, then the
+ * event is marked committed (aborted when the write definitely failed). A
+ * crash in between can leave a pending event for a write that did not
+ * happen, never a write without its event. Readers resolve pending events
+ * exactly: each resource document names the event that wrote its version
+ * (_audit) and the event that created it (_created, its incarnation), and a
+ * write marks the event of the version it replaces committed before it
+ * writes. So a pending create or update happened iff its resource names it,
+ * and a pending delete happened iff the incarnation it deleted is gone. A
+ * pending event that did not happen is held back while its write may still
+ * be in flight (STABLE_AFTER_US, by the writer's clock: keep hosts in NTP
+ * sync) and marked orphaned after that. One case stays ambiguous: a crash
+ * between a delete's event and its delete while another writer deletes the
+ * same resource records the deletion twice.
  *
  * Optimistic concurrency: update and delete match {_id, _org, _version}; no
- * match is CONFLICT when the resource exists (read with read concern
- * majority), NOT_FOUND otherwise. Writes use the URI's write concern, by
- * default w:majority with journal.
+ * match is CONFLICT when the resource still exists, NOT_FOUND otherwise.
+ * Writes use the URI's write concern, by default w:majority with journal;
+ * the reads of a write and the audit log are read with read concern
+ * majority.
  *
  * Failures: server selection, network and "not primary" errors, and write
  * concern errors are STORE_UNAVAILABLE (bounded by serverSelectionTimeoutMS
@@ -124,6 +137,8 @@ static store_status status_of_error(const bson_error_t *e)
     case 13435: /* NotPrimaryNoSecondaryOk */
     case 13436: /* NotPrimaryOrSecondary */
     case 64:    /* WriteConcernFailed */
+    case 112:   /* WriteConflict: retried inside transactions, else the caller retries */
+    case 251:   /* NoSuchTransaction */
         return STORE_UNAVAILABLE;
     default:
         return STORE_INTERNAL;
@@ -132,20 +147,22 @@ static store_status status_of_error(const bson_error_t *e)
 
 /* ---- documents ---- */
 
-/* The stored document: the store's columns, then the resource's fields. */
-static bool doc_wrap(const store_record *rec, const char *audit_id, bson_t *out)
+/* The stored document: the store's columns, then the resource's fields.
+ * audit: the event that writes this version; created: the event that
+ * created the resource (its incarnation). */
+static bool doc_wrap(const store_record *rec, const char *audit, const char *created, bson_t *out)
 {
     bson_t body;
     bson_init(out);
     if (!bson_init_static(&body, rec->doc, rec->doc_len))
         return false;
-    bool ok = BSON_APPEND_UTF8(out, "_id", rec->name) && BSON_APPEND_UTF8(out, "_org", rec->org) &&
-              BSON_APPEND_UTF8(out, "_parent", rec->parent) &&
-              (!rec->state || !rec->state[0] || BSON_APPEND_UTF8(out, "_state", rec->state)) &&
-              (!rec->lookup || !rec->lookup[0] || BSON_APPEND_UTF8(out, "_lookup", rec->lookup)) &&
-              BSON_APPEND_INT64(out, "_version", rec->version) &&
-              BSON_APPEND_UTF8(out, "_audit", audit_id) && bson_concat(out, &body);
-    return ok;
+    return BSON_APPEND_UTF8(out, "_id", rec->name) && BSON_APPEND_UTF8(out, "_org", rec->org) &&
+           BSON_APPEND_UTF8(out, "_parent", rec->parent) &&
+           (!rec->state || !rec->state[0] || BSON_APPEND_UTF8(out, "_state", rec->state)) &&
+           (!rec->lookup || !rec->lookup[0] || BSON_APPEND_UTF8(out, "_lookup", rec->lookup)) &&
+           BSON_APPEND_INT64(out, "_version", rec->version) &&
+           BSON_APPEND_UTF8(out, "_audit", audit) && BSON_APPEND_UTF8(out, "_created", created) &&
+           bson_concat(out, &body);
 }
 
 static char *iter_strdup(const bson_iter_t *it)
@@ -254,23 +271,37 @@ static store_status indexes_create(mongo_store *ms, mongoc_client_t *client, con
 }
 
 /* Creates coll's indexes once per process (createIndexes is idempotent). */
+/* Whether coll's indexes were made by this process; call with idx_mu held. */
+static bool indexes_known(const mongo_store *ms, const char *coll)
+{
+    for (size_t i = 0; i < ms->n_indexed; i++)
+        if (strcmp(ms->indexed[i], coll) == 0)
+            return true;
+    return false;
+}
+
+/* Creates coll's indexes once per process (createIndexes is idempotent, so
+ * two threads racing to the first write of a collection are harmless). */
 static store_status indexes_ensure(mongo_store *ms, mongoc_client_t *client, const char *coll)
 {
     pthread_mutex_lock(&ms->idx_mu);
-    for (size_t i = 0; i < ms->n_indexed; i++)
-        if (strcmp(ms->indexed[i], coll) == 0) {
-            pthread_mutex_unlock(&ms->idx_mu);
-            return STORE_OK;
-        }
+    bool known = indexes_known(ms, coll);
     pthread_mutex_unlock(&ms->idx_mu);
+    if (known)
+        return STORE_OK;
     store_status st = indexes_create(ms, client, coll, NULL);
     if (st != STORE_OK)
         return st;
     pthread_mutex_lock(&ms->idx_mu);
-    if (ms->n_indexed < MAX_INDEXED)
-        ms->indexed[ms->n_indexed++] = strdup(coll);
+    if (!indexes_known(ms, coll)) {
+        char *copy = ms->n_indexed < MAX_INDEXED ? strdup(coll) : NULL;
+        if (copy)
+            ms->indexed[ms->n_indexed++] = copy;
+        else
+            st = STORE_INTERNAL; /* more resource kinds than the store was built for */
+    }
     pthread_mutex_unlock(&ms->idx_mu);
-    return STORE_OK;
+    return st;
 }
 
 /* ---- opening ---- */
@@ -417,10 +448,11 @@ typedef struct write_op {
     const char *collection, *org, *name;
     int64_t expected_version;
     const store_audit *ev;
-    char audit_id[160];
-    int64_t version_before; /* for delete: the version actually deleted */
-    char old_audit[160];    /* the event that wrote the replaced version */
-    store_status status;    /* the outcome of the resource write */
+    char audit_id[160];     /* this write's event */
+    int64_t version_before; /* the version replaced or deleted, as read */
+    char prev_audit[160];   /* the event that wrote that version */
+    char created[160];      /* the event that created the resource: its incarnation */
+    bson_t *error_reply;    /* in a transaction: the failing reply, with its retry labels */
 } write_op;
 
 /* Options carrying the session (when there is one). */
@@ -435,11 +467,32 @@ static mongoc_collection_t *op_collection(write_op *op, const char *name)
     return mongoc_client_get_collection(op->client, op->ms->db, name);
 }
 
+/* Keeps a failing server reply for with_transaction, which reads its
+ * TransientTransactionError / UnknownTransactionCommitResult labels. */
+static void op_keep_reply(write_op *op, const bson_t *reply)
+{
+    if (!op->session || !reply || bson_empty(reply))
+        return;
+    if (op->error_reply)
+        bson_destroy(op->error_reply);
+    op->error_reply = bson_copy(reply);
+}
+
+static void copy_str_field(const bson_t *doc, const char *key, char *out, size_t size)
+{
+    bson_iter_t it;
+    if (bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_UTF8(&it))
+        snprintf(out, size, "%s", bson_iter_utf8(&it, NULL));
+    else
+        out[0] = '\0';
+}
+
 /* The next audit sequence number of the event's organization. */
 static bool seq_next(write_op *op, int64_t *seq, bson_error_t *e)
 {
     char id[128];
-    bson_t query = BSON_INITIALIZER, update = BSON_INITIALIZER, inc, reply, extra;
+    bson_t query = BSON_INITIALIZER, update = BSON_INITIALIZER, inc, reply = BSON_INITIALIZER,
+           extra = BSON_INITIALIZER;
     bson_iter_t it;
     snprintf(id, sizeof id, AUDIT_COLLECTION "/%s", op->ev->org ? op->ev->org : "");
     BSON_APPEND_UTF8(&query, "_id", id);
@@ -450,16 +503,19 @@ static bool seq_next(write_op *op, int64_t *seq, bson_error_t *e)
     mongoc_find_and_modify_opts_set_update(fam, &update);
     mongoc_find_and_modify_opts_set_flags(fam, MONGOC_FIND_AND_MODIFY_UPSERT |
                                                    MONGOC_FIND_AND_MODIFY_RETURN_NEW);
+    /* op_opts and find_and_modify (re)initialise extra and reply */
     bool ok = op_opts(op, &extra, e) && mongoc_find_and_modify_opts_append(fam, &extra);
     mongoc_collection_t *coll = op_collection(op, COUNTERS_COLLECTION);
     ok = ok && mongoc_collection_find_and_modify_with_opts(coll, &query, fam, &reply, e);
-    if (ok)
-        ok = bson_iter_init(&it, &reply) && bson_iter_find_descendant(&it, "value.seq", &it) &&
-             BSON_ITER_HOLDS_NUMBER(&it);
-    if (ok)
+    if (!ok)
+        op_keep_reply(op, &reply);
+    else if (bson_iter_init(&it, &reply) && bson_iter_find_descendant(&it, "value.seq", &it) &&
+             BSON_ITER_HOLDS_NUMBER(&it))
         *seq = bson_iter_as_int64(&it);
-    else if (!e->message[0])
+    else {
+        ok = false;
         bson_set_error(e, MONGOC_ERROR_BSON, 0, "counter reply without value.seq");
+    }
     bson_destroy(&reply);
     bson_destroy(&extra);
     mongoc_collection_destroy(coll);
@@ -477,12 +533,15 @@ static bool audit_insert(write_op *op, const char *state, bson_error_t *e)
     if (!seq_next(op, &seq, e))
         return false;
     snprintf(op->audit_id, sizeof op->audit_id, "%s/%lld", ev->org ? ev->org : "", (long long)seq);
-    bson_t doc = BSON_INITIALIZER, opts;
+    if (op->kind == WRITE_CREATE)
+        snprintf(op->created, sizeof op->created, "%s", op->audit_id);
+    bson_t doc = BSON_INITIALIZER, opts = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     BSON_APPEND_UTF8(&doc, "_id", op->audit_id);
     BSON_APPEND_UTF8(&doc, "org", ev->org ? ev->org : "");
     BSON_APPEND_INT64(&doc, "seq", seq);
     BSON_APPEND_UTF8(&doc, "collection", op->collection);
     BSON_APPEND_UTF8(&doc, "resource", ev->resource ? ev->resource : "");
+    BSON_APPEND_UTF8(&doc, "incarnation", op->created);
     BSON_APPEND_UTF8(&doc, "principal", ev->principal ? ev->principal : "");
     BSON_APPEND_UTF8(&doc, "principalOrg", ev->principal_org ? ev->principal_org : "");
     BSON_APPEND_UTF8(&doc, "role", ev->role ? ev->role : "");
@@ -494,25 +553,25 @@ static bool audit_insert(write_op *op, const char *state, bson_error_t *e)
     BSON_APPEND_INT64(&doc, "timeUs", ev->time_us);
     BSON_APPEND_UTF8(&doc, "state", state);
     mongoc_collection_t *coll = op_collection(op, AUDIT_COLLECTION);
-    bool ok = op_opts(op, &opts, e) && mongoc_collection_insert_one(coll, &doc, &opts, NULL, e);
+    bool ok = op_opts(op, &opts, e) && mongoc_collection_insert_one(coll, &doc, &opts, &reply, e);
+    if (!ok)
+        op_keep_reply(op, &reply);
     mongoc_collection_destroy(coll);
+    bson_destroy(&reply);
     bson_destroy(&opts);
     bson_destroy(&doc);
     return ok;
 }
 
-/* Sets an event's state (standalone only); best effort: readers resolve
- * what this could not write. */
-static void audit_mark(mongo_store *ms, mongoc_client_t *client, const char *id, const char *state,
-                       int64_t version_before)
+/* Moves a pending event to `state` (standalone only); best effort:
+ * readers resolve what this could not write. */
+static void audit_mark(mongo_store *ms, mongoc_client_t *client, const char *id, const char *state)
 {
     bson_t query = BSON_INITIALIZER, update = BSON_INITIALIZER, set;
     BSON_APPEND_UTF8(&query, "_id", id);
     BSON_APPEND_UTF8(&query, "state", "pending");
     BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
     BSON_APPEND_UTF8(&set, "state", state);
-    if (version_before >= 0)
-        BSON_APPEND_INT64(&set, "versionBefore", version_before);
     bson_append_document_end(&update, &set);
     mongoc_collection_t *coll = mongoc_client_get_collection(client, ms->db, AUDIT_COLLECTION);
     mongoc_collection_update_one(coll, &query, &update, NULL, NULL, NULL);
@@ -521,27 +580,37 @@ static void audit_mark(mongo_store *ms, mongoc_client_t *client, const char *id,
     bson_destroy(&update);
 }
 
-/* After a conditional write matched nothing: CONFLICT when the resource
- * exists in that org, else NOT_FOUND (read concern majority). */
-static store_status conflict_or_missing(write_op *op, bson_error_t *e)
+/* Reads the stored version of op->name in op->org (majority, or in the
+ * transaction): its version, the event that wrote it and the resource's
+ * incarnation. NOT_FOUND, or CONFLICT when it is not the expected version. */
+static store_status current_read(write_op *op, bson_error_t *e)
 {
     bson_t filter = BSON_INITIALIZER, opts;
-    const bson_t *doc;
+    const bson_t *doc, *reply;
+    store_status st = STORE_INTERNAL;
     BSON_APPEND_UTF8(&filter, "_id", op->name);
     BSON_APPEND_UTF8(&filter, "_org", op->org);
-    store_status st = STORE_INTERNAL;
     if (op_opts(op, &opts, e)) {
         BSON_APPEND_INT32(&opts, "limit", 1);
         if (!op->session)
             mongoc_read_concern_append(op->ms->majority, &opts);
         mongoc_collection_t *coll = op_collection(op, op->collection);
         mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
-        if (mongoc_cursor_next(cur, &doc))
-            st = STORE_CONFLICT;
-        else if (mongoc_cursor_error(cur, e))
+        if (mongoc_cursor_next(cur, &doc)) {
+            bson_iter_t it;
+            op->version_before =
+                bson_iter_init_find(&it, doc, "_version") ? bson_iter_as_int64(&it) : 0;
+            copy_str_field(doc, "_audit", op->prev_audit, sizeof op->prev_audit);
+            copy_str_field(doc, "_created", op->created, sizeof op->created);
+            st = op->expected_version > 0 && op->version_before != op->expected_version
+                     ? STORE_CONFLICT
+                     : STORE_OK;
+        } else if (mongoc_cursor_error_document(cur, e, &reply)) {
+            op_keep_reply(op, reply);
             st = status_of_error(e);
-        else
+        } else {
             st = STORE_NOT_FOUND;
+        }
         mongoc_cursor_destroy(cur);
         mongoc_collection_destroy(coll);
     }
@@ -550,139 +619,161 @@ static store_status conflict_or_missing(write_op *op, bson_error_t *e)
     return st;
 }
 
-/* findAndModify on {_id, _org[, _version]} replacing (update) or removing
- * (delete); reads the old version's _version and _audit. */
-static store_status resource_modify(write_op *op, bson_error_t *e)
+/* Replaces (update) or removes (delete) the version current_read saw; a
+ * write that got in between makes it CONFLICT or NOT_FOUND. */
+static store_status resource_replace(write_op *op, bson_error_t *e)
 {
-    bson_t query = BSON_INITIALIZER, replacement, reply, extra;
+    bson_t query = BSON_INITIALIZER, doc = BSON_INITIALIZER, opts = BSON_INITIALIZER,
+           reply = BSON_INITIALIZER;
     bson_iter_t it;
     store_status st = STORE_INTERNAL;
     BSON_APPEND_UTF8(&query, "_id", op->name);
     BSON_APPEND_UTF8(&query, "_org", op->org);
-    if (op->expected_version > 0)
-        BSON_APPEND_INT64(&query, "_version", op->expected_version);
-    mongoc_find_and_modify_opts_t *fam = mongoc_find_and_modify_opts_new();
-    bool ok = true;
-    bson_init(&replacement);
-    if (op->kind == WRITE_DELETE) {
-        mongoc_find_and_modify_opts_set_flags(fam, MONGOC_FIND_AND_MODIFY_REMOVE);
-    } else {
-        ok = doc_wrap(op->rec, op->audit_id, &replacement) &&
-             mongoc_find_and_modify_opts_set_update(fam, &replacement);
-    }
-    ok = ok && op_opts(op, &extra, e) && mongoc_find_and_modify_opts_append(fam, &extra);
+    BSON_APPEND_INT64(&query, "_version", op->version_before);
     mongoc_collection_t *coll = op_collection(op, op->collection);
-    bson_init(&reply);
-    if (ok && mongoc_collection_find_and_modify_with_opts(coll, &query, fam, &reply, e)) {
-        if (bson_iter_init_find(&it, &reply, "value") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
-            bson_iter_t field;
-            st = STORE_OK;
-            if (bson_iter_recurse(&it, &field) && bson_iter_find(&field, "_version"))
-                op->version_before = bson_iter_as_int64(&field);
-            if (bson_iter_recurse(&it, &field) && bson_iter_find(&field, "_audit") &&
-                BSON_ITER_HOLDS_UTF8(&field))
-                snprintf(op->old_audit, sizeof op->old_audit, "%s", bson_iter_utf8(&field, NULL));
-        } else {
-            st = conflict_or_missing(op, e);
-        }
-    } else if (ok) {
+    bool update = op->kind == WRITE_UPDATE, ok = op_opts(op, &opts, e);
+    if (ok && update)
+        ok = doc_wrap(op->rec, op->audit_id, op->created, &doc) &&
+             mongoc_collection_replace_one(coll, &query, &doc, &opts, &reply, e);
+    else if (ok)
+        ok = mongoc_collection_delete_one(coll, &query, &opts, &reply, e);
+    if (ok) {
+        bool hit = bson_iter_init_find(&it, &reply, update ? "matchedCount" : "deletedCount") &&
+                   bson_iter_as_int64(&it) == 1;
+        st = hit ? STORE_OK : STORE_CONFLICT;
+    } else if (e->domain || e->code) {
         st = status_of_error(e);
+        op_keep_reply(op, &reply);
     }
     mongoc_collection_destroy(coll);
-    mongoc_find_and_modify_opts_destroy(fam);
     bson_destroy(&reply);
-    bson_destroy(&extra);
-    bson_destroy(&replacement);
+    bson_destroy(&opts);
+    bson_destroy(&doc);
     bson_destroy(&query);
     return st;
 }
 
 static store_status resource_insert(write_op *op, bson_error_t *e)
 {
-    bson_t doc, opts;
+    bson_t doc = BSON_INITIALIZER, opts = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     store_status st = STORE_INTERNAL;
     mongoc_collection_t *coll = op_collection(op, op->collection);
-    if (doc_wrap(op->rec, op->audit_id, &doc) && op_opts(op, &opts, e)) {
-        st = mongoc_collection_insert_one(coll, &doc, &opts, NULL, e) ? STORE_OK
-                                                                      : status_of_error(e);
-        bson_destroy(&opts);
+    if (doc_wrap(op->rec, op->audit_id, op->created, &doc) && op_opts(op, &opts, e)) {
+        if (mongoc_collection_insert_one(coll, &doc, &opts, &reply, e)) {
+            st = STORE_OK;
+        } else {
+            st = status_of_error(e);
+            op_keep_reply(op, &reply);
+        }
     }
+    bson_destroy(&reply);
+    bson_destroy(&opts);
     bson_destroy(&doc);
     mongoc_collection_destroy(coll);
     return st;
 }
 
-static store_status resource_write(write_op *op, bson_error_t *e)
+/* The steps of every write: read what it replaces, mark the event of that
+ * version committed (a version about to be replaced was written: this is
+ * what keeps readers exact on a standalone server), insert the event, write
+ * the resource. A NOT_FOUND or CONFLICT seen before the event is inserted
+ * leaves no event at all. */
+static store_status write_steps(write_op *op, const char *event_state, bson_error_t *e)
 {
-    return op->kind == WRITE_CREATE ? resource_insert(op, e) : resource_modify(op, e);
+    store_status st;
+    op->audit_id[0] = op->prev_audit[0] = op->created[0] = '\0';
+    op->version_before = op->ev->version_before;
+    if (op->kind != WRITE_CREATE) {
+        if ((st = current_read(op, e)) != STORE_OK)
+            return st;
+        if (!op->session && op->prev_audit[0])
+            audit_mark(op->ms, op->client, op->prev_audit, "committed");
+    }
+    if (!audit_insert(op, event_state, e))
+        return status_of_error(e);
+    if (op->kind == WRITE_CREATE)
+        return resource_insert(op, e);
+    st = resource_replace(op, e);
+    /* the version changed or vanished after it was read */
+    return st == STORE_CONFLICT && current_read(op, e) == STORE_NOT_FOUND ? STORE_NOT_FOUND : st;
 }
 
-/* The body of a transaction: event, then resource. A definite failure is
- * kept in op->status and aborts the transaction. */
-static bool transaction_body(mongoc_client_session_t *session, void *ctx, bson_t **reply,
+static bool deadline_passed(const write_op *op)
+{
+    return op->ev->deadline_us > 0 && clock_monotonic_us() >= op->ev->deadline_us;
+}
+
+/* One attempt of the transaction: with_transaction calls it again after a
+ * transient error (it reads the labels in *reply), never after the
+ * deadline. The outcome of the last attempt is in op->error_reply / ctx. */
+typedef struct txn_ctx {
+    write_op *op;
+    store_status status;
+} txn_ctx;
+
+static bool transaction_body(mongoc_client_session_t *session, void *vctx, bson_t **reply,
                              bson_error_t *e)
 {
-    write_op *op = ctx;
+    txn_ctx *t = vctx;
     (void)session;
     *reply = NULL;
-    op->version_before = op->kind == WRITE_DELETE ? op->expected_version : op->ev->version_before;
-    if (op->kind == WRITE_DELETE) {
-        /* the deleted version is known only after the delete */
-        op->status = resource_write(op, e);
-        if (op->status == STORE_OK && !audit_insert(op, "committed", e))
-            op->status = status_of_error(e);
-    } else {
-        if (!audit_insert(op, "committed", e)) {
-            op->status = status_of_error(e);
-            return false;
-        }
-        op->status = resource_write(op, e);
+    if (deadline_passed(t->op)) {
+        t->status = STORE_DEADLINE_EXCEEDED;
+        bson_set_error(e, MONGOC_ERROR_TRANSACTION, 0, "the call's deadline passed");
+        return false;
     }
-    if (op->status != STORE_OK && !e->message[0])
-        bson_set_error(e, MONGOC_ERROR_TRANSACTION, 0, "%s", store_status_name(op->status));
-    return op->status == STORE_OK;
+    t->status = write_steps(t->op, "committed", e);
+    if (t->status == STORE_OK)
+        return true;
+    if (t->op->error_reply) {
+        *reply = t->op->error_reply; /* handed over: with_transaction destroys it */
+        t->op->error_reply = NULL;
+    }
+    if (!e->message[0])
+        bson_set_error(e, MONGOC_ERROR_TRANSACTION, 0, "%s", store_status_name(t->status));
+    return false;
 }
 
 static store_status write_in_transaction(write_op *op)
 {
     bson_error_t e = {0};
+    txn_ctx t = {op, STORE_INTERNAL};
     op->session = mongoc_client_start_session(op->client, NULL, &e);
     if (!op->session)
         return status_of_error(&e);
-    op->status = STORE_INTERNAL;
     bool ok =
-        mongoc_client_session_with_transaction(op->session, transaction_body, NULL, op, NULL, &e);
+        mongoc_client_session_with_transaction(op->session, transaction_body, NULL, &t, NULL, &e);
     mongoc_client_session_destroy(op->session);
     op->session = NULL;
+    if (op->error_reply) {
+        bson_destroy(op->error_reply);
+        op->error_reply = NULL;
+    }
     if (ok)
         return STORE_OK;
-    /* A failure inside the body carries its own status; one of the commit
-     * (after the body succeeded) is the transport's. */
-    return op->status != STORE_OK ? op->status : status_of_error(&e);
+    /* A failure in the body carries its own status; one of the commit is
+     * the transport's. */
+    return t.status != STORE_OK ? t.status : status_of_error(&e);
 }
 
-/* Standalone: pending event, resource write, then mark the event. */
+/* Standalone: the event first (pending), then the write, then the mark. */
 static store_status write_standalone(write_op *op)
 {
     bson_error_t e = {0};
-    op->version_before = op->kind == WRITE_DELETE ? op->expected_version : op->ev->version_before;
-    if (!audit_insert(op, "pending", &e))
-        return status_of_error(&e);
-    store_status st = resource_write(op, &e);
-    if (st == STORE_OK) {
-        audit_mark(op->ms, op->client, op->audit_id, "committed",
-                   op->kind == WRITE_DELETE ? op->version_before : -1);
-        if (op->old_audit[0])
-            audit_mark(op->ms, op->client, op->old_audit, "committed", -1);
-    } else if (st == STORE_ALREADY_EXISTS || st == STORE_CONFLICT || st == STORE_NOT_FOUND) {
-        audit_mark(op->ms, op->client, op->audit_id, "aborted", -1);
-    } /* otherwise the outcome is unknown: the event stays pending for readers to resolve */
+    store_status st = write_steps(op, "pending", &e);
+    if (!op->audit_id[0])
+        return st; /* failed before the event: nothing to mark */
+    if (st == STORE_OK)
+        audit_mark(op->ms, op->client, op->audit_id, "committed");
+    else if (st == STORE_ALREADY_EXISTS || st == STORE_CONFLICT || st == STORE_NOT_FOUND)
+        audit_mark(op->ms, op->client, op->audit_id, "aborted");
+    /* otherwise the outcome is unknown: the event stays pending for readers */
     return st;
 }
 
 static store_status write_run(mongo_store *ms, write_op *op)
 {
-    if (op->ev->deadline_us > 0 && clock_monotonic_us() >= op->ev->deadline_us)
+    if (deadline_passed(op))
         return STORE_DEADLINE_EXCEEDED;
     op->ms = ms;
     op->client = mongoc_client_pool_pop(ms->pool);
@@ -757,12 +848,15 @@ typedef struct one_ctx {
     const char *collection;
     store_record *rec;
     store_status st;
+    char audit[160], created[160]; /* the store's fields the record leaves out */
 } one_ctx;
 
 static bool take_one(const bson_t *doc, void *ctx)
 {
     one_ctx *o = ctx;
     o->st = record_unwrap(doc, o->collection, &o->rec);
+    copy_str_field(doc, "_audit", o->audit, sizeof o->audit);
+    copy_str_field(doc, "_created", o->created, sizeof o->created);
     return false;
 }
 
@@ -770,7 +864,7 @@ static store_status find_one(mongo_store *ms, const char *collection, const bson
                              store_record **out)
 {
     bson_t opts = BSON_INITIALIZER;
-    one_ctx o = {collection, NULL, STORE_NOT_FOUND};
+    one_ctx o = {.collection = collection, .st = STORE_NOT_FOUND};
     BSON_APPEND_INT32(&opts, "limit", 1);
     mongoc_client_t *client = mongoc_client_pool_pop(ms->pool);
     store_status st = find_each(ms, client, collection, filter, &opts, take_one, &o);
@@ -905,24 +999,33 @@ static int64_t field_int(const bson_t *doc, const char *key)
                : 0;
 }
 
-/* Did the write of pending event ev happen? Its resource names it when so
- * (a later write would have marked it committed). */
+/* Did the write of pending event ev happen? A create or update did when
+ * its resource names it (any later write marks it committed before writing
+ * itself); a delete did when the incarnation it deleted is gone. */
 static bool audit_pending_wrote(audit_ctx *a, const bson_t *ev, const char *id)
 {
     bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
     char *coll = field_str(ev, "collection"), *res = field_str(ev, "resource");
-    BSON_APPEND_UTF8(&filter, "_id", res ? res : "");
-    BSON_APPEND_UTF8(&filter, "_audit", id);
-    BSON_APPEND_INT32(&opts, "limit", 1);
-    one_ctx o = {coll ? coll : "", NULL, STORE_NOT_FOUND};
-    store_status st = coll && res ? find_each(a->ms, a->client, coll, &filter, &opts, take_one, &o)
-                                  : STORE_INTERNAL;
-    bool wrote = st == STORE_OK && o.st == STORE_OK;
+    char *incarnation = field_str(ev, "incarnation");
+    one_ctx o = {.collection = coll, .st = STORE_NOT_FOUND};
+    bool wrote = false;
+    store_status st = STORE_INTERNAL;
+    if (coll && res && incarnation) {
+        BSON_APPEND_UTF8(&filter, "_id", res);
+        BSON_APPEND_INT32(&opts, "limit", 1);
+        mongoc_read_concern_append(a->ms->majority, &opts);
+        st = find_each(a->ms, a->client, coll, &filter, &opts, take_one, &o);
+    }
     if (st != STORE_OK)
         a->st = st;
+    else if (field_int(ev, "versionAfter") == 0) /* a delete */
+        wrote = o.st == STORE_NOT_FOUND || strcmp(o.created, incarnation) != 0;
+    else
+        wrote = o.st == STORE_OK && strcmp(o.audit, id) == 0;
     store_record_free(o.rec);
     free(coll);
     free(res);
+    free(incarnation);
     bson_destroy(&filter);
     bson_destroy(&opts);
     return wrote;
@@ -940,10 +1043,10 @@ static bool audit_take(const bson_t *doc, void *ctx)
     bool emit = state && strcmp(state, "committed") == 0, go_on = true;
     if (state && id && strcmp(state, "pending") == 0) {
         if (audit_pending_wrote(a, doc, id)) {
-            audit_mark(a->ms, a->client, id, "committed", -1);
+            audit_mark(a->ms, a->client, id, "committed");
             emit = true;
         } else if (stable) {
-            audit_mark(a->ms, a->client, id, "orphaned", -1);
+            audit_mark(a->ms, a->client, id, "orphaned");
         } else {
             go_on = false; /* its write may still be in flight */
         }
@@ -988,6 +1091,8 @@ static store_status mongo_audit_list(void *impl, const char *org, int64_t after_
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
     BSON_APPEND_INT32(&sort, "seq", 1);
     bson_append_document_end(&opts, &sort);
+    /* majority: an event a failover could roll back is not handed out */
+    mongoc_read_concern_append(ms->majority, &opts);
     audit_ctx a = {.ms = ms,
                    .expect = after_seq + 1,
                    .limit = limit,
@@ -1047,12 +1152,14 @@ static store_status mongo_collections(void *impl, char ***names, size_t *count)
         /* indexes are made at open: only a collection with a record counts */
         bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
         BSON_APPEND_INT32(&opts, "limit", 1);
-        one_ctx o = {all[i], NULL, STORE_NOT_FOUND};
+        one_ctx o = {.collection = all[i], .st = STORE_NOT_FOUND};
         st = find_each(ms, client, all[i], &filter, &opts, take_one, &o);
         bson_destroy(&filter);
         bson_destroy(&opts);
         store_record_free(o.rec);
-        if (st == STORE_OK && o.st == STORE_OK && !names_push(names, count, all[i]))
+        if (st == STORE_OK && o.st != STORE_OK && o.st != STORE_NOT_FOUND)
+            st = o.st; /* a record that cannot be read must not vanish from an export */
+        else if (st == STORE_OK && o.st == STORE_OK && !names_push(names, count, all[i]))
             st = STORE_INTERNAL;
     }
     bson_strfreev(all);

@@ -48,6 +48,7 @@ class ExportImportTest(unittest.TestCase, RpcAssertions):
                                legal_name="Müller %d" % i, country_code="DE",
                                kind=pb.orgs.ORGANIZATION_KIND_OPERATOR,
                                supply_chain_roles=[pb.orgs.SUPPLY_CHAIN_ROLE_CARRIER]))
+            stale = admin.call("Organizations.GetOrganization", name="organizations/mig-3").etag
             o = admin.call("Organizations.UpdateOrganization",
                            organization=pb.orgs.Organization(name="organizations/mig-3",
                                                              legal_name="Renamed"),
@@ -82,10 +83,12 @@ class ExportImportTest(unittest.TestCase, RpcAssertions):
             try:
                 after = dst.admin().call("Organizations.ListOrganizations", page_size=100)
                 self.assertEqual(after, before)  # names, fields, times and etags alike
-                # the old etag still guards writes, and the old keys still work
+                # etags carried over: the one from before the update is stale there too,
+                # and the old keys still work
+                self.assertNotEqual(stale, o.etag)
                 self.assertRpcError(C.ABORTED, dst.admin().call,
                                     "Organizations.DeleteOrganization",
-                                    name="organizations/mig-3", etag="stale")
+                                    name="organizations/mig-3", etag=stale)
                 got = dst.client(key.secret).call("Organizations.GetOrganization",
                                                   name="organizations/mig-3")
                 self.assertEqual(got.etag, o.etag)

@@ -72,6 +72,16 @@ static int teardown(void **state)
         }                                                                                          \
     } while (0)
 
+/* Pending events exist only without transactions. */
+#define SKIP_UNLESS_STANDALONE(f)                                                                  \
+    do {                                                                                           \
+        SKIP_UNLESS_MONGO(f);                                                                      \
+        if (!strstr(store_describe((f)->s), "standalone")) {                                       \
+            print_message("skipped: a replica set writes no pending audit events\n");              \
+            skip();                                                                                \
+        }                                                                                          \
+    } while (0)
+
 static bson_t *find_one(fx *f, const char *coll, const char *id)
 {
     mongoc_collection_t *c = mongoc_client_get_collection(f->client, f->db, coll);
@@ -140,18 +150,19 @@ static void test_document_shape(void **state)
 }
 
 /* Plants an audit event for resource `resource` as a crash would leave it. */
-static void plant_event(fx *f, int64_t seq, const char *resource, const char *state,
-                        int64_t time_us)
+static void plant_event_as(fx *f, int64_t seq, const char *resource, const char *state,
+                           int64_t time_us, int64_t version_after, const char *incarnation)
 {
     char id[128];
     snprintf(id, sizeof id, "%s/%lld", f->org, (long long)seq);
-    bson_t *ev = BCON_NEW(
-        "_id", BCON_UTF8(id), "org", BCON_UTF8(f->org), "seq", BCON_INT64(seq), "collection",
-        BCON_UTF8("things"), "resource", BCON_UTF8(resource), "principal",
-        BCON_UTF8("platform/apiKeys/p"), "principalOrg", BCON_UTF8(""), "role",
-        BCON_UTF8("ROLE_PLATFORM_ADMIN"), "method", BCON_UTF8("/m/Planted"), "requestId",
-        BCON_UTF8("planted"), "versionBefore", BCON_INT64(0), "versionAfter", BCON_INT64(1), "time",
-        BCON_DATE_TIME(time_us / 1000), "timeUs", BCON_INT64(time_us), "state", BCON_UTF8(state));
+    bson_t *ev = BCON_NEW("_id", BCON_UTF8(id), "org", BCON_UTF8(f->org), "seq", BCON_INT64(seq),
+                          "collection", BCON_UTF8("things"), "resource", BCON_UTF8(resource),
+                          "principal", BCON_UTF8("platform/apiKeys/p"), "principalOrg",
+                          BCON_UTF8(""), "role", BCON_UTF8("ROLE_PLATFORM_ADMIN"), "method",
+                          BCON_UTF8("/m/Planted"), "requestId", BCON_UTF8("planted"), "incarnation",
+                          BCON_UTF8(incarnation), "versionBefore", BCON_INT64(1), "versionAfter",
+                          BCON_INT64(version_after), "time", BCON_DATE_TIME(time_us / 1000),
+                          "timeUs", BCON_INT64(time_us), "state", BCON_UTF8(state));
     mongoc_collection_t *c = mongoc_client_get_collection(f->client, f->db, "auditEvents");
     bson_error_t e;
     assert_true(mongoc_collection_insert_one(c, ev, NULL, NULL, &e));
@@ -171,15 +182,23 @@ static void plant_event(fx *f, int64_t seq, const char *resource, const char *st
     mongoc_collection_destroy(c);
 }
 
-/* Makes resource `name` say it was written by event seq, as a write that
- * happened just before a crash leaves it. */
-static void plant_resource(fx *f, const char *name, int64_t seq)
+/* An update's or create's event. */
+static void plant_event(fx *f, int64_t seq, const char *resource, const char *state,
+                        int64_t time_us)
 {
-    char audit[128];
+    plant_event_as(f, seq, resource, state, time_us, 1, "");
+}
+
+/* Makes resource `name` say event seq wrote it and event created made it,
+ * as a write that happened just before a crash leaves it. */
+static void plant_resource_as(fx *f, const char *name, int64_t seq, int64_t created)
+{
+    char audit[128], made[128];
     snprintf(audit, sizeof audit, "%s/%lld", f->org, (long long)seq);
+    snprintf(made, sizeof made, "%s/%lld", f->org, (long long)created);
     bson_t *doc = BCON_NEW("_id", BCON_UTF8(name), "_org", BCON_UTF8(f->org), "_parent",
                            BCON_UTF8(""), "_version", BCON_INT64(1), "_audit", BCON_UTF8(audit),
-                           "legalName", BCON_UTF8("planted"));
+                           "_created", BCON_UTF8(made), "legalName", BCON_UTF8("planted"));
     mongoc_collection_t *c = mongoc_client_get_collection(f->client, f->db, "things");
     bson_error_t e;
     assert_true(mongoc_collection_insert_one(c, doc, NULL, NULL, &e));
@@ -187,10 +206,15 @@ static void plant_resource(fx *f, const char *name, int64_t seq)
     bson_destroy(doc);
 }
 
+static void plant_resource(fx *f, const char *name, int64_t seq)
+{
+    plant_resource_as(f, name, seq, seq);
+}
+
 static void test_pending_events_resolved_by_readers(void **state)
 {
     fx *f = *state;
-    SKIP_UNLESS_MONGO(f);
+    SKIP_UNLESS_STANDALONE(f);
     int64_t now = clock_realtime_ms() * 1000, old = now - 120 * 1000000LL;
     plant_event(f, 1, "written", "committed", old);
     plant_event(f, 2, "never-written", "pending", old); /* its write never happened */
@@ -232,7 +256,7 @@ static void test_pending_events_resolved_by_readers(void **state)
 static void test_next_write_confirms_previous_event(void **state)
 {
     fx *f = *state;
-    SKIP_UNLESS_MONGO(f);
+    SKIP_UNLESS_STANDALONE(f);
     int64_t old = clock_realtime_ms() * 1000 - 120 * 1000000LL;
     plant_event(f, 1, "resource", "pending", old);
     plant_resource(f, "resource", 1);
@@ -269,6 +293,95 @@ static void test_next_write_confirms_previous_event(void **state)
     store_audit_events_free(evs, n);
 }
 
+static const char *event_state(fx *f, int64_t seq, char *buf, size_t size)
+{
+    char id[128];
+    snprintf(id, sizeof id, "%s/%lld", f->org, (long long)seq);
+    bson_t *e = find_one(f, "auditEvents", id);
+    snprintf(buf, size, "%s", e ? str_field(e, "state") : "(none)");
+    if (e)
+        bson_destroy(e);
+    return buf;
+}
+
+/* A pending delete happened when the incarnation it deleted is gone: the
+ * resource is missing, or was made again later. */
+static void test_pending_deletes_resolved_by_readers(void **state)
+{
+    fx *f = *state;
+    SKIP_UNLESS_STANDALONE(f);
+    int64_t old = clock_realtime_ms() * 1000 - 120 * 1000000LL;
+    char inc1[128], inc3[128], inc5[128], buf[32];
+    snprintf(inc1, sizeof inc1, "%s/1", f->org);
+    snprintf(inc3, sizeof inc3, "%s/3", f->org);
+    snprintf(inc5, sizeof inc5, "%s/5", f->org);
+    plant_event(f, 1, "kept", "committed", old);
+    plant_resource_as(f, "kept", 1, 1);
+    plant_event_as(f, 2, "kept", "pending", old, 0, inc1); /* the delete never ran */
+    plant_event(f, 3, "gone", "committed", old);
+    plant_event_as(f, 4, "gone", "pending", old, 0, inc3); /* it ran: "gone" is missing */
+    plant_event(f, 5, "again", "committed", old);
+    plant_event_as(f, 6, "again", "pending", old, 0, inc5); /* it ran, and then */
+    plant_event(f, 7, "again", "committed", old);           /* "again" was made anew */
+    plant_resource_as(f, "again", 7, 7);
+
+    store_audit_event *evs = NULL;
+    size_t n = 0;
+    assert_int_equal(store_audit_list(f->s, f->org, 0, 100, &evs, &n), STORE_OK);
+    int64_t want[] = {1, 3, 4, 5, 6, 7};
+    assert_int_equal(n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(evs[i].seq, want[i]);
+    store_audit_events_free(evs, n);
+    assert_string_equal(event_state(f, 2, buf, sizeof buf), "orphaned");
+    assert_string_equal(event_state(f, 4, buf, sizeof buf), "committed");
+    assert_string_equal(event_state(f, 6, buf, sizeof buf), "committed");
+}
+
+/* Standalone writes leave their events resolved: committed when the write
+ * happened; none at all for a write refused before it began. */
+static void test_writes_mark_their_events(void **state)
+{
+    fx *f = *state;
+    SKIP_UNLESS_STANDALONE(f);
+    char buf[32];
+    write_one(f, "w", "things"); /* event 1 */
+    bson_t doc = BSON_INITIALIZER;
+    BSON_APPEND_UTF8(&doc, "legalName", "v2");
+    store_record r = {.collection = "things",
+                      .org = f->org,
+                      .parent = "",
+                      .name = "w",
+                      .version = 2,
+                      .doc = (uint8_t *)bson_get_data(&doc),
+                      .doc_len = doc.len};
+    store_audit ev = {.principal = "p",
+                      .principal_org = "",
+                      .org = f->org,
+                      .role = "r",
+                      .method = "/m/Update",
+                      .resource = "w",
+                      .request_id = "q",
+                      .version_before = 1,
+                      .version_after = 2,
+                      .time_us = 1};
+    assert_int_equal(store_update(f->s, &r, 1, &ev), STORE_OK);       /* event 2 */
+    assert_int_equal(store_update(f->s, &r, 1, &ev), STORE_CONFLICT); /* refused: no event */
+    ev.version_after = 0;
+    assert_int_equal(store_delete(f->s, "things", f->org, "w", 0, &ev), STORE_OK); /* event 3 */
+    bson_destroy(&doc);
+    assert_string_equal(event_state(f, 1, buf, sizeof buf), "committed");
+    assert_string_equal(event_state(f, 2, buf, sizeof buf), "committed");
+    assert_string_equal(event_state(f, 3, buf, sizeof buf), "committed");
+    assert_string_equal(event_state(f, 4, buf, sizeof buf), "(none)");
+    store_audit_event *evs = NULL;
+    size_t n = 0;
+    assert_int_equal(store_audit_list(f->s, f->org, 0, 100, &evs, &n), STORE_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(evs[2].version_before, 2); /* the version the delete removed */
+    store_audit_events_free(evs, n);
+}
+
 static void test_indexes_idempotent(void **state)
 {
     fx *f = *state;
@@ -302,6 +415,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_document_shape, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_events_resolved_by_readers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_next_write_confirms_previous_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pending_deletes_resolved_by_readers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writes_mark_their_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_indexes_idempotent, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
