@@ -2,7 +2,8 @@
  *
  * Check needs no key (load balancers and orchestrators call it). The empty
  * service name and each supplysec service report the store's reachability;
- * any other name is NOT_FOUND. Watch is not offered: clients poll Check. */
+ * any other name is NOT_FOUND from Check and SERVICE_UNKNOWN from Watch, which
+ * sends the status at once and again whenever it changes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,19 +20,35 @@ static bool service_known(const char *name)
     return false;
 }
 
+/* The serving status of service (SERVICE_UNKNOWN for a name not served). */
+static ProtobufCMessage *health_status(api_call *call, const char *service)
+{
+    Grpc__Health__V1__HealthCheckResponse *resp = malloc(sizeof *resp);
+    if (!resp)
+        return api_fail(call, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    grpc__health__v1__health_check_response__init(resp);
+    if (!service_known(service))
+        resp->status = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN;
+    else if (store_ping(call->op.store) == STORE_OK)
+        resp->status = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+    else
+        resp->status = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
+    return &resp->base;
+}
+
 static ProtobufCMessage *health_check(api_call *call, ProtobufCMessage *msg)
 {
     Grpc__Health__V1__HealthCheckRequest *req = (void *)msg;
     if (!service_known(req->service))
         return api_fail(call, STATUS_NOT_FOUND, "unknown service \"%.100s\"", req->service);
-    Grpc__Health__V1__HealthCheckResponse *resp = malloc(sizeof *resp);
-    if (!resp)
-        return api_fail(call, STATUS_RESOURCE_EXHAUSTED, "out of memory");
-    grpc__health__v1__health_check_response__init(resp);
-    resp->status = store_ping(call->op.store) == STORE_OK
-                       ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
-                       : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
-    return &resp->base;
+    return health_status(call, req->service);
+}
+
+/* Asked again every second by the runtime; a change is sent to the client. */
+static ProtobufCMessage *health_watch(api_call *call, ProtobufCMessage *msg)
+{
+    Grpc__Health__V1__HealthCheckRequest *req = (void *)msg;
+    return health_status(call, req->service);
 }
 
 static const api_method health_methods[] = {
@@ -40,11 +57,7 @@ static const api_method health_methods[] = {
      .auth = API_AUTH_NONE,
      .kind = API_UNARY,
      .unimplemented_why = NULL},
-    {.name = "Watch",
-     .handler = NULL,
-     .auth = API_AUTH_NONE,
-     .kind = API_SERVER_STREAM,
-     .unimplemented_why = "poll Check instead"},
+    {.name = "Watch", .handler = health_watch, .auth = API_AUTH_NONE, .kind = API_SERVER_STREAM},
 };
 
 const api_service api_health_service = {&grpc__health__v1__health__descriptor, health_methods,

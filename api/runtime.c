@@ -37,7 +37,15 @@
 #define REQUESTS_PER_METHOD 4
 #define UNKNOWN_REQUESTS 4
 
-typedef enum tag_kind { TAG_NEW, TAG_READ, TAG_FINISH, TAG_SHUTDOWN } tag_kind;
+typedef enum tag_kind {
+    TAG_NEW,
+    TAG_READ,
+    TAG_FINISH,
+    TAG_SHUTDOWN,
+    TAG_WATCH_SENT,   /* a watch's message went out */
+    TAG_WATCH_CLOSED, /* a watch's call is over: cancelled, or its status sent */
+    TAG_WATCH_STATUS, /* a watch's closing status went out */
+} tag_kind;
 
 struct call_ctx;
 typedef struct tag {
@@ -67,6 +75,9 @@ struct api_server {
     atomic_int in_flight;      /* calls accepted and not yet finished */
     atomic_bool shutdown_done; /* the server's shutdown tag completed */
     tag shutdown_tag;
+    pthread_mutex_t watch_mu; /* the watch list and every watch's batch state */
+    struct call_ctx *watches;
+    pthread_t watcher;
 };
 
 typedef struct call_ctx {
@@ -85,6 +96,13 @@ typedef struct call_ctx {
     int cancelled;
     int64_t start_us;
     api_call api;
+    /* server streams (watches), guarded by srv->watch_mu */
+    tag t_sent, t_closed, t_status;
+    ProtobufCMessage *stream_req; /* kept to ask the handler again */
+    grpc_slice last_sent;         /* the last message sent, to send only changes */
+    int tags_out;                 /* batches in flight, plus the watcher's holds */
+    bool send_busy, closed, end_wanted, status_started;
+    struct call_ctx *next_watch;
 } call_ctx;
 
 ProtobufCMessage *api_fail(api_call *call, status_code code, const char *fmt, ...)
@@ -109,6 +127,10 @@ static call_ctx *call_ctx_new(api_server *srv, const method_entry *m)
     c->t_new = (tag){TAG_NEW, c};
     c->t_read = (tag){TAG_READ, c};
     c->t_finish = (tag){TAG_FINISH, c};
+    c->t_sent = (tag){TAG_WATCH_SENT, c};
+    c->t_closed = (tag){TAG_WATCH_CLOSED, c};
+    c->t_status = (tag){TAG_WATCH_STATUS, c};
+    c->last_sent = grpc_empty_slice();
     grpc_metadata_array_init(&c->request_md);
     grpc_call_details_init(&c->details);
     c->status_details = grpc_empty_slice();
@@ -117,6 +139,9 @@ static call_ctx *call_ctx_new(api_server *srv, const method_entry *m)
 
 static void call_ctx_free(call_ctx *c)
 {
+    if (c->stream_req)
+        protobuf_c_message_free_unpacked(c->stream_req, NULL);
+    grpc_slice_unref(c->last_sent);
     if (c->payload)
         grpc_byte_buffer_destroy(c->payload);
     if (c->send_buf)
@@ -314,6 +339,209 @@ static bool authenticate(call_ctx *c)
     return true;
 }
 
+/* ---- server streams: watches ----
+ *
+ * A server-streaming method (Health.Watch) is answered with a snapshot, and
+ * again whenever the snapshot changes: the watcher thread asks the handler
+ * every WATCH_POLL_MS and sends what differs from the last message. A watch
+ * ends when the client cancels or the server stops. All batches of a watch
+ * start under watch_mu, so no two threads start batches on its call at once;
+ * the context is freed when the call is closed and no batch (nor the
+ * watcher, which holds a count while it asks the handler) is outstanding. */
+
+#define WATCH_POLL_MS 1000
+
+static void on_finish(call_ctx *c);
+
+/* Sends resp unless it equals the last message. watch_mu held. */
+static void watch_send_locked(call_ctx *c, const ProtobufCMessage *resp, bool initial)
+{
+    size_t n = protobuf_c_message_get_packed_size(resp);
+    grpc_slice s = grpc_slice_malloc(n);
+    protobuf_c_message_pack(resp, GRPC_SLICE_START_PTR(s));
+    if (!initial && grpc_slice_eq(s, c->last_sent)) {
+        grpc_slice_unref(s);
+        return;
+    }
+    grpc_slice_unref(c->last_sent);
+    c->last_sent = grpc_slice_ref(s);
+    if (c->send_buf)
+        grpc_byte_buffer_destroy(c->send_buf);
+    c->send_buf = grpc_raw_byte_buffer_create(&s, 1);
+    grpc_slice_unref(s);
+    grpc_op ops[2];
+    size_t k = 0;
+    memset(ops, 0, sizeof ops);
+    if (initial) {
+        ops[k].op = GRPC_OP_SEND_INITIAL_METADATA;
+        ops[k].data.send_initial_metadata.count = 1;
+        ops[k].data.send_initial_metadata.metadata = c->initial_md;
+        k++;
+    }
+    ops[k].op = GRPC_OP_SEND_MESSAGE;
+    ops[k].data.send_message.send_message = c->send_buf;
+    k++;
+    c->send_busy = true;
+    c->tags_out++;
+    start_batch(c, ops, k, &c->t_sent);
+}
+
+/* Sends the closing status (c->api.st). watch_mu held; no send in flight. */
+static void watch_status_locked(call_ctx *c)
+{
+    grpc_op op;
+    memset(&op, 0, sizeof op);
+    c->status_started = true;
+    c->code = (grpc_status_code)c->api.st.code;
+    grpc_slice_unref(c->status_details);
+    c->status_details = grpc_slice_from_copied_string(c->api.st.msg);
+    op.op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    op.data.send_status_from_server.status = c->code;
+    op.data.send_status_from_server.status_details =
+        c->api.st.code == STATUS_OK ? NULL : &c->status_details;
+    c->tags_out++;
+    start_batch(c, &op, 1, &c->t_status);
+}
+
+/* Ends the watch with status code: at once, or after the send in flight. */
+static void watch_end_locked(call_ctx *c, status_code code, const char *msg)
+{
+    if (c->closed || c->end_wanted)
+        return;
+    c->end_wanted = true;
+    c->api.st.code = code;
+    if (msg != c->api.st.msg)
+        snprintf(c->api.st.msg, sizeof c->api.st.msg, "%s", msg);
+    if (!c->send_busy)
+        watch_status_locked(c);
+}
+
+/* Unlinks c when it is done; true when the caller must free it (after
+ * unlocking). watch_mu held. */
+static bool watch_release_locked(call_ctx *c)
+{
+    if (!c->closed || c->tags_out > 0)
+        return false;
+    for (call_ctx **p = &c->srv->watches; *p; p = &(*p)->next_watch)
+        if (*p == c) {
+            *p = c->next_watch;
+            break;
+        }
+    return true;
+}
+
+static void watch_on_event(call_ctx *c, tag_kind kind)
+{
+    api_server *srv = c->srv;
+    pthread_mutex_lock(&srv->watch_mu);
+    c->tags_out--;
+    if (kind == TAG_WATCH_SENT) {
+        c->send_busy = false;
+        if (c->end_wanted && !c->status_started && !c->closed)
+            watch_status_locked(c);
+    } else if (kind == TAG_WATCH_CLOSED) {
+        c->closed = true;
+    }
+    bool done = watch_release_locked(c);
+    pthread_mutex_unlock(&srv->watch_mu);
+    if (done)
+        on_finish(c);
+}
+
+/* The first snapshot, and the watch registered for the next ones. */
+static void watch_start(call_ctx *c)
+{
+    api_server *srv = c->srv;
+    const ProtobufCMethodDescriptor *md = c->m->md;
+    if (!c->payload) {
+        api_fail(&c->api, STATUS_INVALID_ARGUMENT, "the request carried no message");
+        finish(c, NULL, false);
+        return;
+    }
+    c->stream_req = decode(md->input, c->payload);
+    if (!c->stream_req) {
+        api_fail(&c->api, STATUS_INVALID_ARGUMENT, "the request is not a valid %s protobuf message",
+                 md->input->name);
+        finish(c, NULL, false);
+        return;
+    }
+    ProtobufCMessage *resp = c->m->api->handler(&c->api, c->stream_req);
+    if (!resp) {
+        finish(c, NULL, false);
+        return;
+    }
+    grpc_op op;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    op.data.recv_close_on_server.cancelled = &c->cancelled;
+    pthread_mutex_lock(&srv->watch_mu);
+    c->next_watch = srv->watches;
+    srv->watches = c;
+    watch_send_locked(c, resp, true);
+    c->tags_out++;
+    start_batch(c, &op, 1, &c->t_closed);
+    if (atomic_load(&srv->shutting_down))
+        watch_end_locked(c, STATUS_UNAVAILABLE, "the server is shutting down");
+    pthread_mutex_unlock(&srv->watch_mu);
+    protobuf_c_message_free_unpacked(resp, NULL);
+}
+
+/* One round of the watcher: ask each open watch's handler again. */
+static void watch_poll(api_server *srv)
+{
+    call_ctx *held[256];
+    size_t n = 0;
+    pthread_mutex_lock(&srv->watch_mu);
+    for (call_ctx *c = srv->watches; c && n < sizeof held / sizeof held[0]; c = c->next_watch)
+        if (!c->closed && !c->end_wanted) {
+            c->tags_out++; /* keeps c alive while the handler runs unlocked */
+            held[n++] = c;
+        }
+    pthread_mutex_unlock(&srv->watch_mu);
+    for (size_t i = 0; i < n; i++) {
+        call_ctx *c = held[i];
+        c->api.st.code = STATUS_OK;
+        c->api.st.msg[0] = '\0';
+        ProtobufCMessage *resp = c->m->api->handler(&c->api, c->stream_req);
+        pthread_mutex_lock(&srv->watch_mu);
+        c->tags_out--;
+        if (!resp)
+            watch_end_locked(c, c->api.st.code ? c->api.st.code : STATUS_INTERNAL, c->api.st.msg);
+        else if (!c->closed && !c->end_wanted && !c->send_busy)
+            watch_send_locked(c, resp, false);
+        bool done = watch_release_locked(c);
+        pthread_mutex_unlock(&srv->watch_mu);
+        if (resp)
+            protobuf_c_message_free_unpacked(resp, NULL);
+        if (done)
+            on_finish(c);
+    }
+}
+
+static void *watcher_main(void *arg)
+{
+    api_server *srv = arg;
+    while (!atomic_load(&srv->shutting_down)) {
+        for (int waited = 0; waited < WATCH_POLL_MS && !atomic_load(&srv->shutting_down);
+             waited += 50) {
+            struct timespec ts = {0, 50 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        if (!atomic_load(&srv->shutting_down))
+            watch_poll(srv);
+    }
+    return NULL;
+}
+
+/* At shutdown: every watch ends, so its client reconnects elsewhere. */
+static void watches_end(api_server *srv)
+{
+    pthread_mutex_lock(&srv->watch_mu);
+    for (call_ctx *c = srv->watches; c; c = c->next_watch)
+        watch_end_locked(c, STATUS_UNAVAILABLE, "the server is shutting down");
+    pthread_mutex_unlock(&srv->watch_mu);
+}
+
 static void on_new_call(call_ctx *c)
 {
     api_server *srv = c->srv;
@@ -346,6 +574,10 @@ static void on_new_call(call_ctx *c)
     }
     if (!op_check_deadline(&c->api.op, &c->api.st) || !authenticate(c)) {
         finish(c, NULL, false);
+        return;
+    }
+    if (c->m->api->kind == API_SERVER_STREAM) {
+        watch_start(c);
         return;
     }
     if (c->m->client_streaming) {
@@ -433,6 +665,11 @@ static void *worker_main(void *arg)
             break;
         case TAG_FINISH:
             on_finish(c);
+            break;
+        case TAG_WATCH_SENT:
+        case TAG_WATCH_CLOSED:
+        case TAG_WATCH_STATUS:
+            watch_on_event(c, t->kind);
             break;
         default:
             break;
@@ -535,6 +772,7 @@ api_server *api_server_start(const api_server_config *cfg, store *st,
     grpc_init();
     srv->store = st;
     srv->shutdown_tag.kind = TAG_SHUTDOWN;
+    pthread_mutex_init(&srv->watch_mu, NULL);
     grpc_arg args[2] = {
         {.type = GRPC_ARG_INTEGER,
          .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
@@ -566,6 +804,7 @@ api_server *api_server_start(const api_server_config *cfg, store *st,
     srv->threads = calloc((size_t)srv->n_threads, sizeof *srv->threads);
     for (int i = 0; i < srv->n_threads; i++)
         pthread_create(&srv->threads[i], NULL, worker_main, srv);
+    pthread_create(&srv->watcher, NULL, watcher_main, srv);
     return srv;
 fail:
     if (!*err)
@@ -576,6 +815,7 @@ fail:
            GRPC_QUEUE_SHUTDOWN)
         ;
     grpc_completion_queue_destroy(srv->cq);
+    pthread_mutex_destroy(&srv->watch_mu);
     free(srv->methods);
     free(srv);
     grpc_shutdown();
@@ -596,7 +836,9 @@ static void sleep_ms(int ms)
 void api_server_stop(api_server *srv, int grace_ms)
 {
     atomic_store(&srv->shutting_down, true);
+    pthread_join(srv->watcher, NULL);
     grpc_server_shutdown_and_notify(srv->server, srv->cq, &srv->shutdown_tag);
+    watches_end(srv);
     int64_t limit = clock_monotonic_us() + (int64_t)grace_ms * 1000;
     bool cancelled = false;
     while (!atomic_load(&srv->shutdown_done) || atomic_load(&srv->in_flight) > 0) {
@@ -615,6 +857,7 @@ void api_server_stop(api_server *srv, int grace_ms)
     for (int i = 0; i < srv->n_threads; i++)
         pthread_join(srv->threads[i], NULL);
     grpc_completion_queue_destroy(srv->cq);
+    pthread_mutex_destroy(&srv->watch_mu);
     free(srv->threads);
     free(srv->methods);
     free(srv);

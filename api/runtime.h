@@ -7,6 +7,9 @@
  * organization, role, deadline, request id), calls the handler, encodes the
  * answer, maps the status and logs one JSON line. Unknown methods get
  * UNIMPLEMENTED at once. Adding an RPC is one handler and one table line.
+ * Bidirectional streams call the handler once per request; server streams
+ * are watches: the handler is asked again every second and what changed is
+ * sent, until the client cancels or the server stops.
  */
 #ifndef SUPPLYSEC_RUNTIME_H
 #define SUPPLYSEC_RUNTIME_H

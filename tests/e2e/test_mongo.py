@@ -150,6 +150,12 @@ class OutageTest(unittest.TestCase, RpcAssertions):
                     seen["slowest"] = max(seen["slowest"], time.monotonic() - t0)
                     time.sleep(0.05)
 
+        watch = srv.channel.unary_stream(
+            "/grpc.health.v1.Health/Watch",
+            request_serializer=pb.health.HealthCheckRequest.SerializeToString,
+            response_deserializer=pb.health.HealthCheckResponse.FromString)(
+                pb.health.HealthCheckRequest(), timeout=60)
+        self.assertEqual(next(watch).status, pb.health.HealthCheckResponse.SERVING)
         threads = [threading.Thread(target=load) for _ in range(3)]
         try:
             for t in threads:
@@ -158,6 +164,8 @@ class OutageTest(unittest.TestCase, RpcAssertions):
             self.assertGreater(seen["ok"], 0)
             proc.kill()
             proc.wait()
+            # the watch is told without being asked
+            self.assertEqual(next(watch).status, pb.health.HealthCheckResponse.NOT_SERVING)
             time.sleep(4.0)
             # failing, fast, and with the status a client retries
             self.assertTrue(seen["codes"], "no call failed while the store was down")
@@ -187,6 +195,8 @@ class OutageTest(unittest.TestCase, RpcAssertions):
                     time.sleep(0.2)
             self.assertEqual(list(r.organizations), [])
             self.assertEqual(self.health(srv.channel), pb.health.HealthCheckResponse.SERVING)
+            self.assertEqual(next(watch).status, pb.health.HealthCheckResponse.SERVING)
+            watch.cancel()
             srv.stop()  # exit 0: it never needed a restart
         finally:
             proc.terminate()
