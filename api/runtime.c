@@ -489,10 +489,13 @@ static void watch_start(call_ctx *c)
 /* One round of the watcher: ask each open watch's handler again. */
 static void watch_poll(api_server *srv)
 {
-    call_ctx *held[256];
-    size_t n = 0;
+    size_t n = 0, cap = 0;
+    call_ctx **held = NULL;
     pthread_mutex_lock(&srv->watch_mu);
-    for (call_ctx *c = srv->watches; c && n < sizeof held / sizeof held[0]; c = c->next_watch)
+    for (call_ctx *c = srv->watches; c; c = c->next_watch)
+        cap++;
+    held = cap ? malloc(cap * sizeof *held) : NULL;
+    for (call_ctx *c = srv->watches; c && held; c = c->next_watch)
         if (!c->closed && !c->end_wanted) {
             c->tags_out++; /* keeps c alive while the handler runs unlocked */
             held[n++] = c;
@@ -516,6 +519,7 @@ static void watch_poll(api_server *srv)
         if (done)
             on_finish(c);
     }
+    free(held);
 }
 
 static void *watcher_main(void *arg)
