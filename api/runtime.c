@@ -77,6 +77,7 @@ struct api_server {
     tag shutdown_tag;
     pthread_mutex_t watch_mu; /* the watch list and every watch's batch state */
     struct call_ctx *watches;
+    int n_watches;
     pthread_t watcher;
 };
 
@@ -350,6 +351,7 @@ static bool authenticate(call_ctx *c)
  * watcher, which holds a count while it asks the handler) is outstanding. */
 
 #define WATCH_POLL_MS 1000
+#define WATCHES_MAX 1024
 
 static void on_finish(call_ctx *c);
 
@@ -425,6 +427,7 @@ static bool watch_release_locked(call_ctx *c)
     for (call_ctx **p = &c->srv->watches; *p; p = &(*p)->next_watch)
         if (*p == c) {
             *p = c->next_watch;
+            c->srv->n_watches--;
             break;
         }
     return true;
@@ -467,6 +470,8 @@ static void watch_start(call_ctx *c)
     }
     ProtobufCMessage *resp = c->m->api->handler(&c->api, c->stream_req);
     if (!resp) {
+        if (c->api.st.code == STATUS_OK)
+            api_fail(&c->api, STATUS_INTERNAL, "the handler gave no answer");
         finish(c, NULL, false);
         return;
     }
@@ -475,6 +480,15 @@ static void watch_start(call_ctx *c)
     op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
     op.data.recv_close_on_server.cancelled = &c->cancelled;
     pthread_mutex_lock(&srv->watch_mu);
+    if (srv->n_watches >= WATCHES_MAX) {
+        pthread_mutex_unlock(&srv->watch_mu);
+        protobuf_c_message_free_unpacked(resp, NULL);
+        api_fail(&c->api, STATUS_RESOURCE_EXHAUSTED,
+                 "this server serves at most %d watches at once; poll Check instead", WATCHES_MAX);
+        finish(c, NULL, false);
+        return;
+    }
+    srv->n_watches++;
     c->next_watch = srv->watches;
     srv->watches = c;
     watch_send_locked(c, resp, true);
@@ -486,16 +500,56 @@ static void watch_start(call_ctx *c)
     protobuf_c_message_free_unpacked(resp, NULL);
 }
 
-/* One round of the watcher: ask each open watch's handler again. */
+/* What one round of the watcher learned for one request (watches that
+ * asked the same thing share the answer: the store is asked once). */
+typedef struct watch_answer {
+    const call_ctx *asker;  /* its stream_req is the request */
+    ProtobufCMessage *resp; /* NULL: the handler failed with st */
+    status st;
+} watch_answer;
+
+static bool same_request(const ProtobufCMessage *a, const ProtobufCMessage *b)
+{
+    size_t n = protobuf_c_message_get_packed_size(a);
+    if (a->descriptor != b->descriptor || n != protobuf_c_message_get_packed_size(b))
+        return false;
+    uint8_t small_a[256], small_b[256];
+    if (n > sizeof small_a)
+        return false; /* large requests are simply asked again */
+    protobuf_c_message_pack(a, small_a);
+    protobuf_c_message_pack(b, small_b);
+    return memcmp(small_a, small_b, n) == 0;
+}
+
+/* The answer for c this round: reused, or asked of the handler now. */
+static watch_answer *watch_ask(call_ctx *c, watch_answer *answers, size_t *n_answers)
+{
+    for (size_t i = 0; i < *n_answers; i++)
+        if (answers[i].asker->m == c->m &&
+            same_request(answers[i].asker->stream_req, c->stream_req))
+            return &answers[i];
+    watch_answer *a = &answers[(*n_answers)++];
+    c->api.st.code = STATUS_OK;
+    c->api.st.msg[0] = '\0';
+    a->asker = c;
+    a->resp = c->m->api->handler(&c->api, c->stream_req);
+    a->st = c->api.st;
+    if (!a->resp && a->st.code == STATUS_OK)
+        status_fail(&a->st, STATUS_INTERNAL, "the handler gave no answer");
+    return a;
+}
+
+/* One round of the watcher: ask again for each open watch and send what
+ * changed. Stops early when the server is stopping. */
 static void watch_poll(api_server *srv)
 {
-    size_t n = 0, cap = 0;
-    call_ctx **held = NULL;
+    size_t n = 0, cap = 0, n_answers = 0;
     pthread_mutex_lock(&srv->watch_mu);
     for (call_ctx *c = srv->watches; c; c = c->next_watch)
         cap++;
-    held = cap ? malloc(cap * sizeof *held) : NULL;
-    for (call_ctx *c = srv->watches; c && held; c = c->next_watch)
+    call_ctx **held = cap ? malloc(cap * sizeof *held) : NULL;
+    watch_answer *answers = cap ? calloc(cap, sizeof *answers) : NULL;
+    for (call_ctx *c = srv->watches; c && held && answers; c = c->next_watch)
         if (!c->closed && !c->end_wanted) {
             c->tags_out++; /* keeps c alive while the handler runs unlocked */
             held[n++] = c;
@@ -503,22 +557,23 @@ static void watch_poll(api_server *srv)
     pthread_mutex_unlock(&srv->watch_mu);
     for (size_t i = 0; i < n; i++) {
         call_ctx *c = held[i];
-        c->api.st.code = STATUS_OK;
-        c->api.st.msg[0] = '\0';
-        ProtobufCMessage *resp = c->m->api->handler(&c->api, c->stream_req);
+        watch_answer *a =
+            atomic_load(&srv->shutting_down) ? NULL : watch_ask(c, answers, &n_answers);
         pthread_mutex_lock(&srv->watch_mu);
         c->tags_out--;
-        if (!resp)
-            watch_end_locked(c, c->api.st.code ? c->api.st.code : STATUS_INTERNAL, c->api.st.msg);
-        else if (!c->closed && !c->end_wanted && !c->send_busy)
-            watch_send_locked(c, resp, false);
+        if (a && !a->resp)
+            watch_end_locked(c, a->st.code, a->st.msg);
+        else if (a && !c->closed && !c->end_wanted && !c->send_busy)
+            watch_send_locked(c, a->resp, false);
         bool done = watch_release_locked(c);
         pthread_mutex_unlock(&srv->watch_mu);
-        if (resp)
-            protobuf_c_message_free_unpacked(resp, NULL);
         if (done)
             on_finish(c);
     }
+    for (size_t i = 0; i < n_answers; i++)
+        if (answers[i].resp)
+            protobuf_c_message_free_unpacked(answers[i].resp, NULL);
+    free(answers);
     free(held);
 }
 
@@ -634,9 +689,10 @@ static void on_read(call_ctx *c, bool ok)
 
 static void on_finish(call_ctx *c)
 {
+    api_server *srv = c->srv;
     log_call(c);
-    atomic_fetch_sub(&c->srv->in_flight, 1);
     call_ctx_free(c);
+    atomic_fetch_sub(&srv->in_flight, 1); /* last: stop may destroy the server after */
 }
 
 static void *worker_main(void *arg)
