@@ -128,6 +128,33 @@ static void write_one(fx *f, const char *name, const char *collection)
     bson_destroy(&doc);
 }
 
+/* Updates `name` in "things" from version 1 to 2. */
+static store_status update_to_v2(fx *f, const char *name, int64_t time_us)
+{
+    bson_t doc = BSON_INITIALIZER;
+    BSON_APPEND_UTF8(&doc, "legalName", "v2");
+    store_record r = {.collection = "things",
+                      .org = f->org,
+                      .parent = "",
+                      .name = (char *)name,
+                      .version = 2,
+                      .doc = (uint8_t *)bson_get_data(&doc),
+                      .doc_len = doc.len};
+    store_audit ev = {.principal = "p",
+                      .principal_org = "",
+                      .org = f->org,
+                      .role = "r",
+                      .method = "/m/Update",
+                      .resource = name,
+                      .request_id = "q",
+                      .version_before = 1,
+                      .version_after = 2,
+                      .time_us = time_us};
+    store_status st = store_update(f->s, &r, 1, &ev);
+    bson_destroy(&doc);
+    return st;
+}
+
 /* A document a person or a BI tool reads: the resource's own fields, the
  * store's in front, a real date. */
 static void test_document_shape(void **state)
@@ -260,27 +287,7 @@ static void test_next_write_confirms_previous_event(void **state)
     int64_t old = clock_realtime_ms() * 1000 - 120 * 1000000LL;
     plant_event(f, 1, "resource", "pending", old);
     plant_resource(f, "resource", 1);
-    bson_t doc = BSON_INITIALIZER;
-    BSON_APPEND_UTF8(&doc, "legalName", "v2");
-    store_record r = {.collection = "things",
-                      .org = f->org,
-                      .parent = "",
-                      .name = "resource",
-                      .version = 2,
-                      .doc = (uint8_t *)bson_get_data(&doc),
-                      .doc_len = doc.len};
-    store_audit ev = {.principal = "p",
-                      .principal_org = "",
-                      .org = f->org,
-                      .role = "r",
-                      .method = "/m/Update",
-                      .resource = "resource",
-                      .request_id = "q",
-                      .version_before = 1,
-                      .version_after = 2,
-                      .time_us = old + 1};
-    assert_int_equal(store_update(f->s, &r, 1, &ev), STORE_OK);
-    bson_destroy(&doc);
+    assert_int_equal(update_to_v2(f, "resource", old + 1), STORE_OK);
     char id[128];
     snprintf(id, sizeof id, "%s/1", f->org);
     bson_t *e1 = find_one(f, "auditEvents", id);
@@ -345,31 +352,19 @@ static void test_writes_mark_their_events(void **state)
     fx *f = *state;
     SKIP_UNLESS_STANDALONE(f);
     char buf[32];
-    write_one(f, "w", "things"); /* event 1 */
-    bson_t doc = BSON_INITIALIZER;
-    BSON_APPEND_UTF8(&doc, "legalName", "v2");
-    store_record r = {.collection = "things",
-                      .org = f->org,
-                      .parent = "",
-                      .name = "w",
-                      .version = 2,
-                      .doc = (uint8_t *)bson_get_data(&doc),
-                      .doc_len = doc.len};
-    store_audit ev = {.principal = "p",
-                      .principal_org = "",
-                      .org = f->org,
-                      .role = "r",
-                      .method = "/m/Update",
-                      .resource = "w",
-                      .request_id = "q",
-                      .version_before = 1,
-                      .version_after = 2,
-                      .time_us = 1};
-    assert_int_equal(store_update(f->s, &r, 1, &ev), STORE_OK);       /* event 2 */
-    assert_int_equal(store_update(f->s, &r, 1, &ev), STORE_CONFLICT); /* refused: no event */
-    ev.version_after = 0;
-    assert_int_equal(store_delete(f->s, "things", f->org, "w", 0, &ev), STORE_OK); /* event 3 */
-    bson_destroy(&doc);
+    write_one(f, "w", "things");                               /* event 1 */
+    assert_int_equal(update_to_v2(f, "w", 1), STORE_OK);       /* event 2 */
+    assert_int_equal(update_to_v2(f, "w", 1), STORE_CONFLICT); /* refused: no event */
+    store_audit del = {.principal = "p",
+                       .principal_org = "",
+                       .org = f->org,
+                       .role = "r",
+                       .method = "/m/Delete",
+                       .resource = "w",
+                       .request_id = "q",
+                       .version_before = 2,
+                       .time_us = 2};
+    assert_int_equal(store_delete(f->s, "things", f->org, "w", 0, &del), STORE_OK); /* event 3 */
     assert_string_equal(event_state(f, 1, buf, sizeof buf), "committed");
     assert_string_equal(event_state(f, 2, buf, sizeof buf), "committed");
     assert_string_equal(event_state(f, 3, buf, sizeof buf), "committed");
