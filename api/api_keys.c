@@ -13,6 +13,7 @@
 #include "organization.h"
 #include "runtime.h"
 #include "supplysec/internal/v1/stored.pb-c.h"
+#include "utf8.h"
 #include "validate.h"
 
 typedef Supplysec__Internal__V1__StoredApiKey StoredApiKey;
@@ -48,8 +49,8 @@ static bool key_name_take(api_call *call, const char *name, key_parent *kp)
     if (!slash || (size_t)(slash - name) >= sizeof parent)
         return status_fail(&call->st, STATUS_INVALID_ARGUMENT,
                            "name: expected organizations/{org}/apiKeys/{key} or "
-                           "platform/apiKeys/{key}, got \"%.80s\"",
-                           name);
+                           "platform/apiKeys/{key}, got \"%.*s\"",
+                           UTF8_CLIP(name, 80));
     memcpy(parent, name, (size_t)(slash - name));
     parent[slash - name] = '\0';
     if (!parse_name1("name", slash + 1, "apiKeys", id, sizeof id, &call->st))
@@ -176,8 +177,8 @@ static bool parse_state_filter(api_call *call, const char *filter, const char **
     return *state ? true
                   : status_fail(&call->st, STATUS_INVALID_ARGUMENT,
                                 "filter: supported are `state = ACTIVE` and `state = REVOKED`, "
-                                "got \"%.80s\"",
-                                filter);
+                                "got \"%.*s\"",
+                                UTF8_CLIP(filter, 80));
 }
 
 static ProtobufCMessage *list_api_keys(api_call *call, ProtobufCMessage *msg)

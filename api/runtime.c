@@ -33,6 +33,7 @@
 #include "encoding.h"
 #include "log.h"
 #include "pem.h"
+#include "wire.h"
 
 #define REQUESTS_PER_METHOD 4
 #define UNKNOWN_REQUESTS 4
@@ -109,9 +110,8 @@ typedef struct call_ctx {
 ProtobufCMessage *api_fail(api_call *call, status_code code, const char *fmt, ...)
 {
     va_list ap;
-    call->st.code = code;
     va_start(ap, fmt);
-    vsnprintf(call->st.msg, sizeof call->st.msg, fmt, ap);
+    status_vfail(&call->st, code, fmt, ap);
     va_end(ap);
     return NULL;
 }
@@ -213,15 +213,25 @@ static void request_id_take(call_ctx *c)
 
 /* ---- encoding ---- */
 
-static ProtobufCMessage *decode(const ProtobufCMessageDescriptor *desc, grpc_byte_buffer *buf)
+/* Unpacks buf as desc after the generic wire check (wire.h); NULL with st
+ * set when the bytes are not a well-formed desc. */
+static ProtobufCMessage *decode(const ProtobufCMessageDescriptor *desc, grpc_byte_buffer *buf,
+                                status *st)
 {
     grpc_byte_buffer_reader reader;
-    if (!grpc_byte_buffer_reader_init(&reader, buf))
+    if (!grpc_byte_buffer_reader_init(&reader, buf)) {
+        status_fail(st, STATUS_INVALID_ARGUMENT, "the request could not be read");
         return NULL;
+    }
     grpc_slice s = grpc_byte_buffer_reader_readall(&reader);
     grpc_byte_buffer_reader_destroy(&reader);
-    ProtobufCMessage *msg =
-        protobuf_c_message_unpack(desc, NULL, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
+    ProtobufCMessage *msg = NULL;
+    if (wire_check(desc, GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s), st)) {
+        msg = protobuf_c_message_unpack(desc, NULL, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
+        if (!msg)
+            status_fail(st, STATUS_INVALID_ARGUMENT,
+                        "the request is not a valid %s protobuf message", desc->name);
+    }
     grpc_slice_unref(s);
     return msg;
 }
@@ -314,10 +324,9 @@ static ProtobufCMessage *handle(call_ctx *c, grpc_byte_buffer *payload)
     const ProtobufCMethodDescriptor *md = c->m->md;
     if (!payload)
         return api_fail(&c->api, STATUS_INVALID_ARGUMENT, "the request carried no message");
-    ProtobufCMessage *req = decode(md->input, payload);
+    ProtobufCMessage *req = decode(md->input, payload, &c->api.st);
     if (!req)
-        return api_fail(&c->api, STATUS_INVALID_ARGUMENT,
-                        "the request is not a valid %s protobuf message", md->input->name);
+        return NULL;
     ProtobufCMessage *resp = c->m->api->handler(&c->api, req);
     protobuf_c_message_free_unpacked(req, NULL);
     if (!resp && c->api.st.code == STATUS_OK)
@@ -461,10 +470,8 @@ static void watch_start(call_ctx *c)
         finish(c, NULL, false);
         return;
     }
-    c->stream_req = decode(md->input, c->payload);
+    c->stream_req = decode(md->input, c->payload, &c->api.st);
     if (!c->stream_req) {
-        api_fail(&c->api, STATUS_INVALID_ARGUMENT, "the request is not a valid %s protobuf message",
-                 md->input->name);
         finish(c, NULL, false);
         return;
     }

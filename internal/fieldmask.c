@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "doc.h"
+#include "utf8.h"
 
 #define PATH_MAX_LEN 256
 
@@ -32,7 +33,10 @@ static bool path_canonical(const ProtobufCMessageDescriptor *desc, const char *p
                            size_t outlen)
 {
     char buf[PATH_MAX_LEN];
-    if (strlen(path) >= sizeof buf || path[0] == '\0')
+    size_t len = strlen(path);
+    /* strtok_r skips empty segments, so ".a", "a." and "a..b" are refused here */
+    if (len >= sizeof buf || len == 0 || path[0] == '.' || path[len - 1] == '.' ||
+        strstr(path, ".."))
         return false;
     strcpy(buf, path);
     out[0] = '\0';
@@ -68,9 +72,10 @@ bool fieldmask_validate(const ProtobufCMessageDescriptor *desc, char *const *pat
         if (strcmp(paths[i], "*") == 0 && n == 1)
             continue;
         if (!path_canonical(desc, paths[i], canon, sizeof canon))
-            return status_fail(
-                st, STATUS_INVALID_ARGUMENT, "update_mask: \"%.80s\" is not a field of %s%s",
-                paths[i], desc->name, strcmp(paths[i], "*") == 0 ? " (\"*\" stands alone)" : "");
+            return status_fail(st, STATUS_INVALID_ARGUMENT,
+                               "update_mask: \"%.*s\" is not a field of %s%s",
+                               UTF8_CLIP(paths[i], 80), desc->name,
+                               strcmp(paths[i], "*") == 0 ? " (\"*\" stands alone)" : "");
     }
     return true;
 }

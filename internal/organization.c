@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "validate.h"
 
 static bool enum_known(const ProtobufCEnumDescriptor *desc, int value)
@@ -23,9 +24,9 @@ static bool validate_eori(const char *field, const char *eori, status *st)
         ok = (eori[i] >= 'A' && eori[i] <= 'Z') || (eori[i] >= '0' && eori[i] <= '9');
     return ok ? true
               : status_fail(st, STATUS_INVALID_ARGUMENT,
-                            "%s: \"%.20s\" is not an EORI number (a country code and up to 15 "
+                            "%s: \"%.*s\" is not an EORI number (a country code and up to 15 "
                             "upper-case letters or digits, e.g. \"DE1234567890123\")",
-                            field, eori);
+                            field, UTF8_CLIP(eori, 20));
 }
 
 static bool validate_identifiers(const Supplysec__V1__Identifiers *id, const char *p, status *st)

@@ -11,6 +11,7 @@
 
 #include "doc.h"
 #include "encoding.h"
+#include "utf8.h"
 #include "validate.h"
 #include "google/protobuf/timestamp.pb-c.h"
 
@@ -182,9 +183,9 @@ bool resource_check_etag(const ProtobufCMessage *meta, const char *etag, status 
 {
     if (etag && etag[0] && strcmp(etag, message_get_string(meta, "etag")) != 0)
         return status_fail(st, STATUS_ABORTED,
-                           "etag \"%.40s\" does not match the current version of %s; read it "
+                           "etag \"%.*s\" does not match the current version of %s; read it "
                            "again and retry with its etag",
-                           etag, message_get_string(meta, "name"));
+                           UTF8_CLIP(etag, 40), message_get_string(meta, "name"));
     return true;
 }
 

@@ -4,12 +4,22 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "utf8.h"
+
+bool status_vfail(status *st, status_code code, const char *fmt, va_list ap)
+{
+    st->code = code;
+    int n = vsnprintf(st->msg, sizeof st->msg, fmt, ap);
+    if (n >= (int)sizeof st->msg) /* cut: never inside a character */
+        st->msg[utf8_clip(st->msg, sizeof st->msg - 1)] = '\0';
+    return false;
+}
+
 bool status_fail(status *st, status_code code, const char *fmt, ...)
 {
     va_list ap;
-    st->code = code;
     va_start(ap, fmt);
-    vsnprintf(st->msg, sizeof st->msg, fmt, ap);
+    status_vfail(st, code, fmt, ap);
     va_end(ap);
     return false;
 }

@@ -8,6 +8,7 @@
 #ifndef SUPPLYSEC_STATUS_H
 #define SUPPLYSEC_STATUS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 
 #include "store.h"
@@ -40,6 +41,10 @@ typedef struct status {
 /* Sets st and returns false, so a check reads `return status_fail(st, ...)`. */
 bool status_fail(status *st, status_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same with a va_list. A message longer than msg is cut between two
+ * characters, so it stays UTF-8. */
+bool status_vfail(status *st, status_code code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Maps a store outcome onto a status; `what` names the resource for the
  * message. Returns st->code == STATUS_OK. */

@@ -2,6 +2,7 @@
 #include "validate.h"
 
 #include "encoding.h"
+#include "utf8.h"
 
 #include <bson/bson.h>
 #include <openssl/rand.h>
@@ -77,12 +78,12 @@ bool parse_name1(const char *field, const char *name, const char *collection, ch
     if (name[0] == '\0')
         return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: required", field);
     if (strncmp(name, collection, cl) != 0 || name[cl] != '/')
-        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: expected %s/{id}, got \"%.80s\"",
-                           field, collection, name);
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: expected %s/{id}, got \"%.*s\"", field,
+                           collection, UTF8_CLIP(name, 80));
     const char *rest = name + cl + 1;
     if (strchr(rest, '/'))
-        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: expected %s/{id}, got \"%.80s\"",
-                           field, collection, name);
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: expected %s/{id}, got \"%.*s\"", field,
+                           collection, UTF8_CLIP(name, 80));
     return take_id(field, rest, strlen(rest), id, idlen, st);
 }
 
@@ -96,7 +97,8 @@ bool parse_name2(const char *field, const char *name, const char *c1, char *id1,
     if (strncmp(name, c1, l1) != 0 || name[l1] != '/' || !(slash = strchr(name + l1 + 1, '/')) ||
         strncmp(slash + 1, c2, l2) != 0 || slash[1 + l2] != '/' || strchr(slash + 2 + l2, '/'))
         return status_fail(st, STATUS_INVALID_ARGUMENT,
-                           "%s: expected %s/{id}/%s/{id}, got \"%.80s\"", field, c1, c2, name);
+                           "%s: expected %s/{id}/%s/{id}, got \"%.*s\"", field, c1, c2,
+                           UTF8_CLIP(name, 80));
     const char *first = name + l1 + 1;
     if (!take_id(field, first, (size_t)(slash - first), id1, id1len, st))
         return false;
@@ -124,9 +126,9 @@ bool validate_country_code(const char *field, const char *code, status *st)
                 return true;
     }
     return status_fail(st, STATUS_INVALID_ARGUMENT,
-                       "%s: \"%.16s\" is not an ISO 3166-1 alpha-2 country code (two upper-case "
+                       "%s: \"%.*s\" is not an ISO 3166-1 alpha-2 country code (two upper-case "
                        "letters, e.g. \"DE\", \"NL\", \"US\")",
-                       field, code);
+                       field, UTF8_CLIP(code, 16));
 }
 
 bool validate_text(const char *field, const char *text, size_t max_chars, bool required, status *st)
