@@ -24,15 +24,19 @@
 #include <grpc/support/time.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "accept.h"
 #include "encoding.h"
 #include "log.h"
 #include "pem.h"
+#include "stream_slots.h"
 #include "wire.h"
 
 #define REQUESTS_PER_METHOD 4
@@ -76,9 +80,11 @@ struct api_server {
     atomic_int in_flight;      /* calls accepted and not yet finished */
     atomic_bool shutdown_done; /* the server's shutdown tag completed */
     tag shutdown_tag;
+    int max_calls;         /* in_flight past it: RESOURCE_EXHAUSTED */
+    stream_slots *streams; /* the bound on long-lived streams */
+    grpc_resource_quota *quota;
     pthread_mutex_t watch_mu; /* the watch list and every watch's batch state */
     struct call_ctx *watches;
-    int n_watches;
     pthread_t watcher;
 };
 
@@ -97,6 +103,8 @@ typedef struct call_ctx {
     grpc_status_code code;
     int cancelled;
     int64_t start_us;
+    char *peer;        /* gpr_malloc'd by grpc_call_get_peer; streams only */
+    bool holds_stream; /* a slot of srv->streams is taken for peer */
     api_call api;
     /* server streams (watches), guarded by srv->watch_mu */
     tag t_sent, t_closed, t_status;
@@ -140,6 +148,9 @@ static call_ctx *call_ctx_new(api_server *srv, const method_entry *m)
 
 static void call_ctx_free(call_ctx *c)
 {
+    if (c->holds_stream)
+        stream_slots_give(c->srv->streams, c->peer ? c->peer : "");
+    gpr_free(c->peer);
     if (c->stream_req)
         protobuf_c_message_free_unpacked(c->stream_req, NULL);
     grpc_slice_unref(c->last_sent);
@@ -318,12 +329,27 @@ static void log_call(call_ctx *c)
     log_emit(&l);
 }
 
+/* A keyless method's request is small (a service name, a symbol): one that
+ * is not costs memory its sender was never asked to account for. */
+static bool keyless_size_ok(call_ctx *c, grpc_byte_buffer *payload)
+{
+    size_t n = grpc_byte_buffer_length(payload);
+    if (c->m->api->auth != API_AUTH_NONE || n <= API_KEYLESS_REQUEST_MAX)
+        return true;
+    api_fail(&c->api, STATUS_RESOURCE_EXHAUSTED,
+             "a request to %s without an API key is at most %d bytes, got %zu", c->m->path,
+             API_KEYLESS_REQUEST_MAX, n);
+    return false;
+}
+
 /* Runs the method's handler on one decoded request. */
 static ProtobufCMessage *handle(call_ctx *c, grpc_byte_buffer *payload)
 {
     const ProtobufCMethodDescriptor *md = c->m->md;
     if (!payload)
         return api_fail(&c->api, STATUS_INVALID_ARGUMENT, "the request carried no message");
+    if (!keyless_size_ok(c, payload))
+        return NULL;
     ProtobufCMessage *req = decode(md->input, payload, &c->api.st);
     if (!req)
         return NULL;
@@ -360,7 +386,6 @@ static bool authenticate(call_ctx *c)
  * watcher, which holds a count while it asks the handler) is outstanding. */
 
 #define WATCH_POLL_MS 1000
-#define WATCHES_MAX 1024
 
 static void on_finish(call_ctx *c);
 
@@ -436,7 +461,6 @@ static bool watch_release_locked(call_ctx *c)
     for (call_ctx **p = &c->srv->watches; *p; p = &(*p)->next_watch)
         if (*p == c) {
             *p = c->next_watch;
-            c->srv->n_watches--;
             break;
         }
     return true;
@@ -470,6 +494,10 @@ static void watch_start(call_ctx *c)
         finish(c, NULL, false);
         return;
     }
+    if (!keyless_size_ok(c, c->payload)) {
+        finish(c, NULL, false);
+        return;
+    }
     c->stream_req = decode(md->input, c->payload, &c->api.st);
     if (!c->stream_req) {
         finish(c, NULL, false);
@@ -487,15 +515,6 @@ static void watch_start(call_ctx *c)
     op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
     op.data.recv_close_on_server.cancelled = &c->cancelled;
     pthread_mutex_lock(&srv->watch_mu);
-    if (srv->n_watches >= WATCHES_MAX) {
-        pthread_mutex_unlock(&srv->watch_mu);
-        protobuf_c_message_free_unpacked(resp, NULL);
-        api_fail(&c->api, STATUS_RESOURCE_EXHAUSTED,
-                 "this server serves at most %d watches at once; poll Check instead", WATCHES_MAX);
-        finish(c, NULL, false);
-        return;
-    }
-    srv->n_watches++;
     c->next_watch = srv->watches;
     srv->watches = c;
     watch_send_locked(c, resp, true);
@@ -608,6 +627,23 @@ static void watches_end(api_server *srv)
     pthread_mutex_unlock(&srv->watch_mu);
 }
 
+/* The server's own bounds, before any work: calls held at once, and for a
+ * stream a slot on its connection and on the server. */
+static bool admit(call_ctx *c)
+{
+    api_server *srv = c->srv;
+    if (atomic_load(&srv->in_flight) > srv->max_calls) {
+        api_fail(&c->api, STATUS_RESOURCE_EXHAUSTED,
+                 "the server is handling %d calls, its limit; retry with backoff", srv->max_calls);
+        return false;
+    }
+    if (c->m->api->kind == API_UNARY)
+        return true;
+    c->peer = grpc_call_get_peer(c->call);
+    c->holds_stream = stream_slots_take(srv->streams, c->peer ? c->peer : "", &c->api.st);
+    return c->holds_stream;
+}
+
 static void on_new_call(call_ctx *c)
 {
     api_server *srv = c->srv;
@@ -638,7 +674,7 @@ static void on_new_call(call_ctx *c)
         finish(c, NULL, false);
         return;
     }
-    if (!op_check_deadline(&c->api.op, &c->api.st) || !authenticate(c)) {
+    if (!admit(c) || !op_check_deadline(&c->api.op, &c->api.st) || !authenticate(c)) {
         finish(c, NULL, false);
         return;
     }
@@ -790,6 +826,55 @@ static grpc_server_credentials *make_credentials(const api_server_config *cfg, c
     return creds;
 }
 
+/* The lowest free descriptor: how many are open before any connection. */
+static int descriptors_open(void)
+{
+    int fd = fcntl(0, F_DUPFD_CLOEXEC, 0);
+    if (fd >= 0)
+        close(fd);
+    return fd >= 0 ? fd : 0;
+}
+
+static int or_default(int v, int fallback)
+{
+    return v > 0 ? v : fallback;
+}
+
+/* Sets the bounds of docs/operations.md "Limits": the descriptor ceiling
+ * (accept.h) below the open-file limit, raised first to its hard limit,
+ * with room kept for the store's files and connections (a MongoDB pool
+ * grows to 100); the calls and streams held at once; gRPC core's memory. */
+static void limits_apply(api_server *srv, const api_server_config *cfg)
+{
+    long soft = accept_raise_fd_limit();
+    long reserve = 128 + soft / 16;
+    if (reserve > soft / 2)
+        reserve = soft / 2;
+    long ceiling = soft - reserve;
+    if (cfg->max_connections > 0 && descriptors_open() + (long)cfg->max_connections < ceiling)
+        ceiling = descriptors_open() + cfg->max_connections;
+    accept_limit_set((int)ceiling);
+    srv->max_calls = or_default(cfg->max_calls, API_DEFAULT_MAX_CALLS);
+    int streams = or_default(cfg->max_streams, API_DEFAULT_MAX_STREAMS);
+    int per_conn = or_default(cfg->max_streams_per_connection, API_DEFAULT_MAX_STREAMS_PER_CONN);
+    srv->streams = stream_slots_new(streams, per_conn);
+    if (!srv->streams)
+        abort(); /* at start-up, with nothing served yet */
+    int quota_mb = or_default(cfg->memory_quota_mb, API_DEFAULT_MEMORY_QUOTA_MB);
+    srv->quota = grpc_resource_quota_create("supplysecd");
+    grpc_resource_quota_resize(srv->quota, (size_t)quota_mb << 20);
+    log_line l;
+    log_begin(&l, LOG_INFO, "limits");
+    log_int(&l, "open_file_limit", soft);
+    log_int(&l, "descriptor_ceiling", ceiling);
+    log_int(&l, "max_calls", srv->max_calls);
+    log_int(&l, "max_streams", streams);
+    log_int(&l, "max_streams_per_connection", per_conn);
+    log_int(&l, "memory_quota_mb", quota_mb);
+    log_int(&l, "keyless_request_max_bytes", API_KEYLESS_REQUEST_MAX);
+    log_emit(&l);
+}
+
 static bool register_methods(api_server *srv, const api_service *const *services, size_t n,
                              char **err)
 {
@@ -840,13 +925,20 @@ api_server *api_server_start(const api_server_config *cfg, store *st,
     srv->store = st;
     srv->shutdown_tag.kind = TAG_SHUTDOWN;
     pthread_mutex_init(&srv->watch_mu, NULL);
-    grpc_arg args[2] = {
+    limits_apply(srv, cfg);
+    grpc_arg args[4] = {
         {.type = GRPC_ARG_INTEGER,
          .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
          .value.integer = cfg->max_message_bytes},
         {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ALLOW_REUSEPORT, .value.integer = 0},
+        {.type = GRPC_ARG_INTEGER,
+         .key = GRPC_ARG_MAX_CONCURRENT_STREAMS,
+         .value.integer = API_HTTP2_MAX_CONCURRENT_STREAMS},
+        {.type = GRPC_ARG_POINTER,
+         .key = GRPC_ARG_RESOURCE_QUOTA,
+         .value.pointer = {srv->quota, grpc_resource_quota_arg_vtable()}},
     };
-    grpc_channel_args chargs = {2, args};
+    grpc_channel_args chargs = {4, args};
     srv->server = grpc_server_create(&chargs, NULL);
     srv->cq = grpc_completion_queue_create_for_next(NULL);
     grpc_server_register_completion_queue(srv->server, srv->cq, NULL);
@@ -883,6 +975,8 @@ fail:
         ;
     grpc_completion_queue_destroy(srv->cq);
     pthread_mutex_destroy(&srv->watch_mu);
+    stream_slots_free(srv->streams);
+    grpc_resource_quota_unref(srv->quota);
     free(srv->methods);
     free(srv);
     grpc_shutdown();
@@ -925,6 +1019,8 @@ void api_server_stop(api_server *srv, int grace_ms)
         pthread_join(srv->threads[i], NULL);
     grpc_completion_queue_destroy(srv->cq);
     pthread_mutex_destroy(&srv->watch_mu);
+    stream_slots_free(srv->streams);
+    grpc_resource_quota_unref(srv->quota);
     free(srv->threads);
     free(srv->methods);
     free(srv);

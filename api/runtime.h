@@ -58,11 +58,25 @@ typedef struct api_service {
     size_t n_methods;
 } api_service;
 
+/* The bounds a client meets (docs/operations.md, "Limits"); 0 in the
+ * config means the default here. */
+#define API_DEFAULT_MAX_CALLS 4096           /* calls held at once, any kind */
+#define API_DEFAULT_MAX_STREAMS 1024         /* long-lived streams at once */
+#define API_DEFAULT_MAX_STREAMS_PER_CONN 16  /* ... on one connection */
+#define API_DEFAULT_MEMORY_QUOTA_MB 1024     /* gRPC core's resource quota */
+#define API_HTTP2_MAX_CONCURRENT_STREAMS 100 /* advertised in SETTINGS */
+#define API_KEYLESS_REQUEST_MAX 4096         /* bytes of a request to a keyless method */
+
 typedef struct api_server_config {
     const char *listen;    /* host:port */
     int workers;           /* threads draining the completion queue */
     int max_message_bytes; /* larger requests: RESOURCE_EXHAUSTED */
-    const char *tls_cert;  /* PEM files; both or neither */
+    int max_connections;   /* 0: as many as the open-file limit allows */
+    int max_calls;
+    int max_streams;
+    int max_streams_per_connection;
+    int memory_quota_mb;
+    const char *tls_cert; /* PEM files; both or neither */
     const char *tls_key;
     const char *tls_client_ca;  /* optional: request and verify client certificates */
     bool allow_insecure_remote; /* plaintext on a non-loopback address */

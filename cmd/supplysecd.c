@@ -47,6 +47,13 @@ static const char usage[] =
     "  --allow-insecure-remote   [SUPPLYSEC_ALLOW_INSECURE_REMOTE=1] plaintext off loopback\n"
     "  --max-message-bytes N     [SUPPLYSEC_MAX_MESSAGE_BYTES] default 4194304\n"
     "  --grace-seconds N         [SUPPLYSEC_GRACE_SECONDS] default 10\n"
+    "limits (docs/operations.md, \"Limits\"):\n"
+    "  --max-connections N       [SUPPLYSEC_MAX_CONNECTIONS] default: the open-file limit less a "
+    "reserve\n"
+    "  --max-calls N             [SUPPLYSEC_MAX_CALLS] calls at once, default 4096\n"
+    "  --max-streams N           [SUPPLYSEC_MAX_STREAMS] open streams, default 1024\n"
+    "  --max-streams-per-connection N [SUPPLYSEC_MAX_STREAMS_PER_CONNECTION] default 16\n"
+    "  --memory-quota-mb N       [SUPPLYSEC_MEMORY_QUOTA_MB] gRPC core's memory, default 1024\n"
     "MongoDB stores (each the URI option of that name, unless the URI sets it):\n"
     "  --mongo-write-concern W   [SUPPLYSEC_MONGO_WRITE_CONCERN] w: majority (default) or a count\n"
     "  --mongo-selection-timeout-ms N [SUPPLYSEC_MONGO_SELECTION_TIMEOUT_MS] default 2000\n"
@@ -115,6 +122,24 @@ static bool grace_in_range(int seconds)
     return false;
 }
 
+/* The limit flags, in the order of their option codes 0x100.. */
+static const struct {
+    const char *flag, *env;
+} limit_flags[] = {
+    {"--max-connections", "SUPPLYSEC_MAX_CONNECTIONS"},
+    {"--max-calls", "SUPPLYSEC_MAX_CALLS"},
+    {"--max-streams", "SUPPLYSEC_MAX_STREAMS"},
+    {"--max-streams-per-connection", "SUPPLYSEC_MAX_STREAMS_PER_CONNECTION"},
+    {"--memory-quota-mb", "SUPPLYSEC_MEMORY_QUOTA_MB"},
+};
+
+static int *limit_field(config *c, size_t i)
+{
+    int *fields[] = {&c->server.max_connections, &c->server.max_calls, &c->server.max_streams,
+                     &c->server.max_streams_per_connection, &c->server.memory_quota_mb};
+    return fields[i];
+}
+
 static bool config_load(config *c, int argc, char **argv)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -136,6 +161,11 @@ static bool config_load(config *c, int argc, char **argv)
                    &c->grace_seconds) ||
         !grace_in_range(c->grace_seconds))
         return false;
+    for (size_t i = 0; i < sizeof limit_flags / sizeof limit_flags[0]; i++) {
+        const char *v = env_or(limit_flags[i].env, NULL);
+        if (v && !parse_int(limit_flags[i].env, v, 1, limit_field(c, i)))
+            return false;
+    }
 
     static const struct option opts[] = {
         {"listen", required_argument, NULL, 'l'},
@@ -148,6 +178,11 @@ static bool config_load(config *c, int argc, char **argv)
         {"allow-insecure-remote", no_argument, NULL, 'I'},
         {"max-message-bytes", required_argument, NULL, 'm'},
         {"grace-seconds", required_argument, NULL, 'g'},
+        {"max-connections", required_argument, NULL, 0x100},
+        {"max-calls", required_argument, NULL, 0x101},
+        {"max-streams", required_argument, NULL, 0x102},
+        {"max-streams-per-connection", required_argument, NULL, 0x103},
+        {"memory-quota-mb", required_argument, NULL, 0x104},
         {"mongo-write-concern", required_argument, NULL, 'W'},
         {"mongo-selection-timeout-ms", required_argument, NULL, 'S'},
         {"mongo-socket-timeout-ms", required_argument, NULL, 'T'},
@@ -190,6 +225,14 @@ static bool config_load(config *c, int argc, char **argv)
         case 'g':
             if (!parse_int("--grace-seconds", optarg, 0, &c->grace_seconds) ||
                 !grace_in_range(c->grace_seconds))
+                return false;
+            break;
+        case 0x100:
+        case 0x101:
+        case 0x102:
+        case 0x103:
+        case 0x104:
+            if (!parse_int(limit_flags[o - 0x100].flag, optarg, 1, limit_field(c, o - 0x100)))
                 return false;
             break;
         case 'W':

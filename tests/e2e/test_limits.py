@@ -1,0 +1,266 @@
+"""The server's own bounds (docs/operations.md, "Limits"), met by clients
+without a key: connections past the descriptor ceiling are closed at once
+and the listener keeps accepting once descriptors free up (gRPC core 1.51
+stops listening for good on one EMFILE); streams are bounded per connection
+and in total; calls held at once are bounded; a keyless request is small.
+Each bound answers RESOURCE_EXHAUSTED or closes the connection, never
+stalls the server."""
+
+import os
+import re
+import resource
+import socket
+import subprocess
+import threading
+import time
+import unittest
+
+import grpc
+
+import harness
+from harness import RpcAssertions, Server, protos
+
+C = grpc.StatusCode
+
+
+def start_with_nofile(server, soft, hard):
+    """Starts server with RLIMIT_NOFILE (soft, hard) in the child only."""
+    real = subprocess.Popen
+
+    def popen(*a, **kw):
+        kw["preexec_fn"] = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        return real(*a, **kw)
+
+    harness.subprocess.Popen = popen
+    try:
+        server.start()
+    finally:
+        harness.subprocess.Popen = real
+    return server
+
+
+def fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def health(addr, timeout=3.0):
+    """Health.Check over a fresh connection: the status, or the error code."""
+    p = protos()
+    ch = grpc.insecure_channel(addr, options=[("grpc.use_local_subchannel_pool", 1)])
+    try:
+        fn = ch.unary_unary("/grpc.health.v1.Health/Check",
+                            request_serializer=p.health.HealthCheckRequest.SerializeToString,
+                            response_deserializer=p.health.HealthCheckResponse.FromString)
+        return fn(p.health.HealthCheckRequest(), timeout=timeout).status
+    except grpc.RpcError as e:
+        return e.code()
+    finally:
+        ch.close()
+
+
+def wait_health(addr, seconds):
+    """SERVING over a fresh connection within seconds, or the last answer."""
+    p = protos()
+    deadline, got = time.monotonic() + seconds, None
+    while time.monotonic() < deadline:
+        got = health(addr, timeout=1.0)
+        if got == p.health.HealthCheckResponse.SERVING:
+            return got
+        time.sleep(0.1)
+    return got
+
+
+def flood(addr, n):
+    """n idle TCP connections (no HTTP/2 preface: each holds a descriptor)."""
+    host, port = addr.rsplit(":", 1)
+    socks = []
+    for _ in range(n):
+        try:
+            socks.append(socket.create_connection((host, int(port)), timeout=2))
+        except OSError:
+            pass
+    return socks
+
+
+class ConnectionCeilingTest(unittest.TestCase, RpcAssertions):
+    """A process whose open-file limit is 256, soft and hard."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(workers=2)
+        try:
+            start_with_nofile(cls.server, 256, 256)
+        except BaseException:
+            cls.server.kill()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def test_flood_is_bounded_and_the_listener_survives(self):
+        p = protos()
+        pid = self.server.proc.pid
+        kept = self.server.client()  # a connection made before the flood
+        socks = flood(self.server.addr, 400)
+        try:
+            time.sleep(0.5)
+            self.assertLess(fds(pid), 256)
+            r = kept.call("Health.Check")
+            self.assertEqual(r.status, p.health.HealthCheckResponse.SERVING)
+        finally:
+            for s in socks:
+                s.close()
+        self.assertEqual(wait_health(self.server.addr, 10), p.health.HealthCheckResponse.SERVING)
+        self.assertIn("connection closed at once", self.server.log_text())
+
+    def test_emfile_does_not_stop_the_listener(self):
+        """The limit lowered under the running server, below its ceiling: accept
+        meets EMFILE itself, and the server must keep accepting after."""
+        p = protos()
+        pid = self.server.proc.pid
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (fds(pid) + 24, 256))
+        try:
+            socks = flood(self.server.addr, 100)
+            time.sleep(0.5)
+            for s in socks:
+                s.close()
+        finally:
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, (256, 256))
+        self.assertEqual(wait_health(self.server.addr, 10), p.health.HealthCheckResponse.SERVING)
+        self.assertNotIn("Failed accept4", self.server.log_text())
+
+
+class FdLimitRaisedTest(unittest.TestCase):
+
+    def test_soft_limit_raised_to_hard(self):
+        server = Server(workers=1)
+        try:
+            start_with_nofile(server, 256, 4096)
+            with open("/proc/%d/limits" % server.proc.pid) as f:
+                line = [x for x in f if x.startswith("Max open files")][0]
+            self.assertEqual(line.split()[3:5], ["4096", "4096"])
+            self.assertRegex(server.log_text(), r'"open_file_limit":4096')
+        finally:
+            server.stop()
+
+
+class StreamBoundsTest(unittest.TestCase, RpcAssertions):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(workers=2, extra_args=[
+            "--max-streams", "6", "--max-streams-per-connection", "4", "--max-calls", "12"])
+        try:
+            cls.server.start()
+        except BaseException:
+            cls.server.kill()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def reflection_stream(self, ch):
+        """An open reflection stream, answered once; returns (call, release)."""
+        pb = protos()
+        fn = ch.stream_stream("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+                              request_serializer=pb.reflection.ServerReflectionRequest.SerializeToString,
+                              response_deserializer=pb.reflection.ServerReflectionResponse.FromString)
+        done = threading.Event()
+
+        def requests():
+            yield pb.reflection.ServerReflectionRequest(list_services="*")
+            done.wait(30)
+
+        call = fn(requests(), timeout=30)
+        return call, done
+
+    def open_streams(self, ch, n):
+        opened = []
+        for _ in range(n):
+            call, done = self.reflection_stream(ch)
+            opened.append((call, done))
+        return opened
+
+    def first(self, call):
+        try:
+            next(call)
+            return C.OK
+        except grpc.RpcError as e:
+            return e.code(), e.details()
+
+    def close_all(self, opened):
+        for call, done in opened:
+            done.set()
+            call.cancel()
+
+    def test_per_connection_then_total(self):
+        mk = lambda: grpc.insecure_channel(self.server.addr,
+                                           options=[("grpc.use_local_subchannel_pool", 1)])
+        a, b = mk(), mk()
+        opened = []
+        try:
+            opened += self.open_streams(a, 4)
+            for call, _ in opened:
+                self.assertEqual(self.first(call), C.OK)
+            over = self.open_streams(a, 1)
+            opened += over
+            code, details = self.first(over[0][0])
+            self.assertEqual(code, C.RESOURCE_EXHAUSTED)
+            self.assertIn("per connection", details)
+            more = self.open_streams(b, 2)
+            opened += more
+            for call, _ in more:
+                self.assertEqual(self.first(call), C.OK)
+            over = self.open_streams(b, 1)
+            opened += over
+            code, details = self.first(over[0][0])
+            self.assertEqual(code, C.RESOURCE_EXHAUSTED)
+            self.assertIn("streams open, its limit", details)
+        finally:
+            self.close_all(opened)
+            a.close()
+            b.close()
+        # slots come back when streams end
+        deadline = time.monotonic() + 5
+        while True:
+            c = mk()
+            call, done = self.reflection_stream(c)
+            got = self.first(call)
+            done.set()
+            call.cancel()
+            c.close()
+            if got == C.OK or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual(got, C.OK)
+
+    def test_keyless_request_size(self):
+        client = self.server.client()
+        e = self.assertRpcError(C.RESOURCE_EXHAUSTED, client.call, "Health.Check",
+                                service="x" * 5000)
+        self.assertIn("at most 4096 bytes", e.details())
+        self.assertRpcError(C.NOT_FOUND, client.call, "Health.Check", service="x" * 4000)
+
+    def test_watches_held_count_as_streams(self):
+        pb = protos()
+        ch = grpc.insecure_channel(self.server.addr,
+                                   options=[("grpc.use_local_subchannel_pool", 1)])
+        fn = ch.unary_stream("/grpc.health.v1.Health/Watch",
+                             request_serializer=pb.health.HealthCheckRequest.SerializeToString,
+                             response_deserializer=pb.health.HealthCheckResponse.FromString)
+        calls = [fn(pb.health.HealthCheckRequest(), timeout=30) for _ in range(5)]
+        try:
+            got = [self.first(c) for c in calls]  # arrival order is the server's
+            self.assertEqual(got.count(C.OK), 4, got)
+            refused = [g for g in got if g != C.OK]
+            self.assertEqual(refused[0][0], C.RESOURCE_EXHAUSTED)
+        finally:
+            for c in calls:
+                c.cancel()
+            ch.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
