@@ -17,6 +17,7 @@
  */
 #include "runtime.h"
 
+#include <arpa/inet.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
@@ -783,11 +784,38 @@ static void *worker_main(void *arg)
 
 /* ---- start and stop ---- */
 
+/* True when addr ("host:port", "[v6]:port", "ipv4:...", "ipv6:...",
+ * "unix:path") can only be reached from this machine: a numeric address in
+ * 127.0.0.0/8 or ::1, the name "localhost", or a Unix socket. A host name
+ * that merely begins like one ("127.x.example") is not. */
 static bool is_loopback(const char *addr)
 {
-    return strncmp(addr, "127.", 4) == 0 || strncmp(addr, "localhost:", 10) == 0 ||
-           strncmp(addr, "[::1]:", 6) == 0 || strncmp(addr, "ipv4:127.", 9) == 0 ||
-           strncmp(addr, "unix:", 5) == 0;
+    if (strncmp(addr, "unix:", 5) == 0)
+        return true;
+    if (strncmp(addr, "ipv4:", 5) == 0 || strncmp(addr, "ipv6:", 5) == 0)
+        addr += 5;
+    char host[256];
+    const char *colon;
+    if (addr[0] == '[') {
+        const char *close = strchr(addr, ']');
+        if (!close || close[1] != ':')
+            return false;
+        addr++;
+        colon = close;
+    } else {
+        colon = strrchr(addr, ':');
+    }
+    if (!colon || (size_t)(colon - addr) >= sizeof host)
+        return false;
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = '\0';
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (inet_pton(AF_INET, host, &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &v6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&v6);
+    return strcmp(host, "localhost") == 0;
 }
 
 static grpc_server_credentials *make_credentials(const api_server_config *cfg, char **err)

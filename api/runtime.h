@@ -63,7 +63,7 @@ typedef struct api_service {
 #define API_DEFAULT_MAX_CALLS 4096           /* calls held at once, any kind */
 #define API_DEFAULT_MAX_STREAMS 1024         /* long-lived streams at once */
 #define API_DEFAULT_MAX_STREAMS_PER_CONN 16  /* ... on one connection */
-#define API_DEFAULT_MEMORY_QUOTA_MB 1024     /* gRPC core's resource quota */
+#define API_DEFAULT_MEMORY_QUOTA_MB 256      /* gRPC core's resource quota */
 #define API_HTTP2_MAX_CONCURRENT_STREAMS 100 /* advertised in SETTINGS */
 #define API_KEYLESS_REQUEST_MAX 4096         /* bytes of a request to a keyless method */
 

@@ -4,10 +4,14 @@
  *   supplysecd bootstrap [--store] create the first platform-administrator key
  *   supplysecd export [--store]    write the store's contents to stdout (JSON Lines)
  *   supplysecd import [--store]    read an export from stdin into an empty store
+ *   supplysecd init [--store]      make the location hold a store (a fresh one
+ *                                  where the store file is missing)
  *
  * Every flag has an environment fallback (SUPPLYSEC_<FLAG>, upper case,
  * '-' as '_'). SIGTERM or SIGINT: stop accepting, let in-flight calls
- * finish within the grace period, close the store, exit 0.
+ * finish within the grace period, close the store, exit 0. Exit 2: bad
+ * usage; 3: the store was refused (what is at its location is not the store
+ * expected there; the message says why and what to do); 1: other failures.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +25,8 @@
 #include "log.h"
 #include "migrate.h"
 #include "runtime.h"
+
+#define EXIT_STORE_REFUSED 3
 
 typedef struct config {
     api_server_config server;
@@ -36,6 +42,8 @@ static const char usage[] =
     "       supplysecd bootstrap [--store URI]  print a first platform-admin key\n"
     "       supplysecd export [--store URI] > FILE  the store's contents as JSON Lines\n"
     "       supplysecd import [--store URI] < FILE  an export into an empty store\n"
+    "       supplysecd init [--store URI]   a fresh store where the store file is missing,\n"
+    "                                       or accept the store file that is there\n"
     "flags (environment fallback in brackets):\n"
     "  --listen HOST:PORT        [SUPPLYSEC_LISTEN]   default 127.0.0.1:50051\n"
     "  --store URI               [SUPPLYSEC_STORE]    default sqlite:./data/supplysec.db\n"
@@ -53,7 +61,7 @@ static const char usage[] =
     "  --max-calls N             [SUPPLYSEC_MAX_CALLS] calls at once, default 4096\n"
     "  --max-streams N           [SUPPLYSEC_MAX_STREAMS] open streams, default 1024\n"
     "  --max-streams-per-connection N [SUPPLYSEC_MAX_STREAMS_PER_CONNECTION] default 16\n"
-    "  --memory-quota-mb N       [SUPPLYSEC_MEMORY_QUOTA_MB] gRPC core's memory, default 1024\n"
+    "  --memory-quota-mb N       [SUPPLYSEC_MEMORY_QUOTA_MB] gRPC core's memory, default 256\n"
     "MongoDB stores (each the URI option of that name, unless the URI sets it):\n"
     "  --mongo-write-concern W   [SUPPLYSEC_MONGO_WRITE_CONCERN] w: majority (default) or a count\n"
     "  --mongo-selection-timeout-ms N [SUPPLYSEC_MONGO_SELECTION_TIMEOUT_MS] default 2000\n"
@@ -297,14 +305,18 @@ static void store_logger(bool error, const char *domain, const char *message)
     log_emit(&l);
 }
 
-static store *open_store(const config *c)
+/* The store, or NULL with *exit_code set. */
+static store *open_store(const config *c, int *exit_code)
 {
     store_set_logger(store_logger);
     store *s = NULL;
     char *err = NULL;
-    if (store_open(c->store_uri, c->server.workers, &s, &err) != STORE_OK) {
+    store_status st = store_open(c->store_uri, c->server.workers, &s, &err);
+    if (st != STORE_OK) {
+        *exit_code = st == STORE_REFUSED ? EXIT_STORE_REFUSED : 1;
         log_line l;
-        log_begin(&l, LOG_ERROR, "cannot open the store");
+        log_begin(&l, LOG_ERROR,
+                  st == STORE_REFUSED ? "the store was refused" : "cannot open the store");
         char shown[256];
         log_str(&l, "store", store_uri_redacted(c->store_uri, shown, sizeof shown));
         log_str(&l, "error", err ? err : "");
@@ -317,9 +329,10 @@ static store *open_store(const config *c)
 
 static int run_bootstrap(const config *c)
 {
-    store *s = open_store(c);
+    int code = 0;
+    store *s = open_store(c, &code);
     if (!s)
-        return 1;
+        return code;
     char secret[APIKEY_SECRET_LEN + 1];
     status st = {0};
     bool ok = keyring_bootstrap(s, secret, &st);
@@ -339,9 +352,10 @@ static int run_bootstrap(const config *c)
 /* export and import: the server need not run, but nothing may write meanwhile. */
 static int run_migration(const config *c, bool import)
 {
-    store *s = open_store(c);
+    int code = 0;
+    store *s = open_store(c, &code);
     if (!s)
-        return 1;
+        return code;
     migrate_counts n;
     char *err = NULL;
     bool ok = import ? migrate_import(s, stdin, &n, &err) : migrate_export(s, stdout, &n, &err);
@@ -356,6 +370,17 @@ static int run_migration(const config *c, bool import)
     return 0;
 }
 
+/* init: what the location holds is made the store (see store_init). */
+static int run_init(const config *c)
+{
+    store_set_logger(store_logger);
+    char *msg = NULL;
+    store_status st = store_init(c->store_uri, &msg);
+    fprintf(stderr, "supplysecd init: %s\n", msg ? msg : store_status_name(st));
+    free(msg);
+    return st == STORE_OK ? 0 : st == STORE_REFUSED ? EXIT_STORE_REFUSED : 1;
+}
+
 static int run_server(const config *c)
 {
     sigset_t sigs;
@@ -366,9 +391,10 @@ static int run_server(const config *c)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    store *s = open_store(c);
+    int code = 0;
+    store *s = open_store(c, &code);
     if (!s)
-        return 1;
+        return code;
     char *err = NULL;
     api_server *srv = api_server_start(&c->server, s, api_all_services, api_n_all_services, &err);
     log_line l;
@@ -411,7 +437,7 @@ int main(int argc, char **argv)
     config c = {0};
     const char *sub = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
     if (sub && strcmp(sub, "bootstrap") != 0 && strcmp(sub, "export") != 0 &&
-        strcmp(sub, "import") != 0) {
+        strcmp(sub, "import") != 0 && strcmp(sub, "init") != 0) {
         fprintf(stderr, "supplysecd: unknown command \"%s\"\n%s", sub, usage);
         return 2;
     }
@@ -430,5 +456,7 @@ int main(int argc, char **argv)
         return run_server(&c);
     if (strcmp(sub, "bootstrap") == 0)
         return run_bootstrap(&c);
+    if (strcmp(sub, "init") == 0)
+        return run_init(&c);
     return run_migration(&c, strcmp(sub, "import") == 0);
 }
