@@ -45,6 +45,7 @@
 
 typedef enum tag_kind {
     TAG_NEW,
+    TAG_PAYLOAD, /* a unary or server-stream call's request arrived */
     TAG_READ,
     TAG_FINISH,
     TAG_SHUTDOWN,
@@ -92,7 +93,7 @@ struct api_server {
 typedef struct call_ctx {
     api_server *srv;
     const method_entry *m; /* NULL for an unregistered (unknown) method */
-    tag t_new, t_read, t_finish;
+    tag t_new, t_payload, t_read, t_finish;
     grpc_call *call;
     gpr_timespec deadline;
     grpc_call_details details; /* unknown methods only */
@@ -135,6 +136,7 @@ static call_ctx *call_ctx_new(api_server *srv, const method_entry *m)
     c->srv = srv;
     c->m = m;
     c->t_new = (tag){TAG_NEW, c};
+    c->t_payload = (tag){TAG_PAYLOAD, c};
     c->t_read = (tag){TAG_READ, c};
     c->t_finish = (tag){TAG_FINISH, c};
     c->t_sent = (tag){TAG_WATCH_SENT, c};
@@ -178,9 +180,9 @@ static void arm_request(api_server *srv, const method_entry *m)
         return;
     grpc_call_error err;
     if (m)
-        err = grpc_server_request_registered_call(
-            srv->server, m->handle, &c->call, &c->deadline, &c->request_md,
-            m->client_streaming ? NULL : &c->payload, srv->cq, srv->cq, &c->t_new);
+        err =
+            grpc_server_request_registered_call(srv->server, m->handle, &c->call, &c->deadline,
+                                                &c->request_md, NULL, srv->cq, srv->cq, &c->t_new);
     else
         err = grpc_server_request_call(srv->server, &c->call, &c->details, &c->request_md, srv->cq,
                                        srv->cq, &c->t_new);
@@ -679,20 +681,37 @@ static void on_new_call(call_ctx *c)
         finish(c, NULL, false);
         return;
     }
-    if (c->m->api->kind == API_SERVER_STREAM) {
-        watch_start(c);
+    if (!c->m->client_streaming) { /* read the one request: on_payload */
+        grpc_op op;
+        memset(&op, 0, sizeof op);
+        op.op = GRPC_OP_RECV_MESSAGE;
+        op.data.recv_message.recv_message = &c->payload;
+        start_batch(c, &op, 1, &c->t_payload);
         return;
     }
-    if (c->m->client_streaming) {
-        /* Read the first message; each one is answered in on_read. */
-        grpc_op ops[2];
-        memset(ops, 0, sizeof ops);
-        ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-        ops[0].data.send_initial_metadata.count = 1;
-        ops[0].data.send_initial_metadata.metadata = c->initial_md;
-        ops[1].op = GRPC_OP_RECV_MESSAGE;
-        ops[1].data.recv_message.recv_message = &c->payload;
-        start_batch(c, ops, 2, &c->t_read);
+    /* A bidirectional stream: read the first message; each one is answered
+     * in on_read. */
+    grpc_op ops[2];
+    memset(ops, 0, sizeof ops);
+    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[0].data.send_initial_metadata.count = 1;
+    ops[0].data.send_initial_metadata.metadata = c->initial_md;
+    ops[1].op = GRPC_OP_RECV_MESSAGE;
+    ops[1].data.recv_message.recv_message = &c->payload;
+    start_batch(c, ops, 2, &c->t_read);
+}
+
+/* The request of a unary or server-stream call arrived (ok false: the call
+ * ended first). */
+static void on_payload(call_ctx *c, bool ok)
+{
+    if (!ok) {
+        api_fail(&c->api, STATUS_CANCELLED, "the call ended before its request arrived");
+        finish(c, NULL, false);
+        return;
+    }
+    if (c->m->api->kind == API_SERVER_STREAM) {
+        watch_start(c);
         return;
     }
     ProtobufCMessage *resp = handle(c, c->payload);
@@ -763,6 +782,9 @@ static void *worker_main(void *arg)
             } else {
                 on_new_call(c);
             }
+            break;
+        case TAG_PAYLOAD:
+            on_payload(c, ev.success);
             break;
         case TAG_READ:
             on_read(c, ev.success);
@@ -922,11 +944,12 @@ static bool register_methods(api_server *srv, const api_service *const *services
                 if (strcmp(svc->methods[k].name, m->md->name) == 0)
                     m->api = &svc->methods[k];
             m->client_streaming = m->api && m->api->kind == API_BIDI_STREAM;
-            m->handle = grpc_server_register_method(srv->server, m->path, NULL,
-                                                    m->client_streaming
-                                                        ? GRPC_SRM_PAYLOAD_NONE
-                                                        : GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER,
-                                                    0);
+            /* PAYLOAD_NONE: the call is ours from its headers on, so a
+             * request whose message never comes counts against max_calls;
+             * with READ_INITIAL_BYTE_BUFFER gRPC core would hold it unseen
+             * and unbounded (about 17 KiB each) until the message came. */
+            m->handle =
+                grpc_server_register_method(srv->server, m->path, NULL, GRPC_SRM_PAYLOAD_NONE, 0);
             if (!m->handle) {
                 asprintf(err, "cannot register %s", m->path);
                 return false;

@@ -7,10 +7,11 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake pkg-config clang-format
+  clang libclang-rt-14-dev
   libgrpc-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev
   libmongoc-dev libbson-dev libcmocka-dev libsqlite3-dev libssl-dev
   python3-grpcio python3-protobuf nghttp2-client openssl curl sqlite3
-  python3-mockupdb python3-mongomock python3-pymongo
+  python3-mockupdb python3-mongomock python3-pymongo python3-h2
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

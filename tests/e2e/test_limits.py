@@ -262,5 +262,50 @@ class StreamBoundsTest(unittest.TestCase, RpcAssertions):
             ch.close()
 
 
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int([x for x in f if x.startswith("VmRSS")][0].split()[1])
+
+
+class HalfOpenCallsTest(unittest.TestCase):
+    """A client that never acknowledges the server's SETTINGS (so HTTP/2's
+    stream limit never applies) opens 10,000 unary calls and never sends
+    their messages. Each is the server's from its headers on and counts
+    against --max-calls; gRPC core would otherwise hold them all, unseen,
+    at about 17 KiB each."""
+
+    def test_half_open_calls_are_bounded(self):
+        import h2.config
+        import h2.connection
+        server = Server(workers=2, extra_args=["--max-calls", "64"])
+        server.start()
+        try:
+            pid = server.proc.pid
+            before = rss_kib(pid)
+            host, port = server.addr.rsplit(":", 1)
+            s = socket.create_connection((host, int(port)))
+            conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+            conn.initiate_connection()
+            conn.remote_settings.max_concurrent_streams = 2**31 - 1  # never learn the real one
+            headers = [(":method", "POST"), (":scheme", "http"),
+                       (":path", "/grpc.health.v1.Health/Check"), (":authority", server.addr),
+                       ("content-type", "application/grpc"), ("te", "trailers")]
+            try:
+                for _ in range(10000):
+                    conn.send_headers(conn.get_next_available_stream_id(), headers)
+                    s.sendall(conn.data_to_send())
+            except OSError:
+                pass  # the server may close the connection: that is a bound too
+            time.sleep(1.0)
+            grown_mib = (rss_kib(pid) - before) / 1024
+            s.close()
+            self.assertLess(grown_mib, 60, "RSS grew %.0f MiB" % grown_mib)
+            self.assertIn('"status":"RESOURCE_EXHAUSTED"', server.log_text())
+            self.assertEqual(wait_health(server.addr, 10),
+                             protos().health.HealthCheckResponse.SERVING)
+        finally:
+            server.stop()
+
+
 if __name__ == "__main__":
     unittest.main()
