@@ -11,6 +11,7 @@
 
 #include "doc.h"
 #include "encoding.h"
+#include "page_token.h"
 #include "utf8.h"
 #include "validate.h"
 #include "google/protobuf/timestamp.pb-c.h"
@@ -313,7 +314,7 @@ bool resource_list(const op_ctx *op, const ProtobufCMessageDescriptor *desc, sto
     store_page *sp = NULL;
     bool ok = false;
     memset(page, 0, sizeof *page);
-    if (!page_token_decode(page_token ? page_token : "", query_key, &after, st))
+    if (!page_token_decode(op->store, page_token ? page_token : "", query_key, &after, st))
         return false;
     q->after = after;
     q->limit = page_size;
@@ -335,13 +336,13 @@ bool resource_list(const op_ctx *op, const ProtobufCMessageDescriptor *desc, sto
         }
         page->count++;
     }
-    page->next_page_token = sp->more && sp->count
-                                ? page_token_encode(query_key, sp->records[sp->count - 1].name)
-                                : strdup("");
-    if (!page->next_page_token) {
+    if (sp->more && sp->count)
+        page->next_page_token =
+            page_token_encode(op->store, query_key, sp->records[sp->count - 1].name, st);
+    else if (!(page->next_page_token = strdup("")))
         status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    if (!page->next_page_token)
         goto out;
-    }
     ok = true;
 out:
     if (!ok)

@@ -1,12 +1,10 @@
 /* validate.c — input rules shared by every service (see validate.h). */
 #include "validate.h"
 
-#include "encoding.h"
 #include "utf8.h"
 
 #include <bson/bson.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,45 +162,4 @@ bool validate_page_size(const char *field, int page_size, int *out, status *st)
            : page_size > PAGE_SIZE_MAX ? PAGE_SIZE_MAX
                                        : page_size;
     return true;
-}
-
-/* ---- page tokens: base64url("<fingerprint>:<after>") ---- */
-
-static void query_fingerprint(const char *query, char out[17])
-{
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)query, strlen(query), md);
-    hex_encode(md, 8, out);
-}
-
-char *page_token_encode(const char *query, const char *after)
-{
-    char fp[17], *raw = NULL;
-    query_fingerprint(query, fp);
-    if (asprintf(&raw, "%s:%s", fp, after) < 0)
-        return NULL;
-    char *tok = base64_encode((const uint8_t *)raw, strlen(raw), true);
-    free(raw);
-    return tok;
-}
-
-bool page_token_decode(const char *token, const char *query, char **after, status *st)
-{
-    size_t n = strlen(token), len = 0;
-    uint8_t *raw = NULL;
-    char fp[17];
-    *after = NULL;
-    if (n == 0) {
-        *after = strdup("");
-        return *after ? true : status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
-    }
-    query_fingerprint(query, fp);
-    bool ok = n <= 4096 && base64_decode(token, n, &raw, &len) && len >= 17 &&
-              memcmp(raw, fp, 16) == 0 && raw[16] == ':' && !memchr(raw, '\0', len) &&
-              (*after = strndup((const char *)raw + 17, len - 17)) != NULL;
-    free(raw);
-    return ok ? true
-              : status_fail(st, STATUS_INVALID_ARGUMENT,
-                            "page_token: not a token from this list; pass next_page_token from "
-                            "the previous response unchanged, with the same parent and filter");
 }

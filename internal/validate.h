@@ -1,5 +1,5 @@
 /* validate.h — input rules shared by every service: resource ids and names,
- * country codes, text fields, page sizes and page tokens. Each check names
+ * country codes, text fields and page sizes. Each check names
  * the field it was given in its message, and returns false with st set. */
 #ifndef SUPPLYSEC_VALIDATE_H
 #define SUPPLYSEC_VALIDATE_H
@@ -45,12 +45,5 @@ bool validate_timestamp(const char *field, int64_t seconds, int32_t nanos, statu
 
 /* page_size < 0 is INVALID_ARGUMENT; 0 → default; above max → max. */
 bool validate_page_size(const char *field, int page_size, int *out, status *st);
-
-/* Page tokens are opaque to clients: base64url of the query they belong to
- * (its fingerprint) and the keyset cursor (the last name returned).
- * encode returns a malloc'd token; decode sets *after (malloc'd, "" for an
- * empty token) or fails INVALID_ARGUMENT for a token of another query. */
-char *page_token_encode(const char *query, const char *after);
-bool page_token_decode(const char *token, const char *query, char **after, status *st);
 
 #endif

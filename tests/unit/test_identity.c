@@ -12,6 +12,7 @@
 #include "apikey.h"
 #include "auth.h"
 #include "status.h"
+#include "page_token.h"
 #include "validate.h"
 
 static void test_resource_ids(void **state)
@@ -100,21 +101,45 @@ static void test_page_size_and_tokens(void **state)
     assert_int_equal(n, PAGE_SIZE_MAX);
     assert_false(validate_page_size("page_size", -1, &n, &st));
 
-    char *tok = page_token_encode("ListOrganizations", "organizations/acme");
+    store *db = NULL;
+    assert_int_equal(store_open("sqlite::memory:", 1, &db, NULL), STORE_OK);
+    char *tok = page_token_encode(db, "ListOrganizations", "organizations/acme", &st);
     char *after = NULL;
-    assert_true(page_token_decode(tok, "ListOrganizations", &after, &st));
+    assert_non_null(tok);
+    assert_true(page_token_decode(db, tok, "ListOrganizations", &after, &st));
     assert_string_equal(after, "organizations/acme");
     free(after);
-    assert_false(page_token_decode(tok, "ListApiKeys|platform|", &after, &st));
+    /* bound to its query */
+    assert_false(page_token_decode(db, tok, "ListApiKeys|platform|", &after, &st));
     assert_null(after);
     assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
-    tok[3] ^= 1;
-    assert_false(page_token_decode(tok, "ListOrganizations", &after, &st));
+    /* altered: any bit of the MAC or the cursor */
+    for (size_t i = 0; i < strlen(tok); i += 5) {
+        char *bad = strdup(tok);
+        bad[i] = bad[i] == 'A' ? 'B' : 'A';
+        assert_false(page_token_decode(db, bad, "ListOrganizations", &after, &st));
+        free(bad);
+    }
+    /* forged: the old unauthenticated format, fingerprint and cursor computed by anyone */
+    const char *forged = "MDAwMDAwMDAwMDAwMDAwMDpvcmdhbml6YXRpb25zL2FjbWU";
+    assert_false(page_token_decode(db, forged, "ListOrganizations", &after, &st));
+    assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
     free(tok);
-    assert_false(page_token_decode("not a token!", "ListOrganizations", &after, &st));
-    assert_true(page_token_decode("", "ListOrganizations", &after, &st));
+    assert_false(page_token_decode(db, "not a token!", "ListOrganizations", &after, &st));
+    assert_true(page_token_decode(db, "", "ListOrganizations", &after, &st));
     assert_string_equal(after, "");
     free(after);
+    /* the key lives in the store: another store's tokens do not verify */
+    store *other = NULL;
+    assert_int_equal(store_open("sqlite::memory:", 1, &other, NULL), STORE_OK);
+    tok = page_token_encode(other, "ListOrganizations", "organizations/acme", &st);
+    assert_non_null(tok);
+    assert_true(page_token_decode(other, tok, "ListOrganizations", &after, &st));
+    free(after);
+    assert_false(page_token_decode(db, tok, "ListOrganizations", &after, &st));
+    free(tok);
+    store_close(other);
+    store_close(db);
 }
 
 static void test_api_key_secrets(void **state)
