@@ -1,9 +1,15 @@
-/* health.c — grpc.health.v1.Health: SERVING while the store answers.
+/* health.c — grpc.health.v1.Health: SERVING while the store can do its work.
  *
  * Check needs no key (load balancers and orchestrators call it). The empty
- * service name and each supplysec service report the store's reachability;
- * any other name is NOT_FOUND from Check and SERVICE_UNKNOWN from Watch, which
- * sends the status at once and again whenever it changes. */
+ * service name and each supplysec service report the store's health
+ * (store_health: NOT_SERVING when the backend is unreachable, or for SQLite
+ * when the store file was deleted or replaced, the disk is full, the
+ * filesystem read-only or the database corrupt; the store logs why). That is
+ * a cached state, probed at most about once a second and at once after a
+ * failing operation, so a check costs no store round trip and many checks
+ * cost the store nothing more. Any other name is NOT_FOUND from Check and
+ * SERVICE_UNKNOWN from Watch, which sends the status at once and again
+ * whenever it changes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +35,7 @@ static ProtobufCMessage *health_status(api_call *call, const char *service)
     grpc__health__v1__health_check_response__init(resp);
     if (!service_known(service))
         resp->status = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN;
-    else if (store_ping(call->op.store) == STORE_OK)
+    else if (store_health(call->op.store, NULL, 0) == STORE_OK)
         resp->status = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
     else
         resp->status = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;

@@ -3,21 +3,39 @@
  * Owns: parsing the store URI ("<scheme>:<rest>") and dispatching to the
  * backend registered for the scheme in `backends` below; the argument checks
  * every backend would otherwise repeat (so a backend may assume them); the
- * normalisation of an empty lookup to "no lookup"; and freeing what backends
- * hand out. Adding a backend is one more entry in `backends`.
+ * normalisation of an empty lookup to "no lookup"; freeing what backends
+ * hand out; and the cache behind store_health, so that health checks, however
+ * many, cost the backend one probe a second. Adding a backend is one more
+ * entry in `backends`.
  */
 #include "store.h"
 
 #include <bson/bson.h>
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+
+/* store_health probes at most this often unless an operation disagreed. */
+#define HEALTH_PROBE_INTERVAL_US 1000000
+
 struct store {
     const store_backend *be;
     void *impl;
+    /* store_health's cache: the last probe's outcome, under health_mu. */
+    pthread_mutex_t health_mu;
+    store_status health;
+    char health_why[512];
+    int64_t health_probed_us; /* clock_monotonic_us() of the last probe */
+    bool health_probing;      /* a caller is probing: the others answer from the cache */
+    /* Read by every operation without the mutex: */
+    atomic_bool health_ok;    /* health == STORE_OK */
+    atomic_bool health_stale; /* an operation's outcome disagreed: probe at the next call */
 };
 
 static const store_backend *const backends[] = {
@@ -46,13 +64,15 @@ const char *store_status_name(store_status st)
         return "STORE_INVALID";
     case STORE_INTERNAL:
         return "STORE_INTERNAL";
+    case STORE_REFUSED:
+        return "STORE_REFUSED";
     }
     return "STORE_UNKNOWN_STATUS";
 }
 
 void store_set_err(char **err, const char *fmt, ...)
 {
-    char buf[512];
+    char buf[2048]; /* refusals name several paths and say what to do */
     va_list ap;
     if (!err)
         return;
@@ -84,16 +104,10 @@ static const store_backend *backend_for(const char *scheme, size_t len)
     return NULL;
 }
 
-store_status store_open(const char *uri, int workers, store **out, char **err)
+/* The backend for uri's scheme, or NULL with *err set. */
+static const store_backend *backend_of_uri(const char *uri, char **err)
 {
     char schemes[128];
-    if (err)
-        *err = NULL;
-    if (!out) {
-        store_set_err(err, "store_open: out is NULL");
-        return STORE_INVALID;
-    }
-    *out = NULL;
     supported_schemes(schemes, sizeof schemes);
     const char *colon = uri ? strchr(uri, ':') : NULL;
     const store_backend *be = colon ? backend_for(uri, (size_t)(colon - uri)) : NULL;
@@ -101,12 +115,29 @@ store_status store_open(const char *uri, int workers, store **out, char **err)
         /* Only the scheme is echoed: the rest of a URI may hold credentials. */
         store_set_err(err, "unsupported store URI scheme \"%.*s\"; supported: %s",
                       colon ? (int)(colon - uri) : 0, colon ? uri : "", schemes);
-        return STORE_INVALID;
+        return NULL;
     }
     if (colon[1] == '\0') {
         store_set_err(err, "store URI \"%s:\" names no store", be->scheme);
+        return NULL;
+    }
+    return be;
+}
+
+static void health_probe(store *s);
+
+store_status store_open(const char *uri, int workers, store **out, char **err)
+{
+    if (err)
+        *err = NULL;
+    if (!out) {
+        store_set_err(err, "store_open: out is NULL");
         return STORE_INVALID;
     }
+    *out = NULL;
+    const store_backend *be = backend_of_uri(uri, err);
+    if (!be)
+        return STORE_INVALID;
     store *s = calloc(1, sizeof *s);
     if (!s) {
         store_set_err(err, "out of memory");
@@ -118,8 +149,30 @@ store_status store_open(const char *uri, int workers, store **out, char **err)
         free(s);
         return st;
     }
+    pthread_mutex_init(&s->health_mu, NULL);
+    atomic_init(&s->health_ok, true);
+    atomic_init(&s->health_stale, false);
+    s->health_probing = true;
+    health_probe(s); /* so that the first health check has an answer */
     *out = s;
     return STORE_OK;
+}
+
+store_status store_init(const char *uri, char **msg)
+{
+    if (msg)
+        *msg = NULL;
+    const store_backend *be = backend_of_uri(uri, msg);
+    if (!be)
+        return STORE_INVALID;
+    if (be->init)
+        return be->init(uri, msg);
+    store *s = NULL;
+    store_status st = store_open(uri, 1, &s, msg);
+    store_close(s);
+    if (st == STORE_OK)
+        store_set_err(msg, "the %s store is ready; it needs no init", be->scheme);
+    return st;
 }
 
 void store_close(store *s)
@@ -127,6 +180,7 @@ void store_close(store *s)
     if (!s)
         return;
     s->be->close(s->impl);
+    pthread_mutex_destroy(&s->health_mu);
     free(s);
 }
 
@@ -148,11 +202,81 @@ const char *store_describe(store *s)
     return s->be->describe ? s->be->describe(s->impl) : s->be->scheme;
 }
 
+/* ---- health ---- */
+
+/* Probes the backend and caches the outcome; the caller set health_probing. */
+static void health_probe(store *s)
+{
+    char why[sizeof s->health_why] = "";
+    store_status st;
+    if (s->be->health) {
+        st = s->be->health(s->impl, why, sizeof why);
+    } else {
+        st = s->be->ping(s->impl);
+        if (st != STORE_OK)
+            snprintf(why, sizeof why, "the store does not answer (%s)", store_status_name(st));
+    }
+    if (st != STORE_OK && !why[0])
+        snprintf(why, sizeof why, "the store cannot work (%s)", store_status_name(st));
+    pthread_mutex_lock(&s->health_mu);
+    bool changed = (st == STORE_OK) != atomic_load(&s->health_ok);
+    s->health = st;
+    snprintf(s->health_why, sizeof s->health_why, "%s", why);
+    s->health_probed_us = clock_monotonic_us();
+    s->health_probing = false;
+    atomic_store(&s->health_ok, st == STORE_OK);
+    pthread_mutex_unlock(&s->health_mu);
+    /* A backend with a probe of its own logs its faults as it finds them. */
+    if (changed && !s->be->health) {
+        char line[sizeof why + 64];
+        snprintf(line, sizeof line, "store health: %s%s",
+                 st == STORE_OK ? "serving again" : "not serving: ", st == STORE_OK ? "" : why);
+        store_log(st != STORE_OK, "store", line);
+    }
+}
+
+store_status store_health(store *s, char *why, size_t size)
+{
+    if (size > 0)
+        why[0] = '\0';
+    if (!s)
+        return STORE_INVALID;
+    int64_t now = clock_monotonic_us();
+    pthread_mutex_lock(&s->health_mu);
+    if (!s->health_probing &&
+        (atomic_load(&s->health_stale) || now - s->health_probed_us >= HEALTH_PROBE_INTERVAL_US)) {
+        s->health_probing = true;
+        atomic_store(&s->health_stale, false);
+        pthread_mutex_unlock(&s->health_mu);
+        health_probe(s);
+        pthread_mutex_lock(&s->health_mu);
+    }
+    store_status st = s->health;
+    if (size > 0 && st != STORE_OK)
+        snprintf(why, size, "%s", s->health_why);
+    pthread_mutex_unlock(&s->health_mu);
+    return st;
+}
+
+/* Every operation's outcome passes here: one that disagrees with the cached
+ * health (a failure while healthy, an answer while not) has the next
+ * store_health probe again at once, so a failure shows at the next check. */
+static store_status noted(store *s, store_status st)
+{
+    bool failed = st == STORE_UNAVAILABLE || st == STORE_INTERNAL;
+    bool answered = st == STORE_OK || st == STORE_NOT_FOUND || st == STORE_ALREADY_EXISTS ||
+                    st == STORE_CONFLICT;
+    bool ok = atomic_load_explicit(&s->health_ok, memory_order_relaxed);
+    if ((failed && ok) || (answered && !ok))
+        atomic_store(&s->health_stale, true);
+    return st;
+}
+
 store_status store_ping(store *s)
 {
     if (!s)
         return STORE_INVALID;
-    return s->be->ping(s->impl);
+    return noted(s, s->be->ping(s->impl));
 }
 
 /* ---- argument checks shared by every backend ---- */
@@ -196,7 +320,7 @@ store_status store_create(store *s, const store_record *rec, const store_audit *
     if (!s || !ev || !record_valid(rec) || rec->version != 1)
         return STORE_INVALID;
     store_record r = record_normalized(rec);
-    return s->be->create(s->impl, &r, ev);
+    return noted(s, s->be->create(s->impl, &r, ev));
 }
 
 store_status store_update(store *s, const store_record *rec, int64_t expected_version,
@@ -206,7 +330,7 @@ store_status store_update(store *s, const store_record *rec, int64_t expected_ve
         rec->version != expected_version + 1)
         return STORE_INVALID;
     store_record r = record_normalized(rec);
-    return s->be->update(s->impl, &r, expected_version, ev);
+    return noted(s, s->be->update(s->impl, &r, expected_version, ev));
 }
 
 store_status store_delete(store *s, const char *collection, const char *org, const char *name,
@@ -214,7 +338,7 @@ store_status store_delete(store *s, const char *collection, const char *org, con
 {
     if (!s || !ev || !nonempty(collection) || !org || !nonempty(name) || expected_version < 0)
         return STORE_INVALID;
-    return s->be->remove(s->impl, collection, org, name, expected_version, ev);
+    return noted(s, s->be->remove(s->impl, collection, org, name, expected_version, ev));
 }
 
 store_status store_get(store *s, const char *collection, const char *org, const char *name,
@@ -224,7 +348,7 @@ store_status store_get(store *s, const char *collection, const char *org, const 
         *out = NULL;
     if (!s || !out || !nonempty(collection) || !nonempty(name))
         return STORE_INVALID;
-    return s->be->get(s->impl, collection, org, name, out);
+    return noted(s, s->be->get(s->impl, collection, org, name, out));
 }
 
 store_status store_get_by_lookup(store *s, const char *collection, const char *lookup,
@@ -234,7 +358,7 @@ store_status store_get_by_lookup(store *s, const char *collection, const char *l
         *out = NULL;
     if (!s || !out || !nonempty(collection) || !nonempty(lookup))
         return STORE_INVALID;
-    return s->be->get_by_lookup(s->impl, collection, lookup, out);
+    return noted(s, s->be->get_by_lookup(s->impl, collection, lookup, out));
 }
 
 store_status store_list(store *s, const store_query *q, store_page **out)
@@ -246,7 +370,7 @@ store_status store_list(store *s, const store_query *q, store_page **out)
     store_query nq = *q;
     if (nq.after && !nq.after[0])
         nq.after = NULL;
-    return s->be->list(s->impl, &nq, out);
+    return noted(s, s->be->list(s->impl, &nq, out));
 }
 
 store_status store_audit_list(store *s, const char *org, int64_t after_seq, int limit,
@@ -258,7 +382,7 @@ store_status store_audit_list(store *s, const char *org, int64_t after_seq, int 
         *count = 0;
     if (!s || !org || after_seq < 0 || limit <= 0 || !out || !count)
         return STORE_INVALID;
-    return s->be->audit_list(s->impl, org, after_seq, limit, out, count);
+    return noted(s, s->be->audit_list(s->impl, org, after_seq, limit, out, count));
 }
 
 store_status store_collections(store *s, char ***names, size_t *count)
@@ -267,7 +391,7 @@ store_status store_collections(store *s, char ***names, size_t *count)
         return STORE_INVALID;
     *names = NULL;
     *count = 0;
-    return s->be->collections(s->impl, names, count);
+    return noted(s, s->be->collections(s->impl, names, count));
 }
 
 store_status store_audit_orgs(store *s, char ***orgs, size_t *count)
@@ -276,7 +400,7 @@ store_status store_audit_orgs(store *s, char ***orgs, size_t *count)
         return STORE_INVALID;
     *orgs = NULL;
     *count = 0;
-    return s->be->audit_orgs(s->impl, orgs, count);
+    return noted(s, s->be->audit_orgs(s->impl, orgs, count));
 }
 
 store_status store_import_record(store *s, const store_record *rec)
@@ -284,7 +408,7 @@ store_status store_import_record(store *s, const store_record *rec)
     if (!s || !record_valid(rec) || rec->version < 1)
         return STORE_INVALID;
     store_record r = record_normalized(rec);
-    return s->be->import_record(s->impl, &r);
+    return noted(s, s->be->import_record(s->impl, &r));
 }
 
 store_status store_import_audit(store *s, const store_audit_event *ev)
@@ -302,7 +426,7 @@ store_status store_import_audit(store *s, const store_audit_event *ev)
                      .version_before = ev->version_before,
                      .version_after = ev->version_after,
                      .time_us = ev->time_us};
-    return s->be->import_audit(s->impl, &a);
+    return noted(s, s->be->import_audit(s->impl, &a));
 }
 
 /* ---- freeing what backends hand out ---- */

@@ -42,6 +42,8 @@ typedef enum store_status {
     STORE_UNAVAILABLE,       /* backend unreachable or busy past its timeout */
     STORE_INVALID,           /* bad argument from the caller (a bug upstream) */
     STORE_INTERNAL,
+    STORE_REFUSED, /* store_open/store_init: what is at the location is not the store
+                    * expected there (the message says what and what to do) */
 } store_status;
 
 const char *store_status_name(store_status st);
@@ -105,9 +107,20 @@ typedef struct store_page {
  * MongoDB URI "mongodb://..." / "mongodb+srv://...").
  * On failure returns an error and, when err is not NULL, sets *err to a
  * malloc'd message the caller frees. workers: the number of threads that
- * will use the store at once (a sizing hint). */
+ * will use the store at once (a sizing hint).
+ * STORE_REFUSED: the location holds something that is not the store expected
+ * there, and opening it (or starting an empty store in its place) could lose
+ * data silently: for SQLite an empty or foreign file, or a missing file where
+ * a store was (see sqlite_file.h). A fresh store is created only where none
+ * ever was, or by store_init. */
 store_status store_open(const char *uri, int workers, store **out, char **err);
 void store_close(store *s);
+
+/* `supplysecd init`: makes the location hold a store: a fresh, empty one when
+ * there is no store file (also where one was), or the store file there when
+ * it is one (accepting it in place of another). Never overwrites a file. On
+ * success *msg (when msg is not NULL) says what was done; on failure, why. */
+store_status store_init(const char *uri, char **msg);
 
 /* Where backends report what their client libraries log (warnings and
  * errors only); by default nowhere. Set once, before store_open. */
@@ -120,6 +133,16 @@ const char *store_describe(store *s);
 
 /* A cheap round trip to the backend: STORE_OK while it is reachable. */
 store_status store_ping(store *s);
+
+/* Whether the store can do its work, for health checks: STORE_OK, else the
+ * status its writes would get and, in why (when size > 0), a sentence. Cheap:
+ * the answer is the last probe's, probed at most about once a second by the
+ * first caller after that (the others never wait for it), and again at once
+ * after an operation whose outcome disagrees with it (a failure while
+ * healthy, a success while not). A backend's probe may do more than a ping
+ * (SQLite: the open file still at its path, the filesystem writable and not
+ * full, no corruption seen); see store_backend.health. */
+store_status store_health(store *s, char *why, size_t size);
 
 store_status store_create(store *s, const store_record *rec, const store_audit *ev);
 /* Replaces the record named rec->name in rec->org with rec (whose version
@@ -169,6 +192,12 @@ typedef struct store_backend {
     void (*close)(void *impl);
     const char *(*describe)(void *impl); /* may be NULL */
     store_status (*ping)(void *impl);
+    /* The probe behind store_health (why: a sentence when not OK); NULL: ping.
+     * A backend with a probe logs its own faults (store_log); for the others
+     * store.c logs health changes. */
+    store_status (*health)(void *impl, char *why, size_t size);
+    /* store_init; NULL: opening creates what is missing (open and close). */
+    store_status (*init)(const char *uri, char **msg);
     store_status (*create)(void *impl, const store_record *rec, const store_audit *ev);
     store_status (*update)(void *impl, const store_record *rec, int64_t expected_version,
                            const store_audit *ev);

@@ -42,10 +42,38 @@
  * never acknowledged, and the condition is one an operator clears, so the
  * caller is told to retry later. A primary key or unique violation is
  * STORE_ALREADY_EXISTS; corruption and anything unexpected is STORE_INTERNAL.
+ *
+ * The file (sqlite_file.c has the details): start-up refuses an empty file,
+ * a file that is not SQLite, a SQLite file that is not a supplysec store and
+ * a missing file where the marker says a store was; a fresh store is made
+ * only where none ever was, or by init. While open, the store keeps to the
+ * files it opened: before every COMMIT (one or two stat calls, nothing next
+ * to the fsync) and in the health probe it checks that they are still the
+ * ones at their paths. When they are not, the transaction is rolled back.
+ * A deleted file is then put back from the open database, which still holds
+ * every committed write (copied into a new file, linked into place, and every
+ * connection reopened on it, with the other connections drained first), and
+ * the write runs again on it: nothing acknowledged is lost, and an operator
+ * who ran `rm data/supplysec.db*` finds the store back within a second. A
+ * replaced file is not touched (someone put it there): writes are
+ * STORE_UNAVAILABLE until a restart, which checks the new file's identity.
+ *
+ * Faults and health: SQLite's failures are classified as they happen (disk
+ * full, read-only, I/O error, corrupt; the file moved) into one sticky fault,
+ * logged once as an ERROR when it appears. The health probe (store_health,
+ * at most about once a second) reports it, with what statvfs says of the
+ * filesystem (mounted read-only, no space left) and the files check. Full,
+ * read-only and I/O faults clear when a write succeeds, or when the probe's
+ * own one-row test write does (at most once a second, only while faulted),
+ * so health recovers without traffic. Corruption never clears: writes are
+ * refused (STORE_INTERNAL: retrying cannot help, and writing into a damaged
+ * b-tree can spread the damage) while reads go on, until the file is
+ * restored from a backup and the server restarted.
  */
 #include "store.h"
 
 #include "clock.h"
+#include "sqlite_file.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -55,12 +83,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SCHEMA_VERSION 1
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
 #define BUSY_TIMEOUT_MS 5000
+/* While faulted, the health probe's test write runs at most this often, and
+ * a failed attempt to put a deleted file back is retried no sooner. */
+#define RETRY_INTERVAL_US 1000000
+/* How long the health probe waits for the write lock (a writer holds it for
+ * one transaction). */
+#define PROBE_LOCK_WAIT_US 200000
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS resources ("
@@ -77,7 +113,8 @@ static const char schema_sql[] =
     " role TEXT NOT NULL, method TEXT NOT NULL, resource TEXT NOT NULL,"
     " request_id TEXT NOT NULL, version_before INTEGER NOT NULL,"
     " version_after INTEGER NOT NULL, time_us INTEGER NOT NULL) STRICT;"
-    "CREATE INDEX IF NOT EXISTS audit_by_org ON audit_events (org, seq);";
+    "CREATE INDEX IF NOT EXISTS audit_by_org ON audit_events (org, seq);"
+    "PRAGMA user_version = " STRINGIFY(SCHEMA_VERSION) ";";
 
 #define RECORD_COLUMNS "collection, org, parent, name, state, lookup, version, doc"
 
@@ -96,6 +133,7 @@ enum stmt_id {
     ST_AUDIT_LIST,
     ST_COLLECTIONS,
     ST_AUDIT_ORGS,
+    ST_PROBE,
     ST_LIST_FIRST, /* + a LIST_* mask: the list variant with those filters */
     ST_COUNT = ST_LIST_FIRST + 8,
 };
@@ -126,13 +164,27 @@ static const char *const fixed_sql[ST_LIST_FIRST] = {
                       " WHERE org = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
     [ST_COLLECTIONS] = "SELECT DISTINCT collection FROM resources ORDER BY collection",
     [ST_AUDIT_ORGS] = "SELECT DISTINCT org FROM audit_events ORDER BY org",
+    /* The health probe's test write (store_meta is sqlite_file.c's). */
+    [ST_PROBE] = "INSERT INTO store_meta (key, value) VALUES ('health_probe', ?1)"
+                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 };
 
 typedef struct conn {
-    sqlite3 *db;
+    sqlite3 *db; /* NULL once closed */
     sqlite3_stmt *stmts[ST_COUNT];
-    int64_t busy_until_us; /* the busy handler gives up then (CLOCK_MONOTONIC) */
+    int64_t busy_until_us;     /* the busy handler gives up then (CLOCK_MONOTONIC) */
+    int fault_rc, fault_errno; /* the first fault-class failure since taken, for pool_give */
 } conn;
+
+/* Sticky faults, in rising severity: one is only replaced by a worse one. */
+typedef enum fault {
+    FAULT_NONE,
+    FAULT_IO,       /* an I/O error */
+    FAULT_FULL,     /* no space left */
+    FAULT_READONLY, /* the file or its filesystem refuses writes */
+    FAULT_MOVED,    /* the open files are no longer the ones at their paths */
+    FAULT_CORRUPT,  /* SQLite found the database damaged */
+} fault;
 
 typedef struct sqlite_store {
     pthread_mutex_t pool_mu;
@@ -142,6 +194,23 @@ typedef struct sqlite_store {
     size_t nconns; /* opened so far */
     conn **idle;
     size_t nidle;
+    bool draining; /* putting files back: pool_take waits (under pool_mu) */
+    bool broken;   /* reopening failed: pool_take gives nothing (under pool_mu) */
+    bool open;     /* opening finished */
+    bool memory;
+    sqlite_paths paths;                 /* unset for ":memory:" */
+    sqlite_file_id wal_id, shm_id;      /* the -wal and -shm files the connections opened */
+    int64_t restore_tried_us, probe_us; /* under write_mu */
+    pthread_mutex_t fault_mu;           /* guards the rest */
+    fault fault;
+    char fault_why[512];
+    bool fs_readonly, fs_full; /* what the probe's statvfs saw last */
+    /* The monitor thread runs the health probe every second, so a deleted
+     * file is put back (and a fault logged) without waiting for traffic. */
+    pthread_t monitor;
+    bool monitor_running, monitor_stop; /* under monitor_mu */
+    pthread_mutex_t monitor_mu;
+    pthread_cond_t monitor_cv;
 } sqlite_store;
 
 /* What a write needs; each write body reads the fields it uses. */
@@ -184,6 +253,131 @@ static store_status failure_of(sqlite3 *db)
     return st == STORE_OK ? STORE_INTERNAL : st;
 }
 
+/* ---- faults ---- */
+
+static const char *store_path(const sqlite_store *sq)
+{
+    return sq->memory ? ":memory:" : sq->paths.db;
+}
+
+/* Records f unless a worse fault is there; logs it (once per new text). */
+static void fault_raise(sqlite_store *sq, fault f, const char *why)
+{
+    pthread_mutex_lock(&sq->fault_mu);
+    bool news = f > sq->fault || (f == sq->fault && strcmp(why, sq->fault_why) != 0);
+    if (news) {
+        sq->fault = f;
+        snprintf(sq->fault_why, sizeof sq->fault_why, "%s", why);
+    }
+    pthread_mutex_unlock(&sq->fault_mu);
+    if (news)
+        store_log(true, "store", why);
+}
+
+/* Clears the fault when it is one of lo..hi, saying how in the log (and,
+ * for the faults a write clears, what it was). */
+static void fault_clear(sqlite_store *sq, fault lo, fault hi, const char *how)
+{
+    char was[sizeof sq->fault_why] = "";
+    pthread_mutex_lock(&sq->fault_mu);
+    bool cleared = sq->fault != FAULT_NONE && sq->fault >= lo && sq->fault <= hi;
+    if (cleared) {
+        snprintf(was, sizeof was, "%s", sq->fault_why);
+        sq->fault = FAULT_NONE;
+        sq->fault_why[0] = '\0';
+    }
+    pthread_mutex_unlock(&sq->fault_mu);
+    if (cleared && lo == FAULT_MOVED) { /* how tells the whole story */
+        store_log(false, "store", how);
+    } else if (cleared) {
+        char line[sizeof was + 256];
+        snprintf(line, sizeof line, "%s; it was: %s", how, was);
+        store_log(false, "store", line);
+    }
+}
+
+static fault fault_now(sqlite_store *sq)
+{
+    pthread_mutex_lock(&sq->fault_mu);
+    fault f = sq->fault;
+    pthread_mutex_unlock(&sq->fault_mu);
+    return f;
+}
+
+/* Failures that say something about the file or the disk, not about one
+ * statement (busy, constraint, misuse). */
+static bool rc_is_fault(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The fault a failure rc (with the errno SQLite saw) shows. */
+static void fault_from_rc(sqlite_store *sq, int rc, int err)
+{
+    char why[512];
+    const char *path = store_path(sq);
+    int primary = rc & 0xff;
+    fault f;
+    if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+        f = FAULT_CORRUPT;
+        snprintf(why, sizeof why,
+                 "the store file %s is corrupt (%s): writes are refused; restore it from a "
+                 "backup and restart",
+                 path, sqlite3_errstr(rc));
+    } else if (rc == SQLITE_READONLY_DBMOVED) {
+        f = FAULT_MOVED;
+        snprintf(why, sizeof why, "the store file %s was moved while open", path);
+    } else if (primary == SQLITE_FULL || err == ENOSPC || err == EDQUOT) {
+        f = FAULT_FULL;
+        snprintf(why, sizeof why, "the filesystem holding the store %s is full: writes fail (%s)",
+                 path, sqlite3_errstr(rc));
+    } else if (primary == SQLITE_READONLY || err == EROFS) {
+        f = FAULT_READONLY;
+        snprintf(why, sizeof why, "the store %s is read-only: writes fail (%s%s%s)", path,
+                 sqlite3_errstr(rc), err ? ": " : "", err ? strerror(err) : "");
+    } else {
+        f = FAULT_IO;
+        snprintf(why, sizeof why, "I/O error on the store %s (%s%s%s)", path, sqlite3_errstr(rc),
+                 err ? ": " : "", err ? strerror(err) : "");
+    }
+    fault_raise(sq, f, why);
+}
+
+/* The errno behind db's last I/O failure: the write-ahead log's or the
+ * store file's own record of it (sqlite3_system_errno reads errno after
+ * SQLite has made other calls, and often finds 0). */
+static int failure_errno(sqlite3 *db)
+{
+    int err = 0;
+    sqlite3_file *log = NULL;
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log) == SQLITE_OK && log &&
+        log->pMethods && log->pMethods->xFileControl &&
+        log->pMethods->xFileControl(log, SQLITE_FCNTL_LAST_ERRNO, &err) == SQLITE_OK && err)
+        return err;
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_LAST_ERRNO, &err) == SQLITE_OK && err)
+        return err;
+    return sqlite3_system_errno(db);
+}
+
+/* Remembers c's first fault-class failure; pool_give reports it. */
+static void conn_note(conn *c, int rc)
+{
+    if (c->fault_rc == 0 && rc_is_fault(rc)) {
+        c->fault_rc = rc;
+        c->fault_errno = failure_errno(c->db);
+    }
+}
+
 /* ---- statements ---- */
 
 static void list_sql(unsigned mask, char *buf, size_t size)
@@ -205,8 +399,10 @@ static store_status stmt_get(conn *c, int id, sqlite3_stmt **out)
         const char *text = id < ST_LIST_FIRST ? fixed_sql[id] : sql;
         int rc =
             sqlite3_prepare_v3(c->db, text, -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[id], NULL);
-        if (rc != SQLITE_OK)
+        if (rc != SQLITE_OK) {
+            conn_note(c, sqlite3_extended_errcode(c->db));
             return failure_of(c->db);
+        }
     }
     *out = c->stmts[id];
     return STORE_OK;
@@ -241,14 +437,18 @@ static int bind_blob(sqlite3_stmt *s, int i, const uint8_t *v, size_t len, int r
     return sqlite3_bind_blob64(s, i, v, len, SQLITE_STATIC);
 }
 
-/* Steps s once after its binders returned bind_rc; the SQLite result code. */
-static int stmt_step(sqlite3_stmt *s, int bind_rc)
+/* Steps s (a statement of c) once after its binders returned bind_rc; the
+ * SQLite result code. */
+static int stmt_step(conn *c, sqlite3_stmt *s, int bind_rc)
 {
     if (bind_rc != SQLITE_OK)
         return bind_rc;
     int rc = sqlite3_step(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? rc
-                                                 : sqlite3_extended_errcode(sqlite3_db_handle(s));
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        return rc;
+    rc = sqlite3_extended_errcode(c->db);
+    conn_note(c, rc);
+    return rc;
 }
 
 /* Runs a statement without parameters and results. */
@@ -258,7 +458,7 @@ static store_status exec_stmt(conn *c, int id)
     store_status st = stmt_get(c, id, &s);
     if (st != STORE_OK)
         return st;
-    st = status_of(stmt_step(s, SQLITE_OK));
+    st = status_of(stmt_step(c, s, SQLITE_OK));
     stmt_release(s);
     return st;
 }
@@ -312,72 +512,73 @@ static store_status audit_read(sqlite3_stmt *s, store_audit_event *e)
 
 /* ---- the pool ---- */
 
+/* An idle connection, waiting for one; NULL once the pool is broken. */
 static conn *pool_take(sqlite_store *sq)
 {
     pthread_mutex_lock(&sq->pool_mu);
-    while (sq->nidle == 0)
+    while (!sq->broken && (sq->nidle == 0 || sq->draining))
         pthread_cond_wait(&sq->pool_cv, &sq->pool_mu);
-    conn *c = sq->idle[--sq->nidle];
+    conn *c = sq->broken ? NULL : sq->idle[--sq->nidle];
     pthread_mutex_unlock(&sq->pool_mu);
-    c->busy_until_us = clock_monotonic_us() + BUSY_TIMEOUT_MS * 1000LL;
+    if (c)
+        c->busy_until_us = clock_monotonic_us() + BUSY_TIMEOUT_MS * 1000LL;
     return c;
 }
 
+/* Gives c back, reporting the fault its use ran into. */
 static void pool_give(sqlite_store *sq, conn *c)
 {
+    if (c->fault_rc) {
+        fault_from_rc(sq, c->fault_rc, c->fault_errno);
+        c->fault_rc = c->fault_errno = 0;
+    }
     pthread_mutex_lock(&sq->pool_mu);
     sq->idle[sq->nidle++] = c;
-    pthread_cond_signal(&sq->pool_cv);
+    if (sq->draining) /* the drainer waits on the same condition as takers */
+        pthread_cond_broadcast(&sq->pool_cv);
+    else
+        pthread_cond_signal(&sq->pool_cv);
     pthread_mutex_unlock(&sq->pool_mu);
 }
 
+/* Waits until every connection but the caller's is idle, and keeps them so
+ * until pool_undrain. Only a holder of write_mu drains, and nobody waits for
+ * write_mu while holding a connection, so this ends once readers are done. */
+static void pool_drain(sqlite_store *sq)
+{
+    pthread_mutex_lock(&sq->pool_mu);
+    sq->draining = true;
+    while (sq->nidle + 1 < sq->nconns)
+        pthread_cond_wait(&sq->pool_cv, &sq->pool_mu);
+    pthread_mutex_unlock(&sq->pool_mu);
+}
+
+static void pool_undrain(sqlite_store *sq, bool broken)
+{
+    pthread_mutex_lock(&sq->pool_mu);
+    sq->draining = false;
+    sq->broken = sq->broken || broken;
+    pthread_cond_broadcast(&sq->pool_cv);
+    pthread_mutex_unlock(&sq->pool_mu);
+}
+
+/* write_mu, waiting until until_us (CLOCK_MONOTONIC) at most. */
+static bool write_lock(sqlite_store *sq, int64_t until_us)
+{
+    struct timespec until;
+    int64_t wait_us = until_us - clock_monotonic_us();
+    clock_gettime(CLOCK_REALTIME, &until);
+    wait_us = wait_us > 0 ? wait_us : 0;
+    until.tv_sec += (time_t)(wait_us / 1000000);
+    until.tv_nsec += (long)(wait_us % 1000000) * 1000;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    return pthread_mutex_timedlock(&sq->write_mu, &until) == 0;
+}
+
 /* ---- opening ---- */
-
-/* mkdir -p of the directory holding path (mode 0700: the store holds
- * credentials' hashes). */
-static store_status make_parent_dirs(const char *path, char **err)
-{
-    store_status st = STORE_OK;
-    char *dir = strdup(path);
-    if (!dir) {
-        store_set_err(err, "out of memory");
-        return STORE_INTERNAL;
-    }
-    char *slash = strrchr(dir, '/');
-    if (slash && slash != dir) {
-        *slash = '\0';
-        for (char *p = dir + 1; st == STORE_OK; p++) {
-            char saved = *p;
-            if (saved != '/' && saved != '\0')
-                continue;
-            *p = '\0';
-            if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-                store_set_err(err, "cannot create directory %s: %s", dir, strerror(errno));
-                st = STORE_UNAVAILABLE;
-            }
-            *p = saved;
-            if (saved == '\0')
-                break;
-        }
-    }
-    free(dir);
-    return st;
-}
-
-static int query_int(sqlite3 *db, const char *sql, int64_t *out)
-{
-    sqlite3_stmt *s;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
-    if (rc != SQLITE_OK)
-        return rc;
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        *out = sqlite3_column_int64(s, 0);
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize(s);
-    return rc;
-}
 
 /* Switches the database to WAL (persistent in the file). */
 static store_status journal_wal(sqlite3 *db, bool memory, char **err)
@@ -399,52 +600,34 @@ static store_status journal_wal(sqlite3 *db, bool memory, char **err)
     return st;
 }
 
-static store_status schema_version_check(int64_t version, char **err)
+/* The schema at SCHEMA_VERSION; a newer release's store is refused. (A file
+ * store's schema was made with the file, see sqlite_location_prepare.) */
+static store_status schema_ensure(sqlite3 *db, char **err)
 {
-    if (version == 0 || version == SCHEMA_VERSION)
+    int64_t version = -1;
+    if (sqlite_query_int(db, "PRAGMA user_version", &version) != SQLITE_OK) {
+        store_set_err(err, "cannot read the store schema version: %s", sqlite3_errmsg(db));
+        return failure_of(db);
+    }
+    if (version == SCHEMA_VERSION)
         return STORE_OK;
     store_set_err(err, "store schema version %lld is not %d: written by another release",
                   (long long)version, SCHEMA_VERSION);
     return STORE_INTERNAL;
 }
 
-/* Creates the schema in a write transaction when user_version is still 0. */
-static store_status schema_create(sqlite3 *db, char **err)
+/* A memory store's schema: its database is new with its connection. */
+static store_status schema_create_memory(sqlite3 *db, char **err)
 {
-    int64_t version = -1;
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc == SQLITE_OK)
-        rc = query_int(db, "PRAGMA user_version", &version);
-    store_status st = rc == SQLITE_OK ? schema_version_check(version, err) : STORE_OK;
-    if (rc == SQLITE_OK && st == STORE_OK && version == 0)
         rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
-    if (rc == SQLITE_OK && st == STORE_OK && version == 0)
-        rc = sqlite3_exec(db, "PRAGMA user_version = " STRINGIFY(SCHEMA_VERSION), NULL, NULL, NULL);
-    if (rc == SQLITE_OK && st == STORE_OK)
+    if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        store_set_err(err, "cannot create the store schema: %s", sqlite3_errmsg(db));
-        st = failure_of(db);
-    }
-    if (!sqlite3_get_autocommit(db))
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    return st;
-}
-
-/* The schema at SCHEMA_VERSION: a read when it is there already (so opening
- * does not wait for another process's writer), created when the file is new,
- * refused when a newer release wrote it. */
-static store_status schema_ensure(sqlite3 *db, char **err)
-{
-    int64_t version = -1;
-    if (query_int(db, "PRAGMA user_version", &version) != SQLITE_OK) {
-        store_set_err(err, "cannot read the store schema version: %s", sqlite3_errmsg(db));
-        return failure_of(db);
-    }
-    if (version == SCHEMA_VERSION)
+    if (rc == SQLITE_OK)
         return STORE_OK;
-    store_status st = schema_version_check(version, err);
-    return st == STORE_OK ? schema_create(db, err) : st;
+    store_set_err(err, "cannot create the store schema: %s", sqlite3_errmsg(db));
+    return failure_of(db);
 }
 
 /* SQLite's busy handler: waits for another process's lock until the
@@ -460,11 +643,14 @@ static int busy_wait(void *arg, int count)
     return 1;
 }
 
-/* Opens one pooled connection; the first one also sets up the file. */
-static store_status conn_open(conn *c, const char *path, bool first, char **err)
+/* Opens one pooled connection; the first one also checks what the file is
+ * (sqlite_store_identify: *msg gets what it did, or NULL) and sets it up. A
+ * file store is never created here (no SQLITE_OPEN_CREATE): if the file went
+ * away since sqlite_location_prepare, opening fails. */
+static store_status conn_open(sqlite_store *sq, conn *c, bool first, bool init, char **msg)
 {
-    bool memory = strcmp(path, ":memory:") == 0;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    const char *path = store_path(sq);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (sq->memory ? SQLITE_OPEN_CREATE : 0);
     int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_extended_result_codes(c->db, 1);
@@ -473,14 +659,19 @@ static store_status conn_open(conn *c, const char *path, bool first, char **err)
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(c->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        store_set_err(err, "cannot open the store %s: %s", path,
+        store_set_err(msg, "cannot open the store %s: %s", path,
                       c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
         return c->db ? failure_of(c->db) : STORE_INTERNAL;
     }
     if (!first)
         return STORE_OK;
-    store_status st = journal_wal(c->db, memory, err);
-    return st == STORE_OK ? schema_ensure(c->db, err) : st;
+    store_status st =
+        sq->memory ? STORE_OK : sqlite_store_identify(c->db, &sq->paths, init, SCHEMA_VERSION, msg);
+    if (st == STORE_OK)
+        st = journal_wal(c->db, sq->memory, msg);
+    if (st == STORE_OK)
+        st = sq->memory ? schema_create_memory(c->db, msg) : schema_ensure(c->db, msg);
+    return st;
 }
 
 static void conn_close(conn *c)
@@ -488,81 +679,346 @@ static void conn_close(conn *c)
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(c->stmts[i]);
     sqlite3_close(c->db);
+    memset(c, 0, sizeof *c);
 }
+
+/* The identity of the -wal and -shm files the connections opened, to tell
+ * them from others at the same paths later. */
+static void files_record(sqlite_store *sq)
+{
+    if (sq->memory)
+        return;
+    sqlite_file_id_read(sq->paths.wal, &sq->wal_id);
+    sqlite_file_id_read(sq->paths.shm, &sq->shm_id);
+}
+
+static void files_settle_at_close(sqlite_store *sq);
+static void monitor_stop(sqlite_store *sq);
 
 static void store_sqlite_close(void *impl)
 {
     sqlite_store *sq = impl;
     if (!sq)
         return;
+    monitor_stop(sq);
+    if (sq->open)
+        files_settle_at_close(sq);
     /* Closed in reverse: the first connection, last, checkpoints the WAL. */
     for (size_t i = sq->nconns; i-- > 0;)
         conn_close(&sq->conns[i]);
     pthread_cond_destroy(&sq->pool_cv);
     pthread_mutex_destroy(&sq->pool_mu);
     pthread_mutex_destroy(&sq->write_mu);
+    pthread_mutex_destroy(&sq->fault_mu);
+    pthread_cond_destroy(&sq->monitor_cv);
+    pthread_mutex_destroy(&sq->monitor_mu);
+    sqlite_paths_free(&sq->paths);
     free(sq->conns);
     free(sq->idle);
     free(sq);
 }
 
-static store_status pool_open(sqlite_store *sq, const char *path, size_t size, char **err)
+static store_status pool_open(sqlite_store *sq, size_t size, bool init, char **msg)
 {
     sq->conns = calloc(size, sizeof *sq->conns);
     sq->idle = calloc(size, sizeof *sq->idle);
     if (!sq->conns || !sq->idle) {
-        store_set_err(err, "out of memory");
+        store_set_err(msg, "out of memory");
         return STORE_INTERNAL;
     }
     for (size_t i = 0; i < size; i++) {
         sq->nconns = i + 1;
-        store_status st = conn_open(&sq->conns[i], path, i == 0, err);
+        store_status st = conn_open(sq, &sq->conns[i], i == 0, init, msg);
         if (st != STORE_OK)
             return st;
         sq->idle[sq->nidle++] = &sq->conns[i];
     }
+    files_record(sq);
     return STORE_OK;
 }
 
-static store_status store_sqlite_open(const char *uri, int workers, void **impl, char **err)
+/* Opens the store at uri with size connections (init: as store_init). On
+ * success *msg is what start-up did to the location (created, adopted,
+ * accepted), or NULL; on failure it is the error. */
+static store_status sqlite_open(const char *uri, size_t size, bool init, sqlite_store **out,
+                                char **msg)
 {
     const char *path = uri + strlen("sqlite:");
-    *impl = NULL;
+    *out = NULL;
     if (!sqlite3_threadsafe()) {
-        store_set_err(err, "this SQLite library was built without thread support");
+        store_set_err(msg, "this SQLite library was built without thread support");
         return STORE_INTERNAL;
     }
-    bool memory = strcmp(path, ":memory:") == 0;
-    store_status st = memory ? STORE_OK : make_parent_dirs(path, err);
-    if (st != STORE_OK)
-        return st;
     sqlite_store *sq = calloc(1, sizeof *sq);
     if (!sq) {
-        store_set_err(err, "out of memory");
+        store_set_err(msg, "out of memory");
         return STORE_INTERNAL;
     }
     pthread_mutex_init(&sq->pool_mu, NULL);
     pthread_cond_init(&sq->pool_cv, NULL);
     pthread_mutex_init(&sq->write_mu, NULL);
-    size_t size = (size_t)workers + 1 < 2 ? 2 : (size_t)workers + 1;
-    if (memory)
+    pthread_mutex_init(&sq->fault_mu, NULL);
+    pthread_mutex_init(&sq->monitor_mu, NULL);
+    pthread_cond_init(&sq->monitor_cv, NULL);
+    sq->memory = strcmp(path, ":memory:") == 0;
+    store_status st = STORE_OK;
+    bool created = false;
+    char *prepared = NULL, *opened = NULL; /* what each step did, or its error */
+    if (sq->memory) {
         size = 1; /* every connection to ":memory:" has a database of its own */
-    st = pool_open(sq, path, size, err);
+    } else if (!sqlite_paths_init(&sq->paths, path)) {
+        store_set_err(&prepared, "the store path \"%s\" names no file", path);
+        st = STORE_INVALID;
+    } else {
+        st = sqlite_location_prepare(&sq->paths, init, schema_sql, &created, &prepared);
+    }
+    /* A store just created needs no init: its marker already names it. */
+    if (st == STORE_OK)
+        st = pool_open(sq, size, init && !created, &opened);
+    bool first_says = st != STORE_OK ? opened == NULL : created;
+    *msg = first_says ? prepared : opened;
+    free(first_says ? opened : prepared);
     if (st != STORE_OK) {
         store_sqlite_close(sq);
         return st;
     }
-    *impl = sq;
+    sq->open = true;
+    *out = sq;
     return STORE_OK;
+}
+
+static void probe(sqlite_store *sq);
+
+static void *monitor_main(void *arg)
+{
+    sqlite_store *sq = arg;
+    pthread_mutex_lock(&sq->monitor_mu);
+    while (!sq->monitor_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += RETRY_INTERVAL_US / 1000000;
+        pthread_cond_timedwait(&sq->monitor_cv, &sq->monitor_mu, &until);
+        if (sq->monitor_stop)
+            break;
+        pthread_mutex_unlock(&sq->monitor_mu);
+        probe(sq);
+        pthread_mutex_lock(&sq->monitor_mu);
+    }
+    pthread_mutex_unlock(&sq->monitor_mu);
+    return NULL;
+}
+
+/* A failure to start it is logged: the store works, only slower to notice. */
+static void monitor_start(sqlite_store *sq)
+{
+    int rc = pthread_create(&sq->monitor, NULL, monitor_main, sq);
+    sq->monitor_running = rc == 0;
+    if (rc != 0)
+        store_log(true, "store", "cannot start the store file monitor thread");
+}
+
+static void monitor_stop(sqlite_store *sq)
+{
+    if (!sq->monitor_running)
+        return;
+    pthread_mutex_lock(&sq->monitor_mu);
+    sq->monitor_stop = true;
+    pthread_cond_signal(&sq->monitor_cv);
+    pthread_mutex_unlock(&sq->monitor_mu);
+    pthread_join(sq->monitor, NULL);
+    sq->monitor_running = false;
+}
+
+static store_status store_sqlite_open(const char *uri, int workers, void **impl, char **err)
+{
+    sqlite_store *sq = NULL;
+    char *said = NULL;
+    size_t size = (size_t)workers + 1 < 2 ? 2 : (size_t)workers + 1;
+    store_status st = sqlite_open(uri, size, false, &sq, &said);
+    *impl = sq;
+    if (st != STORE_OK) {
+        if (err) {
+            free(*err);
+            *err = said;
+        } else {
+            free(said);
+        }
+        return st;
+    }
+    if (said) /* a fresh or adopted store: never silently */
+        store_log(false, "store", said);
+    free(said);
+    if (!sq->memory)
+        monitor_start(sq);
+    return STORE_OK;
+}
+
+static store_status store_sqlite_init(const char *uri, char **msg)
+{
+    sqlite_store *sq = NULL;
+    char *said = NULL;
+    store_status st = sqlite_open(uri, 1, true, &sq, &said);
+    if (st == STORE_OK && !said)
+        store_set_err(&said, "%s", sq->memory ? "a memory store needs no init" : "nothing to do");
+    store_sqlite_close(sq);
+    if (msg)
+        *msg = said;
+    else
+        free(said);
+    return st;
 }
 
 static store_status store_sqlite_ping(void *impl)
 {
     sqlite_store *sq = impl;
     conn *c = pool_take(sq);
+    if (!c)
+        return STORE_UNAVAILABLE;
     store_status st = exec_stmt(c, ST_PING);
     pool_give(sq, c);
     return st;
+}
+
+/* ---- the files while open ---- */
+
+/* False, with the fault raised, when the files c has open are no longer the
+ * ones at their paths; *state says how. */
+static bool files_in_place(sqlite_store *sq, conn *c, sqlite_files_state *state)
+{
+    char why[512], line[768];
+    *state = SQLITE_FILES_OK;
+    if (sq->memory)
+        return true;
+    *state = sqlite_files_check(c->db, &sq->paths, &sq->wal_id, why, sizeof why);
+    if (*state == SQLITE_FILES_OK)
+        return true;
+    if (fault_now(sq) >= FAULT_MOVED) /* already said, maybe with more (see files_restore) */
+        return false;
+    bool deleted = *state == SQLITE_FILES_DB_DELETED || *state == SQLITE_FILES_WAL_DELETED;
+    snprintf(line, sizeof line, "%s; %s", why,
+             deleted ? "putting it back from the open database (writes wait meanwhile)"
+                     : "writes are refused until supplysecd is restarted, which checks the new "
+                       "file against the marker");
+    fault_raise(sq, FAULT_MOVED, line);
+    return false;
+}
+
+/* Closes every connection and opens them again on the files now at the
+ * path. The old connections keep their log and shared memory at close
+ * (SQLITE_FCNTL_PERSIST_WAL): closing them deletes nothing at the paths,
+ * which belong to the files put back. The caller drained the pool. */
+static store_status pool_reopen(sqlite_store *sq, char *why, size_t size)
+{
+    int one = 1;
+    char *err = NULL;
+    store_status st = STORE_OK;
+    for (size_t i = sq->nconns; i-- > 0;) {
+        if (sq->conns[i].db)
+            sqlite3_file_control(sq->conns[i].db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
+        conn_close(&sq->conns[i]);
+    }
+    for (size_t i = 0; i < sq->nconns && st == STORE_OK; i++)
+        st = conn_open(sq, &sq->conns[i], i == 0, false, &err);
+    if (st == STORE_OK) {
+        files_record(sq);
+    } else {
+        snprintf(why, size, "cannot reopen it: %s", err ? err : "?");
+        for (size_t i = 0; i < sq->nconns; i++)
+            conn_close(&sq->conns[i]);
+    }
+    free(err);
+    return st;
+}
+
+/* Folds a deleted log back into the store file (which is still at its path)
+ * by a full checkpoint through c: the open log still holds the frames. */
+static store_status wal_fold(conn *c, char *why, size_t size)
+{
+    int log = -1, done = -1;
+    int rc = sqlite3_wal_checkpoint_v2(c->db, "main", SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+    if (rc == SQLITE_OK && log == done)
+        return STORE_OK;
+    snprintf(why, size, "cannot fold the log into the store file: %s",
+             rc == SQLITE_OK ? "the checkpoint stopped short" : sqlite3_errmsg(c->db));
+    return STORE_UNAVAILABLE;
+}
+
+/* Puts the files back when they were deleted (write_mu held, c taken): the
+ * store file copied from the open database, or the log folded into the file;
+ * then every connection reopened on the files at the path. Readers wait
+ * meanwhile (the copy takes as long as reading the store once). True when
+ * the files are in place, also when someone else put them back. */
+static bool files_restore(sqlite_store *sq, conn *c)
+{
+    char why[512] = "", what[512], line[1280];
+    sqlite_files_state fs = sqlite_files_check(c->db, &sq->paths, &sq->wal_id, what, sizeof what);
+    if (fs == SQLITE_FILES_OK)
+        return true;
+    if (fs == SQLITE_FILES_DB_REPLACED || fs == SQLITE_FILES_WAL_REPLACED)
+        return false;
+    int64_t now = clock_monotonic_us();
+    if (sq->restore_tried_us && now - sq->restore_tried_us < RETRY_INTERVAL_US)
+        return false;
+    sq->restore_tried_us = now;
+    pool_drain(sq);
+    store_status st =
+        fs == SQLITE_FILES_DB_DELETED
+            ? sqlite_file_restore(c->db, &sq->paths, &sq->wal_id, &sq->shm_id, why, sizeof why)
+            : wal_fold(c, why, sizeof why);
+    bool reopened = st == STORE_OK && pool_reopen(sq, why, sizeof why) == STORE_OK;
+    pool_undrain(sq, st == STORE_OK && !reopened);
+    if (reopened) {
+        sq->restore_tried_us = 0;
+        snprintf(line, sizeof line,
+                 "%s, and was put back from the open database: every acknowledged write is "
+                 "in it%s%s",
+                 what, why[0] ? "; but: " : "", why);
+        fault_clear(sq, FAULT_MOVED, FAULT_MOVED, line);
+        return true;
+    }
+    if (st == STORE_OK) /* the data is at the path again, but this process cannot use it */
+        snprintf(line, sizeof line,
+                 "%s; it was put back from the open database, but %s: restart supplysecd", what,
+                 why);
+    else
+        snprintf(line, sizeof line,
+                 "%s; it cannot be put back (%s): writes are refused. Keep supplysecd running, "
+                 "its open files hold the data (see /proc/%ld/fd); it tries again every second",
+                 what, why, (long)getpid());
+    fault_raise(sq, FAULT_MOVED, line);
+    return false;
+}
+
+/* At close, the last chance to keep the data of a deleted store file: put
+ * it back before the open database goes. And whenever the files at the
+ * paths are not (or no longer) the ones open, the connections are told to
+ * keep their log and shared memory (SQLITE_FCNTL_PERSIST_WAL), because
+ * closing the last one otherwise deletes "<path>-wal" and "<path>-shm" by
+ * name: files that now belong to someone else. (A deleted log alone needs
+ * nothing: the last connection folds it into the file still at the path.) */
+static void files_settle_at_close(sqlite_store *sq)
+{
+    char why[512], what[512], line[1280];
+    conn *c = sq->memory || sq->broken ? NULL : &sq->conns[0];
+    if (!c || !c->db)
+        return;
+    sqlite_files_state fs = sqlite_files_check(c->db, &sq->paths, &sq->wal_id, what, sizeof what);
+    if (fs == SQLITE_FILES_OK || fs == SQLITE_FILES_WAL_DELETED)
+        return;
+    int one = 1;
+    for (size_t i = 0; i < sq->nconns; i++)
+        if (sq->conns[i].db)
+            sqlite3_file_control(sq->conns[i].db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
+    if (fs != SQLITE_FILES_DB_DELETED)
+        return;
+    store_status st =
+        sqlite_file_restore(c->db, &sq->paths, &sq->wal_id, &sq->shm_id, why, sizeof why);
+    if (st == STORE_OK)
+        snprintf(line, sizeof line, "%s, and was put back from the open database at close", what);
+    else
+        snprintf(line, sizeof line, "%s; it cannot be put back at close (%s): its data is lost",
+                 what, why);
+    store_log(st != STORE_OK, "store", line);
 }
 
 /* ---- writes ---- */
@@ -583,7 +1039,7 @@ static store_status audit_insert(conn *c, const store_audit *ev, int64_t version
     rc = bind_int(s, 8, ev->version_after, rc);
     rc = bind_int(s, 9, ev->time_us, rc);
     rc = bind_text(s, 10, ev->principal_org ? ev->principal_org : "", rc);
-    st = status_of(stmt_step(s, rc));
+    st = status_of(stmt_step(c, s, rc));
     stmt_release(s);
     return st;
 }
@@ -613,7 +1069,7 @@ static store_status conflict_or_missing(conn *c, const char *collection, const c
     int rc = bind_text(s, 1, collection, SQLITE_OK);
     rc = bind_text(s, 2, org, rc);
     rc = bind_text(s, 3, name, rc);
-    rc = stmt_step(s, rc);
+    rc = stmt_step(c, s, rc);
     st = rc == SQLITE_ROW ? STORE_CONFLICT : rc == SQLITE_DONE ? STORE_NOT_FOUND : status_of(rc);
     stmt_release(s);
     return st;
@@ -625,7 +1081,7 @@ static store_status insert_record(conn *c, const store_record *rec)
     store_status st = stmt_get(c, ST_INSERT, &s);
     if (st != STORE_OK)
         return st;
-    st = status_of(stmt_step(s, bind_record(s, rec)));
+    st = status_of(stmt_step(c, s, bind_record(s, rec)));
     stmt_release(s);
     return st;
 }
@@ -643,7 +1099,7 @@ static store_status update_body(conn *c, const write_args *a)
     if (st != STORE_OK)
         return st;
     int rc = bind_int(s, 9, a->expected_version, bind_record(s, a->rec));
-    st = status_of(stmt_step(s, rc));
+    st = status_of(stmt_step(c, s, rc));
     int changed = sqlite3_changes(c->db);
     stmt_release(s);
     if (st == STORE_OK && changed == 0)
@@ -662,10 +1118,10 @@ static store_status delete_body(conn *c, const write_args *a)
     int rc = bind_text(s, 1, a->collection, SQLITE_OK);
     rc = bind_text(s, 2, a->org, rc);
     rc = bind_text(s, 3, a->name, rc);
-    rc = stmt_step(s, bind_int(s, 4, a->expected_version, rc));
+    rc = stmt_step(c, s, bind_int(s, 4, a->expected_version, rc));
     if (rc == SQLITE_ROW) {
         deleted = sqlite3_column_int64(s, 0);
-        rc = stmt_step(s, SQLITE_OK);
+        rc = stmt_step(c, s, SQLITE_OK);
     }
     st = status_of(rc);
     stmt_release(s);
@@ -689,37 +1145,57 @@ static bool deadline_passed(int64_t deadline_us)
     return deadline_us > 0 && clock_monotonic_us() >= deadline_us;
 }
 
+/* Runs body in one transaction on c (write_mu held). Corruption refuses it.
+ * Before COMMIT the files are checked: when they moved the transaction is
+ * rolled back, and when they were deleted they are put back and the body
+ * runs again on them, once. */
+static store_status write_locked(sqlite_store *sq, conn *c,
+                                 store_status (*body)(conn *, const write_args *),
+                                 const write_args *a, int64_t deadline)
+{
+    if (fault_now(sq) == FAULT_CORRUPT)
+        return STORE_INTERNAL;
+    for (int attempt = 0;; attempt++) {
+        store_status st = exec_stmt(c, ST_BEGIN);
+        if (st != STORE_OK)
+            return deadline_passed(deadline) ? STORE_DEADLINE_EXCEEDED : st;
+        st = deadline_passed(deadline) ? STORE_DEADLINE_EXCEEDED : body(c, a);
+        sqlite_files_state fs;
+        bool moved = st == STORE_OK && !files_in_place(sq, c, &fs);
+        st = tx_end(c, moved ? STORE_UNAVAILABLE : st);
+        if (!moved || attempt > 0 || !files_restore(sq, c))
+            return st;
+        /* c was reopened: its busy wait is bounded afresh, as pool_take does */
+        c->busy_until_us = clock_monotonic_us() + BUSY_TIMEOUT_MS * 1000LL;
+        if (deadline > 0 && deadline < c->busy_until_us)
+            c->busy_until_us = deadline;
+    }
+}
+
 /* Runs body in one write transaction on a pooled connection. The deadline
- * bounds the wait for the lock and is checked again once it is held. */
+ * bounds the wait for the lock and is checked again once it is held. The
+ * lock is taken before the connection, so that nobody waits for it holding
+ * a connection (see pool_drain). */
 static store_status write_tx(sqlite_store *sq, store_status (*body)(conn *, const write_args *),
                              const write_args *a)
 {
-    conn *c = pool_take(sq);
     int64_t deadline = a->ev ? a->ev->deadline_us : 0;
-    if (deadline > 0 && deadline < c->busy_until_us)
-        c->busy_until_us = deadline;
     /* Queueing behind other writers is bounded the same way as the busy wait. */
-    struct timespec until;
-    int64_t wait_us = c->busy_until_us - clock_monotonic_us();
-    clock_gettime(CLOCK_REALTIME, &until);
-    wait_us = wait_us > 0 ? wait_us : 0;
-    until.tv_sec += (time_t)(wait_us / 1000000);
-    until.tv_nsec += (long)(wait_us % 1000000) * 1000;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    if (pthread_mutex_timedlock(&sq->write_mu, &until) != 0) {
-        pool_give(sq, c);
+    int64_t until = clock_monotonic_us() + BUSY_TIMEOUT_MS * 1000LL;
+    if (deadline > 0 && deadline < until)
+        until = deadline;
+    if (!write_lock(sq, until))
         return deadline_passed(deadline) ? STORE_DEADLINE_EXCEEDED : STORE_UNAVAILABLE;
+    conn *c = pool_take(sq);
+    store_status st = STORE_UNAVAILABLE;
+    if (c) {
+        c->busy_until_us = until;
+        st = write_locked(sq, c, body, a, deadline);
+        pool_give(sq, c);
     }
-    store_status st = exec_stmt(c, ST_BEGIN);
-    if (st == STORE_OK)
-        st = tx_end(c, deadline_passed(deadline) ? STORE_DEADLINE_EXCEEDED : body(c, a));
-    else if (deadline_passed(deadline))
-        st = STORE_DEADLINE_EXCEEDED;
     pthread_mutex_unlock(&sq->write_mu);
-    pool_give(sq, c);
+    if (st == STORE_OK)
+        fault_clear(sq, FAULT_IO, FAULT_READONLY, "a write succeeded");
     return st;
 }
 
@@ -751,9 +1227,9 @@ static store_status store_sqlite_delete(void *impl, const char *collection, cons
 /* ---- reads ---- */
 
 /* Steps s (bound, or bind_rc) for at most one record. */
-static store_status one_record(sqlite3_stmt *s, int bind_rc, store_record **out)
+static store_status one_record(conn *c, sqlite3_stmt *s, int bind_rc, store_record **out)
 {
-    int rc = stmt_step(s, bind_rc);
+    int rc = stmt_step(c, s, bind_rc);
     if (rc != SQLITE_ROW)
         return rc == SQLITE_DONE ? STORE_NOT_FOUND : status_of(rc);
     store_record *r = calloc(1, sizeof *r);
@@ -772,11 +1248,13 @@ static store_status store_sqlite_get(void *impl, const char *collection, const c
     sqlite_store *sq = impl;
     sqlite3_stmt *s;
     conn *c = pool_take(sq);
+    if (!c)
+        return STORE_UNAVAILABLE;
     store_status st = stmt_get(c, ST_GET, &s);
     if (st == STORE_OK) {
         int rc = bind_text(s, 1, collection, SQLITE_OK);
         rc = bind_text(s, 2, org, rc);
-        st = one_record(s, bind_text(s, 3, name, rc), out);
+        st = one_record(c, s, bind_text(s, 3, name, rc), out);
         stmt_release(s);
     }
     pool_give(sq, c);
@@ -789,9 +1267,11 @@ static store_status store_sqlite_get_by_lookup(void *impl, const char *collectio
     sqlite_store *sq = impl;
     sqlite3_stmt *s;
     conn *c = pool_take(sq);
+    if (!c)
+        return STORE_UNAVAILABLE;
     store_status st = stmt_get(c, ST_GET_BY_LOOKUP, &s);
     if (st == STORE_OK) {
-        st = one_record(s, bind_text(s, 2, lookup, bind_text(s, 1, collection, SQLITE_OK)), out);
+        st = one_record(c, s, bind_text(s, 2, lookup, bind_text(s, 1, collection, SQLITE_OK)), out);
         stmt_release(s);
     }
     pool_give(sq, c);
@@ -816,11 +1296,11 @@ static store_record *page_append(store_page *p, size_t *cap)
 }
 
 /* Reads up to limit rows of s into p; one more row sets p->more. */
-static store_status page_fill(sqlite3_stmt *s, int bind_rc, int limit, store_page *p)
+static store_status page_fill(conn *c, sqlite3_stmt *s, int bind_rc, int limit, store_page *p)
 {
     size_t cap = 0;
-    int rc = stmt_step(s, bind_rc);
-    for (; rc == SQLITE_ROW; rc = stmt_step(s, SQLITE_OK)) {
+    int rc = stmt_step(c, s, bind_rc);
+    for (; rc == SQLITE_ROW; rc = stmt_step(c, s, SQLITE_OK)) {
         if (p->count == (size_t)limit) {
             p->more = true;
             return STORE_OK;
@@ -853,9 +1333,13 @@ static store_status store_sqlite_list(void *impl, const store_query *q, store_pa
     if (!p)
         return STORE_INTERNAL;
     conn *c = pool_take(sq);
+    if (!c) {
+        free(p);
+        return STORE_UNAVAILABLE;
+    }
     store_status st = stmt_get(c, ST_LIST_FIRST + (int)mask, &s);
     if (st == STORE_OK) {
-        st = page_fill(s, bind_query(s, q), q->limit, p);
+        st = page_fill(c, s, bind_query(s, q), q->limit, p);
         stmt_release(s);
     }
     pool_give(sq, c);
@@ -867,13 +1351,13 @@ static store_status store_sqlite_list(void *impl, const store_query *q, store_pa
     return STORE_OK;
 }
 
-static store_status audit_fill(sqlite3_stmt *s, int bind_rc, int limit, store_audit_event **out,
-                               size_t *count)
+static store_status audit_fill(conn *c, sqlite3_stmt *s, int bind_rc, int limit,
+                               store_audit_event **out, size_t *count)
 {
     store_audit_event *evs = NULL;
     size_t cap = 0;
-    int rc = stmt_step(s, bind_rc);
-    for (; rc == SQLITE_ROW && *count < (size_t)limit; rc = stmt_step(s, SQLITE_OK)) {
+    int rc = stmt_step(c, s, bind_rc);
+    for (; rc == SQLITE_ROW && *count < (size_t)limit; rc = stmt_step(c, s, SQLITE_OK)) {
         if (*count == cap) {
             cap = cap ? cap * 2 : 16;
             store_audit_event *grown = realloc(*out, cap * sizeof *grown);
@@ -895,10 +1379,12 @@ static store_status store_sqlite_audit_list(void *impl, const char *org, int64_t
     sqlite_store *sq = impl;
     sqlite3_stmt *s;
     conn *c = pool_take(sq);
+    if (!c)
+        return STORE_UNAVAILABLE;
     store_status st = stmt_get(c, ST_AUDIT_LIST, &s);
     if (st == STORE_OK) {
         int rc = bind_int(s, 2, after_seq, bind_text(s, 1, org, SQLITE_OK));
-        st = audit_fill(s, bind_int(s, 3, limit, rc), limit, out, count);
+        st = audit_fill(c, s, bind_int(s, 3, limit, rc), limit, out, count);
         stmt_release(s);
     }
     pool_give(sq, c);
@@ -918,10 +1404,12 @@ static store_status names_query(sqlite_store *sq, int id, char ***names, size_t 
     sqlite3_stmt *s;
     size_t cap = 0;
     conn *c = pool_take(sq);
+    if (!c)
+        return STORE_UNAVAILABLE;
     store_status st = stmt_get(c, id, &s);
     if (st == STORE_OK) {
         int rc;
-        while (st == STORE_OK && (rc = stmt_step(s, SQLITE_OK)) == SQLITE_ROW) {
+        while (st == STORE_OK && (rc = stmt_step(c, s, SQLITE_OK)) == SQLITE_ROW) {
             if (*count == cap) {
                 char **grown = realloc(*names, (cap = cap ? cap * 2 : 8) * sizeof *grown);
                 if (!grown) {
@@ -980,6 +1468,133 @@ static store_status store_sqlite_import_audit(void *impl, const store_audit *ev)
     return write_tx(impl, import_audit_body, &a);
 }
 
+/* ---- health ---- */
+
+/* The health probe's test write: one row of store_meta. */
+static store_status probe_body(conn *c, const write_args *a)
+{
+    (void)a;
+    char now[32];
+    sqlite3_stmt *s;
+    store_status st = stmt_get(c, ST_PROBE, &s);
+    if (st != STORE_OK)
+        return st;
+    snprintf(now, sizeof now, "%lld", (long long)clock_realtime_ms());
+    st = status_of(stmt_step(c, s, bind_text(s, 1, now, SQLITE_OK)));
+    stmt_release(s);
+    return st;
+}
+
+/* The files check, and putting deleted files back, as a write would. */
+static void probe_files(sqlite_store *sq)
+{
+    sqlite_files_state fs;
+    conn *c = pool_take(sq);
+    if (!c)
+        return;
+    bool in_place = files_in_place(sq, c, &fs);
+    pool_give(sq, c);
+    if (in_place) {
+        fault_clear(sq, FAULT_MOVED, FAULT_MOVED, "the store's files are at their paths again");
+        return;
+    }
+    if (fs != SQLITE_FILES_DB_DELETED && fs != SQLITE_FILES_WAL_DELETED)
+        return;
+    /* A writer holding the lock puts them back itself. */
+    if (!write_lock(sq, clock_monotonic_us() + PROBE_LOCK_WAIT_US))
+        return;
+    c = pool_take(sq);
+    if (c) {
+        files_restore(sq, c);
+        pool_give(sq, c);
+    }
+    pthread_mutex_unlock(&sq->write_mu);
+}
+
+/* What statvfs says of the store's filesystem; changes are logged. */
+static void probe_filesystem(sqlite_store *sq)
+{
+    struct statvfs vfs;
+    char line[512];
+    if (statvfs(sq->paths.dir, &vfs) != 0)
+        return; /* the directory is gone: the files check says so */
+    bool readonly = (vfs.f_flag & ST_RDONLY) != 0;
+    /* root may use the blocks reserved for it, others may not */
+    bool full = (geteuid() == 0 ? vfs.f_bfree : vfs.f_bavail) == 0;
+    pthread_mutex_lock(&sq->fault_mu);
+    /* A change the standing fault already said is not logged again. */
+    bool readonly_changed = readonly != sq->fs_readonly && sq->fault != FAULT_READONLY;
+    bool full_changed = full != sq->fs_full && sq->fault != FAULT_FULL;
+    sq->fs_readonly = readonly;
+    sq->fs_full = full;
+    pthread_mutex_unlock(&sq->fault_mu);
+    if (readonly_changed) {
+        snprintf(line, sizeof line, "the filesystem holding the store %s is %s", sq->paths.db,
+                 readonly ? "mounted read-only" : "writable again");
+        store_log(readonly, "store", line);
+    }
+    if (full_changed) {
+        snprintf(line, sizeof line, "the filesystem holding the store %s %s", sq->paths.db,
+                 full ? "has no space left" : "has space again");
+        store_log(full, "store", line);
+    }
+}
+
+/* While a full, read-only or I/O fault stands, a one-row test write (at
+ * most once a second) finds out whether it still does, so that health
+ * recovers without waiting for traffic. */
+static void probe_write(sqlite_store *sq)
+{
+    fault f = fault_now(sq);
+    if (f == FAULT_NONE || f > FAULT_READONLY)
+        return;
+    int64_t now = clock_monotonic_us();
+    if (!write_lock(sq, now + PROBE_LOCK_WAIT_US))
+        return;
+    store_status st = STORE_UNAVAILABLE;
+    if (now - sq->probe_us >= RETRY_INTERVAL_US) {
+        sq->probe_us = now;
+        conn *c = pool_take(sq);
+        if (c) {
+            write_args a = {0};
+            c->busy_until_us = now + PROBE_LOCK_WAIT_US;
+            st = write_locked(sq, c, probe_body, &a, 0);
+            pool_give(sq, c);
+        }
+    }
+    pthread_mutex_unlock(&sq->write_mu);
+    if (st == STORE_OK)
+        fault_clear(sq, FAULT_IO, FAULT_READONLY, "a test write succeeded");
+}
+
+/* What the health probe looks at, also every second from the monitor. */
+static void probe(sqlite_store *sq)
+{
+    probe_files(sq);
+    probe_filesystem(sq);
+    probe_write(sq);
+}
+
+static store_status store_sqlite_health(void *impl, char *why, size_t size)
+{
+    sqlite_store *sq = impl;
+    if (sq->memory)
+        return STORE_OK;
+    probe(sq);
+    store_status st = STORE_OK;
+    pthread_mutex_lock(&sq->fault_mu);
+    if (sq->fault != FAULT_NONE) {
+        st = sq->fault == FAULT_CORRUPT ? STORE_INTERNAL : STORE_UNAVAILABLE;
+        snprintf(why, size, "%s", sq->fault_why);
+    } else if (sq->fs_readonly || sq->fs_full) {
+        st = STORE_UNAVAILABLE;
+        snprintf(why, size, "the filesystem holding the store %s %s", sq->paths.db,
+                 sq->fs_readonly ? "is mounted read-only" : "has no space left");
+    }
+    pthread_mutex_unlock(&sq->fault_mu);
+    return st;
+}
+
 static const char *store_sqlite_describe(void *impl)
 {
     (void)impl;
@@ -992,6 +1607,8 @@ const store_backend store_sqlite_backend = {
     .close = store_sqlite_close,
     .describe = store_sqlite_describe,
     .ping = store_sqlite_ping,
+    .health = store_sqlite_health,
+    .init = store_sqlite_init,
     .create = store_sqlite_create,
     .update = store_sqlite_update,
     .remove = store_sqlite_delete,
