@@ -85,10 +85,18 @@ struct api_server {
     int max_calls;         /* in_flight past it: RESOURCE_EXHAUSTED */
     stream_slots *streams; /* the bound on long-lived streams */
     grpc_resource_quota *quota;
+    pthread_mutex_t live_mu; /* the live list: every call between on_new_call and on_finish */
+    struct call_ctx *live;
     pthread_mutex_t watch_mu; /* the watch list and every watch's batch state */
     struct call_ctx *watches;
     pthread_t watcher;
 };
+
+/* What a call is doing, for the shutdown: an idle call (waiting for its
+ * client's next message: a request that has not arrived, a bidirectional
+ * stream between messages) has done no work, so it is ended at once with
+ * UNAVAILABLE rather than held until the grace period is over. */
+enum call_phase { PHASE_BUSY = 0, PHASE_IDLE, PHASE_ENDED };
 
 typedef struct call_ctx {
     api_server *srv;
@@ -105,8 +113,10 @@ typedef struct call_ctx {
     grpc_status_code code;
     int cancelled;
     int64_t start_us;
-    char *peer;        /* gpr_malloc'd by grpc_call_get_peer; streams only */
-    bool holds_stream; /* a slot of srv->streams is taken for peer */
+    char *peer;                             /* gpr_malloc'd by grpc_call_get_peer; streams only */
+    bool holds_stream;                      /* a slot of srv->streams is taken for peer */
+    atomic_int phase;                       /* enum call_phase */
+    struct call_ctx *live_prev, *live_next; /* srv->live, under live_mu */
     api_call api;
     /* server streams (watches), guarded by srv->watch_mu */
     tag t_sent, t_closed, t_status;
@@ -647,11 +657,71 @@ static bool admit(call_ctx *c)
     return c->holds_stream;
 }
 
+/* ---- the live list and idle calls ---- */
+
+static void live_add(call_ctx *c)
+{
+    api_server *srv = c->srv;
+    pthread_mutex_lock(&srv->live_mu);
+    c->live_next = srv->live;
+    if (srv->live)
+        srv->live->live_prev = c;
+    srv->live = c;
+    pthread_mutex_unlock(&srv->live_mu);
+}
+
+static void live_remove(call_ctx *c)
+{
+    api_server *srv = c->srv;
+    pthread_mutex_lock(&srv->live_mu);
+    if (c->live_prev)
+        c->live_prev->live_next = c->live_next;
+    else
+        srv->live = c->live_next;
+    if (c->live_next)
+        c->live_next->live_prev = c->live_prev;
+    pthread_mutex_unlock(&srv->live_mu);
+}
+
+/* Starts a batch that waits for the client's next message; the call is
+ * idle until it completes. */
+static void start_idle_batch(call_ctx *c, const grpc_op *ops, size_t n, tag *t)
+{
+    atomic_store(&c->phase, PHASE_IDLE);
+    start_batch(c, ops, n, t);
+}
+
+/* A message (or the end) arrived: false when the shutdown ended the call
+ * while it was idle (it then owes only its final batch). */
+static bool leave_idle(call_ctx *c)
+{
+    int idle = PHASE_IDLE;
+    if (atomic_compare_exchange_strong(&c->phase, &idle, PHASE_BUSY))
+        return true;
+    api_fail(&c->api, STATUS_UNAVAILABLE, "the server is shutting down; retry");
+    return false;
+}
+
+/* At shutdown: ends every idle call with UNAVAILABLE. The list lock keeps
+ * each call alive while it is looked at (on_finish unlinks it first). */
+static void idle_calls_end(api_server *srv)
+{
+    pthread_mutex_lock(&srv->live_mu);
+    for (call_ctx *c = srv->live; c; c = c->live_next) {
+        int idle = PHASE_IDLE;
+        if (atomic_compare_exchange_strong(&c->phase, &idle, PHASE_ENDED))
+            grpc_call_cancel_with_status(c->call, GRPC_STATUS_UNAVAILABLE,
+                                         "the server is shutting down; retry", NULL);
+    }
+    pthread_mutex_unlock(&srv->live_mu);
+}
+
 static void on_new_call(call_ctx *c)
 {
     api_server *srv = c->srv;
     arm_request(srv, c->m);
     atomic_fetch_add(&srv->in_flight, 1);
+    live_add(c);
     c->start_us = clock_monotonic_us();
     request_id_take(c);
     c->api.method = c->m ? c->m->path : "";
@@ -686,7 +756,7 @@ static void on_new_call(call_ctx *c)
         memset(&op, 0, sizeof op);
         op.op = GRPC_OP_RECV_MESSAGE;
         op.data.recv_message.recv_message = &c->payload;
-        start_batch(c, &op, 1, &c->t_payload);
+        start_idle_batch(c, &op, 1, &c->t_payload);
         return;
     }
     /* A bidirectional stream: read the first message; each one is answered
@@ -698,13 +768,17 @@ static void on_new_call(call_ctx *c)
     ops[0].data.send_initial_metadata.metadata = c->initial_md;
     ops[1].op = GRPC_OP_RECV_MESSAGE;
     ops[1].data.recv_message.recv_message = &c->payload;
-    start_batch(c, ops, 2, &c->t_read);
+    start_idle_batch(c, ops, 2, &c->t_read);
 }
 
 /* The request of a unary or server-stream call arrived (ok false: the call
  * ended first). */
 static void on_payload(call_ctx *c, bool ok)
 {
+    if (!leave_idle(c)) {
+        finish(c, NULL, false);
+        return;
+    }
     if (!ok) {
         api_fail(&c->api, STATUS_CANCELLED, "the call ended before its request arrived");
         finish(c, NULL, false);
@@ -725,7 +799,7 @@ static void on_read(call_ctx *c, bool ok)
 {
     grpc_byte_buffer *payload = c->payload;
     c->payload = NULL;
-    if (!ok || !payload) {
+    if (!leave_idle(c) || !ok || !payload) {
         if (payload)
             grpc_byte_buffer_destroy(payload);
         finish(c, NULL, true);
@@ -747,13 +821,14 @@ static void on_read(call_ctx *c, bool ok)
     ops[0].data.send_message.send_message = c->send_buf;
     ops[1].op = GRPC_OP_RECV_MESSAGE;
     ops[1].data.recv_message.recv_message = &c->payload;
-    start_batch(c, ops, 2, &c->t_read);
+    start_idle_batch(c, ops, 2, &c->t_read);
 }
 
 static void on_finish(call_ctx *c)
 {
     api_server *srv = c->srv;
     log_call(c);
+    live_remove(c);
     call_ctx_free(c);
     atomic_fetch_sub(&srv->in_flight, 1); /* last: stop may destroy the server after */
 }
@@ -976,6 +1051,7 @@ api_server *api_server_start(const api_server_config *cfg, store *st,
     srv->store = st;
     srv->shutdown_tag.kind = TAG_SHUTDOWN;
     pthread_mutex_init(&srv->watch_mu, NULL);
+    pthread_mutex_init(&srv->live_mu, NULL);
     limits_apply(srv, cfg);
     grpc_arg args[4] = {
         {.type = GRPC_ARG_INTEGER,
@@ -1026,6 +1102,7 @@ fail:
         ;
     grpc_completion_queue_destroy(srv->cq);
     pthread_mutex_destroy(&srv->watch_mu);
+    pthread_mutex_destroy(&srv->live_mu);
     stream_slots_free(srv->streams);
     grpc_resource_quota_unref(srv->quota);
     free(srv->methods);
@@ -1052,8 +1129,18 @@ void api_server_stop(api_server *srv, int grace_ms)
     grpc_server_shutdown_and_notify(srv->server, srv->cq, &srv->shutdown_tag);
     watches_end(srv);
     int64_t limit = clock_monotonic_us() + (int64_t)grace_ms * 1000;
+    int64_t settled = clock_monotonic_us() + 100 * 1000;
     bool cancelled = false;
     while (!atomic_load(&srv->shutdown_done) || atomic_load(&srv->in_flight) > 0) {
+        idle_calls_end(srv); /* again each round: a stream may turn idle later */
+        if (!cancelled && atomic_load(&srv->in_flight) == 0 && clock_monotonic_us() > settled) {
+            /* No call of ours is left (and calls matched just before the
+             * shutdown have had time to reach a worker), yet gRPC core waits
+             * for every connection to close after its GOAWAY: a client that
+             * never reads keeps one open for ever. Close them now. */
+            grpc_server_cancel_all_calls(srv->server);
+            cancelled = true;
+        }
         if (!cancelled && clock_monotonic_us() > limit) {
             log_line l;
             log_begin(&l, LOG_WARN, "grace period over; cancelling the calls still running");
@@ -1070,6 +1157,7 @@ void api_server_stop(api_server *srv, int grace_ms)
         pthread_join(srv->threads[i], NULL);
     grpc_completion_queue_destroy(srv->cq);
     pthread_mutex_destroy(&srv->watch_mu);
+    pthread_mutex_destroy(&srv->live_mu);
     stream_slots_free(srv->streams);
     grpc_resource_quota_unref(srv->quota);
     free(srv->threads);
