@@ -31,8 +31,8 @@ struct store {
     pthread_mutex_t health_mu;
     store_status health;
     char health_why[512];
-    int64_t health_probed_us; /* clock_monotonic_us() of the last probe */
-    bool health_probing;      /* a caller is probing: the others answer from the cache */
+    int64_t health_probed_us; /* clock_monotonic_us() when the cached probe started */
+    int health_probing;       /* probes in flight: the other callers answer from the cache */
     /* Read by every operation without the mutex: */
     atomic_bool health_ok;    /* health == STORE_OK */
     atomic_bool health_stale; /* an operation's outcome disagreed: probe at the next call */
@@ -124,7 +124,7 @@ static const store_backend *backend_of_uri(const char *uri, char **err)
     return be;
 }
 
-static void health_probe(store *s);
+static void health_probe(store *s, int64_t started_us);
 
 store_status store_open(const char *uri, int workers, store **out, char **err)
 {
@@ -152,8 +152,8 @@ store_status store_open(const char *uri, int workers, store **out, char **err)
     pthread_mutex_init(&s->health_mu, NULL);
     atomic_init(&s->health_ok, true);
     atomic_init(&s->health_stale, false);
-    s->health_probing = true;
-    health_probe(s); /* so that the first health check has an answer */
+    s->health_probing = 1;
+    health_probe(s, clock_monotonic_us()); /* so that the first health check has an answer */
     *out = s;
     return STORE_OK;
 }
@@ -204,8 +204,9 @@ const char *store_describe(store *s)
 
 /* ---- health ---- */
 
-/* Probes the backend and caches the outcome; the caller set health_probing. */
-static void health_probe(store *s)
+/* Probes the backend and caches the outcome, unless a probe started later
+ * has cached its own already; the caller counted it in health_probing. */
+static void health_probe(store *s, int64_t started_us)
 {
     char why[sizeof s->health_why] = "";
     store_status st;
@@ -219,12 +220,15 @@ static void health_probe(store *s)
     if (st != STORE_OK && !why[0])
         snprintf(why, sizeof why, "the store cannot work (%s)", store_status_name(st));
     pthread_mutex_lock(&s->health_mu);
-    bool changed = (st == STORE_OK) != atomic_load(&s->health_ok);
-    s->health = st;
-    snprintf(s->health_why, sizeof s->health_why, "%s", why);
-    s->health_probed_us = clock_monotonic_us();
-    s->health_probing = false;
-    atomic_store(&s->health_ok, st == STORE_OK);
+    s->health_probing--;
+    bool newest = started_us >= s->health_probed_us;
+    bool changed = newest && (st == STORE_OK) != atomic_load(&s->health_ok);
+    if (newest) {
+        s->health = st;
+        snprintf(s->health_why, sizeof s->health_why, "%s", why);
+        s->health_probed_us = started_us;
+        atomic_store(&s->health_ok, st == STORE_OK);
+    }
     pthread_mutex_unlock(&s->health_mu);
     /* A backend with a probe of its own logs its faults as it finds them. */
     if (changed && !s->be->health) {
@@ -243,12 +247,16 @@ store_status store_health(store *s, char *why, size_t size)
         return STORE_INVALID;
     int64_t now = clock_monotonic_us();
     pthread_mutex_lock(&s->health_mu);
-    if (!s->health_probing &&
-        (atomic_load(&s->health_stale) || now - s->health_probed_us >= HEALTH_PROBE_INTERVAL_US)) {
-        s->health_probing = true;
-        atomic_store(&s->health_stale, false);
+    /* One periodic probe at a time. An operation that disagreed with the
+     * cache has a probe of its own started even while one is in flight (a
+     * MongoDB ping can wait out a server selection timeout), at most one
+     * more, so that a failure or a recovery shows at the next check. */
+    bool periodic = s->health_probing == 0 && now - s->health_probed_us >= HEALTH_PROBE_INTERVAL_US;
+    bool disagreed = s->health_probing < 2 && atomic_exchange(&s->health_stale, false);
+    if (periodic || disagreed) {
+        s->health_probing++;
         pthread_mutex_unlock(&s->health_mu);
-        health_probe(s);
+        health_probe(s, now);
         pthread_mutex_lock(&s->health_mu);
     }
     store_status st = s->health;
