@@ -640,11 +640,24 @@ static void watches_end(api_server *srv)
     pthread_mutex_unlock(&srv->watch_mu);
 }
 
-/* The server's own bounds, before any work: calls held at once, and for a
- * stream a slot on its connection and on the server. */
+/* The server's own bounds, before any work: the request's metadata size,
+ * calls held at once, and for a stream a slot on its connection and on the
+ * server. gRPC core's own metadata limit is set far higher
+ * (API_CORE_MAX_METADATA_BYTES): past it, core 1.51 fails the other calls
+ * on the same connection too, so the per-call answer has to be ours. */
 static bool admit(call_ctx *c)
 {
     api_server *srv = c->srv;
+    size_t md_bytes = 0;
+    for (size_t i = 0; i < c->request_md.count; i++)
+        md_bytes += GRPC_SLICE_LENGTH(c->request_md.metadata[i].key) +
+                    GRPC_SLICE_LENGTH(c->request_md.metadata[i].value);
+    if (md_bytes > API_MAX_METADATA_BYTES) {
+        api_fail(&c->api, STATUS_RESOURCE_EXHAUSTED,
+                 "the request's metadata is %zu bytes; at most %d are accepted", md_bytes,
+                 API_MAX_METADATA_BYTES);
+        return false;
+    }
     if (atomic_load(&srv->in_flight) > srv->max_calls) {
         api_fail(&c->api, STATUS_RESOURCE_EXHAUSTED,
                  "the server is handling %d calls, its limit; retry with backoff", srv->max_calls);
@@ -1053,7 +1066,7 @@ api_server *api_server_start(const api_server_config *cfg, store *st,
     pthread_mutex_init(&srv->watch_mu, NULL);
     pthread_mutex_init(&srv->live_mu, NULL);
     limits_apply(srv, cfg);
-    grpc_arg args[4] = {
+    grpc_arg args[5] = {
         {.type = GRPC_ARG_INTEGER,
          .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
          .value.integer = cfg->max_message_bytes},
@@ -1064,8 +1077,11 @@ api_server *api_server_start(const api_server_config *cfg, store *st,
         {.type = GRPC_ARG_POINTER,
          .key = GRPC_ARG_RESOURCE_QUOTA,
          .value.pointer = {srv->quota, grpc_resource_quota_arg_vtable()}},
+        {.type = GRPC_ARG_INTEGER,
+         .key = GRPC_ARG_MAX_METADATA_SIZE,
+         .value.integer = API_CORE_MAX_METADATA_BYTES},
     };
-    grpc_channel_args chargs = {4, args};
+    grpc_channel_args chargs = {5, args};
     srv->server = grpc_server_create(&chargs, NULL);
     srv->cq = grpc_completion_queue_create_for_next(NULL);
     grpc_server_register_completion_queue(srv->server, srv->cq, NULL);

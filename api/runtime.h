@@ -66,6 +66,8 @@ typedef struct api_service {
 #define API_DEFAULT_MEMORY_QUOTA_MB 256      /* gRPC core's resource quota */
 #define API_HTTP2_MAX_CONCURRENT_STREAMS 100 /* advertised in SETTINGS */
 #define API_KEYLESS_REQUEST_MAX 4096         /* bytes of a request to a keyless method */
+#define API_MAX_METADATA_BYTES 16384         /* a call's request headers, checked by the runtime */
+#define API_CORE_MAX_METADATA_BYTES 1048576  /* gRPC core's own limit, far above ours */
 
 typedef struct api_server_config {
     const char *listen;    /* host:port */

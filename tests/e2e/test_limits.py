@@ -236,6 +236,36 @@ class StreamBoundsTest(unittest.TestCase, RpcAssertions):
             time.sleep(0.1)
         self.assertEqual(got, C.OK)
 
+    def test_oversized_metadata_fails_only_its_own_call(self):
+        """gRPC core 1.51 answers metadata over its limit by failing the other
+        calls on the same connection too; the runtime answers it alone."""
+        client = self.server.client()
+        results, stop = [], threading.Event()
+
+        def others():
+            while not stop.is_set():
+                try:
+                    client.call("Health.Check", timeout=5)
+                    results.append(C.OK)
+                except grpc.RpcError as e:
+                    results.append((e.code(), e.details()))
+
+        threads = [threading.Thread(target=others) for _ in range(3)]
+        for t in threads:
+            t.start()
+        try:
+            for size in (20000, 300000):
+                for _ in range(20):
+                    e = self.assertRpcError(C.RESOURCE_EXHAUSTED, client.call, "Health.Check",
+                                            metadata=[("x-big", "a" * size)])
+                    self.assertIn("metadata", e.details())
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        self.assertTrue(results)
+        self.assertEqual([r for r in results if r != C.OK], [])
+
     def test_keyless_request_size(self):
         client = self.server.client()
         e = self.assertRpcError(C.RESOURCE_EXHAUSTED, client.call, "Health.Check",
