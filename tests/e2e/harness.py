@@ -218,6 +218,36 @@ class RpcAssertions:
             return e
         self.fail("expected an error, got OK: %r" % (r,))
 
+    def assertExit(self, returncode, code, output="", contains=None):
+        """Assert a process ended with exactly exit code `code` and, when
+        `contains` is given, that its output (bytes or str) says so. A refusal
+        is a specific exit code and message: a crash (killed by a signal, or
+        128+signal as a shell reports it) never passes for one."""
+        text = output.decode(errors="replace") if isinstance(output, bytes) else (output or "")
+        self.assertIsNotNone(returncode, "the process is still running")
+        if returncode != code and (returncode < 0 or returncode >= 128):
+            self.fail("expected exit code %d, but the process %s: %s" % (
+                code, exit_description(returncode), text[-3000:]))
+        self.assertEqual(returncode, code, "expected exit code %d, got %d: %s" % (
+            code, returncode, text[-3000:]))
+        if contains is not None:
+            self.assertIn(contains, text, "the output does not say %r" % contains)
+
+
+def exit_description(returncode):
+    """'exited with 1', 'was killed by SIGSEGV', ..."""
+    if returncode is None:
+        return "is still running"
+    sig = -returncode if returncode < 0 else returncode - 128 if returncode > 128 else 0
+    if sig:
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = "signal %d" % sig
+        return ("was killed by %s" if returncode < 0 else "exited with %d (128+%%s, a signal)"
+                % returncode) % name
+    return "exited with %d" % returncode
+
 
 # --------------------------------------------------------------------------
 # Processes

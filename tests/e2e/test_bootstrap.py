@@ -25,7 +25,7 @@ class BootstrapTest(unittest.TestCase, RpcAssertions):
         first = bootstrap_run(uri)
         self.assertEqual(first.returncode, 0, first.stderr.decode(errors="replace"))
         second = bootstrap_run(uri)
-        self.assertNotEqual(second.returncode, 0)
+        self.assertExit(second.returncode, 1, second.stderr, "already has a platform key")
         self.assertEqual(second.stdout, b"", "a second bootstrap printed a secret")
 
     def test_secret_is_platform_admin(self):

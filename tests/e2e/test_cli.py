@@ -90,13 +90,11 @@ class CliTest(ServerTestCase):
 
     def test_6_failing_call(self):
         r = self.cli("orgs", "get", "organizations/missing", key=self.server.admin_secret)
-        self.assertNotEqual(r.returncode, 0)
-        self.assertIn("NOT_FOUND", r.stderr)
+        self.assertExit(r.returncode, 1, r.stderr, "NOT_FOUND")  # 1: any status but OK
 
     def test_7_no_key_unauthenticated(self):
         r = self.cli("orgs", "get", "organizations/acme-cli")
-        self.assertNotEqual(r.returncode, 0)
-        self.assertIn("UNAUTHENTICATED", r.stderr)
+        self.assertExit(r.returncode, 1, r.stderr, "UNAUTHENTICATED")
 
 
 if __name__ == "__main__":
