@@ -323,30 +323,108 @@ static store_record record_normalized(const store_record *rec)
     return r;
 }
 
+static bool write_valid(const store_write *w)
+{
+    switch (w->kind) {
+    case STORE_WRITE_CREATE:
+        return w->ev && record_valid(w->rec) && w->rec->version == 1;
+    case STORE_WRITE_UPDATE:
+        return w->ev && record_valid(w->rec) && w->expected_version >= 1 &&
+               w->expected_version < INT64_MAX && w->rec->version == w->expected_version + 1;
+    case STORE_WRITE_DELETE:
+        return w->ev && nonempty(w->collection) && w->org && nonempty(w->name) &&
+               w->expected_version >= 0;
+    case STORE_WRITE_GUARD:
+        return nonempty(w->collection) && w->org && nonempty(w->name) && w->expected_version >= 0;
+    case STORE_WRITE_DELETE_ALL:
+        return w->ev && nonempty(w->collection) && w->org;
+    }
+    return false;
+}
+
+/* The one-write batch on a backend without apply. */
+static store_status apply_one(store *s, const store_write *w)
+{
+    switch (w->kind) {
+    case STORE_WRITE_CREATE:
+        return s->be->create(s->impl, w->rec, w->ev);
+    case STORE_WRITE_UPDATE:
+        return s->be->update(s->impl, w->rec, w->expected_version, w->ev);
+    case STORE_WRITE_DELETE:
+        return s->be->remove(s->impl, w->collection, w->org, w->name, w->expected_version, w->ev);
+    default:
+        return STORE_INVALID;
+    }
+}
+
+store_status store_apply(store *s, const store_write *writes, size_t n, size_t *failed)
+{
+    enum { SMALL = 8 };
+    store_record small_recs[SMALL], *recs = small_recs;
+    store_write small_writes[SMALL], *ws = small_writes;
+    store_status st = STORE_INVALID;
+    if (failed)
+        *failed = n;
+    if (!s || !writes || n == 0 || n > STORE_WRITES_MAX)
+        return STORE_INVALID;
+    for (size_t i = 0; i < n; i++)
+        if (!write_valid(&writes[i])) {
+            if (failed)
+                *failed = i;
+            return STORE_INVALID;
+        }
+    if (n > SMALL) {
+        recs = malloc(n * sizeof *recs);
+        ws = malloc(n * sizeof *ws);
+        if (!recs || !ws)
+            goto out;
+    }
+    for (size_t i = 0; i < n; i++) { /* the copies backends get: lookups normalised */
+        ws[i] = writes[i];
+        if (writes[i].rec) {
+            recs[i] = record_normalized(writes[i].rec);
+            ws[i].rec = &recs[i];
+        }
+    }
+    if (s->be->apply)
+        st = s->be->apply(s->impl, ws, n, failed);
+    else if (n == 1 && (st = apply_one(s, &ws[0])) != STORE_OK && failed)
+        *failed = st == STORE_DEADLINE_EXCEEDED || st == STORE_UNAVAILABLE ? 1 : 0;
+    else if (n != 1)
+        st = STORE_INTERNAL; /* the backend has no transactions of several writes */
+    st = noted(s, st);
+out:
+    if (recs != small_recs)
+        free(recs);
+    if (ws != small_writes)
+        free(ws);
+    return st;
+}
+
 store_status store_create(store *s, const store_record *rec, const store_audit *ev)
 {
-    if (!s || !ev || !record_valid(rec) || rec->version != 1)
-        return STORE_INVALID;
-    store_record r = record_normalized(rec);
-    return noted(s, s->be->create(s->impl, &r, ev));
+    store_write w = {.kind = STORE_WRITE_CREATE, .rec = rec, .ev = ev};
+    return store_apply(s, &w, 1, NULL);
 }
 
 store_status store_update(store *s, const store_record *rec, int64_t expected_version,
                           const store_audit *ev)
 {
-    if (!s || !ev || !record_valid(rec) || expected_version < 1 || expected_version == INT64_MAX ||
-        rec->version != expected_version + 1)
-        return STORE_INVALID;
-    store_record r = record_normalized(rec);
-    return noted(s, s->be->update(s->impl, &r, expected_version, ev));
+    store_write w = {
+        .kind = STORE_WRITE_UPDATE, .rec = rec, .expected_version = expected_version, .ev = ev};
+    return store_apply(s, &w, 1, NULL);
 }
 
 store_status store_delete(store *s, const char *collection, const char *org, const char *name,
                           int64_t expected_version, const store_audit *ev)
 {
-    if (!s || !ev || !nonempty(collection) || !org || !nonempty(name) || expected_version < 0)
-        return STORE_INVALID;
-    return noted(s, s->be->remove(s->impl, collection, org, name, expected_version, ev));
+    store_write w = {.kind = STORE_WRITE_DELETE,
+                     .collection = collection,
+                     .org = org,
+                     .name = name,
+                     .expected_version = expected_version,
+                     .ev = ev};
+    return store_apply(s, &w, 1, NULL);
 }
 
 store_status store_get(store *s, const char *collection, const char *org, const char *name,

@@ -153,6 +153,49 @@ store_status store_update(store *s, const store_record *rec, int64_t expected_ve
 store_status store_delete(store *s, const char *collection, const char *org, const char *name,
                           int64_t expected_version, const store_audit *ev);
 
+/* ---- several writes, all or nothing ----
+ *
+ * The domain's multi-step writes (deleting an organization with its keys,
+ * approving a revision that supersedes the previous one, a management
+ * review with its snapshot) are one store_apply: every write and every
+ * audit event of the batch is stored, or none is. store_create,
+ * store_update and store_delete are its one-write case. */
+typedef enum store_write_kind {
+    STORE_WRITE_CREATE, /* rec, version 1 */
+    STORE_WRITE_UPDATE, /* rec, whose version is expected_version + 1 */
+    STORE_WRITE_DELETE, /* collection, org, name; expected_version 0: any */
+    /* collection, org, name exists at expected_version (0: any) and no
+     * other writer changes it before the batch commits. Writes nothing and
+     * records no event: a child created under a parent guards the parent,
+     * so it cannot outlive a concurrent delete of the parent. */
+    STORE_WRITE_GUARD,
+    /* every record of collection in org (and under parent when parent is
+     * not NULL), each deleted with its own audit event made from ev (its
+     * resource and versions filled in per record); none is no error. The
+     * records are the ones stored when the batch commits, so one created
+     * concurrently is either deleted too or fails its own guard. */
+    STORE_WRITE_DELETE_ALL,
+} store_write_kind;
+
+typedef struct store_write {
+    store_write_kind kind;
+    const store_record *rec;                      /* create, update */
+    const char *collection, *org, *name, *parent; /* delete, guard, delete all */
+    int64_t expected_version;                     /* update, delete, guard */
+    const store_audit *ev;                        /* NULL only for a guard */
+} store_write;
+
+#define STORE_WRITES_MAX 10000 /* writes in one batch (a delete-all counts one) */
+
+/* Applies writes[0..n) in order, in one transaction. STORE_OK when all
+ * were stored with their audit events; otherwise nothing is stored and the
+ * status is the first failing write's (STORE_NOT_FOUND, STORE_ALREADY_EXISTS,
+ * STORE_CONFLICT, ...; its index in *failed when failed is not NULL; n for a
+ * failure of the batch itself, such as STORE_DEADLINE_EXCEEDED or
+ * STORE_UNAVAILABLE). The batch's deadline is the earliest deadline_us of
+ * its events. */
+store_status store_apply(store *s, const store_write *writes, size_t n, size_t *failed);
+
 /* org NULL matches any tenant (platform administrators only). */
 store_status store_get(store *s, const char *collection, const char *org, const char *name,
                        store_record **out);
@@ -198,6 +241,10 @@ typedef struct store_backend {
     store_status (*health)(void *impl, char *why, size_t size);
     /* store_init; NULL: opening creates what is missing (open and close). */
     store_status (*init)(const char *uri, char **msg);
+    /* writes checked by store.c (records normalised); NULL: not yet
+     * supported, and store.c falls back to create/update/remove for a
+     * one-write batch. */
+    store_status (*apply)(void *impl, const store_write *writes, size_t n, size_t *failed);
     store_status (*create)(void *impl, const store_record *rec, const store_audit *ev);
     store_status (*update)(void *impl, const store_record *rec, int64_t expected_version,
                            const store_audit *ev);
