@@ -292,6 +292,11 @@ class StreamBoundsTest(unittest.TestCase, RpcAssertions):
             ch.close()
 
 
+def under_asan(pid):
+    with open("/proc/%d/maps" % pid) as f:
+        return "libasan" in f.read()
+
+
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         return int([x for x in f if x.startswith("VmRSS")][0].split()[1])
@@ -329,8 +334,12 @@ class HalfOpenCallsTest(unittest.TestCase):
             time.sleep(1.0)
             grown_mib = (rss_kib(pid) - before) / 1024
             s.close()
-            self.assertLess(grown_mib, 60, "RSS grew %.0f MiB" % grown_mib)
-            self.assertIn('"status":"RESOURCE_EXHAUSTED"', server.log_text())
+            # Calls past the bound are the runtime's and answered at once; held
+            # unseen by gRPC core none would be logged at all.
+            refused = server.log_text().count('"status":"RESOURCE_EXHAUSTED"')
+            self.assertGreater(refused, 5000)
+            if not under_asan(pid):  # ASan's quarantine keeps freed memory resident
+                self.assertLess(grown_mib, 60, "RSS grew %.0f MiB" % grown_mib)
             self.assertEqual(wait_health(server.addr, 10),
                              protos().health.HealthCheckResponse.SERVING)
         finally:
