@@ -371,8 +371,10 @@ static bool timestamp_from_millis(int64_t ms, timestamp *out)
 {
     timestamp ts;
 
+    /* The remainder, not ms - seconds * 1000: that product overflows for dates near INT64_MIN. */
+    int64_t rem = ms % 1000;
     ts.seconds = floor_div(ms, 1000);
-    ts.nanos = (int32_t)(ms - ts.seconds * 1000) * NANOS_PER_MILLI;
+    ts.nanos = (int32_t)(rem < 0 ? rem + 1000 : rem) * NANOS_PER_MILLI;
     if (!timestamp_valid(ts))
         return false;
     *out = ts;

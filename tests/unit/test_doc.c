@@ -1244,6 +1244,10 @@ static void test_bad_timestamps(void **state)
     assert_json_error(&supplysec__v1__organization__descriptor,
                       "{\"createTime\": {\"$date\": {\"$numberLong\": \"-62135596800001\"}}}",
                       "createTime: expected a timestamp");
+    /* Near INT64_MIN milliseconds, refused without overflowing (found by fuzz_doc_bson). */
+    assert_json_error(&supplysec__v1__organization__descriptor,
+                      "{\"createTime\": {\"$date\": {\"$numberLong\": \"-9223372036854775803\"}}}",
+                      "createTime: expected a timestamp");
 }
 
 static void test_invalid_utf8(void **state)
