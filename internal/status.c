@@ -3,15 +3,23 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "utf8.h"
 
 bool status_vfail(status *st, status_code code, const char *fmt, va_list ap)
 {
+    /* Formatted with room for one more character than msg keeps: a character that the end of
+     * msg would cut is then seen whole and left out by utf8_clip. Clipping msg itself would
+     * see only its first bytes, which count as bytes that are not UTF-8, and keep them. */
+    char buf[sizeof st->msg + 4];
     st->code = code;
-    int n = vsnprintf(st->msg, sizeof st->msg, fmt, ap);
-    if (n >= (int)sizeof st->msg) /* cut: never inside a character */
-        st->msg[utf8_clip(st->msg, sizeof st->msg - 1)] = '\0';
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    size_t keep = n < 0                        ? 0
+                  : (size_t)n < sizeof st->msg ? (size_t)n
+                                               : (size_t)utf8_clip(buf, sizeof st->msg - 1);
+    memcpy(st->msg, buf, keep);
+    st->msg[keep] = '\0';
     return false;
 }
 

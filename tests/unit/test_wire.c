@@ -1,7 +1,8 @@
 /* test_wire.c — the generic wire check of request strings (wire.h) and the
  * UTF-8 helpers under it (utf8.h): NULs and bytes that are not UTF-8 are
  * refused naming the field, at any depth; malformed bytes are refused;
- * well-formed text in any script passes. */
+ * well-formed text in any script passes; status messages are cut between
+ * characters. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "resource.h"
+#include "status.h"
 #include "supplysec/v1/organizations.pb-c.h"
 #include "utf8.h"
 #include "wire.h"
@@ -150,6 +152,27 @@ static void test_utf8_clip_on_boundary(void **state)
     assert_int_equal(utf8_clip("\xff\xfe", 1), 1); /* junk counts byte by byte */
 }
 
+/* A status message longer than it can hold (511 bytes) is cut before a
+ * character the end would split (found by fuzz_utf8): `lead` ASCII bytes
+ * then euro signs (3 bytes each) keep as many whole ones as fit. */
+static void test_status_message_cut_on_boundary(void **state)
+{
+    (void)state;
+    char text[700];
+    status st;
+    for (size_t lead = 500; lead <= 511; lead++) {
+        memset(text, 'a', lead);
+        text[lead] = '\0';
+        for (int i = 0; i < 20; i++)
+            strcat(text, "\xE2\x82\xAC");
+        status_fail(&st, STATUS_INVALID_ARGUMENT, "%s", text);
+        size_t kept = strlen(st.msg);
+        assert_true(utf8_valid(st.msg, kept, NULL));
+        assert_int_equal(kept, lead + (511 - lead) / 3 * 3);
+        assert_memory_equal(st.msg, text, kept);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -159,6 +182,7 @@ int main(void)
         cmocka_unit_test(test_malformed_refused),
         cmocka_unit_test(test_unknown_fields_skipped),
         cmocka_unit_test(test_utf8_clip_on_boundary),
+        cmocka_unit_test(test_status_message_cut_on_boundary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
