@@ -35,8 +35,15 @@
  * (the wait for it is bounded like the busy wait: 5 s or the deadline);
  * busy_wait still covers other processes opening the same file.
  *
- * Errors: a write is BEGIN IMMEDIATE; the write; INSERT of its audit event;
- * COMMIT, and any failure rolls everything back. SQLITE_BUSY/LOCKED past the
+ * Writes (store_apply; create, update and delete are its one-write case):
+ * a batch is BEGIN IMMEDIATE; each write and the INSERT of its audit event,
+ * in order; COMMIT. A guard reads the record's version, which stays so
+ * because the transaction holds the write lock until COMMIT; a delete-all
+ * makes its events from the matching records in one INSERT ... SELECT and
+ * deletes them in one DELETE. The deadline is checked before each write and
+ * before COMMIT, so a batch never commits after it.
+ *
+ * Errors: any failure rolls the whole batch back. SQLITE_BUSY/LOCKED past the
  * timeout, and SQLITE_IOERR/FULL/CANTOPEN/READONLY (a failing, full or
  * read-only disk) are STORE_UNAVAILABLE: the transaction was rolled back and
  * never acknowledged, and the condition is one an operator clears, so the
@@ -127,6 +134,8 @@ enum stmt_id {
     ST_UPDATE,
     ST_DELETE,
     ST_VERSION,
+    ST_DELETE_ALL_AUDIT,
+    ST_DELETE_ALL,
     ST_GET,
     ST_GET_BY_LOOKUP,
     ST_AUDIT_INSERT,
@@ -152,6 +161,15 @@ static const char *const fixed_sql[ST_LIST_FIRST] = {
     [ST_DELETE] = "DELETE FROM resources WHERE collection = ?1 AND name = ?3 AND org = ?2"
                   " AND (?4 = 0 OR version = ?4) RETURNING version",
     [ST_VERSION] = "SELECT version FROM resources WHERE collection = ?1 AND name = ?3 AND org = ?2",
+    /* The events of a delete-all: the parameters ?1..?10 are ST_AUDIT_INSERT's
+     * (bind_event), the match ST_DELETE_ALL's moved to ?11..?13. */
+    [ST_DELETE_ALL_AUDIT] =
+        "INSERT INTO audit_events (org, principal, role, method, resource, request_id,"
+        " version_before, version_after, time_us, principal_org)"
+        " SELECT ?1, ?2, ?3, ?4, name, ?6, version, 0, ?9, ?10 FROM resources"
+        " WHERE collection = ?11 AND org = ?12 AND (?13 IS NULL OR parent = ?13) ORDER BY name",
+    [ST_DELETE_ALL] = "DELETE FROM resources WHERE collection = ?1 AND org = ?2"
+                      " AND (?3 IS NULL OR parent = ?3)",
     [ST_GET] = "SELECT " RECORD_COLUMNS " FROM resources"
                " WHERE collection = ?1 AND name = ?3 AND (?2 IS NULL OR org = ?2)",
     [ST_GET_BY_LOOKUP] = "SELECT " RECORD_COLUMNS " FROM resources"
@@ -213,12 +231,15 @@ typedef struct sqlite_store {
     pthread_cond_t monitor_cv;
 } sqlite_store;
 
-/* What a write needs; each write body reads the fields it uses. */
+/* What a write transaction runs: a batch of store.h writes (apply), or one
+ * record or event of an import. Each body reads the fields it uses. */
 typedef struct write_args {
-    const store_record *rec;
-    const char *collection, *org, *name;
-    int64_t expected_version;
-    const store_audit *ev;
+    const store_write *writes; /* apply: writes[0..n) */
+    size_t n;
+    size_t failed;           /* apply: the first failing write's index; n: the batch's */
+    const store_record *rec; /* import_record */
+    const store_audit *ev;   /* import_audit */
+    int64_t deadline_us;     /* clock_monotonic_us() time; 0: none */
 } write_args;
 
 /* ---- errors ---- */
@@ -1023,22 +1044,31 @@ static void files_settle_at_close(sqlite_store *sq)
 
 /* ---- writes ---- */
 
+/* Binds what one event of ev shares with every event of its write: ?1 org,
+ * ?2 principal, ?3 role, ?4 method, ?6 request id, ?9 time, ?10 principal
+ * org (the numbers of ST_AUDIT_INSERT's columns; ST_DELETE_ALL_AUDIT uses
+ * the same). */
+static int bind_event(sqlite3_stmt *s, const store_audit *ev, int rc)
+{
+    rc = bind_text(s, 1, ev->org ? ev->org : "", rc);
+    rc = bind_text(s, 2, ev->principal ? ev->principal : "", rc);
+    rc = bind_text(s, 3, ev->role ? ev->role : "", rc);
+    rc = bind_text(s, 4, ev->method ? ev->method : "", rc);
+    rc = bind_text(s, 6, ev->request_id ? ev->request_id : "", rc);
+    rc = bind_int(s, 9, ev->time_us, rc);
+    return bind_text(s, 10, ev->principal_org ? ev->principal_org : "", rc);
+}
+
 static store_status audit_insert(conn *c, const store_audit *ev, int64_t version_before)
 {
     sqlite3_stmt *s;
     store_status st = stmt_get(c, ST_AUDIT_INSERT, &s);
     if (st != STORE_OK)
         return st;
-    int rc = bind_text(s, 1, ev->org ? ev->org : "", SQLITE_OK);
-    rc = bind_text(s, 2, ev->principal ? ev->principal : "", rc);
-    rc = bind_text(s, 3, ev->role ? ev->role : "", rc);
-    rc = bind_text(s, 4, ev->method ? ev->method : "", rc);
+    int rc = bind_event(s, ev, SQLITE_OK);
     rc = bind_text(s, 5, ev->resource ? ev->resource : "", rc);
-    rc = bind_text(s, 6, ev->request_id ? ev->request_id : "", rc);
     rc = bind_int(s, 7, version_before, rc);
     rc = bind_int(s, 8, ev->version_after, rc);
-    rc = bind_int(s, 9, ev->time_us, rc);
-    rc = bind_text(s, 10, ev->principal_org ? ev->principal_org : "", rc);
     st = status_of(stmt_step(c, s, rc));
     stmt_release(s);
     return st;
@@ -1057,10 +1087,10 @@ static int bind_record(sqlite3_stmt *s, const store_record *rec)
     return bind_blob(s, 8, rec->doc, rec->doc_len, rc);
 }
 
-/* After a conditional write matched nothing: CONFLICT when the record
- * exists in that org (at another version), else NOT_FOUND. */
-static store_status conflict_or_missing(conn *c, const char *collection, const char *org,
-                                        const char *name)
+/* The stored version of (collection, org, name); NOT_FOUND when there is
+ * no such record in that org. */
+static store_status stored_version(conn *c, const char *collection, const char *org,
+                                   const char *name, int64_t *version)
 {
     sqlite3_stmt *s;
     store_status st = stmt_get(c, ST_VERSION, &s);
@@ -1070,9 +1100,21 @@ static store_status conflict_or_missing(conn *c, const char *collection, const c
     rc = bind_text(s, 2, org, rc);
     rc = bind_text(s, 3, name, rc);
     rc = stmt_step(c, s, rc);
-    st = rc == SQLITE_ROW ? STORE_CONFLICT : rc == SQLITE_DONE ? STORE_NOT_FOUND : status_of(rc);
+    if (rc == SQLITE_ROW)
+        *version = sqlite3_column_int64(s, 0);
+    st = rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOT_FOUND : status_of(rc);
     stmt_release(s);
     return st;
+}
+
+/* After a conditional write matched nothing: CONFLICT when the record
+ * exists in that org (at another version), else NOT_FOUND. */
+static store_status conflict_or_missing(conn *c, const char *collection, const char *org,
+                                        const char *name)
+{
+    int64_t version;
+    store_status st = stored_version(c, collection, org, name, &version);
+    return st == STORE_OK ? STORE_CONFLICT : st;
 }
 
 static store_status insert_record(conn *c, const store_record *rec)
@@ -1086,39 +1128,39 @@ static store_status insert_record(conn *c, const store_record *rec)
     return st;
 }
 
-static store_status create_body(conn *c, const write_args *a)
+static store_status create_one(conn *c, const store_write *w)
 {
-    store_status st = insert_record(c, a->rec);
-    return st == STORE_OK ? audit_insert(c, a->ev, a->ev->version_before) : st;
+    store_status st = insert_record(c, w->rec);
+    return st == STORE_OK ? audit_insert(c, w->ev, w->ev->version_before) : st;
 }
 
-static store_status update_body(conn *c, const write_args *a)
+static store_status update_one(conn *c, const store_write *w)
 {
     sqlite3_stmt *s;
     store_status st = stmt_get(c, ST_UPDATE, &s);
     if (st != STORE_OK)
         return st;
-    int rc = bind_int(s, 9, a->expected_version, bind_record(s, a->rec));
+    int rc = bind_int(s, 9, w->expected_version, bind_record(s, w->rec));
     st = status_of(stmt_step(c, s, rc));
     int changed = sqlite3_changes(c->db);
     stmt_release(s);
     if (st == STORE_OK && changed == 0)
-        st = conflict_or_missing(c, a->rec->collection, a->rec->org, a->rec->name);
-    return st == STORE_OK ? audit_insert(c, a->ev, a->ev->version_before) : st;
+        st = conflict_or_missing(c, w->rec->collection, w->rec->org, w->rec->name);
+    return st == STORE_OK ? audit_insert(c, w->ev, w->ev->version_before) : st;
 }
 
 /* The event records the version actually deleted, also when any was. */
-static store_status delete_body(conn *c, const write_args *a)
+static store_status delete_one(conn *c, const store_write *w)
 {
     sqlite3_stmt *s;
     int64_t deleted = 0;
     store_status st = stmt_get(c, ST_DELETE, &s);
     if (st != STORE_OK)
         return st;
-    int rc = bind_text(s, 1, a->collection, SQLITE_OK);
-    rc = bind_text(s, 2, a->org, rc);
-    rc = bind_text(s, 3, a->name, rc);
-    rc = stmt_step(c, s, bind_int(s, 4, a->expected_version, rc));
+    int rc = bind_text(s, 1, w->collection, SQLITE_OK);
+    rc = bind_text(s, 2, w->org, rc);
+    rc = bind_text(s, 3, w->name, rc);
+    rc = stmt_step(c, s, bind_int(s, 4, w->expected_version, rc));
     if (rc == SQLITE_ROW) {
         deleted = sqlite3_column_int64(s, 0);
         rc = stmt_step(c, s, SQLITE_OK);
@@ -1126,8 +1168,84 @@ static store_status delete_body(conn *c, const write_args *a)
     st = status_of(rc);
     stmt_release(s);
     if (st == STORE_OK && deleted == 0)
-        st = conflict_or_missing(c, a->collection, a->org, a->name);
-    return st == STORE_OK ? audit_insert(c, a->ev, deleted) : st;
+        st = conflict_or_missing(c, w->collection, w->org, w->name);
+    return st == STORE_OK ? audit_insert(c, w->ev, deleted) : st;
+}
+
+/* Writes nothing: the transaction holds the write lock from BEGIN
+ * IMMEDIATE to COMMIT, so what is read here stays so until the batch
+ * commits. */
+static store_status guard_one(conn *c, const store_write *w)
+{
+    int64_t version = 0;
+    store_status st = stored_version(c, w->collection, w->org, w->name, &version);
+    if (st == STORE_OK && w->expected_version != 0 && version != w->expected_version)
+        st = STORE_CONFLICT;
+    return st;
+}
+
+/* One event per record, in name order, made in SQL from the records
+ * themselves (their name and version), then the records: both statements
+ * match the same rows, as nobody else writes inside the transaction. */
+static store_status delete_all_one(conn *c, const store_write *w)
+{
+    sqlite3_stmt *s;
+    store_status st = stmt_get(c, ST_DELETE_ALL_AUDIT, &s);
+    if (st != STORE_OK)
+        return st;
+    int rc = bind_text(s, 11, w->collection, bind_event(s, w->ev, SQLITE_OK));
+    rc = bind_text(s, 12, w->org, rc);
+    st = status_of(stmt_step(c, s, bind_text(s, 13, w->parent, rc)));
+    stmt_release(s);
+    if (st != STORE_OK || (st = stmt_get(c, ST_DELETE_ALL, &s)) != STORE_OK)
+        return st;
+    rc = bind_text(s, 1, w->collection, SQLITE_OK);
+    rc = bind_text(s, 2, w->org, rc);
+    st = status_of(stmt_step(c, s, bind_text(s, 3, w->parent, rc)));
+    stmt_release(s);
+    return st;
+}
+
+static store_status write_one(conn *c, const store_write *w)
+{
+    switch (w->kind) {
+    case STORE_WRITE_CREATE:
+        return create_one(c, w);
+    case STORE_WRITE_UPDATE:
+        return update_one(c, w);
+    case STORE_WRITE_DELETE:
+        return delete_one(c, w);
+    case STORE_WRITE_GUARD:
+        return guard_one(c, w);
+    case STORE_WRITE_DELETE_ALL:
+        return delete_all_one(c, w);
+    }
+    return STORE_INVALID;
+}
+
+static bool deadline_passed(int64_t deadline_us)
+{
+    return deadline_us > 0 && clock_monotonic_us() >= deadline_us;
+}
+
+/* The writes in order, up to the first failure. The deadline is checked
+ * before each, so that a long batch stops once it has passed. A failure
+ * that is not about one write's record (the deadline, the disk, the lock)
+ * is the batch's: failed stays n. */
+static store_status apply_body(conn *c, write_args *a)
+{
+    a->failed = a->n; /* the body may run twice (see write_locked) */
+    for (size_t i = 0; i < a->n; i++) {
+        if (deadline_passed(a->deadline_us))
+            return STORE_DEADLINE_EXCEEDED;
+        store_status st = write_one(c, &a->writes[i]);
+        if (st != STORE_OK) {
+            if (st != STORE_DEADLINE_EXCEEDED && st != STORE_UNAVAILABLE)
+                a->failed = i;
+            return st;
+        }
+    }
+    return STORE_OK;
 }
 
 /* COMMIT when st is OK, else (or when COMMIT fails) ROLLBACK. */
@@ -1140,19 +1258,15 @@ static store_status tx_end(conn *c, store_status st)
     return st;
 }
 
-static bool deadline_passed(int64_t deadline_us)
-{
-    return deadline_us > 0 && clock_monotonic_us() >= deadline_us;
-}
-
 /* Runs body in one transaction on c (write_mu held). Corruption refuses it.
- * Before COMMIT the files are checked: when they moved the transaction is
- * rolled back, and when they were deleted they are put back and the body
- * runs again on them, once. */
+ * The deadline is checked once the transaction holds the lock and again
+ * before COMMIT, so nothing commits after it. Before COMMIT the files are
+ * checked: when they moved the transaction is rolled back, and when they
+ * were deleted they are put back and the body runs again on them, once. */
 static store_status write_locked(sqlite_store *sq, conn *c,
-                                 store_status (*body)(conn *, const write_args *),
-                                 const write_args *a, int64_t deadline)
+                                 store_status (*body)(conn *, write_args *), write_args *a)
 {
+    int64_t deadline = a->deadline_us;
     if (fault_now(sq) == FAULT_CORRUPT)
         return STORE_INTERNAL;
     for (int attempt = 0;; attempt++) {
@@ -1160,6 +1274,8 @@ static store_status write_locked(sqlite_store *sq, conn *c,
         if (st != STORE_OK)
             return deadline_passed(deadline) ? STORE_DEADLINE_EXCEEDED : st;
         st = deadline_passed(deadline) ? STORE_DEADLINE_EXCEEDED : body(c, a);
+        if (st == STORE_OK && deadline_passed(deadline))
+            st = STORE_DEADLINE_EXCEEDED; /* it passed while the body ran */
         sqlite_files_state fs;
         bool moved = st == STORE_OK && !files_in_place(sq, c, &fs);
         st = tx_end(c, moved ? STORE_UNAVAILABLE : st);
@@ -1176,10 +1292,10 @@ static store_status write_locked(sqlite_store *sq, conn *c,
  * bounds the wait for the lock and is checked again once it is held. The
  * lock is taken before the connection, so that nobody waits for it holding
  * a connection (see pool_drain). */
-static store_status write_tx(sqlite_store *sq, store_status (*body)(conn *, const write_args *),
-                             const write_args *a)
+static store_status write_tx(sqlite_store *sq, store_status (*body)(conn *, write_args *),
+                             write_args *a)
 {
-    int64_t deadline = a->ev ? a->ev->deadline_us : 0;
+    int64_t deadline = a->deadline_us;
     /* Queueing behind other writers is bounded the same way as the busy wait. */
     int64_t until = clock_monotonic_us() + BUSY_TIMEOUT_MS * 1000LL;
     if (deadline > 0 && deadline < until)
@@ -1190,7 +1306,7 @@ static store_status write_tx(sqlite_store *sq, store_status (*body)(conn *, cons
     store_status st = STORE_UNAVAILABLE;
     if (c) {
         c->busy_until_us = until;
-        st = write_locked(sq, c, body, a, deadline);
+        st = write_locked(sq, c, body, a);
         pool_give(sq, c);
     }
     pthread_mutex_unlock(&sq->write_mu);
@@ -1199,29 +1315,28 @@ static store_status write_tx(sqlite_store *sq, store_status (*body)(conn *, cons
     return st;
 }
 
-static store_status store_sqlite_create(void *impl, const store_record *rec, const store_audit *ev)
+/* The batch's deadline: its events' earliest (0: none). */
+static int64_t batch_deadline(const store_write *writes, size_t n)
 {
-    write_args a = {.rec = rec, .ev = ev};
-    return write_tx(impl, create_body, &a);
+    int64_t deadline = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t d = writes[i].ev ? writes[i].ev->deadline_us : 0;
+        if (d > 0 && (deadline == 0 || d < deadline))
+            deadline = d;
+    }
+    return deadline;
 }
 
-static store_status store_sqlite_update(void *impl, const store_record *rec,
-                                        int64_t expected_version, const store_audit *ev)
+/* Every write of the contract, one or many: one transaction. */
+static store_status store_sqlite_apply(void *impl, const store_write *writes, size_t n,
+                                       size_t *failed)
 {
-    write_args a = {.rec = rec, .expected_version = expected_version, .ev = ev};
-    return write_tx(impl, update_body, &a);
-}
-
-static store_status store_sqlite_delete(void *impl, const char *collection, const char *org,
-                                        const char *name, int64_t expected_version,
-                                        const store_audit *ev)
-{
-    write_args a = {.collection = collection,
-                    .org = org,
-                    .name = name,
-                    .expected_version = expected_version,
-                    .ev = ev};
-    return write_tx(impl, delete_body, &a);
+    write_args a = {
+        .writes = writes, .n = n, .failed = n, .deadline_us = batch_deadline(writes, n)};
+    store_status st = write_tx(impl, apply_body, &a);
+    if (failed)
+        *failed = st == STORE_OK ? n : a.failed;
+    return st;
 }
 
 /* ---- reads ---- */
@@ -1446,7 +1561,7 @@ static store_status store_sqlite_audit_orgs(void *impl, char ***orgs, size_t *co
     return names_query(impl, ST_AUDIT_ORGS, orgs, count);
 }
 
-static store_status import_record_body(conn *c, const write_args *a)
+static store_status import_record_body(conn *c, write_args *a)
 {
     return insert_record(c, a->rec);
 }
@@ -1457,7 +1572,7 @@ static store_status store_sqlite_import_record(void *impl, const store_record *r
     return write_tx(impl, import_record_body, &a);
 }
 
-static store_status import_audit_body(conn *c, const write_args *a)
+static store_status import_audit_body(conn *c, write_args *a)
 {
     return audit_insert(c, a->ev, a->ev->version_before);
 }
@@ -1471,7 +1586,7 @@ static store_status store_sqlite_import_audit(void *impl, const store_audit *ev)
 /* ---- health ---- */
 
 /* The health probe's test write: one row of store_meta. */
-static store_status probe_body(conn *c, const write_args *a)
+static store_status probe_body(conn *c, write_args *a)
 {
     (void)a;
     char now[32];
@@ -1558,7 +1673,7 @@ static void probe_write(sqlite_store *sq)
         if (c) {
             write_args a = {0};
             c->busy_until_us = now + PROBE_LOCK_WAIT_US;
-            st = write_locked(sq, c, probe_body, &a, 0);
+            st = write_locked(sq, c, probe_body, &a);
             pool_give(sq, c);
         }
     }
@@ -1598,7 +1713,8 @@ static store_status store_sqlite_health(void *impl, char *why, size_t size)
 static const char *store_sqlite_describe(void *impl)
 {
     (void)impl;
-    return "sqlite (WAL, synchronous=FULL; each write and its audit event in one transaction)";
+    return "sqlite (WAL, synchronous=FULL; each batch of writes and their audit events in one "
+           "transaction)";
 }
 
 const store_backend store_sqlite_backend = {
@@ -1609,9 +1725,7 @@ const store_backend store_sqlite_backend = {
     .ping = store_sqlite_ping,
     .health = store_sqlite_health,
     .init = store_sqlite_init,
-    .create = store_sqlite_create,
-    .update = store_sqlite_update,
-    .remove = store_sqlite_delete,
+    .apply = store_sqlite_apply, /* create, update and remove: not needed with apply */
     .get = store_sqlite_get,
     .get_by_lookup = store_sqlite_get_by_lookup,
     .list = store_sqlite_list,

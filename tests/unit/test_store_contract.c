@@ -917,6 +917,545 @@ static void test_concurrent_creates_one_winner(void **state)
     store_page_free(p);
 }
 
+/* ---- several writes, all or nothing (store_apply) ---- */
+
+static store_write w_create(const store_record *r, const store_audit *ev)
+{
+    return (store_write){.kind = STORE_WRITE_CREATE, .rec = r, .ev = ev};
+}
+
+static store_write w_update(const store_record *r, int64_t expected, const store_audit *ev)
+{
+    return (store_write){
+        .kind = STORE_WRITE_UPDATE, .rec = r, .expected_version = expected, .ev = ev};
+}
+
+static store_write w_delete(const char *coll, const char *org, const char *name, int64_t expected,
+                            const store_audit *ev)
+{
+    return (store_write){.kind = STORE_WRITE_DELETE,
+                         .collection = coll,
+                         .org = org,
+                         .name = name,
+                         .expected_version = expected,
+                         .ev = ev};
+}
+
+static store_write w_guard(const char *coll, const char *org, const char *name, int64_t expected)
+{
+    return (store_write){.kind = STORE_WRITE_GUARD,
+                         .collection = coll,
+                         .org = org,
+                         .name = name,
+                         .expected_version = expected};
+}
+
+static store_write w_delete_all(const char *coll, const char *org, const char *parent,
+                                const store_audit *ev)
+{
+    return (store_write){
+        .kind = STORE_WRITE_DELETE_ALL, .collection = coll, .org = org, .parent = parent, .ev = ev};
+}
+
+/* store_apply, checking the failed index it reports. */
+static void apply_expect(fx *f, const store_write *w, size_t n, store_status want,
+                         size_t want_failed)
+{
+    size_t failed = 12345;
+    assert_int_equal(store_apply(f->s, w, n, &failed), want);
+    if (want != STORE_OK)
+        assert_int_equal(failed, want_failed);
+}
+
+/* The failing write may be any of them and the last: whatever came before
+ * it in the batch is not stored either, nor any of their events. */
+static void test_apply_all_or_nothing(void **state)
+{
+    fx *f = *state;
+    create_ok(f, f->coll, f->org, "", "a", NULL, NULL, "a1");
+    create_ok(f, f->coll, f->org, "", "b", NULL, "lk-b", "b1");
+    create_ok(f, f->coll, f->org, "", "d", NULL, NULL, "d1");
+    store_record c = rec_of(f->coll, f->org, "", "c", NULL, "lk-c", "c1");
+    store_record a2 = rec_of(f->coll, f->org, "", "a", NULL, NULL, "a2");
+    a2.version = 2;
+    store_audit ev_c = ev_of(f->org, "c", 0, 1), ev_a = ev_of(f->org, "a", 1, 2),
+                ev_d = ev_of(f->org, "d", 1, 0), ev_last = ev_of(f->org, "b", 1, 2);
+    ev_d.request_id = "req-delete";
+
+    /* the last write: a stale version */
+    store_record b_stale = rec_of(f->coll, f->org, "", "b", NULL, NULL, "stale");
+    b_stale.version = 8;
+    store_write w[5] = {w_create(&c, &ev_c), w_update(&a2, 1, &ev_a),
+                        w_delete(f->coll, f->org, "d", 1, &ev_d), w_guard(f->coll, f->org, "b", 1),
+                        w_update(&b_stale, 7, &ev_last)};
+    apply_expect(f, w, 5, STORE_CONFLICT, 4);
+    /* a taken name, a taken lookup, a missing record, a record of another tenant */
+    store_record taken = rec_of(f->coll, f->org2, "", "a", NULL, NULL, "taken");
+    w[4] = w_create(&taken, &ev_last);
+    apply_expect(f, w, 5, STORE_ALREADY_EXISTS, 4);
+    store_record lookup = rec_of(f->coll, f->org, "", "e", NULL, "lk-b", "e");
+    w[4] = w_create(&lookup, &ev_last);
+    apply_expect(f, w, 5, STORE_ALREADY_EXISTS, 4);
+    w[4] = w_delete(f->coll, f->org, "ghost", 0, &ev_last);
+    apply_expect(f, w, 5, STORE_NOT_FOUND, 4);
+    w[4] = w_delete(f->coll, f->org2, "b", 0, &ev_last);
+    apply_expect(f, w, 5, STORE_NOT_FOUND, 4);
+    /* a failure in the middle stops there */
+    w[4] = w_update(&b_stale, 7, &ev_last);
+    store_record a3 = rec_of(f->coll, f->org, "", "a", NULL, NULL, "a3");
+    a3.version = 3;
+    w[1] = w_update(&a3, 2, &ev_a);
+    apply_expect(f, w, 5, STORE_CONFLICT, 1);
+    assert_int_equal(store_apply(f->s, w, 5, NULL), STORE_CONFLICT); /* failed may be NULL */
+
+    assert_missing(f, f->org, "c");
+    assert_stored(f, f->org, "a", 1, "a1");
+    assert_stored(f, f->org, "b", 1, "b1");
+    assert_stored(f, f->org, "d", 1, "d1");
+    assert_int_equal(audit_count(f, f->org), 3);
+    store_record *r = NULL;
+    assert_int_equal(store_get_by_lookup(f->s, f->coll, "lk-c", &r), STORE_NOT_FOUND);
+
+    /* The same batch with a good last write: everything, each with its event, in order. */
+    w[1] = w_update(&a2, 1, &ev_a);
+    store_record b2 = rec_of(f->coll, f->org, "", "b", NULL, "lk-b", "b2");
+    b2.version = 2;
+    w[4] = w_update(&b2, 1, &ev_last);
+    apply_expect(f, w, 5, STORE_OK, 0);
+    assert_stored(f, f->org, "c", 1, "c1");
+    assert_stored(f, f->org, "a", 2, "a2");
+    assert_stored(f, f->org, "b", 2, "b2");
+    assert_missing(f, f->org, "d");
+    size_t n;
+    store_audit_event *evs = audit_all(f, f->org, 100, &n);
+    assert_int_equal(n, 3 + 4); /* the guard records none */
+    assert_event(&evs[3], &ev_c);
+    assert_event(&evs[4], &ev_a);
+    assert_event(&evs[5], &ev_d);
+    assert_event(&evs[6], &ev_last);
+    for (size_t i = 1; i < n; i++)
+        assert_true(evs[i].seq > evs[i - 1].seq);
+    store_audit_events_free(evs, n);
+
+    /* In order: a later write sees what an earlier one of the batch wrote. */
+    store_record x1 = rec_of(f->coll, f->org, "", "x", NULL, NULL, "x1");
+    store_record x2 = rec_of(f->coll, f->org, "", "x", NULL, NULL, "x2");
+    x2.version = 2;
+    store_audit ev_x1 = ev_of(f->org, "x", 0, 1), ev_x2 = ev_of(f->org, "x", 1, 2);
+    store_write wx[3] = {w_create(&x1, &ev_x1), w_guard(f->coll, f->org, "x", 1),
+                         w_update(&x2, 1, &ev_x2)};
+    apply_expect(f, wx, 3, STORE_OK, 0);
+    assert_stored(f, f->org, "x", 2, "x2");
+    assert_int_equal(audit_count(f, f->org), 9);
+}
+
+static void test_apply_guard(void **state)
+{
+    fx *f = *state;
+    create_ok(f, f->coll2, f->org, "", "p", NULL, NULL, "p1");
+    store_record p2 = rec_of(f->coll2, f->org, "", "p", NULL, NULL, "p2");
+    p2.version = 2;
+    store_audit ev_p = ev_of(f->org, "p", 1, 2);
+    assert_int_equal(store_update(f->s, &p2, 1, &ev_p), STORE_OK);
+    store_record child = rec_of(f->coll, f->org, "p", "k", NULL, NULL, "k");
+    store_audit ev_k = ev_of(f->org, "k", 0, 1);
+
+    /* missing, stale, another tenant's, another collection's: the child is not created */
+    store_write w[2] = {w_create(&child, &ev_k), w_guard(f->coll2, f->org, "ghost", 0)};
+    apply_expect(f, w, 2, STORE_NOT_FOUND, 1);
+    w[1] = w_guard(f->coll2, f->org, "p", 1);
+    apply_expect(f, w, 2, STORE_CONFLICT, 1);
+    w[1] = w_guard(f->coll2, f->org, "p", 3);
+    apply_expect(f, w, 2, STORE_CONFLICT, 1);
+    w[1] = w_guard(f->coll2, f->org2, "p", 0);
+    apply_expect(f, w, 2, STORE_NOT_FOUND, 1);
+    w[1] = w_guard(f->coll, f->org, "p", 0);
+    apply_expect(f, w, 2, STORE_NOT_FOUND, 1);
+    assert_missing(f, f->org, "k");
+    assert_int_equal(audit_count(f, f->org), 2);
+
+    /* at its version, or at any: the child is created, the parent untouched */
+    w[1] = w_guard(f->coll2, f->org, "p", 2);
+    apply_expect(f, w, 2, STORE_OK, 0);
+    store_record k2 = rec_of(f->coll, f->org, "p", "k2", NULL, NULL, "k2");
+    store_audit ev_k2 = ev_of(f->org, "k2", 0, 1);
+    store_write w2[2] = {w_guard(f->coll2, f->org, "p", 0), w_create(&k2, &ev_k2)};
+    apply_expect(f, w2, 2, STORE_OK, 0);
+    assert_stored(f, f->org, "k", 1, "k");
+    assert_stored(f, f->org, "k2", 1, "k2");
+    store_record *r = NULL;
+    assert_int_equal(store_get(f->s, f->coll2, f->org, "p", &r), STORE_OK);
+    assert_int_equal(r->version, 2);
+    assert_doc(r, "p2");
+    store_record_free(r);
+    /* a guard alone writes nothing and records nothing */
+    store_write alone = w_guard(f->coll2, f->org, "p", 2);
+    apply_expect(f, &alone, 1, STORE_OK, 0);
+    alone = w_guard(f->coll2, f->org, "p", 1);
+    apply_expect(f, &alone, 1, STORE_CONFLICT, 0);
+    assert_int_equal(audit_count(f, f->org), 4);
+}
+
+/* The event of a delete-all's record: ev with that record's name and
+ * version. */
+static void assert_delete_all_event(const store_audit_event *e, const store_audit *ev,
+                                    const char *name, int64_t version)
+{
+    store_audit want = *ev;
+    want.resource = name;
+    want.version_before = version;
+    want.version_after = 0;
+    assert_event(e, &want);
+}
+
+static int event_by_resource(const void *a, const void *b)
+{
+    return strcmp(((const store_audit_event *)a)->resource,
+                  ((const store_audit_event *)b)->resource);
+}
+
+/* The events of org after the first `after`, sorted by resource (the
+ * contract says one event per record, not in which order). */
+static store_audit_event *audit_since(fx *f, const char *org, size_t after, size_t *n)
+{
+    size_t total;
+    store_audit_event *all = audit_all(f, org, 100, &total);
+    assert_true(total >= after);
+    *n = total - after;
+    store_audit_event *tail = calloc(*n ? *n : 1, sizeof *tail);
+    assert_non_null(tail);
+    memcpy(tail, all + after, *n * sizeof *tail); /* the strings move to tail */
+    store_audit_events_free(all, after);
+    qsort(tail, *n, sizeof *tail, event_by_resource);
+    return tail;
+}
+
+static void test_apply_delete_all(void **state)
+{
+    fx *f = *state;
+    create_ok(f, f->coll, f->org, "P", "a1", "ACTIVE", "lk-a1", "a1");
+    create_ok(f, f->coll, f->org, "P", "a2", "REVOKED", NULL, "a2");
+    store_record a2 = rec_of(f->coll, f->org, "P", "a2", "REVOKED", NULL, "a2 v2");
+    a2.version = 2;
+    store_audit ev_a2 = ev_of(f->org, "a2", 1, 2);
+    assert_int_equal(store_update(f->s, &a2, 1, &ev_a2), STORE_OK);
+    create_ok(f, f->coll, f->org, "Q", "a3", NULL, NULL, "a3");
+    create_ok(f, f->coll, f->org, "", "a4", NULL, NULL, "a4");
+    create_ok(f, f->coll, f->org2, "P", "b1", NULL, NULL, "b1");
+    create_ok(f, f->coll, "", "P", "z1", NULL, NULL, "z1");
+    create_ok(f, f->coll2, f->org, "P", "c1", NULL, NULL, "c1");
+    size_t before = audit_count(f, f->org);
+    assert_int_equal(before, 6);
+
+    store_audit ev = ev_of(f->org, "organizations/x", 0, 0);
+    ev.method = "/supplysec.v1.Things/DeleteAll";
+    ev.request_id = "req-delete-all";
+    ev.time_us = 4242;
+    store_write w = w_delete_all(f->coll, f->org, "P", &ev);
+    apply_expect(f, &w, 1, STORE_OK, 0);
+    assert_listed(f, query_of(f, f->org, NULL, NULL, 10), "a3,a4");
+    assert_listed(f, query_of(f, NULL, NULL, NULL, 10), "a3,a4,b1,z1");
+    store_record *r = NULL;
+    assert_int_equal(store_get(f->s, f->coll2, f->org, "c1", &r), STORE_OK);
+    store_record_free(r);
+    assert_int_equal(store_get_by_lookup(f->s, f->coll, "lk-a1", &r), STORE_NOT_FOUND);
+    size_t n;
+    store_audit_event *evs = audit_since(f, f->org, before, &n);
+    assert_int_equal(n, 2);
+    assert_delete_all_event(&evs[0], &ev, "a1", 1);
+    assert_delete_all_event(&evs[1], &ev, "a2", 2);
+    store_audit_events_free(evs, n);
+
+    /* parent NULL: every record of the tenant in the collection */
+    w = w_delete_all(f->coll, f->org, NULL, &ev);
+    apply_expect(f, &w, 1, STORE_OK, 0);
+    assert_listed(f, query_of(f, f->org, NULL, NULL, 10), "");
+    assert_listed(f, query_of(f, NULL, NULL, NULL, 10), "b1,z1");
+    evs = audit_since(f, f->org, before + 2, &n);
+    assert_int_equal(n, 2);
+    assert_delete_all_event(&evs[0], &ev, "a3", 1);
+    assert_delete_all_event(&evs[1], &ev, "a4", 1);
+    store_audit_events_free(evs, n);
+
+    /* none left: no error, no event */
+    apply_expect(f, &w, 1, STORE_OK, 0);
+    assert_int_equal(audit_count(f, f->org), before + 4);
+
+    /* all or nothing with the rest of its batch */
+    store_audit ev2 = ev_of(f->org2, "x", 0, 0);
+    store_write ws[2] = {w_delete_all(f->coll, f->org2, NULL, &ev2),
+                         w_delete(f->coll, f->org2, "ghost", 0, &ev2)};
+    apply_expect(f, ws, 2, STORE_NOT_FOUND, 1);
+    assert_listed(f, query_of(f, NULL, NULL, NULL, 10), "b1,z1");
+    assert_int_equal(audit_count(f, f->org2), 1);
+    /* the platform ("") is a tenant like the others */
+    store_audit ev3 = ev_of("", "x", 0, 0);
+    w = w_delete_all(f->coll, "", NULL, &ev3);
+    apply_expect(f, &w, 1, STORE_OK, 0);
+    assert_listed(f, query_of(f, NULL, NULL, NULL, 10), "b1");
+    assert_listed(f, query_of(f, NULL, NULL, NULL, 10), "b1");
+    r = NULL;
+    assert_int_equal(store_get(f->s, f->coll2, f->org, "c1", &r), STORE_OK);
+    store_record_free(r);
+}
+
+/* Deletes the parent with its children while other threads create children
+ * that guard it: no child outlives the parent. */
+typedef struct guarded_creator {
+    fx *f;
+    int id;
+    atomic_int *created, *errors;
+} guarded_creator;
+
+static void *guarded_create_worker(void *arg)
+{
+    guarded_creator *g = arg;
+    fx *f = g->f;
+    char name[32];
+    for (int i = 0;; i++) {
+        snprintf(name, sizeof name, "k-%d-%04d", g->id, i);
+        store_record r = rec_of(f->coll, f->org, "p", name, NULL, NULL, name);
+        store_audit ev = ev_of(f->org, name, 0, 1);
+        store_write w[2] = {w_guard(f->coll2, f->org, "p", 0), w_create(&r, &ev)};
+        size_t failed = 99;
+        store_status st = store_apply(f->s, w, 2, &failed);
+        if (st == STORE_NOT_FOUND && failed == 0)
+            return NULL; /* the parent is gone */
+        if (st == STORE_OK)
+            atomic_fetch_add(g->created, 1);
+        else
+            atomic_fetch_add(g->errors, 1);
+        if (st != STORE_OK || i > 5000)
+            return NULL;
+    }
+}
+
+static void test_apply_guard_against_delete_all(void **state)
+{
+    fx *f = *state;
+    enum { CREATORS = 4 };
+    create_ok(f, f->coll2, f->org, "", "p", NULL, NULL, "parent");
+    atomic_int created = 0, errors = 0;
+    pthread_t threads[CREATORS];
+    guarded_creator g[CREATORS];
+    for (int i = 0; i < CREATORS; i++) {
+        g[i] = (guarded_creator){.f = f, .id = i, .created = &created, .errors = &errors};
+        assert_int_equal(pthread_create(&threads[i], NULL, guarded_create_worker, &g[i]), 0);
+    }
+    while (atomic_load(&created) < 40 && atomic_load(&errors) == 0)
+        usleep(1000);
+    store_audit ev_p = ev_of(f->org, "p", 1, 0), ev_k = ev_of(f->org, "p", 0, 0);
+    store_write w[2] = {w_delete(f->coll2, f->org, "p", 1, &ev_p),
+                        w_delete_all(f->coll, f->org, "p", &ev_k)};
+    store_status st = store_apply(f->s, w, 2, NULL);
+    for (int i = 0; i < CREATORS; i++) /* before any assert: they use the fixture */
+        pthread_join(threads[i], NULL);
+    assert_int_equal(st, STORE_OK);
+    assert_int_equal(atomic_load(&errors), 0);
+    /* every child created was deleted with the parent, none after it */
+    assert_listed(f, query_of(f, f->org, NULL, NULL, 1000), "");
+    assert_int_equal(audit_count(f, f->org), 1 + 2 * (size_t)atomic_load(&created) + 1);
+}
+
+/* Read-modify-write of two counters in one batch at the versions read,
+ * retrying on CONFLICT: no increment is lost, and the two never differ. */
+static void *pair_increment_worker(void *arg)
+{
+    worker *w = arg;
+    fx *f = w->f;
+    for (int done = 0; done < UPDATES_PER_THREAD;) {
+        store_record *r1 = NULL, *r2 = NULL;
+        if (store_get(f->s, f->coll, f->org, "c1", &r1) != STORE_OK ||
+            store_get(f->s, f->coll, f->org, "c2", &r2) != STORE_OK) {
+            atomic_fetch_add(w->errors, 1);
+            store_record_free(r1);
+            store_record_free(r2);
+            return NULL;
+        }
+        uint8_t buf1[64], buf2[64];
+        store_record u1 = *r1, u2 = *r2;
+        u1.doc_len = counter_doc(counter_of(r1) + 1, buf1);
+        u1.doc = buf1;
+        u1.version = r1->version + 1;
+        u2.doc_len = counter_doc(counter_of(r2) + 1, buf2);
+        u2.doc = buf2;
+        u2.version = r2->version + 1;
+        store_audit e1 = ev_of(f->org, "c1", r1->version, u1.version),
+                    e2 = ev_of(f->org, "c2", r2->version, u2.version);
+        store_write ws[3] = {w_update(&u1, r1->version, &e1), w_guard(f->coll2, f->org, "g", 1),
+                             w_update(&u2, r2->version, &e2)};
+        store_status st = store_apply(f->s, ws, 3, NULL);
+        store_record_free(r1);
+        store_record_free(r2);
+        if (st == STORE_OK) {
+            done++;
+        } else if (st == STORE_CONFLICT) {
+            w->conflicts++;
+        } else {
+            atomic_fetch_add(w->errors, 1);
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+static void test_apply_conflicting_writers_lose_nothing(void **state)
+{
+    fx *f = *state;
+    uint8_t zero[64];
+    size_t zero_len = counter_doc(0, zero);
+    for (int i = 0; i < 2; i++) {
+        store_record r = rec_of(f->coll, f->org, "", i ? "c2" : "c1", NULL, NULL, "");
+        r.doc = zero;
+        r.doc_len = zero_len;
+        store_audit ev = ev_of(f->org, r.name, 0, 1);
+        assert_int_equal(store_create(f->s, &r, &ev), STORE_OK);
+    }
+    create_ok(f, f->coll2, f->org, "", "g", NULL, NULL, "guarded");
+
+    atomic_int errors = 0;
+    pthread_t threads[THREADS];
+    worker workers[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        workers[i] = (worker){.f = f, .errors = &errors};
+        assert_int_equal(pthread_create(&threads[i], NULL, pair_increment_worker, &workers[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(threads[i], NULL);
+    assert_int_equal(atomic_load(&errors), 0);
+    for (int i = 0; i < 2; i++) {
+        store_record *got = NULL;
+        assert_int_equal(store_get(f->s, f->coll, f->org, i ? "c2" : "c1", &got), STORE_OK);
+        assert_int_equal(got->version, 1 + THREADS * UPDATES_PER_THREAD);
+        assert_int_equal(counter_of(got), THREADS * UPDATES_PER_THREAD);
+        store_record_free(got);
+    }
+    assert_int_equal(audit_count(f, f->org), 3 + 2 * THREADS * UPDATES_PER_THREAD);
+}
+
+static void test_apply_after_deadline_writes_nothing(void **state)
+{
+    fx *f = *state;
+    create_ok(f, f->coll, f->org, "", "a", NULL, NULL, "a1");
+    int64_t past = clock_monotonic_us() - 1000;
+    store_record b = rec_of(f->coll, f->org, "", "b", NULL, NULL, "b1");
+    store_record a2 = rec_of(f->coll, f->org, "", "a", NULL, NULL, "a2");
+    a2.version = 2;
+    store_audit ev_b = ev_of(f->org, "b", 0, 1), ev_a = ev_of(f->org, "a", 1, 2);
+    /* The batch's deadline is its events' earliest: the last one's here. */
+    ev_a.deadline_us = past;
+    store_write w[3] = {w_create(&b, &ev_b), w_guard(f->coll, f->org, "a", 1),
+                        w_update(&a2, 1, &ev_a)};
+    apply_expect(f, w, 3, STORE_DEADLINE_EXCEEDED, 3);
+    ev_b.deadline_us = clock_monotonic_us() + 10 * 1000000LL;
+    apply_expect(f, w, 3, STORE_DEADLINE_EXCEEDED, 3);
+    assert_missing(f, f->org, "b");
+    assert_stored(f, f->org, "a", 1, "a1");
+    assert_int_equal(audit_count(f, f->org), 1);
+    ev_a.deadline_us = 0; /* none for this one: the other's, ahead, holds */
+    apply_expect(f, w, 3, STORE_OK, 0);
+    assert_stored(f, f->org, "a", 2, "a2");
+    assert_stored(f, f->org, "b", 1, "b1");
+
+    /* A deadline that passes while a long batch is written: all or nothing,
+     * and nothing unless the batch committed before the deadline. */
+    enum { N = 2000 };
+    store_record *recs = calloc(N, sizeof *recs);
+    store_audit *evs = calloc(N, sizeof *evs);
+    store_write *ws = calloc(N, sizeof *ws);
+    char(*names)[16] = calloc(N, sizeof *names);
+    assert_true(recs && evs && ws && names);
+    size_t len;
+    uint8_t doc[64]; /* out of bdoc's ring, which rec_of goes round */
+    const uint8_t *text = bdoc("long", &len);
+    assert_true(len <= sizeof doc);
+    memcpy(doc, text, len);
+    int64_t deadline = clock_monotonic_us() + 2000;
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "long-%04d", i);
+        recs[i] = rec_of(f->coll, f->org, "long", names[i], NULL, NULL, "");
+        recs[i].doc = doc;
+        recs[i].doc_len = len;
+        evs[i] = ev_of(f->org, names[i], 0, 1);
+        evs[i].deadline_us = deadline;
+        ws[i] = w_create(&recs[i], &evs[i]);
+    }
+    size_t failed = 0;
+    store_status st = store_apply(f->s, ws, N, &failed);
+    store_page *p = NULL;
+    store_query q = query_of(f, f->org, "long", NULL, N + 1);
+    assert_int_equal(store_list(f->s, &q, &p), STORE_OK);
+    if (st == STORE_OK) {
+        assert_int_equal(p->count, N);
+    } else {
+        assert_int_equal(st, STORE_DEADLINE_EXCEEDED);
+        assert_int_equal(failed, N);
+        assert_int_equal(p->count, 0);
+        assert_int_equal(audit_count(f, f->org), 3);
+    }
+    store_page_free(p);
+    free(recs);
+    free(evs);
+    free(ws);
+    free(names);
+}
+
+static void test_apply_bounds_and_arguments(void **state)
+{
+    fx *f = *state;
+    enum { N = STORE_WRITES_MAX };
+    store_record *recs = calloc(N + 1, sizeof *recs);
+    store_write *ws = calloc(N + 1, sizeof *ws);
+    char(*names)[16] = calloc(N + 1, sizeof *names);
+    assert_true(recs && ws && names);
+    size_t len;
+    uint8_t doc[64]; /* out of bdoc's ring, which rec_of goes round */
+    const uint8_t *text = bdoc("many", &len);
+    assert_true(len <= sizeof doc);
+    memcpy(doc, text, len);
+    store_audit ev = ev_of(f->org, "many", 0, 1); /* resource: the batch */
+    for (int i = 0; i <= N; i++) {
+        snprintf(names[i], sizeof names[i], "m%05d", i);
+        recs[i] = rec_of(f->coll, f->org, "", names[i], NULL, NULL, "");
+        recs[i].doc = doc;
+        recs[i].doc_len = len;
+        ws[i] = w_create(&recs[i], &ev);
+    }
+    size_t failed = 0;
+    assert_int_equal(store_apply(f->s, ws, N + 1, &failed), STORE_INVALID);
+    assert_int_equal(failed, N + 1);
+    assert_int_equal(store_apply(f->s, ws, 0, &failed), STORE_INVALID);
+    assert_int_equal(store_apply(f->s, NULL, 1, &failed), STORE_INVALID);
+    assert_int_equal(store_apply(NULL, ws, 1, &failed), STORE_INVALID);
+    /* An invalid write anywhere: its index, and nothing written. */
+    store_write bad = ws[2];
+    ws[2] = w_delete_all(f->coll, f->org, NULL, NULL); /* a delete-all needs its event */
+    apply_expect(f, ws, 3, STORE_INVALID, 2);
+    ws[2] = w_guard(f->coll, NULL, "a", 0);
+    apply_expect(f, ws, 3, STORE_INVALID, 2);
+    ws[2] = w_guard(f->coll, f->org, "a", -1);
+    apply_expect(f, ws, 3, STORE_INVALID, 2);
+    ws[2] = w_update(&recs[2], 1, &ev); /* version 1 is not 1 + 1 */
+    apply_expect(f, ws, 3, STORE_INVALID, 2);
+    ws[2] = (store_write){.kind = (store_write_kind)99};
+    apply_expect(f, ws, 3, STORE_INVALID, 2);
+    ws[2] = bad;
+    assert_listed(f, query_of(f, f->org, NULL, NULL, 10), "");
+    assert_int_equal(audit_count(f, f->org), 0);
+
+    /* STORE_WRITES_MAX writes are one batch: all of them, each with its event. */
+    apply_expect(f, ws, N, STORE_OK, 0);
+    store_page *p = NULL;
+    store_query q = query_of(f, f->org, "", NULL, N + 1);
+    assert_int_equal(store_list(f->s, &q, &p), STORE_OK);
+    assert_int_equal(p->count, N);
+    store_page_free(p);
+    assert_int_equal(audit_count(f, f->org), N);
+    free(recs);
+    free(ws);
+    free(names);
+}
+
 /* ---- arguments, URIs, status names ---- */
 
 static void test_invalid_arguments(void **state)
@@ -1220,6 +1759,13 @@ int main(void)
         T(test_persistence_across_reopen),
         T(test_concurrent_updates_lose_nothing),
         T(test_concurrent_creates_one_winner),
+        T(test_apply_all_or_nothing),
+        T(test_apply_guard),
+        T(test_apply_delete_all),
+        T(test_apply_guard_against_delete_all),
+        T(test_apply_conflicting_writers_lose_nothing),
+        T(test_apply_after_deadline_writes_nothing),
+        T(test_apply_bounds_and_arguments),
         T(test_invalid_arguments),
         T(test_write_after_deadline_writes_nothing),
         T(test_collections_and_audit_orgs),
