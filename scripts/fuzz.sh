@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (tests/fuzz/fuzz_*.c) with clang, ASan and
+# UBSan into build-fuzz/ and runs each for SECONDS (default 20, what CI
+# runs on every change), one after the other:
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET...]    e.g. scripts/fuzz.sh 1800 fuzz_request
+#   scripts/fuzz.sh --build-only
+#
+# FUZZ_RUNS=N also stops a target after N executions (the issue's bar is
+# 10 million or 30 minutes: FUZZ_RUNS=10000000 scripts/fuzz.sh 1800).
+# FUZZ_NICE=1 runs the fuzzers under `nice -n 19` (a shared machine).
+# FUZZ_COVERAGE=1 then replays each target's corpus and prints, per product
+# source file it reaches (internal/, api/), the edges covered of those in the
+# functions of that file.
+#
+# Each target starts from its seeds (tests/fuzz/corpus/<target>/, read
+# only) and from what earlier runs found (build-fuzz/corpus/<target>/, where
+# new inputs go). Crash, leak and timeout inputs go to
+# build-fuzz/artifacts/<target>/ and libFuzzer's output to
+# build-fuzz/logs/<target>.log; nothing is written into the repository. A
+# target passes when it ran its time with no crash, leak, timeout or
+# out-of-memory. Per target the script prints executions, seconds,
+# coverage (libFuzzer's final cov and ft), corpus size and crashes; its
+# last line is `N passed, N failed`, and it exits non-zero when one failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build=${FUZZ_BUILD_DIR:-build-fuzz}
+build_only=0
+seconds=20
+if [ "${1:-}" = "--build-only" ]; then
+    build_only=1
+    shift
+elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then
+    seconds=$1
+    shift
+fi
+
+cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DSUPPLYSEC_FUZZ=ON \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" --target fuzz -j"$(nproc)" >/dev/null
+[ "$build_only" -eq 1 ] && exit 0
+
+if [ $# -gt 0 ]; then
+    targets=("$@")
+else
+    targets=()
+    for f in tests/fuzz/fuzz_*.c; do
+        targets+=("$(basename "$f" .c)")
+    done
+fi
+
+nice=()
+[ "${FUZZ_NICE:-0}" = 1 ] && nice=(nice -n 19)
+passed=0
+failed=0
+for t in "${targets[@]}"; do
+    corpus="$build/corpus/$t"
+    artifacts="$build/artifacts/$t"
+    log="$build/logs/$t.log"
+    mkdir -p "$corpus" "$artifacts" "$build/logs" "tests/fuzz/corpus/$t"
+    opts=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2560 -print_final_stats=1
+          -artifact_prefix="$artifacts/")
+    [ -n "${FUZZ_RUNS:-}" ] && opts+=(-runs="$FUZZ_RUNS")
+    [ -f "tests/fuzz/dict/$t.dict" ] && opts+=(-dict="tests/fuzz/dict/$t.dict")
+    before=$(find "$artifacts" -type f | wc -l)
+    start=$(date +%s)
+    rc=0
+    "${nice[@]}" "$build/$t" "${opts[@]}" "$corpus" "tests/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
+    took=$(($(date +%s) - start))
+    crashes=$(($(find "$artifacts" -type f | wc -l) - before))
+
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1 || true)
+    cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
+    ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
+    corp=$(sed -n 's/.* corp: \([0-9]*\/[0-9A-Za-z]*\).*/\1/p' <<<"$last")
+    [ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$last")
+    line=$(printf '%-18s execs %-10s secs %-5s cov %-5s ft %-6s corpus %-10s crashes %s' \
+        "$t" "${execs:-?}" "$took" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes")
+    if [ "$rc" -eq 0 ] && [ "$crashes" -eq 0 ]; then
+        echo "PASS $line"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $line (exit $rc; $log)"
+        grep -E 'ERROR: |SUMMARY: |oracle failed|runtime error' "$log" | head -5 | sed 's/^/    /'
+        find "$artifacts" -type f -newer "$build/$t" | head -5 | sed 's/^/    artifact: /'
+        failed=$((failed + 1))
+    fi
+    if [ "${FUZZ_COVERAGE:-0}" = 1 ]; then
+        "$build/$t" -runs=0 -print_coverage=1 "$corpus" "tests/fuzz/corpus/$t" 2>&1 |
+            awk -v root="$PWD/" '/^(UN)?COVERED_FUNC:/ {
+                split($NF, loc, ":"); f = loc[1]; sub(root, "", f)
+                if (f !~ /^(internal|api)\//) next
+                split($5, e, "/"); cov[f] += e[1]; tot[f] += e[2]
+                if ($1 == "COVERED_FUNC:") reached[f] = 1 }
+              END { for (f in reached) printf "    coverage %-28s %5d/%-5d edges (%d%%)\n",
+                    f, cov[f], tot[f], tot[f] ? 100 * cov[f] / tot[f] : 0 }' | sort
+    fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
