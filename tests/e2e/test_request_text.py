@@ -4,6 +4,7 @@ naming the field, in every method, keyed or not. protobuf-c hands strings
 over NUL-terminated, so without the check "\\0" + a stale etag read as no
 etag at all and "Acme\\0Evil Corp" was stored as "Acme"."""
 
+import time
 import unittest
 
 import grpc
@@ -115,8 +116,15 @@ class RequestTextTest(ServerTestCase):
             fn(b"", timeout=10)
         self.assertEqual(cm.exception.code(), C.UNIMPLEMENTED)
         cm.exception.details().encode("utf-8")  # the status message is text too
-        with open(self.server.log_path, "rb") as f:
-            lines = f.read().splitlines()
+        # the call's line is written once its last batch completes, which
+        # may be just after the client has its answer
+        deadline = time.monotonic() + 10
+        while True:
+            with open(self.server.log_path, "rb") as f:
+                lines = f.read().splitlines()
+            if any(b"Nope" in raw for raw in lines) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         self.assertTrue(any(b"Nope" in raw for raw in lines))
         for raw in lines:
             raw.decode("utf-8")  # strict: a cut character fails here
