@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake pkg-config clang-format
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev llvm-14
   libgrpc-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev
   libmongoc-dev libbson-dev libcmocka-dev libsqlite3-dev libssl-dev
   python3-grpcio python3-protobuf nghttp2-client openssl curl sqlite3

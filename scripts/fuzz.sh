@@ -9,9 +9,10 @@
 # FUZZ_RUNS=N also stops a target after N executions (the issue's bar is
 # 10 million or 30 minutes: FUZZ_RUNS=10000000 scripts/fuzz.sh 1800).
 # FUZZ_NICE=1 runs the fuzzers under `nice -n 19` (a shared machine).
-# FUZZ_COVERAGE=1 then replays each target's corpus and prints, per product
-# source file it reaches (internal/, api/), the edges covered of those in the
-# functions of that file.
+# FUZZ_COVERAGE=1 also builds the targets with clang's source-based coverage
+# (build-fuzz/coverage/), replays each target's corpus after its run and
+# prints, per product source file it reaches (internal/, api/), the lines and
+# branches covered (llvm-cov, from Debian's llvm-14).
 #
 # Each target starts from its seeds (tests/fuzz/corpus/<target>/, read
 # only) and from what earlier runs found (build-fuzz/corpus/<target>/, where
@@ -48,6 +49,26 @@ else
     for f in tests/fuzz/fuzz_*.c; do
         targets+=("$(basename "$f" .c)")
     done
+fi
+
+# Replays a target's corpus in the coverage build and prints, per product source file it
+# reaches (internal/, api/), the lines and branches covered (llvm-cov's report).
+coverage() {
+    local t=$1 corpus=$2 cov="$build/coverage"
+    rm -f "$cov/$t".*.profraw
+    LLVM_PROFILE_FILE="$cov/$t.%p.profraw" "$cov/$t" -runs=0 "$corpus" "tests/fuzz/corpus/$t" \
+        >/dev/null 2>&1 || true
+    llvm-profdata merge -sparse "$cov/$t".*.profraw -o "$cov/$t.profdata"
+    llvm-cov report "$cov/$t" -instr-profile="$cov/$t.profdata" "$PWD/internal" "$PWD/api" |
+        awk '$1 ~ /\.c$/ && $10 != "0.00%" {
+                printf "    coverage %-26s lines %7s of %-5d branches %7s of %d\n",
+                       $1, $10, $8, $13, $11 }' | sort
+}
+
+if [ "${FUZZ_COVERAGE:-0}" = 1 ]; then
+    cmake -S . -B "$build/coverage" -DCMAKE_C_COMPILER=clang -DSUPPLYSEC_FUZZ=ON \
+        -DSUPPLYSEC_FUZZ_COVERAGE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build "$build/coverage" --target fuzz -j"$(nproc)" >/dev/null
 fi
 
 nice=()
@@ -88,14 +109,7 @@ for t in "${targets[@]}"; do
         failed=$((failed + 1))
     fi
     if [ "${FUZZ_COVERAGE:-0}" = 1 ]; then
-        "$build/$t" -runs=0 -print_coverage=1 "$corpus" "tests/fuzz/corpus/$t" 2>&1 |
-            awk -v root="$PWD/" '/^(UN)?COVERED_FUNC:/ {
-                split($NF, loc, ":"); f = loc[1]; sub(root, "", f)
-                if (f !~ /^(internal|api)\//) next
-                split($5, e, "/"); cov[f] += e[1]; tot[f] += e[2]
-                if ($1 == "COVERED_FUNC:") reached[f] = 1 }
-              END { for (f in reached) printf "    coverage %-28s %5d/%-5d edges (%d%%)\n",
-                    f, cov[f], tot[f], tot[f] ? 100 * cov[f] / tot[f] : 0 }' | sort
+        coverage "$t" "$corpus"
     fi
 done
 echo "$passed passed, $failed failed"

@@ -30,6 +30,7 @@
 
 #include "descriptors.h"
 #include "doc.h"
+#include "handlers.h"
 #include "input.h"
 #include "runtime.h"
 #include "supplysec/v1/api_keys.pb-c.h"
@@ -54,45 +55,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     fuzz_list_if_asked();
     return 0;
-}
-
-/* The table entry the runtime would call for m. */
-static const api_method *handler_of(const fuzz_method *m)
-{
-    for (size_t s = 0; s < api_n_all_services; s++) {
-        const api_service *svc = api_all_services[s];
-        if (svc->desc != m->service)
-            continue;
-        for (size_t i = 0; i < svc->n_methods; i++)
-            if (strcmp(svc->methods[i].name, m->method->name) == 0)
-                return &svc->methods[i];
-    }
-    return NULL;
-}
-
-/* Runs one call as runtime.c's handle() does, after authentication. */
-static ProtobufCMessage *call(store *db, const principal *who, const fuzz_method *m,
-                              ProtobufCMessage *req, status *st)
-{
-    const api_method *am = handler_of(m);
-    FUZZ_REQUIRE(am != NULL, "%s: in the service descriptor but not in its table", m->path);
-    api_call c;
-    memset(&c, 0, sizeof c);
-    c.method = m->path;
-    snprintf(c.request_id, sizeof c.request_id, "fuzz");
-    c.who = *who;
-    c.authenticated = am->auth != API_AUTH_NONE;
-    c.op.store = db;
-    c.op.who = c.authenticated ? &c.who : NULL;
-    c.op.method = m->path;
-    c.op.request_id = c.request_id;
-    c.op.deadline_us = INT64_MAX;
-    ProtobufCMessage *resp = am->handler ? am->handler(&c, req) : NULL;
-    if (!am->handler)
-        api_fail(&c, STATUS_UNIMPLEMENTED, "%s",
-                 am->unimplemented_why ? am->unimplemented_why : "");
-    *st = c.st;
-    return resp;
 }
 
 /* A caller of org never sees a resource of another organization. */
@@ -172,27 +134,23 @@ static store *fresh_store(void)
         fprintf(stderr, "fuzz_handlers: %s\n", err ? err : "no store");
         abort();
     }
-    for (size_t i = 0; i < fuzz_method_count(); i++) {
-        const fuzz_method *m = fuzz_method_at(i);
-        if (strcmp(m->path, "/supplysec.v1.Organizations/CreateOrganization") != 0)
-            continue;
-        static const char *const ids[] = {"acme", "other"};
-        for (int k = 0; k < 2; k++) {
-            Supplysec__V1__CreateOrganizationRequest *req = malloc(sizeof *req);
-            Supplysec__V1__Organization *org = malloc(sizeof *org);
-            supplysec__v1__create_organization_request__init(req);
-            supplysec__v1__organization__init(org);
-            org->legal_name = strdup("Acme Logistics GmbH");
-            org->country_code = strdup("DE");
-            org->kind = SUPPLYSEC__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_OPERATOR;
-            req->organization = org;
-            req->organization_id = strdup(ids[k]);
-            status st = {0};
-            ProtobufCMessage *resp = call(db, &callers[0], m, &req->base, &st);
-            FUZZ_REQUIRE(resp != NULL, "creating %s: %s", ids[k], st.msg);
-            protobuf_c_message_free_unpacked(resp, NULL);
-            protobuf_c_message_free_unpacked(&req->base, NULL);
-        }
+    const fuzz_method *m = fuzz_method_named("/supplysec.v1.Organizations/CreateOrganization");
+    static const char *const ids[] = {"acme", "other"};
+    for (int k = 0; k < 2; k++) {
+        Supplysec__V1__CreateOrganizationRequest *req = malloc(sizeof *req);
+        Supplysec__V1__Organization *org = malloc(sizeof *org);
+        supplysec__v1__create_organization_request__init(req);
+        supplysec__v1__organization__init(org);
+        org->legal_name = strdup("Acme Logistics GmbH");
+        org->country_code = strdup("DE");
+        org->kind = SUPPLYSEC__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_OPERATOR;
+        req->organization = org;
+        req->organization_id = strdup(ids[k]);
+        status st = {0};
+        ProtobufCMessage *resp = fuzz_call(db, &callers[0], m, &req->base, &st);
+        FUZZ_REQUIRE(resp != NULL, "creating %s: %s", ids[k], st.msg);
+        protobuf_c_message_free_unpacked(resp, NULL);
+        protobuf_c_message_free_unpacked(&req->base, NULL);
     }
     return db;
 }
@@ -213,7 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(bytes);
         if (!req)
             continue;
-        ProtobufCMessage *resp = call(db, who, m, req, &st);
+        ProtobufCMessage *resp = fuzz_call(db, who, m, req, &st);
         protobuf_c_message_free_unpacked(req, NULL);
         check_answer(m, who, resp, &st);
         if (resp)

@@ -27,6 +27,7 @@ import sys
 import tempfile
 
 import bson
+from bson import json_util
 from bson.binary import Binary
 from bson.int64 import Int64
 from google.protobuf import descriptor_pb2, json_format, message_factory, text_format
@@ -412,16 +413,18 @@ def small_targets():
         write("fuzz_page_token", "base64-%d" % i, b"\x03\x00" + t)
     write("fuzz_page_token", "bytes", b"\x04\x00" + bytes(range(0, 256, 7)))
 
-    # fuzz_bearer: mode byte (0 raw, 1 real prefix + bytes, 2 real secret XOR bytes).
+    # fuzz_bearer: a byte b: b % 3 the mode (0 raw, 1 real prefix + bytes, 2 real secret XOR
+    # bytes), b / 3 % 3 the key (0 platform, 1 acme admin, 2 acme viewer, revoked).
     clear("fuzz_bearer")
     for i, v in enumerate(["Bearer " + SECRET, "bearer    " + SECRET, "BEARER " + SECRET[:-1],
                            "Bearer " + SECRET + " ", "Basic dXNlcjpwYXNz", "Bearer ",
                            "Bearer " + SECRET.upper()]):
         write("fuzz_bearer", "raw-%d" % i, b"\x00" + v.encode())
-    write("fuzz_bearer", "prefix-wrong-secret", b"\x01" + SECRET[20:].encode())
+    for k, who in enumerate(["platform", "acme-admin", "acme-revoked"]):
+        write("fuzz_bearer", "prefix-wrong-secret-" + who, bytes([3 * k + 1]) + SECRET[20:].encode())
+        write("fuzz_bearer", "secret-genuine-" + who, bytes([3 * k + 2]) + bytes(64))
+        write("fuzz_bearer", "secret-one-bit-" + who, bytes([3 * k + 2]) + bytes(63) + b"\x01")
     write("fuzz_bearer", "prefix-short", b"\x01_abc")
-    write("fuzz_bearer", "secret-genuine", b"\x02" + bytes(64))
-    write("fuzz_bearer", "secret-one-bit", b"\x02" + bytes(63) + b"\x01")
 
     # fuzz_utf8: clip byte (x3), then the bytes.
     clear("fuzz_utf8")
@@ -439,6 +442,48 @@ def small_targets():
           b"\x03cancelled\x00\x01")
     write("fuzz_log", "long", b"msg\x00\x00error\x00" + "é".encode() * 1200 + b"\x00\x02n\x00" +
           b"\x7f" * 8)
+
+
+def exports(classes):
+    """fuzz_import: `supplysecd export` text (JSON Lines, canonical extended JSON)."""
+    clear("fuzz_import")
+    opts = json_util.CANONICAL_JSON_OPTIONS
+
+    def line(**fields):
+        return json.dumps(json.loads(json_util.dumps(fields, json_options=opts)),
+                          separators=(",", ":")).encode() + b"\n"
+
+    org = to_bson_doc(message(classes, "supplysec.v1.Organization", STORED_ORG))
+    key = to_bson_doc(message(classes, "supplysec.internal.v1.StoredApiKey", "api_key { %s } "
+                              'secret_sha256: "0123456789abcdef0123456789abcdef"' % STORED_KEY))
+    header = line(kind="supplysec-export", format=1)
+    records = [
+        line(kind="record", collection="organizations", org="acme", parent="",
+             name="organizations/acme", version=Int64(3), doc=org),
+        line(kind="record", collection="apiKeys", org="acme", parent="organizations/acme",
+             name="organizations/acme/apiKeys/ops-key", state="STATE_ACTIVE",
+             lookup="ssk_0123456789abcdef", version=Int64(1), doc=key),
+        line(kind="record", collection="serverSecrets", org="", parent="",
+             name="serverSecrets/pageTokens", version=Int64(1), doc={"key": Binary(bytes(32))}),
+    ]
+    events = [
+        line(kind="audit", org="acme", principal="platform/apiKeys/bootstrap-admin",
+             principalOrg="", role="ROLE_PLATFORM_ADMIN",
+             method="/supplysec.v1.Organizations/CreateOrganization",
+             resource="organizations/acme", requestId="c0ffee", versionBefore=Int64(0),
+             versionAfter=Int64(1), timeUs=Int64(1767323045123456)),
+        line(kind="audit", org="acme", principal="organizations/acme/apiKeys/admin",
+             principalOrg="acme", role="ROLE_ADMIN",
+             method="/supplysec.v1.ApiKeys/RevokeApiKey",
+             resource="organizations/acme/apiKeys/ops-key", requestId="r2",
+             versionBefore=Int64(1), versionAfter=Int64(2), timeUs=Int64(1767323046000000)),
+    ]
+    write("fuzz_import", "full", header + b"".join(records) + b"".join(events))
+    write("fuzz_import", "header-only", header)
+    write("fuzz_import", "one-record-crlf", header.replace(b"\n", b"\r\n") + records[0])
+    write("fuzz_import", "duplicate-record", header + records[0] + records[0])
+    write("fuzz_import", "no-header", records[0])
+    write("fuzz_import", "unknown-kind", header + b'{"kind":"other"}\n')
 
 
 def bson_doc(*elements):
@@ -495,6 +540,7 @@ def main():
         documents(classes, types)
         field_masks(classes, types)
         small_targets()
+        exports(classes)
         regressions(types)
         dictionaries(classes)
 

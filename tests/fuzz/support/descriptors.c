@@ -78,6 +78,16 @@ const fuzz_method *fuzz_method_at(size_t i)
     return &methods[i % n_methods];
 }
 
+const fuzz_method *fuzz_method_named(const char *path)
+{
+    build();
+    for (size_t i = 0; i < n_methods; i++)
+        if (strcmp(methods[i].path, path) == 0)
+            return &methods[i];
+    fprintf(stderr, "descriptors.c: no method %s is served\n", path);
+    abort();
+}
+
 size_t fuzz_type_count(void)
 {
     build();

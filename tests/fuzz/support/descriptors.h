@@ -22,6 +22,9 @@ typedef struct fuzz_method {
 size_t fuzz_method_count(void);
 const fuzz_method *fuzz_method_at(size_t i);
 
+/* The method at path ("/supplysec.v1.ApiKeys/CreateApiKey"); aborts when none is. */
+const fuzz_method *fuzz_method_named(const char *path);
+
 size_t fuzz_type_count(void);
 const ProtobufCMessageDescriptor *fuzz_type_at(size_t i);
 
