@@ -1141,9 +1141,13 @@ static void sleep_ms(int ms)
 void api_server_stop(api_server *srv, int grace_ms)
 {
     atomic_store(&srv->shutting_down, true);
-    pthread_join(srv->watcher, NULL);
+    /* Stop accepting first: the watcher may be inside a slow store probe
+     * (an unreachable MongoDB), and joining it must not keep the listener
+     * open for that long. */
     grpc_server_shutdown_and_notify(srv->server, srv->cq, &srv->shutdown_tag);
     watches_end(srv);
+    pthread_join(srv->watcher, NULL);
+    watches_end(srv); /* a watch its last round held may still be open */
     int64_t limit = clock_monotonic_us() + (int64_t)grace_ms * 1000;
     int64_t settled = clock_monotonic_us() + 100 * 1000;
     bool cancelled = false;
