@@ -10,8 +10,8 @@ static bool path_round_trips(const char *path)
 {
     char camel[1024];
     size_t n = strlen(path), j = 0;
-    if (n >= sizeof camel || strchr(path, ','))
-        return false;
+    if (n == 0 || n >= sizeof camel || strchr(path, ','))
+        return false; /* "" is written as nothing (or ",,", which does not read) */
     doc_json_name(path, camel, sizeof camel);
     for (const char *c = camel; *c; c++) {
         if (*c >= 'A' && *c <= 'Z') {

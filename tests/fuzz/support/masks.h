@@ -2,8 +2,8 @@
  *
  * doc.c writes a FieldMask as its paths in lowerCamelCase joined by ',' and
  * reads each back by putting '_' before every capital. A path with no such
- * form ("_", "a__b", "a_", "aB", one holding ',') comes back different or
- * not at all; the reader itself makes some (it takes "a__b" as it is). Such
+ * form ("", "_", "a__b", "a_", "aB", one holding ',') comes back different
+ * or not at all; the reader itself makes some (it takes "a__b" as it is). Such
  * paths only ever reach the converter from the CLI's JSON, where the server
  * refuses them as fields of no message, so the round-trip oracles of the
  * doc targets leave messages holding them out (docs/security.md). */
