@@ -28,7 +28,7 @@ MUTANTS = [
          promise="a write never starts after its call's deadline",
          edits=[("internal/resource.c",
                  "if (op->deadline_us != INT64_MAX && clock_monotonic_us() >= op->deadline_us)",
-                 "if (0)")]),
+                 "if (op->deadline_us == -1)")]),
     dict(name="revoked-key-accepted",
          promise="a revoked key stops working at once",
          edits=[("internal/auth.c",
