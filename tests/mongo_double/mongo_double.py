@@ -4,21 +4,27 @@
 mockupdb speaks the wire protocol (OP_MSG / OP_QUERY handshake); every request
 goes to Double.handle, which translates the command onto mongomock's
 in-memory collections and always replies (errors become {ok: 0, ...}).
-It presents itself as a standalone mongod 7.0.
+It presents itself as the primary of a one-member replica set running mongod
+7.0, with sessions and transactions (sessions.py); with --standalone, as a
+standalone mongod, which refuses transactions. It refuses what mongod refuses
+(strict.py) and has mongod's test failpoints (failpoints.py).
 
-    /usr/bin/python3 mongo_double.py --port 0 [--host 127.0.0.1] [--log-commands]
+    /usr/bin/python3 mongo_double.py --port 0 [--host 127.0.0.1] [--standalone] [--log-commands]
 
 prints "ready <port>" once listening and serves until SIGTERM/SIGINT.
 """
 
 import argparse
+import contextlib
 import datetime
 import itertools
+import os
 import random
 import signal
 import socket
 import sys
 import threading
+import time
 import traceback
 import weakref
 from collections import OrderedDict
@@ -36,19 +42,35 @@ from bson.int64 import Int64
 from mongomock import filtering, helpers
 from pymongo.errors import CollectionInvalid, DuplicateKeyError, PyMongoError, WriteError
 
-MAX_BSON = 16 * 1024 * 1024
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import strict  # noqa: E402  (this directory's modules)
+from failpoints import FailPoints  # noqa: E402
+from sessions import (ABSENT, RETRYABLE_CODES, TRANSIENT_CODES, CommandError, Ctx,  # noqa: E402
+                      Journal, Sessions, doc_key, one_document, split_id, write_conflict)
+
+MAX_BSON = strict.MAX_BSON
 MAX_BATCH_BYTES = MAX_BSON - 64 * 1024   # room for the reply envelope
 MORE_TO_COME = mockupdb.OP_MSG_FLAGS['moreToCome']
 MAX_OPEN_CURSORS = 10000
+SET_NAME = 'rs0'
+ELECTION_ID = bson.ObjectId('7fffffff0000000000000001')
 CODE_NAMES = {
-    2: 'BadValue', 8: 'UnknownError', 9: 'FailedToParse', 13: 'Unauthorized',
-    14: 'TypeMismatch', 20: 'IllegalOperation', 26: 'NamespaceNotFound',
-    27: 'IndexNotFound', 43: 'CursorNotFound', 48: 'NamespaceExists',
-    59: 'CommandNotFound', 72: 'InvalidOptions', 73: 'InvalidNamespace',
-    85: 'IndexOptionsConflict',
-    86: 'IndexKeySpecsConflict', 238: 'NotImplemented', 11000: 'DuplicateKey',
-    40414: 'Location40414'}
-TXN_ERRMSG = 'Transaction numbers are only allowed on a replica set member or mongos'
+    2: 'BadValue', 6: 'HostUnreachable', 7: 'HostNotFound', 8: 'UnknownError',
+    9: 'FailedToParse', 13: 'Unauthorized', 14: 'TypeMismatch', 20: 'IllegalOperation',
+    24: 'LockTimeout', 26: 'NamespaceNotFound', 27: 'IndexNotFound', 43: 'CursorNotFound',
+    48: 'NamespaceExists', 50: 'MaxTimeMSExpired', 59: 'CommandNotFound',
+    64: 'WriteConcernFailed', 66: 'ImmutableField', 67: 'CannotCreateIndex',
+    72: 'InvalidOptions', 73: 'InvalidNamespace', 85: 'IndexOptionsConflict',
+    86: 'IndexKeySpecsConflict', 89: 'NetworkTimeout', 91: 'ShutdownInProgress',
+    112: 'WriteConflict', 189: 'PrimarySteppedDown', 197: 'InvalidIndexSpecificationOption',
+    225: 'TransactionTooOld', 238: 'NotImplemented', 244: 'TransactionAborted',
+    251: 'NoSuchTransaction', 256: 'TransactionCommitted', 262: 'ExceededTimeLimit',
+    263: 'OperationNotSupportedInTransaction', 9001: 'SocketException',
+    10107: 'NotWritablePrimary', 10334: 'BSONObjectTooLarge', 11000: 'DuplicateKey',
+    11600: 'InterruptedAtShutdown', 11602: 'InterruptedDueToReplStateChange',
+    13435: 'NotPrimaryNoSecondaryOk', 13436: 'NotPrimaryOrSecondary'}
+# Errors that fail a whole write command rather than one of its statements.
+COMMAND_LEVEL = frozenset([50, 112])
 
 # Decode every binary subtype (3/4 included) as Binary, so it is re-encoded
 # byte for byte; subtype 0 decodes to bytes and is re-encoded as subtype 0.
@@ -57,10 +79,8 @@ mockupdb.CODEC_OPTIONS = CodecOptions(
     uuid_representation=UuidRepresentation.UNSPECIFIED)
 
 
-class CommandError(Exception):
-    def __init__(self, code, errmsg, **extra):
-        super().__init__(errmsg)
-        self.code, self.errmsg, self.extra = code, errmsg, extra
+class HangUp(Exception):
+    """Close the connection without a reply (failCommand closeConnection)."""
 
 
 def now_ms():
@@ -137,14 +157,103 @@ def dup_key_error(ns, name, key, doc):
     return exc
 
 
+def _hashable(value):
+    """value as a dict key that equals another value's iff mongod's index
+    compares them equal (numbers across types, bools apart); None when it
+    has no such key (documents, arrays)."""
+    if isinstance(value, bool):
+        return ('b', value)
+    if isinstance(value, (int, float)):
+        return ('n', value)
+    if isinstance(value, (Mapping, list)):
+        return None
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return (type(value).__name__, value)
+
+
+def unique_values(index, doc):
+    """doc's entry in a unique index: a hashable tuple, None when doc is not
+    in the index, or ABSENT when its values have no hashable form."""
+    if collision_filter(index, doc) is None:
+        return None
+    out = []
+    for field, _ in index['key']:
+        try:
+            v = _hashable(helpers.get_value_by_dot(doc, field))
+        except KeyError:
+            v = _hashable(None)
+        if v is None:
+            return ABSENT
+        out.append(v)
+    return tuple(out)
+
+
+def unique_cache(store, name, index):
+    """{values: keys} of a unique index, built on first use so that a batch
+    of inserts checks each in constant time instead of scanning the
+    collection. Entries are only added: a stale one is checked against the
+    document before it counts. Dropped whenever documents are put back
+    (an undo) or the indexes change. None: some value has no hashable form."""
+    caches = store.__dict__.setdefault('_double_unique', {})
+    if name not in caches:
+        cache = {}
+        for key, doc in store._documents.items():
+            values = unique_values(index, doc)
+            if values is ABSENT:
+                cache = None
+                break
+            if values is not None:
+                cache.setdefault(values, set()).add(key)
+        caches[name] = cache
+    return caches[name]
+
+
+def drop_unique_caches(store):
+    store.__dict__.pop('_double_unique', None)
+
+
 def _ensure_uniques(self, new_data):
     """Replaces mongomock's check (called after a doc is stored, which it rolls
     back on error) to name the violated index like mongod does."""
-    for name, index in self._store.indexes.items():
-        if index.get('unique'):
+    store = self._store
+    own = doc_key(new_data['_id'])
+    for name, index in store.indexes.items():
+        if not index.get('unique'):
+            continue
+        values = unique_values(index, new_data)
+        if values is None:
+            continue
+        cache = None if values is ABSENT else unique_cache(store, name, index)
+        if cache is None:
             query = collision_filter(index, new_data)
-            if query is not None and self.count_documents(query) > 1:
+            if self.count_documents(query) > 1:
                 raise dup_key_error(self.full_name, name, index['key'], new_data)
+            continue
+        bucket = cache.setdefault(values, set())
+        for other in list(bucket):
+            doc = store._documents.get(other)
+            if other != own and doc is not None and unique_values(index, doc) == values:
+                raise dup_key_error(self.full_name, name, index['key'], new_data)
+            if doc is None or unique_values(index, doc) != values:
+                bucket.discard(other)  # stale
+        bucket.add(own)
+
+
+_mongomock_iter_documents = mm_collection.Collection._iter_documents
+
+
+def _iter_documents(self, filter):
+    """mongomock scans the whole collection for every query; a query on _id
+    goes to the documents it names instead (the double's _id index)."""
+    keys, rest = split_id(filter)
+    if keys is None:
+        return _mongomock_iter_documents(self, filter)
+    docs = self._store._documents
+    found = [docs[k] for k in keys if k in docs]
+    return (d for d in found if filtering.filter_applies(rest, d))
 
 
 _mongomock_insert = mm_collection.Collection._insert
@@ -186,6 +295,7 @@ def _arith_updater(op_name, fn):
 
 
 mm_collection.Collection._ensure_uniques = _ensure_uniques
+mm_collection.Collection._iter_documents = _iter_documents
 mm_collection.Collection._insert = _insert
 mm_collection._updaters['$inc'] = _arith_updater('$inc', lambda a, b: a + b)
 mm_collection._updaters['$mul'] = _arith_updater('$mul', lambda a, b: a * b)
@@ -195,17 +305,24 @@ mongomock.utcnow = now_ms  # $currentDate at BSON (millisecond) precision
 # ---------------------------------------------------------------- the double
 
 class Double(object):
-    def __init__(self, log_commands=False):
+    def __init__(self, standalone=False, lifetime=60.0, log_commands=False):
         self.client = mongomock.MongoClient()
+        self.scratch = mongomock.MongoClient()['scratch']['view']  # committed views
         self.cursors = OrderedDict()   # id -> (ns, remaining docs)
         self.lock = threading.Lock()   # one command at a time (mockupdb also serialises)
+        self.unlock_server = contextlib.nullcontext  # mockupdb's lock, released in pauses
+        self.standalone = standalone
+        self.me = 'localhost:27017'    # host:port, once listening
+        self.sessions = Sessions(standalone, lifetime, self.pause)
+        self.failpoints = FailPoints()
         self.log_commands = log_commands
         self.logged = set()
         self.conn_ids = weakref.WeakKeyDictionary()
+        self.conn_apps = weakref.WeakKeyDictionary()
         self.next_conn = itertools.count(1)
         self.commands = {
             'hello': self.hello, 'isMaster': self.hello, 'ismaster': self.hello,
-            'ping': self.empty, 'endSessions': self.empty,
+            'ping': self.empty, 'endSessions': self.end_sessions,
             'buildInfo': self.build_info, 'buildinfo': self.build_info,
             'getParameter': self.get_parameter, 'getLastError': self.get_last_error,
             'insert': self.insert, 'update': self.update, 'delete': self.delete,
@@ -216,6 +333,9 @@ class Double(object):
             'dropIndexes': self.drop_indexes, 'drop': self.drop,
             'dropDatabase': self.drop_database, 'create': self.create,
             'listCollections': self.list_collections, 'listDatabases': self.list_databases,
+            'commitTransaction': self.commit_transaction,
+            'abortTransaction': self.abort_transaction,
+            'configureFailPoint': self.configure_fail_point,
         }
 
     def log_once(self, what):
@@ -235,15 +355,25 @@ class Double(object):
                     return True
                 try:
                     reply = self.run(request)
-                    reply['ok'] = 1.0
-                except Exception as exc:  # noqa: every failure becomes a reply
-                    reply = self.error_reply(exc)
+                except HangUp:
+                    self.hang_up(request)
+                    return True
                 if isinstance(request, mockupdb.OpMsg) and request.flags & MORE_TO_COME:
                     return True  # unacknowledged (w:0) write: no reply allowed
                 self.send(request, reply)
         except Exception:
             traceback.print_exc()
         return True
+
+    def pause(self, seconds):
+        """Sleeps with every lock released, so that other connections run:
+        the double's way to wait as mongod does (for a lock, a failpoint)."""
+        self.lock.release()
+        try:
+            with self.unlock_server():
+                time.sleep(seconds)
+        finally:
+            self.lock.acquire()
 
     def send(self, request, reply):
         try:
@@ -292,27 +422,89 @@ class Double(object):
         return reply
 
     def run(self, request):
+        """The reply to a command: {ok: 1, ...}, or {ok: 0, ...} for a failure."""
         cmd = request.doc
         if isinstance(request, mockupdb.Command) and '$query' in cmd:
             cmd = cmd['$query']
         name = next(iter(cmd), '')
         db = cmd.get('$db') or request.namespace or 'admin'
         if self.log_commands:
-            sys.stderr.write('mongo_double: command %s on %s\n' % (name, db))
-        if ('txnNumber' in cmd or 'startTransaction' in cmd or cmd.get('autocommit') is False
-                or name in ('commitTransaction', 'abortTransaction')):
-            raise CommandError(20, TXN_ERRMSG)
-        handler = self.commands.get(name)
-        if handler is None:
-            self.log_once('unknown command %r' % name)
-            raise CommandError(59, "no such command: '%s'" % name)
-        return handler(db, cmd, request) or OrderedDict()
+            sys.stderr.write('mongo_double: command %s on %s: %s\n'
+                             % (name, db, ', '.join(list(cmd)[1:])))
+        ctx, failing = Ctx(request, name), None
+        try:
+            handler = self.commands.get(name)
+            if handler is None:
+                self.log_once('unknown command %r' % name)
+                raise CommandError(59, "no such command: '%s'" % name)
+            strict.check_fields(name, cmd)
+            ms = strict.max_time_ms(name, cmd)
+            ctx.deadline = time.monotonic() + ms / 1000.0 if ms else None
+            again = self.sessions.resolve(ctx, cmd)
+            if again is not None:  # a retried write or commit: its first answer
+                reply = OrderedDict(again)
+                reply['ok'] = 1.0
+                return reply
+            if name != 'configureFailPoint':
+                failing = self.failpoints.fail_command(name, self.conn_apps.get(request._client))
+            if failing is not None:
+                self.fail_command(failing)
+            if ms and self.failpoints.max_time_always_times_out():
+                raise CommandError(50, 'operation exceeded time limit')
+            reply = handler(db, cmd, ctx) or OrderedDict()
+            if ctx.txn is not None and reply.get('writeErrors'):
+                self.sessions.abort(ctx.txn)  # mongod aborts a transaction on any error
+            if failing is not None and 'writeConcernError' in failing:
+                reply['writeConcernError'] = failing['writeConcernError']
+            reply['ok'] = 1.0
+            self.sessions.remember(ctx, reply)
+            return reply
+        except HangUp:
+            raise
+        except Exception as exc:  # noqa: every failure becomes a reply
+            reply = self.error_reply(exc)
+            # mongod aborts a transaction on any error; a commit failed by
+            # failCommand never ran, and a retry of it may still commit.
+            if ctx.txn is not None and not (name == 'commitTransaction' and failing is not None):
+                self.sessions.abort(ctx.txn)
+            if 'errorLabels' not in reply:
+                labels = []
+                if ctx.txn is not None and reply['code'] in TRANSIENT_CODES:
+                    labels.append('TransientTransactionError')
+                if ctx.retry_number is not None and reply['code'] in RETRYABLE_CODES:
+                    labels.append('RetryableWriteError')
+                if labels:
+                    reply['errorLabels'] = labels
+            return reply
+
+    def fail_command(self, data):
+        if data.get('blockConnection'):
+            self.pause(max(0, data.get('blockTimeMS', 0)) / 1000.0)
+        if data.get('closeConnection'):
+            raise HangUp()
+        if 'errorCode' in data:
+            extra = {}
+            if 'errorLabels' in data:
+                extra['errorLabels'] = list(data['errorLabels'])
+            raise CommandError(int(data['errorCode']),
+                               "Failing command via 'failCommand' failpoint", **extra)
+
+    @staticmethod
+    def check_time(ctx):
+        """mongod checks for interruption as it goes: past maxTimeMS, the
+        command stops with MaxTimeMSExpired."""
+        if ctx.deadline is not None and time.monotonic() >= ctx.deadline:
+            raise CommandError(50, 'operation exceeded time limit')
 
     def coll(self, db, cmd, name):
         cname = cmd[name]
         if not isinstance(cname, str) or not cname:
             raise CommandError(73, 'Invalid namespace specified for %s: %r' % (name, cname))
         return self.client[db][cname]
+
+    def view(self, ctx, coll):
+        """coll as this command may read it (see sessions.Sessions.readable)."""
+        return self.sessions.readable(coll, ctx.txn, self.scratch)
 
     def cursor_reply(self, ns, docs, batch_size, single, key='firstBatch'):
         batch, rest = self.take(docs, batch_size)
@@ -336,12 +528,20 @@ class Double(object):
         return [id_first(d, generate=False) for d in docs[:n]], docs[n:]
 
     # -- handshake and admin -------------------------------------------------
-    def hello(self, db, cmd, request):
+    def hello(self, db, cmd, request_ctx):
+        request = request_ctx.request
+        app = ((cmd.get('client') or {}).get('application') or {}).get('name')
+        if app is not None:
+            self.conn_apps[request._client] = app
         name = next(iter(cmd))
         r = OrderedDict()
         if cmd.get('helloOk'):
             r['helloOk'] = True
         r['isWritablePrimary' if name == 'hello' else 'ismaster'] = True
+        if not self.standalone:
+            r.update([('secondary', False), ('setName', SET_NAME), ('setVersion', 1),
+                      ('hosts', [self.me]), ('primary', self.me), ('me', self.me),
+                      ('electionId', ELECTION_ID)])
         r.update([('maxBsonObjectSize', MAX_BSON), ('maxMessageSizeBytes', 48000000),
                   ('maxWriteBatchSize', 100000), ('localTime', now_ms()),
                   ('logicalSessionTimeoutMinutes', 30),
@@ -355,23 +555,104 @@ class Double(object):
             self.conn_ids[sock] = next(self.next_conn)
         return self.conn_ids[sock]
 
-    def empty(self, db, cmd, request):
+    def empty(self, db, cmd, ctx):
         return OrderedDict()
 
-    def build_info(self, db, cmd, request):
+    def end_sessions(self, db, cmd, ctx):
+        lsids = cmd['endSessions']
+        if not isinstance(lsids, list) or not all(isinstance(x, Mapping) for x in lsids):
+            raise CommandError(14, "BSON field 'endSessions' is the wrong type, expected an array "
+                                   'of session ids')
+        self.sessions.end(lsids)
+        return OrderedDict()
+
+    def build_info(self, db, cmd, ctx):
         return OrderedDict([('version', '7.0.0'), ('gitVersion', 'mongo-test-double'),
                             ('versionArray', [7, 0, 0, 0]), ('bits', 64), ('debug', False),
                             ('maxBsonObjectSize', MAX_BSON), ('storageEngines', ['mongomock'])])
 
-    def get_parameter(self, db, cmd, request):
+    def get_parameter(self, db, cmd, ctx):
         if cmd.get('featureCompatibilityVersion') or cmd['getParameter'] == '*':
             return OrderedDict(featureCompatibilityVersion={'version': '7.0'})
         raise CommandError(72, 'no option found to get')
 
-    def get_last_error(self, db, cmd, request):
-        return OrderedDict([('n', 0), ('err', None), ('connectionId', self.conn_id(request))])
+    def get_last_error(self, db, cmd, ctx):
+        return OrderedDict([('n', 0), ('err', None), ('connectionId', self.conn_id(ctx.request))])
+
+    def configure_fail_point(self, db, cmd, ctx):
+        return OrderedDict(self.failpoints.configure(db, cmd))
+
+    # -- transactions --------------------------------------------------------
+    def commit_transaction(self, db, cmd, ctx):
+        if db != 'admin':
+            raise CommandError(13, 'commitTransaction may only be run against the admin database.')
+        self.sessions.commit(ctx.txn)
+        return OrderedDict()
+
+    def abort_transaction(self, db, cmd, ctx):
+        if db != 'admin':
+            raise CommandError(13, 'abortTransaction may only be run against the admin database.')
+        self.sessions.abort(ctx.txn)
+        return OrderedDict()
 
     # -- writes --------------------------------------------------------------
+    def write(self, ctx, coll, targets, run):
+        """Runs one write statement as mongod does: all of it or none of it
+        for each document (mongomock changes documents in place and does not
+        undo a failed update; this journal does). targets(): the keys of the
+        documents it may write; run(): runs it on mongomock and returns its
+        result and the keys of documents it inserted that targets() could not
+        name (upserts). A document another writer holds is a WriteConflict in
+        a transaction; outside one the statement waits for it, as long as
+        maxTimeMS allows."""
+        ns, store = coll.full_name, coll._store
+        while True:
+            self.check_time(ctx)
+            keys = targets()
+            if not self.sessions.blocked(ns, keys, ctx.txn):
+                journal = Journal(store, ns)
+                for key in keys:
+                    journal.touch(key)
+                try:
+                    result, inserted = run()
+                    for key in inserted:
+                        journal.pre.setdefault(key, ABSENT)
+                    changed = journal.changed()
+                    for key in changed:
+                        doc = store._documents.get(key)
+                        if doc is not None:
+                            strict.check_document_size(doc, journal.pre[key] is ABSENT)
+                except DuplicateKeyError as exc:
+                    journal.restore()
+                    if not self.duplicate_held(ctx, coll, exc):
+                        raise
+                except Exception:
+                    journal.restore()
+                    raise
+                else:
+                    if not self.sessions.blocked(ns, changed, ctx.txn) and \
+                            not self.sessions.unique_blocked(coll, changed, ctx.txn,
+                                                             collision_filter):
+                        self.sessions.keep(ctx.txn, journal, changed)
+                        return result
+                    journal.restore()
+            if ctx.txn is not None:
+                raise write_conflict()
+            self.pause(0.002)
+
+    def duplicate_held(self, ctx, coll, exc):
+        """Whether the document a DuplicateKeyError names is another
+        transaction's uncommitted write: mongod reports a write conflict."""
+        info = getattr(exc, 'key_info', None)
+        if not info:
+            return False
+        query = OrderedDict(info['keyValue'])
+        return any(self.sessions.held_by_other(coll.full_name, doc_key(d['_id']), ctx.txn)
+                   for d in coll._iter_documents(query))
+
+    def targets(self, ctx, coll, query):
+        return lambda: self.sessions.targets(coll, ctx.txn, query)
+
     def write_error(self, index, exc, coll, id_value):
         if isinstance(exc, DuplicateKeyError) and ' index: ' not in str(exc):
             exc = dup_key_error(coll.full_name, '_id_', [('_id', 1)], {'_id': id_value})
@@ -379,28 +660,38 @@ class Double(object):
         return OrderedDict([('index', index), ('code', err['code']), ('errmsg', err['errmsg'])]
                            + [(k, v) for k, v in err.items() if k in ('keyPattern', 'keyValue')])
 
-    def write_reply(self, n, errors, **more):
+    @staticmethod
+    def write_reply(n, errors, **more):
         reply = OrderedDict(n=n)
         reply.update((k, v) for k, v in more.items() if v is not None)
         if errors:
             reply['writeErrors'] = errors
         return reply
 
-    def insert(self, db, cmd, request):
+    @staticmethod
+    def command_level(exc):
+        return isinstance(exc, CommandError) and exc.code in COMMAND_LEVEL
+
+    def insert(self, db, cmd, ctx):
         coll = self.coll(db, cmd, 'insert')
         n, errors = 0, []
         for i, doc in enumerate(required(cmd, 'documents')):
             doc = id_first(doc)
             try:
-                coll.insert_one(doc)
+                strict.check_document_size(doc, True)
+                key = doc_key(doc['_id'])
+                self.write(ctx, coll, lambda key=key: [key],
+                           lambda doc=doc: (coll.insert_one(doc), ()))
                 n += 1
             except Exception as exc:  # noqa
+                if self.command_level(exc):
+                    raise
                 errors.append(self.write_error(i, exc, coll, doc['_id']))
                 if cmd.get('ordered', True):
                     break
         return self.write_reply(n, errors)
 
-    def update(self, db, cmd, request):
+    def update(self, db, cmd, ctx):
         coll = self.coll(db, cmd, 'update')
         n = modified = 0
         errors, upserted = [], []
@@ -410,41 +701,72 @@ class Double(object):
                 if stmt.get('arrayFilters') or stmt.get('collation'):
                     raise CommandError(238, 'arrayFilters/collation are not supported '
                                             'by the mongo test double')
+                multi, upsert = bool(stmt.get('multi')), bool(stmt.get('upsert'))
                 if is_update_doc(u):
-                    fn = coll.update_many if stmt.get('multi') else coll.update_one
-                elif stmt.get('multi'):
+                    fn = coll.update_one
+                elif multi:
                     raise CommandError(9, 'multi update is not supported for '
                                           'replacement-style update')
                 else:
                     fn = coll.replace_one
-                res = fn(q, u, upsert=bool(stmt.get('upsert'))).raw_result
-                n += res['n']
-                modified += res['nModified']
-                if res['upserted'] is not None:
-                    upserted.append(OrderedDict([('index', i), ('_id', res['upserted'])]))
+                results = []
+                if multi:  # one document at a time, each all or nothing, as mongod does
+                    for key in self.sessions.targets(coll, ctx.txn, q):
+                        doc = coll._store._documents.get(key)
+                        if doc is not None:
+                            one = one_document(q, doc['_id'])
+                            results.append(self.write(ctx, coll, lambda key=key: [key],
+                                                      lambda one=one: (fn(one, u).raw_result, ())))
+                if not multi or (upsert and not any(r["n"] for r in results)):
+                    def run():
+                        res = fn(q, u, upsert=upsert).raw_result
+                        up = res['upserted']
+                        return res, () if up is None else (doc_key(up),)
+                    results.append(self.write(ctx, coll, self.targets(ctx, coll, q), run))
+                for res in results:
+                    n += res['n']
+                    modified += res['nModified']
+                    if res['upserted'] is not None:
+                        upserted.append(OrderedDict([('index', i), ('_id', res['upserted'])]))
             except Exception as exc:  # noqa
+                if self.command_level(exc):
+                    raise
                 errors.append(self.write_error(i, exc, coll, q.get('_id')))
                 if cmd.get('ordered', True):
                     break
         return self.write_reply(n, errors, nModified=modified, upserted=upserted or None)
 
-    def delete(self, db, cmd, request):
+    def delete(self, db, cmd, ctx):
         coll = self.coll(db, cmd, 'delete')
         n, errors = 0, []
         for i, stmt in enumerate(required(cmd, 'deletes')):
             try:
                 q = required(stmt, 'q')
+                limit = stmt.get('limit', 0)
+                if limit not in (0, 1):
+                    raise CommandError(9, 'The limit field in delete objects must be 0 or 1. '
+                                          'Got %s' % limit)
                 if stmt.get('collation'):
                     raise CommandError(238, 'collation is not supported by the mongo test double')
-                fn = coll.delete_one if stmt.get('limit', 0) == 1 else coll.delete_many
-                n += fn(q).deleted_count
+                if limit == 1:
+                    n += self.write(ctx, coll, self.targets(ctx, coll, q),
+                                    lambda q=q: (coll.delete_one(q).deleted_count, ()))
+                    continue
+                for key in self.sessions.targets(coll, ctx.txn, q):
+                    doc = coll._store._documents.get(key)
+                    if doc is not None:
+                        one = one_document(q, doc['_id'])
+                        n += self.write(ctx, coll, lambda key=key: [key],
+                                        lambda one=one: (coll.delete_one(one).deleted_count, ()))
             except Exception as exc:  # noqa
+                if self.command_level(exc):
+                    raise
                 errors.append(self.write_error(i, exc, coll, None))
                 if cmd.get('ordered', True):
                     break
         return self.write_reply(n, errors)
 
-    def find_and_modify(self, db, cmd, request):
+    def find_and_modify(self, db, cmd, ctx):
         coll = self.coll(db, cmd, next(iter(cmd)))
         query = cmd.get('query') or {}
         sort = list((cmd.get('sort') or {}).items()) or None
@@ -454,23 +776,25 @@ class Double(object):
                                if not remove else 'Cannot specify both an update and remove=true')
         if cmd.get('arrayFilters') or cmd.get('collation'):
             raise CommandError(238, 'arrayFilters/collation are not supported by the mongo test double')
-        found = list(coll.find(query, sort=sort, limit=1))
-        old = found[0] if found else None
-        if remove:
-            if old is not None:
-                coll.delete_one({'_id': old['_id']})
-            leo, value = OrderedDict(n=int(old is not None)), old
-        else:
+
+        def run():
+            found = list(coll.find(query, sort=sort, limit=1))
+            old = found[0] if found else None
+            inserted = ()
+            if remove:
+                if old is not None:
+                    coll.delete_one({'_id': old['_id']})
+                leo, value = OrderedDict(n=int(old is not None)), old
+                return (leo, value), inserted
             fn = coll.update_one if is_update_doc(update) else coll.replace_one
             try:
                 if old is not None:
-                    spec = dict(query, _id=old['_id']) if '_id' not in query else \
-                        {'$and': [query, {'_id': old['_id']}]}
-                    fn(spec, update)
+                    fn(one_document(query, old['_id']), update)
                     leo = OrderedDict([('n', 1), ('updatedExisting', True)])
                     value = coll.find_one({'_id': old['_id']}) if cmd.get('new') else old
                 elif cmd.get('upsert'):
                     new_id = fn(query, update, upsert=True).upserted_id
+                    inserted = (doc_key(new_id),)
                     leo = OrderedDict([('n', 1), ('updatedExisting', False), ('upserted', new_id)])
                     value = coll.find_one({'_id': new_id}) if cmd.get('new') else None
                 else:
@@ -479,6 +803,9 @@ class Double(object):
                 if ' index: ' in str(exc):
                     raise
                 raise dup_key_error(coll.full_name, '_id_', [('_id', 1)], {'_id': query.get('_id')})
+            return (leo, value), inserted
+
+        leo, value = self.write(ctx, coll, self.targets(ctx, coll, query), run)
         if value is not None:
             if cmd.get('fields'):
                 value = coll._copy_only_fields(value, dict(cmd['fields']), OrderedDict)
@@ -486,19 +813,20 @@ class Double(object):
         return OrderedDict([('lastErrorObject', leo), ('value', value)])
 
     # -- reads ---------------------------------------------------------------
-    def find(self, db, cmd, request):
+    def find(self, db, cmd, ctx):
         coll = self.coll(db, cmd, 'find')
         if cmd.get('tailable') or cmd.get('collation'):
             raise CommandError(238, 'tailable cursors/collation are not supported by the mongo test double')
         limit, single = cmd.get('limit', 0), bool(cmd.get('singleBatch'))
         if limit < 0:
             limit, single = -limit, True
-        docs = list(coll.find(cmd.get('filter') or {}, cmd.get('projection') or None,
-                              skip=cmd.get('skip', 0), limit=limit,
-                              sort=list((cmd.get('sort') or {}).items()) or None))
+        docs = list(self.view(ctx, coll).find(
+            cmd.get('filter') or {}, cmd.get('projection') or None, skip=cmd.get('skip', 0),
+            limit=limit, sort=list((cmd.get('sort') or {}).items()) or None))
+        self.check_time(ctx)
         return self.cursor_reply(coll.full_name, docs, cmd.get('batchSize', 101), single)
 
-    def get_more(self, db, cmd, request):
+    def get_more(self, db, cmd, ctx):
         cursor_id = cmd['getMore']
         ns = '%s.%s' % (db, required(cmd, 'collection'))
         if cursor_id not in self.cursors:
@@ -516,46 +844,53 @@ class Double(object):
         return OrderedDict(cursor=OrderedDict([('id', Int64(cursor_id)), ('ns', ns),
                                                ('nextBatch', batch)]))
 
-    def kill_cursors(self, db, cmd, request):
+    def kill_cursors(self, db, cmd, ctx):
         killed, missing = [], []
         for cid in required(cmd, 'cursors'):
             (killed if self.cursors.pop(cid, None) else missing).append(cid)
         return OrderedDict([('cursorsKilled', killed), ('cursorsNotFound', missing),
                             ('cursorsAlive', []), ('cursorsUnknown', [])])
 
-    def aggregate(self, db, cmd, request):
+    def aggregate(self, db, cmd, ctx):
         if not isinstance(cmd['aggregate'], str):
             raise CommandError(238, 'database-level aggregate is not supported by the mongo test double')
         if cmd.get('explain') or cmd.get('collation'):
             raise CommandError(238, 'explain/collation are not supported by the mongo test double')
+        if 'cursor' not in cmd:
+            raise CommandError(9, "The 'cursor' option is required, except for aggregate with the "
+                                  'explain argument')
         coll = self.coll(db, cmd, 'aggregate')
-        docs = list(coll.aggregate(list(required(cmd, 'pipeline'))))
+        docs = list(self.view(ctx, coll).aggregate(list(required(cmd, 'pipeline'))))
+        self.check_time(ctx)
         batch_size = (cmd.get('cursor') or {}).get('batchSize', 101)
         return self.cursor_reply(coll.full_name, docs, batch_size, False)
 
-    def count(self, db, cmd, request):
+    def count(self, db, cmd, ctx):
         coll = self.coll(db, cmd, 'count')
-        docs = coll.find(cmd.get('query') or {}, {'_id': 1}, skip=cmd.get('skip', 0),
-                         limit=abs(cmd.get('limit', 0)))
+        docs = self.view(ctx, coll).find(cmd.get('query') or {}, {'_id': 1},
+                                         skip=cmd.get('skip', 0), limit=abs(cmd.get('limit', 0)))
         return OrderedDict(n=len(list(docs)))
 
-    def distinct(self, db, cmd, request):
+    def distinct(self, db, cmd, ctx):
         coll = self.coll(db, cmd, 'distinct')
-        return OrderedDict(values=coll.distinct(required(cmd, 'key'), cmd.get('query') or {}))
+        return OrderedDict(values=self.view(ctx, coll).distinct(required(cmd, 'key'),
+                                                                 cmd.get('query') or {}))
 
     # -- indexes and namespaces ----------------------------------------------
     def create_indexes(self, db, cmd, request):
         coll = self.coll(db, cmd, 'createIndexes')
+        specs = required(cmd, 'indexes')
+        if not isinstance(specs, list) or not specs:
+            raise CommandError(2, 'Must specify at least one index to create')
+        keys = [strict.check_index_spec(spec) for spec in specs]
         store = coll._store
         existed = bool(store.is_created)
         before = 1 + len(store.indexes)
         store.create()
-        for spec in required(cmd, 'indexes'):
-            key = spec.get('key')
-            if not isinstance(key, Mapping) or not key:
-                raise CommandError(9, "Index spec is missing a non-empty 'key'")
-            index = {'key': list(key.items())}
-            name = spec.get('name') or helpers.gen_index_name(index['key'])
+        drop_unique_caches(store)
+        for spec, key in zip(specs, keys):
+            index = {'key': key}
+            name = spec['name']
             for opt in ('unique', 'sparse'):
                 if spec.get(opt):
                     index[opt] = True
@@ -585,7 +920,6 @@ class Double(object):
         if before == after:
             reply['note'] = 'all indexes already exist'
         return reply
-
     def list_indexes(self, db, cmd, request):
         coll = self.coll(db, cmd, 'listIndexes')
         if not coll._store.is_created:
@@ -600,6 +934,7 @@ class Double(object):
     def drop_indexes(self, db, cmd, request):
         coll = self.coll(db, cmd, 'dropIndexes')
         names = required(cmd, 'index')
+        drop_unique_caches(coll._store)
         was = 1 + len(coll._store.indexes)
         if names == '*':
             coll.drop_indexes()
@@ -615,6 +950,7 @@ class Double(object):
     def drop(self, db, cmd, request):
         coll = self.coll(db, cmd, 'drop')
         was = 1 + len(coll._store.indexes)
+        drop_unique_caches(coll._store)
         coll.drop()
         return OrderedDict([('nIndexesWas', was), ('ns', coll.full_name)])
 
@@ -672,19 +1008,27 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--port', type=int, required=True, help='0 picks a free port')
     parser.add_argument('--host', default='127.0.0.1')
+    parser.add_argument('--standalone', action='store_true',
+                        help='pose as a standalone mongod (no replica set, no transactions)')
+    parser.add_argument('--transaction-lifetime-seconds', type=float, default=60.0,
+                        help="abort transactions older than this (mongod's "
+                             'transactionLifetimeLimitSeconds)')
     parser.add_argument('--log-commands', action='store_true',
-                        help='log every command name to stderr')
+                        help='log every command name and its fields to stderr')
     args = parser.parse_args(argv)
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
 
-    double = Double(log_commands=args.log_commands)
+    double = Double(standalone=args.standalone, lifetime=args.transaction_lifetime_seconds,
+                    log_commands=args.log_commands)
     server = mockupdb.MockupDB(port=args.port, request_timeout=int(1e6))
     server._address = (args.host, args.port)  # MockupDB always binds 'localhost'
     server.autoresponds(double.handle)
+    double.unlock_server = server._unlock
     port = server.run()
+    double.me = '%s:%d' % (args.host, port)
     print('ready %d' % port, flush=True)
     while not stop.wait(0.5):
         pass

@@ -11,18 +11,21 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
+import time
 import unittest
+import uuid
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
 import bson
 import pymongo
-from bson.binary import Binary
+from bson.binary import Binary, UUID_SUBTYPE
 from bson.codec_options import CodecOptions
 from bson.int64 import Int64
 from bson.raw_bson import RawBSONDocument
 from pymongo import monitoring
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import AutoReconnect, DuplicateKeyError, OperationFailure
 from pymongo.write_concern import WriteConcern
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -42,24 +45,70 @@ class Commands(monitoring.CommandListener):
         pass
 
 
-class DoubleTest(unittest.TestCase):
+def start_double(*args):
+    """A double on a free port: (process, port)."""
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(HERE, 'mongo_double.py'), '--port', '0'] + list(args),
+        stdout=subprocess.PIPE, universal_newlines=True)
+    line = proc.stdout.readline()
+    assert line.startswith('ready '), line
+    return proc, int(line.split()[1])
+
+
+def stop_double(proc):
+    proc.send_signal(signal.SIGTERM)
+    rc = proc.wait(timeout=15)
+    rest = proc.stdout.read()
+    proc.stdout.close()
+    assert rc == 0, rc
+    assert rest == '', rest  # exactly one line on stdout
+
+
+class Wire(object):
+    """One connection speaking OP_MSG by hand: commands exactly as given
+    (pymongo would add or replace lsid, txnNumber, writeConcern...)."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(('127.0.0.1', port))
+        self.next_id = 1
+
+    def command(self, db, doc):
+        body = bson.BSON.encode(OrderedDict(list(doc.items()) + [('$db', db)]))
+        msg = struct.pack('<I', 0) + b'\x00' + body
+        self.next_id += 1
+        self.sock.sendall(struct.pack('<iiii', 16 + len(msg), self.next_id, 0, 2013) + msg)
+        header = self.recv(16)
+        length = struct.unpack('<i', header[:4])[0]
+        rest = self.recv(length - 16)
+        return bson.BSON(rest[5:]).decode(CodecOptions(document_class=OrderedDict))
+
+    def recv(self, n):
+        out = b''
+        while len(out) < n:
+            chunk = self.sock.recv(n - len(out))
+            if not chunk:
+                raise ConnectionError('the double hung up')
+            out += chunk
+        return out
+
+    def close(self):
+        self.sock.close()
+
+
+def lsid():
+    return {'id': Binary(uuid.uuid4().bytes, UUID_SUBTYPE)}
+
+
+class DoubleCase(unittest.TestCase):
+    ARGS = ()
+
     @classmethod
     def setUpClass(cls):
-        cls.proc = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, 'mongo_double.py'), '--port', '0'],
-            stdout=subprocess.PIPE, universal_newlines=True)
-        line = cls.proc.stdout.readline()
-        assert line.startswith('ready '), line
-        cls.port = int(line.split()[1])
+        cls.proc, cls.port = start_double(*cls.ARGS)
 
     @classmethod
     def tearDownClass(cls):
-        cls.proc.send_signal(signal.SIGTERM)
-        rc = cls.proc.wait(timeout=15)
-        rest = cls.proc.stdout.read()
-        cls.proc.stdout.close()
-        assert rc == 0, rc
-        assert rest == '', rest  # exactly one line on stdout
+        stop_double(cls.proc)
 
     def setUp(self):
         self.listener = Commands()
@@ -68,11 +117,34 @@ class DoubleTest(unittest.TestCase):
             serverSelectionTimeoutMS=5000, event_listeners=[self.listener])
         self.db = self.client['test_%s' % self._testMethodName]
         self.coll = self.db.c
+        self.others = []
+
+    def other(self, **kwargs):
+        """A second client: its own connections and sessions."""
+        client = pymongo.MongoClient('127.0.0.1', self.port, document_class=OrderedDict,
+                                     serverSelectionTimeoutMS=5000, **kwargs)
+        self.others.append(client)
+        return client[self.db.name].c
+
+    def wire(self):
+        w = Wire(self.port)
+        self.addCleanup(w.close)
+        return w
 
     def tearDown(self):
+        for client in self.others:
+            client.close()
         self.client.drop_database(self.db.name)
         self.client.close()
 
+    def assertCode(self, code, fn, *args, **kwargs):
+        with self.assertRaises(OperationFailure) as cm:
+            fn(*args, **kwargs)
+        self.assertEqual(cm.exception.code, code, cm.exception.details)
+        return cm.exception.details
+
+
+class DoubleTest(DoubleCase):
     def test_round_trip_keeps_types_and_order(self):
         doc = OrderedDict([
             ('_id', 'o1'), ('zeta', Int64(7)), ('small', 42), ('big', Int64(2 ** 40)),
@@ -219,29 +291,12 @@ class DoubleTest(unittest.TestCase):
         self.assertEqual(self.coll.count_documents({'g': 1}), 3)
         self.assertEqual(self.coll.estimated_document_count(), 9)
 
-    def test_transaction_is_refused_like_standalone(self):
-        with self.assertRaises(OperationFailure) as cm:
-            self.db.command('insert', 'c', documents=[{'a': 1}], txnNumber=Int64(1),
-                            startTransaction=True, autocommit=False)
-        self.assertEqual(cm.exception.code, 20)
-        self.assertEqual(cm.exception.details['codeName'], 'IllegalOperation')
-        self.assertEqual(self.coll.count_documents({}), 0)
-
     def test_unknown_command_then_connection_still_works(self):
         with self.assertRaises(OperationFailure) as cm:
             self.db.command('frobnicate', 1)
         self.assertEqual(cm.exception.code, 59)
         self.assertEqual(cm.exception.details['errmsg'], "no such command: 'frobnicate'")
         self.assertEqual(self.db.command('ping')['ok'], 1.0)
-
-    def test_hello_standalone(self):
-        reply = self.client.admin.command('hello')
-        self.assertTrue(reply['isWritablePrimary'])
-        self.assertNotIn('setName', reply)
-        self.assertEqual((reply['minWireVersion'], reply['maxWireVersion']), (0, 21))
-        self.assertEqual(reply['logicalSessionTimeoutMinutes'], 30)
-        self.assertTrue(self.client.admin.command('isMaster')['ismaster'])
-        self.assertEqual(self.client.server_info()['version'], '7.0.0')
 
     def test_unacknowledged_write(self):
         self.coll.with_options(write_concern=WriteConcern(w=0)).insert_one({'_id': 'w0'})
@@ -291,6 +346,375 @@ class DoubleTest(unittest.TestCase):
         sock.close()
         self.assertEqual(self.db.command('ping')['ok'], 1.0)
         self.assertEqual(self.coll.count_documents({}), 5)
+
+
+    def test_hello_replica_set_primary(self):
+        reply = self.client.admin.command('hello')
+        me = '127.0.0.1:%d' % self.port
+        self.assertTrue(reply['isWritablePrimary'])
+        self.assertFalse(reply['secondary'])
+        self.assertEqual((reply['setName'], reply['hosts'], reply['primary'], reply['me']),
+                         ('rs0', [me], me, me))
+        self.assertEqual((reply['minWireVersion'], reply['maxWireVersion']), (0, 21))
+        self.assertEqual(reply['logicalSessionTimeoutMinutes'], 30)
+        self.assertTrue(self.client.admin.command('isMaster')['ismaster'])
+        self.assertEqual(self.client.server_info()['version'], '7.0.0')
+        # a client that names the set finds its primary there
+        named = pymongo.MongoClient('mongodb://%s/?replicaSet=rs0' % me,
+                                    serverSelectionTimeoutMS=5000)
+        self.addCleanup(named.close)
+        named[self.db.name].c.insert_one({'_id': 'via-set'})
+        self.assertEqual(self.coll.find_one()['_id'], 'via-set')
+
+    # -- what mongod refuses --------------------------------------------------
+    def test_refuses_unknown_fields(self):
+        details = self.assertCode(40415, self.db.command, 'insert', 'c', documents=[{}],
+                                  frobnicate=1)
+        self.assertEqual(details['errmsg'], "BSON field 'insert.frobnicate' is an unknown field.")
+        details = self.assertCode(40415, self.db.command, 'update', 'c',
+                                  updates=[{'q': {}, 'u': {'$set': {'a': 1}}, 'maxTimeMS': 5}])
+        self.assertEqual(details['errmsg'],
+                         "BSON field 'update.updates.maxTimeMS' is an unknown field.")
+        self.assertCode(40415, self.db.command, 'delete', 'c', deletes=[{'q': {}, 'limit': 0,
+                                                                         'x': 1}])
+        self.assertCode(40415, self.db.command, 'find', 'c', filter={}, nonsense=True)
+        self.assertCode(40415, self.db.command, 'findAndModify', 'c', query={}, remove=True,
+                        bogus=1)
+        self.assertEqual(self.coll.count_documents({}), 0)  # nothing was written
+
+    def test_max_time_ms_checked(self):
+        for bad in (-1, 1.5, 'x', 2 ** 31):
+            self.assertCode(2, self.db.command, 'find', 'c', maxTimeMS=bad)
+        self.assertEqual(self.db.command('find', 'c', maxTimeMS=1000)['ok'], 1.0)
+
+    def test_refuses_documents_over_16_mib(self):
+        big = 'x' * (9 * 1024 * 1024)
+        self.coll.insert_one({'_id': 1, 'a': big})
+        details = self.assertCode(17419, self.coll.update_one, {'_id': 1}, {'$set': {'b': big}})
+        self.assertIn('larger than 16777216', details['errmsg'])
+        self.assertEqual(list(self.coll.find_one({'_id': 1})), ['_id', 'a'])  # unchanged
+        # pymongo refuses a document that large itself: send it by hand, as a
+        # document sequence, where the wire allows 16 MiB + 16 KiB
+        doc = bson.BSON.encode({'_id': 2, 'a': 'y' * (16 * 1024 * 1024)})
+        body = bson.BSON.encode(OrderedDict([('insert', 'c'), ('$db', self.db.name)]))
+        seq = b'documents\x00' + doc
+        msg = struct.pack('<I', 0) + b'\x00' + body + b'\x01' + struct.pack('<i', 4 + len(seq)) + seq
+        w = self.wire()
+        w.sock.sendall(struct.pack('<iiii', 16 + len(msg), 99, 0, 2013) + msg)
+        header = w.recv(16)
+        reply = bson.BSON(w.recv(struct.unpack('<i', header[:4])[0] - 16)[5:]).decode()
+        self.assertEqual(reply['writeErrors'][0]['code'], 2)
+        self.assertIn('object to insert too large', reply['writeErrors'][0]['errmsg'])
+        self.assertIsNone(self.coll.find_one({'_id': 2}))
+
+    def test_refuses_invalid_index_specs(self):
+        def create(*specs):
+            return self.db.command('createIndexes', 'c', indexes=list(specs))
+        self.assertCode(197, create, {'key': {'a': 1}, 'name': 'a', 'uniqe': True})
+        self.assertCode(67, create, {'key': {'a': 'ascending'}, 'name': 'a'})
+        self.assertCode(67, create, {'key': {'a': 0}, 'name': 'a'})
+        self.assertCode(67, create, {'key': {'a': True}, 'name': 'a'})
+        self.assertCode(67, create, {'key': {}, 'name': 'a'})
+        self.assertCode(9, create, {'key': {'a': 1}})
+        self.assertCode(67, create, {'key': {'a': 1}, 'name': 'a',
+                                     'partialFilterExpression': {'a': {'$exists': False}}})
+        self.assertCode(67, create, {'key': {'a': 1}, 'name': 'a',
+                                     'partialFilterExpression': {'a': {'$ne': 1}}})
+        self.assertCode(67, create, {'key': {'a': 1}, 'name': 'a', 'sparse': True,
+                                     'partialFilterExpression': {'a': {'$exists': True}}})
+        self.assertCode(67, create, {'key': {'a': 1, 'b': 1}, 'name': 'ab',
+                                     'expireAfterSeconds': 60})
+        self.assertCode(2, self.db.command, 'createIndexes', 'c', indexes=[])
+        # a good spec after a bad one: the command fails whole
+        self.assertCode(197, create, {'key': {'ok': 1}, 'name': 'ok'}, {'key': {'a': 1},
+                                                                         'name': 'a', 'x': 1})
+        self.assertEqual([ix['name'] for ix in self.coll.list_indexes()], [])
+        create({'key': {'a': 1}, 'name': 'a', 'partialFilterExpression': {
+            '$and': [{'a': {'$exists': True}}, {'b': {'$gt': 5}}]}})
+
+    def test_refused_update_is_not_applied(self):
+        self.coll.insert_one({'_id': 1, 'a': 0, 's': 'text'})
+        # mongomock sets a, then fails on s: the double puts the document back
+        self.assertCode(14, self.coll.update_one, {'_id': 1}, {'$set': {'a': 1}, '$inc': {'s': 1}})
+        self.assertEqual(self.coll.find_one(), {'_id': 1, 'a': 0, 's': 'text'})
+        self.assertCode(14, self.coll.find_one_and_update, {'_id': 1},
+                        {'$set': {'a': 2}, '$inc': {'s': 1}})
+        self.assertEqual(self.coll.find_one()['a'], 0)
+
+    def test_multi_update_is_atomic_per_document(self):
+        self.coll.insert_many([{'_id': 1, 'n': 1}, {'_id': 2, 'n': 'two'}, {'_id': 3, 'n': 3}])
+        reply = self.db.command('update', 'c', updates=[{'q': {}, 'u': {'$set': {'seen': True},
+                                                                        '$inc': {'n': 1}},
+                                                          'multi': True}])
+        self.assertEqual(reply['writeErrors'][0]['code'], 14)
+        # as mongod: the documents before the failing one stay updated, it
+        # and those after it are untouched
+        self.assertEqual(list(self.coll.find().sort('_id', 1)),
+                         [{'_id': 1, 'n': 2, 'seen': True}, {'_id': 2, 'n': 'two'},
+                          {'_id': 3, 'n': 3}])
+
+    # -- transactions ---------------------------------------------------------
+    def test_transaction_commits_all_at_once(self):
+        self.coll.insert_many([{'_id': 'u', 'v': 1}, {'_id': 'd'}])
+        others = self.other()
+        with self.client.start_session() as s:
+            s.start_transaction()
+            self.coll.insert_one({'_id': 'i'}, session=s)
+            self.coll.update_one({'_id': 'u'}, {'$inc': {'v': 1}}, session=s)
+            self.coll.delete_one({'_id': 'd'}, session=s)
+            self.coll.update_one({'_id': 'up'}, {'$set': {'x': 1}}, upsert=True, session=s)
+            # the transaction sees its own writes; nobody else does yet
+            self.assertEqual(sorted(d['_id'] for d in self.coll.find({}, session=s)),
+                             ['i', 'u', 'up'])
+            self.assertEqual(sorted(d['_id'] for d in others.find()), ['d', 'u'])
+            self.assertEqual(others.find_one({'_id': 'u'})['v'], 1)
+            self.assertEqual(others.count_documents({}), 2)
+            s.commit_transaction()
+        self.assertEqual(sorted(d['_id'] for d in others.find()), ['i', 'u', 'up'])
+        self.assertEqual(others.find_one({'_id': 'u'})['v'], 2)
+
+    def test_transaction_abort_undoes_everything(self):
+        self.coll.create_index('k', unique=True)
+        self.coll.insert_many([{'_id': 'u', 'v': 1, 'k': 1}, {'_id': 'd', 'k': 2}])
+        before = list(self.coll.find().sort('_id', 1))
+        with self.client.start_session() as s:
+            s.start_transaction()
+            self.coll.insert_one({'_id': 'i', 'k': 3}, session=s)
+            self.coll.replace_one({'_id': 'u'}, {'k': 4}, session=s)
+            self.coll.delete_one({'_id': 'd'}, session=s)
+            self.coll.insert_one({'_id': 'd2', 'k': 2}, session=s)  # d's key, freed
+            s.abort_transaction()
+        self.assertEqual(list(self.coll.find().sort('_id', 1)), before)
+        self.coll.insert_one({'_id': 'again', 'k': 3})  # the aborted insert left no key
+        self.assertCode(11000, self.coll.insert_one, {'_id': 'dup', 'k': 2})
+
+    def test_error_aborts_the_transaction(self):
+        self.coll.insert_one({'_id': 1})
+        w = self.wire()
+        sid = lsid()
+        txn = OrderedDict([('lsid', sid), ('txnNumber', Int64(1)), ('autocommit', False)])
+        reply = w.command(self.db.name, OrderedDict(
+            [('insert', 'c'), ('documents', [{'_id': 2}])] + list(txn.items()) +
+            [('startTransaction', True)]))
+        self.assertEqual(reply['ok'], 1.0)
+        reply = w.command(self.db.name, OrderedDict(
+            [('insert', 'c'), ('documents', [{'_id': 1}])] + list(txn.items())))
+        self.assertEqual(reply['writeErrors'][0]['code'], 11000)
+        reply = w.command('admin', OrderedDict([('commitTransaction', 1)] + list(txn.items())))
+        self.assertEqual((reply['ok'], reply['code']), (0.0, 251))
+        self.assertIn('TransientTransactionError', reply['errorLabels'])
+        self.assertIsNone(self.coll.find_one({'_id': 2}))
+
+    def test_second_writer_gets_write_conflict(self):
+        self.coll.insert_one({'_id': 1, 'n': 0})
+        other = self.other()
+        with self.client.start_session() as s1, other.database.client.start_session() as s2:
+            s1.start_transaction()
+            self.coll.update_one({'_id': 1}, {'$inc': {'n': 1}}, session=s1)
+            s2.start_transaction()
+            with self.assertRaises(OperationFailure) as cm:
+                other.update_one({'_id': 1}, {'$inc': {'n': 10}}, session=s2)
+            self.assertEqual(cm.exception.code, 112)
+            self.assertEqual(cm.exception.details['codeName'], 'WriteConflict')
+            self.assertTrue(cm.exception.has_error_label('TransientTransactionError'))
+            # mongod aborted the second transaction
+            with self.assertRaises(OperationFailure) as cm:
+                other.insert_one({'_id': 'x'}, session=s2)
+            self.assertEqual(cm.exception.code, 251)
+            s2.abort_transaction()
+            s1.commit_transaction()
+            # the retry, as a driver runs it, now goes through
+            s2.start_transaction()
+            other.update_one({'_id': 1}, {'$inc': {'n': 10}}, session=s2)
+            s2.commit_transaction()
+        self.assertEqual(self.coll.find_one()['n'], 11)  # no update lost
+
+    def test_write_after_snapshot_conflicts(self):
+        """A transaction's snapshot starts at its first command: a document
+        another writer committed after that is a WriteConflict to write."""
+        self.coll.insert_many([{'_id': 1, 'n': 0}, {'_id': 2}])
+        other = self.other()
+        with self.client.start_session() as s:
+            s.start_transaction()
+            self.coll.find_one({'_id': 2}, session=s)
+            other.update_one({'_id': 1}, {'$inc': {'n': 1}})  # committed after the snapshot
+            self.assertCode(112, self.coll.update_one, {'_id': 1}, {'$inc': {'n': 1}}, session=s)
+        self.assertEqual(self.coll.find_one({'_id': 1})['n'], 1)
+
+    def test_unique_key_of_an_open_transaction_conflicts(self):
+        self.coll.create_index('k', unique=True)
+        self.coll.insert_one({'_id': 'held', 'k': 'freed'})
+        other = self.other()
+        with self.client.start_session() as s1, other.database.client.start_session() as s2:
+            s1.start_transaction()
+            self.coll.insert_one({'_id': 'a', 'k': 'taken'}, session=s1)
+            self.coll.delete_one({'_id': 'held'}, session=s1)
+            s2.start_transaction()
+            # not DuplicateKey: the first transaction may still abort
+            self.assertCode(112, other.insert_one, {'_id': 'b', 'k': 'taken'}, session=s2)
+            s2.abort_transaction()
+            s2.start_transaction()
+            self.assertCode(112, other.insert_one, {'_id': 'c', 'k': 'freed'}, session=s2)
+            s2.abort_transaction()
+            s1.abort_transaction()
+        other.insert_one({'_id': 'b', 'k': 'taken'})
+        self.assertCode(11000, other.insert_one, {'_id': 'c', 'k': 'freed'})
+
+    def test_write_outside_a_transaction_waits_for_it(self):
+        self.coll.insert_one({'_id': 1, 'n': 0})
+        other = self.other()
+        with self.client.start_session() as s:
+            s.start_transaction()
+            self.coll.update_one({'_id': 1}, {'$inc': {'n': 1}}, session=s)
+            t0 = time.monotonic()
+            self.assertCode(50, other.database.command, 'update', 'c',
+                            updates=[{'q': {'_id': 1}, 'u': {'$inc': {'n': 10}}}], maxTimeMS=300)
+            self.assertGreaterEqual(time.monotonic() - t0, 0.3)
+            done = []
+            waiter = threading.Thread(target=lambda: done.append(
+                other.update_one({'_id': 1}, {'$inc': {'n': 10}}).modified_count))
+            waiter.start()
+            time.sleep(0.3)
+            self.assertEqual(done, [])  # still waiting
+            s.commit_transaction()
+            waiter.join(10)
+        self.assertEqual(done, [1])
+        self.assertEqual(self.coll.find_one()['n'], 11)
+
+    def test_transaction_rules(self):
+        w = self.wire()
+        sid = lsid()
+
+        def txn(number, *fields, **more):
+            return OrderedDict(list(fields) + [('lsid', sid), ('txnNumber', Int64(number)),
+                                               ('autocommit', False)] + list(more.items()))
+        ok = w.command(self.db.name, txn(1, ('insert', 'c'), ('documents', [{'_id': 1}]),
+                                         startTransaction=True, readConcern={'level': 'snapshot'}))
+        self.assertEqual(ok['ok'], 1.0, ok)
+        bad = w.command(self.db.name, txn(1, ('find', 'c'), readConcern={'level': 'snapshot'}))
+        self.assertEqual(bad['code'], 72)  # only the first command names a read concern
+        self.assertEqual(w.command('admin', txn(1, ('commitTransaction', 1)))['code'], 251)
+
+        w.command(self.db.name, txn(2, ('insert', 'c'), ('documents', [{'_id': 2}]),
+                                    startTransaction=True))
+        bad = w.command(self.db.name, txn(2, ('insert', 'c'), ('documents', [{'_id': 3}]),
+                                          writeConcern={'w': 1}))
+        self.assertEqual(bad['code'], 72)
+        w.command(self.db.name, txn(3, ('insert', 'c'), ('documents', [{'_id': 3}]),
+                                    startTransaction=True))
+        self.assertEqual(w.command(self.db.name, txn(3, ('count', 'c')))['code'], 263)
+
+        w.command(self.db.name, txn(4, ('insert', 'c'), ('documents', [{'_id': 4}]),
+                                    startTransaction=True))
+        self.assertEqual(w.command('admin', txn(4, ('commitTransaction', 1)))['ok'], 1.0)
+        self.assertEqual(w.command('admin', txn(4, ('commitTransaction', 1)))['ok'], 1.0)
+        self.assertEqual(w.command('admin', txn(4, ('abortTransaction', 1)))['code'], 256)
+        self.assertEqual(w.command(self.db.name, txn(3, ('find', 'c')))['code'], 225)
+        self.assertEqual(w.command(self.db.name, txn(9, ('find', 'c')))['code'], 251)
+        self.assertEqual(w.command(self.db.name, txn(4, ('insert', 'c'), ('documents', [{}]),
+                                                     startTransaction=True))['code'], 50911)
+        self.assertEqual([d['_id'] for d in self.coll.find()], [4])
+
+    def test_retryable_write_runs_once(self):
+        w = self.wire()
+        sid = lsid()
+        cmd = OrderedDict([('update', 'c'), ('updates', [{'q': {'_id': 1}, 'u': {'$inc': {'n': 1}},
+                                                          'upsert': True}]),
+                           ('lsid', sid), ('txnNumber', Int64(7))])
+        first = w.command(self.db.name, cmd)
+        again = w.command(self.db.name, cmd)  # the driver's retry after a lost reply
+        self.assertEqual(first, again)
+        self.assertEqual(self.coll.find_one()['n'], 1)
+        cmd['txnNumber'] = Int64(8)
+        w.command(self.db.name, cmd)
+        self.assertEqual(self.coll.find_one()['n'], 2)
+        bad = w.command(self.db.name, OrderedDict([('find', 'c'), ('lsid', sid),
+                                                    ('txnNumber', Int64(9))]))
+        self.assertEqual(bad['code'], 50768)  # find is not a retryable write
+
+    def test_ending_a_session_aborts_its_transaction(self):
+        w = self.wire()
+        sid = lsid()
+        w.command(self.db.name, OrderedDict([
+            ('insert', 'c'), ('documents', [{'_id': 1}]), ('lsid', sid), ('txnNumber', Int64(1)),
+            ('autocommit', False), ('startTransaction', True)]))
+        w.command('admin', OrderedDict([('endSessions', [sid])]))
+        self.coll.insert_one({'_id': 1})  # neither waiting nor a duplicate
+
+    # -- failpoints ---------------------------------------------------------------
+    def fail_point(self, name, mode, **data):
+        reply = self.client.admin.command(OrderedDict([('configureFailPoint', name),
+                                                       ('mode', mode), ('data', data)]))
+        self.addCleanup(self.client.admin.command,
+                        OrderedDict([('configureFailPoint', name), ('mode', 'off')]))
+        return reply
+
+    def test_fail_command(self):
+        self.fail_point('failCommand', {'times': 2}, failCommands=['insert'], errorCode=112,
+                        errorLabels=['TransientTransactionError'])
+        for _ in range(2):
+            with self.assertRaises(OperationFailure) as cm:
+                self.coll.insert_one({'x': 1})
+            self.assertEqual(cm.exception.code, 112)
+            self.assertTrue(cm.exception.has_error_label('TransientTransactionError'))
+        self.coll.insert_one({'x': 1})
+        self.assertEqual(self.coll.count_documents({}), 1)  # the failed ones wrote nothing
+        reply = self.fail_point('failCommand', 'off')
+        self.assertEqual(reply['count'], 2)
+
+        self.fail_point('failCommand', 'alwaysOn', failCommands=['find'], errorCode=91,
+                        appName='someone-else')
+        self.assertEqual(self.coll.count_documents({}), 1)  # another client's failpoint
+        self.fail_point('failCommand', {'times': 1}, failCommands=['find'], blockConnection=True,
+                        blockTimeMS=300)
+        t0 = time.monotonic()
+        self.assertEqual(len(list(self.coll.find())), 1)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.3)
+        # twice: pymongo retries a read once
+        self.fail_point('failCommand', {'times': 2}, failCommands=['find'], closeConnection=True)
+        with self.assertRaises(AutoReconnect):
+            list(self.coll.find())
+        self.assertEqual(len(list(self.coll.find())), 1)
+
+    def test_max_time_always_times_out(self):
+        self.fail_point('maxTimeAlwaysTimeOut', 'alwaysOn')
+        self.assertCode(50, self.db.command, 'find', 'c', maxTimeMS=60000)
+        self.assertEqual(self.db.command('find', 'c')['ok'], 1.0)  # no maxTimeMS, no failure
+        self.assertCode(2, self.client.admin.command, 'configureFailPoint', 'noSuchPoint',
+                        mode='alwaysOn')
+
+
+class StandaloneTest(DoubleCase):
+    ARGS = ('--standalone',)
+
+    def test_hello_standalone(self):
+        reply = self.client.admin.command('hello')
+        self.assertTrue(reply['isWritablePrimary'])
+        self.assertNotIn('setName', reply)
+        self.assertEqual(reply['logicalSessionTimeoutMinutes'], 30)
+
+    def test_transactions_refused(self):
+        details = self.assertCode(20, self.db.command, 'insert', 'c', documents=[{'a': 1}],
+                                  txnNumber=Int64(1), startTransaction=True, autocommit=False)
+        self.assertEqual(details['codeName'], 'IllegalOperation')
+        self.assertEqual(self.coll.count_documents({}), 0)
+
+
+class TransactionLifetimeTest(DoubleCase):
+    ARGS = ('--transaction-lifetime-seconds', '0.3')
+
+    def test_abandoned_transaction_is_aborted(self):
+        self.coll.insert_one({'_id': 1, 'n': 0})
+        w = self.wire()
+        sid = lsid()
+        txn = [('lsid', sid), ('txnNumber', Int64(1)), ('autocommit', False)]
+        w.command(self.db.name, OrderedDict([('update', 'c'), ('updates', [
+            {'q': {'_id': 1}, 'u': {'$inc': {'n': 1}}}])] + txn + [('startTransaction', True)]))
+        time.sleep(0.5)  # the client went away without ending it
+        self.coll.update_one({'_id': 1}, {'$inc': {'n': 10}})
+        self.assertEqual(self.coll.find_one()['n'], 10)
+        reply = w.command('admin', OrderedDict([('commitTransaction', 1)] + txn))
+        self.assertEqual(reply['code'], 251)
 
 
 if __name__ == '__main__':
