@@ -1,59 +1,68 @@
 /* store_mongo.c — the MongoDB backend of the storage contract (see store.h).
  *
  * Owns: the document shape in MongoDB, its indexes, the client pool, the
- * write protocol with its audit events, and the mapping of libmongoc errors
- * onto store_status.
+ * write protocol (every batch of writes is one transaction with its audit
+ * events), deadlines on the wire, and the mapping of libmongoc errors onto
+ * store_status.
+ *
+ * Deployments. A replica set (a single node is enough) or mongos: a write
+ * and its audit events are kept together by a transaction, so store_open
+ * refuses a standalone server, with a message saying how to make it a
+ * one-node replica set.
  *
  * Documents. One collection per resource kind (the contract's collection),
  * one for audit events ("auditEvents") and one for their per-organization
  * sequence counters ("counters"). A resource is stored as the converter's
  * document with the store's columns in front, all starting with '_':
  *   {_id: name, _org, _parent, _state?, _lookup?, _version: int64,
- *    _audit: the audit event that wrote this version,
- *    _created: the audit event that created the resource, ...fields}
+ *    _guard?: int64 (see guards below), ...fields}
  * so a person or a BI tool reads it as the resource itself. Indexes (created
- * at open for the known kinds, on first use for others, idempotently):
- * (_org, _parent, _id) and (_org, _parent, _state, _id) for a tenant's keyset
- * lists; (_parent, _id) for the platform-wide list of organizations; unique
- * (_lookup) where it exists. The lookup index cannot lead with the tenant: a
- * bearer token is looked up before its organization is known (the apiKeys
- * collection is small and stays unsharded). Audit events:
- *   {_id: "<org>/<seq>", org, seq: int64, collection, resource, incarnation,
- *    principal, principalOrg, role, method, requestId, versionBefore,
- *    versionAfter, time: date,
- *    timeUs: int64, state: committed | pending | aborted | orphaned}
- * with a unique (org, seq) index. seq comes from a counter per organization,
- * so it is dense: a reader can tell a missing event from a late one.
+ * at open for the known kinds, before the first write of others,
+ * idempotently): (_org, _parent, _id) and (_org, _parent, _state, _id) for a
+ * tenant's keyset lists; (_parent, _id) for the platform-wide list of
+ * organizations; unique (_lookup) where it exists. The lookup index cannot
+ * lead with the tenant: a bearer token is looked up before its organization
+ * is known (the apiKeys collection is small and stays unsharded). Audit
+ * events:
+ *   {_id: "<org>/<seq>", org, seq: int64, collection, resource, principal,
+ *    principalOrg, role, method, requestId, versionBefore, versionAfter,
+ *    time: date, timeUs: int64}
+ * with a unique (org, seq) index. seq comes from the organization's counter
+ * document, incremented in the transaction that inserts the events it
+ * numbers. Two transactions with events of one organization both write its
+ * counter, so the later one gets a WriteConflict and runs again after the
+ * first commits: the numbers are dense and in commit order, and a reader
+ * never sees a gap that a later commit fills.
  *
- * Writes. Every write runs the same steps (write_steps): an update or delete
- * first reads the version it replaces (refusing NOT_FOUND and CONFLICT
- * before anything is written), then the audit event is inserted, then the
- * resource is written conditionally on that version. On a replica set or
- * mongos (detected at open) the steps are one transaction, retried by
- * libmongoc's with_transaction on transient errors (the failing reply
- * carries the labels it reads), never after the call's deadline.
+ * Writes (store_apply; create, update and delete are its one-write case).
+ * A batch is one transaction: the writes in order (create: insert, a run of
+ * creates in one insert; update: replace at the expected version; delete:
+ * findAndModify-remove at the version; guard: see below; delete-all: find the
+ * records, then delete them by _id), then the events, numbered, in one
+ * insert. A write that matched nothing reads the record to tell NOT_FOUND
+ * from CONFLICT. The transaction runs again, after a short random backoff,
+ * when the server labels a failure TransientTransactionError (a WriteConflict
+ * with a concurrent writer, a primary stepping down), and its commit is
+ * retried when labelled UnknownTransactionCommitResult; a failure to reach
+ * the server is not retried here (libmongoc retries a commit once itself),
+ * so an outage fails within the selection and socket timeouts. The batch's
+ * deadline (its events' earliest) bounds all of it: no attempt starts after
+ * it, every command carries maxTimeMS, the time left, so the server stops
+ * there too, and waiting for a pooled client is bounded by it. Without a
+ * deadline, retries stop after TXN_RETRY_US. A commit whose outcome stays
+ * unknown is STORE_UNAVAILABLE, never DEADLINE_EXCEEDED, which promises that
+ * nothing was written. Server selection and socket waits are bounded by
+ * serverSelectionTimeoutMS and socketTimeoutMS, not by the deadline:
+ * libmongoc has no per-operation setting for them.
  *
- * On a standalone server there are no transactions, and the order keeps the
- * guarantee: the event goes in first as pending, then the resource, then the
- * event is marked committed (aborted when the write definitely failed). A
- * crash in between can leave a pending event for a write that did not
- * happen, never a write without its event. Readers resolve pending events
- * exactly: each resource document names the event that wrote its version
- * (_audit) and the event that created it (_created, its incarnation), and a
- * write marks the event of the version it replaces committed before it
- * writes. So a pending create or update happened iff its resource names it,
- * and a pending delete happened iff the incarnation it deleted is gone. A
- * pending event that did not happen is held back while its write may still
- * be in flight (STABLE_AFTER_US, by the writer's clock: keep hosts in NTP
- * sync) and marked orphaned after that. One case stays ambiguous: a crash
- * between a delete's event and its delete while another writer deletes the
- * same resource records the deletion twice.
+ * Guards. A guard must make a concurrent writer of the same document fail,
+ * so it writes the document: $inc of the store-private field _guard, which
+ * changes neither the version nor the resource's fields. A write that
+ * changes nothing ($set of the value already there) would not do: mongod
+ * skips it and it conflicts with nobody.
  *
- * Optimistic concurrency: update and delete match {_id, _org, _version}; no
- * match is CONFLICT when the resource still exists, NOT_FOUND otherwise.
  * Writes use the URI's write concern, by default w:majority with journal;
- * the reads of a write and the audit log are read with read concern
- * majority.
+ * transactions read at snapshot read concern, the audit log at majority.
  *
  * Failures: server selection, network and "not primary" errors, and write
  * concern errors are STORE_UNAVAILABLE (bounded by serverSelectionTimeoutMS
@@ -68,6 +77,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "store.h"
@@ -75,19 +85,22 @@
 #define AUDIT_COLLECTION "auditEvents"
 #define COUNTERS_COLLECTION "counters"
 #define DEFAULT_DATABASE "supplysec"
-#define STABLE_AFTER_US (60 * 1000000LL)
 #define DEFAULT_SELECTION_TIMEOUT_MS 2000
 #define DEFAULT_CONNECT_TIMEOUT_MS 2000
 #define DEFAULT_SOCKET_TIMEOUT_MS 5000
 #define MAX_INDEXED 256
+/* Without a deadline, a batch is retried for at most this long (libmongoc's
+ * with_transaction gives up after the same). */
+#define TXN_RETRY_US (120 * 1000000LL)
+#define BACKOFF_MAX_US 50000 /* the longest pause before a transaction runs again */
+#define DELETE_CHUNK 1000    /* _ids in one delete command of a delete-all */
 
 typedef struct mongo_store {
     mongoc_client_pool_t *pool;
     mongoc_uri_t *uri;
     char db[64];
-    bool transactions;
     char mode[256];
-    mongoc_read_concern_t *majority;
+    mongoc_read_concern_t *majority, *snapshot;
     pthread_mutex_t idx_mu;
     char *indexed[MAX_INDEXED]; /* collections whose indexes exist */
     size_t n_indexed;
@@ -124,6 +137,8 @@ static store_status status_of_error(const bson_error_t *e)
         e->domain == MONGOC_ERROR_WRITE_CONCERN)
         return STORE_UNAVAILABLE;
     switch (e->code) {
+    case 50: /* MaxTimeMSExpired: the server stopped at the deadline we sent */
+        return STORE_DEADLINE_EXCEEDED;
     case 6:     /* HostUnreachable */
     case 7:     /* HostNotFound */
     case 89:    /* NetworkTimeout */
@@ -137,7 +152,8 @@ static store_status status_of_error(const bson_error_t *e)
     case 13435: /* NotPrimaryNoSecondaryOk */
     case 13436: /* NotPrimaryOrSecondary */
     case 64:    /* WriteConcernFailed */
-    case 112:   /* WriteConflict: retried inside transactions, else the caller retries */
+    case 24:    /* LockTimeout */
+    case 112:   /* WriteConflict: what is left after the retries ran out */
     case 251:   /* NoSuchTransaction */
         return STORE_UNAVAILABLE;
     default:
@@ -145,12 +161,19 @@ static store_status status_of_error(const bson_error_t *e)
     }
 }
 
+/* A failure the server may not repeat if the transaction runs again. Not a
+ * failure to reach it: retrying those would wait out the selection timeout
+ * again and again. */
+static bool is_transient(const bson_t *reply, const bson_error_t *e)
+{
+    return reply && mongoc_error_has_label(reply, "TransientTransactionError") &&
+           e->domain != MONGOC_ERROR_STREAM && e->domain != MONGOC_ERROR_SERVER_SELECTION;
+}
+
 /* ---- documents ---- */
 
-/* The stored document: the store's columns, then the resource's fields.
- * audit: the event that writes this version; created: the event that
- * created the resource (its incarnation). */
-static bool doc_wrap(const store_record *rec, const char *audit, const char *created, bson_t *out)
+/* The stored document: the store's columns, then the resource's fields. */
+static bool doc_wrap(const store_record *rec, bson_t *out)
 {
     bson_t body;
     bson_init(out);
@@ -160,9 +183,7 @@ static bool doc_wrap(const store_record *rec, const char *audit, const char *cre
            BSON_APPEND_UTF8(out, "_parent", rec->parent) &&
            (!rec->state || !rec->state[0] || BSON_APPEND_UTF8(out, "_state", rec->state)) &&
            (!rec->lookup || !rec->lookup[0] || BSON_APPEND_UTF8(out, "_lookup", rec->lookup)) &&
-           BSON_APPEND_INT64(out, "_version", rec->version) &&
-           BSON_APPEND_UTF8(out, "_audit", audit) && BSON_APPEND_UTF8(out, "_created", created) &&
-           bson_concat(out, &body);
+           BSON_APPEND_INT64(out, "_version", rec->version) && bson_concat(out, &body);
 }
 
 static char *iter_strdup(const bson_iter_t *it)
@@ -244,11 +265,59 @@ static bool index_append(bson_t *indexes, int i, const char *name, bool unique,
     return bson_append_document_end(indexes, &index);
 }
 
+/* ---- deadlines ---- */
+
+static void sleep_us(int64_t us)
+{
+    struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/* Milliseconds left before deadline_us (rounded up, so that a command never
+ * gets maxTimeMS 0, which means none); 0 when it passed; -1: no deadline. */
+static int64_t ms_left(int64_t deadline_us)
+{
+    if (!deadline_us)
+        return -1;
+    int64_t left = deadline_us - clock_monotonic_us();
+    return left > 0 ? (left + 999) / 1000 : 0;
+}
+
+static bool passed(int64_t deadline_us)
+{
+    return ms_left(deadline_us) == 0;
+}
+
+/* A pooled client, waiting for one at most until deadline_us (0: as long as
+ * it takes); NULL when the deadline passed first. */
+static mongoc_client_t *client_pop(mongo_store *ms, int64_t deadline_us)
+{
+    if (!deadline_us)
+        return mongoc_client_pool_pop(ms->pool);
+    int64_t pause = 100;
+    for (;;) {
+        mongoc_client_t *client = mongoc_client_pool_try_pop(ms->pool);
+        if (client)
+            return client;
+        int64_t left = deadline_us - clock_monotonic_us();
+        if (left <= 0)
+            return NULL;
+        sleep_us(pause < left ? pause : left);
+        pause = pause < 5000 ? pause * 2 : pause;
+    }
+}
+
+/* ---- indexes ---- */
+
 static store_status indexes_create(mongo_store *ms, mongoc_client_t *client, const char *coll,
-                                   char **err)
+                                   int64_t deadline_us, char **err)
 {
     bson_t cmd = BSON_INITIALIZER, indexes;
     bson_error_t e;
+    int64_t left = ms_left(deadline_us);
+    if (left == 0)
+        return STORE_DEADLINE_EXCEEDED;
     BSON_APPEND_UTF8(&cmd, "createIndexes", coll);
     BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &indexes);
     if (strcmp(coll, AUDIT_COLLECTION) == 0) {
@@ -261,6 +330,8 @@ static store_status indexes_create(mongo_store *ms, mongoc_client_t *client, con
         index_append(&indexes, 3, "lookup", true, "_lookup", 1, "_lookup");
     }
     bson_append_array_end(&cmd, &indexes);
+    if (left > 0)
+        BSON_APPEND_INT64(&cmd, "maxTimeMS", left);
     bool ok = mongoc_client_write_command_with_opts(client, ms->db, &cmd, NULL, NULL, &e);
     bson_destroy(&cmd);
     if (!ok) {
@@ -270,7 +341,6 @@ static store_status indexes_create(mongo_store *ms, mongoc_client_t *client, con
     return STORE_OK;
 }
 
-/* Creates coll's indexes once per process (createIndexes is idempotent). */
 /* Whether coll's indexes were made by this process; call with idx_mu held. */
 static bool indexes_known(const mongo_store *ms, const char *coll)
 {
@@ -282,14 +352,15 @@ static bool indexes_known(const mongo_store *ms, const char *coll)
 
 /* Creates coll's indexes once per process (createIndexes is idempotent, so
  * two threads racing to the first write of a collection are harmless). */
-static store_status indexes_ensure(mongo_store *ms, mongoc_client_t *client, const char *coll)
+static store_status indexes_ensure(mongo_store *ms, mongoc_client_t *client, const char *coll,
+                                   int64_t deadline_us)
 {
     pthread_mutex_lock(&ms->idx_mu);
     bool known = indexes_known(ms, coll);
     pthread_mutex_unlock(&ms->idx_mu);
     if (known)
         return STORE_OK;
-    store_status st = indexes_create(ms, client, coll, NULL);
+    store_status st = indexes_create(ms, client, coll, deadline_us, NULL);
     if (st != STORE_OK)
         return st;
     pthread_mutex_lock(&ms->idx_mu);
@@ -312,7 +383,10 @@ static void uri_default_int(mongoc_uri_t *uri, const char *option, int32_t value
         mongoc_uri_set_option_as_int32(uri, option, value);
 }
 
-/* Replica set or mongos: transactions. Fills ms->mode for the start-up log. */
+/* Refuses anything but a replica set or mongos (no transactions, no
+ * guarantee that a write and its event are stored together), saying how to
+ * make a standalone server a one-node replica set. Fills ms->mode for the
+ * start-up log. */
 static store_status mode_detect(mongo_store *ms, mongoc_client_t *client, char **err)
 {
     bson_t cmd = BSON_INITIALIZER, reply;
@@ -329,17 +403,30 @@ static store_status mode_detect(mongo_store *ms, mongoc_client_t *client, char *
     bool rs = bson_iter_init_find(&it, &reply, "setName");
     bool mongos = bson_iter_init_find(&it, &reply, "msg") && BSON_ITER_HOLDS_UTF8(&it) &&
                   strcmp(bson_iter_utf8(&it, NULL), "isdbgrid") == 0;
+    /* started with --replSet, never initiated */
+    bool uninitiated = bson_iter_init_find(&it, &reply, "isreplicaset") && bson_iter_as_bool(&it);
     bson_destroy(&reply);
-    ms->transactions = rs || mongos;
+    if (!rs && !mongos) {
+        const mongoc_host_list_t *hosts = mongoc_uri_get_hosts(ms->uri);
+        const char *host = hosts ? hosts->host_and_port : "HOST:27017";
+        store_set_err(
+            err,
+            "MongoDB at %s %s; supplysec needs a replica set or mongos, because each write is "
+            "stored with its audit event in one transaction. A single node is enough: %s "
+            "rs.initiate({_id: \"rs0\", members: [{_id: 0, host: \"%s\"}]}) (use the name given "
+            "to --replSet for _id, and the host name clients reach it by), then add "
+            "replicaSet=rs0 to the store URI. docker/compose.yaml runs MongoDB this way.",
+            host,
+            uninitiated ? "was started with --replSet but its replica set was never initiated"
+                        : "is a standalone server",
+            uninitiated ? "run once in mongosh"
+                        : "restart mongod with --replSet rs0, then run once in mongosh",
+            host);
+        return STORE_REFUSED;
+    }
     snprintf(ms->mode, sizeof ms->mode,
-             ms->transactions
-                 ? "mongodb %s: each write and its audit event in one transaction"
-                 : "mongodb %s: no transactions; each audit event is written before its write "
-                   "and confirmed after, so a crash may leave an unconfirmed event (readers skip "
-                   "it), never a write without its event",
-             rs       ? "replica set"
-             : mongos ? "mongos"
-                      : "standalone");
+             "mongodb %s: each batch of writes and its audit events in one transaction",
+             rs ? "replica set" : "mongos");
     return STORE_OK;
 }
 
@@ -354,6 +441,8 @@ static void mongo_close(void *impl)
         mongoc_uri_destroy(ms->uri);
     if (ms->majority)
         mongoc_read_concern_destroy(ms->majority);
+    if (ms->snapshot)
+        mongoc_read_concern_destroy(ms->snapshot);
     for (size_t i = 0; i < ms->n_indexed; i++)
         free(ms->indexed[i]);
     pthread_mutex_destroy(&ms->idx_mu);
@@ -392,6 +481,8 @@ static store_status mongo_open(const char *uri_str, int workers, void **impl, ch
     snprintf(ms->db, sizeof ms->db, "%s", db && db[0] ? db : DEFAULT_DATABASE);
     ms->majority = mongoc_read_concern_new();
     mongoc_read_concern_set_level(ms->majority, MONGOC_READ_CONCERN_LEVEL_MAJORITY);
+    ms->snapshot = mongoc_read_concern_new();
+    mongoc_read_concern_set_level(ms->snapshot, MONGOC_READ_CONCERN_LEVEL_SNAPSHOT);
     ms->pool = mongoc_client_pool_new(ms->uri);
     if (!ms->pool) {
         store_set_err(err, "cannot create a MongoDB client pool");
@@ -404,7 +495,7 @@ static store_status mongo_open(const char *uri_str, int workers, void **impl, ch
     st = mode_detect(ms, client, err);
     const char *known[] = {"organizations", "apiKeys", AUDIT_COLLECTION};
     for (size_t i = 0; st == STORE_OK && i < sizeof known / sizeof *known; i++)
-        if ((st = indexes_create(ms, client, known[i], err)) == STORE_OK)
+        if ((st = indexes_create(ms, client, known[i], 0, err)) == STORE_OK)
             ms->indexed[ms->n_indexed++] = strdup(known[i]);
     mongoc_client_pool_push(ms->pool, client);
     if (st != STORE_OK)
@@ -434,183 +525,111 @@ static store_status mongo_ping(void *impl)
     return ok ? STORE_OK : status_of_error(&e);
 }
 
-/* ---- writes ---- */
+/* ---- writes: one transaction per batch ---- */
 
-typedef enum write_kind { WRITE_CREATE, WRITE_UPDATE, WRITE_DELETE } write_kind;
+/* An audit event to insert when the batch's writes are done. */
+typedef struct pending_event {
+    const store_audit *ev; /* the event, or a delete-all's template */
+    const char *collection;
+    char *resource; /* a delete-all's record (owned); NULL: ev->resource */
+    int64_t version_before, version_after;
+} pending_event;
 
-/* One write in progress. */
-typedef struct write_op {
+/* One store_apply (or store_import_audit) in progress. */
+typedef struct batch {
     mongo_store *ms;
     mongoc_client_t *client;
-    mongoc_client_session_t *session; /* NULL on a standalone server */
-    write_kind kind;
-    const store_record *rec; /* create, update */
-    const char *collection, *org, *name;
-    int64_t expected_version;
-    const store_audit *ev;
-    char audit_id[160];     /* this write's event */
-    int64_t version_before; /* the version replaced or deleted, as read */
-    char prev_audit[160];   /* the event that wrote that version */
-    char created[160];      /* the event that created the resource: its incarnation */
-    bson_t *error_reply;    /* in a transaction: the failing reply, with its retry labels */
-} write_op;
+    mongoc_client_session_t *session;
+    const store_write *writes;
+    size_t n;
+    const store_audit *lone_event; /* store_import_audit: an event and no write */
+    int64_t deadline_us;           /* the earliest of the events'; 0: none */
+    pending_event *events;
+    size_t n_events, cap_events;
+    size_t failed;  /* the failing write's index; n for the batch's own failure */
+    bool transient; /* the last failure may pass if the transaction runs again */
+} batch;
 
-/* Options carrying the session (when there is one). */
-static bool op_opts(write_op *op, bson_t *opts, bson_error_t *e)
+static void events_clear(batch *b)
 {
-    bson_init(opts);
-    return !op->session || mongoc_client_session_append(op->session, opts, e);
+    for (size_t i = 0; i < b->n_events; i++)
+        free(b->events[i].resource);
+    b->n_events = 0;
 }
 
-static mongoc_collection_t *op_collection(write_op *op, const char *name)
+static bool event_add(batch *b, const store_audit *ev, const char *collection, const char *resource,
+                      int64_t before, int64_t after)
 {
-    return mongoc_client_get_collection(op->client, op->ms->db, name);
-}
-
-/* Keeps a failing server reply for with_transaction, which reads its
- * TransientTransactionError / UnknownTransactionCommitResult labels. */
-static void op_keep_reply(write_op *op, const bson_t *reply)
-{
-    if (!op->session || !reply || bson_empty(reply))
-        return;
-    if (op->error_reply)
-        bson_destroy(op->error_reply);
-    op->error_reply = bson_copy(reply);
-}
-
-static void copy_str_field(const bson_t *doc, const char *key, char *out, size_t size)
-{
-    bson_iter_t it;
-    if (bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_UTF8(&it))
-        snprintf(out, size, "%s", bson_iter_utf8(&it, NULL));
-    else
-        out[0] = '\0';
-}
-
-/* The next audit sequence number of the event's organization. */
-static bool seq_next(write_op *op, int64_t *seq, bson_error_t *e)
-{
-    char id[128];
-    bson_t query = BSON_INITIALIZER, update = BSON_INITIALIZER, inc, reply = BSON_INITIALIZER,
-           extra = BSON_INITIALIZER;
-    bson_iter_t it;
-    snprintf(id, sizeof id, AUDIT_COLLECTION "/%s", op->ev->org ? op->ev->org : "");
-    BSON_APPEND_UTF8(&query, "_id", id);
-    BSON_APPEND_DOCUMENT_BEGIN(&update, "$inc", &inc);
-    BSON_APPEND_INT64(&inc, "seq", 1);
-    bson_append_document_end(&update, &inc);
-    mongoc_find_and_modify_opts_t *fam = mongoc_find_and_modify_opts_new();
-    mongoc_find_and_modify_opts_set_update(fam, &update);
-    mongoc_find_and_modify_opts_set_flags(fam, MONGOC_FIND_AND_MODIFY_UPSERT |
-                                                   MONGOC_FIND_AND_MODIFY_RETURN_NEW);
-    /* op_opts and find_and_modify (re)initialise extra and reply */
-    bool ok = op_opts(op, &extra, e) && mongoc_find_and_modify_opts_append(fam, &extra);
-    mongoc_collection_t *coll = op_collection(op, COUNTERS_COLLECTION);
-    ok = ok && mongoc_collection_find_and_modify_with_opts(coll, &query, fam, &reply, e);
-    if (!ok)
-        op_keep_reply(op, &reply);
-    else if (bson_iter_init(&it, &reply) && bson_iter_find_descendant(&it, "value.seq", &it) &&
-             BSON_ITER_HOLDS_NUMBER(&it))
-        *seq = bson_iter_as_int64(&it);
-    else {
-        ok = false;
-        bson_set_error(e, MONGOC_ERROR_BSON, 0, "counter reply without value.seq");
+    if (b->n_events == b->cap_events) {
+        size_t cap = b->cap_events ? b->cap_events * 2 : 8;
+        pending_event *grown = realloc(b->events, cap * sizeof *grown);
+        if (!grown)
+            return false;
+        b->events = grown;
+        b->cap_events = cap;
     }
-    bson_destroy(&reply);
-    bson_destroy(&extra);
-    mongoc_collection_destroy(coll);
-    mongoc_find_and_modify_opts_destroy(fam);
-    bson_destroy(&query);
-    bson_destroy(&update);
-    return ok;
-}
-
-/* Inserts the write's event in state `state`. */
-static bool audit_insert(write_op *op, const char *state, bson_error_t *e)
-{
-    const store_audit *ev = op->ev;
-    int64_t seq = 0;
-    if (!seq_next(op, &seq, e))
+    pending_event *p = &b->events[b->n_events];
+    *p = (pending_event){ev, collection, NULL, before, after};
+    if (resource && !(p->resource = strdup(resource)))
         return false;
-    snprintf(op->audit_id, sizeof op->audit_id, "%s/%lld", ev->org ? ev->org : "", (long long)seq);
-    if (op->kind == WRITE_CREATE)
-        snprintf(op->created, sizeof op->created, "%s", op->audit_id);
-    bson_t doc = BSON_INITIALIZER, opts = BSON_INITIALIZER, reply = BSON_INITIALIZER;
-    BSON_APPEND_UTF8(&doc, "_id", op->audit_id);
-    BSON_APPEND_UTF8(&doc, "org", ev->org ? ev->org : "");
-    BSON_APPEND_INT64(&doc, "seq", seq);
-    BSON_APPEND_UTF8(&doc, "collection", op->collection);
-    BSON_APPEND_UTF8(&doc, "resource", ev->resource ? ev->resource : "");
-    BSON_APPEND_UTF8(&doc, "incarnation", op->created);
-    BSON_APPEND_UTF8(&doc, "principal", ev->principal ? ev->principal : "");
-    BSON_APPEND_UTF8(&doc, "principalOrg", ev->principal_org ? ev->principal_org : "");
-    BSON_APPEND_UTF8(&doc, "role", ev->role ? ev->role : "");
-    BSON_APPEND_UTF8(&doc, "method", ev->method ? ev->method : "");
-    BSON_APPEND_UTF8(&doc, "requestId", ev->request_id ? ev->request_id : "");
-    BSON_APPEND_INT64(&doc, "versionBefore", op->version_before);
-    BSON_APPEND_INT64(&doc, "versionAfter", ev->version_after);
-    BSON_APPEND_DATE_TIME(&doc, "time", ev->time_us / 1000);
-    BSON_APPEND_INT64(&doc, "timeUs", ev->time_us);
-    BSON_APPEND_UTF8(&doc, "state", state);
-    mongoc_collection_t *coll = op_collection(op, AUDIT_COLLECTION);
-    bool ok = op_opts(op, &opts, e) && mongoc_collection_insert_one(coll, &doc, &opts, &reply, e);
-    if (!ok)
-        op_keep_reply(op, &reply);
-    mongoc_collection_destroy(coll);
-    bson_destroy(&reply);
-    bson_destroy(&opts);
-    bson_destroy(&doc);
-    return ok;
+    b->n_events++;
+    return true;
 }
 
-/* Moves a pending event to `state` (standalone only); best effort:
- * readers resolve what this could not write. */
-static void audit_mark(mongo_store *ms, mongoc_client_t *client, const char *id, const char *state)
+/* Options of a command in the transaction: its session and maxTimeMS, the
+ * time left. false when the deadline passed (or the session cannot be
+ * appended). */
+static bool txn_opts(batch *b, bson_t *opts)
 {
-    bson_t query = BSON_INITIALIZER, update = BSON_INITIALIZER, set;
-    BSON_APPEND_UTF8(&query, "_id", id);
-    BSON_APPEND_UTF8(&query, "state", "pending");
-    BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
-    BSON_APPEND_UTF8(&set, "state", state);
-    bson_append_document_end(&update, &set);
-    mongoc_collection_t *coll = mongoc_client_get_collection(client, ms->db, AUDIT_COLLECTION);
-    mongoc_collection_update_one(coll, &query, &update, NULL, NULL, NULL);
-    mongoc_collection_destroy(coll);
-    bson_destroy(&query);
-    bson_destroy(&update);
+    bson_error_t e;
+    int64_t left = ms_left(b->deadline_us);
+    bson_init(opts);
+    if (left == 0 || !mongoc_client_session_append(b->session, opts, &e))
+        return false;
+    return left < 0 || BSON_APPEND_INT64(opts, "maxTimeMS", left);
 }
 
-/* Reads the stored version of op->name in op->org (majority, or in the
- * transaction): its version, the event that wrote it and the resource's
- * incarnation. NOT_FOUND, or CONFLICT when it is not the expected version. */
-static store_status current_read(write_op *op, bson_error_t *e)
+/* The status of a failed command (reply: the server's, with its labels). */
+static store_status failure(batch *b, const bson_t *reply, const bson_error_t *e)
 {
-    bson_t filter = BSON_INITIALIZER, opts;
-    const bson_t *doc, *reply;
-    store_status st = STORE_INTERNAL;
-    BSON_APPEND_UTF8(&filter, "_id", op->name);
-    BSON_APPEND_UTF8(&filter, "_org", op->org);
-    if (op_opts(op, &opts, e)) {
+    b->transient = is_transient(reply, e);
+    return status_of_error(e);
+}
+
+static mongoc_collection_t *collection_of(batch *b, const char *name)
+{
+    return mongoc_client_get_collection(b->client, b->ms->db, name);
+}
+
+static void filter_of(bson_t *filter, const char *org, const char *name, int64_t version)
+{
+    bson_init(filter);
+    BSON_APPEND_UTF8(filter, "_id", name);
+    BSON_APPEND_UTF8(filter, "_org", org);
+    if (version > 0)
+        BSON_APPEND_INT64(filter, "_version", version);
+}
+
+/* After a write at a version matched nothing: NOT_FOUND when the record is
+ * not there (in this tenant), CONFLICT when it is at another version. */
+static store_status missing_or_stale(batch *b, const char *collection, const char *org,
+                                     const char *name)
+{
+    bson_t filter, opts;
+    const bson_t *doc, *reply = NULL;
+    bson_error_t e;
+    store_status st = STORE_DEADLINE_EXCEEDED;
+    filter_of(&filter, org, name, 0);
+    if (txn_opts(b, &opts)) {
         BSON_APPEND_INT32(&opts, "limit", 1);
-        if (!op->session)
-            mongoc_read_concern_append(op->ms->majority, &opts);
-        mongoc_collection_t *coll = op_collection(op, op->collection);
+        mongoc_collection_t *coll = collection_of(b, collection);
         mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
-        if (mongoc_cursor_next(cur, &doc)) {
-            bson_iter_t it;
-            op->version_before =
-                bson_iter_init_find(&it, doc, "_version") ? bson_iter_as_int64(&it) : 0;
-            copy_str_field(doc, "_audit", op->prev_audit, sizeof op->prev_audit);
-            copy_str_field(doc, "_created", op->created, sizeof op->created);
-            st = op->expected_version > 0 && op->version_before != op->expected_version
-                     ? STORE_CONFLICT
-                     : STORE_OK;
-        } else if (mongoc_cursor_error_document(cur, e, &reply)) {
-            op_keep_reply(op, reply);
-            st = status_of_error(e);
-        } else {
+        if (mongoc_cursor_next(cur, &doc))
+            st = STORE_CONFLICT;
+        else if (mongoc_cursor_error_document(cur, &e, &reply))
+            st = failure(b, reply, &e);
+        else
             st = STORE_NOT_FOUND;
-        }
         mongoc_cursor_destroy(cur);
         mongoc_collection_destroy(coll);
     }
@@ -619,205 +638,560 @@ static store_status current_read(write_op *op, bson_error_t *e)
     return st;
 }
 
-/* Replaces (update) or removes (delete) the version current_read saw; a
- * write that got in between makes it CONFLICT or NOT_FOUND. */
-static store_status resource_replace(write_op *op, bson_error_t *e)
+/* The index in its command of the first write error in reply, or -1. */
+static int64_t write_error_index(const bson_t *reply)
 {
-    bson_t query = BSON_INITIALIZER, doc = BSON_INITIALIZER, opts = BSON_INITIALIZER,
-           reply = BSON_INITIALIZER;
     bson_iter_t it;
+    if (bson_iter_init(&it, reply) && bson_iter_find_descendant(&it, "writeErrors.0.index", &it) &&
+        BSON_ITER_HOLDS_NUMBER(&it))
+        return bson_iter_as_int64(&it);
+    return -1;
+}
+
+/* Creates writes[i, end) (of one collection) with one insert; *at: the
+ * failing one's offset. */
+static store_status creates_run(batch *b, size_t i, size_t end, size_t *at)
+{
+    size_t count = end - i;
+    bson_t *docs = calloc(count, sizeof *docs), opts = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+    const bson_t **ptrs = calloc(count, sizeof *ptrs);
+    bson_error_t e;
     store_status st = STORE_INTERNAL;
-    BSON_APPEND_UTF8(&query, "_id", op->name);
-    BSON_APPEND_UTF8(&query, "_org", op->org);
-    BSON_APPEND_INT64(&query, "_version", op->version_before);
-    mongoc_collection_t *coll = op_collection(op, op->collection);
-    bool update = op->kind == WRITE_UPDATE, ok = op_opts(op, &opts, e);
-    if (ok && update)
-        ok = doc_wrap(op->rec, op->audit_id, op->created, &doc) &&
-             mongoc_collection_replace_one(coll, &query, &doc, &opts, &reply, e);
-    else if (ok)
-        ok = mongoc_collection_delete_one(coll, &query, &opts, &reply, e);
-    if (ok) {
-        bool hit = bson_iter_init_find(&it, &reply, update ? "matchedCount" : "deletedCount") &&
-                   bson_iter_as_int64(&it) == 1;
-        st = hit ? STORE_OK : STORE_CONFLICT;
-    } else if (e->domain || e->code) {
-        st = status_of_error(e);
-        op_keep_reply(op, &reply);
+    size_t made = 0;
+    if (!docs || !ptrs)
+        goto out;
+    for (; made < count; made++) {
+        if (!doc_wrap(b->writes[i + made].rec, &docs[made]))
+            goto out_made;
+        ptrs[made] = &docs[made];
+    }
+    if (!txn_opts(b, &opts)) {
+        st = STORE_DEADLINE_EXCEEDED;
+        goto out_made;
+    }
+    mongoc_collection_t *coll = collection_of(b, b->writes[i].rec->collection);
+    if (mongoc_collection_insert_many(coll, ptrs, count, &opts, &reply, &e)) {
+        st = STORE_OK;
+        for (size_t k = i; k < end && st == STORE_OK; k++) {
+            const store_write *w = &b->writes[k];
+            if (!event_add(b, w->ev, w->rec->collection, NULL, w->ev->version_before,
+                           w->ev->version_after))
+                st = STORE_INTERNAL;
+        }
+    } else {
+        st = failure(b, &reply, &e);
+        int64_t index = write_error_index(&reply);
+        *at = index >= 0 && (size_t)index < count ? (size_t)index : 0;
     }
     mongoc_collection_destroy(coll);
+out_made:
+    for (size_t k = 0; k < made; k++)
+        bson_destroy(&docs[k]);
+    if (made < count)
+        bson_destroy(&docs[made]); /* doc_wrap initialised it before failing */
+out:
     bson_destroy(&reply);
     bson_destroy(&opts);
+    free(ptrs);
+    free(docs);
+    return st;
+}
+
+/* Runs one update or delete statement as a command of its own, with the
+ * time left as maxTimeMS; *n: the documents it matched (update) or deleted.
+ * libmongoc's update and delete helpers would put maxTimeMS into the
+ * statement, where mongod refuses it as an unknown field. */
+static store_status statement_run(batch *b, const char *collection, bool update, const bson_t *stmt,
+                                  int64_t *n)
+{
+    bson_t cmd = BSON_INITIALIZER, statements, opts = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+    bson_iter_t it;
+    bson_error_t e;
+    store_status st = STORE_DEADLINE_EXCEEDED;
+    int64_t left = ms_left(b->deadline_us);
+    BSON_APPEND_UTF8(&cmd, update ? "update" : "delete", collection);
+    BSON_APPEND_ARRAY_BEGIN(&cmd, update ? "updates" : "deletes", &statements);
+    BSON_APPEND_DOCUMENT(&statements, "0", stmt);
+    bson_append_array_end(&cmd, &statements);
+    if (left > 0)
+        BSON_APPEND_INT64(&cmd, "maxTimeMS", left);
+    if (left != 0 && mongoc_client_session_append(b->session, &opts, &e)) {
+        mongoc_collection_t *coll = collection_of(b, collection);
+        if (!mongoc_collection_write_command_with_opts(coll, &cmd, &opts, &reply, &e)) {
+            st = failure(b, &reply, &e);
+        } else if (bson_iter_init(&it, &reply) &&
+                   bson_iter_find_descendant(&it, "writeErrors.0.code", &it)) {
+            bson_set_error(&e, MONGOC_ERROR_SERVER, (uint32_t)bson_iter_as_int64(&it),
+                           "write error");
+            st = failure(b, &reply, &e);
+        } else {
+            *n = bson_iter_init_find(&it, &reply, "n") ? bson_iter_as_int64(&it) : 0;
+            st = STORE_OK;
+        }
+        mongoc_collection_destroy(coll);
+    }
+    bson_destroy(&reply);
+    bson_destroy(&opts);
+    bson_destroy(&cmd);
+    return st;
+}
+
+/* One update statement: q, u, neither multi nor upsert. */
+static store_status update_statement(batch *b, const char *collection, const bson_t *q,
+                                     const bson_t *u, int64_t *matched)
+{
+    bson_t stmt = BSON_INITIALIZER;
+    BSON_APPEND_DOCUMENT(&stmt, "q", q);
+    BSON_APPEND_DOCUMENT(&stmt, "u", u);
+    store_status st = statement_run(b, collection, true, &stmt, matched);
+    bson_destroy(&stmt);
+    return st;
+}
+
+static store_status update_run(batch *b, const store_write *w)
+{
+    const store_record *rec = w->rec;
+    bson_t filter, doc;
+    int64_t matched = 0;
+    filter_of(&filter, rec->org, rec->name, w->expected_version);
+    store_status st = doc_wrap(rec, &doc)
+                          ? update_statement(b, rec->collection, &filter, &doc, &matched)
+                          : STORE_INTERNAL;
+    if (st == STORE_OK && matched != 1)
+        st = missing_or_stale(b, rec->collection, rec->org, rec->name);
+    else if (st == STORE_OK &&
+             !event_add(b, w->ev, rec->collection, NULL, w->expected_version, w->ev->version_after))
+        st = STORE_INTERNAL;
     bson_destroy(&doc);
+    bson_destroy(&filter);
+    return st;
+}
+
+static store_status delete_run(batch *b, const store_write *w)
+{
+    bson_t filter, extra, fields = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+    bson_iter_t it;
+    bson_error_t e;
+    store_status st = STORE_DEADLINE_EXCEEDED;
+    filter_of(&filter, w->org, w->name, w->expected_version);
+    BSON_APPEND_INT32(&fields, "_version", 1);
+    mongoc_find_and_modify_opts_t *fam = mongoc_find_and_modify_opts_new();
+    mongoc_find_and_modify_opts_set_flags(fam, MONGOC_FIND_AND_MODIFY_REMOVE);
+    mongoc_find_and_modify_opts_set_fields(fam, &fields);
+    if (txn_opts(b, &extra) && mongoc_find_and_modify_opts_append(fam, &extra)) {
+        mongoc_collection_t *coll = collection_of(b, w->collection);
+        if (!mongoc_collection_find_and_modify_with_opts(coll, &filter, fam, &reply, &e))
+            st = failure(b, &reply, &e);
+        else if (bson_iter_init(&it, &reply) &&
+                 bson_iter_find_descendant(&it, "value._version", &it) &&
+                 BSON_ITER_HOLDS_NUMBER(&it))
+            st = event_add(b, w->ev, w->collection, NULL, bson_iter_as_int64(&it),
+                           w->ev->version_after)
+                     ? STORE_OK
+                     : STORE_INTERNAL;
+        else
+            st = missing_or_stale(b, w->collection, w->org, w->name);
+        mongoc_collection_destroy(coll);
+    }
+    mongoc_find_and_modify_opts_destroy(fam);
+    bson_destroy(&extra);
+    bson_destroy(&reply);
+    bson_destroy(&fields);
+    bson_destroy(&filter);
+    return st;
+}
+
+/* The record stays as it is, and a concurrent transaction writing it gets a
+ * WriteConflict: $inc of _guard is a write that changes neither its version
+ * nor its fields (see the file comment). */
+static store_status guard_run(batch *b, const store_write *w)
+{
+    bson_t filter, update = BSON_INITIALIZER, inc;
+    int64_t matched = 0;
+    filter_of(&filter, w->org, w->name, w->expected_version);
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$inc", &inc);
+    BSON_APPEND_INT64(&inc, "_guard", 1);
+    bson_append_document_end(&update, &inc);
+    store_status st = update_statement(b, w->collection, &filter, &update, &matched);
+    if (st == STORE_OK && matched != 1)
+        st = missing_or_stale(b, w->collection, w->org, w->name);
+    bson_destroy(&update);
+    bson_destroy(&filter);
+    return st;
+}
+
+/* Deletes the records of a delete-all, names[from, to), by _id. Fewer
+ * deleted than found means one changed under the batch: the transaction
+ * runs again. */
+static store_status delete_chunk(batch *b, const store_write *w, char **names, size_t from,
+                                 size_t to)
+{
+    bson_t stmt = BSON_INITIALIZER, filter, id, in;
+    char key[16];
+    const char *k;
+    int64_t deleted = 0;
+    BSON_APPEND_DOCUMENT_BEGIN(&stmt, "q", &filter);
+    BSON_APPEND_UTF8(&filter, "_org", w->org);
+    if (w->parent)
+        BSON_APPEND_UTF8(&filter, "_parent", w->parent);
+    BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &id);
+    BSON_APPEND_ARRAY_BEGIN(&id, "$in", &in);
+    for (size_t i = from; i < to; i++) {
+        bson_uint32_to_string((uint32_t)(i - from), &k, key, sizeof key);
+        bson_append_utf8(&in, k, -1, names[i], -1);
+    }
+    bson_append_array_end(&id, &in);
+    bson_append_document_end(&filter, &id);
+    bson_append_document_end(&stmt, &filter);
+    BSON_APPEND_INT32(&stmt, "limit", 0);
+    store_status st = statement_run(b, w->collection, false, &stmt, &deleted);
+    if (st == STORE_OK && deleted != (int64_t)(to - from)) {
+        b->transient = true;
+        st = STORE_UNAVAILABLE;
+    }
+    bson_destroy(&stmt);
+    return st;
+}
+
+/* Every record of w->collection in w->org (under w->parent), each deleted
+ * with its own event made from w->ev. */
+static store_status delete_all_run(batch *b, const store_write *w)
+{
+    bson_t filter = BSON_INITIALIZER, opts, projection, sort;
+    const bson_t *doc, *reply = NULL;
+    bson_iter_t it;
+    bson_error_t e;
+    store_status st = STORE_DEADLINE_EXCEEDED;
+    char **names = NULL;
+    size_t count = 0, cap = 0;
+    BSON_APPEND_UTF8(&filter, "_org", w->org);
+    if (w->parent)
+        BSON_APPEND_UTF8(&filter, "_parent", w->parent);
+    if (txn_opts(b, &opts)) {
+        BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &projection);
+        BSON_APPEND_INT32(&projection, "_version", 1);
+        bson_append_document_end(&opts, &projection);
+        BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
+        BSON_APPEND_INT32(&sort, "_id", 1);
+        bson_append_document_end(&opts, &sort);
+        mongoc_collection_t *coll = collection_of(b, w->collection);
+        mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
+        st = STORE_OK;
+        while (st == STORE_OK && mongoc_cursor_next(cur, &doc)) {
+            if (count == cap) {
+                cap = cap ? cap * 2 : 16;
+                char **grown = realloc(names, cap * sizeof *grown);
+                if (!grown) {
+                    st = STORE_INTERNAL;
+                    break;
+                }
+                names = grown;
+            }
+            int64_t version =
+                bson_iter_init_find(&it, doc, "_version") ? bson_iter_as_int64(&it) : 0;
+            if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_UTF8(&it) ||
+                !(names[count] = strdup(bson_iter_utf8(&it, NULL))))
+                st = STORE_INTERNAL;
+            else if (!event_add(b, w->ev, w->collection, names[count++], version, 0))
+                st = STORE_INTERNAL;
+        }
+        if (st == STORE_OK && mongoc_cursor_error_document(cur, &e, &reply))
+            st = failure(b, reply, &e);
+        mongoc_cursor_destroy(cur);
+        mongoc_collection_destroy(coll);
+    }
+    for (size_t from = 0; st == STORE_OK && from < count; from += DELETE_CHUNK)
+        st = delete_chunk(b, w, names, from,
+                          count - from > DELETE_CHUNK ? from + DELETE_CHUNK : count);
+    for (size_t i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+    bson_destroy(&opts);
+    bson_destroy(&filter);
+    return st;
+}
+
+/* The last seq of n more events in org's log: its counter, moved on by n. */
+static store_status seq_reserve(batch *b, const char *org, int64_t n, int64_t *last)
+{
+    char id[160];
+    bson_t query = BSON_INITIALIZER, update = BSON_INITIALIZER, inc, extra,
+           reply = BSON_INITIALIZER;
+    bson_iter_t it;
+    bson_error_t e;
+    store_status st = STORE_DEADLINE_EXCEEDED;
+    snprintf(id, sizeof id, AUDIT_COLLECTION "/%s", org);
+    BSON_APPEND_UTF8(&query, "_id", id);
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$inc", &inc);
+    BSON_APPEND_INT64(&inc, "seq", n);
+    bson_append_document_end(&update, &inc);
+    mongoc_find_and_modify_opts_t *fam = mongoc_find_and_modify_opts_new();
+    mongoc_find_and_modify_opts_set_update(fam, &update);
+    mongoc_find_and_modify_opts_set_flags(fam, MONGOC_FIND_AND_MODIFY_UPSERT |
+                                                   MONGOC_FIND_AND_MODIFY_RETURN_NEW);
+    if (txn_opts(b, &extra) && mongoc_find_and_modify_opts_append(fam, &extra)) {
+        mongoc_collection_t *coll = collection_of(b, COUNTERS_COLLECTION);
+        if (!mongoc_collection_find_and_modify_with_opts(coll, &query, fam, &reply, &e)) {
+            st = failure(b, &reply, &e);
+        } else if (bson_iter_init(&it, &reply) &&
+                   bson_iter_find_descendant(&it, "value.seq", &it) &&
+                   BSON_ITER_HOLDS_NUMBER(&it)) {
+            *last = bson_iter_as_int64(&it);
+            st = STORE_OK;
+        } else {
+            st = STORE_INTERNAL;
+        }
+        mongoc_collection_destroy(coll);
+    }
+    mongoc_find_and_modify_opts_destroy(fam);
+    bson_destroy(&extra);
+    bson_destroy(&reply);
+    bson_destroy(&update);
     bson_destroy(&query);
     return st;
 }
 
-static store_status resource_insert(write_op *op, bson_error_t *e)
+static const char *str_or_empty(const char *s)
 {
-    bson_t doc = BSON_INITIALIZER, opts = BSON_INITIALIZER, reply = BSON_INITIALIZER;
-    store_status st = STORE_INTERNAL;
-    mongoc_collection_t *coll = op_collection(op, op->collection);
-    if (doc_wrap(op->rec, op->audit_id, op->created, &doc) && op_opts(op, &opts, e)) {
-        if (mongoc_collection_insert_one(coll, &doc, &opts, &reply, e)) {
-            st = STORE_OK;
-        } else {
-            st = status_of_error(e);
-            op_keep_reply(op, &reply);
-        }
+    return s ? s : "";
+}
+
+static void event_doc(const pending_event *p, int64_t seq, bson_t *doc)
+{
+    const store_audit *ev = p->ev;
+    char id[160];
+    snprintf(id, sizeof id, "%s/%lld", str_or_empty(ev->org), (long long)seq);
+    bson_init(doc);
+    BSON_APPEND_UTF8(doc, "_id", id);
+    BSON_APPEND_UTF8(doc, "org", str_or_empty(ev->org));
+    BSON_APPEND_INT64(doc, "seq", seq);
+    BSON_APPEND_UTF8(doc, "collection", p->collection);
+    BSON_APPEND_UTF8(doc, "resource", p->resource ? p->resource : str_or_empty(ev->resource));
+    BSON_APPEND_UTF8(doc, "principal", str_or_empty(ev->principal));
+    BSON_APPEND_UTF8(doc, "principalOrg", str_or_empty(ev->principal_org));
+    BSON_APPEND_UTF8(doc, "role", str_or_empty(ev->role));
+    BSON_APPEND_UTF8(doc, "method", str_or_empty(ev->method));
+    BSON_APPEND_UTF8(doc, "requestId", str_or_empty(ev->request_id));
+    BSON_APPEND_INT64(doc, "versionBefore", p->version_before);
+    BSON_APPEND_INT64(doc, "versionAfter", p->version_after);
+    BSON_APPEND_DATE_TIME(doc, "time", ev->time_us / 1000);
+    BSON_APPEND_INT64(doc, "timeUs", ev->time_us);
+}
+
+/* Numbers the batch's events in their organizations' logs, in batch order,
+ * and inserts them with one insert. */
+static store_status events_insert(batch *b)
+{
+    size_t n = b->n_events;
+    if (n == 0)
+        return STORE_OK;
+    int64_t *seqs = calloc(n, sizeof *seqs);
+    bson_t *docs = calloc(n, sizeof *docs), opts = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+    const bson_t **ptrs = calloc(n, sizeof *ptrs);
+    bson_error_t e;
+    store_status st = seqs && docs && ptrs ? STORE_OK : STORE_INTERNAL;
+    /* one counter per organization, in the order they first appear; seqs[i]
+     * == 0 marks an event whose organization is still to be numbered */
+    for (size_t i = 0; st == STORE_OK && i < n; i++) {
+        if (seqs[i])
+            continue;
+        const char *org = str_or_empty(b->events[i].ev->org);
+        int64_t count = 0, last = 0;
+        for (size_t j = i; j < n; j++)
+            count += !seqs[j] && strcmp(str_or_empty(b->events[j].ev->org), org) == 0;
+        st = seq_reserve(b, org, count, &last);
+        int64_t next = last - count + 1;
+        for (size_t j = i; st == STORE_OK && j < n; j++)
+            if (!seqs[j] && strcmp(str_or_empty(b->events[j].ev->org), org) == 0)
+                seqs[j] = next++;
     }
+    size_t made = 0;
+    for (; st == STORE_OK && made < n; made++) {
+        event_doc(&b->events[made], seqs[made], &docs[made]);
+        ptrs[made] = &docs[made];
+    }
+    if (st == STORE_OK && !txn_opts(b, &opts))
+        st = STORE_DEADLINE_EXCEEDED;
+    if (st == STORE_OK) {
+        mongoc_collection_t *coll = collection_of(b, AUDIT_COLLECTION);
+        if (!mongoc_collection_insert_many(coll, ptrs, n, &opts, &reply, &e))
+            st = failure(b, &reply, &e);
+        mongoc_collection_destroy(coll);
+    }
+    for (size_t i = 0; i < made; i++)
+        bson_destroy(&docs[i]);
     bson_destroy(&reply);
     bson_destroy(&opts);
-    bson_destroy(&doc);
-    mongoc_collection_destroy(coll);
+    free(ptrs);
+    free(docs);
+    free(seqs);
     return st;
 }
 
-/* The steps of every write: read what it replaces, mark the event of that
- * version committed (a version about to be replaced was written: this is
- * what keeps readers exact on a standalone server), insert the event, write
- * the resource. A NOT_FOUND or CONFLICT seen before the event is inserted
- * leaves no event at all. */
-static store_status write_steps(write_op *op, const char *event_state, bson_error_t *e)
+/* A record's own outcome, which the batch reports at the write's index;
+ * anything else is the batch's. */
+static bool is_write_outcome(store_status st)
 {
+    return st == STORE_NOT_FOUND || st == STORE_ALREADY_EXISTS || st == STORE_CONFLICT;
+}
+
+/* The writes, in order, then their events: the body of one transaction. */
+static store_status batch_body(batch *b)
+{
+    store_status st = STORE_OK;
+    events_clear(b);
+    b->failed = b->n;
+    if (b->lone_event)
+        st = event_add(b, b->lone_event, "", NULL, b->lone_event->version_before,
+                       b->lone_event->version_after)
+                 ? STORE_OK
+                 : STORE_INTERNAL;
+    for (size_t i = 0; st == STORE_OK && i < b->n; i++) {
+        const store_write *w = &b->writes[i];
+        size_t end = i + 1, at = 0;
+        switch (w->kind) {
+        case STORE_WRITE_CREATE: /* with the creates after it in the same collection */
+            while (end < b->n && b->writes[end].kind == STORE_WRITE_CREATE &&
+                   strcmp(b->writes[end].rec->collection, w->rec->collection) == 0)
+                end++;
+            st = creates_run(b, i, end, &at);
+            break;
+        case STORE_WRITE_UPDATE:
+            st = update_run(b, w);
+            break;
+        case STORE_WRITE_DELETE:
+            st = delete_run(b, w);
+            break;
+        case STORE_WRITE_GUARD:
+            st = guard_run(b, w);
+            break;
+        case STORE_WRITE_DELETE_ALL:
+            st = delete_all_run(b, w);
+            break;
+        default:
+            st = STORE_INVALID;
+        }
+        if (st != STORE_OK && (is_write_outcome(st) || st == STORE_INVALID))
+            b->failed = i + at;
+        i = end - 1;
+    }
+    return st == STORE_OK ? events_insert(b) : st;
+}
+
+/* One run of the transaction: body, then commit. */
+static store_status batch_attempt(batch *b)
+{
+    bson_t reply;
+    bson_error_t e;
     store_status st;
-    op->audit_id[0] = op->prev_audit[0] = op->created[0] = '\0';
-    op->version_before = op->ev->version_before;
-    if (op->kind != WRITE_CREATE) {
-        if ((st = current_read(op, e)) != STORE_OK)
+    b->transient = false;
+    mongoc_transaction_opt_t *topts = mongoc_transaction_opts_new();
+    mongoc_transaction_opts_set_read_concern(topts, b->ms->snapshot);
+    int64_t left = ms_left(b->deadline_us);
+    if (left > 0)
+        mongoc_transaction_opts_set_max_commit_time_ms(topts, left);
+    bool started = left != 0 && mongoc_client_session_start_transaction(b->session, topts, &e);
+    mongoc_transaction_opts_destroy(topts);
+    if (!started)
+        return left == 0 ? STORE_DEADLINE_EXCEEDED : status_of_error(&e);
+    st = batch_body(b);
+    if (st == STORE_OK && passed(b->deadline_us))
+        st = STORE_DEADLINE_EXCEEDED;
+    if (st != STORE_OK) {
+        mongoc_client_session_abort_transaction(b->session, NULL); /* nothing was written */
+        return st;
+    }
+    for (;;) {
+        if (mongoc_client_session_commit_transaction(b->session, &reply, &e)) {
+            bson_destroy(&reply);
+            return STORE_OK;
+        }
+        bool unknown = mongoc_error_has_label(&reply, "UnknownTransactionCommitResult");
+        st = failure(b, &reply, &e);
+        bson_destroy(&reply);
+        if (b->transient)
+            return st; /* it did not commit: the whole transaction runs again */
+        /* The outcome is unknown: committing again is safe (libmongoc sends
+         * the retry with w:majority), and only that can tell. */
+        if (!unknown)
             return st;
-        if (!op->session && op->prev_audit[0])
-            audit_mark(op->ms, op->client, op->prev_audit, "committed");
+        if (e.domain == MONGOC_ERROR_STREAM || e.domain == MONGOC_ERROR_SERVER_SELECTION ||
+            passed(b->deadline_us))
+            return STORE_UNAVAILABLE; /* maybe written: never DEADLINE_EXCEEDED */
     }
-    if (!audit_insert(op, event_state, e))
-        return status_of_error(e);
-    if (op->kind == WRITE_CREATE)
-        return resource_insert(op, e);
-    st = resource_replace(op, e);
-    /* the version changed or vanished after it was read */
-    return st == STORE_CONFLICT && current_read(op, e) == STORE_NOT_FOUND ? STORE_NOT_FOUND : st;
 }
 
-static bool deadline_passed(const write_op *op)
+static int64_t backoff_us(int attempt)
 {
-    return op->ev->deadline_us > 0 && clock_monotonic_us() >= op->ev->deadline_us;
+    static _Thread_local uint64_t seed;
+    if (!seed)
+        seed = (uint64_t)clock_monotonic_us() ^ (uint64_t)(uintptr_t)&seed;
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    int64_t cap = 500LL << (attempt < 7 ? attempt : 7);
+    cap = cap < BACKOFF_MAX_US ? cap : BACKOFF_MAX_US;
+    return cap / 2 + (int64_t)(seed % (uint64_t)(cap / 2 + 1));
 }
 
-/* One attempt of the transaction: with_transaction calls it again after a
- * transient error (it reads the labels in *reply), never after the
- * deadline. The outcome of the last attempt is in op->error_reply / ctx. */
-typedef struct txn_ctx {
-    write_op *op;
-    store_status status;
-} txn_ctx;
-
-static bool transaction_body(mongoc_client_session_t *session, void *vctx, bson_t **reply,
-                             bson_error_t *e)
+/* The transaction, run again after a transient failure while time is left. */
+static store_status batch_run(batch *b)
 {
-    txn_ctx *t = vctx;
-    (void)session;
-    *reply = NULL;
-    if (deadline_passed(t->op)) {
-        t->status = STORE_DEADLINE_EXCEEDED;
-        bson_set_error(e, MONGOC_ERROR_TRANSACTION, 0, "the call's deadline passed");
-        return false;
+    int64_t give_up = b->deadline_us ? b->deadline_us : clock_monotonic_us() + TXN_RETRY_US;
+    for (int attempt = 0;; attempt++) {
+        store_status st = batch_attempt(b);
+        if (st == STORE_OK || !b->transient)
+            return st;
+        int64_t left = give_up - clock_monotonic_us();
+        if (left <= 0)
+            return b->deadline_us ? STORE_DEADLINE_EXCEEDED : st;
+        int64_t pause = backoff_us(attempt);
+        sleep_us(pause < left ? pause : left);
     }
-    t->status = write_steps(t->op, "committed", e);
-    if (t->status == STORE_OK)
-        return true;
-    if (t->op->error_reply) {
-        *reply = t->op->error_reply; /* handed over: with_transaction destroys it */
-        t->op->error_reply = NULL;
+}
+
+static store_status batch_apply(mongo_store *ms, batch *b)
+{
+    bson_error_t e;
+    store_status st = STORE_OK;
+    b->ms = ms;
+    b->failed = b->n;
+    for (size_t i = 0; i < b->n; i++) {
+        const store_audit *ev = b->writes[i].ev;
+        if (ev && ev->deadline_us && (!b->deadline_us || ev->deadline_us < b->deadline_us))
+            b->deadline_us = ev->deadline_us;
     }
-    if (!e->message[0])
-        bson_set_error(e, MONGOC_ERROR_TRANSACTION, 0, "%s", store_status_name(t->status));
-    return false;
-}
-
-static store_status write_in_transaction(write_op *op)
-{
-    bson_error_t e = {0};
-    txn_ctx t = {op, STORE_INTERNAL};
-    op->session = mongoc_client_start_session(op->client, NULL, &e);
-    if (!op->session)
-        return status_of_error(&e);
-    bool ok =
-        mongoc_client_session_with_transaction(op->session, transaction_body, NULL, &t, NULL, &e);
-    mongoc_client_session_destroy(op->session);
-    op->session = NULL;
-    if (op->error_reply) {
-        bson_destroy(op->error_reply);
-        op->error_reply = NULL;
-    }
-    if (ok)
-        return STORE_OK;
-    /* A failure in the body carries its own status; one of the commit is
-     * the transport's. */
-    return t.status != STORE_OK ? t.status : status_of_error(&e);
-}
-
-/* Standalone: the event first (pending), then the write, then the mark. */
-static store_status write_standalone(write_op *op)
-{
-    bson_error_t e = {0};
-    store_status st = write_steps(op, "pending", &e);
-    if (!op->audit_id[0])
-        return st; /* failed before the event: nothing to mark */
-    if (st == STORE_OK)
-        audit_mark(op->ms, op->client, op->audit_id, "committed");
-    else if (st == STORE_ALREADY_EXISTS || st == STORE_CONFLICT || st == STORE_NOT_FOUND)
-        audit_mark(op->ms, op->client, op->audit_id, "aborted");
-    /* otherwise the outcome is unknown: the event stays pending for readers */
-    return st;
-}
-
-static store_status write_run(mongo_store *ms, write_op *op)
-{
-    if (deadline_passed(op))
+    if (b->lone_event)
+        b->deadline_us = b->lone_event->deadline_us;
+    if (passed(b->deadline_us))
         return STORE_DEADLINE_EXCEEDED;
-    op->ms = ms;
-    op->client = mongoc_client_pool_pop(ms->pool);
-    store_status st = indexes_ensure(ms, op->client, op->collection);
-    if (st == STORE_OK)
-        st = ms->transactions ? write_in_transaction(op) : write_standalone(op);
-    mongoc_client_pool_push(ms->pool, op->client);
+    b->client = client_pop(ms, b->deadline_us);
+    if (!b->client)
+        return STORE_DEADLINE_EXCEEDED;
+    /* indexes first: a unique lookup must hold from the first insert, and
+     * createIndexes is not for inside a transaction */
+    for (size_t i = 0; st == STORE_OK && i < b->n; i++)
+        if (b->writes[i].kind == STORE_WRITE_CREATE)
+            st = indexes_ensure(ms, b->client, b->writes[i].rec->collection, b->deadline_us);
+    if (st == STORE_OK) {
+        b->session = mongoc_client_start_session(b->client, NULL, &e);
+        st = b->session ? batch_run(b) : status_of_error(&e);
+    }
+    if (b->session)
+        mongoc_client_session_destroy(b->session);
+    mongoc_client_pool_push(ms->pool, b->client);
+    events_clear(b);
+    free(b->events);
     return st;
 }
 
-static store_status mongo_create(void *impl, const store_record *rec, const store_audit *ev)
+static store_status mongo_apply(void *impl, const store_write *writes, size_t n, size_t *failed)
 {
-    write_op op = {.kind = WRITE_CREATE,
-                   .rec = rec,
-                   .collection = rec->collection,
-                   .org = rec->org,
-                   .name = rec->name,
-                   .ev = ev};
-    return write_run(impl, &op);
-}
-
-static store_status mongo_update(void *impl, const store_record *rec, int64_t expected_version,
-                                 const store_audit *ev)
-{
-    write_op op = {.kind = WRITE_UPDATE,
-                   .rec = rec,
-                   .collection = rec->collection,
-                   .org = rec->org,
-                   .name = rec->name,
-                   .expected_version = expected_version,
-                   .ev = ev};
-    return write_run(impl, &op);
-}
-
-static store_status mongo_delete(void *impl, const char *collection, const char *org,
-                                 const char *name, int64_t expected_version, const store_audit *ev)
-{
-    write_op op = {.kind = WRITE_DELETE,
-                   .collection = collection,
-                   .org = org,
-                   .name = name,
-                   .expected_version = expected_version,
-                   .ev = ev};
-    return write_run(impl, &op);
+    batch b = {.writes = writes, .n = n};
+    store_status st = batch_apply(impl, &b);
+    if (st != STORE_OK && failed)
+        *failed = b.failed;
+    return st;
 }
 
 /* ---- reads ---- */
@@ -848,15 +1222,12 @@ typedef struct one_ctx {
     const char *collection;
     store_record *rec;
     store_status st;
-    char audit[160], created[160]; /* the store's fields the record leaves out */
 } one_ctx;
 
 static bool take_one(const bson_t *doc, void *ctx)
 {
     one_ctx *o = ctx;
     o->st = record_unwrap(doc, o->collection, &o->rec);
-    copy_str_field(doc, "_audit", o->audit, sizeof o->audit);
-    copy_str_field(doc, "_created", o->created, sizeof o->created);
     return false;
 }
 
@@ -973,11 +1344,7 @@ static store_status mongo_list(void *impl, const store_query *q, store_page **ou
 /* ---- audit reads ---- */
 
 typedef struct audit_ctx {
-    mongo_store *ms;
-    mongoc_client_t *client;
-    int64_t expect; /* the next seq; a gap means an event not (yet) there */
     int limit;
-    int64_t now_us;
     store_audit_event *evs;
     size_t count;
     store_status st;
@@ -999,67 +1366,12 @@ static int64_t field_int(const bson_t *doc, const char *key)
                : 0;
 }
 
-/* Did the write of pending event ev happen? A create or update did when
- * its resource names it (any later write marks it committed before writing
- * itself); a delete did when the incarnation it deleted is gone. */
-static bool audit_pending_wrote(audit_ctx *a, const bson_t *ev, const char *id)
-{
-    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
-    char *coll = field_str(ev, "collection"), *res = field_str(ev, "resource");
-    char *incarnation = field_str(ev, "incarnation");
-    one_ctx o = {.collection = coll, .st = STORE_NOT_FOUND};
-    bool wrote = false;
-    store_status st = STORE_INTERNAL;
-    if (coll && res && incarnation) {
-        BSON_APPEND_UTF8(&filter, "_id", res);
-        BSON_APPEND_INT32(&opts, "limit", 1);
-        mongoc_read_concern_append(a->ms->majority, &opts);
-        st = find_each(a->ms, a->client, coll, &filter, &opts, take_one, &o);
-    }
-    if (st != STORE_OK)
-        a->st = st;
-    else if (field_int(ev, "versionAfter") == 0) /* a delete */
-        wrote = o.st == STORE_NOT_FOUND || strcmp(o.created, incarnation) != 0;
-    else
-        wrote = o.st == STORE_OK && strcmp(o.audit, id) == 0;
-    store_record_free(o.rec);
-    free(coll);
-    free(res);
-    free(incarnation);
-    bson_destroy(&filter);
-    bson_destroy(&opts);
-    return wrote;
-}
-
 static bool audit_take(const bson_t *doc, void *ctx)
 {
     audit_ctx *a = ctx;
-    int64_t seq = field_int(doc, "seq");
-    bool stable = a->now_us - field_int(doc, "timeUs") >= STABLE_AFTER_US;
-    if (seq != a->expect && !stable)
-        return false; /* an earlier event may still be on its way */
-    a->expect = seq + 1;
-    char *state = field_str(doc, "state"), *id = field_str(doc, "_id");
-    bool emit = state && strcmp(state, "committed") == 0, go_on = true;
-    if (state && id && strcmp(state, "pending") == 0) {
-        if (audit_pending_wrote(a, doc, id)) {
-            audit_mark(a->ms, a->client, id, "committed");
-            emit = true;
-        } else if (stable) {
-            audit_mark(a->ms, a->client, id, "orphaned");
-        } else {
-            go_on = false; /* its write may still be in flight */
-        }
-    }
-    free(state);
-    free(id);
-    if (a->st != STORE_OK || !go_on)
-        return false;
-    if (!emit)
-        return true;
-    store_audit_event *e = &a->evs[a->count];
+    store_audit_event *e = &a->evs[a->count++];
     memset(e, 0, sizeof *e);
-    e->seq = seq;
+    e->seq = field_int(doc, "seq");
     e->principal = field_str(doc, "principal");
     e->principal_org = field_str(doc, "principalOrg");
     e->org = field_str(doc, "org");
@@ -1070,7 +1382,6 @@ static bool audit_take(const bson_t *doc, void *ctx)
     e->version_before = field_int(doc, "versionBefore");
     e->version_after = field_int(doc, "versionAfter");
     e->time_us = field_int(doc, "timeUs");
-    a->count++;
     if (!e->principal || !e->principal_org || !e->org || !e->role || !e->method || !e->resource ||
         !e->request_id) {
         a->st = STORE_INTERNAL;
@@ -1083,27 +1394,33 @@ static store_status mongo_audit_list(void *impl, const char *org, int64_t after_
                                      store_audit_event **out, size_t *count)
 {
     mongo_store *ms = impl;
-    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, gt, sort;
+    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, gt, nin, states, sort;
     BSON_APPEND_UTF8(&filter, "org", org);
     BSON_APPEND_DOCUMENT_BEGIN(&filter, "seq", &gt);
     BSON_APPEND_INT64(&gt, "$gt", after_seq);
     bson_append_document_end(&filter, &gt);
+    /* An earlier release wrote events on standalone servers before their
+     * writes and marked them after; one it left pending, aborted or
+     * orphaned is not in the log. Events written now have no state. */
+    BSON_APPEND_DOCUMENT_BEGIN(&filter, "state", &nin);
+    BSON_APPEND_ARRAY_BEGIN(&nin, "$nin", &states);
+    BSON_APPEND_UTF8(&states, "0", "pending");
+    BSON_APPEND_UTF8(&states, "1", "aborted");
+    BSON_APPEND_UTF8(&states, "2", "orphaned");
+    bson_append_array_end(&nin, &states);
+    bson_append_document_end(&filter, &nin);
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
     BSON_APPEND_INT32(&sort, "seq", 1);
     bson_append_document_end(&opts, &sort);
+    BSON_APPEND_INT64(&opts, "limit", limit);
     /* majority: an event a failover could roll back is not handed out */
     mongoc_read_concern_append(ms->majority, &opts);
-    audit_ctx a = {.ms = ms,
-                   .expect = after_seq + 1,
-                   .limit = limit,
-                   .now_us = clock_realtime_ms() * 1000,
-                   .evs = calloc((size_t)limit, sizeof *a.evs),
-                   .st = STORE_OK};
+    audit_ctx a = {.limit = limit, .evs = calloc((size_t)limit, sizeof *a.evs), .st = STORE_OK};
     store_status st = a.evs ? STORE_OK : STORE_INTERNAL;
     if (st == STORE_OK) {
-        a.client = mongoc_client_pool_pop(ms->pool);
-        st = find_each(ms, a.client, AUDIT_COLLECTION, &filter, &opts, audit_take, &a);
-        mongoc_client_pool_push(ms->pool, a.client);
+        mongoc_client_t *client = mongoc_client_pool_pop(ms->pool);
+        st = find_each(ms, client, AUDIT_COLLECTION, &filter, &opts, audit_take, &a);
+        mongoc_client_pool_push(ms->pool, client);
         if (st == STORE_OK)
             st = a.st;
     }
@@ -1198,30 +1515,37 @@ static store_status mongo_audit_orgs(void *impl, char ***orgs, size_t *count)
     return st;
 }
 
+/* A record as it was exported, version included, without an event: one
+ * insert, atomic by itself. */
 static store_status mongo_import_record(void *impl, const store_record *rec)
 {
     mongo_store *ms = impl;
+    bson_t doc, reply = BSON_INITIALIZER;
     bson_error_t e;
-    write_op op = {.ms = ms, .rec = rec, .collection = rec->collection};
-    op.client = mongoc_client_pool_pop(ms->pool);
-    store_status st = indexes_ensure(ms, op.client, rec->collection);
-    if (st == STORE_OK)
-        st = resource_insert(&op, &e); /* _audit "": it was written before the export */
-    mongoc_client_pool_push(ms->pool, op.client);
+    store_status st = STORE_INTERNAL;
+    mongoc_client_t *client = mongoc_client_pool_pop(ms->pool);
+    mongoc_collection_t *coll = mongoc_client_get_collection(client, ms->db, rec->collection);
+    bool wrapped = doc_wrap(rec, &doc);
+    if (wrapped && (st = indexes_ensure(ms, client, rec->collection, 0)) == STORE_OK)
+        st = mongoc_collection_insert_one(coll, &doc, NULL, &reply, &e) ? STORE_OK
+                                                                        : status_of_error(&e);
+    mongoc_collection_destroy(coll);
+    mongoc_client_pool_push(ms->pool, client);
+    bson_destroy(&reply);
+    bson_destroy(&doc);
     return st;
 }
 
+/* An exported event at the end of its organization's log: numbered and
+ * inserted in one transaction, like the events of a batch. */
 static store_status mongo_import_audit(void *impl, const store_audit *ev)
 {
-    mongo_store *ms = impl;
-    bson_error_t err = {0};
-    write_op op = {.ms = ms, .collection = "", .ev = ev, .version_before = ev->version_before};
-    op.client = mongoc_client_pool_pop(ms->pool);
-    store_status st = audit_insert(&op, "committed", &err) ? STORE_OK : status_of_error(&err);
-    mongoc_client_pool_push(ms->pool, op.client);
-    return st;
+    batch b = {.lone_event = ev};
+    return batch_apply(impl, &b);
 }
 
+/* store_create, store_update and store_delete reach apply as one-write
+ * batches (store.c): there is no other write path. */
 #define MONGO_BACKEND(name_, scheme_)                                                              \
     const store_backend name_ = {                                                                  \
         .scheme = scheme_,                                                                         \
@@ -1229,9 +1553,7 @@ static store_status mongo_import_audit(void *impl, const store_audit *ev)
         .close = mongo_close,                                                                      \
         .describe = mongo_describe,                                                                \
         .ping = mongo_ping,                                                                        \
-        .create = mongo_create,                                                                    \
-        .update = mongo_update,                                                                    \
-        .remove = mongo_delete,                                                                    \
+        .apply = mongo_apply,                                                                      \
         .get = mongo_get,                                                                          \
         .get_by_lookup = mongo_get_by_lookup,                                                      \
         .list = mongo_list,                                                                        \
