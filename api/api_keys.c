@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "keyring.h"
-#include "organization.h"
 #include "runtime.h"
 #include "supplysec/internal/v1/stored.pb-c.h"
 #include "utf8.h"
@@ -92,15 +91,8 @@ static ProtobufCMessage *create_api_key(api_call *call, ProtobufCMessage *msg)
         !key_parent_take(call, "parent", req->parent, &kp) ||
         !role_allowed(call, &kp, req->api_key->role))
         return NULL;
-    if (kp.org[0]) { /* the organization must exist */
-        ProtobufCMessage *org =
-            resource_load(&call->op, &supplysec__v1__organization__descriptor,
-                          ORGANIZATIONS_COLLECTION, kp.org, kp.parent, kp.parent, NULL, &call->st);
-        if (!org)
-            return NULL;
-        protobuf_c_message_free_unpacked(org, NULL);
-    }
 
+    /* keyring_issue stores the key only while its organization exists */
     Supplysec__V1__CreateApiKeyResponse *resp = malloc(sizeof *resp);
     if (!resp)
         return api_fail(call, STATUS_RESOURCE_EXHAUSTED, "out of memory");

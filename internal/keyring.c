@@ -1,4 +1,5 @@
-/* keyring.c — issuing API keys (see keyring.h). */
+/* keyring.c — issuing API keys (see keyring.h): the secret, its hash and
+ * the key's record, stored with a guard on the key's organization. */
 #include "keyring.h"
 
 #include <stdio.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "organization.h"
 #include "supplysec/internal/v1/stored.pb-c.h"
 
 bool keyring_issue(const op_ctx *op, const char *parent, const char *org, const char *id,
@@ -37,7 +39,18 @@ bool keyring_issue(const op_ctx *op, const char *parent, const char *org, const 
                         .name = name,
                         .state = "STATE_ACTIVE",
                         .lookup = prefix};
-    return resource_create(op, &ref, &stored.base, &key->base, st);
+    /* An organization's key is stored only while the organization is: a
+     * DeleteOrganization committing first makes this NOT_FOUND (the guard
+     * comes first, so that is the answer), one committing after deletes
+     * the key with the organization. */
+    resource_batch b;
+    resource_batch_init(&b, op);
+    if (org[0])
+        resource_batch_guard(&b, ORGANIZATIONS_COLLECTION, org, parent, 0);
+    bool ok = resource_batch_create(&b, &ref, &stored.base, &key->base, st) &&
+              resource_batch_apply(&b, st);
+    resource_batch_free(&b);
+    return ok;
 }
 
 bool keyring_bootstrap(store *s, char secret[APIKEY_SECRET_LEN + 1], status *st)

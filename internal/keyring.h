@@ -17,7 +17,9 @@
 
 /* Stores key (role and display_name set by the caller; the rest is filled)
  * under parent ("platform" or "organizations/{org}") with id, and writes the
- * secret. The caller keeps ownership of key. */
+ * secret. The caller keeps ownership of key. An organization's key is
+ * stored only if the organization exists when it commits: NOT_FOUND naming
+ * parent otherwise, also when a concurrent delete of the organization won. */
 bool keyring_issue(const op_ctx *op, const char *parent, const char *org, const char *id,
                    Supplysec__V1__ApiKey *key, char secret[APIKEY_SECRET_LEN + 1], status *st);
 

@@ -3,6 +3,7 @@
  * store through store.h; nothing here knows a particular resource type. */
 #include "resource.h"
 
+#include <assert.h>
 #include <bson/bson.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -236,22 +237,65 @@ static void audit_fill(const op_ctx *op, const char *org, const char *name, int6
     ev->deadline_us = op->deadline_us == INT64_MAX ? 0 : op->deadline_us;
 }
 
-/* Encodes msg and writes it as version_before + 1 (create when 0). */
-static bool resource_write(const op_ctx *op, const resource_ref *ref, ProtobufCMessage *msg,
-                           ProtobufCMessage *meta, int64_t version_before, status *st)
+/* ---- writes: batches of one or more ---- */
+
+void resource_batch_init(resource_batch *b, const op_ctx *op)
 {
-    if (!op_check_deadline(op, st))
-        return false;
+    assert(op && op->store);
+    memset(b, 0, sizeof *b);
+    b->op = op;
+}
+
+/* The next write of b, named `what` in messages; NULL when b is full (a bug
+ * of the caller: asserted, and in a release build the batch is refused). */
+static store_write *batch_next(resource_batch *b, store_write_kind kind, const char *what)
+{
+    assert(b->n < RESOURCE_BATCH_MAX);
+    if (b->n >= RESOURCE_BATCH_MAX) {
+        b->overflow = true;
+        return NULL;
+    }
+    store_write *w = &b->writes[b->n];
+    b->what[b->n++] = what;
+    w->kind = kind;
+    return w;
+}
+
+/* w's audit event, of a write to `name` in tenant `org`. */
+static const store_audit *batch_event(resource_batch *b, const store_write *w, const char *org,
+                                      const char *name, int64_t before, int64_t after)
+{
+    store_audit *ev = &b->events[w - b->writes];
+    audit_fill(b->op, org, name, before, after, ev);
+    return ev;
+}
+
+/* Stamps meta, encodes msg and adds its write as version_before + 1
+ * (a create when 0). */
+static bool batch_put(resource_batch *b, const resource_ref *ref, ProtobufCMessage *msg,
+                      ProtobufCMessage *meta, int64_t version_before, status *st)
+{
     if (!resource_stamp(meta, ref->name, version_before + 1, version_before == 0, st))
         return false;
     message_strip_unknown(msg); /* stored and answered as the schema knows it */
     bson_t doc = BSON_INITIALIZER;
-    bool ok = false;
     if (!doc_from_message(msg, DOC_BSON, &doc)) {
-        status_fail(st, STATUS_INTERNAL, "cannot encode %s", ref->name);
-        goto out;
+        bson_destroy(&doc);
+        return status_fail(st, STATUS_INTERNAL, "cannot encode %s", ref->name);
     }
-    store_record rec = {
+    uint32_t len = 0;
+    uint8_t *bytes = bson_destroy_with_steal(&doc, true, &len);
+    if (!bytes)
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    store_write *w =
+        batch_next(b, version_before == 0 ? STORE_WRITE_CREATE : STORE_WRITE_UPDATE, ref->name);
+    if (!w) {
+        bson_free(bytes);
+        return status_fail(st, STATUS_INTERNAL, "too many writes in one batch");
+    }
+    size_t i = (size_t)(w - b->writes);
+    b->docs[i] = bytes;
+    b->recs[i] = (store_record){
         .collection = (char *)ref->collection,
         .org = (char *)ref->org,
         .parent = (char *)ref->parent,
@@ -259,40 +303,118 @@ static bool resource_write(const op_ctx *op, const resource_ref *ref, ProtobufCM
         .state = (char *)ref->state,
         .lookup = (char *)ref->lookup,
         .version = version_before + 1,
-        .doc = (uint8_t *)bson_get_data(&doc),
-        .doc_len = doc.len,
+        .doc = bytes,
+        .doc_len = len,
     };
-    store_audit ev;
-    audit_fill(op, ref->org, ref->name, version_before, version_before + 1, &ev);
-    store_status ss = version_before == 0 ? store_create(op->store, &rec, &ev)
-                                          : store_update(op->store, &rec, version_before, &ev);
-    ok = status_from_store(st, ss, ref->name);
-out:
-    bson_destroy(&doc);
-    return ok;
+    w->rec = &b->recs[i];
+    w->expected_version = version_before;
+    w->ev = batch_event(b, w, ref->org, ref->name, version_before, version_before + 1);
+    return true;
+}
+
+bool resource_batch_create(resource_batch *b, const resource_ref *ref, ProtobufCMessage *msg,
+                           ProtobufCMessage *meta, status *st)
+{
+    return batch_put(b, ref, msg, meta, 0, st);
+}
+
+bool resource_batch_update(resource_batch *b, const resource_ref *ref, ProtobufCMessage *msg,
+                           ProtobufCMessage *meta, int64_t version_before, status *st)
+{
+    assert(version_before > 0);
+    return batch_put(b, ref, msg, meta, version_before, st);
+}
+
+void resource_batch_delete(resource_batch *b, const char *collection, const char *org,
+                           const char *name, int64_t version_before)
+{
+    store_write *w = batch_next(b, STORE_WRITE_DELETE, name);
+    if (!w)
+        return;
+    w->collection = collection;
+    w->org = org;
+    w->name = name;
+    w->expected_version = version_before;
+    w->ev = batch_event(b, w, org, name, version_before, 0);
+}
+
+void resource_batch_guard(resource_batch *b, const char *collection, const char *org,
+                          const char *name, int64_t version)
+{
+    store_write *w = batch_next(b, STORE_WRITE_GUARD, name);
+    if (!w)
+        return;
+    w->collection = collection;
+    w->org = org;
+    w->name = name;
+    w->expected_version = version;
+}
+
+void resource_batch_delete_all(resource_batch *b, const char *collection, const char *org,
+                               const char *parent, const char *what)
+{
+    store_write *w = batch_next(b, STORE_WRITE_DELETE_ALL, what);
+    if (!w)
+        return;
+    w->collection = collection;
+    w->org = org;
+    w->parent = parent;
+    /* the store names each record and its version in its own event */
+    w->ev = batch_event(b, w, org, what, 0, 0);
+}
+
+bool resource_batch_apply(resource_batch *b, status *st)
+{
+    assert(b->n > 0);
+    if (b->overflow || b->n == 0)
+        return status_fail(st, STATUS_INTERNAL, "a batch of writes the store cannot take");
+    if (!op_check_deadline(b->op, st))
+        return false;
+    size_t failed = b->n;
+    store_status ss = store_apply(b->op->store, b->writes, b->n, &failed);
+    if (failed >= b->n) /* the batch's failure: told of the first write that writes */
+        for (failed = 0; failed + 1 < b->n && b->writes[failed].kind == STORE_WRITE_GUARD;)
+            failed++;
+    return status_from_store(st, ss, b->what[failed]);
+}
+
+void resource_batch_free(resource_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        bson_free(b->docs[i]);
+    memset(b, 0, sizeof *b);
 }
 
 bool resource_create(const op_ctx *op, const resource_ref *ref, ProtobufCMessage *msg,
                      ProtobufCMessage *meta, status *st)
 {
-    return resource_write(op, ref, msg, meta, 0, st);
+    resource_batch b;
+    resource_batch_init(&b, op);
+    bool ok = resource_batch_create(&b, ref, msg, meta, st) && resource_batch_apply(&b, st);
+    resource_batch_free(&b);
+    return ok;
 }
 
 bool resource_update(const op_ctx *op, const resource_ref *ref, ProtobufCMessage *msg,
                      ProtobufCMessage *meta, int64_t version_before, status *st)
 {
-    return resource_write(op, ref, msg, meta, version_before, st);
+    resource_batch b;
+    resource_batch_init(&b, op);
+    bool ok = resource_batch_update(&b, ref, msg, meta, version_before, st) &&
+              resource_batch_apply(&b, st);
+    resource_batch_free(&b);
+    return ok;
 }
 
 bool resource_delete(const op_ctx *op, const char *collection, const char *org, const char *name,
                      int64_t version_before, status *st)
 {
-    if (!op_check_deadline(op, st))
-        return false;
-    store_audit ev;
-    audit_fill(op, org, name, version_before, 0, &ev);
-    return status_from_store(
-        st, store_delete(op->store, collection, org, name, version_before, &ev), name);
+    resource_batch b;
+    resource_batch_init(&b, op);
+    resource_batch_delete(&b, collection, org, name, version_before);
+    bool ok = resource_batch_apply(&b, st);
+    resource_batch_free(&b);
+    return ok;
 }
 
 /* ---- lists ---- */

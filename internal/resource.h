@@ -64,6 +64,50 @@ bool resource_update(const op_ctx *op, const resource_ref *ref, ProtobufCMessage
 bool resource_delete(const op_ctx *op, const char *collection, const char *org, const char *name,
                      int64_t version_before, status *st);
 
+/* Several writes of one call, stored all or nothing with their audit events
+ * (store_apply): deleting an organization with its keys, creating a key
+ * under its organization. resource_create, _update and _delete are one-write
+ * batches. Build with the resource_batch_* adders, then apply once and free.
+ * What is handed to an adder is borrowed until resource_batch_apply; the
+ * messages of creates and updates are stamped and encoded when added. */
+#define RESOURCE_BATCH_MAX 8
+
+typedef struct resource_batch {
+    const op_ctx *op;
+    size_t n;
+    store_write writes[RESOURCE_BATCH_MAX];
+    store_audit events[RESOURCE_BATCH_MAX];
+    store_record recs[RESOURCE_BATCH_MAX];
+    uint8_t *docs[RESOURCE_BATCH_MAX];    /* encoded messages, owned */
+    const char *what[RESOURCE_BATCH_MAX]; /* names each write in a failure's message */
+    bool overflow; /* a write past RESOURCE_BATCH_MAX was added: the batch is refused */
+} resource_batch;
+
+void resource_batch_init(resource_batch *b, const op_ctx *op);
+/* Stamps meta as version 1 (update: version_before + 1) and adds the write
+ * of msg; false (st set) when it cannot be encoded. */
+bool resource_batch_create(resource_batch *b, const resource_ref *ref, ProtobufCMessage *msg,
+                           ProtobufCMessage *meta, status *st);
+bool resource_batch_update(resource_batch *b, const resource_ref *ref, ProtobufCMessage *msg,
+                           ProtobufCMessage *meta, int64_t version_before, status *st);
+/* version_before 0: whatever version is stored. */
+void resource_batch_delete(resource_batch *b, const char *collection, const char *org,
+                           const char *name, int64_t version_before);
+/* The batch stores nothing unless (collection, org, name) exists at version
+ * (0: any) when it commits: what a batch creates under a parent cannot
+ * outlive a concurrent delete of the parent. */
+void resource_batch_guard(resource_batch *b, const char *collection, const char *org,
+                          const char *name, int64_t version);
+/* Deletes every record of collection in org under parent (NULL: any), each
+ * with its audit event; `what` names them in a failure's message. */
+void resource_batch_delete_all(resource_batch *b, const char *collection, const char *org,
+                               const char *parent, const char *what);
+/* Stores the batch: DEADLINE_EXCEEDED once the call's deadline has passed;
+ * otherwise the store's outcome, its message naming the failing write's
+ * resource (NOT_FOUND, ALREADY_EXISTS, ABORTED for a stale version). */
+bool resource_batch_apply(resource_batch *b, status *st);
+void resource_batch_free(resource_batch *b);
+
 /* One page of a list. items are owned by the page. */
 typedef struct resource_page {
     ProtobufCMessage **items;
