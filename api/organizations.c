@@ -137,25 +137,16 @@ fail:
     return NULL;
 }
 
-/* Lists the organization's keys (state NULL: any) into *page. */
-static bool org_keys_list(api_call *call, const char *id, const char *state, int limit,
-                          store_page **page)
+/* FAILED_PRECONDITION while the organization has active keys. */
+static bool check_no_active_keys(api_call *call, const char *id, const char *parent)
 {
-    char parent[ORG_NAME_MAX];
-    snprintf(parent, sizeof parent, "organizations/%s", id);
+    store_page *page = NULL;
     store_query q = {.collection = APIKEYS_COLLECTION,
                      .org = id,
                      .parent = parent,
-                     .state = state,
-                     .limit = limit};
-    return status_from_store(&call->st, store_list(call->op.store, &q, page), "API keys");
-}
-
-/* FAILED_PRECONDITION while the organization has active keys. */
-static bool check_no_active_keys(api_call *call, const char *id)
-{
-    store_page *page = NULL;
-    if (!org_keys_list(call, id, "STATE_ACTIVE", 1, &page))
+                     .state = "STATE_ACTIVE",
+                     .limit = 1};
+    if (!status_from_store(&call->st, store_list(call->op.store, &q, &page), "API keys"))
         return false;
     size_t active = page->count;
     store_page_free(page);
@@ -165,23 +156,21 @@ static bool check_no_active_keys(api_call *call, const char *id)
     return true;
 }
 
-/* Deletes every key of the organization (each delete audited), so that
- * nothing of it survives into a later organization with the same id. */
-static bool delete_org_keys(api_call *call, const char *id)
+/* Every key of the organization, then the organization at the version
+ * read (each delete audited, in that order), in one batch: all of it or
+ * nothing, so nothing of it survives into a later organization with the same
+ * id. A change to the organization since it was read is ABORTED; a key
+ * created meanwhile is deleted with it, or fails its guard on the
+ * organization (keyring.c). */
+static bool delete_org_with_keys(api_call *call, const char *id, const char *name, int64_t version)
 {
-    for (;;) {
-        store_page *page = NULL;
-        if (!org_keys_list(call, id, NULL, 100, &page))
-            return false;
-        bool ok = true;
-        for (size_t i = 0; ok && i < page->count; i++)
-            ok = resource_delete(&call->op, APIKEYS_COLLECTION, id, page->records[i].name,
-                                 page->records[i].version, &call->st);
-        size_t n = page->count;
-        store_page_free(page);
-        if (!ok || n == 0)
-            return ok;
-    }
+    resource_batch b;
+    resource_batch_init(&b, &call->op);
+    resource_batch_delete_all(&b, APIKEYS_COLLECTION, id, name, name);
+    resource_batch_delete(&b, ORGANIZATIONS_COLLECTION, id, name, version);
+    bool ok = resource_batch_apply(&b, &call->st);
+    resource_batch_free(&b);
+    return ok;
 }
 
 static ProtobufCMessage *delete_organization(api_call *call, ProtobufCMessage *msg)
@@ -200,13 +189,9 @@ static ProtobufCMessage *delete_organization(api_call *call, ProtobufCMessage *m
                       id, req->name, req->name, &version, &call->st);
     if (!current)
         return NULL;
-    /* Revoked keys go first; a key created while the organization was being
-     * deleted is swept up after. */
-    bool ok =
-        resource_check_etag(current, req->etag, &call->st) && check_no_active_keys(call, id) &&
-        delete_org_keys(call, id) &&
-        resource_delete(&call->op, ORGANIZATIONS_COLLECTION, id, req->name, version, &call->st) &&
-        delete_org_keys(call, id);
+    bool ok = resource_check_etag(current, req->etag, &call->st) &&
+              check_no_active_keys(call, id, req->name) &&
+              delete_org_with_keys(call, id, req->name, version);
     protobuf_c_message_free_unpacked(current, NULL);
     if (!ok)
         return NULL;
