@@ -576,17 +576,19 @@ static bool event_add(batch *b, const store_audit *ev, const char *collection, c
     return true;
 }
 
-/* Options of a command in the transaction: its session and maxTimeMS, the
- * time left. false when the deadline passed (or the session cannot be
- * appended). */
-static bool txn_opts(batch *b, bson_t *opts)
+/* Options of a command in the transaction (initialised in any case): its
+ * session, and maxTimeMS, the time left. */
+static store_status txn_opts(batch *b, bson_t *opts)
 {
     bson_error_t e;
     int64_t left = ms_left(b->deadline_us);
     bson_init(opts);
-    if (left == 0 || !mongoc_client_session_append(b->session, opts, &e))
-        return false;
-    return left < 0 || BSON_APPEND_INT64(opts, "maxTimeMS", left);
+    if (left == 0)
+        return STORE_DEADLINE_EXCEEDED;
+    if (!mongoc_client_session_append(b->session, opts, &e) ||
+        (left > 0 && !BSON_APPEND_INT64(opts, "maxTimeMS", left)))
+        return STORE_INTERNAL;
+    return STORE_OK;
 }
 
 /* The status of a failed command (reply: the server's, with its labels). */
@@ -618,9 +620,9 @@ static store_status missing_or_stale(batch *b, const char *collection, const cha
     bson_t filter, opts;
     const bson_t *doc, *reply = NULL;
     bson_error_t e;
-    store_status st = STORE_DEADLINE_EXCEEDED;
     filter_of(&filter, org, name, 0);
-    if (txn_opts(b, &opts)) {
+    store_status st = txn_opts(b, &opts);
+    if (st == STORE_OK) {
         BSON_APPEND_INT32(&opts, "limit", 1);
         mongoc_collection_t *coll = collection_of(b, collection);
         mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
@@ -665,10 +667,8 @@ static store_status creates_run(batch *b, size_t i, size_t end, size_t *at)
             goto out_made;
         ptrs[made] = &docs[made];
     }
-    if (!txn_opts(b, &opts)) {
-        st = STORE_DEADLINE_EXCEEDED;
+    if ((st = txn_opts(b, &opts)) != STORE_OK)
         goto out_made;
-    }
     mongoc_collection_t *coll = collection_of(b, b->writes[i].rec->collection);
     if (mongoc_collection_insert_many(coll, ptrs, count, &opts, &reply, &e)) {
         st = STORE_OK;
@@ -707,15 +707,17 @@ static store_status statement_run(batch *b, const char *collection, bool update,
     bson_t cmd = BSON_INITIALIZER, statements, opts = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     bson_iter_t it;
     bson_error_t e;
-    store_status st = STORE_DEADLINE_EXCEEDED;
     int64_t left = ms_left(b->deadline_us);
+    store_status st = left == 0 ? STORE_DEADLINE_EXCEEDED
+                      : mongoc_client_session_append(b->session, &opts, &e) ? STORE_OK
+                                                                            : STORE_INTERNAL;
     BSON_APPEND_UTF8(&cmd, update ? "update" : "delete", collection);
     BSON_APPEND_ARRAY_BEGIN(&cmd, update ? "updates" : "deletes", &statements);
     BSON_APPEND_DOCUMENT(&statements, "0", stmt);
     bson_append_array_end(&cmd, &statements);
     if (left > 0)
         BSON_APPEND_INT64(&cmd, "maxTimeMS", left);
-    if (left != 0 && mongoc_client_session_append(b->session, &opts, &e)) {
+    if (st == STORE_OK) {
         mongoc_collection_t *coll = collection_of(b, collection);
         if (!mongoc_collection_write_command_with_opts(coll, &cmd, &opts, &reply, &e)) {
             st = failure(b, &reply, &e);
@@ -772,13 +774,15 @@ static store_status delete_run(batch *b, const store_write *w)
     bson_t filter, extra, fields = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     bson_iter_t it;
     bson_error_t e;
-    store_status st = STORE_DEADLINE_EXCEEDED;
+    store_status st;
     filter_of(&filter, w->org, w->name, w->expected_version);
     BSON_APPEND_INT32(&fields, "_version", 1);
     mongoc_find_and_modify_opts_t *fam = mongoc_find_and_modify_opts_new();
     mongoc_find_and_modify_opts_set_flags(fam, MONGOC_FIND_AND_MODIFY_REMOVE);
     mongoc_find_and_modify_opts_set_fields(fam, &fields);
-    if (txn_opts(b, &extra) && mongoc_find_and_modify_opts_append(fam, &extra)) {
+    if ((st = txn_opts(b, &extra)) == STORE_OK && !mongoc_find_and_modify_opts_append(fam, &extra))
+        st = STORE_INTERNAL;
+    if (st == STORE_OK) {
         mongoc_collection_t *coll = collection_of(b, w->collection);
         if (!mongoc_collection_find_and_modify_with_opts(coll, &filter, fam, &reply, &e))
             st = failure(b, &reply, &e);
@@ -861,13 +865,13 @@ static store_status delete_all_run(batch *b, const store_write *w)
     const bson_t *doc, *reply = NULL;
     bson_iter_t it;
     bson_error_t e;
-    store_status st = STORE_DEADLINE_EXCEEDED;
+    store_status st;
     char **names = NULL;
     size_t count = 0, cap = 0;
     BSON_APPEND_UTF8(&filter, "_org", w->org);
     if (w->parent)
         BSON_APPEND_UTF8(&filter, "_parent", w->parent);
-    if (txn_opts(b, &opts)) {
+    if ((st = txn_opts(b, &opts)) == STORE_OK) {
         BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &projection);
         BSON_APPEND_INT32(&projection, "_version", 1);
         bson_append_document_end(&opts, &projection);
@@ -919,7 +923,7 @@ static store_status seq_reserve(batch *b, const char *org, int64_t n, int64_t *l
            reply = BSON_INITIALIZER;
     bson_iter_t it;
     bson_error_t e;
-    store_status st = STORE_DEADLINE_EXCEEDED;
+    store_status st;
     snprintf(id, sizeof id, AUDIT_COLLECTION "/%s", org);
     BSON_APPEND_UTF8(&query, "_id", id);
     BSON_APPEND_DOCUMENT_BEGIN(&update, "$inc", &inc);
@@ -929,7 +933,9 @@ static store_status seq_reserve(batch *b, const char *org, int64_t n, int64_t *l
     mongoc_find_and_modify_opts_set_update(fam, &update);
     mongoc_find_and_modify_opts_set_flags(fam, MONGOC_FIND_AND_MODIFY_UPSERT |
                                                    MONGOC_FIND_AND_MODIFY_RETURN_NEW);
-    if (txn_opts(b, &extra) && mongoc_find_and_modify_opts_append(fam, &extra)) {
+    if ((st = txn_opts(b, &extra)) == STORE_OK && !mongoc_find_and_modify_opts_append(fam, &extra))
+        st = STORE_INTERNAL;
+    if (st == STORE_OK) {
         mongoc_collection_t *coll = collection_of(b, COUNTERS_COLLECTION);
         if (!mongoc_collection_find_and_modify_with_opts(coll, &query, fam, &reply, &e)) {
             st = failure(b, &reply, &e);
@@ -1010,8 +1016,8 @@ static store_status events_insert(batch *b)
         event_doc(&b->events[made], seqs[made], &docs[made]);
         ptrs[made] = &docs[made];
     }
-    if (st == STORE_OK && !txn_opts(b, &opts))
-        st = STORE_DEADLINE_EXCEEDED;
+    if (st == STORE_OK)
+        st = txn_opts(b, &opts);
     if (st == STORE_OK) {
         mongoc_collection_t *coll = collection_of(b, AUDIT_COLLECTION);
         if (!mongoc_collection_insert_many(coll, ptrs, n, &opts, &reply, &e))
