@@ -15,6 +15,7 @@ minutes a mutant on 2 cores.
 """
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -51,6 +52,10 @@ def suite(tree):
                SUPPLYSEC_BUF=os.path.join(ROOT, ".tools", "node_modules", ".bin", "buf"))
     code, out = sh(["/usr/bin/python3", "tests/e2e/run.py"], tree, env=env)
     last = out.strip().splitlines()[-1] if out.strip() else "no output"
+    failing = sorted(set(re.findall(r"^(?:FAIL|ERROR): (\w+) \((\w+)\.", out, re.M)))
+    if failing:
+        names = ["%s.%s" % (mod, test) for test, mod in failing]
+        last += ": " + ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
     return code == 0, last
 
 
