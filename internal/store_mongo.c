@@ -28,18 +28,21 @@
  *    principalOrg, role, method, requestId, versionBefore, versionAfter,
  *    time: date, timeUs: int64}
  * with a unique (org, seq) index. seq comes from the organization's counter
- * document, incremented in the transaction that inserts the events it
- * numbers. Two transactions with events of one organization both write its
+ * document ({_id: "auditEvents/<org>", seq, claims}), which a batch claims
+ * at its first command (see counter_claim) and moves on when it inserts its
+ * events. Two transactions with events of one organization both write the
  * counter, so the later one gets a WriteConflict and runs again after the
  * first commits: the numbers are dense and in commit order, and a reader
  * never sees a gap that a later commit fills.
  *
  * Writes (store_apply; create, update and delete are its one-write case).
- * A batch is one transaction: the writes in order (create: insert, a run of
- * creates in one insert; update: replace at the expected version; delete:
+ * A batch is one transaction: the counters of its events' organizations
+ * claimed, the writes in order (create: insert, a run of creates in one
+ * insert; update: replace at the expected version; delete:
  * findAndModify-remove at the version; guard: see below; delete-all: find the
  * records, then delete them by _id), then the events, numbered, in one
- * insert. A write that matched nothing reads the record to tell NOT_FOUND
+ * insert (inserts and deletes of more than WRITE_CHUNK documents are a few
+ * commands). A write that matched nothing reads the record to tell NOT_FOUND
  * from CONFLICT. The transaction runs again, after a short random backoff,
  * when the server labels a failure TransientTransactionError (a WriteConflict
  * with a concurrent writer, a primary stepping down), and its commit is
@@ -93,7 +96,9 @@
  * with_transaction gives up after the same). */
 #define TXN_RETRY_US (120 * 1000000LL)
 #define BACKOFF_MAX_US 50000 /* the longest pause before a transaction runs again */
-#define DELETE_CHUNK 1000    /* _ids in one delete command of a delete-all */
+/* Documents in one insert, _ids in one delete: a batch of thousands is a few
+ * commands, each short enough for socketTimeoutMS. */
+#define WRITE_CHUNK 1000
 
 typedef struct mongo_store {
     mongoc_client_pool_t *pool;
@@ -527,6 +532,11 @@ static store_status mongo_ping(void *impl)
 
 /* ---- writes: one transaction per batch ---- */
 
+static const char *str_or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
 /* An audit event to insert when the batch's writes are done. */
 typedef struct pending_event {
     const store_audit *ev; /* the event, or a delete-all's template */
@@ -904,14 +914,58 @@ static store_status delete_all_run(batch *b, const store_write *w)
         mongoc_cursor_destroy(cur);
         mongoc_collection_destroy(coll);
     }
-    for (size_t from = 0; st == STORE_OK && from < count; from += DELETE_CHUNK)
+    for (size_t from = 0; st == STORE_OK && from < count; from += WRITE_CHUNK)
         st = delete_chunk(b, w, names, from,
-                          count - from > DELETE_CHUNK ? from + DELETE_CHUNK : count);
+                          count - from > WRITE_CHUNK ? from + WRITE_CHUNK : count);
     for (size_t i = 0; i < count; i++)
         free(names[i]);
     free(names);
     bson_destroy(&opts);
     bson_destroy(&filter);
+    return st;
+}
+
+/* Claims org's counter for the batch before its first write: a write to the
+ * counter (that leaves seq as it is) makes every other writer of org's log
+ * conflict from then on, at its own first command. Claimed at the end only,
+ * a long batch (a delete-all) would conflict with every short one committed
+ * meanwhile (an event of the same organization), run again and again, and
+ * could lose to them for ever. */
+static store_status counter_claim(batch *b, const char *org)
+{
+    char id[160];
+    bson_t stmt = BSON_INITIALIZER, q, u, inc;
+    int64_t matched = 0;
+    snprintf(id, sizeof id, AUDIT_COLLECTION "/%s", org);
+    BSON_APPEND_DOCUMENT_BEGIN(&stmt, "q", &q);
+    BSON_APPEND_UTF8(&q, "_id", id);
+    bson_append_document_end(&stmt, &q);
+    BSON_APPEND_DOCUMENT_BEGIN(&stmt, "u", &u);
+    BSON_APPEND_DOCUMENT_BEGIN(&u, "$inc", &inc);
+    BSON_APPEND_INT64(&inc, "seq", 0);
+    BSON_APPEND_INT64(&inc, "claims", 1);
+    bson_append_document_end(&u, &inc);
+    bson_append_document_end(&stmt, &u);
+    BSON_APPEND_BOOL(&stmt, "upsert", true);
+    store_status st = statement_run(b, COUNTERS_COLLECTION, true, &stmt, &matched);
+    bson_destroy(&stmt);
+    return st;
+}
+
+/* Claims the counter of every organization with an event in the batch, in
+ * the order they first appear. */
+static store_status counters_claim(batch *b)
+{
+    store_status st = STORE_OK;
+    for (size_t i = 0; st == STORE_OK && i <= b->n; i++) {
+        const store_audit *ev = i < b->n ? b->writes[i].ev : b->lone_event;
+        bool seen = !ev;
+        for (size_t j = 0; !seen && j < i && j < b->n; j++)
+            seen = b->writes[j].ev &&
+                   strcmp(str_or_empty(b->writes[j].ev->org), str_or_empty(ev->org)) == 0;
+        if (!seen)
+            st = counter_claim(b, str_or_empty(ev->org));
+    }
     return st;
 }
 
@@ -957,11 +1011,6 @@ static store_status seq_reserve(batch *b, const char *org, int64_t n, int64_t *l
     return st;
 }
 
-static const char *str_or_empty(const char *s)
-{
-    return s ? s : "";
-}
-
 static void event_doc(const pending_event *p, int64_t seq, bson_t *doc)
 {
     const store_audit *ev = p->ev;
@@ -992,9 +1041,8 @@ static store_status events_insert(batch *b)
     if (n == 0)
         return STORE_OK;
     int64_t *seqs = calloc(n, sizeof *seqs);
-    bson_t *docs = calloc(n, sizeof *docs), opts = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+    bson_t *docs = calloc(n, sizeof *docs);
     const bson_t **ptrs = calloc(n, sizeof *ptrs);
-    bson_error_t e;
     store_status st = seqs && docs && ptrs ? STORE_OK : STORE_INTERNAL;
     /* one counter per organization, in the order they first appear; seqs[i]
      * == 0 marks an event whose organization is still to be numbered */
@@ -1016,18 +1064,20 @@ static store_status events_insert(batch *b)
         event_doc(&b->events[made], seqs[made], &docs[made]);
         ptrs[made] = &docs[made];
     }
-    if (st == STORE_OK)
-        st = txn_opts(b, &opts);
-    if (st == STORE_OK) {
-        mongoc_collection_t *coll = collection_of(b, AUDIT_COLLECTION);
-        if (!mongoc_collection_insert_many(coll, ptrs, n, &opts, &reply, &e))
+    mongoc_collection_t *coll = collection_of(b, AUDIT_COLLECTION);
+    for (size_t from = 0; st == STORE_OK && from < n; from += WRITE_CHUNK) {
+        size_t count = n - from < WRITE_CHUNK ? n - from : WRITE_CHUNK;
+        bson_t opts, reply = BSON_INITIALIZER;
+        bson_error_t e;
+        if ((st = txn_opts(b, &opts)) == STORE_OK &&
+            !mongoc_collection_insert_many(coll, ptrs + from, count, &opts, &reply, &e))
             st = failure(b, &reply, &e);
-        mongoc_collection_destroy(coll);
+        bson_destroy(&reply);
+        bson_destroy(&opts);
     }
+    mongoc_collection_destroy(coll);
     for (size_t i = 0; i < made; i++)
         bson_destroy(&docs[i]);
-    bson_destroy(&reply);
-    bson_destroy(&opts);
     free(ptrs);
     free(docs);
     free(seqs);
@@ -1044,10 +1094,10 @@ static bool is_write_outcome(store_status st)
 /* The writes, in order, then their events: the body of one transaction. */
 static store_status batch_body(batch *b)
 {
-    store_status st = STORE_OK;
     events_clear(b);
     b->failed = b->n;
-    if (b->lone_event)
+    store_status st = counters_claim(b);
+    if (st == STORE_OK && b->lone_event)
         st = event_add(b, b->lone_event, "", NULL, b->lone_event->version_before,
                        b->lone_event->version_after)
                  ? STORE_OK
@@ -1057,7 +1107,8 @@ static store_status batch_body(batch *b)
         size_t end = i + 1, at = 0;
         switch (w->kind) {
         case STORE_WRITE_CREATE: /* with the creates after it in the same collection */
-            while (end < b->n && b->writes[end].kind == STORE_WRITE_CREATE &&
+            while (end < b->n && end - i < WRITE_CHUNK &&
+                   b->writes[end].kind == STORE_WRITE_CREATE &&
                    strcmp(b->writes[end].rec->collection, w->rec->collection) == 0)
                 end++;
             st = creates_run(b, i, end, &at);

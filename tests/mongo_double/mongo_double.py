@@ -678,7 +678,6 @@ class Double(object):
         for i, doc in enumerate(required(cmd, 'documents')):
             doc = id_first(doc)
             try:
-                strict.check_document_size(doc, True)
                 key = doc_key(doc['_id'])
                 self.write(ctx, coll, lambda key=key: [key],
                            lambda doc=doc: (coll.insert_one(doc), ()))
