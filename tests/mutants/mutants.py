@@ -24,11 +24,16 @@ MUTANTS = [
          edits=[("api/organizations.c",
                  ".org = auth_is_platform_admin(&call->who) ? NULL : call->who.org,",
                  ".org = NULL,")]),
+    # The deadline is enforced twice: before the write starts and in the
+    # store, under its lock, before COMMIT; a mutant has to drop both.
     dict(name="deadline-ignored",
-         promise="a write never starts after its call's deadline",
+         promise="a write never starts, nor commits, after its call's deadline",
          edits=[("internal/resource.c",
                  "if (op->deadline_us != INT64_MAX && clock_monotonic_us() >= op->deadline_us)",
-                 "if (op->deadline_us == -1)")]),
+                 "if (op->deadline_us == -1)"),
+                ("internal/resource.c",
+                 "ev->deadline_us = op->deadline_us == INT64_MAX ? 0 : op->deadline_us;",
+                 "ev->deadline_us = 0;")]),
     dict(name="revoked-key-accepted",
          promise="a revoked key stops working at once",
          edits=[("internal/auth.c",
