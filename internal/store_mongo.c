@@ -554,6 +554,7 @@ typedef struct batch {
     size_t n;
     const store_audit *lone_event; /* store_import_audit: an event and no write */
     int64_t deadline_us;           /* the earliest of the events'; 0: none */
+    int64_t give_up_us;            /* no retry after this: the deadline, or TXN_RETRY_US */
     pending_event *events;
     size_t n_events, cap_events;
     size_t failed;  /* the failing write's index; n for the batch's own failure */
@@ -1135,6 +1136,19 @@ static store_status batch_body(batch *b)
     return st == STORE_OK ? events_insert(b) : st;
 }
 
+static int64_t backoff_us(int attempt)
+{
+    static _Thread_local uint64_t seed;
+    if (!seed)
+        seed = (uint64_t)clock_monotonic_us() ^ (uint64_t)(uintptr_t)&seed;
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    int64_t cap = 500LL << (attempt < 7 ? attempt : 7);
+    cap = cap < BACKOFF_MAX_US ? cap : BACKOFF_MAX_US;
+    return cap / 2 + (int64_t)(seed % (uint64_t)(cap / 2 + 1));
+}
+
 /* One run of the transaction: body, then commit. */
 static store_status batch_attempt(batch *b)
 {
@@ -1158,7 +1172,7 @@ static store_status batch_attempt(batch *b)
         mongoc_client_session_abort_transaction(b->session, NULL); /* nothing was written */
         return st;
     }
-    for (;;) {
+    for (int retry = 0;; retry++) {
         if (mongoc_client_session_commit_transaction(b->session, &reply, &e)) {
             bson_destroy(&reply);
             return STORE_OK;
@@ -1168,38 +1182,28 @@ static store_status batch_attempt(batch *b)
         bson_destroy(&reply);
         if (b->transient)
             return st; /* it did not commit: the whole transaction runs again */
-        /* The outcome is unknown: committing again is safe (libmongoc sends
-         * the retry with w:majority), and only that can tell. */
         if (!unknown)
             return st;
+        /* The outcome is unknown: committing again is safe (libmongoc sends
+         * the retry with w:majority), and only that can tell. */
+        int64_t left = b->give_up_us - clock_monotonic_us();
         if (e.domain == MONGOC_ERROR_STREAM || e.domain == MONGOC_ERROR_SERVER_SELECTION ||
-            passed(b->deadline_us))
+            left <= 0)
             return STORE_UNAVAILABLE; /* maybe written: never DEADLINE_EXCEEDED */
+        int64_t pause = backoff_us(retry);
+        sleep_us(pause < left ? pause : left);
     }
-}
-
-static int64_t backoff_us(int attempt)
-{
-    static _Thread_local uint64_t seed;
-    if (!seed)
-        seed = (uint64_t)clock_monotonic_us() ^ (uint64_t)(uintptr_t)&seed;
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    int64_t cap = 500LL << (attempt < 7 ? attempt : 7);
-    cap = cap < BACKOFF_MAX_US ? cap : BACKOFF_MAX_US;
-    return cap / 2 + (int64_t)(seed % (uint64_t)(cap / 2 + 1));
 }
 
 /* The transaction, run again after a transient failure while time is left. */
 static store_status batch_run(batch *b)
 {
-    int64_t give_up = b->deadline_us ? b->deadline_us : clock_monotonic_us() + TXN_RETRY_US;
+    b->give_up_us = b->deadline_us ? b->deadline_us : clock_monotonic_us() + TXN_RETRY_US;
     for (int attempt = 0;; attempt++) {
         store_status st = batch_attempt(b);
         if (st == STORE_OK || !b->transient)
             return st;
-        int64_t left = give_up - clock_monotonic_us();
+        int64_t left = b->give_up_us - clock_monotonic_us();
         if (left <= 0)
             return b->deadline_us ? STORE_DEADLINE_EXCEEDED : st;
         int64_t pause = backoff_us(attempt);

@@ -34,6 +34,7 @@ typedef struct fx {
     mongoc_client_t *client;
     char db[64];
     char org[64];
+    char things[80]; /* this test's collection: names never clash with another run's */
 } fx;
 
 static const char *mongo_uri(void)
@@ -66,6 +67,7 @@ static int setup(void **state)
     mongoc_uri_destroy(u);
     snprintf(f->org, sizeof f->org, "mongo-%ld-%d-%d", (long)clock_realtime_ms(), (int)getpid(),
              counter++);
+    snprintf(f->things, sizeof f->things, "things_%s", f->org);
     *state = f;
     return 0;
 }
@@ -161,12 +163,12 @@ static store_status create_in(fx *f, store *s, const char *collection, const cha
     return st;
 }
 
-/* Updates `name` in "things" from version 1 to 2. */
+/* Updates `name` in f->things from version 1 to 2. */
 static store_status update_to_v2(fx *f, const char *name, int64_t deadline_us)
 {
     bson_t doc = BSON_INITIALIZER;
     BSON_APPEND_UTF8(&doc, "legalName", "v2");
-    store_record r = {.collection = "things",
+    store_record r = {.collection = f->things,
                       .org = f->org,
                       .parent = "",
                       .name = (char *)name,
@@ -278,23 +280,23 @@ static void test_guard_writes_only_a_private_field(void **state)
 {
     fx *f = *state;
     SKIP_UNLESS_MONGO(f);
-    assert_int_equal(create_in(f, f->s, "things", "guarded", 0), STORE_OK);
+    assert_int_equal(create_in(f, f->s, f->things, "guarded", 0), STORE_OK);
     store_record *before = NULL, *after = NULL;
-    assert_int_equal(store_get(f->s, "things", f->org, "guarded", &before), STORE_OK);
+    assert_int_equal(store_get(f->s, f->things, f->org, "guarded", &before), STORE_OK);
     store_write g = {.kind = STORE_WRITE_GUARD,
-                     .collection = "things",
+                     .collection = f->things,
                      .org = f->org,
                      .name = "guarded",
                      .expected_version = 1};
     assert_int_equal(store_apply(f->s, &g, 1, NULL), STORE_OK);
     assert_int_equal(store_apply(f->s, &g, 1, NULL), STORE_OK);
-    assert_int_equal(store_get(f->s, "things", f->org, "guarded", &after), STORE_OK);
+    assert_int_equal(store_get(f->s, f->things, f->org, "guarded", &after), STORE_OK);
     assert_int_equal(after->version, 1);
     assert_int_equal(after->doc_len, before->doc_len);
     assert_memory_equal(after->doc, before->doc, before->doc_len);
     store_record_free(before);
     store_record_free(after);
-    bson_t *doc = find_one(f, "things", "guarded");
+    bson_t *doc = find_one(f, f->things, "guarded");
     assert_int_equal(int_field(doc, "_guard"), 2); /* it changed each time: a real write */
     bson_destroy(doc);
     assert_int_equal(events_of(f), 1); /* the create's only */
@@ -465,12 +467,12 @@ static void test_transient_failure_runs_the_transaction_again(void **state)
         store_close(s);
     SKIP_UNLESS_FAILPOINTS(f, ok);
     int64_t fired = 0;
-    store_status st = create_in(f, s, "things", "retried", clock_monotonic_us() + 10000000);
+    store_status st = create_in(f, s, f->things, "retried", clock_monotonic_us() + 10000000);
     assert_true(fail_point(f, "failCommand", NULL, NULL, &fired));
     assert_int_equal(st, STORE_OK);
     assert_int_equal(fired, 2); /* two attempts failed, the third was stored */
     assert_int_equal(events_of(f), 1);
-    bson_t *doc = find_one(f, "things", "retried");
+    bson_t *doc = find_one(f, f->things, "retried");
     assert_non_null(doc);
     bson_destroy(doc);
 
@@ -511,12 +513,12 @@ static void test_other_failures_not_retried(void **state)
     SKIP_UNLESS_FAILPOINTS(f, ok);
     int64_t fired = 0;
     /* findAndModify numbers the event, after the record's insert */
-    store_status st = create_in(f, s, "things", "unlucky", 0);
+    store_status st = create_in(f, s, f->things, "unlucky", 0);
     assert_true(fail_point(f, "failCommand", NULL, NULL, &fired));
     store_close(s);
     assert_int_equal(st, STORE_INTERNAL);
     assert_int_equal(fired, 1);
-    assert_null(find_one(f, "things", "unlucky"));
+    assert_null(find_one(f, f->things, "unlucky"));
     assert_int_equal(events_of(f), 0);
 }
 
@@ -532,7 +534,7 @@ static void hold(fx *f, const char *name, holder *h)
     h->session = mongoc_client_start_session(f->client, NULL, &e);
     assert_non_null(h->session);
     assert_true(mongoc_client_session_start_transaction(h->session, NULL, &e));
-    h->coll = mongoc_client_get_collection(f->client, f->db, "things");
+    h->coll = mongoc_client_get_collection(f->client, f->db, f->things);
     bson_t opts = BSON_INITIALIZER;
     assert_true(mongoc_client_session_append(h->session, &opts, &e));
     bson_t *q = BCON_NEW("_id", BCON_UTF8(name));
@@ -561,7 +563,7 @@ static void test_conflict_retried_until_the_deadline(void **state)
 {
     fx *f = *state;
     SKIP_UNLESS_MONGO(f);
-    assert_int_equal(create_in(f, f->s, "things", "held", 0), STORE_OK);
+    assert_int_equal(create_in(f, f->s, f->things, "held", 0), STORE_OK);
     holder h;
     hold(f, "held", &h);
     int64_t start = clock_monotonic_us();
@@ -573,7 +575,7 @@ static void test_conflict_retried_until_the_deadline(void **state)
     assert_true(took < 1500000); /* a backoff or a command past the deadline: not much */
     assert_int_equal(events_of(f), 1);
     store_record *r = NULL;
-    assert_int_equal(store_get(f->s, "things", f->org, "held", &r), STORE_OK);
+    assert_int_equal(store_get(f->s, f->things, f->org, "held", &r), STORE_OK);
     assert_int_equal(r->version, 1);
     store_record_free(r);
     assert_int_equal(update_to_v2(f, "held", 0), STORE_OK); /* released: it goes through */
@@ -597,7 +599,7 @@ static void test_conflict_retried_until_the_other_commits(void **state)
 {
     fx *f = *state;
     SKIP_UNLESS_MONGO(f);
-    assert_int_equal(create_in(f, f->s, "things", "contended", 0), STORE_OK);
+    assert_int_equal(create_in(f, f->s, f->things, "contended", 0), STORE_OK);
     holder h;
     hold(f, "contended", &h);
     writer w = {f, STORE_INTERNAL};
@@ -607,7 +609,7 @@ static void test_conflict_retried_until_the_other_commits(void **state)
     release(&h, true);
     pthread_join(t, NULL);
     assert_int_equal(w.st, STORE_OK);
-    bson_t *doc = find_one(f, "things", "contended");
+    bson_t *doc = find_one(f, f->things, "contended");
     assert_string_equal(str_field(doc, "legalName"), "v2");
     assert_false(has_field(doc, "heldBy")); /* replaced by the update, after the commit */
     assert_int_equal(int_field(doc, "_version"), 2);
@@ -617,34 +619,58 @@ static void test_conflict_retried_until_the_other_commits(void **state)
 
 /* ---- deadlines on the wire ---- */
 
-/* Every command of a write with a deadline carries maxTimeMS: with the
- * maxTimeAlwaysTimeOut failpoint each one fails, so the write is
- * DEADLINE_EXCEEDED and stores nothing; a write without a deadline sends
- * none and is stored. */
+/* Every command of a write with a deadline carries maxTimeMS. With the
+ * maxTimeAlwaysTimeOut failpoint skipping the first k commands that carry
+ * it, the write fails at the one after them and stores nothing, until k is
+ * the number of commands a create sends (the counter's claim, the insert,
+ * the counter's move, the events' insert, the commit): then it is stored,
+ * the failpoint never having fired. A write without a deadline sends none. */
 static void test_max_time_ms_sent(void **state)
 {
     fx *f = *state;
     SKIP_UNLESS_MONGO(f);
-    assert_int_equal(create_in(f, f->s, "things", "before", 0), STORE_OK); /* indexes made */
+    enum { COMMANDS = 5 };
+    assert_int_equal(create_in(f, f->s, f->things, "before", 0), STORE_OK); /* indexes made */
+    int k = 0;
+    for (;; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "timed-%d", k);
+        bson_t *skip = BCON_NEW("skip", BCON_INT32(k));
+        bool ok = fail_point(f, "maxTimeAlwaysTimeOut", skip, NULL, NULL);
+        bson_destroy(skip);
+        SKIP_UNLESS_FAILPOINTS(f, ok);
+        int64_t fired = 0;
+        store_status st = create_in(f, f->s, f->things, name, clock_monotonic_us() + 1000000);
+        assert_true(fail_point(f, "maxTimeAlwaysTimeOut", NULL, NULL, &fired));
+        if (st == STORE_OK) {
+            assert_int_equal(fired, 0);
+            break;
+        }
+        /* a commit that failed may have been stored: UNAVAILABLE, not
+         * DEADLINE_EXCEEDED (here it was not) */
+        assert_true(st == STORE_DEADLINE_EXCEEDED ||
+                    (k == COMMANDS - 1 && st == STORE_UNAVAILABLE));
+        assert_true(fired >= 1);
+        assert_null(find_one(f, f->things, name));
+        assert_int_equal(events_of(f), 1);
+        assert_true(k < COMMANDS);
+    }
+    assert_int_equal(k, COMMANDS);
+
     bson_t *on = BCON_NEW("times", BCON_INT32(1000));
-    bool ok = fail_point(f, "maxTimeAlwaysTimeOut", on, NULL, NULL);
+    assert_true(fail_point(f, "maxTimeAlwaysTimeOut", on, NULL, NULL));
     bson_destroy(on);
-    SKIP_UNLESS_FAILPOINTS(f, ok);
     int64_t fired = 0;
-    store_status with_deadline =
-        create_in(f, f->s, "things", "timed", clock_monotonic_us() + 10000000);
     store_status updated = update_to_v2(f, "before", clock_monotonic_us() + 10000000);
-    store_status without = create_in(f, f->s, "things", "untimed", 0);
+    store_status without = create_in(f, f->s, f->things, "untimed", 0);
     assert_true(fail_point(f, "maxTimeAlwaysTimeOut", NULL, NULL, &fired));
-    assert_int_equal(with_deadline, STORE_DEADLINE_EXCEEDED);
     assert_int_equal(updated, STORE_DEADLINE_EXCEEDED);
     assert_int_equal(without, STORE_OK);
-    assert_int_equal(fired, 2); /* the first command of each timed write */
-    assert_null(find_one(f, "things", "timed"));
-    bson_t *doc = find_one(f, "things", "before");
+    assert_int_equal(fired, 1); /* the update's first command; the untimed write sent none */
+    bson_t *doc = find_one(f, f->things, "before");
     assert_int_equal(int_field(doc, "_version"), 1);
     bson_destroy(doc);
-    assert_int_equal(events_of(f), 2);
+    assert_int_equal(events_of(f), 3);
 }
 
 int main(void)
