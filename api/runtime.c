@@ -22,6 +22,7 @@
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
+#include <grpc/support/log.h>
 #include <grpc/support/time.h>
 #include <openssl/rand.h>
 #include <pthread.h>
@@ -1053,6 +1054,22 @@ static bool register_methods(api_server *srv, const api_service *const *services
     return true;
 }
 
+/* gRPC core's own log lines (gpr_log) as JSON lines like every other, so
+ * stderr stays one JSON object per line. */
+static void grpc_log_json(gpr_log_func_args *args)
+{
+    log_line l;
+    log_begin(&l,
+              args->severity == GPR_LOG_SEVERITY_ERROR  ? LOG_ERROR
+              : args->severity == GPR_LOG_SEVERITY_INFO ? LOG_INFO
+                                                        : LOG_DEBUG,
+              args->message ? args->message : "");
+    log_str(&l, "component", "grpc");
+    log_str(&l, "file", args->file);
+    log_int(&l, "line", args->line);
+    log_emit(&l);
+}
+
 api_server *api_server_start(const api_server_config *cfg, store *st,
                              const api_service *const *services, size_t n_services, char **err)
 {
@@ -1060,6 +1077,7 @@ api_server *api_server_start(const api_server_config *cfg, store *st,
     api_server *srv = calloc(1, sizeof *srv);
     if (!srv)
         return NULL;
+    gpr_set_log_function(grpc_log_json);
     grpc_init();
     srv->store = st;
     srv->shutdown_tag.kind = TAG_SHUTDOWN;
