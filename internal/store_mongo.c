@@ -28,16 +28,16 @@
  *    principalOrg, role, method, requestId, versionBefore, versionAfter,
  *    time: date, timeUs: int64}
  * with a unique (org, seq) index. seq comes from the organization's counter
- * document ({_id: "auditEvents/<org>", seq, claims}), which a batch claims
- * at its first command (see counter_claim) and moves on when it inserts its
- * events. Two transactions with events of one organization both write the
- * counter, so the later one gets a WriteConflict and runs again after the
- * first commits: the numbers are dense and in commit order, and a reader
- * never sees a gap that a later commit fills.
+ * document ({_id: "auditEvents/<org>", seq, claims}), which a batch moves on
+ * at its first command (see counters_take). Two transactions with events of
+ * one organization both write the counter, so the later one gets a
+ * WriteConflict and runs again after the first commits: the numbers are
+ * dense and in commit order, and a reader never sees a gap that a later
+ * commit fills.
  *
  * Writes (store_apply; create, update and delete are its one-write case).
  * A batch is one transaction: the counters of its events' organizations
- * claimed, the writes in order (create: insert, a run of creates in one
+ * taken, the writes in order (create: insert, a run of creates in one
  * insert; update: replace at the expected version; delete:
  * findAndModify-remove at the version; guard: see below; delete-all: find the
  * records, then delete them by _id), then the events, numbered, in one
@@ -537,6 +537,14 @@ static const char *str_or_empty(const char *s)
     return s ? s : "";
 }
 
+/* The batch's place in an organization's audit log. */
+typedef struct org_log {
+    const char *org;
+    int64_t next;     /* the seq of its next event */
+    int64_t reserved; /* seqs taken at the start */
+    int64_t used;     /* seqs given to events */
+} org_log;
+
 /* An audit event to insert when the batch's writes are done. */
 typedef struct pending_event {
     const store_audit *ev; /* the event, or a delete-all's template */
@@ -557,6 +565,8 @@ typedef struct batch {
     int64_t give_up_us;            /* no retry after this: the deadline, or TXN_RETRY_US */
     pending_event *events;
     size_t n_events, cap_events;
+    org_log *orgs; /* the audit logs the batch has events for */
+    size_t n_orgs, cap_orgs;
     size_t failed;  /* the failing write's index; n for the batch's own failure */
     bool transient; /* the last failure may pass if the transaction runs again */
 } batch;
@@ -926,52 +936,9 @@ static store_status delete_all_run(batch *b, const store_write *w)
     return st;
 }
 
-/* Claims org's counter for the batch before its first write: a write to the
- * counter (that leaves seq as it is) makes every other writer of org's log
- * conflict from then on, at its own first command. Claimed at the end only,
- * a long batch (a delete-all) would conflict with every short one committed
- * meanwhile (an event of the same organization), run again and again, and
- * could lose to them for ever. */
-static store_status counter_claim(batch *b, const char *org)
-{
-    char id[160];
-    bson_t stmt = BSON_INITIALIZER, q, u, inc;
-    int64_t matched = 0;
-    snprintf(id, sizeof id, AUDIT_COLLECTION "/%s", org);
-    BSON_APPEND_DOCUMENT_BEGIN(&stmt, "q", &q);
-    BSON_APPEND_UTF8(&q, "_id", id);
-    bson_append_document_end(&stmt, &q);
-    BSON_APPEND_DOCUMENT_BEGIN(&stmt, "u", &u);
-    BSON_APPEND_DOCUMENT_BEGIN(&u, "$inc", &inc);
-    BSON_APPEND_INT64(&inc, "seq", 0);
-    BSON_APPEND_INT64(&inc, "claims", 1);
-    bson_append_document_end(&u, &inc);
-    bson_append_document_end(&stmt, &u);
-    BSON_APPEND_BOOL(&stmt, "upsert", true);
-    store_status st = statement_run(b, COUNTERS_COLLECTION, true, &stmt, &matched);
-    bson_destroy(&stmt);
-    return st;
-}
-
-/* Claims the counter of every organization with an event in the batch, in
- * the order they first appear. */
-static store_status counters_claim(batch *b)
-{
-    store_status st = STORE_OK;
-    for (size_t i = 0; st == STORE_OK && i <= b->n; i++) {
-        const store_audit *ev = i < b->n ? b->writes[i].ev : b->lone_event;
-        bool seen = !ev;
-        for (size_t j = 0; !seen && j < i && j < b->n; j++)
-            seen = b->writes[j].ev &&
-                   strcmp(str_or_empty(b->writes[j].ev->org), str_or_empty(ev->org)) == 0;
-        if (!seen)
-            st = counter_claim(b, str_or_empty(ev->org));
-    }
-    return st;
-}
-
-/* The last seq of n more events in org's log: its counter, moved on by n. */
-static store_status seq_reserve(batch *b, const char *org, int64_t n, int64_t *last)
+/* Moves org's counter on by n (a real write even when n is 0: claims grows
+ * too) and sets *last to the new seq. */
+static store_status counter_move(batch *b, const char *org, int64_t n, int64_t *last)
 {
     char id[160];
     bson_t query = BSON_INITIALIZER, update = BSON_INITIALIZER, inc, extra,
@@ -983,6 +950,7 @@ static store_status seq_reserve(batch *b, const char *org, int64_t n, int64_t *l
     BSON_APPEND_UTF8(&query, "_id", id);
     BSON_APPEND_DOCUMENT_BEGIN(&update, "$inc", &inc);
     BSON_APPEND_INT64(&inc, "seq", n);
+    BSON_APPEND_INT64(&inc, "claims", 1);
     bson_append_document_end(&update, &inc);
     mongoc_find_and_modify_opts_t *fam = mongoc_find_and_modify_opts_new();
     mongoc_find_and_modify_opts_set_update(fam, &update);
@@ -998,7 +966,6 @@ static store_status seq_reserve(batch *b, const char *org, int64_t n, int64_t *l
                    bson_iter_find_descendant(&it, "value.seq", &it) &&
                    BSON_ITER_HOLDS_NUMBER(&it)) {
             *last = bson_iter_as_int64(&it);
-            st = STORE_OK;
         } else {
             st = STORE_INTERNAL;
         }
@@ -1009,6 +976,49 @@ static store_status seq_reserve(batch *b, const char *org, int64_t n, int64_t *l
     bson_destroy(&reply);
     bson_destroy(&update);
     bson_destroy(&query);
+    return st;
+}
+
+static org_log *org_log_of(batch *b, const char *org)
+{
+    for (size_t i = 0; i < b->n_orgs; i++)
+        if (strcmp(b->orgs[i].org, org) == 0)
+            return &b->orgs[i];
+    return NULL;
+}
+
+/* Before its first write, the batch takes the counter of every organization
+ * it has events for, with the seqs of the events it knows of (one per
+ * create, update and delete; a delete-all's come at the end). Taking the
+ * counter is a write: from then on every other writer of that log
+ * conflicts, at its own first command. Taken at the end only, a long batch
+ * (a delete-all) would conflict with every short one committed meanwhile,
+ * run again and again, and could lose to them for ever. */
+static store_status counters_take(batch *b)
+{
+    store_status st = STORE_OK;
+    b->n_orgs = 0;
+    for (size_t i = 0; st == STORE_OK && i <= b->n; i++) {
+        const store_audit *ev = i < b->n ? b->writes[i].ev : b->lone_event;
+        if (!ev || org_log_of(b, str_or_empty(ev->org)))
+            continue;
+        const char *org = str_or_empty(ev->org);
+        int64_t known = b->lone_event && strcmp(str_or_empty(b->lone_event->org), org) == 0;
+        for (size_t j = i; j < b->n; j++)
+            known += b->writes[j].ev && b->writes[j].kind != STORE_WRITE_DELETE_ALL &&
+                     strcmp(str_or_empty(b->writes[j].ev->org), org) == 0;
+        if (b->n_orgs == b->cap_orgs) {
+            size_t cap = b->cap_orgs ? b->cap_orgs * 2 : 4;
+            org_log *grown = realloc(b->orgs, cap * sizeof *grown);
+            if (!grown)
+                return STORE_INTERNAL;
+            b->orgs = grown;
+            b->cap_orgs = cap;
+        }
+        int64_t last = 0;
+        if ((st = counter_move(b, org, known, &last)) == STORE_OK)
+            b->orgs[b->n_orgs++] = (org_log){org, last - known + 1, known, 0};
+    }
     return st;
 }
 
@@ -1035,35 +1045,33 @@ static void event_doc(const pending_event *p, int64_t seq, bson_t *doc)
 }
 
 /* Numbers the batch's events in their organizations' logs, in batch order,
- * and inserts them with one insert. */
+ * and inserts them. The seqs follow on from those taken at the start: the
+ * batch holds the counters, nobody took any in between. */
 static store_status events_insert(batch *b)
 {
-    size_t n = b->n_events;
+    size_t n = b->n_events, made = 0;
     if (n == 0)
         return STORE_OK;
-    int64_t *seqs = calloc(n, sizeof *seqs);
     bson_t *docs = calloc(n, sizeof *docs);
     const bson_t **ptrs = calloc(n, sizeof *ptrs);
-    store_status st = seqs && docs && ptrs ? STORE_OK : STORE_INTERNAL;
-    /* one counter per organization, in the order they first appear; seqs[i]
-     * == 0 marks an event whose organization is still to be numbered */
-    for (size_t i = 0; st == STORE_OK && i < n; i++) {
-        if (seqs[i])
-            continue;
-        const char *org = str_or_empty(b->events[i].ev->org);
-        int64_t count = 0, last = 0;
-        for (size_t j = i; j < n; j++)
-            count += !seqs[j] && strcmp(str_or_empty(b->events[j].ev->org), org) == 0;
-        st = seq_reserve(b, org, count, &last);
-        int64_t next = last - count + 1;
-        for (size_t j = i; st == STORE_OK && j < n; j++)
-            if (!seqs[j] && strcmp(str_or_empty(b->events[j].ev->org), org) == 0)
-                seqs[j] = next++;
-    }
-    size_t made = 0;
+    store_status st = docs && ptrs ? STORE_OK : STORE_INTERNAL;
     for (; st == STORE_OK && made < n; made++) {
-        event_doc(&b->events[made], seqs[made], &docs[made]);
+        org_log *log = org_log_of(b, str_or_empty(b->events[made].ev->org));
+        if (!log) {
+            st = STORE_INTERNAL;
+            break;
+        }
+        event_doc(&b->events[made], log->next++, &docs[made]);
+        log->used++;
         ptrs[made] = &docs[made];
+    }
+    for (size_t i = 0; st == STORE_OK && i < b->n_orgs; i++) {
+        org_log *log = &b->orgs[i];
+        int64_t last = 0;
+        if (log->used > log->reserved &&
+            (st = counter_move(b, log->org, log->used - log->reserved, &last)) == STORE_OK &&
+            last != log->next - 1)
+            st = STORE_INTERNAL; /* someone moved the counter under the batch */
     }
     mongoc_collection_t *coll = collection_of(b, AUDIT_COLLECTION);
     for (size_t from = 0; st == STORE_OK && from < n; from += WRITE_CHUNK) {
@@ -1081,7 +1089,6 @@ static store_status events_insert(batch *b)
         bson_destroy(&docs[i]);
     free(ptrs);
     free(docs);
-    free(seqs);
     return st;
 }
 
@@ -1097,7 +1104,7 @@ static store_status batch_body(batch *b)
 {
     events_clear(b);
     b->failed = b->n;
-    store_status st = counters_claim(b);
+    store_status st = counters_take(b);
     if (st == STORE_OK && b->lone_event)
         st = event_add(b, b->lone_event, "", NULL, b->lone_event->version_before,
                        b->lone_event->version_after)
@@ -1243,6 +1250,7 @@ static store_status batch_apply(mongo_store *ms, batch *b)
     mongoc_client_pool_push(ms->pool, b->client);
     events_clear(b);
     free(b->events);
+    free(b->orgs);
     return st;
 }
 

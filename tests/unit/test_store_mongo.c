@@ -622,14 +622,14 @@ static void test_conflict_retried_until_the_other_commits(void **state)
 /* Every command of a write with a deadline carries maxTimeMS. With the
  * maxTimeAlwaysTimeOut failpoint skipping the first k commands that carry
  * it, the write fails at the one after them and stores nothing, until k is
- * the number of commands a create sends (the counter's claim, the insert,
- * the counter's move, the events' insert, the commit): then it is stored,
+ * the number of commands a create sends (the audit counter taken, the
+ * insert, the event's insert, the commit): then it is stored,
  * the failpoint never having fired. A write without a deadline sends none. */
 static void test_max_time_ms_sent(void **state)
 {
     fx *f = *state;
     SKIP_UNLESS_MONGO(f);
-    enum { COMMANDS = 5 };
+    enum { COMMANDS = 4 };
     assert_int_equal(create_in(f, f->s, f->things, "before", 0), STORE_OK); /* indexes made */
     int k = 0;
     for (;; k++) {
