@@ -4,7 +4,8 @@
 Stages: buf lint; the MongoDB double's own tests; build (build/) and its
 unit tests, the storage contract on SQLite and on the MongoDB backend (through
 the wire-protocol double), the end-to-end tests on each store; the same with
-ASan+UBSan (build-asan/) unless SUPPLYSEC_SANITIZE=0.
+ASan+UBSan (build-asan/) unless SUPPLYSEC_SANITIZE=0; then every libFuzzer
+target for SUPPLYSEC_FUZZ_SECONDS (10) each, unless SUPPLYSEC_FUZZ=0.
 
 Each cmocka test case and each end-to-end test counts once. Whatever goes
 wrong counts as a failure and the run goes on to its closing line: a stage
@@ -268,6 +269,10 @@ def main():
                             UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
             guarded("build-asan", suite, "build-asan",
                     ["-DSUPPLYSEC_SANITIZE=ON", "-DCMAKE_BUILD_TYPE=Debug"], asan_env)
+        if env.get("SUPPLYSEC_FUZZ", "1") != "0":
+            seconds = env.get("SUPPLYSEC_FUZZ_SECONDS", "10")
+            guarded("fuzz", lambda: add(f"fuzz targets, {seconds} s each", run(
+                ["bash", "scripts/fuzz.sh", seconds], env=env, timeout=1800)))
     except BaseException as e:  # interrupted: still say where the run got to
         failed += 1
         print(f"FAIL the run was interrupted ({type(e).__name__}: {e})", flush=True)
