@@ -546,12 +546,12 @@ typedef struct org_log {
 } org_log;
 
 /* An audit event to insert when the batch's writes are done. */
-typedef struct pending_event {
+typedef struct queued_event {
     const store_audit *ev; /* the event, or a delete-all's template */
     const char *collection;
     char *resource; /* a delete-all's record (owned); NULL: ev->resource */
     int64_t version_before, version_after;
-} pending_event;
+} queued_event;
 
 /* One store_apply (or store_import_audit) in progress. */
 typedef struct batch {
@@ -563,7 +563,7 @@ typedef struct batch {
     const store_audit *lone_event; /* store_import_audit: an event and no write */
     int64_t deadline_us;           /* the earliest of the events'; 0: none */
     int64_t give_up_us;            /* no retry after this: the deadline, or TXN_RETRY_US */
-    pending_event *events;
+    queued_event *events;
     size_t n_events, cap_events;
     org_log *orgs; /* the audit logs the batch has events for */
     size_t n_orgs, cap_orgs;
@@ -583,14 +583,14 @@ static bool event_add(batch *b, const store_audit *ev, const char *collection, c
 {
     if (b->n_events == b->cap_events) {
         size_t cap = b->cap_events ? b->cap_events * 2 : 8;
-        pending_event *grown = realloc(b->events, cap * sizeof *grown);
+        queued_event *grown = realloc(b->events, cap * sizeof *grown);
         if (!grown)
             return false;
         b->events = grown;
         b->cap_events = cap;
     }
-    pending_event *p = &b->events[b->n_events];
-    *p = (pending_event){ev, collection, NULL, before, after};
+    queued_event *p = &b->events[b->n_events];
+    *p = (queued_event){ev, collection, NULL, before, after};
     if (resource && !(p->resource = strdup(resource)))
         return false;
     b->n_events++;
@@ -1022,7 +1022,7 @@ static store_status counters_take(batch *b)
     return st;
 }
 
-static void event_doc(const pending_event *p, int64_t seq, bson_t *doc)
+static void event_doc(const queued_event *p, int64_t seq, bson_t *doc)
 {
     const store_audit *ev = p->ev;
     char id[160];
