@@ -342,27 +342,12 @@ static bool write_valid(const store_write *w)
     return false;
 }
 
-/* The one-write batch on a backend without apply. */
-static store_status apply_one(store *s, const store_write *w)
-{
-    switch (w->kind) {
-    case STORE_WRITE_CREATE:
-        return s->be->create(s->impl, w->rec, w->ev);
-    case STORE_WRITE_UPDATE:
-        return s->be->update(s->impl, w->rec, w->expected_version, w->ev);
-    case STORE_WRITE_DELETE:
-        return s->be->remove(s->impl, w->collection, w->org, w->name, w->expected_version, w->ev);
-    default:
-        return STORE_INVALID;
-    }
-}
-
 store_status store_apply(store *s, const store_write *writes, size_t n, size_t *failed)
 {
     enum { SMALL = 8 };
     store_record small_recs[SMALL], *recs = small_recs;
     store_write small_writes[SMALL], *ws = small_writes;
-    store_status st = STORE_INVALID;
+    store_status st = STORE_INTERNAL; /* out of memory for the copies */
     if (failed)
         *failed = n;
     if (!s || !writes || n == 0 || n > STORE_WRITES_MAX)
@@ -386,13 +371,7 @@ store_status store_apply(store *s, const store_write *writes, size_t n, size_t *
             ws[i].rec = &recs[i];
         }
     }
-    if (s->be->apply)
-        st = s->be->apply(s->impl, ws, n, failed);
-    else if (n == 1 && (st = apply_one(s, &ws[0])) != STORE_OK && failed)
-        *failed = st == STORE_DEADLINE_EXCEEDED || st == STORE_UNAVAILABLE ? 1 : 0;
-    else if (n != 1)
-        st = STORE_INTERNAL; /* the backend has no transactions of several writes */
-    st = noted(s, st);
+    st = noted(s, s->be->apply(s->impl, ws, n, failed));
 out:
     if (recs != small_recs)
         free(recs);

@@ -241,15 +241,9 @@ typedef struct store_backend {
     store_status (*health)(void *impl, char *why, size_t size);
     /* store_init; NULL: opening creates what is missing (open and close). */
     store_status (*init)(const char *uri, char **msg);
-    /* writes checked by store.c (records normalised); NULL: not yet
-     * supported, and store.c falls back to create/update/remove for a
-     * one-write batch. */
+    /* Every write (store_apply; store_create, _update and _delete are its
+     * one-write case), checked by store.c first (records normalised). */
     store_status (*apply)(void *impl, const store_write *writes, size_t n, size_t *failed);
-    store_status (*create)(void *impl, const store_record *rec, const store_audit *ev);
-    store_status (*update)(void *impl, const store_record *rec, int64_t expected_version,
-                           const store_audit *ev);
-    store_status (*remove)(void *impl, const char *collection, const char *org, const char *name,
-                           int64_t expected_version, const store_audit *ev);
     store_status (*get)(void *impl, const char *collection, const char *org, const char *name,
                         store_record **out);
     store_status (*get_by_lookup)(void *impl, const char *collection, const char *lookup,
