@@ -161,11 +161,16 @@ static bool check_no_active_keys(api_call *call, const char *id, const char *par
  * nothing, so nothing of it survives into a later organization with the same
  * id. A change to the organization since it was read is ABORTED; a key
  * created meanwhile is deleted with it, or fails its guard on the
- * organization (keyring.c). */
+ * organization (keyring.c). The guard in front claims the organization
+ * before the keys are deleted: on MongoDB it is the batch's first write, so
+ * keys being created under the organization conflict with the delete from
+ * then on, instead of the delete conflicting with each of them until its
+ * deadline. */
 static bool delete_org_with_keys(api_call *call, const char *id, const char *name, int64_t version)
 {
     resource_batch b;
     resource_batch_init(&b, &call->op);
+    resource_batch_guard(&b, ORGANIZATIONS_COLLECTION, id, name, version);
     resource_batch_delete_all(&b, APIKEYS_COLLECTION, id, name, name);
     resource_batch_delete(&b, ORGANIZATIONS_COLLECTION, id, name, version);
     bool ok = resource_batch_apply(&b, &call->st);
