@@ -5,13 +5,13 @@ ended at once with UNAVAILABLE (retryable), and the server exits 0."""
 
 import signal
 import socket
-import threading
 import time
 import unittest
 
 import grpc
 
-from harness import Server, protos
+from harness import Server
+from test_limits import reflection_stream
 
 C = grpc.StatusCode
 
@@ -21,22 +21,11 @@ class IdleCallsAtShutdownTest(unittest.TestCase):
     def test_idle_calls_do_not_hold_the_shutdown(self):
         import h2.config
         import h2.connection
-        pb = protos()
         server = Server(workers=2, extra_args=["--grace-seconds", "30"])
         server.start()
         try:
             # an idle reflection stream
-            fn = server.channel.stream_stream(
-                "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
-                request_serializer=pb.reflection.ServerReflectionRequest.SerializeToString,
-                response_deserializer=pb.reflection.ServerReflectionResponse.FromString)
-            release = threading.Event()
-
-            def requests():
-                yield pb.reflection.ServerReflectionRequest(list_services="*")
-                release.wait(60)
-
-            stream = fn(requests(), timeout=60)
+            stream, release = reflection_stream(server.channel, seconds=60)
             next(stream)
             # a call whose message never comes
             host, port = server.addr.rsplit(":", 1)

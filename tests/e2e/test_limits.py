@@ -23,6 +23,16 @@ from harness import RpcAssertions, Server, protos
 C = grpc.StatusCode
 
 
+def started(server, nofile=None):
+    """server started (with RLIMIT_NOFILE nofile = (soft, hard) when given),
+    or killed and the error raised."""
+    try:
+        return start_with_nofile(server, *nofile) if nofile else server.start()
+    except BaseException:
+        server.kill()
+        raise
+
+
 def start_with_nofile(server, soft, hard):
     """Starts server with RLIMIT_NOFILE (soft, hard) in the child only."""
     real = subprocess.Popen
@@ -70,6 +80,22 @@ def wait_health(addr, seconds):
     return got
 
 
+def reflection_stream(ch, seconds=30):
+    """A reflection stream on ch, asked once and kept open until the
+    returned event is set: (call, event)."""
+    pb = protos()
+    fn = ch.stream_stream("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+                          request_serializer=pb.reflection.ServerReflectionRequest.SerializeToString,
+                          response_deserializer=pb.reflection.ServerReflectionResponse.FromString)
+    done = threading.Event()
+
+    def requests():
+        yield pb.reflection.ServerReflectionRequest(list_services="*")
+        done.wait(seconds)
+
+    return fn(requests(), timeout=seconds), done
+
+
 def flood(addr, n):
     """n idle TCP connections (no HTTP/2 preface: each holds a descriptor)."""
     host, port = addr.rsplit(":", 1)
@@ -87,12 +113,7 @@ class ConnectionCeilingTest(unittest.TestCase, RpcAssertions):
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(workers=2)
-        try:
-            start_with_nofile(cls.server, 256, 256)
-        except BaseException:
-            cls.server.kill()
-            raise
+        cls.server = started(Server(workers=2), nofile=(256, 256))
 
     @classmethod
     def tearDownClass(cls):
@@ -149,32 +170,15 @@ class StreamBoundsTest(unittest.TestCase, RpcAssertions):
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(workers=2, extra_args=[
-            "--max-streams", "6", "--max-streams-per-connection", "4", "--max-calls", "12"])
-        try:
-            cls.server.start()
-        except BaseException:
-            cls.server.kill()
-            raise
+        cls.server = started(Server(workers=2, extra_args=[
+            "--max-streams", "6", "--max-streams-per-connection", "4", "--max-calls", "12"]))
 
     @classmethod
     def tearDownClass(cls):
         cls.server.stop()
 
     def reflection_stream(self, ch):
-        """An open reflection stream, answered once; returns (call, release)."""
-        pb = protos()
-        fn = ch.stream_stream("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
-                              request_serializer=pb.reflection.ServerReflectionRequest.SerializeToString,
-                              response_deserializer=pb.reflection.ServerReflectionResponse.FromString)
-        done = threading.Event()
-
-        def requests():
-            yield pb.reflection.ServerReflectionRequest(list_services="*")
-            done.wait(30)
-
-        call = fn(requests(), timeout=30)
-        return call, done
+        return reflection_stream(ch)
 
     def open_streams(self, ch, n):
         opened = []
