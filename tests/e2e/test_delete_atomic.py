@@ -209,7 +209,7 @@ class DeleteOrganizationAtomicTest(ServerTestCase, AtomicAssertions):
                             with lock:
                                 unexpected.append(("revoke", e.code().name, e.details()))
                             return
-                    time.sleep(rnd.uniform(0, 0.004))
+                    time.sleep(rnd.uniform(0, 0.01))
 
             threads = [threading.Thread(target=create, args=(n,)) for n in range(creators)]
             for t in threads:
@@ -217,7 +217,7 @@ class DeleteOrganizationAtomicTest(ServerTestCase, AtomicAssertions):
             time.sleep(0.01)
             attempts = []
             try:
-                for _ in range(100):
+                for _ in range(1000):
                     try:
                         self.admin.call("Organizations.DeleteOrganization", name=parent,
                                         timeout=30)
