@@ -11,7 +11,7 @@
  *   TAG_READ    a stream message arrived (or the client half-closed);
  *   TAG_FINISH  the final batch completed: log the call and free it.
  * Each context has at most one batch in flight, so no two threads touch a
- * call at once. Shutdown follows GRPC-CORE.md: stop re-arming, shutdown and
+ * call at once. Shutdown follows docs/grpc-core.md: stop re-arming, shutdown and
  * notify, wait (cancelling after the grace period), wait for in-flight calls,
  * destroy the server, drain and destroy the queue.
  */

@@ -1,6 +1,6 @@
 /* runtime.h — the one gRPC runtime that serves every method.
  *
- * Over gRPC core's C API (see ../shared/GRPC-CORE.md), driven by protobuf-c
+ * Over gRPC core's C API (see docs/grpc-core.md), driven by protobuf-c
  * service descriptors: each service is registered with a table that maps
  * its method names to handlers. For every call the runtime decodes the
  * request, authenticates the caller, builds the call context (principal,
