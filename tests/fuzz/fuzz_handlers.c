@@ -57,6 +57,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+typedef struct tenant_check {
+    const principal *who;
+    const char *method;
+} tenant_check;
+
+static bool require_tenant_pred(const ProtobufCMessage *sub, void *ctx);
+
 /* A caller of org never sees a resource of another organization. */
 static void require_tenant(const ProtobufCMessage *msg, const principal *who, const char *method)
 {
@@ -70,25 +77,15 @@ static void require_tenant(const ProtobufCMessage *msg, const principal *who, co
         FUZZ_REQUIRE(strncmp(name, mine, n) == 0 && (name[n] == '\0' || name[n] == '/'),
                      "%s: %s of organization %s got %s", method, who->name, who->org, name);
     }
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &d->fields[i];
-        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-            continue;
-        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-            *(const uint32_t *)((const char *)msg + f->quantifier_offset) != f->id)
-            continue;
-        const char *slot = (const char *)msg + f->offset;
-        size_t n = 1;
-        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            n = *(const size_t *)((const char *)msg + f->quantifier_offset);
-            slot = *(const char *const *)slot;
-        }
-        for (size_t k = 0; k < n; k++) {
-            const ProtobufCMessage *sub = ((const ProtobufCMessage *const *)slot)[k];
-            if (sub)
-                require_tenant(sub, who, method);
-        }
-    }
+    tenant_check tc = {who, method};
+    fuzz_submessages_all(msg, require_tenant_pred, &tc);
+}
+
+static bool require_tenant_pred(const ProtobufCMessage *sub, void *ctx)
+{
+    const tenant_check *tc = ctx;
+    require_tenant(sub, tc->who, tc->method);
+    return true;
 }
 
 static void check_answer(const fuzz_method *m, const principal *who, ProtobufCMessage *resp,

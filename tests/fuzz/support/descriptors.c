@@ -112,3 +112,29 @@ void fuzz_list_if_asked(void)
         printf("type %zu %s\n", i, types[i]->name);
     exit(0);
 }
+
+bool fuzz_submessages_all(const ProtobufCMessage *msg,
+                          bool (*pred)(const ProtobufCMessage *sub, void *ctx), void *ctx)
+{
+    const ProtobufCMessageDescriptor *d = msg->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)((const char *)msg + f->quantifier_offset) != f->id)
+            continue;
+        const char *slot = (const char *)msg + f->offset;
+        size_t n = 1;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            n = *(const size_t *)((const char *)msg + f->quantifier_offset);
+            slot = *(const char *const *)slot;
+        }
+        for (size_t k = 0; k < n; k++) {
+            const ProtobufCMessage *sub = ((const ProtobufCMessage *const *)slot)[k];
+            if (sub && !pred(sub, ctx))
+                return false;
+        }
+    }
+    return true;
+}

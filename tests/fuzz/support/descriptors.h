@@ -10,6 +10,7 @@
 #define SUPPLYSEC_FUZZ_DESCRIPTORS_H
 
 #include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,5 +33,11 @@ const ProtobufCMessageDescriptor *fuzz_type_at(size_t i);
  * index of every method and type (what tests/fuzz/make_corpus.py needs to
  * write the selector byte of a seed) and exits. */
 void fuzz_list_if_asked(void);
+
+/* True when pred holds for every message field of msg that is set (the set
+ * member of a oneof, every element of a repeated field), one level down;
+ * false at the first that it does not hold for. */
+bool fuzz_submessages_all(const ProtobufCMessage *msg,
+                          bool (*pred)(const ProtobufCMessage *sub, void *ctx), void *ctx);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "descriptors.h"
 #include "doc.h"
 
 /* lowerCamelCase back to snake_case, as doc.c reads a mask path, compared with path. */
@@ -27,6 +28,12 @@ static bool path_round_trips(const char *path)
     return j == n;
 }
 
+static bool masks_round_trip_pred(const ProtobufCMessage *sub, void *ctx)
+{
+    (void)ctx;
+    return fuzz_masks_round_trip(sub);
+}
+
 bool fuzz_masks_round_trip(const ProtobufCMessage *msg)
 {
     const ProtobufCMessageDescriptor *d = msg->descriptor;
@@ -40,24 +47,5 @@ bool fuzz_masks_round_trip(const ProtobufCMessage *msg)
                 return false;
         return true;
     }
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &d->fields[i];
-        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-            continue;
-        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-            *(const uint32_t *)((const char *)msg + f->quantifier_offset) != f->id)
-            continue;
-        const char *slot = (const char *)msg + f->offset;
-        size_t n = 1;
-        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            n = *(const size_t *)((const char *)msg + f->quantifier_offset);
-            slot = *(const char *const *)slot;
-        }
-        for (size_t k = 0; k < n; k++) {
-            const ProtobufCMessage *sub = ((const ProtobufCMessage *const *)slot)[k];
-            if (sub && !fuzz_masks_round_trip(sub))
-                return false;
-        }
-    }
-    return true;
+    return fuzz_submessages_all(msg, masks_round_trip_pred, NULL);
 }
