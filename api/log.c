@@ -1,16 +1,25 @@
 /* log.c — JSON log lines on stderr (see log.h). Each line is formatted in
- * a buffer and written with one write(2), so lines from worker threads
+ * a buffer and written whole by one write(2), so lines from worker threads
  * never interleave. Values are JSON-escaped and every line is valid UTF-8
  * JSON, whatever bytes a value holds; a line too long for the buffer loses
  * its last fields or the end of a value, never its closing brace. Callers
- * never pass secrets. */
+ * never pass secrets.
+ *
+ * Cost (a call line per call is most of it): a line below the level is
+ * never built; the time is formatted once a second per thread; plain runs
+ * of a value are copied, not escaped byte by byte; a thread that opted in
+ * (the runtime's workers) gathers its lines and writes them together when
+ * it next waits for work or its buffer fills (log_buffered, log_flush). */
 #include "log.h"
 
 #include "utf8.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +71,19 @@ static bool put_escaped(log_line *l, const char *s, size_t n)
     put(l, "\"", 1);
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n && p[i];) {
+        size_t plain = 0; /* printable ASCII that needs no escape: copied as is */
+        while (i + plain < n && p[i + plain] >= 0x20 && p[i + plain] < 0x80 &&
+               p[i + plain] != '"' && p[i + plain] != '\\')
+            plain++;
+        if (plain > 0) {
+            if (plain + 1 > room(l))
+                plain = room(l) - 1;
+            put(l, (const char *)p + i, plain);
+            i += plain;
+            if (room(l) <= 1)
+                break;
+            continue;
+        }
         char esc[8];
         const char *out = esc;
         size_t k = utf8_char_len(p + i, n - i), len;
@@ -97,18 +119,41 @@ static void put_field(log_line *l, const char *key, const char *value, size_t n)
         l->len = mark;
 }
 
+/* "2026-11-26T16:05:09.123456Z" into t (32 bytes); the seconds part is
+ * formatted once a second per thread. */
+static void format_time(char t[32])
+{
+    static _Thread_local time_t cached_sec = -1;
+    static _Thread_local char cached[24]; /* "2026-11-26T16:05:09" */
+    static _Thread_local size_t cached_len;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (ts.tv_sec != cached_sec) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        cached_len = strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+        cached_sec = ts.tv_sec;
+    }
+    memcpy(t, cached, cached_len);
+    long us = ts.tv_nsec / 1000;
+    char *p = t + cached_len;
+    *p++ = '.';
+    for (int d = 5; d >= 0; d--, us /= 10)
+        p[d] = (char)('0' + us % 10);
+    p[6] = 'Z';
+    p[7] = '\0';
+}
+
 void log_begin(log_line *l, log_level level, const char *msg)
 {
     static const char *const names[] = {"debug", "info", "warn", "error"};
-    struct timespec ts;
-    struct tm tm;
-    char t[64];
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(t + n, sizeof t - n, ".%06ldZ", ts.tv_nsec / 1000);
     l->len = 0;
     l->level = level;
+    l->off = (int)level < atomic_load(&min_level);
+    if (l->off)
+        return;
+    char t[32];
+    format_time(t);
     put(l, "{\"time\":", 8);
     put_escaped(l, t, strlen(t));
     put_field(l, "level", names[level], strlen(names[level]));
@@ -122,7 +167,8 @@ void log_str(log_line *l, const char *key, const char *value)
 
 void log_strn(log_line *l, const char *key, const char *value, size_t n)
 {
-    put_field(l, key, value, n);
+    if (!l->off)
+        put_field(l, key, value, n);
 }
 
 /* Appends ,"key":json where json is a literal (number, true, false). */
@@ -136,6 +182,8 @@ static void log_raw(log_line *l, const char *key, const char *json)
 
 void log_int(log_line *l, const char *key, long long value)
 {
+    if (l->off)
+        return;
     char num[32];
     snprintf(num, sizeof num, "%lld", value);
     log_raw(l, key, num);
@@ -143,14 +191,71 @@ void log_int(log_line *l, const char *key, long long value)
 
 void log_bool(log_line *l, const char *key, int value)
 {
-    log_raw(l, key, value ? "true" : "false");
+    if (!l->off)
+        log_raw(l, key, value ? "true" : "false");
+}
+
+/* A buffering thread's lines not yet written (log_buffered). */
+typedef struct pending_lines {
+    bool on;
+    size_t len;
+    char buf[16384];
+} pending_lines;
+
+static _Thread_local pending_lines *pending;
+
+static void write_all(const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write(STDERR_FILENO, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return; /* stderr closed or failing: the lines are dropped */
+        p += k;
+        n -= (size_t)k;
+    }
+}
+
+void log_buffered(void)
+{
+    if (!pending)
+        pending = calloc(1, sizeof *pending); /* NULL: lines are written one by one */
+}
+
+void log_flush(void)
+{
+    if (pending && pending->len > 0) {
+        write_all(pending->buf, pending->len);
+        pending->len = 0;
+    }
+}
+
+void log_thread_end(void)
+{
+    log_flush();
+    free(pending);
+    pending = NULL;
 }
 
 void log_emit(log_line *l)
 {
-    if ((int)l->level < atomic_load(&min_level))
+    if (l->off)
         return;
     memcpy(l->buf + l->len, "}\n", LOG_TAIL); /* room() kept these */
-    ssize_t ignored = write(STDERR_FILENO, l->buf, l->len + 2);
-    (void)ignored;
+    size_t n = l->len + LOG_TAIL;
+    if (!pending || l->level >= LOG_WARN) {
+        log_flush(); /* keeps this thread's lines in order */
+        write_all(l->buf, n);
+        return;
+    }
+    if (n > sizeof pending->buf - pending->len)
+        log_flush();
+    memcpy(pending->buf + pending->len, l->buf, n);
+    pending->len += n;
+}
+
+bool log_pending(void)
+{
+    return pending && pending->len > 0;
 }

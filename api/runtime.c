@@ -41,7 +41,14 @@
 #include "stream_slots.h"
 #include "wire.h"
 
-#define REQUESTS_PER_METHOD 4
+/* Requests armed per method on each worker's queue. gRPC core gives a new
+ * call to a request armed on its connection's queue when there is one, else
+ * to any other queue, whose thread must then take the connection's work
+ * too; enough requests for a burst of concurrent calls on one connection
+ * keep it on one thread (4 per method: Health.Check at 32 streams 55,000/s;
+ * 16 or more: about 75,000/s; docs/performance.md). Each costs a call
+ * context of about 1.1 KiB until a call takes it. */
+#define REQUESTS_PER_METHOD 32
 #define UNKNOWN_REQUESTS 4
 
 typedef enum tag_kind {
@@ -70,14 +77,20 @@ typedef struct method_entry {
     void *handle;          /* from grpc_server_register_method */
 } method_entry;
 
+/* One worker thread and the completion queue only it drains. */
+typedef struct worker {
+    api_server *srv;
+    grpc_completion_queue *cq;
+    pthread_t thread;
+} worker;
+
 struct api_server {
     grpc_server *server;
-    grpc_completion_queue *cq;
     store *store;
     method_entry *methods;
     size_t n_methods;
-    pthread_t *threads;
-    int n_threads;
+    worker *workers;
+    int n_workers;
     int port;
     atomic_bool shutting_down;
     atomic_int in_flight;      /* calls accepted and not yet finished */
@@ -101,6 +114,7 @@ enum call_phase { PHASE_BUSY = 0, PHASE_IDLE, PHASE_ENDED };
 
 typedef struct call_ctx {
     api_server *srv;
+    worker *w;             /* its requests and batches complete on w->cq */
     const method_entry *m; /* NULL for an unregistered (unknown) method */
     tag t_new, t_payload, t_read, t_finish;
     grpc_call *call;
@@ -139,12 +153,13 @@ ProtobufCMessage *api_fail(api_call *call, status_code code, const char *fmt, ..
 
 /* ---- arming requests ---- */
 
-static call_ctx *call_ctx_new(api_server *srv, const method_entry *m)
+static call_ctx *call_ctx_new(api_server *srv, worker *w, const method_entry *m)
 {
     call_ctx *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->srv = srv;
+    c->w = w;
     c->m = m;
     c->t_new = (tag){TAG_NEW, c};
     c->t_payload = (tag){TAG_PAYLOAD, c};
@@ -181,22 +196,21 @@ static void call_ctx_free(call_ctx *c)
     free(c);
 }
 
-/* Arms one request for m (NULL: an unregistered method). */
-static void arm_request(api_server *srv, const method_entry *m)
+/* Arms one request for m (NULL: an unregistered method) on w's queue. */
+static void arm_request(api_server *srv, worker *w, const method_entry *m)
 {
     if (atomic_load(&srv->shutting_down))
         return;
-    call_ctx *c = call_ctx_new(srv, m);
+    call_ctx *c = call_ctx_new(srv, w, m);
     if (!c)
         return;
     grpc_call_error err;
     if (m)
-        err =
-            grpc_server_request_registered_call(srv->server, m->handle, &c->call, &c->deadline,
-                                                &c->request_md, NULL, srv->cq, srv->cq, &c->t_new);
+        err = grpc_server_request_registered_call(srv->server, m->handle, &c->call, &c->deadline,
+                                                  &c->request_md, NULL, w->cq, w->cq, &c->t_new);
     else
-        err = grpc_server_request_call(srv->server, &c->call, &c->details, &c->request_md, srv->cq,
-                                       srv->cq, &c->t_new);
+        err = grpc_server_request_call(srv->server, &c->call, &c->details, &c->request_md, w->cq,
+                                       w->cq, &c->t_new);
     if (err != GRPC_CALL_OK)
         call_ctx_free(c);
 }
@@ -215,6 +229,27 @@ static bool metadata_find(const grpc_metadata_array *md, const char *key, const 
     return false;
 }
 
+/* 128 bits for a request id: unique, not secret (it is echoed to the
+ * client and logged), so a per-thread splitmix64 stream seeded once from
+ * the OS generator serves, without RAND_bytes' locks and fork check on
+ * every call (6% of a Health.Check's CPU; docs/performance.md). */
+static void request_id_bits(uint64_t out[2])
+{
+    static _Thread_local uint64_t state;
+    static _Thread_local bool seeded;
+    if (!seeded) {
+        if (RAND_bytes((unsigned char *)&state, sizeof state) != 1)
+            state = (uint64_t)clock_monotonic_us() ^ (uint64_t)(uintptr_t)&state;
+        seeded = true;
+    }
+    for (int i = 0; i < 2; i++) {
+        uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        out[i] = z ^ (z >> 31);
+    }
+}
+
 /* Takes the client's x-request-id when it is sane, else makes one. */
 static void request_id_take(call_ctx *c)
 {
@@ -228,9 +263,9 @@ static void request_id_take(call_ctx *c)
         memcpy(c->api.request_id, v, n);
         c->api.request_id[n] = '\0';
     } else {
-        unsigned char rnd[16];
-        RAND_bytes(rnd, sizeof rnd);
-        hex_encode(rnd, sizeof rnd, c->api.request_id);
+        uint64_t rnd[2];
+        request_id_bits(rnd);
+        hex_encode((const unsigned char *)rnd, sizeof rnd, c->api.request_id);
     }
     c->initial_md[0].key = grpc_slice_from_static_string("x-request-id");
     c->initial_md[0].value = grpc_slice_from_copied_string(c->api.request_id);
@@ -733,7 +768,7 @@ static void idle_calls_end(api_server *srv)
 static void on_new_call(call_ctx *c)
 {
     api_server *srv = c->srv;
-    arm_request(srv, c->m);
+    arm_request(srv, c->w, c->m);
     atomic_fetch_add(&srv->in_flight, 1);
     live_add(c);
     c->start_us = clock_monotonic_us();
@@ -849,10 +884,18 @@ static void on_finish(call_ctx *c)
 
 static void *worker_main(void *arg)
 {
-    api_server *srv = arg;
+    worker *w = arg;
+    api_server *srv = w->srv;
+    log_buffered();
     for (;;) {
-        grpc_event ev =
-            grpc_completion_queue_next(srv->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        /* Call lines gathered while busy go out before the worker waits. */
+        grpc_event ev = {.type = GRPC_QUEUE_TIMEOUT};
+        if (log_pending())
+            ev = grpc_completion_queue_next(w->cq, gpr_time_0(GPR_CLOCK_REALTIME), NULL);
+        if (ev.type == GRPC_QUEUE_TIMEOUT) {
+            log_flush();
+            ev = grpc_completion_queue_next(w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        }
         if (ev.type == GRPC_QUEUE_SHUTDOWN)
             break;
         if (ev.type != GRPC_OP_COMPLETE)
@@ -890,6 +933,7 @@ static void *worker_main(void *arg)
             break;
         }
     }
+    log_thread_end();
     return NULL;
 }
 
@@ -1070,6 +1114,47 @@ static void grpc_log_json(gpr_log_func_args *args)
     log_emit(&l);
 }
 
+/* One completion queue per worker, each drained by its thread alone: a
+ * connection's calls complete on the queue of the worker that polls it
+ * (gRPC core matches a call to a request armed on the connection's own queue
+ * first), so a call is read, handled and answered on one thread with no
+ * hand-off. See docs/performance.md. */
+static bool workers_create(api_server *srv, int n)
+{
+    srv->workers = calloc((size_t)n, sizeof *srv->workers);
+    if (!srv->workers)
+        return false;
+    for (int i = 0; i < n; i++) {
+        srv->workers[i].srv = srv;
+        srv->workers[i].cq = grpc_completion_queue_create_for_next(NULL);
+        grpc_server_register_completion_queue(srv->server, srv->workers[i].cq, NULL);
+        srv->n_workers++;
+    }
+    return true;
+}
+
+/* Shuts the queues down (the server is destroyed), lets each drain (its
+ * worker's thread, when running, else here) and frees them. */
+static void queues_destroy(api_server *srv, bool threads_running)
+{
+    for (int i = 0; i < srv->n_workers; i++)
+        grpc_completion_queue_shutdown(srv->workers[i].cq);
+    for (int i = 0; i < srv->n_workers; i++) {
+        worker *w = &srv->workers[i];
+        if (threads_running)
+            pthread_join(w->thread, NULL);
+        else
+            while (
+                grpc_completion_queue_next(w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+                GRPC_QUEUE_SHUTDOWN)
+                ;
+        grpc_completion_queue_destroy(w->cq);
+    }
+    free(srv->workers);
+    srv->workers = NULL;
+    srv->n_workers = 0;
+}
+
 api_server *api_server_start(const api_server_config *cfg, store *st,
                              const api_service *const *services, size_t n_services, char **err)
 {
@@ -1101,9 +1186,8 @@ api_server *api_server_start(const api_server_config *cfg, store *st,
     };
     grpc_channel_args chargs = {5, args};
     srv->server = grpc_server_create(&chargs, NULL);
-    srv->cq = grpc_completion_queue_create_for_next(NULL);
-    grpc_server_register_completion_queue(srv->server, srv->cq, NULL);
-    if (!register_methods(srv, services, n_services, err))
+    if (!workers_create(srv, cfg->workers > 0 ? cfg->workers : 1) ||
+        !register_methods(srv, services, n_services, err))
         goto fail;
     grpc_server_credentials *creds = make_credentials(cfg, err);
     if (!creds)
@@ -1115,26 +1199,23 @@ api_server *api_server_start(const api_server_config *cfg, store *st,
         goto fail;
     }
     grpc_server_start(srv->server);
-    for (size_t i = 0; i < srv->n_methods; i++)
-        for (int k = 0; k < REQUESTS_PER_METHOD; k++)
-            arm_request(srv, &srv->methods[i]);
-    for (int k = 0; k < UNKNOWN_REQUESTS; k++)
-        arm_request(srv, NULL);
-    srv->n_threads = cfg->workers > 0 ? cfg->workers : 1;
-    srv->threads = calloc((size_t)srv->n_threads, sizeof *srv->threads);
-    for (int i = 0; i < srv->n_threads; i++)
-        pthread_create(&srv->threads[i], NULL, worker_main, srv);
+    for (int i = 0; i < srv->n_workers; i++) {
+        worker *w = &srv->workers[i];
+        for (size_t j = 0; j < srv->n_methods; j++)
+            for (int k = 0; k < REQUESTS_PER_METHOD; k++)
+                arm_request(srv, w, &srv->methods[j]);
+        for (int k = 0; k < UNKNOWN_REQUESTS; k++)
+            arm_request(srv, w, NULL);
+    }
+    for (int i = 0; i < srv->n_workers; i++)
+        pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
     pthread_create(&srv->watcher, NULL, watcher_main, srv);
     return srv;
 fail:
     if (!*err)
         asprintf(err, "out of memory");
     grpc_server_destroy(srv->server);
-    grpc_completion_queue_shutdown(srv->cq);
-    while (grpc_completion_queue_next(srv->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
-           GRPC_QUEUE_SHUTDOWN)
-        ;
-    grpc_completion_queue_destroy(srv->cq);
+    queues_destroy(srv, false);
     pthread_mutex_destroy(&srv->watch_mu);
     pthread_mutex_destroy(&srv->live_mu);
     stream_slots_free(srv->streams);
@@ -1162,7 +1243,7 @@ void api_server_stop(api_server *srv, int grace_ms)
     /* Stop accepting first: the watcher may be inside a slow store probe
      * (an unreachable MongoDB), and joining it must not keep the listener
      * open for that long. */
-    grpc_server_shutdown_and_notify(srv->server, srv->cq, &srv->shutdown_tag);
+    grpc_server_shutdown_and_notify(srv->server, srv->workers[0].cq, &srv->shutdown_tag);
     watches_end(srv);
     pthread_join(srv->watcher, NULL);
     watches_end(srv); /* a watch its last round held may still be open */
@@ -1190,15 +1271,11 @@ void api_server_stop(api_server *srv, int grace_ms)
         sleep_ms(5);
     }
     grpc_server_destroy(srv->server);
-    grpc_completion_queue_shutdown(srv->cq);
-    for (int i = 0; i < srv->n_threads; i++)
-        pthread_join(srv->threads[i], NULL);
-    grpc_completion_queue_destroy(srv->cq);
+    queues_destroy(srv, true);
     pthread_mutex_destroy(&srv->watch_mu);
     pthread_mutex_destroy(&srv->live_mu);
     stream_slots_free(srv->streams);
     grpc_resource_quota_unref(srv->quota);
-    free(srv->threads);
     free(srv->methods);
     free(srv);
     grpc_shutdown();
