@@ -650,9 +650,16 @@ bool doc_from_message(const ProtobufCMessage *msg, doc_flavour fl, bson_t *out)
 
 /* The path of the field being read ("organization.certificates[2].validUntil")
  * and where its error goes. */
+/* A failure's message, and the path to where it happened: written only
+ * when a read fails, one component at a time while the failure returns
+ * through the levels (so the path grows leftwards from the end of path[];
+ * a path too long keeps its end, marked cut). A read that succeeds
+ * formats nothing. */
 typedef struct reader {
+    char msg[MAX_ERROR];
     char path[MAX_PATH];
-    size_t pathlen;
+    size_t start; /* the path is path[start..], NUL-terminated */
+    bool cut;
     char *err;
     size_t errlen;
 } reader;
@@ -673,57 +680,64 @@ static void set_error(char *err, size_t errlen, const char *fmt, ...)
 
 static bool fail(reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+static void reader_init(reader *r, char *err, size_t errlen)
+{
+    r->msg[0] = '\0';
+    r->start = sizeof r->path - 1;
+    r->path[r->start] = '\0';
+    r->cut = false;
+    r->err = err;
+    r->errlen = errlen;
+}
+
 static bool fail(reader *r, const char *fmt, ...)
 {
-    char msg[MAX_ERROR];
-    size_t len;
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(r->msg, sizeof r->msg, fmt, ap);
     va_end(ap);
-    len = strlen(msg);
-    if (r->pathlen == 0)
-        set_error(r->err, r->errlen, "%s", msg);
-    else if (r->pathlen + len + 3 <= r->errlen || r->errlen < len + 16)
-        set_error(r->err, r->errlen, "%s: %s", r->path, msg);
-    else /* Keeps the message and the end of a path too long for err. */
-        set_error(r->err, r->errlen, "...%s: %s", r->path + r->pathlen - (r->errlen - len - 6),
-                  msg);
     return false;
 }
 
-/* Appends to the path and returns its previous length, for path_pop. */
-static size_t path_push(reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static size_t path_push(reader *r, const char *fmt, ...)
+/* Puts comp (a field's JSON name, or "[i]") in front of the failure's path. */
+static void path_prepend(reader *r, const char *comp)
 {
-    size_t old = r->pathlen;
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(r->path + old, sizeof r->path - old, fmt, ap);
-    va_end(ap);
-    r->pathlen = n < 0 ? old : old + (size_t)n;
-    if (r->pathlen >= sizeof r->path)
-        r->pathlen = sizeof r->path - 1;
-    r->path[r->pathlen] = '\0';
-    return old;
+    size_t n = strlen(comp);
+    bool dot = r->path[r->start] != '\0' && r->path[r->start] != '[';
+    if (r->cut || n + dot > r->start) {
+        r->cut = true;
+        return;
+    }
+    if (dot)
+        r->path[--r->start] = '.';
+    r->start -= n;
+    memcpy(r->path + r->start, comp, n);
 }
 
-static size_t path_push_field(reader *r, const ProtobufCFieldDescriptor *f)
+static void path_prepend_field(reader *r, const ProtobufCFieldDescriptor *f)
 {
     char name[MAX_NAME];
 
     doc_json_name(f->name, name, sizeof name);
-    return path_push(r, "%s%s", r->pathlen ? "." : "", name);
+    path_prepend(r, name);
 }
 
-static void path_pop(reader *r, size_t len)
+/* The failure as err gets it: "path: message", keeping the message and the
+ * end of a path too long for err. */
+static void reader_error(reader *r)
 {
-    r->pathlen = len;
-    r->path[len] = '\0';
+    const char *path = r->path + r->start;
+    size_t pathlen = strlen(path), len = strlen(r->msg);
+
+    const char *dots = r->cut ? "..." : "";
+
+    if (pathlen == 0)
+        set_error(r->err, r->errlen, "%s", r->msg);
+    else if (r->errlen < len + 16 || strlen(dots) + pathlen + len + 3 <= r->errlen)
+        set_error(r->err, r->errlen, "%s%s: %s", dots, path, r->msg);
+    else /* here pathlen > errlen - len - 6 >= 10 */
+        set_error(r->err, r->errlen, "...%s: %s", path + pathlen - (r->errlen - len - 6), r->msg);
 }
 
 /* Frees what a single value owns and resets it to the field's default. */
@@ -1295,11 +1309,12 @@ static bool read_repeated(reader *r, ProtobufCMessage *msg, const ProtobufCField
     *(char **)member(msg, f) = arr;
     n = quantifier(msg, f);
     while (*n < count && bson_iter_next(&elems)) {
-        size_t mark = path_push(r, "[%zu]", *n);
-        bool ok = read_value(r, f, &elems, arr + *n * size, depth);
-        path_pop(r, mark);
-        if (!ok)
+        if (!read_value(r, f, &elems, arr + *n * size, depth)) {
+            char index[32];
+            snprintf(index, sizeof index, "[%zu]", *n);
+            path_prepend(r, index);
             return false;
+        }
         ++*n;
     }
     return true;
@@ -1327,16 +1342,12 @@ static bool read_fields(reader *r, ProtobufCMessage *msg, bson_iter_t *it, int d
         const char *key = bson_iter_key(it);
         const ProtobufCFieldDescriptor *f =
             strcmp(key, "_id") == 0 ? NULL : field_for_key(msg->descriptor, key);
-        size_t mark;
-        bool ok;
-
         if (!f)
             continue;
-        mark = path_push_field(r, f);
-        ok = read_field(r, msg, f, it, depth);
-        path_pop(r, mark);
-        if (!ok)
+        if (!read_field(r, msg, f, it, depth)) {
+            path_prepend_field(r, f);
             return false;
+        }
     }
     return true;
 }
@@ -1344,24 +1355,22 @@ static bool read_fields(reader *r, ProtobufCMessage *msg, bson_iter_t *it, int d
 ProtobufCMessage *doc_to_message(const ProtobufCMessageDescriptor *desc, const bson_t *doc,
                                  char *err, size_t errlen)
 {
-    reader r = {.pathlen = 0, .err = err, .errlen = errlen};
-    ProtobufCMessage *msg;
+    reader r;
+    ProtobufCMessage *msg = NULL;
     bson_iter_t it;
 
+    reader_init(&r, err, errlen);
     set_error(err, errlen, "%s", "");
-    if (!desc || !doc || !bson_iter_init(&it, doc)) {
+    if (!desc || !doc || !bson_iter_init(&it, doc))
         fail(&r, "malformed document");
-        return NULL;
-    }
-    msg = new_message(desc);
-    if (!msg) {
+    else if (!(msg = new_message(desc)))
         fail(&r, "out of memory");
-        return NULL;
-    }
-    if (!read_fields(&r, msg, &it, 0)) {
+    else if (!read_fields(&r, msg, &it, 0)) {
         protobuf_c_message_free_unpacked(msg, NULL);
-        return NULL;
+        msg = NULL;
     }
+    if (!msg)
+        reader_error(&r);
     return msg;
 }
 
