@@ -247,10 +247,10 @@ fail:
 }
 
 static const api_method api_keys_methods[] = {
-    {.name = "CreateApiKey", .handler = create_api_key},
+    {.name = "CreateApiKey", .handler = create_api_key, .writes = true},
     {.name = "GetApiKey", .handler = get_api_key},
     {.name = "ListApiKeys", .handler = list_api_keys},
-    {.name = "RevokeApiKey", .handler = revoke_api_key},
+    {.name = "RevokeApiKey", .handler = revoke_api_key, .writes = true},
 };
 
 const api_service api_keys_service = {&supplysec__v1__api_keys__descriptor, api_keys_methods,

@@ -208,11 +208,11 @@ static ProtobufCMessage *delete_organization(api_call *call, ProtobufCMessage *m
 }
 
 static const api_method organizations_methods[] = {
-    {.name = "CreateOrganization", .handler = create_organization},
+    {.name = "CreateOrganization", .handler = create_organization, .writes = true},
     {.name = "GetOrganization", .handler = get_organization},
     {.name = "ListOrganizations", .handler = list_organizations},
-    {.name = "UpdateOrganization", .handler = update_organization},
-    {.name = "DeleteOrganization", .handler = delete_organization},
+    {.name = "UpdateOrganization", .handler = update_organization, .writes = true},
+    {.name = "DeleteOrganization", .handler = delete_organization, .writes = true},
 };
 
 const api_service api_organizations_service = {

@@ -35,8 +35,10 @@
 #include <unistd.h>
 
 #include "accept.h"
+#include "auth_cache.h"
 #include "encoding.h"
 #include "log.h"
+#include "pool.h"
 #include "pem.h"
 #include "stream_slots.h"
 #include "wire.h"
@@ -99,8 +101,17 @@ struct api_server {
     int max_calls;         /* in_flight past it: RESOURCE_EXHAUSTED */
     stream_slots *streams; /* the bound on long-lived streams */
     grpc_resource_quota *quota;
+    auth_cache *auth_cache;  /* NULL: every call reads its key */
+    pool *writers;           /* runs the methods that write (api_method.writes) */
+    atomic_int writing;      /* calls handed to writers and not yet answered */
     pthread_mutex_t live_mu; /* the live list: every call between on_new_call and on_finish */
     struct call_ctx *live;
+    /* api_server_stop parks the workers (none polls, so no connection's
+     * bytes are read) while it shuts the server down: see park_workers. */
+    pthread_mutex_t park_mu;
+    pthread_cond_t park_cv;
+    bool park_wanted; /* under park_mu */
+    int parked;       /* under park_mu */
     pthread_mutex_t watch_mu; /* the watch list and every watch's batch state */
     struct call_ctx *watches;
     pthread_t watcher;
@@ -113,6 +124,7 @@ struct api_server {
 enum call_phase { PHASE_BUSY = 0, PHASE_IDLE, PHASE_ENDED };
 
 typedef struct call_ctx {
+    pool_job job; /* first: a writer thread's job is the context */
     api_server *srv;
     worker *w;             /* its requests and batches complete on w->cq */
     const method_entry *m; /* NULL for an unregistered (unknown) method */
@@ -417,7 +429,7 @@ static bool authenticate(call_ctx *c)
     const char *v = NULL;
     size_t n = 0;
     metadata_find(&c->request_md, "authorization", &v, &n);
-    if (!auth_authenticate(c->srv->store, v, n, &c->api.who, &c->api.st))
+    if (!auth_authenticate(c->srv->store, c->srv->auth_cache, v, n, &c->api.who, &c->api.st))
         return false;
     c->api.authenticated = true;
     c->api.op.who = &c->api.who;
@@ -822,6 +834,23 @@ static void on_new_call(call_ctx *c)
 
 /* The request of a unary or server-stream call arrived (ok false: the call
  * ended first). */
+/* Handles a unary call's request and sends the answer. */
+static void answer_unary(call_ctx *c)
+{
+    ProtobufCMessage *resp = handle(c, c->payload);
+    finish(c, resp, false);
+    if (resp)
+        protobuf_c_message_free_unpacked(resp, NULL);
+}
+
+static void writer_run(pool_job *job)
+{
+    call_ctx *c = (call_ctx *)job;
+    api_server *srv = c->srv;
+    answer_unary(c); /* c may be freed from here on */
+    atomic_fetch_sub(&srv->writing, 1);
+}
+
 static void on_payload(call_ctx *c, bool ok)
 {
     if (!leave_idle(c)) {
@@ -837,10 +866,12 @@ static void on_payload(call_ctx *c, bool ok)
         watch_start(c);
         return;
     }
-    ProtobufCMessage *resp = handle(c, c->payload);
-    finish(c, resp, false);
-    if (resp)
-        protobuf_c_message_free_unpacked(resp, NULL);
+    if (c->m->api->writes) {
+        atomic_fetch_add(&c->srv->writing, 1);
+        pool_submit(c->srv->writers, &c->job); /* answer_unary, on a writer thread */
+        return;
+    }
+    answer_unary(c);
 }
 
 /* A stream message arrived (payload NULL: the client is done). */
@@ -882,6 +913,23 @@ static void on_finish(call_ctx *c)
     atomic_fetch_sub(&srv->in_flight, 1); /* last: stop may destroy the server after */
 }
 
+/* A worker waits at most this long for an event before it looks whether
+ * it should park. */
+#define PARK_POLL_MS 50
+
+static void park_if_wanted(api_server *srv)
+{
+    pthread_mutex_lock(&srv->park_mu);
+    if (srv->park_wanted) {
+        srv->parked++;
+        pthread_cond_broadcast(&srv->park_cv);
+        while (srv->park_wanted)
+            pthread_cond_wait(&srv->park_cv, &srv->park_mu);
+        srv->parked--;
+    }
+    pthread_mutex_unlock(&srv->park_mu);
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -894,8 +942,10 @@ static void *worker_main(void *arg)
             ev = grpc_completion_queue_next(w->cq, gpr_time_0(GPR_CLOCK_REALTIME), NULL);
         if (ev.type == GRPC_QUEUE_TIMEOUT) {
             log_flush();
-            ev = grpc_completion_queue_next(w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+            ev = grpc_completion_queue_next(w->cq, gpr_time_from_millis(PARK_POLL_MS, GPR_TIMESPAN),
+                                            NULL);
         }
+        park_if_wanted(srv);
         if (ev.type == GRPC_QUEUE_SHUTDOWN)
             break;
         if (ev.type != GRPC_OP_COMPLETE)
@@ -1046,6 +1096,12 @@ static void limits_apply(api_server *srv, const api_server_config *cfg)
     int quota_mb = or_default(cfg->memory_quota_mb, API_DEFAULT_MEMORY_QUOTA_MB);
     srv->quota = grpc_resource_quota_create("supplysecd");
     grpc_resource_quota_resize(srv->quota, (size_t)quota_mb << 20);
+    int writers = or_default(cfg->write_threads, API_DEFAULT_WRITE_THREADS);
+    srv->writers = pool_new(writers, writer_run);
+    if (!srv->writers)
+        abort(); /* at start-up, with nothing served yet */
+    int cache_entries = or_default(cfg->auth_cache_entries, API_DEFAULT_AUTH_CACHE_ENTRIES);
+    srv->auth_cache = auth_cache_new((size_t)cache_entries, cfg->auth_cache_ms);
     log_line l;
     log_begin(&l, LOG_INFO, "limits");
     log_int(&l, "open_file_limit", soft);
@@ -1054,6 +1110,9 @@ static void limits_apply(api_server *srv, const api_server_config *cfg)
     log_int(&l, "max_streams", streams);
     log_int(&l, "max_streams_per_connection", per_conn);
     log_int(&l, "memory_quota_mb", quota_mb);
+    log_int(&l, "write_threads", writers);
+    log_int(&l, "auth_cache_entries", (long long)auth_cache_capacity(srv->auth_cache));
+    log_int(&l, "auth_cache_ms", srv->auth_cache ? cfg->auth_cache_ms : 0);
     log_int(&l, "keyless_request_max_bytes", API_KEYLESS_REQUEST_MAX);
     log_emit(&l);
 }
@@ -1166,6 +1225,8 @@ api_server *api_server_start(const api_server_config *cfg, store *st,
     grpc_init();
     srv->store = st;
     srv->shutdown_tag.kind = TAG_SHUTDOWN;
+    pthread_mutex_init(&srv->park_mu, NULL);
+    pthread_cond_init(&srv->park_cv, NULL);
     pthread_mutex_init(&srv->watch_mu, NULL);
     pthread_mutex_init(&srv->live_mu, NULL);
     limits_apply(srv, cfg);
@@ -1217,9 +1278,13 @@ fail:
     grpc_server_destroy(srv->server);
     queues_destroy(srv, false);
     pthread_mutex_destroy(&srv->watch_mu);
+    pthread_mutex_destroy(&srv->park_mu);
+    pthread_cond_destroy(&srv->park_cv);
     pthread_mutex_destroy(&srv->live_mu);
     stream_slots_free(srv->streams);
     grpc_resource_quota_unref(srv->quota);
+    auth_cache_free(srv->auth_cache);
+    pool_free(srv->writers); /* idle: every call has finished */
     free(srv->methods);
     free(srv);
     grpc_shutdown();
@@ -1237,13 +1302,62 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* At the end of the grace period, before calls are cancelled: no write
+ * commits from now on, and the writes still running answer for themselves
+ * (OK when they committed before, UNAVAILABLE when they never will), so a
+ * client is never told of a failure that was in fact written. A write
+ * stuck in an unreachable store is waited for at most WRITES_END_MS; the
+ * store will not commit it either. */
+#define WRITES_END_MS 2000
+
+static void writes_end(api_server *srv)
+{
+    store_refuse_writes(srv->store);
+    int64_t until = clock_monotonic_us() + WRITES_END_MS * 1000LL;
+    while (atomic_load(&srv->writing) > 0 && clock_monotonic_us() < until)
+        sleep_ms(5);
+}
+
+/* Parks every worker (each at its next event, or within PARK_POLL_MS),
+ * waiting at most PARK_WAIT_MS for one busy with a slow read. */
+#define PARK_WAIT_MS 1000
+
+static void park_workers(api_server *srv)
+{
+    int64_t until = clock_monotonic_us() + PARK_WAIT_MS * 1000LL;
+    pthread_mutex_lock(&srv->park_mu);
+    srv->park_wanted = true;
+    while (srv->parked < srv->n_workers && clock_monotonic_us() < until) {
+        pthread_mutex_unlock(&srv->park_mu);
+        sleep_ms(1);
+        pthread_mutex_lock(&srv->park_mu);
+    }
+    pthread_mutex_unlock(&srv->park_mu);
+}
+
+static void unpark_workers(api_server *srv)
+{
+    pthread_mutex_lock(&srv->park_mu);
+    srv->park_wanted = false;
+    pthread_cond_broadcast(&srv->park_cv);
+    pthread_mutex_unlock(&srv->park_mu);
+}
+
 void api_server_stop(api_server *srv, int grace_ms)
 {
-    atomic_store(&srv->shutting_down, true);
-    /* Stop accepting first: the watcher may be inside a slow store probe
+    /* gRPC core 1.51 cancels (CANCELLED, not retryable) a call whose
+     * headers it reads after the shutdown began, though its GOAWAY has not
+     * reached the client yet. With the workers parked nobody reads: the
+     * shutdown and its GOAWAY come between two reads, every call read
+     * before is served, and the client learns from the GOAWAY that the
+     * calls after it were not taken (UNAVAILABLE, retried elsewhere).
+     * Stop accepting first: the watcher may be inside a slow store probe
      * (an unreachable MongoDB), and joining it must not keep the listener
      * open for that long. */
+    park_workers(srv);
+    atomic_store(&srv->shutting_down, true);
     grpc_server_shutdown_and_notify(srv->server, srv->workers[0].cq, &srv->shutdown_tag);
+    unpark_workers(srv);
     watches_end(srv);
     pthread_join(srv->watcher, NULL);
     watches_end(srv); /* a watch its last round held may still be open */
@@ -1265,6 +1379,7 @@ void api_server_stop(api_server *srv, int grace_ms)
             log_begin(&l, LOG_WARN, "grace period over; cancelling the calls still running");
             log_int(&l, "in_flight", atomic_load(&srv->in_flight));
             log_emit(&l);
+            writes_end(srv);
             grpc_server_cancel_all_calls(srv->server);
             cancelled = true;
         }
@@ -1273,9 +1388,13 @@ void api_server_stop(api_server *srv, int grace_ms)
     grpc_server_destroy(srv->server);
     queues_destroy(srv, true);
     pthread_mutex_destroy(&srv->watch_mu);
+    pthread_mutex_destroy(&srv->park_mu);
+    pthread_cond_destroy(&srv->park_cv);
     pthread_mutex_destroy(&srv->live_mu);
     stream_slots_free(srv->streams);
     grpc_resource_quota_unref(srv->quota);
+    auth_cache_free(srv->auth_cache);
+    pool_free(srv->writers); /* idle: every call has finished */
     free(srv->methods);
     free(srv);
     grpc_shutdown();

@@ -50,6 +50,10 @@ typedef struct api_method {
     api_auth auth;
     api_kind kind;
     const char *unimplemented_why;
+    /* It writes to the store: it runs on a writer thread (pool.h), where
+     * it may wait for its commit without holding a worker, and beside
+     * other writers whose batches share that commit (group commit). */
+    bool writes;
 } api_method;
 
 typedef struct api_service {
@@ -60,14 +64,17 @@ typedef struct api_service {
 
 /* The bounds a client meets (docs/operations.md, "Limits"); 0 in the
  * config means the default here. */
-#define API_DEFAULT_MAX_CALLS 4096           /* calls held at once, any kind */
-#define API_DEFAULT_MAX_STREAMS 1024         /* long-lived streams at once */
-#define API_DEFAULT_MAX_STREAMS_PER_CONN 16  /* ... on one connection */
-#define API_DEFAULT_MEMORY_QUOTA_MB 256      /* gRPC core's resource quota */
-#define API_HTTP2_MAX_CONCURRENT_STREAMS 100 /* advertised in SETTINGS */
-#define API_KEYLESS_REQUEST_MAX 4096         /* bytes of a request to a keyless method */
-#define API_MAX_METADATA_BYTES 16384         /* a call's request headers, checked by the runtime */
-#define API_CORE_MAX_METADATA_BYTES 1048576  /* gRPC core's own limit, far above ours */
+#define API_DEFAULT_MAX_CALLS 4096            /* calls held at once, any kind */
+#define API_DEFAULT_MAX_STREAMS 1024          /* long-lived streams at once */
+#define API_DEFAULT_MAX_STREAMS_PER_CONN 16   /* ... on one connection */
+#define API_DEFAULT_MEMORY_QUOTA_MB 256       /* gRPC core's resource quota */
+#define API_HTTP2_MAX_CONCURRENT_STREAMS 100  /* advertised in SETTINGS */
+#define API_KEYLESS_REQUEST_MAX 4096          /* bytes of a request to a keyless method */
+#define API_MAX_METADATA_BYTES 16384          /* a call's request headers, checked by the runtime */
+#define API_CORE_MAX_METADATA_BYTES 1048576   /* gRPC core's own limit, far above ours */
+#define API_DEFAULT_WRITE_THREADS 32          /* writes waiting for a commit at once */
+#define API_DEFAULT_AUTH_CACHE_ENTRIES 4096   /* verified keys remembered (auth_cache.h) */
+#define API_DEFAULT_AUTH_CACHE_MS_TEXT "1000" /* ... and for how long; "0": not at all */
 
 typedef struct api_server_config {
     const char *listen;    /* host:port */
@@ -78,6 +85,9 @@ typedef struct api_server_config {
     int max_streams;
     int max_streams_per_connection;
     int memory_quota_mb;
+    int write_threads;
+    int auth_cache_entries;
+    int auth_cache_ms;    /* 0: no cache (set it: 0 here is no default) */
     const char *tls_cert; /* PEM files; both or neither */
     const char *tls_key;
     const char *tls_client_ca;  /* optional: request and verify client certificates */

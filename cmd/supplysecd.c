@@ -62,6 +62,10 @@ static const char usage[] =
     "  --max-streams N           [SUPPLYSEC_MAX_STREAMS] open streams, default 1024\n"
     "  --max-streams-per-connection N [SUPPLYSEC_MAX_STREAMS_PER_CONNECTION] default 16\n"
     "  --memory-quota-mb N       [SUPPLYSEC_MEMORY_QUOTA_MB] gRPC core's memory, default 256\n"
+    "  --write-threads N         [SUPPLYSEC_WRITE_THREADS] writes at once, default 32\n"
+    "  --auth-cache-entries N    [SUPPLYSEC_AUTH_CACHE_ENTRIES] verified keys kept, default 4096\n"
+    "  --auth-cache-ms N         [SUPPLYSEC_AUTH_CACHE_MS] how long one is trusted, default 1000;\n"
+    "                            0: every call reads its key from the store\n"
     "MongoDB stores (each the URI option of that name, unless the URI sets it):\n"
     "  --mongo-write-concern W   [SUPPLYSEC_MONGO_WRITE_CONCERN] w: majority (default) or a count\n"
     "  --mongo-selection-timeout-ms N [SUPPLYSEC_MONGO_SELECTION_TIMEOUT_MS] default 2000\n"
@@ -139,12 +143,16 @@ static const struct {
     {"--max-streams", "SUPPLYSEC_MAX_STREAMS"},
     {"--max-streams-per-connection", "SUPPLYSEC_MAX_STREAMS_PER_CONNECTION"},
     {"--memory-quota-mb", "SUPPLYSEC_MEMORY_QUOTA_MB"},
+    {"--auth-cache-entries", "SUPPLYSEC_AUTH_CACHE_ENTRIES"},
+    {"--write-threads", "SUPPLYSEC_WRITE_THREADS"},
 };
 
 static int *limit_field(config *c, size_t i)
 {
-    int *fields[] = {&c->server.max_connections, &c->server.max_calls, &c->server.max_streams,
-                     &c->server.max_streams_per_connection, &c->server.memory_quota_mb};
+    int *fields[] = {&c->server.max_connections, &c->server.max_calls,
+                     &c->server.max_streams,     &c->server.max_streams_per_connection,
+                     &c->server.memory_quota_mb, &c->server.auth_cache_entries,
+                     &c->server.write_threads};
     return fields[i];
 }
 
@@ -167,7 +175,10 @@ static bool config_load(config *c, int argc, char **argv)
                    1024, &c->server.max_message_bytes) ||
         !parse_int("SUPPLYSEC_GRACE_SECONDS", env_or("SUPPLYSEC_GRACE_SECONDS", "10"), 0,
                    &c->grace_seconds) ||
-        !grace_in_range(c->grace_seconds))
+        !grace_in_range(c->grace_seconds) ||
+        !parse_int("SUPPLYSEC_AUTH_CACHE_MS",
+                   env_or("SUPPLYSEC_AUTH_CACHE_MS", API_DEFAULT_AUTH_CACHE_MS_TEXT), 0,
+                   &c->server.auth_cache_ms))
         return false;
     for (size_t i = 0; i < sizeof limit_flags / sizeof limit_flags[0]; i++) {
         const char *v = env_or(limit_flags[i].env, NULL);
@@ -191,6 +202,9 @@ static bool config_load(config *c, int argc, char **argv)
         {"max-streams", required_argument, NULL, 0x102},
         {"max-streams-per-connection", required_argument, NULL, 0x103},
         {"memory-quota-mb", required_argument, NULL, 0x104},
+        {"auth-cache-entries", required_argument, NULL, 0x105},
+        {"write-threads", required_argument, NULL, 0x106},
+        {"auth-cache-ms", required_argument, NULL, 'A'},
         {"mongo-write-concern", required_argument, NULL, 'W'},
         {"mongo-selection-timeout-ms", required_argument, NULL, 'S'},
         {"mongo-socket-timeout-ms", required_argument, NULL, 'T'},
@@ -240,7 +254,13 @@ static bool config_load(config *c, int argc, char **argv)
         case 0x102:
         case 0x103:
         case 0x104:
+        case 0x105:
+        case 0x106:
             if (!parse_int(limit_flags[o - 0x100].flag, optarg, 1, limit_field(c, o - 0x100)))
+                return false;
+            break;
+        case 'A':
+            if (!parse_int("--auth-cache-ms", optarg, 0, &c->server.auth_cache_ms))
                 return false;
             break;
         case 'W':

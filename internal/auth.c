@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "apikey.h"
+#include "auth_cache.h"
 #include "doc.h"
 #include "organization.h"
 #include "supplysec/internal/v1/stored.pb-c.h"
@@ -49,7 +50,8 @@ static bool org_predates_key(store *s, const char *org, const Supplysec__V1__Api
     return true;
 }
 
-bool auth_authenticate(store *s, const char *authorization, size_t len, principal *who, status *st)
+bool auth_authenticate(store *s, auth_cache *cache, const char *authorization, size_t len,
+                       principal *who, status *st)
 {
     char secret[APIKEY_SECRET_LEN + 1], prefix[APIKEY_PREFIX_LEN + 1];
     store_record *rec = NULL;
@@ -62,6 +64,11 @@ bool auth_authenticate(store *s, const char *authorization, size_t len, principa
     if (!apikey_parse_bearer(authorization, len, secret, prefix))
         return status_fail(st, STATUS_UNAUTHENTICATED,
                            "malformed credentials: " UNAUTHENTICATED_HINT);
+    if (auth_cache_get(cache, s, prefix, secret, who)) {
+        memset(secret, 0, sizeof secret);
+        return true;
+    }
+    uint64_t epoch = auth_cache_epoch(s); /* before the reads: see auth_cache.h */
     store_status ss = store_get_by_lookup(s, APIKEYS_COLLECTION, prefix, &rec);
     if (ss == STORE_NOT_FOUND) {
         status_fail(st, STATUS_UNAUTHENTICATED, "unknown API key %s", prefix);
@@ -91,6 +98,7 @@ bool auth_authenticate(store *s, const char *authorization, size_t len, principa
     snprintf(who->name, sizeof who->name, "%s", key->api_key->name);
     snprintf(who->org, sizeof who->org, "%s", rec->org);
     who->role = key->api_key->role;
+    auth_cache_put(cache, s, epoch, prefix, secret, who);
     ok = true;
 out:
     if (key)

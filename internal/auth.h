@@ -27,10 +27,15 @@ typedef struct principal {
     Supplysec__V1__Role role;
 } principal;
 
+typedef struct auth_cache auth_cache; /* auth_cache.h */
+
 /* Checks an `authorization` metadata value (not NUL-terminated; NULL when
- * absent) with one indexed read. UNAUTHENTICATED when missing, malformed,
- * unknown or revoked; UNAVAILABLE when the store is. */
-bool auth_authenticate(store *s, const char *authorization, size_t len, principal *who, status *st);
+ * absent): from cache when it holds the key (auth_cache.h; NULL: no
+ * cache), else by reading the key by its prefix and its organization from
+ * the store, and then remembered in cache. UNAUTHENTICATED when missing,
+ * malformed, unknown or revoked; UNAVAILABLE when the store is. */
+bool auth_authenticate(store *s, auth_cache *cache, const char *authorization, size_t len,
+                       principal *who, status *st);
 
 bool auth_is_platform_admin(const principal *who);
 

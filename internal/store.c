@@ -36,7 +36,15 @@ struct store {
     /* Read by every operation without the mutex: */
     atomic_bool health_ok;    /* health == STORE_OK */
     atomic_bool health_stale; /* an operation's outcome disagreed: probe at the next call */
+    uint64_t id;              /* process-unique, from next_store_id */
+    /* store_change_count and store_delete_count: batches that updated or
+     * deleted (deleted) records of the collections hashed to each slot (a
+     * shared slot only counts more). */
+    atomic_uint_least64_t changes[STORE_CHANGE_SLOTS];
+    atomic_uint_least64_t deletes[STORE_CHANGE_SLOTS];
 };
+
+static atomic_uint_least64_t next_store_id = 1;
 
 static const store_backend *const backends[] = {
     &store_sqlite_backend,
@@ -144,6 +152,7 @@ store_status store_open(const char *uri, int workers, store **out, char **err)
         return STORE_INTERNAL;
     }
     s->be = be;
+    s->id = atomic_fetch_add(&next_store_id, 1);
     store_status st = be->open(uri, workers < 1 ? 1 : workers, &s->impl, err);
     if (st != STORE_OK) {
         free(s);
@@ -342,6 +351,61 @@ static bool write_valid(const store_write *w)
     return false;
 }
 
+static size_t change_slot(const char *collection)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const char *p = collection; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    return (size_t)(h % STORE_CHANGE_SLOTS);
+}
+
+/* Counts a batch's updates and deletes for store_change_count and
+ * store_delete_count, once per collection slot, unless the batch certainly
+ * changed nothing (st: refused before any commit). Creates and guards
+ * change nothing a reader relied on. */
+static void changes_count(store *s, const store_write *writes, size_t n, store_status st)
+{
+    if (st == STORE_NOT_FOUND || st == STORE_ALREADY_EXISTS || st == STORE_CONFLICT ||
+        st == STORE_INVALID)
+        return;
+    bool changed[STORE_CHANGE_SLOTS] = {false}, deleted[STORE_CHANGE_SLOTS] = {false};
+    for (size_t i = 0; i < n; i++) {
+        const store_write *w = &writes[i];
+        if (w->kind == STORE_WRITE_CREATE || w->kind == STORE_WRITE_GUARD)
+            continue;
+        size_t slot = change_slot(w->rec ? w->rec->collection : w->collection);
+        changed[slot] = true;
+        deleted[slot] = deleted[slot] || w->kind != STORE_WRITE_UPDATE;
+    }
+    for (size_t i = 0; i < STORE_CHANGE_SLOTS; i++) {
+        if (changed[i])
+            atomic_fetch_add(&s->changes[i], 1);
+        if (deleted[i])
+            atomic_fetch_add(&s->deletes[i], 1);
+    }
+}
+
+uint64_t store_change_count(store *s, const char *collection)
+{
+    return atomic_load(&s->changes[change_slot(collection)]);
+}
+
+uint64_t store_delete_count(store *s, const char *collection)
+{
+    return atomic_load(&s->deletes[change_slot(collection)]);
+}
+
+void store_refuse_writes(store *s)
+{
+    if (s->be->refuse_writes)
+        s->be->refuse_writes(s->impl);
+}
+
+uint64_t store_id(const store *s)
+{
+    return s->id;
+}
+
 store_status store_apply(store *s, const store_write *writes, size_t n, size_t *failed)
 {
     enum { SMALL = 8 };
@@ -372,6 +436,7 @@ store_status store_apply(store *s, const store_write *writes, size_t n, size_t *
         }
     }
     st = noted(s, s->be->apply(s->impl, ws, n, failed));
+    changes_count(s, writes, n, st); /* after: the batch may have committed */
 out:
     if (recs != small_recs)
         free(recs);

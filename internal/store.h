@@ -196,6 +196,26 @@ typedef struct store_write {
  * its events. */
 store_status store_apply(store *s, const store_write *writes, size_t n, size_t *failed);
 
+/* How many batches through s have updated or deleted records of
+ * collection (or of another collection sharing its slot), and how many
+ * deleted some: a reader that remembers what it read (auth_cache.h)
+ * compares the count before its read with the count now. Counted when
+ * store_apply returns, unless its outcome says nothing was written
+ * (NOT_FOUND, ALREADY_EXISTS, CONFLICT, INVALID); writes by other processes
+ * sharing the store are not seen. */
+#define STORE_CHANGE_SLOTS 16
+uint64_t store_change_count(store *s, const char *collection);
+uint64_t store_delete_count(store *s, const char *collection);
+
+/* For a server whose grace period is over: from now on no batch commits
+ * (store_apply fails with STORE_UNAVAILABLE, and one waiting for a lock
+ * stops waiting); returns once no commit is under way, so that every batch
+ * has either committed already or never will. */
+void store_refuse_writes(store *s);
+
+/* Unique to this store among those opened in the process. */
+uint64_t store_id(const store *s);
+
 /* org NULL matches any tenant (platform administrators only). */
 store_status store_get(store *s, const char *collection, const char *org, const char *name,
                        store_record **out);
@@ -255,6 +275,7 @@ typedef struct store_backend {
     store_status (*audit_orgs)(void *impl, char ***orgs, size_t *count);
     store_status (*import_record)(void *impl, const store_record *rec);
     store_status (*import_audit)(void *impl, const store_audit *ev);
+    void (*refuse_writes)(void *impl); /* store_refuse_writes; NULL: nothing to do */
 } store_backend;
 
 extern const store_backend store_sqlite_backend;

@@ -83,6 +83,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "commit_gate.h"
 #include "store.h"
 
 #define AUDIT_COLLECTION "auditEvents"
@@ -109,6 +110,7 @@ typedef struct mongo_store {
     pthread_mutex_t idx_mu;
     char *indexed[MAX_INDEXED]; /* collections whose indexes exist */
     size_t n_indexed;
+    commit_gate gate; /* every commitTransaction passes it (store_refuse_writes) */
 } mongo_store;
 
 static pthread_once_t mongoc_once = PTHREAD_ONCE_INIT;
@@ -451,6 +453,7 @@ static void mongo_close(void *impl)
     for (size_t i = 0; i < ms->n_indexed; i++)
         free(ms->indexed[i]);
     pthread_mutex_destroy(&ms->idx_mu);
+    gate_destroy(&ms->gate);
     free(ms);
 }
 
@@ -466,6 +469,7 @@ static store_status mongo_open(const char *uri_str, int workers, void **impl, ch
         return STORE_INTERNAL;
     }
     pthread_mutex_init(&ms->idx_mu, NULL);
+    gate_init(&ms->gate);
     ms->uri = mongoc_uri_new_with_error(uri_str, &e);
     if (!ms->uri) {
         store_set_err(err, "invalid MongoDB URI: %s", e.message);
@@ -1156,36 +1160,18 @@ static int64_t backoff_us(int attempt)
     return cap / 2 + (int64_t)(seed % (uint64_t)(cap / 2 + 1));
 }
 
-/* One run of the transaction: body, then commit. */
-static store_status batch_attempt(batch *b)
+/* Commits the transaction batch_attempt ran; passes the commit gate. */
+static store_status commit(batch *b)
 {
     bson_t reply;
     bson_error_t e;
-    store_status st;
-    b->transient = false;
-    mongoc_transaction_opt_t *topts = mongoc_transaction_opts_new();
-    mongoc_transaction_opts_set_read_concern(topts, b->ms->snapshot);
-    int64_t left = ms_left(b->deadline_us);
-    if (left > 0)
-        mongoc_transaction_opts_set_max_commit_time_ms(topts, left);
-    bool started = left != 0 && mongoc_client_session_start_transaction(b->session, topts, &e);
-    mongoc_transaction_opts_destroy(topts);
-    if (!started)
-        return left == 0 ? STORE_DEADLINE_EXCEEDED : status_of_error(&e);
-    st = batch_body(b);
-    if (st == STORE_OK && passed(b->deadline_us))
-        st = STORE_DEADLINE_EXCEEDED;
-    if (st != STORE_OK) {
-        mongoc_client_session_abort_transaction(b->session, NULL); /* nothing was written */
-        return st;
-    }
     for (int retry = 0;; retry++) {
         if (mongoc_client_session_commit_transaction(b->session, &reply, &e)) {
             bson_destroy(&reply);
             return STORE_OK;
         }
         bool unknown = mongoc_error_has_label(&reply, "UnknownTransactionCommitResult");
-        st = failure(b, &reply, &e);
+        store_status st = failure(b, &reply, &e);
         bson_destroy(&reply);
         if (b->transient)
             return st; /* it did not commit: the whole transaction runs again */
@@ -1202,13 +1188,42 @@ static store_status batch_attempt(batch *b)
     }
 }
 
+/* One run of the transaction: body, then commit. */
+static store_status batch_attempt(batch *b)
+{
+    bson_error_t e;
+    store_status st;
+    b->transient = false;
+    mongoc_transaction_opt_t *topts = mongoc_transaction_opts_new();
+    mongoc_transaction_opts_set_read_concern(topts, b->ms->snapshot);
+    int64_t left = ms_left(b->deadline_us);
+    if (left > 0)
+        mongoc_transaction_opts_set_max_commit_time_ms(topts, left);
+    bool started = left != 0 && mongoc_client_session_start_transaction(b->session, topts, &e);
+    mongoc_transaction_opts_destroy(topts);
+    if (!started)
+        return left == 0 ? STORE_DEADLINE_EXCEEDED : status_of_error(&e);
+    st = batch_body(b);
+    if (st == STORE_OK && passed(b->deadline_us))
+        st = STORE_DEADLINE_EXCEEDED;
+    if (st == STORE_OK && !gate_enter(&b->ms->gate))
+        st = STORE_UNAVAILABLE; /* the server is stopping: nothing commits now */
+    if (st != STORE_OK) {
+        mongoc_client_session_abort_transaction(b->session, NULL); /* nothing was written */
+        return st;
+    }
+    st = commit(b);
+    gate_leave(&b->ms->gate);
+    return st;
+}
+
 /* The transaction, run again after a transient failure while time is left. */
 static store_status batch_run(batch *b)
 {
     b->give_up_us = b->deadline_us ? b->deadline_us : clock_monotonic_us() + TXN_RETRY_US;
     for (int attempt = 0;; attempt++) {
         store_status st = batch_attempt(b);
-        if (st == STORE_OK || !b->transient)
+        if (st == STORE_OK || !b->transient || gate_is_closed(&b->ms->gate))
             return st;
         int64_t left = b->give_up_us - clock_monotonic_us();
         if (left <= 0)
@@ -1613,6 +1628,11 @@ static store_status mongo_import_audit(void *impl, const store_audit *ev)
     return batch_apply(impl, &b);
 }
 
+static void mongo_refuse_writes(void *impl)
+{
+    gate_close(&((mongo_store *)impl)->gate);
+}
+
 /* store_create, store_update and store_delete reach apply as one-write
  * batches (store.c): there is no other write path. */
 #define MONGO_BACKEND(name_, scheme_)                                                              \
@@ -1631,6 +1651,7 @@ static store_status mongo_import_audit(void *impl, const store_audit *ev)
         .audit_orgs = mongo_audit_orgs,                                                            \
         .import_record = mongo_import_record,                                                      \
         .import_audit = mongo_import_audit,                                                        \
+        .refuse_writes = mongo_refuse_writes,                                                      \
     }
 
 MONGO_BACKEND(store_mongo_backend, "mongodb");

@@ -80,6 +80,7 @@
 #include "store.h"
 
 #include "clock.h"
+#include "commit_gate.h"
 #include "sqlite_file.h"
 
 #include <errno.h>
@@ -129,6 +130,9 @@ enum stmt_id {
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_PING,
     ST_INSERT,
     ST_UPDATE,
@@ -153,6 +157,9 @@ static const char *const fixed_sql[ST_LIST_FIRST] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT batch",
+    [ST_RELEASE] = "RELEASE batch",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO batch",
     [ST_PING] = "SELECT 1",
     [ST_INSERT] =
         "INSERT INTO resources (" RECORD_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -192,6 +199,7 @@ typedef struct conn {
     sqlite3_stmt *stmts[ST_COUNT];
     int64_t busy_until_us;     /* the busy handler gives up then (CLOCK_MONOTONIC) */
     int fault_rc, fault_errno; /* the first fault-class failure since taken, for pool_give */
+    commit_gate *gate;         /* the store's: a closed gate ends a busy wait */
 } conn;
 
 /* Sticky faults, in rising severity: one is only replaced by a worse one. */
@@ -229,6 +237,13 @@ typedef struct sqlite_store {
     bool monitor_running, monitor_stop; /* under monitor_mu */
     pthread_mutex_t monitor_mu;
     pthread_cond_t monitor_cv;
+    /* Group commit (store_sqlite_apply): batches waiting to be written, and
+     * whether a writer is writing a group now; under group_mu. */
+    pthread_mutex_t group_mu;
+    pthread_cond_t group_cv;
+    struct commit_member *group_queue, **group_tail;
+    bool group_leader;
+    commit_gate gate; /* every COMMIT of a write passes it (store_refuse_writes) */
 } sqlite_store;
 
 /* What a write transaction runs: a batch of store.h writes (apply), or one
@@ -236,10 +251,11 @@ typedef struct sqlite_store {
 typedef struct write_args {
     const store_write *writes; /* apply: writes[0..n) */
     size_t n;
-    size_t failed;           /* apply: the first failing write's index; n: the batch's */
-    const store_record *rec; /* import_record */
-    const store_audit *ev;   /* import_audit */
-    int64_t deadline_us;     /* clock_monotonic_us() time; 0: none */
+    size_t failed;              /* apply: the first failing write's index; n: the batch's */
+    const store_record *rec;    /* import_record */
+    const store_audit *ev;      /* import_audit */
+    struct commit_group *group; /* group_body */
+    int64_t deadline_us;        /* clock_monotonic_us() time; 0: none */
 } write_args;
 
 /* ---- errors ---- */
@@ -657,7 +673,7 @@ static store_status schema_create_memory(sqlite3 *db, char **err)
 static int busy_wait(void *arg, int count)
 {
     conn *c = arg;
-    if (clock_monotonic_us() >= c->busy_until_us)
+    if (clock_monotonic_us() >= c->busy_until_us || gate_is_closed(c->gate))
         return 0;
     struct timespec ts = {0, count < 10 ? 1000000L : 5000000L};
     nanosleep(&ts, NULL);
@@ -671,6 +687,7 @@ static int busy_wait(void *arg, int count)
 static store_status conn_open(sqlite_store *sq, conn *c, bool first, bool init, char **msg)
 {
     const char *path = store_path(sq);
+    c->gate = &sq->gate;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (sq->memory ? SQLITE_OPEN_CREATE : 0);
     int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
     if (rc == SQLITE_OK) {
@@ -729,6 +746,9 @@ static void store_sqlite_close(void *impl)
         conn_close(&sq->conns[i]);
     pthread_cond_destroy(&sq->pool_cv);
     pthread_mutex_destroy(&sq->pool_mu);
+    pthread_cond_destroy(&sq->group_cv);
+    pthread_mutex_destroy(&sq->group_mu);
+    gate_destroy(&sq->gate);
     pthread_mutex_destroy(&sq->write_mu);
     pthread_mutex_destroy(&sq->fault_mu);
     pthread_cond_destroy(&sq->monitor_cv);
@@ -777,6 +797,10 @@ static store_status sqlite_open(const char *uri, size_t size, bool init, sqlite_
     }
     pthread_mutex_init(&sq->pool_mu, NULL);
     pthread_cond_init(&sq->pool_cv, NULL);
+    pthread_mutex_init(&sq->group_mu, NULL);
+    pthread_cond_init(&sq->group_cv, NULL);
+    gate_init(&sq->gate);
+    sq->group_tail = &sq->group_queue;
     pthread_mutex_init(&sq->write_mu, NULL);
     pthread_mutex_init(&sq->fault_mu, NULL);
     pthread_mutex_init(&sq->monitor_mu, NULL);
@@ -1278,7 +1302,12 @@ static store_status write_locked(sqlite_store *sq, conn *c,
             st = STORE_DEADLINE_EXCEEDED; /* it passed while the body ran */
         sqlite_files_state fs;
         bool moved = st == STORE_OK && !files_in_place(sq, c, &fs);
+        bool entered = st == STORE_OK && !moved && gate_enter(&sq->gate);
+        if (st == STORE_OK && !moved && !entered)
+            st = STORE_UNAVAILABLE; /* the server is stopping: nothing commits now */
         st = tx_end(c, moved ? STORE_UNAVAILABLE : st);
+        if (entered)
+            gate_leave(&sq->gate);
         if (!moved || attempt > 0 || !files_restore(sq, c))
             return st;
         /* c was reopened: its busy wait is bounded afresh, as pool_take does */
@@ -1327,16 +1356,149 @@ static int64_t batch_deadline(const store_write *writes, size_t n)
     return deadline;
 }
 
-/* Every write of the contract, one or many: one transaction. */
+/* ---- group commit ----
+ *
+ * Batches that arrive while a transaction commits wait, and the next
+ * writer (the leader) writes all of them in one transaction: each batch
+ * inside a savepoint, so a batch that fails is rolled back alone and the
+ * others commit; one COMMIT, so one WAL append and one fsync for the group
+ * (docs/performance.md: CreateOrganization at 32 streams). Every batch is
+ * answered only after the COMMIT that holds it returned, so nothing is
+ * acknowledged before it is durable, and a failed COMMIT fails every batch
+ * of the group. A batch whose deadline passes before COMMIT is not
+ * committed: the group is rolled back and written again without it. A lone
+ * writer never waits for company. */
+
+#define GROUP_MAX_BATCHES 64
+
+typedef struct commit_member {
+    write_args a;
+    store_status st;
+    bool done; /* under group_mu */
+    struct commit_member *next;
+} commit_member;
+
+typedef struct commit_group {
+    commit_member *first; /* linked by next, count members */
+    size_t count;
+    bool expired; /* a member's deadline passed while the group ran */
+} commit_group;
+
+static bool is_record_failure(const commit_member *m)
+{
+    return m->a.failed < m->a.n; /* else the failure was the batch's (apply_body) */
+}
+
+/* Writes each member not yet answered inside its own savepoint. A member
+ * whose own writes fail is rolled back to its savepoint and answered with
+ * that; a failure of the transaction itself (the disk, the lock) ends the
+ * group. Runs again from the start when write_locked repeats it. */
+static store_status group_body(conn *c, write_args *ga)
+{
+    commit_group *g = ga->group;
+    bool alone = g->count == 1;
+    for (commit_member *m = g->first; m; m = m->next) {
+        if (m->st == STORE_DEADLINE_EXCEEDED)
+            continue; /* expired in an earlier round */
+        if (deadline_passed(m->a.deadline_us)) {
+            m->st = STORE_DEADLINE_EXCEEDED;
+            m->a.failed = m->a.n;
+            continue;
+        }
+        store_status st = alone ? STORE_OK : exec_stmt(c, ST_SAVEPOINT);
+        if (st == STORE_OK)
+            st = apply_body(c, &m->a);
+        m->st = st;
+        if (alone || st == STORE_OK) {
+            if (st == STORE_OK && !alone)
+                st = exec_stmt(c, ST_RELEASE);
+            if (st != STORE_OK)
+                return st;
+            continue;
+        }
+        if (!is_record_failure(m) && st != STORE_DEADLINE_EXCEEDED)
+            return st; /* the transaction's own failure */
+        st = exec_stmt(c, ST_ROLLBACK_TO);
+        if (st == STORE_OK)
+            st = exec_stmt(c, ST_RELEASE);
+        if (st != STORE_OK)
+            return st;
+    }
+    for (commit_member *m = g->first; m; m = m->next)
+        if (m->st == STORE_OK && deadline_passed(m->a.deadline_us)) {
+            m->st = STORE_DEADLINE_EXCEEDED;
+            m->a.failed = m->a.n;
+            g->expired = true;
+        }
+    return g->expired ? STORE_DEADLINE_EXCEEDED : STORE_OK;
+}
+
+/* Writes a group in one transaction and sets every member's outcome. */
+static void group_write(sqlite_store *sq, commit_group *g)
+{
+    for (;;) {
+        for (commit_member *m = g->first; m; m = m->next)
+            if (m->st != STORE_DEADLINE_EXCEEDED)
+                m->st = STORE_OK;
+        g->expired = false;
+        /* write_tx's own deadline: none, each member has its own */
+        write_args ga = {.group = g, .deadline_us = 0};
+        store_status st = write_tx(sq, group_body, &ga);
+        if (st == STORE_DEADLINE_EXCEEDED && g->expired)
+            continue; /* rolled back: again, without the members that expired */
+        for (commit_member *m = g->first; m; m = m->next)
+            if (st != STORE_OK && m->st == STORE_OK)
+                m->st = st; /* nothing of the group committed */
+        return;
+    }
+}
+
+/* Every write of the contract, one or many: one transaction, shared with
+ * the batches waiting beside it (group commit, above). */
 static store_status store_sqlite_apply(void *impl, const store_write *writes, size_t n,
                                        size_t *failed)
 {
-    write_args a = {
-        .writes = writes, .n = n, .failed = n, .deadline_us = batch_deadline(writes, n)};
-    store_status st = write_tx(impl, apply_body, &a);
+    sqlite_store *sq = impl;
+    commit_member me = {
+        .a = {.writes = writes, .n = n, .failed = n, .deadline_us = batch_deadline(writes, n)},
+        .st = STORE_OK};
+    pthread_mutex_lock(&sq->group_mu);
+    *sq->group_tail = &me;
+    sq->group_tail = &me.next;
+    while (!me.done) {
+        if (sq->group_leader) {
+            pthread_cond_wait(&sq->group_cv, &sq->group_mu);
+            continue;
+        }
+        /* Lead: take the waiting batches (this one among them), up to the caps. */
+        sq->group_leader = true;
+        commit_group g = {.first = sq->group_queue};
+        size_t writes_taken = 0;
+        commit_member *last = NULL;
+        for (commit_member *m = sq->group_queue; m; m = m->next) {
+            if (g.count > 0 &&
+                (g.count == GROUP_MAX_BATCHES || writes_taken + m->a.n > STORE_WRITES_MAX))
+                break;
+            writes_taken += m->a.n;
+            g.count++;
+            last = m;
+        }
+        sq->group_queue = last->next;
+        if (!sq->group_queue)
+            sq->group_tail = &sq->group_queue;
+        last->next = NULL;
+        pthread_mutex_unlock(&sq->group_mu);
+        group_write(sq, &g);
+        pthread_mutex_lock(&sq->group_mu);
+        for (commit_member *m = g.first; m; m = m->next)
+            m->done = true;
+        sq->group_leader = false;
+        pthread_cond_broadcast(&sq->group_cv);
+    }
+    pthread_mutex_unlock(&sq->group_mu);
     if (failed)
-        *failed = st == STORE_OK ? n : a.failed;
-    return st;
+        *failed = me.st == STORE_OK ? n : me.a.failed;
+    return me.st;
 }
 
 /* ---- reads ---- */
@@ -1717,6 +1879,11 @@ static const char *store_sqlite_describe(void *impl)
            "transaction)";
 }
 
+static void store_sqlite_refuse_writes(void *impl)
+{
+    gate_close(&((sqlite_store *)impl)->gate);
+}
+
 const store_backend store_sqlite_backend = {
     .scheme = "sqlite",
     .open = store_sqlite_open,
@@ -1734,4 +1901,5 @@ const store_backend store_sqlite_backend = {
     .audit_orgs = store_sqlite_audit_orgs,
     .import_record = store_sqlite_import_record,
     .import_audit = store_sqlite_import_audit,
+    .refuse_writes = store_sqlite_refuse_writes,
 };

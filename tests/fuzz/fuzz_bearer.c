@@ -187,7 +187,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     principal who;
     status st = {0};
     memset(&who, 0, sizeof who);
-    bool ok = auth_authenticate(db, value, len, &who, &st);
+    bool ok = auth_authenticate(db, NULL, value, len, &who, &st);
     FUZZ_REQUIRE(ok == (k && k->active), "authenticated %d, key %d (active %d): %s", ok,
                  k ? (int)(k - keys) : -1, k && k->active, st.msg);
     if (ok) {
