@@ -110,8 +110,8 @@ struct api_server {
      * bytes are read) while it shuts the server down: see park_workers. */
     pthread_mutex_t park_mu;
     pthread_cond_t park_cv;
-    bool park_wanted; /* under park_mu */
-    int parked;       /* under park_mu */
+    bool park_wanted;         /* under park_mu */
+    int parked;               /* under park_mu */
     pthread_mutex_t watch_mu; /* the watch list and every watch's batch state */
     struct call_ctx *watches;
     pthread_t watcher;
