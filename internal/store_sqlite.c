@@ -798,7 +798,11 @@ static store_status sqlite_open(const char *uri, size_t size, bool init, sqlite_
     pthread_mutex_init(&sq->pool_mu, NULL);
     pthread_cond_init(&sq->pool_cv, NULL);
     pthread_mutex_init(&sq->group_mu, NULL);
-    pthread_cond_init(&sq->group_cv, NULL);
+    pthread_condattr_t monotonic;
+    pthread_condattr_init(&monotonic);
+    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC); /* deadlines are monotonic */
+    pthread_cond_init(&sq->group_cv, &monotonic);
+    pthread_condattr_destroy(&monotonic);
     gate_init(&sq->gate);
     sq->group_tail = &sq->group_queue;
     pthread_mutex_init(&sq->write_mu, NULL);
@@ -1374,7 +1378,8 @@ static int64_t batch_deadline(const store_write *writes, size_t n)
 typedef struct commit_member {
     write_args a;
     store_status st;
-    bool done; /* under group_mu */
+    bool taken; /* a leader is writing it (under group_mu) */
+    bool done;  /* under group_mu */
     struct commit_member *next;
 } commit_member;
 
@@ -1433,24 +1438,80 @@ static store_status group_body(conn *c, write_args *ga)
     return g->expired ? STORE_DEADLINE_EXCEEDED : STORE_OK;
 }
 
-/* Writes a group in one transaction and sets every member's outcome. */
+/* Members whose deadline has passed leave the group (DEADLINE_EXCEEDED);
+ * true when one did. */
+static bool group_drop_expired(commit_group *g)
+{
+    bool dropped = false;
+    for (commit_member *m = g->first; m; m = m->next)
+        if (m->st != STORE_DEADLINE_EXCEEDED && deadline_passed(m->a.deadline_us)) {
+            m->st = STORE_DEADLINE_EXCEEDED;
+            m->a.failed = m->a.n;
+            dropped = true;
+        }
+    return dropped;
+}
+
+/* Writes a group in one transaction and sets every member's outcome. The
+ * transaction's deadline (the wait for the lock included) is the earliest
+ * of its members': when it passes, those members leave and the rest are
+ * written again. */
 static void group_write(sqlite_store *sq, commit_group *g)
 {
     for (;;) {
-        for (commit_member *m = g->first; m; m = m->next)
-            if (m->st != STORE_DEADLINE_EXCEEDED)
-                m->st = STORE_OK;
+        int64_t deadline = 0;
+        bool any = false;
+        for (commit_member *m = g->first; m; m = m->next) {
+            if (m->st == STORE_DEADLINE_EXCEEDED)
+                continue;
+            m->st = STORE_OK;
+            m->a.failed = m->a.n;
+            any = true;
+            if (m->a.deadline_us > 0 && (deadline == 0 || m->a.deadline_us < deadline))
+                deadline = m->a.deadline_us;
+        }
+        if (!any)
+            return;
         g->expired = false;
-        /* write_tx's own deadline: none, each member has its own */
-        write_args ga = {.group = g, .deadline_us = 0};
+        write_args ga = {.group = g, .deadline_us = deadline};
         store_status st = write_tx(sq, group_body, &ga);
-        if (st == STORE_DEADLINE_EXCEEDED && g->expired)
+        if (st == STORE_DEADLINE_EXCEEDED && (group_drop_expired(g) || g->expired))
             continue; /* rolled back: again, without the members that expired */
         for (commit_member *m = g->first; m; m = m->next)
             if (st != STORE_OK && m->st == STORE_OK)
                 m->st = st; /* nothing of the group committed */
         return;
     }
+}
+
+/* A member still waiting in the queue at its deadline takes itself out:
+ * no leader will write it. group_mu held. */
+static void group_leave_queue(sqlite_store *sq, commit_member *me)
+{
+    commit_member **p = &sq->group_queue;
+    while (*p && *p != me)
+        p = &(*p)->next;
+    if (!*p)
+        return;
+    *p = me->next;
+    if (sq->group_tail == &me->next)
+        sq->group_tail = p;
+    me->st = STORE_DEADLINE_EXCEEDED;
+    me->a.failed = me->a.n;
+    me->done = true;
+}
+
+/* Waits on group_cv, until me's deadline at most (CLOCK_MONOTONIC, as
+ * the condition variable's clock). group_mu held. */
+static void group_wait(sqlite_store *sq, const commit_member *me)
+{
+    if (me->taken || me->a.deadline_us <= 0) {
+        pthread_cond_wait(&sq->group_cv, &sq->group_mu);
+        return;
+    }
+    struct timespec until = {(time_t)(me->a.deadline_us / 1000000),
+                             (long)(me->a.deadline_us % 1000000) * 1000};
+    pthread_cond_timedwait(&sq->group_cv, &sq->group_mu, &until);
 }
 
 /* Every write of the contract, one or many: one transaction, shared with
@@ -1467,7 +1528,9 @@ static store_status store_sqlite_apply(void *impl, const store_write *writes, si
     sq->group_tail = &me.next;
     while (!me.done) {
         if (sq->group_leader) {
-            pthread_cond_wait(&sq->group_cv, &sq->group_mu);
+            group_wait(sq, &me);
+            if (!me.done && !me.taken && deadline_passed(me.a.deadline_us))
+                group_leave_queue(sq, &me);
             continue;
         }
         /* Lead: take the waiting batches (this one among them), up to the caps. */
@@ -1481,6 +1544,7 @@ static store_status store_sqlite_apply(void *impl, const store_write *writes, si
                 break;
             writes_taken += m->a.n;
             g.count++;
+            m->taken = true;
             last = m;
         }
         sq->group_queue = last->next;

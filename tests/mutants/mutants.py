@@ -102,6 +102,15 @@ MUTANTS = [
                  "            if (st != STORE_DEADLINE_EXCEEDED && st != STORE_UNAVAILABLE)\n"
                  "                a->failed = i;\n            if (i + 1 < a->n)\n                return st;\n"
                  "            return STORE_OK;")]),
+    # Group commit: concurrent batches share one transaction, each inside a
+    # savepoint; a failing one must be rolled back to it, alone.
+    dict(name="group-failed-batch-kept",
+         promise="a failed batch stores nothing, also when committed in a group with others",
+         edits=[("internal/store_sqlite.c",
+                 "        st = exec_stmt(c, ST_ROLLBACK_TO);\n"
+                 "        if (st == STORE_OK)\n"
+                 "            st = exec_stmt(c, ST_RELEASE);\n",
+                 "        st = exec_stmt(c, ST_RELEASE);\n")]),
     dict(name="guard-ignored",
          promise="a key cannot outlive a concurrent delete of its organization",
          edits=[("internal/store_sqlite.c",

@@ -1456,6 +1456,282 @@ static void test_apply_bounds_and_arguments(void **state)
     free(names);
 }
 
+/* ---- concurrent batches, each with its own outcome ----
+ *
+ * Many writers at once, each batch's outcome known in advance. A backend
+ * may write concurrent batches together (SQLite's group commit: one
+ * transaction, a savepoint per batch); each batch must still get its own
+ * outcome and be stored all or nothing, and what it acknowledged must stay. */
+
+#define MIX_THREADS 32
+#define MIX_BATCHES 40
+#define MIX_TAKEN 4 /* names created before the writers start */
+
+typedef enum mix_kind {
+    MIX_CREATE,     /* a fresh record: OK */
+    MIX_TAKEN_NAME, /* a name created beforehand: ALREADY_EXISTS at 0 */
+    MIX_PARTIAL,    /* a fresh record, then a failing write: fails at 1, nothing stored */
+    MIX_STALE,      /* an update at a stale version: CONFLICT at 0 */
+    MIX_LATE,       /* two fresh records, the deadline passed: DEADLINE_EXCEEDED at n */
+    MIX_KINDS
+} mix_kind;
+
+static mix_kind mix_kind_of(int t, int i)
+{
+    return (mix_kind)((t + i) % MIX_KINDS);
+}
+
+/* The name of write w of writer t's batch i. */
+static void mix_name(char *buf, size_t size, int t, int i, int w)
+{
+    snprintf(buf, size, "mix-%02d-%02d-%d", t, i, w);
+}
+
+/* The outcome writer t's batch i must get, and its failed index. */
+static store_status mix_want(int t, int i, size_t *failed)
+{
+    switch (mix_kind_of(t, i)) {
+    case MIX_CREATE:
+        *failed = 1;
+        return STORE_OK;
+    case MIX_TAKEN_NAME:
+        *failed = 0;
+        return STORE_ALREADY_EXISTS;
+    case MIX_PARTIAL:
+        *failed = 1;
+        return i % 2 ? STORE_CONFLICT : STORE_ALREADY_EXISTS;
+    case MIX_STALE:
+        *failed = 0;
+        return STORE_CONFLICT;
+    default:
+        *failed = 2;
+        return STORE_DEADLINE_EXCEEDED;
+    }
+}
+
+typedef struct mix_writer {
+    fx *f;
+    int t;
+    pthread_barrier_t *start;
+    store_status got[MIX_BATCHES];
+    size_t failed[MIX_BATCHES];
+} mix_writer;
+
+/* Writer t's batches, back to back, each outcome kept for the test to check. */
+static void *mix_worker(void *arg)
+{
+    mix_writer *m = arg;
+    fx *f = m->f;
+    pthread_barrier_wait(m->start);
+    for (int i = 0; i < MIX_BATCHES; i++) {
+        char name0[32], name1[32], taken[32];
+        mix_name(name0, sizeof name0, m->t, i, 0);
+        mix_name(name1, sizeof name1, m->t, i, 1);
+        snprintf(taken, sizeof taken, "taken-%d", (m->t + i) % MIX_TAKEN);
+        store_record fresh0 = rec_of(f->coll, f->org, "", name0, NULL, NULL, name0);
+        store_record fresh1 = rec_of(f->coll, f->org, "", name1, NULL, NULL, name1);
+        store_record dup = rec_of(f->coll, f->org, "", taken, NULL, NULL, "dup");
+        store_record stale = rec_of(f->coll, f->org, "", "stale", NULL, NULL, "changed");
+        stale.version = 8;
+        store_audit ev0 = ev_of(f->org, name0, 0, 1), ev1 = ev_of(f->org, name1, 0, 1),
+                    ev_dup = ev_of(f->org, taken, 0, 1), ev_stale = ev_of(f->org, "stale", 7, 8);
+        store_write w[2];
+        size_t n = 1;
+        switch (mix_kind_of(m->t, i)) {
+        case MIX_CREATE:
+            w[0] = w_create(&fresh0, &ev0);
+            break;
+        case MIX_TAKEN_NAME:
+            w[0] = w_create(&dup, &ev_dup);
+            break;
+        case MIX_PARTIAL:
+            w[0] = w_create(&fresh0, &ev0);
+            w[1] = i % 2 ? w_update(&stale, 7, &ev_stale) : w_create(&dup, &ev_dup);
+            n = 2;
+            break;
+        case MIX_STALE:
+            w[0] = w_update(&stale, 7, &ev_stale);
+            break;
+        default:
+            /* the batch's deadline is its events' earliest: the second's */
+            ev1.deadline_us = clock_monotonic_us() - 1000;
+            w[0] = w_create(&fresh0, &ev0);
+            w[1] = w_create(&fresh1, &ev1);
+            n = 2;
+            break;
+        }
+        m->failed[i] = 12345;
+        m->got[i] = store_apply(f->s, w, n, &m->failed[i]);
+    }
+    return NULL;
+}
+
+static void test_concurrent_batches_mixed_outcomes(void **state)
+{
+    fx *f = *state;
+    char name[32];
+    for (int k = 0; k < MIX_TAKEN; k++) {
+        snprintf(name, sizeof name, "taken-%d", k);
+        create_ok(f, f->coll, f->org, "", name, NULL, NULL, "taken");
+    }
+    create_ok(f, f->coll, f->org, "", "stale", NULL, NULL, "stale");
+    const size_t before = audit_count(f, f->org);
+    assert_int_equal(before, MIX_TAKEN + 1);
+
+    pthread_barrier_t start;
+    assert_int_equal(pthread_barrier_init(&start, NULL, MIX_THREADS), 0);
+    mix_writer *writers = calloc(MIX_THREADS, sizeof *writers);
+    pthread_t threads[MIX_THREADS];
+    assert_non_null(writers);
+    for (int t = 0; t < MIX_THREADS; t++) {
+        writers[t] = (mix_writer){.f = f, .t = t, .start = &start};
+        assert_int_equal(pthread_create(&threads[t], NULL, mix_worker, &writers[t]), 0);
+    }
+    for (int t = 0; t < MIX_THREADS; t++)
+        pthread_join(threads[t], NULL);
+    pthread_barrier_destroy(&start);
+
+    /* Each batch got its own outcome and failed index, and is stored all or
+     * nothing: an OK batch's record at version 1, nothing of a failed one. */
+    size_t written = 0;
+    for (int t = 0; t < MIX_THREADS; t++)
+        for (int i = 0; i < MIX_BATCHES; i++) {
+            size_t want_failed;
+            store_status want = mix_want(t, i, &want_failed);
+            store_status got = writers[t].got[i];
+            if (got != want || (want != STORE_OK && writers[t].failed[i] != want_failed))
+                fail_msg("writer %d, batch %d (kind %d): %s failed at %zu; want %s at %zu", t, i,
+                         (int)mix_kind_of(t, i), store_status_name(got), writers[t].failed[i],
+                         store_status_name(want), want_failed);
+            for (int w = 0; w < 2; w++) {
+                mix_name(name, sizeof name, t, i, w);
+                if (want == STORE_OK && w == 0) {
+                    assert_stored(f, f->org, name, 1, name);
+                    written++;
+                    continue;
+                }
+                store_record *r = NULL;
+                store_status st = store_get(f->s, f->coll, NULL, name, &r);
+                store_record_free(r);
+                if (st != STORE_NOT_FOUND)
+                    fail_msg("writer %d, batch %d (kind %d) was answered %s, yet get %s: %s", t, i,
+                             (int)mix_kind_of(t, i), store_status_name(got), name,
+                             store_status_name(st));
+            }
+        }
+    assert_int_equal(written, MIX_THREADS * MIX_BATCHES / MIX_KINDS);
+    assert_stored(f, f->org, "stale", 1, "stale");
+    for (int k = 0; k < MIX_TAKEN; k++) {
+        snprintf(name, sizeof name, "taken-%d", k);
+        assert_stored(f, f->org, name, 1, "taken");
+    }
+
+    /* One event per record written, none of a batch that failed. */
+    size_t n;
+    store_audit_event *evs = audit_all(f, f->org, 100, &n);
+    assert_int_equal(n, before + written);
+    static bool seen[MIX_THREADS][MIX_BATCHES];
+    memset(seen, 0, sizeof seen);
+    for (size_t e = before; e < n; e++) {
+        int t, i, w;
+        if (sscanf(evs[e].resource, "mix-%d-%d-%d", &t, &i, &w) != 3 || t < 0 || t >= MIX_THREADS ||
+            i < 0 || i >= MIX_BATCHES || w != 0 || mix_kind_of(t, i) != MIX_CREATE || seen[t][i])
+            fail_msg("an event of %s, which no OK batch wrote (or twice)", evs[e].resource);
+        seen[t][i] = true;
+        assert_int_equal(evs[e].version_before, 0);
+        assert_int_equal(evs[e].version_after, 1);
+    }
+    store_audit_events_free(evs, n);
+    free(writers);
+}
+
+#define ACK_THREADS 32
+#define ACK_BATCHES 25
+
+typedef struct ack_writer {
+    fx *f;
+    int t;
+    pthread_barrier_t *start;
+    store_status got[ACK_BATCHES];
+} ack_writer;
+
+/* Writer t's batch i: 1 to 3 fresh records under parent "ack". */
+static size_t ack_size(int t, int i)
+{
+    return 1 + (size_t)((t + i) % 3);
+}
+
+static void ack_name(char *buf, size_t size, int t, int i, size_t w)
+{
+    snprintf(buf, size, "ack-%02d-%02d-%zu", t, i, w);
+}
+
+static void *ack_worker(void *arg)
+{
+    ack_writer *a = arg;
+    fx *f = a->f;
+    pthread_barrier_wait(a->start);
+    for (int i = 0; i < ACK_BATCHES; i++) {
+        char names[3][32];
+        store_record recs[3];
+        store_audit evs[3];
+        store_write ws[3];
+        size_t n = ack_size(a->t, i);
+        for (size_t w = 0; w < n; w++) {
+            ack_name(names[w], sizeof names[w], a->t, i, w);
+            recs[w] = rec_of(f->coll, f->org, "ack", names[w], NULL, NULL, names[w]);
+            evs[w] = ev_of(f->org, names[w], 0, 1);
+            ws[w] = w_create(&recs[w], &evs[w]);
+        }
+        a->got[i] = store_apply(f->s, ws, n, NULL);
+    }
+    return NULL;
+}
+
+/* Whatever concurrent writers were told is stored is there after the store
+ * is closed and opened again: an acknowledged write is never lost. */
+static void test_group_commit_survives_reopen(void **state)
+{
+    fx *f = *state;
+    pthread_barrier_t start;
+    assert_int_equal(pthread_barrier_init(&start, NULL, ACK_THREADS), 0);
+    ack_writer *writers = calloc(ACK_THREADS, sizeof *writers);
+    pthread_t threads[ACK_THREADS];
+    assert_non_null(writers);
+    for (int t = 0; t < ACK_THREADS; t++) {
+        writers[t] = (ack_writer){.f = f, .t = t, .start = &start};
+        assert_int_equal(pthread_create(&threads[t], NULL, ack_worker, &writers[t]), 0);
+    }
+    for (int t = 0; t < ACK_THREADS; t++)
+        pthread_join(threads[t], NULL);
+    pthread_barrier_destroy(&start);
+    size_t total = 0;
+    for (int t = 0; t < ACK_THREADS; t++)
+        for (int i = 0; i < ACK_BATCHES; i++) {
+            if (writers[t].got[i] != STORE_OK)
+                fail_msg("writer %d, batch %d: %s", t, i, store_status_name(writers[t].got[i]));
+            total += ack_size(t, i);
+        }
+
+    store_close(f->s);
+    f->s = open_or_fail(f->uri, THREADS);
+    char name[32];
+    for (int t = 0; t < ACK_THREADS; t++)
+        for (int i = 0; i < ACK_BATCHES; i++)
+            for (size_t w = 0; w < ack_size(t, i); w++) {
+                ack_name(name, sizeof name, t, i, w);
+                assert_stored(f, f->org, name, 1, name);
+            }
+    store_page *p = NULL;
+    store_query q = query_of(f, f->org, "ack", NULL, (int)total + 1);
+    assert_int_equal(store_list(f->s, &q, &p), STORE_OK);
+    assert_int_equal(p->count, total);
+    assert_false(p->more);
+    store_page_free(p);
+    assert_int_equal(audit_count(f, f->org), total);
+    free(writers);
+}
+
 /* ---- arguments, URIs, status names ---- */
 
 static void test_invalid_arguments(void **state)
@@ -1766,6 +2042,8 @@ int main(void)
         T(test_apply_conflicting_writers_lose_nothing),
         T(test_apply_after_deadline_writes_nothing),
         T(test_apply_bounds_and_arguments),
+        T(test_concurrent_batches_mixed_outcomes),
+        T(test_group_commit_survives_reopen),
         T(test_invalid_arguments),
         T(test_write_after_deadline_writes_nothing),
         T(test_collections_and_audit_orgs),
