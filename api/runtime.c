@@ -37,6 +37,7 @@
 #include "accept.h"
 #include "auth_cache.h"
 #include "encoding.h"
+#include "cork.h"
 #include "log.h"
 #include "pool.h"
 #include "pem.h"
@@ -322,7 +323,9 @@ static grpc_byte_buffer *encode(const ProtobufCMessage *msg)
 
 static void start_batch(call_ctx *c, const grpc_op *ops, size_t n, tag *t)
 {
+    cork_begin(); /* a worker's answers wait for its cork_flush */
     grpc_call_error err = grpc_call_start_batch(c->call, ops, n, t, NULL);
+    cork_end();
     if (err != GRPC_CALL_OK) {
         log_line l;
         log_begin(&l, LOG_ERROR, "grpc_call_start_batch failed");
@@ -917,10 +920,15 @@ static void on_finish(call_ctx *c)
  * it should park. */
 #define PARK_POLL_MS 50
 
+/* Events a worker handles before it flushes its gathered answers and log
+ * lines even though more events are waiting (cork.h). */
+#define FLUSH_EVERY 32
+
 static void park_if_wanted(api_server *srv)
 {
     pthread_mutex_lock(&srv->park_mu);
     if (srv->park_wanted) {
+        cork_flush(); /* nothing of this worker's waits while it is parked */
         srv->parked++;
         pthread_cond_broadcast(&srv->park_cv);
         while (srv->park_wanted)
@@ -935,13 +943,23 @@ static void *worker_main(void *arg)
     worker *w = arg;
     api_server *srv = w->srv;
     log_buffered();
+    cork_thread();
+    int busy = 0; /* events handled since the last flush */
     for (;;) {
-        /* Call lines gathered while busy go out before the worker waits. */
+        /* Answers and call lines gathered while busy go out before the
+         * worker waits, and after FLUSH_EVERY events at the latest. */
         grpc_event ev = {.type = GRPC_QUEUE_TIMEOUT};
-        if (log_pending())
+        if ((log_pending() || cork_pending()) && busy < FLUSH_EVERY) {
+            cork_begin();
             ev = grpc_completion_queue_next(w->cq, gpr_time_0(GPR_CLOCK_REALTIME), NULL);
-        if (ev.type == GRPC_QUEUE_TIMEOUT) {
+            cork_end();
+        }
+        if (ev.type == GRPC_QUEUE_TIMEOUT || busy >= FLUSH_EVERY) {
+            cork_flush();
             log_flush();
+            busy = 0;
+        }
+        if (ev.type == GRPC_QUEUE_TIMEOUT) {
             ev = grpc_completion_queue_next(w->cq, gpr_time_from_millis(PARK_POLL_MS, GPR_TIMESPAN),
                                             NULL);
         }
@@ -950,6 +968,7 @@ static void *worker_main(void *arg)
             break;
         if (ev.type != GRPC_OP_COMPLETE)
             continue;
+        busy++;
         tag *t = ev.tag;
         if (t->kind == TAG_SHUTDOWN) {
             atomic_store(&srv->shutdown_done, true); /* api_server_stop polls it */
@@ -983,6 +1002,7 @@ static void *worker_main(void *arg)
             break;
         }
     }
+    cork_flush();
     log_thread_end();
     return NULL;
 }
