@@ -126,7 +126,7 @@ MUTANTS = [
          promise="a key revoked on this server stops working at once, cache or not",
          edits=[("internal/auth_cache.c",
                  "if (e->store_id == id && e->epoch == epoch && now < e->expires_us &&",
-                 "if (e->store_id == id && now < e->expires_us &&")]),
+                 "if (e->store_id == id && (epoch | 1) && now < e->expires_us &&")]),
     dict(name="cork-never-pushed",
          promise="an answer is sent when its worker waits for work, never held",
          edits=[("api/runtime.c",
