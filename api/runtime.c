@@ -1,19 +1,25 @@
 /* runtime.c — the generic gRPC server over gRPC core (see runtime.h).
  *
  * Life of a call. At start every method of every service is registered
- * (host NULL) and REQUESTS_PER_METHOD requests are armed for each, plus
- * some unregistered-call requests so an unknown method is answered
- * UNIMPLEMENTED at once. Workers drain one completion queue; each event is a
- * tag inside a call context:
- *   TAG_NEW     a call arrived: re-arm, then answer it (unary: decode,
- *               authenticate, handle, encode, send all in one batch) or start
- *               reading a stream;
- *   TAG_READ    a stream message arrived (or the client half-closed);
- *   TAG_FINISH  the final batch completed: log the call and free it.
+ * (host NULL) and, on each worker's own completion queue,
+ * REQUESTS_PER_METHOD requests are armed for each, plus some
+ * unregistered-call requests so an unknown method is answered
+ * UNIMPLEMENTED at once. Each worker drains its queue; each event is a tag
+ * inside a call context:
+ *   TAG_NEW      a call arrived: re-arm on the same queue, admit and
+ *                authenticate it, then read its request or its stream;
+ *   TAG_PAYLOAD  a unary (or server-stream) request arrived: decode,
+ *                handle, encode and send all in one batch (a method that
+ *                writes is handled on a writer thread, pool.h);
+ *   TAG_READ     a stream message arrived (or the client half-closed);
+ *   TAG_FINISH   the final batch completed: log the call and free it.
  * Each context has at most one batch in flight, so no two threads touch a
- * call at once. Shutdown follows docs/grpc-core.md: stop re-arming, shutdown and
- * notify, wait (cancelling after the grace period), wait for in-flight calls,
- * destroy the server, drain and destroy the queue.
+ * call at once. A worker's answers and call lines are gathered and sent
+ * when it next waits (cork.h, log.h). Shutdown follows docs/grpc-core.md:
+ * park the workers, stop re-arming, shutdown and notify, wait (at the end
+ * of the grace period: refuse commits, let writes answer, cancel the
+ * rest), wait for in-flight calls, destroy the server, drain and destroy
+ * the queues.
  */
 #include "runtime.h"
 
@@ -835,8 +841,6 @@ static void on_new_call(call_ctx *c)
     start_idle_batch(c, ops, 2, &c->t_read);
 }
 
-/* The request of a unary or server-stream call arrived (ok false: the call
- * ended first). */
 /* Handles a unary call's request and sends the answer. */
 static void answer_unary(call_ctx *c)
 {
@@ -854,6 +858,8 @@ static void writer_run(pool_job *job)
     atomic_fetch_sub(&srv->writing, 1);
 }
 
+/* The request of a unary or server-stream call arrived (ok false: the call
+ * ended first). A method that writes is answered on a writer thread. */
 static void on_payload(call_ctx *c, bool ok)
 {
     if (!leave_idle(c)) {
