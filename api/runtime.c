@@ -91,6 +91,10 @@ typedef struct worker {
     api_server *srv;
     grpc_completion_queue *cq;
     pthread_t thread;
+    /* the live list of the calls that arrived on cq, between on_new_call
+     * and on_finish (per worker, so that workers never wait for each other) */
+    pthread_mutex_t live_mu;
+    struct call_ctx *live;
 } worker;
 
 struct api_server {
@@ -108,16 +112,14 @@ struct api_server {
     int max_calls;         /* in_flight past it: RESOURCE_EXHAUSTED */
     stream_slots *streams; /* the bound on long-lived streams */
     grpc_resource_quota *quota;
-    auth_cache *auth_cache;  /* NULL: every call reads its key */
-    pool *writers;           /* runs the methods that write (api_method.writes) */
-    atomic_int writing;      /* calls handed to writers and not yet answered */
-    pthread_mutex_t live_mu; /* the live list: every call between on_new_call and on_finish */
-    struct call_ctx *live;
+    auth_cache *auth_cache; /* NULL: every call reads its key */
+    pool *writers;          /* runs the methods that write (api_method.writes) */
+    atomic_int writing;     /* calls handed to writers and not yet answered */
     /* api_server_stop parks the workers (none polls, so no connection's
      * bytes are read) while it shuts the server down: see park_workers. */
     pthread_mutex_t park_mu;
     pthread_cond_t park_cv;
-    bool park_wanted;         /* under park_mu */
+    atomic_bool park_wanted;  /* changed under park_mu; read first without it */
     int parked;               /* under park_mu */
     pthread_mutex_t watch_mu; /* the watch list and every watch's batch state */
     struct call_ctx *watches;
@@ -150,7 +152,7 @@ typedef struct call_ctx {
     char *peer;                             /* gpr_malloc'd by grpc_call_get_peer; streams only */
     bool holds_stream;                      /* a slot of srv->streams is taken for peer */
     atomic_int phase;                       /* enum call_phase */
-    struct call_ctx *live_prev, *live_next; /* srv->live, under live_mu */
+    struct call_ctx *live_prev, *live_next; /* w->live, under w->live_mu */
     api_call api;
     /* server streams (watches), guarded by srv->watch_mu */
     tag t_sent, t_closed, t_status;
@@ -731,26 +733,26 @@ static bool admit(call_ctx *c)
 
 static void live_add(call_ctx *c)
 {
-    api_server *srv = c->srv;
-    pthread_mutex_lock(&srv->live_mu);
-    c->live_next = srv->live;
-    if (srv->live)
-        srv->live->live_prev = c;
-    srv->live = c;
-    pthread_mutex_unlock(&srv->live_mu);
+    worker *w = c->w;
+    pthread_mutex_lock(&w->live_mu);
+    c->live_next = w->live;
+    if (w->live)
+        w->live->live_prev = c;
+    w->live = c;
+    pthread_mutex_unlock(&w->live_mu);
 }
 
 static void live_remove(call_ctx *c)
 {
-    api_server *srv = c->srv;
-    pthread_mutex_lock(&srv->live_mu);
+    worker *w = c->w;
+    pthread_mutex_lock(&w->live_mu);
     if (c->live_prev)
         c->live_prev->live_next = c->live_next;
     else
-        srv->live = c->live_next;
+        w->live = c->live_next;
     if (c->live_next)
         c->live_next->live_prev = c->live_prev;
-    pthread_mutex_unlock(&srv->live_mu);
+    pthread_mutex_unlock(&w->live_mu);
 }
 
 /* Starts a batch that waits for the client's next message; the call is
@@ -776,14 +778,17 @@ static bool leave_idle(call_ctx *c)
  * each call alive while it is looked at (on_finish unlinks it first). */
 static void idle_calls_end(api_server *srv)
 {
-    pthread_mutex_lock(&srv->live_mu);
-    for (call_ctx *c = srv->live; c; c = c->live_next) {
-        int idle = PHASE_IDLE;
-        if (atomic_compare_exchange_strong(&c->phase, &idle, PHASE_ENDED))
-            grpc_call_cancel_with_status(c->call, GRPC_STATUS_UNAVAILABLE,
-                                         "the server is shutting down; retry", NULL);
+    for (int i = 0; i < srv->n_workers; i++) {
+        worker *w = &srv->workers[i];
+        pthread_mutex_lock(&w->live_mu);
+        for (call_ctx *c = w->live; c; c = c->live_next) {
+            int idle = PHASE_IDLE;
+            if (atomic_compare_exchange_strong(&c->phase, &idle, PHASE_ENDED))
+                grpc_call_cancel_with_status(c->call, GRPC_STATUS_UNAVAILABLE,
+                                             "the server is shutting down; retry", NULL);
+        }
+        pthread_mutex_unlock(&w->live_mu);
     }
-    pthread_mutex_unlock(&srv->live_mu);
 }
 
 static void on_new_call(call_ctx *c)
@@ -932,6 +937,8 @@ static void on_finish(call_ctx *c)
 
 static void park_if_wanted(api_server *srv)
 {
+    if (!atomic_load(&srv->park_wanted))
+        return; /* the common case: no lock taken */
     pthread_mutex_lock(&srv->park_mu);
     if (srv->park_wanted) {
         cork_flush(); /* nothing of this worker's waits while it is parked */
@@ -1211,6 +1218,7 @@ static bool workers_create(api_server *srv, int n)
         return false;
     for (int i = 0; i < n; i++) {
         srv->workers[i].srv = srv;
+        pthread_mutex_init(&srv->workers[i].live_mu, NULL);
         srv->workers[i].cq = grpc_completion_queue_create_for_next(NULL);
         grpc_server_register_completion_queue(srv->server, srv->workers[i].cq, NULL);
         srv->n_workers++;
@@ -1234,6 +1242,7 @@ static void queues_destroy(api_server *srv, bool threads_running)
                 GRPC_QUEUE_SHUTDOWN)
                 ;
         grpc_completion_queue_destroy(w->cq);
+        pthread_mutex_destroy(&w->live_mu);
     }
     free(srv->workers);
     srv->workers = NULL;
@@ -1254,7 +1263,6 @@ api_server *api_server_start(const api_server_config *cfg, store *st,
     pthread_mutex_init(&srv->park_mu, NULL);
     pthread_cond_init(&srv->park_cv, NULL);
     pthread_mutex_init(&srv->watch_mu, NULL);
-    pthread_mutex_init(&srv->live_mu, NULL);
     limits_apply(srv, cfg);
     grpc_arg args[5] = {
         {.type = GRPC_ARG_INTEGER,
@@ -1306,7 +1314,6 @@ fail:
     pthread_mutex_destroy(&srv->watch_mu);
     pthread_mutex_destroy(&srv->park_mu);
     pthread_cond_destroy(&srv->park_cv);
-    pthread_mutex_destroy(&srv->live_mu);
     stream_slots_free(srv->streams);
     grpc_resource_quota_unref(srv->quota);
     auth_cache_free(srv->auth_cache);
@@ -1416,7 +1423,6 @@ void api_server_stop(api_server *srv, int grace_ms)
     pthread_mutex_destroy(&srv->watch_mu);
     pthread_mutex_destroy(&srv->park_mu);
     pthread_cond_destroy(&srv->park_cv);
-    pthread_mutex_destroy(&srv->live_mu);
     stream_slots_free(srv->streams);
     grpc_resource_quota_unref(srv->quota);
     auth_cache_free(srv->auth_cache);

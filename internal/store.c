@@ -34,7 +34,11 @@ struct store {
     int64_t health_probed_us; /* clock_monotonic_us() when the cached probe started */
     int health_probing;       /* probes in flight: the other callers answer from the cache */
     /* Read by every operation without the mutex: */
-    atomic_bool health_ok;    /* health == STORE_OK */
+    atomic_bool health_ok; /* health == STORE_OK */
+    /* health and health_probed_us again, for store_health's path without
+     * the mutex (written with them, under it) */
+    atomic_int health_code;
+    atomic_llong health_probed_at;
     atomic_bool health_stale; /* an operation's outcome disagreed: probe at the next call */
     uint64_t id;              /* process-unique, from next_store_id */
     /* store_change_count and store_delete_count: batches that updated or
@@ -237,6 +241,8 @@ static void health_probe(store *s, int64_t started_us)
         snprintf(s->health_why, sizeof s->health_why, "%s", why);
         s->health_probed_us = started_us;
         atomic_store(&s->health_ok, st == STORE_OK);
+        atomic_store(&s->health_code, (int)st);
+        atomic_store(&s->health_probed_at, started_us);
     }
     pthread_mutex_unlock(&s->health_mu);
     /* A backend with a probe of its own logs its faults as it finds them. */
@@ -255,6 +261,11 @@ store_status store_health(store *s, char *why, size_t size)
     if (!s)
         return STORE_INVALID;
     int64_t now = clock_monotonic_us();
+    /* The common case, taking no lock (every Health.Check comes here): the
+     * cached state is fresh and no operation disagreed with it. */
+    if (size == 0 && !atomic_load(&s->health_stale) &&
+        now - atomic_load(&s->health_probed_at) < HEALTH_PROBE_INTERVAL_US)
+        return (store_status)atomic_load(&s->health_code);
     pthread_mutex_lock(&s->health_mu);
     /* One periodic probe at a time. An operation that disagreed with the
      * cache has a probe of its own started even while one is in flight (a
