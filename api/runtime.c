@@ -107,6 +107,7 @@ struct api_server {
     int port;
     atomic_bool shutting_down;
     atomic_int in_flight;      /* calls accepted and not yet finished */
+    atomic_int armed;          /* requests armed whose new-call event is not handled yet */
     atomic_bool shutdown_done; /* the server's shutdown tag completed */
     tag shutdown_tag;
     int max_calls;         /* in_flight past it: RESOURCE_EXHAUSTED */
@@ -234,6 +235,8 @@ static void arm_request(api_server *srv, worker *w, const method_entry *m)
                                        w->cq, &c->t_new);
     if (err != GRPC_CALL_OK)
         call_ctx_free(c);
+    else
+        atomic_fetch_add(&srv->armed, 1);
 }
 
 /* ---- metadata ---- */
@@ -796,6 +799,7 @@ static void on_new_call(call_ctx *c)
     api_server *srv = c->srv;
     arm_request(srv, c->w, c->m);
     atomic_fetch_add(&srv->in_flight, 1);
+    atomic_fetch_sub(&srv->armed, 1); /* after: the call is counted in flight first */
     live_add(c);
     c->start_us = clock_monotonic_us();
     request_id_take(c);
@@ -993,6 +997,7 @@ static void *worker_main(void *arg)
             if (!ev.success) { /* shutdown: the request was never matched */
                 c->call = NULL;
                 call_ctx_free(c);
+                atomic_fetch_sub(&srv->armed, 1);
             } else {
                 on_new_call(c);
             }
@@ -1357,7 +1362,7 @@ static void writes_end(api_server *srv)
 
 static void park_workers(api_server *srv)
 {
-    int64_t until = clock_monotonic_us() + PARK_WAIT_MS * 1000LL;
+    int64_t start = clock_monotonic_us(), until = start + PARK_WAIT_MS * 1000LL;
     pthread_mutex_lock(&srv->park_mu);
     srv->park_wanted = true;
     while (srv->parked < srv->n_workers && clock_monotonic_us() < until) {
@@ -1365,7 +1370,14 @@ static void park_workers(api_server *srv)
         sleep_ms(1);
         pthread_mutex_lock(&srv->park_mu);
     }
+    int parked = srv->parked;
     pthread_mutex_unlock(&srv->park_mu);
+    log_line l;
+    log_begin(&l, LOG_INFO, "workers parked for the shutdown");
+    log_int(&l, "parked", parked);
+    log_int(&l, "workers", srv->n_workers);
+    log_int(&l, "waited_us", clock_monotonic_us() - start);
+    log_emit(&l);
 }
 
 static void unpark_workers(api_server *srv)
@@ -1374,6 +1386,24 @@ static void unpark_workers(api_server *srv)
     srv->park_wanted = false;
     pthread_cond_broadcast(&srv->park_cv);
     pthread_mutex_unlock(&srv->park_mu);
+}
+
+/* Calls core read while every request armed for their method was taken
+ * wait in core until one is armed, and core kills them with CANCELLED at
+ * the shutdown. With the workers parked (no more are read), requests armed
+ * now take the waiting ones (up to SHUTDOWN_EXTRA_REQUESTS per method and
+ * worker); the rest complete unmatched at the shutdown and are freed. */
+#define SHUTDOWN_EXTRA_REQUESTS 64
+
+static void pending_calls_take(api_server *srv)
+{
+    for (int i = 0; i < srv->n_workers; i++) {
+        for (size_t j = 0; j < srv->n_methods; j++)
+            for (int k = 0; k < SHUTDOWN_EXTRA_REQUESTS; k++)
+                arm_request(srv, &srv->workers[i], &srv->methods[j]);
+        for (int k = 0; k < UNKNOWN_REQUESTS; k++)
+            arm_request(srv, &srv->workers[i], NULL);
+    }
 }
 
 void api_server_stop(api_server *srv, int grace_ms)
@@ -1388,6 +1418,7 @@ void api_server_stop(api_server *srv, int grace_ms)
      * (an unreachable MongoDB), and joining it must not keep the listener
      * open for that long. */
     park_workers(srv);
+    pending_calls_take(srv);
     atomic_store(&srv->shutting_down, true);
     grpc_server_shutdown_and_notify(srv->server, srv->workers[0].cq, &srv->shutdown_tag);
     unpark_workers(srv);
@@ -1395,15 +1426,17 @@ void api_server_stop(api_server *srv, int grace_ms)
     pthread_join(srv->watcher, NULL);
     watches_end(srv); /* a watch its last round held may still be open */
     int64_t limit = clock_monotonic_us() + (int64_t)grace_ms * 1000;
-    int64_t settled = clock_monotonic_us() + 100 * 1000;
     bool cancelled = false;
     while (!atomic_load(&srv->shutdown_done) || atomic_load(&srv->in_flight) > 0) {
         idle_calls_end(srv); /* again each round: a stream may turn idle later */
-        if (!cancelled && atomic_load(&srv->in_flight) == 0 && clock_monotonic_us() > settled) {
-            /* No call of ours is left (and calls matched just before the
-             * shutdown have had time to reach a worker), yet gRPC core waits
-             * for every connection to close after its GOAWAY: a client that
-             * never reads keeps one open for ever. Close them now. */
+        if (!cancelled && atomic_load(&srv->in_flight) == 0 && atomic_load(&srv->armed) == 0) {
+            /* No call of ours is left: every request armed has come back
+             * (the unmatched ones fail at the shutdown; a matched one is in
+             * flight from the moment it is taken off its queue), yet gRPC
+             * core waits for every connection to close after its GOAWAY:
+             * a client that never reads keeps one open for ever. Close them
+             * now. Cancelling while a matched call still waited in a queue
+             * ended it CANCELLED. */
             grpc_server_cancel_all_calls(srv->server);
             cancelled = true;
         }
