@@ -1388,24 +1388,6 @@ static void unpark_workers(api_server *srv)
     pthread_mutex_unlock(&srv->park_mu);
 }
 
-/* Calls core read while every request armed for their method was taken
- * wait in core until one is armed, and core kills them with CANCELLED at
- * the shutdown. With the workers parked (no more are read), requests armed
- * now take the waiting ones (up to SHUTDOWN_EXTRA_REQUESTS per method and
- * worker); the rest complete unmatched at the shutdown and are freed. */
-#define SHUTDOWN_EXTRA_REQUESTS 64
-
-static void pending_calls_take(api_server *srv)
-{
-    for (int i = 0; i < srv->n_workers; i++) {
-        for (size_t j = 0; j < srv->n_methods; j++)
-            for (int k = 0; k < SHUTDOWN_EXTRA_REQUESTS; k++)
-                arm_request(srv, &srv->workers[i], &srv->methods[j]);
-        for (int k = 0; k < UNKNOWN_REQUESTS; k++)
-            arm_request(srv, &srv->workers[i], NULL);
-    }
-}
-
 void api_server_stop(api_server *srv, int grace_ms)
 {
     /* gRPC core 1.51 cancels (CANCELLED, not retryable) a call whose
@@ -1418,7 +1400,6 @@ void api_server_stop(api_server *srv, int grace_ms)
      * (an unreachable MongoDB), and joining it must not keep the listener
      * open for that long. */
     park_workers(srv);
-    pending_calls_take(srv);
     atomic_store(&srv->shutting_down, true);
     grpc_server_shutdown_and_notify(srv->server, srv->workers[0].cq, &srv->shutdown_tag);
     unpark_workers(srv);
