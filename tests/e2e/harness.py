@@ -410,8 +410,12 @@ class Server:
         self.out_path = os.path.join(self.dir, "stdout-%d.log" % n)
         cmd = [SUPPLYSECD, "--listen", self.addr, "--store", self.store,
                "--workers", str(self.workers)] + self.extra_args
+        # as deployed (docs/operations.md, Logs): libmongoc's shared-memory
+        # counters off, so its one plain-text warning never reaches stderr
+        env = dict(os.environ, MONGOC_DISABLE_SHM="1")
         with open(self.log_path, "wb") as err, open(self.out_path, "wb") as out:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                         env=env)
         _live.add(self.proc)
         self.channel = self._wait_serving()
         return self
