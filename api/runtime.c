@@ -42,8 +42,9 @@
 
 #include "accept.h"
 #include "auth_cache.h"
-#include "encoding.h"
+#include "core_tuning.h"
 #include "cork.h"
+#include "encoding.h"
 #include "log.h"
 #include "pool.h"
 #include "pem.h"
@@ -1262,6 +1263,11 @@ api_server *api_server_start(const api_server_config *cfg, store *st,
     if (!srv)
         return NULL;
     gpr_set_log_function(grpc_log_json);
+    if (!core_tuning_apply()) {
+        log_line l;
+        log_begin(&l, LOG_WARN, "Abseil's deadlock detection stays on: its switch was not found");
+        log_emit(&l);
+    }
     grpc_init();
     srv->store = st;
     srv->shutdown_tag.kind = TAG_SHUTDOWN;
@@ -1269,7 +1275,9 @@ api_server *api_server_start(const api_server_config *cfg, store *st,
     pthread_cond_init(&srv->park_cv, NULL);
     pthread_mutex_init(&srv->watch_mu, NULL);
     limits_apply(srv, cfg);
-    grpc_arg args[5] = {
+    /* channelz off: nothing here serves its admin service, and it reads the
+     * clock and bumps shared counters for every stream and message. */
+    grpc_arg args[6] = {
         {.type = GRPC_ARG_INTEGER,
          .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
          .value.integer = cfg->max_message_bytes},
@@ -1283,8 +1291,9 @@ api_server *api_server_start(const api_server_config *cfg, store *st,
         {.type = GRPC_ARG_INTEGER,
          .key = GRPC_ARG_MAX_METADATA_SIZE,
          .value.integer = API_CORE_MAX_METADATA_BYTES},
+        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ENABLE_CHANNELZ, .value.integer = 0},
     };
-    grpc_channel_args chargs = {5, args};
+    grpc_channel_args chargs = {6, args};
     srv->server = grpc_server_create(&chargs, NULL);
     if (!workers_create(srv, cfg->workers > 0 ? cfg->workers : 1) ||
         !register_methods(srv, services, n_services, err))
