@@ -1,0 +1,339 @@
+/* kind.c — a kind's declaration checked, its names parsed and built, its
+ * access decided (see kind.h). Nothing here knows a particular kind. */
+#include "kind.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "google/protobuf/timestamp.pb-c.h"
+#include "utf8.h"
+
+/* The chain of kinds from the root down to k; returns its length, 0 when
+ * it is longer than KIND_DEPTH_MAX (or loops). */
+static size_t chain_of(const kind *k, const kind *chain[KIND_DEPTH_MAX])
+{
+    size_t n = 0;
+    for (const kind *p = k; p; p = p->parent)
+        if (n++ >= KIND_DEPTH_MAX)
+            return 0;
+    size_t i = n;
+    for (const kind *p = k; p; p = p->parent)
+        chain[--i] = p;
+    return n;
+}
+
+/* ---- declaration checks ---- */
+
+static bool fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static bool fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+static const ProtobufCFieldDescriptor *field_of(const kind *k, const char *name)
+{
+    return protobuf_c_message_descriptor_get_field_by_name(k->desc, name);
+}
+
+/* A singular field of the given type (and message type, for messages). */
+static bool has_field(const kind *k, const char *name, ProtobufCType type,
+                      const ProtobufCMessageDescriptor *msg)
+{
+    const ProtobufCFieldDescriptor *f = field_of(k, name);
+    return f && f->label != PROTOBUF_C_LABEL_REPEATED && f->type == type &&
+           (type != PROTOBUF_C_TYPE_MESSAGE || f->descriptor == msg);
+}
+
+/* A name segment: what kind_parse_name can match. */
+static bool segment_ok(const char *s)
+{
+    if (!s || !s[0])
+        return false;
+    for (; *s; s++)
+        if (*s == '/' || *s == '@' || (unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+            return false;
+    return true;
+}
+
+static bool field_list_ok(const kind *k, const char *const *list, const char *what, size_t *count,
+                          char *err, size_t errlen)
+{
+    for (; list && *list; list++) {
+        const ProtobufCFieldDescriptor *f = field_of(k, *list);
+        if (!f)
+            return fail(err, errlen, "kind %s: %s field \"%s\" is not a field of %s", k->type, what,
+                        *list, k->desc->name);
+        if (f->label == PROTOBUF_C_LABEL_REPEATED && strcmp(what, "output-only") == 0)
+            return fail(err, errlen, "kind %s: output-only field \"%s\" is repeated", k->type,
+                        *list);
+        (*count)++;
+    }
+    return true;
+}
+
+bool kind_check(const kind *k, char *err, size_t errlen)
+{
+    const kind *chain[KIND_DEPTH_MAX];
+    if (!k->type || !k->field || !segment_ok(k->plural) || !segment_ok(k->collection) || !k->desc)
+        return fail(err, errlen,
+                    "kind %s: type, field, plural, collection and descriptor are "
+                    "required, and names have no '/', '@' or spaces",
+                    k->type ? k->type : "(unnamed)");
+    if (strcmp(k->plural, KIND_PLATFORM) == 0)
+        return fail(err, errlen, "kind %s: \"%s\" is reserved", k->type, KIND_PLATFORM);
+    if (!chain_of(k, chain))
+        return fail(err, errlen, "kind %s: more than %d kinds in its name, or its parents loop",
+                    k->type, KIND_DEPTH_MAX);
+    if (k->platform_parent && !k->parent)
+        return fail(err, errlen, "kind %s: only a child kind may also live under `platform`",
+                    k->type);
+    if (!has_field(k, "name", PROTOBUF_C_TYPE_STRING, NULL) ||
+        !has_field(k, "etag", PROTOBUF_C_TYPE_STRING, NULL) ||
+        !has_field(k, "create_time", PROTOBUF_C_TYPE_MESSAGE,
+                   &google__protobuf__timestamp__descriptor) ||
+        !has_field(k, "update_time", PROTOBUF_C_TYPE_MESSAGE,
+                   &google__protobuf__timestamp__descriptor))
+        return fail(err, errlen,
+                    "kind %s: %s needs the AIP fields string name, string etag, "
+                    "google.protobuf.Timestamp create_time and update_time",
+                    k->type, k->desc->name);
+    size_t n_out = 4, n_imm = 0;
+    if (!field_list_ok(k, k->output_only, "output-only", &n_out, err, errlen) ||
+        !field_list_ok(k, k->immutable, "immutable", &n_imm, err, errlen))
+        return false;
+    if (n_out >= KIND_OUTPUT_ONLY_MAX)
+        return fail(err, errlen, "kind %s: more than %d output-only fields", k->type,
+                    KIND_OUTPUT_ONLY_MAX - 1);
+    for (int v = 0; v < KIND_VERBS; v++)
+        if (k->min_role[v] != SUPPLYSEC__V1__ROLE__ROLE_UNSPECIFIED &&
+            !protobuf_c_enum_descriptor_get_value(&supplysec__v1__role__descriptor,
+                                                  (int)k->min_role[v]))
+            return fail(err, errlen, "kind %s: verb %d has an unknown role %d", k->type, v,
+                        (int)k->min_role[v]);
+    return true;
+}
+
+bool kind_check_all(const kind *const *kinds, size_t n, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!kind_check(kinds[i], err, errlen))
+            return false;
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(kinds[i]->collection, kinds[j]->collection) == 0)
+                return fail(err, errlen, "kinds %s and %s share the collection \"%s\"",
+                            kinds[j]->type, kinds[i]->type, kinds[i]->collection);
+            if (kinds[i]->parent == kinds[j]->parent &&
+                strcmp(kinds[i]->plural, kinds[j]->plural) == 0)
+                return fail(err, errlen, "kinds %s and %s have the same name pattern",
+                            kinds[j]->type, kinds[i]->type);
+        }
+    }
+    return true;
+}
+
+/* ---- names ---- */
+
+void kind_pattern(const kind *k, char *buf, size_t size)
+{
+    const kind *chain[KIND_DEPTH_MAX];
+    size_t n = chain_of(k, chain), used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && used < size; i++) {
+        int w = snprintf(buf + used, size - used, "%s%s/{%s}", i ? "/" : "", chain[i]->plural,
+                         chain[i]->field);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
+/* The pattern of k's names, and the `platform` one where it has it, for
+ * a refusal's message. */
+static void patterns_for_message(const kind *k, bool parent_only, char *buf, size_t size)
+{
+    char own[256];
+    if (parent_only && !k->parent) {
+        snprintf(buf, size, "\"\" (a top-level kind has no parent)");
+        return;
+    }
+    kind_pattern(parent_only ? k->parent : k, own, sizeof own);
+    if (k->platform_parent)
+        snprintf(buf, size, "%s or %s%s%s%s", own, KIND_PLATFORM, parent_only ? "" : "/",
+                 parent_only ? "" : k->plural, parent_only ? "" : "/{id}");
+    else
+        snprintf(buf, size, "%s", own);
+}
+
+static bool name_refused(const kind *k, bool parent_only, const char *field, const char *name,
+                         status *st)
+{
+    char pat[512];
+    if (!name[0])
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: required", field);
+    patterns_for_message(k, parent_only, pat, sizeof pat);
+    return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: expected %s, got \"%.*s\"", field, pat,
+                       UTF8_CLIP(name, 120));
+}
+
+/* Matches `plural/{id}` pairs of chain[0..n) at the start of *s, filling
+ * key's ids; advances *s past them. */
+static bool match_chain(const kind *const *chain, size_t n, const char *field, const char **s,
+                        resource_key *key, bool *shape_ok, status *st)
+{
+    const char *p = *s;
+    for (size_t i = 0; i < n; i++) {
+        size_t pl = strlen(chain[i]->plural);
+        if (strncmp(p, chain[i]->plural, pl) != 0 || p[pl] != '/')
+            return *shape_ok = false;
+        p += pl + 1;
+        const char *end = strchr(p, '/');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == 0 || len > RESOURCE_ID_MAX || (i + 1 < n && !end) || (i + 1 == n && end))
+            return *shape_ok = false;
+        memcpy(key->ids[key->depth], p, len);
+        key->ids[key->depth][len] = '\0';
+        if (!validate_resource_id(field, key->ids[key->depth], st))
+            return false;
+        key->depth++;
+        p += len + (end ? 1 : 0);
+    }
+    *s = p;
+    return true;
+}
+
+/* Parses text as the name of a resource of k (parent_only: of k's parent). */
+static bool parse(const kind *k, bool parent_only, const char *field, const char *text,
+                  resource_key *key, status *st)
+{
+    memset(key, 0, sizeof *key);
+    key->kind = k;
+    const kind *chain[KIND_DEPTH_MAX];
+    size_t n = chain_of(k, chain);
+    assert(n > 0); /* kind_check refuses a kind whose chain is too long */
+    if (parent_only)
+        n--;
+    size_t len = strlen(text);
+    if (len >= KIND_NAME_MAX)
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: at most %d bytes, got %zu", field,
+                           KIND_NAME_MAX - 1, len);
+    bool shape_ok = true;
+    const char *p = text;
+    size_t plat = strlen(KIND_PLATFORM);
+    if (k->platform_parent && strncmp(text, KIND_PLATFORM, plat) == 0 &&
+        (text[plat] == '\0' || text[plat] == '/')) {
+        /* platform, or platform/{plural}/{id} */
+        p = text + plat;
+        if (parent_only) {
+            if (*p)
+                return name_refused(k, true, field, text, st);
+        } else {
+            if (*p++ != '/' || !match_chain(&chain[n - 1], 1, field, &p, key, &shape_ok, st))
+                return shape_ok ? false : name_refused(k, false, field, text, st);
+        }
+        snprintf(key->parent, sizeof key->parent, "%s", KIND_PLATFORM);
+    } else {
+        if (n == 0) { /* the parent of a top-level kind */
+            if (text[0])
+                return name_refused(k, true, field, text, st);
+        } else if (!match_chain(chain, n, field, &p, key, &shape_ok, st)) {
+            return shape_ok ? false : name_refused(k, parent_only, field, text, st);
+        }
+        if (*p) /* a valid prefix followed by more */
+            return name_refused(k, parent_only, field, text, st);
+        snprintf(key->org, sizeof key->org, "%s", key->depth ? key->ids[0] : "");
+        if (!parent_only && key->depth > 1) {
+            const char *last = strrchr(text, '/');
+            size_t pl = (size_t)(last - text) - strlen(k->plural) - 1;
+            memcpy(key->parent, text, pl);
+            key->parent[pl] = '\0';
+        } else if (parent_only) {
+            snprintf(key->parent, sizeof key->parent, "%s", text);
+        }
+    }
+    if (!parent_only) {
+        snprintf(key->name, sizeof key->name, "%s", text);
+        snprintf(key->id, sizeof key->id, "%s", key->ids[key->depth - 1]);
+        if (!k->parent) /* organizations/{org} is its own tenant */
+            snprintf(key->org, sizeof key->org, "%s", key->id);
+    }
+    return true;
+}
+
+bool kind_parse_name(const kind *k, const char *field, const char *name, resource_key *key,
+                     status *st)
+{
+    return parse(k, false, field, name, key, st);
+}
+
+bool kind_parse_parent(const kind *k, const char *field, const char *parent, resource_key *key,
+                       status *st)
+{
+    return parse(k, true, field, parent, key, st);
+}
+
+bool kind_key_set_id(resource_key *key, const char *id)
+{
+    assert(key->depth < KIND_DEPTH_MAX && strlen(id) <= RESOURCE_ID_MAX);
+    int w = key->parent[0] ? snprintf(key->name, sizeof key->name, "%s/%s/%s", key->parent,
+                                      key->kind->plural, id)
+                           : snprintf(key->name, sizeof key->name, "%s/%s", key->kind->plural, id);
+    if (w < 0 || (size_t)w >= sizeof key->name) {
+        key->name[0] = '\0';
+        return false;
+    }
+    snprintf(key->id, sizeof key->id, "%s", id);
+    snprintf(key->ids[key->depth++], sizeof key->ids[0], "%s", id);
+    if (!key->kind->parent)
+        snprintf(key->org, sizeof key->org, "%s", id);
+    return true;
+}
+
+/* ---- access ---- */
+
+bool kind_authorize(const op_ctx *op, kind_verb verb, const resource_key *key, const char *what,
+                    status *st)
+{
+    const kind *k = key->kind;
+    Supplysec__V1__Role min = k->min_role[verb];
+    assert(op->who); /* the standard methods are never called without a caller */
+    if (min == SUPPLYSEC__V1__ROLE__ROLE_UNSPECIFIED)
+        return status_fail(
+            st, STATUS_UNIMPLEMENTED, "%s are not %s through this method", k->plural,
+            (const char *[]){"read", "listed", "created", "updated", "deleted"}[verb]);
+    if (auth_is_platform_admin(op->who))
+        return true;
+    if (verb == KIND_CREATE && !k->parent) /* a new tenant: no one's to hide */
+        return status_fail(st, STATUS_PERMISSION_DENIED, "only platform administrators create %s",
+                           k->plural);
+    bool member = key->org[0] && strcmp(op->who->org, key->org) == 0;
+    if (!member) {
+        if ((verb == KIND_GET || verb == KIND_LIST) && k->hooks.authorize &&
+            k->hooks.authorize(op, verb, key))
+            return true;
+        return status_fail(st, STATUS_NOT_FOUND, "%s not found", what);
+    }
+    if (min == SUPPLYSEC__V1__ROLE__ROLE_PLATFORM_ADMIN)
+        return status_fail(st, STATUS_PERMISSION_DENIED,
+                           "only platform administrators may do "
+                           "this to %s",
+                           what);
+    return auth_require(op->who, key->org, min, what, st);
+}
+
+const char *const *kind_output_only(const kind *k, const char **buf, size_t size)
+{
+    size_t n = 0;
+    for (const char *const *f = resource_output_only_fields; *f && n + 1 < size; f++)
+        buf[n++] = *f;
+    for (const char *const *f = k->output_only; f && *f && n + 1 < size; f++)
+        buf[n++] = *f;
+    buf[n] = NULL;
+    return buf;
+}

@@ -1,0 +1,144 @@
+/* kind.h — resource kinds, each declared once.
+ *
+ * A kind is everything the standard methods (AIP-131..135, standard.h) need
+ * to serve a resource: its message, where its records live, the kind it is
+ * a child of (the name pattern follows from that chain:
+ * `organizations/{organization}/securityPolicies/{security_policy}`), the
+ * least role for each verb, the fields a client never sets or sets only at
+ * creation, and hooks for the rules that are the kind's own. A new kind is a
+ * `const kind` and its hooks; nothing else in internal/ changes for it.
+ *
+ * Tenancy follows from the name: the organization id at the root of a
+ * name is the tenant that owns the resource (organizations/{org} owns
+ * itself). A caller who is not a member of that organization gets
+ * NOT_FOUND for it, never a hint that it exists, unless the kind's
+ * authorize hook grants the access (the shares and grants of later kinds).
+ */
+#ifndef SUPPLYSEC_KIND_H
+#define SUPPLYSEC_KIND_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "resource.h"
+#include "status.h"
+#include "validate.h"
+
+typedef enum kind_verb {
+    KIND_GET,
+    KIND_LIST,
+    KIND_CREATE,
+    KIND_UPDATE,
+    KIND_DELETE,
+    KIND_VERBS
+} kind_verb;
+
+typedef enum kind_lifecycle {
+    KIND_PLAIN,      /* written freely by its role */
+    KIND_CONTROLLED, /* a controlled document: draft, review, approval, revisions */
+} kind_lifecycle;
+
+#define KIND_DEPTH_MAX 4  /* kinds in a name's chain, the kind itself included */
+#define KIND_NAME_MAX 320 /* bytes of a full resource name */
+#define KIND_PLATFORM "platform"
+#define KIND_OUTPUT_ONLY_MAX 32 /* output-only fields of a kind, the AIP ones included */
+
+typedef struct kind kind;
+
+/* One resource of a kind, from its name. */
+typedef struct resource_key {
+    const kind *kind;
+    char name[KIND_NAME_MAX];                      /* the full name */
+    char parent[KIND_NAME_MAX];                    /* the parent's name; "" for a top-level kind */
+    char org[RESOURCE_ID_MAX + 1];                 /* the tenant; "" under `platform` */
+    char id[RESOURCE_ID_MAX + 1];                  /* the last segment */
+    size_t depth;                                  /* ids in the name */
+    char ids[KIND_DEPTH_MAX][RESOURCE_ID_MAX + 1]; /* ids from the root down */
+} resource_key;
+
+/* The kind's own rules. Every hook may be NULL. Borrowed pointers only. */
+typedef struct kind_hooks {
+    /* The writable fields of res: on create, and on update once the mask
+     * is applied. Messages name fields under prefix (the request field,
+     * e.g. "security_policy"). */
+    bool (*validate)(const ProtobufCMessage *res, const char *prefix, status *st);
+    /* Sets the fields the server computes on res (prev: what is stored,
+     * NULL on create). What a client sent there is already cleared. */
+    bool (*derive)(const op_ctx *op, const resource_key *key, ProtobufCMessage *res,
+                   const ProtobufCMessage *prev, status *st);
+    /* A change the verb's role alone does not allow (an organization's
+     * kind changes only by a platform administrator): refuses with st. */
+    bool (*check_update)(const op_ctx *op, const resource_key *key, const ProtobufCMessage *prev,
+                         const ProtobufCMessage *next, status *st);
+    /* Access for a caller who is not a member of key->org, to read (GET,
+     * LIST); true grants. Anything it refuses is NOT_FOUND to the caller. */
+    bool (*authorize)(const op_ctx *op, kind_verb verb, const resource_key *key);
+    /* Before a delete of cur at version: refuses (FAILED_PRECONDITION), or
+     * adds to b the writes that go with it (children deleted too). */
+    bool (*before_delete)(const op_ctx *op, const resource_key *key, const ProtobufCMessage *cur,
+                          int64_t version, resource_batch *b, status *st);
+    /* The store's state and lookup columns of res (NULL: none). */
+    void (*columns)(const ProtobufCMessage *res, const char **state, const char **lookup);
+} kind_hooks;
+
+struct kind {
+    const char *type;       /* the message's short name, for people: "SecurityPolicy" */
+    const char *field;      /* the resource's field in requests, snake_case: "security_policy" */
+    const char *plural;     /* its collection segment in names: "securityPolicies" */
+    const char *collection; /* the store's collection (the plural unless stated) */
+    const kind *parent;     /* NULL: a top-level kind */
+    bool platform_parent;   /* may also live under `platform` (platform administrators only) */
+    const ProtobufCMessageDescriptor *desc;
+    /* The least role per verb; ROLE_PLATFORM_ADMIN: platform administrators
+     * only; ROLE_UNSPECIFIED: the verb is not offered (UNIMPLEMENTED). */
+    Supplysec__V1__Role min_role[KIND_VERBS];
+    const char *const *output_only; /* NULL-terminated, beyond the AIP fields; or NULL */
+    const char *const *immutable;   /* set at creation only; or NULL */
+    kind_lifecycle lifecycle;
+    kind_hooks hooks;
+};
+
+/* Checks a kind's declaration against its descriptor: the AIP fields
+ * (name, create_time, update_time, etag) with their types, every
+ * output-only and immutable field present and singular, the chain of
+ * parents short enough and free of cycles, the names well-formed. false
+ * with err (a sentence for the start-up log) when something does not hold:
+ * start-up stops there. */
+bool kind_check(const kind *k, char *err, size_t errlen);
+/* kind_check for each, and no two sharing a collection or a plural under
+ * the same parent. */
+bool kind_check_all(const kind *const *kinds, size_t n, char *err, size_t errlen);
+
+/* The name pattern, e.g. "organizations/{organization}/securityPolicies/
+ * {security_policy}", into buf. */
+void kind_pattern(const kind *k, char *buf, size_t size);
+
+/* Parses name as a resource of k into key. INVALID_ARGUMENT naming field
+ * and the pattern when it is not one. */
+bool kind_parse_name(const kind *k, const char *field, const char *name, resource_key *key,
+                     status *st);
+/* Parses parent as a parent of k (the name of a resource of k->parent, ""
+ * for a top-level kind, `platform` where allowed) into key, whose own id
+ * and name are left empty. */
+bool kind_parse_parent(const kind *k, const char *field, const char *parent, resource_key *key,
+                       status *st);
+/* Completes a key from kind_parse_parent with the id of a new resource;
+ * false when the name would be longer than KIND_NAME_MAX. */
+bool kind_key_set_id(resource_key *key, const char *id);
+
+/* May op's caller use verb on key? Members of key->org with the verb's
+ * role pass; platform administrators pass everywhere; for GET and LIST the
+ * kind's authorize hook may let others read. Another tenant's resource is
+ * NOT_FOUND (naming `what`), too low a role in one's own PERMISSION_DENIED,
+ * a verb the kind does not offer UNIMPLEMENTED. A top-level kind's
+ * resources (new tenants) are created by platform administrators only:
+ * PERMISSION_DENIED for anyone else. */
+bool kind_authorize(const op_ctx *op, kind_verb verb, const resource_key *key, const char *what,
+                    status *st);
+
+/* NULL-terminated: the AIP fields and the kind's output-only fields, in
+ * buf (KIND_OUTPUT_ONLY_MAX entries: kind_check refuses more). */
+const char *const *kind_output_only(const kind *k, const char **buf, size_t size);
+
+#endif

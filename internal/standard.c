@@ -1,0 +1,282 @@
+/* standard.c — Get, List, Create, Update and Delete of any kind (see
+ * standard.h). What a kind does differently is in its declaration and its
+ * hooks; nothing here names a kind. */
+#include "standard.h"
+
+#include <bson/bson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doc.h"
+#include "fieldmask.h"
+#include "utf8.h"
+
+/* The store's columns of res, from the kind's hook. */
+static void columns_of(const kind *k, const ProtobufCMessage *res, const char **state,
+                       const char **lookup)
+{
+    *state = NULL;
+    *lookup = NULL;
+    if (k->hooks.columns)
+        k->hooks.columns(res, state, lookup);
+}
+
+static void free_msg(ProtobufCMessage *m)
+{
+    if (m)
+        protobuf_c_message_free_unpacked(m, NULL);
+}
+
+/* ---- Get ---- */
+
+ProtobufCMessage *std_get(const op_ctx *op, const kind *k, const char *name, status *st)
+{
+    resource_key key;
+    if (!kind_parse_name(k, "name", name, &key, st) ||
+        !kind_authorize(op, KIND_GET, &key, key.name, st))
+        return NULL;
+    return resource_load(op, k->desc, k->collection, key.org, key.name, key.name, NULL, st);
+}
+
+/* ---- List ---- */
+
+bool std_list(const op_ctx *op, const kind *k, const std_list_req *req, resource_page *page,
+              status *st)
+{
+    resource_key parent;
+    int page_size;
+    const char *filter = req->filter ? req->filter : "";
+    memset(page, 0, sizeof *page);
+    if (!kind_parse_parent(k, "parent", req->parent ? req->parent : "", &parent, st) ||
+        !validate_page_size("page_size", req->page_size, &page_size, st))
+        return false;
+    if (filter[0])
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "filter: %s have no fields a filter can use, got \"%.*s\"", k->plural,
+                           UTF8_CLIP(filter, 80));
+    store_query q = {.collection = k->collection, .parent = parent.parent};
+    if (k->parent) {
+        if (!kind_authorize(op, KIND_LIST, &parent, parent.parent, st))
+            return false;
+        q.org = parent.org;
+    } else {
+        /* A top-level kind: members see their own organization's part. */
+        Supplysec__V1__Role min = k->min_role[KIND_LIST];
+        bool all = auth_is_platform_admin(op->who);
+        if (min == SUPPLYSEC__V1__ROLE__ROLE_UNSPECIFIED)
+            return status_fail(st, STATUS_UNIMPLEMENTED, "%s are not listed", k->plural);
+        if (!all && !auth_require(op->who, op->who->org, min, k->plural, st))
+            return false;
+        q.org = all ? NULL : op->who->org;
+    }
+    /* One place binds a token to its query: method, caller, parent, filter. */
+    char query_key[3 * KIND_NAME_MAX];
+    snprintf(query_key, sizeof query_key, "%s|%s|%s|%s", op->method ? op->method : "", op->who->org,
+             parent.parent, filter);
+    return resource_list(op, k->desc, &q, query_key, req->page_token, page_size, page, st);
+}
+
+/* ---- Create ---- */
+
+ProtobufCMessage *std_create(const op_ctx *op, const kind *k, const char *parent, const char *id,
+                             ProtobufCMessage **res, status *st)
+{
+    ProtobufCMessage *msg = *res;
+    *res = NULL; /* taken */
+    resource_key key;
+    char id_field[96], new_id[RESOURCE_ID_MAX + 1];
+    const char *out_buf[KIND_OUTPUT_ONLY_MAX];
+    snprintf(id_field, sizeof id_field, "%s_id", k->field);
+
+    if (!msg) {
+        status_fail(st, STATUS_INVALID_ARGUMENT, "%s: required", k->field);
+        return NULL;
+    }
+    if (!resource_id_take(id_field, id ? id : "", new_id, st) ||
+        !kind_parse_parent(k, "parent", parent ? parent : "", &key, st))
+        goto fail;
+    if (!kind_key_set_id(&key, new_id)) {
+        status_fail(st, STATUS_INVALID_ARGUMENT, "parent: too long for a name under it");
+        goto fail;
+    }
+    if (!message_clear_fields(msg, kind_output_only(k, out_buf, KIND_OUTPUT_ONLY_MAX))) {
+        status_fail(st, STATUS_INTERNAL, "cannot clear the output-only fields of %s", k->type);
+        goto fail;
+    }
+    if ((k->hooks.validate && !k->hooks.validate(msg, k->field, st)) ||
+        !kind_authorize(op, KIND_CREATE, &key, key.parent[0] ? key.parent : key.name, st) ||
+        (k->hooks.derive && !k->hooks.derive(op, &key, msg, NULL, st)))
+        goto fail;
+
+    const char *state, *lookup;
+    columns_of(k, msg, &state, &lookup);
+    resource_ref ref = {.collection = k->collection,
+                        .org = key.org,
+                        .parent = key.parent,
+                        .name = key.name,
+                        .state = state,
+                        .lookup = lookup};
+    resource_batch b;
+    resource_batch_init(&b, op);
+    if (k->parent && strcmp(key.parent, KIND_PLATFORM) != 0) /* the parent must outlive nothing */
+        resource_batch_guard(&b, k->parent->collection, key.org, key.parent, 0);
+    bool ok = resource_batch_create(&b, &ref, msg, msg, st) && resource_batch_apply(&b, st);
+    resource_batch_free(&b);
+    if (ok)
+        return msg;
+fail:
+    free_msg(msg);
+    return NULL;
+}
+
+/* ---- Update ---- */
+
+/* The raw BSON value of field in doc, for comparing two versions of it. */
+static bool field_bytes(const bson_t *doc, const char *field, const uint8_t **data, uint32_t *len,
+                        bson_type_t *type)
+{
+    char json[128];
+    bson_iter_t it;
+    doc_json_name(field, json, sizeof json);
+    if (!bson_iter_init_find(&it, doc, json))
+        return false;
+    *type = bson_iter_type(&it);
+    *data = it.raw + it.d1;
+    *len = it.next_off - it.d1;
+    return true;
+}
+
+/* Whether the mask touches field (the field itself, a path inside it, or *). */
+static bool mask_touches(char *const *paths, size_t n, const char *field)
+{
+    char json[128];
+    doc_json_name(field, json, sizeof json);
+    for (size_t i = 0; i < n; i++) {
+        const char *p = paths[i];
+        if (strcmp(p, "*") == 0)
+            return true;
+        for (const char *f = field; f; f = f == field ? json : NULL) {
+            size_t fl = strlen(f);
+            if (strncmp(p, f, fl) == 0 && (p[fl] == '\0' || p[fl] == '.'))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* INVALID_ARGUMENT when the update changes an immutable field. */
+static bool immutable_kept(const kind *k, const ProtobufCMessage *cur, const ProtobufCMessage *next,
+                           char *const *paths, size_t n, status *st)
+{
+    bool ok = true;
+    bson_t a = BSON_INITIALIZER, b = BSON_INITIALIZER;
+    bool encoded = false;
+    for (const char *const *f = k->immutable; ok && f && *f; f++) {
+        if (!mask_touches(paths, n, *f))
+            continue;
+        if (!encoded) {
+            if (!doc_from_message(cur, DOC_BSON, &a) || !doc_from_message(next, DOC_BSON, &b)) {
+                ok = status_fail(st, STATUS_INTERNAL, "cannot encode %s", k->type);
+                break;
+            }
+            encoded = true;
+        }
+        const uint8_t *da = NULL, *db = NULL;
+        uint32_t la = 0, lb = 0;
+        bson_type_t ta = BSON_TYPE_EOD, tb = BSON_TYPE_EOD;
+        bool ha = field_bytes(&a, *f, &da, &la, &ta), hb = field_bytes(&b, *f, &db, &lb, &tb);
+        if (ha != hb || (ha && (ta != tb || la != lb || memcmp(da, db, la) != 0)))
+            ok = status_fail(st, STATUS_INVALID_ARGUMENT,
+                             "%s.%s: set when the %s is created and never changed; leave it out "
+                             "of update_mask",
+                             k->field, *f, k->type);
+    }
+    bson_destroy(&a);
+    bson_destroy(&b);
+    return ok;
+}
+
+ProtobufCMessage *std_update(const op_ctx *op, const kind *k, const ProtobufCMessage *patch,
+                             char *const *paths, size_t n_paths, bool mask_given, status *st)
+{
+    resource_key key;
+    ProtobufCMessage *cur = NULL, *next = NULL;
+    char **implied = NULL;
+    size_t n_implied = 0;
+    int64_t version;
+    char name_field[96];
+    const char *out_buf[KIND_OUTPUT_ONLY_MAX];
+    const char *const *output_only = kind_output_only(k, out_buf, KIND_OUTPUT_ONLY_MAX);
+    snprintf(name_field, sizeof name_field, "%s.name", k->field);
+
+    if (!patch) {
+        status_fail(st, STATUS_INVALID_ARGUMENT, "%s: required", k->field);
+        return NULL;
+    }
+    if (!kind_parse_name(k, name_field, message_get_string(patch, "name"), &key, st))
+        return NULL;
+    if (!mask_given) { /* AIP-134: no mask means the populated fields */
+        if (!fieldmask_populated(patch, output_only, &implied, &n_implied, st))
+            return NULL;
+        paths = implied;
+        n_paths = n_implied;
+    }
+    if (!fieldmask_validate(k->desc, paths, n_paths, st) ||
+        !kind_authorize(op, KIND_UPDATE, &key, key.name, st))
+        goto fail;
+    cur = resource_load(op, k->desc, k->collection, key.org, key.name, key.name, &version, st);
+    if (!cur || !resource_check_etag(cur, message_get_string(patch, "etag"), st))
+        goto fail;
+    next = fieldmask_apply(cur, patch, paths, n_paths, output_only, st);
+    if (!next || !immutable_kept(k, cur, next, paths, n_paths, st) ||
+        (k->hooks.validate && !k->hooks.validate(next, k->field, st)) ||
+        (k->hooks.check_update && !k->hooks.check_update(op, &key, cur, next, st)) ||
+        (k->hooks.derive && !k->hooks.derive(op, &key, next, cur, st)))
+        goto fail;
+
+    const char *state, *lookup;
+    columns_of(k, next, &state, &lookup);
+    resource_ref ref = {.collection = k->collection,
+                        .org = key.org,
+                        .parent = key.parent,
+                        .name = key.name,
+                        .state = state,
+                        .lookup = lookup};
+    if (!resource_update(op, &ref, next, next, version, st))
+        goto fail;
+    free_msg(cur);
+    fieldmask_paths_free(implied, n_implied);
+    return next;
+fail:
+    free_msg(cur);
+    free_msg(next);
+    fieldmask_paths_free(implied, n_implied);
+    return NULL;
+}
+
+/* ---- Delete ---- */
+
+bool std_delete(const op_ctx *op, const kind *k, const char *name, const char *etag, status *st)
+{
+    resource_key key;
+    int64_t version;
+    if (!kind_parse_name(k, "name", name, &key, st) ||
+        !kind_authorize(op, KIND_DELETE, &key, key.name, st))
+        return false;
+    ProtobufCMessage *cur =
+        resource_load(op, k->desc, k->collection, key.org, key.name, key.name, &version, st);
+    if (!cur)
+        return false;
+    resource_batch b;
+    resource_batch_init(&b, op);
+    bool ok = resource_check_etag(cur, etag, st) &&
+              (!k->hooks.before_delete || k->hooks.before_delete(op, &key, cur, version, &b, st));
+    if (ok) {
+        resource_batch_delete(&b, k->collection, key.org, key.name, version);
+        ok = resource_batch_apply(&b, st);
+    }
+    resource_batch_free(&b);
+    free_msg(cur);
+    return ok;
+}
