@@ -805,6 +805,8 @@ static void on_new_call(call_ctx *c)
     c->start_us = clock_monotonic_us();
     request_id_take(c);
     c->api.method = c->m ? c->m->path : "";
+    c->api.entry = c->m ? c->m->api : NULL;
+    c->api.method_desc = c->m ? c->m->md : NULL;
     c->api.op = (op_ctx){.store = srv->store,
                          .method = c->api.method,
                          .request_id = c->api.request_id,
@@ -1192,6 +1194,11 @@ static bool register_methods(api_server *srv, const api_service *const *services
                 asprintf(err, "%s has no method %s", svc->desc->name, svc->methods[k].name);
                 return false;
             }
+        char why[512];
+        if (!api_std_check(svc->desc, svc->methods, svc->n_methods, why, sizeof why)) {
+            asprintf(err, "%s: %s", svc->desc->name, why);
+            return false;
+        }
     }
     return true;
 }

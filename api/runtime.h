@@ -18,13 +18,18 @@
 #include <stdbool.h>
 
 #include "auth.h"
+#include "kind.h"
 #include "resource.h"
 #include "status.h"
 #include "store.h"
 
+typedef struct api_method api_method;
+
 /* What a handler sees of its call. */
 typedef struct api_call {
-    const char *method; /* "/supplysec.v1.Organizations/GetOrganization" */
+    const char *method;      /* "/supplysec.v1.Organizations/GetOrganization" */
+    const api_method *entry; /* the method's table line */
+    const ProtobufCMethodDescriptor *method_desc;
     char request_id[65];
     principal who; /* valid when authenticated */
     bool authenticated;
@@ -44,7 +49,19 @@ typedef enum api_auth { API_AUTH_KEY = 0, API_AUTH_NONE } api_auth;
 /* protobuf-c's method descriptors do not record streaming; the table does. */
 typedef enum api_kind { API_UNARY = 0, API_SERVER_STREAM, API_BIDI_STREAM } api_kind;
 
-typedef struct api_method {
+/* A standard method (AIP-131..135) of a kind: served by api_std_handler
+ * from the kind's declaration, its request and response fields bound by
+ * name and type from the descriptors (std_methods.c). */
+typedef enum api_std {
+    API_STD_NONE = 0,
+    API_STD_GET,
+    API_STD_LIST,
+    API_STD_CREATE,
+    API_STD_UPDATE,
+    API_STD_DELETE,
+} api_std;
+
+struct api_method {
     const char *name;    /* as in the service descriptor, e.g. "GetOrganization" */
     api_handler handler; /* NULL: answered UNIMPLEMENTED with `unimplemented_why` */
     api_auth auth;
@@ -54,7 +71,27 @@ typedef struct api_method {
      * it may wait for its commit without holding a worker, and beside
      * other writers whose batches share that commit (group commit). */
     bool writes;
-} api_method;
+    api_std standard; /* not API_STD_NONE: a standard method of resource_kind */
+    const kind *resource_kind;
+};
+
+/* A standard method's table line: `API_STANDARD(GET, "GetOrganization",
+ * &organization_kind)`. */
+#define API_STANDARD(verb, method_name, kind_ptr)                                                  \
+    {                                                                                              \
+        .name = (method_name), .handler = api_std_handler, .standard = API_STD_##verb,             \
+        .resource_kind = (kind_ptr), .writes = API_STD_##verb >= API_STD_CREATE                    \
+    }
+
+/* Serves call->entry's standard method. */
+ProtobufCMessage *api_std_handler(api_call *call, ProtobufCMessage *req);
+
+/* Start-up: every standard method of svc has the request and response
+ * shape its verb needs (AIP-131..135 field names and types) and a kind
+ * that passes kind_check; false with err (a sentence naming the method
+ * and what is missing) otherwise. */
+bool api_std_check(const ProtobufCServiceDescriptor *svc, const api_method *methods, size_t n,
+                   char *err, size_t errlen);
 
 typedef struct api_service {
     const ProtobufCServiceDescriptor *desc;

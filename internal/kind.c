@@ -303,15 +303,16 @@ bool kind_authorize(const op_ctx *op, kind_verb verb, const resource_key *key, c
     const kind *k = key->kind;
     Supplysec__V1__Role min = k->min_role[verb];
     assert(op->who); /* the standard methods are never called without a caller */
+    static const char *const done[KIND_VERBS] = {"read", "listed", "created", "updated", "deleted"};
+    static const char *const verbs[KIND_VERBS] = {"read", "list", "create", "update", "delete"};
     if (min == SUPPLYSEC__V1__ROLE__ROLE_UNSPECIFIED)
-        return status_fail(
-            st, STATUS_UNIMPLEMENTED, "%s are not %s through this method", k->plural,
-            (const char *[]){"read", "listed", "created", "updated", "deleted"}[verb]);
+        return status_fail(st, STATUS_UNIMPLEMENTED, "%s are not %s through this method", k->plural,
+                           done[verb]);
     if (auth_is_platform_admin(op->who))
         return true;
     if (verb == KIND_CREATE && !k->parent) /* a new tenant: no one's to hide */
-        return status_fail(st, STATUS_PERMISSION_DENIED, "only platform administrators create %s",
-                           k->plural);
+        return status_fail(st, STATUS_PERMISSION_DENIED, "only platform administrators %s %s",
+                           verbs[verb], k->plural);
     bool member = key->org[0] && strcmp(op->who->org, key->org) == 0;
     if (!member) {
         if ((verb == KIND_GET || verb == KIND_LIST) && k->hooks.authorize &&
@@ -320,10 +321,8 @@ bool kind_authorize(const op_ctx *op, kind_verb verb, const resource_key *key, c
         return status_fail(st, STATUS_NOT_FOUND, "%s not found", what);
     }
     if (min == SUPPLYSEC__V1__ROLE__ROLE_PLATFORM_ADMIN)
-        return status_fail(st, STATUS_PERMISSION_DENIED,
-                           "only platform administrators may do "
-                           "this to %s",
-                           what);
+        return status_fail(st, STATUS_PERMISSION_DENIED, "only platform administrators %s %s",
+                           verbs[verb], k->plural);
     return auth_require(op->who, key->org, min, what, st);
 }
 

@@ -120,3 +120,90 @@ bool organization_validate(const Supplysec__V1__Organization *org, const char *p
             return false;
     return true;
 }
+
+/* ---- the kind ---- */
+
+static bool validate_hook(const ProtobufCMessage *res, const char *prefix, status *st)
+{
+    return organization_validate((const Supplysec__V1__Organization *)res, prefix, st);
+}
+
+static bool validate_patch_hook(const ProtobufCMessage *patch, const char *prefix, status *st)
+{
+    return organization_validate_times((const Supplysec__V1__Organization *)patch, prefix, st);
+}
+
+static bool check_update(const op_ctx *op, const resource_key *key, const ProtobufCMessage *prev,
+                         const ProtobufCMessage *next, status *st)
+{
+    (void)key;
+    if (((const Supplysec__V1__Organization *)next)->kind !=
+            ((const Supplysec__V1__Organization *)prev)->kind &&
+        !auth_is_platform_admin(op->who))
+        return status_fail(
+            st, STATUS_PERMISSION_DENIED,
+            "organization.kind: only platform administrators change an organization's kind");
+    return true;
+}
+
+/* FAILED_PRECONDITION while the organization has active keys. */
+static bool no_active_keys(const op_ctx *op, const resource_key *key, status *st)
+{
+    store_page *page = NULL;
+    store_query q = {.collection = APIKEYS_COLLECTION,
+                     .org = key->org,
+                     .parent = key->name,
+                     .state = "STATE_ACTIVE",
+                     .limit = 1};
+    if (!status_from_store(st, store_list(op->store, &q, &page), "API keys"))
+        return false;
+    size_t active = page->count;
+    store_page_free(page);
+    if (active)
+        return status_fail(st, STATUS_FAILED_PRECONDITION,
+                           "%s still has active API keys; revoke them first", key->name);
+    return true;
+}
+
+/* Every key of the organization goes with it, in the delete's batch: all
+ * of it or nothing, so nothing of it survives into a later organization
+ * with the same id. A change to the organization since it was read is
+ * ABORTED; a key created meanwhile is deleted with it, or fails its guard
+ * on the organization (keyring.c). The guard in front claims the
+ * organization before the keys are deleted: on MongoDB it is the batch's
+ * first write, so keys being created under the organization conflict with
+ * the delete from then on, instead of the delete conflicting with each of
+ * them until its deadline. */
+static bool before_delete(const op_ctx *op, const resource_key *key, const ProtobufCMessage *cur,
+                          int64_t version, resource_batch *b, status *st)
+{
+    (void)cur;
+    if (!no_active_keys(op, key, st))
+        return false;
+    resource_batch_guard(b, ORGANIZATIONS_COLLECTION, key->org, key->name, version);
+    resource_batch_delete_all(b, APIKEYS_COLLECTION, key->org, key->name, key->name);
+    return true;
+}
+
+const kind organization_kind = {
+    .type = "Organization",
+    .field = "organization",
+    .plural = "organizations",
+    .collection = ORGANIZATIONS_COLLECTION,
+    .desc = &supplysec__v1__organization__descriptor,
+    .min_role =
+        {
+            [KIND_GET] = SUPPLYSEC__V1__ROLE__ROLE_VIEWER,
+            [KIND_LIST] = SUPPLYSEC__V1__ROLE__ROLE_VIEWER,
+            [KIND_CREATE] = SUPPLYSEC__V1__ROLE__ROLE_PLATFORM_ADMIN,
+            [KIND_UPDATE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,
+            [KIND_DELETE] = SUPPLYSEC__V1__ROLE__ROLE_PLATFORM_ADMIN,
+        },
+    .hooks =
+        {
+            .validate = validate_hook,
+            .validate_patch = validate_patch_hook,
+            .check_update = check_update,
+            .before_delete = before_delete,
+        },
+};

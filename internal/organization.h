@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "kind.h"
 #include "status.h"
 #include "supplysec/v1/organizations.pb-c.h"
 
@@ -17,5 +18,12 @@ bool organization_validate(const Supplysec__V1__Organization *org, const char *p
  * fields outside its mask. */
 bool organization_validate_times(const Supplysec__V1__Organization *org, const char *prefix,
                                  status *st);
+
+/* The Organization kind: organizations/{organization}, top level, each its
+ * own tenant. Platform administrators create and delete them (a delete
+ * takes the organization's keys with it, and is refused while one is
+ * active); an organization's ADMIN updates it, all but its kind; its
+ * members read it. */
+extern const kind organization_kind;
 
 #endif

@@ -79,6 +79,11 @@ static ProtobufCMessage *call(store *db, const char *service, const char *method
     api_call c;
     memset(&c, 0, sizeof c);
     c.method = path;
+    c.entry = am;
+    for (size_t i = 0; i < api_n_all_services && !c.method_desc; i++)
+        if (strcmp(api_all_services[i]->desc->name, service) == 0)
+            c.method_desc =
+                protobuf_c_service_descriptor_get_method_by_name(api_all_services[i]->desc, method);
     snprintf(c.request_id, sizeof c.request_id, "test-auth-cache");
     c.who = platform;
     c.authenticated = true;

@@ -28,6 +28,8 @@ ProtobufCMessage *fuzz_call(store *db, const principal *who, const fuzz_method *
     api_call c;
     memset(&c, 0, sizeof c);
     c.method = m->path;
+    c.entry = am;
+    c.method_desc = m->method;
     snprintf(c.request_id, sizeof c.request_id, "fuzz");
     c.who = *who;
     c.authenticated = am->auth != API_AUTH_NONE;
