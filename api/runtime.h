@@ -49,16 +49,23 @@ typedef enum api_auth { API_AUTH_KEY = 0, API_AUTH_NONE } api_auth;
 /* protobuf-c's method descriptors do not record streaming; the table does. */
 typedef enum api_kind { API_UNARY = 0, API_SERVER_STREAM, API_BIDI_STREAM } api_kind;
 
-/* A standard method (AIP-131..135) of a kind: served by api_std_handler
- * from the kind's declaration, its request and response fields bound by
- * name and type from the descriptors (std_methods.c). */
+/* A standard method (AIP-131..135) of a kind, or a controlled kind's
+ * lifecycle method (SubmitForReview, Approve, Reject, CreateRevision,
+ * ListRevisions): served by api_std_handler from the kind's declaration,
+ * its request and response fields bound by name and type from the
+ * descriptors (std_methods.c). */
 typedef enum api_std {
     API_STD_NONE = 0,
     API_STD_GET,
     API_STD_LIST,
-    API_STD_CREATE,
+    API_STD_LIST_REVISIONS, /* a controlled kind's revisions (lifecycle.h) */
+    API_STD_CREATE,         /* from here on, methods that write */
     API_STD_UPDATE,
     API_STD_DELETE,
+    API_STD_SUBMIT, /* a controlled kind's moves (AIP-136 custom methods) */
+    API_STD_APPROVE,
+    API_STD_REJECT,
+    API_STD_REVISE,
 } api_std;
 
 struct api_method {

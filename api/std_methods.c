@@ -23,15 +23,18 @@
 #include "google/protobuf/empty.pb-c.h"
 #include "google/protobuf/field_mask.pb-c.h"
 #include "runtime.h"
+#include "lifecycle.h"
 #include "standard.h"
 
 /* Where a method's AIP fields are (NULL: the request has none). */
 typedef struct std_binding {
     const ProtobufCFieldDescriptor *name, *parent, *page_size, *page_token, *filter, *resource, *id,
-        *mask, *etag, *items, *next_page_token;
+        *mask, *etag, *items, *next_page_token, *reason;
 } std_binding;
 
-static const char *const verb_names[] = {"", "Get", "List", "Create", "Update", "Delete"};
+static const char *const verb_names[] = {"",        "Get",    "List",          "ListRevisions",
+                                         "Create",  "Update", "Delete",        "Submit",
+                                         "Approve", "Reject", "CreateRevision"};
 
 typedef struct binder {
     const api_method *m;
@@ -83,6 +86,26 @@ static bool may(binder *b, const ProtobufCFieldDescriptor **slot,
     return need(b, slot, desc, name, type, msg, what);
 }
 
+/* The response's one repeated field of the resource, and its next_page_token. */
+static bool bind_items(binder *b, const ProtobufCMethodDescriptor *md,
+                       const ProtobufCMessageDescriptor *res, std_binding *out)
+{
+    if (!need(b, &out->next_page_token, md->output, "next_page_token", PROTOBUF_C_TYPE_STRING, NULL,
+              "the response has no string next_page_token"))
+        return false;
+    for (unsigned i = 0; i < md->output->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &md->output->fields[i];
+        if (f->label == PROTOBUF_C_LABEL_REPEATED && f->type == PROTOBUF_C_TYPE_MESSAGE &&
+            f->descriptor == res) {
+            if (out->items)
+                return refuse(b, "%s", "the response has two repeated resource fields");
+            out->items = f;
+        }
+    }
+    return out->items ? true
+                      : refuse(b, "%s", "the response has no repeated field of the resource");
+}
+
 /* Finds m's fields in md into out; with check, also checks m's kind. */
 static bool bind(const api_method *m, const ProtobufCMethodDescriptor *md, bool check,
                  std_binding *out, char *err, size_t errlen)
@@ -113,21 +136,9 @@ static bool bind(const api_method *m, const ProtobufCMethodDescriptor *md, bool 
             !need(&b, &out->page_token, in, "page_token", PROTOBUF_C_TYPE_STRING, NULL,
                   "the request has no string page_token") ||
             !may(&b, &out->filter, in, "filter", PROTOBUF_C_TYPE_STRING, NULL,
-                 "the request's filter is not a string") ||
-            !need(&b, &out->next_page_token, md->output, "next_page_token", PROTOBUF_C_TYPE_STRING,
-                  NULL, "the response has no string next_page_token"))
+                 "the request's filter is not a string"))
             return false;
-        for (unsigned i = 0; i < md->output->n_fields; i++) {
-            const ProtobufCFieldDescriptor *f = &md->output->fields[i];
-            if (f->label == PROTOBUF_C_LABEL_REPEATED && f->type == PROTOBUF_C_TYPE_MESSAGE &&
-                f->descriptor == res) {
-                if (out->items)
-                    return refuse(&b, "%s", "the response has two repeated resource fields");
-                out->items = f;
-            }
-        }
-        return out->items ? true
-                          : refuse(&b, "%s", "the response has no repeated field of the resource");
+        return bind_items(&b, md, res, out);
     case API_STD_CREATE:
         return (top ? (!protobuf_c_message_descriptor_get_field_by_name(in, "parent") ||
                        refuse(&b, "%s", "a top-level kind's request has no parent"))
@@ -152,6 +163,30 @@ static bool bind(const api_method *m, const ProtobufCMethodDescriptor *md, bool 
                    "the request's etag is not a string") &&
                (md->output == &google__protobuf__empty__descriptor ||
                 refuse(&b, "%s", "the response is not google.protobuf.Empty"));
+    case API_STD_LIST_REVISIONS:
+        return (k->lifecycle == KIND_CONTROLLED ||
+                refuse(&b, "%s", "the kind is not a controlled document")) &&
+               need(&b, &out->name, in, "name", PROTOBUF_C_TYPE_STRING, NULL,
+                    "the request has no string name") &&
+               need(&b, &out->page_size, in, "page_size", PROTOBUF_C_TYPE_INT32, NULL,
+                    "the request has no int32 page_size") &&
+               need(&b, &out->page_token, in, "page_token", PROTOBUF_C_TYPE_STRING, NULL,
+                    "the request has no string page_token") &&
+               bind_items(&b, md, res, out);
+    case API_STD_SUBMIT:
+    case API_STD_APPROVE:
+    case API_STD_REJECT:
+    case API_STD_REVISE:
+        return (k->lifecycle == KIND_CONTROLLED ||
+                refuse(&b, "%s", "the kind is not a controlled document")) &&
+               need(&b, &out->name, in, "name", PROTOBUF_C_TYPE_STRING, NULL,
+                    "the request has no string name") &&
+               may(&b, &out->etag, in, "etag", PROTOBUF_C_TYPE_STRING, NULL,
+                   "the request's etag is not a string") &&
+               (m->standard != API_STD_REJECT ||
+                need(&b, &out->reason, in, "reason", PROTOBUF_C_TYPE_STRING, NULL,
+                     "the request has no string reason")) &&
+               (md->output == res || refuse(&b, "%s", "the response is not the resource"));
     default:
         return refuse(&b, "%s", "not a standard verb");
     }
@@ -204,15 +239,23 @@ static ProtobufCMessage *new_message(api_call *call, const ProtobufCMessageDescr
 }
 
 static ProtobufCMessage *list(api_call *call, const kind *k, const std_binding *b,
-                              const ProtobufCMessage *req, const ProtobufCMessageDescriptor *out)
+                              const ProtobufCMessage *req, const ProtobufCMessageDescriptor *out,
+                              bool revisions)
 {
-    std_list_req lr = {.parent = string_at(req, b->parent),
-                       .page_size = *(const int32_t *)((const char *)req + b->page_size->offset),
-                       .page_token = string_at(req, b->page_token),
-                       .filter = string_at(req, b->filter)};
+    int32_t page_size = *(const int32_t *)((const char *)req + b->page_size->offset);
     resource_page page;
-    if (!std_list(&call->op, k, &lr, &page, &call->st))
-        return NULL;
+    if (revisions) {
+        if (!lifecycle_list_revisions(&call->op, k, string_at(req, b->name), page_size,
+                                      string_at(req, b->page_token), &page, &call->st))
+            return NULL;
+    } else {
+        std_list_req lr = {.parent = string_at(req, b->parent),
+                           .page_size = page_size,
+                           .page_token = string_at(req, b->page_token),
+                           .filter = string_at(req, b->filter)};
+        if (!std_list(&call->op, k, &lr, &page, &call->st))
+            return NULL;
+    }
     ProtobufCMessage *resp = new_message(call, out);
     if (!resp) {
         resource_page_free(&page);
@@ -240,7 +283,9 @@ ProtobufCMessage *api_std_handler(api_call *call, ProtobufCMessage *req)
     case API_STD_GET:
         return std_get(&call->op, k, string_at(req, b.name), &call->st);
     case API_STD_LIST:
-        return list(call, k, &b, req, method->output);
+        return list(call, k, &b, req, method->output, false);
+    case API_STD_LIST_REVISIONS:
+        return list(call, k, &b, req, method->output, true);
     case API_STD_CREATE: {
         ProtobufCMessage **slot = (ProtobufCMessage **)((char *)req + b.resource->offset);
         ProtobufCMessage *res = *slot;
@@ -260,6 +305,17 @@ ProtobufCMessage *api_std_handler(api_call *call, ProtobufCMessage *req)
         if (!std_delete(&call->op, k, string_at(req, b.name), string_at(req, b.etag), &call->st))
             return NULL;
         return new_message(call, method->output);
+    case API_STD_SUBMIT:
+    case API_STD_APPROVE:
+    case API_STD_REJECT:
+    case API_STD_REVISE: {
+        static const doc_move moves[] = {[API_STD_SUBMIT] = DOC_SUBMIT,
+                                         [API_STD_APPROVE] = DOC_APPROVE,
+                                         [API_STD_REJECT] = DOC_REJECT,
+                                         [API_STD_REVISE] = DOC_REVISE};
+        return lifecycle_move(&call->op, k, moves[m->standard], string_at(req, b.name),
+                              string_at(req, b.etag), string_at(req, b.reason), &call->st);
+    }
     default:
         return api_fail(call, STATUS_INTERNAL, "%s: not a standard verb", call->method);
     }

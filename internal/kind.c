@@ -104,7 +104,21 @@ bool kind_check(const kind *k, char *err, size_t errlen)
                     "kind %s: %s needs the AIP fields string name, string etag, "
                     "google.protobuf.Timestamp create_time and update_time",
                     k->type, k->desc->name);
-    size_t n_out = 4, n_imm = 0;
+    if (k->lifecycle == KIND_CONTROLLED &&
+        (!segment_ok(k->revisions_collection) ||
+         !has_field(k, "state", PROTOBUF_C_TYPE_ENUM, NULL) ||
+         field_of(k, "state")->descriptor != &supplysec__v1__document_state__descriptor ||
+         !has_field(k, "revision_id", PROTOBUF_C_TYPE_STRING, NULL) ||
+         !has_field(k, "revision_create_time", PROTOBUF_C_TYPE_MESSAGE,
+                    &google__protobuf__timestamp__descriptor) ||
+         !has_field(k, "control", PROTOBUF_C_TYPE_MESSAGE,
+                    &supplysec__v1__document_control__descriptor)))
+        return fail(err, errlen,
+                    "kind %s: a controlled document needs a revisions collection and the fields "
+                    "DocumentState state, string revision_id, Timestamp revision_create_time and "
+                    "DocumentControl control",
+                    k->type);
+    size_t n_out = 4 + (k->lifecycle == KIND_CONTROLLED ? 4 : 0), n_imm = 0;
     if (!field_list_ok(k, k->output_only, "output-only", &n_out, err, errlen) ||
         !field_list_ok(k, k->immutable, "immutable", &n_imm, err, errlen))
         return false;
@@ -126,9 +140,13 @@ bool kind_check_all(const kind *const *kinds, size_t n, char *err, size_t errlen
         if (!kind_check(kinds[i], err, errlen))
             return false;
         for (size_t j = 0; j < i; j++) {
-            if (strcmp(kinds[i]->collection, kinds[j]->collection) == 0)
-                return fail(err, errlen, "kinds %s and %s share the collection \"%s\"",
-                            kinds[j]->type, kinds[i]->type, kinds[i]->collection);
+            const char *ci[2] = {kinds[i]->collection, kinds[i]->revisions_collection};
+            const char *cj[2] = {kinds[j]->collection, kinds[j]->revisions_collection};
+            for (int a = 0; a < 2; a++)
+                for (int b = 0; b < 2; b++)
+                    if (ci[a] && cj[b] && strcmp(ci[a], cj[b]) == 0)
+                        return fail(err, errlen, "kinds %s and %s share the collection \"%s\"",
+                                    kinds[j]->type, kinds[i]->type, ci[a]);
             if (kinds[i]->parent == kinds[j]->parent &&
                 strcmp(kinds[i]->plural, kinds[j]->plural) == 0)
                 return fail(err, errlen, "kinds %s and %s have the same name pattern",
@@ -266,10 +284,57 @@ static bool parse(const kind *k, bool parent_only, const char *field, const char
     return true;
 }
 
+/* A revision number: 1 to 9 digits, no leading zero. */
+static bool revision_ok(const char *r)
+{
+    size_t n = strlen(r);
+    if (n == 0 || n > 9 || r[0] == '0')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (r[i] < '0' || r[i] > '9')
+            return false;
+    return true;
+}
+
+/* Parses `document@revision` of a controlled kind (allowed: for reads). */
+static bool parse_named(const kind *k, bool allow_revision, const char *field, const char *name,
+                        resource_key *key, status *st)
+{
+    const char *at = strchr(name, '@');
+    if (!at || k->lifecycle != KIND_CONTROLLED)
+        return parse(k, false, field, name, key, st);
+    char doc[KIND_NAME_MAX];
+    size_t dl = (size_t)(at - name);
+    if (dl >= sizeof doc)
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: at most %d bytes", field,
+                           KIND_NAME_MAX - 1);
+    memcpy(doc, name, dl);
+    doc[dl] = '\0';
+    if (!parse(k, false, field, doc, key, st))
+        return false;
+    if (!revision_ok(at + 1))
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s: a revision is named {name}@{revision_id}, the revision a number "
+                           "from 1, got \"%.*s\"",
+                           field, UTF8_CLIP(name, 120));
+    if (!allow_revision)
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s: %.*s is a revision, which is read only; use the document's name %s",
+                           field, UTF8_CLIP(name, 120), key->name);
+    snprintf(key->revision, sizeof key->revision, "%s", at + 1);
+    return true;
+}
+
 bool kind_parse_name(const kind *k, const char *field, const char *name, resource_key *key,
                      status *st)
 {
-    return parse(k, false, field, name, key, st);
+    return parse_named(k, false, field, name, key, st);
+}
+
+bool kind_parse_revision_name(const kind *k, const char *field, const char *name, resource_key *key,
+                              status *st)
+{
+    return parse_named(k, true, field, name, key, st);
 }
 
 bool kind_parse_parent(const kind *k, const char *field, const char *parent, resource_key *key,
@@ -296,6 +361,17 @@ bool kind_key_set_id(resource_key *key, const char *id)
 }
 
 /* ---- access ---- */
+
+bool kind_authorize_role(const op_ctx *op, const resource_key *key, Supplysec__V1__Role min_role,
+                         const char *what, status *st)
+{
+    assert(op->who && min_role != SUPPLYSEC__V1__ROLE__ROLE_UNSPECIFIED);
+    if (auth_is_platform_admin(op->who))
+        return true;
+    if (!key->org[0] || strcmp(op->who->org, key->org) != 0)
+        return status_fail(st, STATUS_NOT_FOUND, "%s not found", what);
+    return auth_require(op->who, key->org, min_role, what, st);
+}
 
 bool kind_authorize(const op_ctx *op, kind_verb verb, const resource_key *key, const char *what,
                     status *st)
@@ -331,8 +407,20 @@ const char *const *kind_output_only(const kind *k, const char **buf, size_t size
     size_t n = 0;
     for (const char *const *f = resource_output_only_fields; *f && n + 1 < size; f++)
         buf[n++] = *f;
+    static const char *const controlled[] = {"state", "revision_id", "revision_create_time",
+                                             "control", NULL};
+    for (const char *const *f = controlled; k->lifecycle == KIND_CONTROLLED && *f && n + 1 < size;
+         f++)
+        buf[n++] = *f;
     for (const char *const *f = k->output_only; f && *f && n + 1 < size; f++)
         buf[n++] = *f;
     buf[n] = NULL;
     return buf;
+}
+
+void kind_query_key(const op_ctx *op, const char *parent, const char *filter, char *buf,
+                    size_t size)
+{
+    snprintf(buf, size, "%s|%s|%s|%s", op->method ? op->method : "", op->who ? op->who->org : "",
+             parent, filter ? filter : "");
 }

@@ -49,11 +49,12 @@ typedef struct kind kind;
 /* One resource of a kind, from its name. */
 typedef struct resource_key {
     const kind *kind;
-    char name[KIND_NAME_MAX];                      /* the full name */
-    char parent[KIND_NAME_MAX];                    /* the parent's name; "" for a top-level kind */
-    char org[RESOURCE_ID_MAX + 1];                 /* the tenant; "" under `platform` */
-    char id[RESOURCE_ID_MAX + 1];                  /* the last segment */
-    size_t depth;                                  /* ids in the name */
+    char name[KIND_NAME_MAX];      /* the full name */
+    char parent[KIND_NAME_MAX];    /* the parent's name; "" for a top-level kind */
+    char org[RESOURCE_ID_MAX + 1]; /* the tenant; "" under `platform` */
+    char id[RESOURCE_ID_MAX + 1];  /* the last segment */
+    char revision[16]; /* of `name@{revision}` (a controlled kind's revision), else "" */
+    size_t depth;      /* ids in the name */
     char ids[KIND_DEPTH_MAX][RESOURCE_ID_MAX + 1]; /* ids from the root down */
 } resource_key;
 
@@ -81,7 +82,12 @@ typedef struct kind_hooks {
      * adds to b the writes that go with it (children deleted too). */
     bool (*before_delete)(const op_ctx *op, const resource_key *key, const ProtobufCMessage *cur,
                           int64_t version, resource_batch *b, status *st);
-    /* The store's state and lookup columns of res (NULL: none). */
+    /* A controlled document's revision about to be approved: refuses
+     * (FAILED_PRECONDITION) what must hold of an approved revision. */
+    bool (*before_approve)(const op_ctx *op, const resource_key *key, const ProtobufCMessage *res,
+                           status *st);
+    /* The store's state and lookup columns of res (NULL: none; a
+     * controlled kind's state column is its DocumentState). */
     void (*columns)(const ProtobufCMessage *res, const char **state, const char **lookup);
 } kind_hooks;
 
@@ -98,7 +104,12 @@ struct kind {
     Supplysec__V1__Role min_role[KIND_VERBS];
     const char *const *output_only; /* NULL-terminated, beyond the AIP fields; or NULL */
     const char *const *immutable;   /* set at creation only; or NULL */
+    /* KIND_CONTROLLED: the message also has DocumentState state, string
+     * revision_id, Timestamp revision_create_time and DocumentControl
+     * control (all output only), and each approved revision is kept in
+     * revisions_collection (lifecycle.h). */
     kind_lifecycle lifecycle;
+    const char *revisions_collection;
     kind_hooks hooks;
 };
 
@@ -118,9 +129,14 @@ bool kind_check_all(const kind *const *kinds, size_t n, char *err, size_t errlen
 void kind_pattern(const kind *k, char *buf, size_t size);
 
 /* Parses name as a resource of k into key. INVALID_ARGUMENT naming field
- * and the pattern when it is not one. */
+ * and the pattern when it is not one, and for a revision's name
+ * (`...@{revision}`): revisions are read only. */
 bool kind_parse_name(const kind *k, const char *field, const char *name, resource_key *key,
                      status *st);
+/* The same, also taking a controlled kind's revision names (for reads):
+ * key->revision is then set, a revision number without leading zeros. */
+bool kind_parse_revision_name(const kind *k, const char *field, const char *name, resource_key *key,
+                              status *st);
 /* Parses parent as a parent of k (the name of a resource of k->parent, ""
  * for a top-level kind, `platform` where allowed) into key, whose own id
  * and name are left empty. */
@@ -139,6 +155,19 @@ bool kind_key_set_id(resource_key *key, const char *id);
  * PERMISSION_DENIED for anyone else. */
 bool kind_authorize(const op_ctx *op, kind_verb verb, const resource_key *key, const char *what,
                     status *st);
+/* The same for a custom method that writes, needing min_role: members
+ * with it pass, platform administrators pass, nobody else is let in by a
+ * hook. */
+bool kind_authorize_role(const op_ctx *op, const resource_key *key, Supplysec__V1__Role min_role,
+                         const char *what, status *st);
+
+/* What a page token of a list is bound to, in the one form every list
+ * uses (page_token.h): the method (op->method), the caller's organization,
+ * the parent (or, for a document's revisions, the document) and the
+ * filter. A token is good only for the query whose key it was made with. */
+#define KIND_QUERY_KEY_MAX (3 * KIND_NAME_MAX)
+void kind_query_key(const op_ctx *op, const char *parent, const char *filter, char *buf,
+                    size_t size);
 
 /* NULL-terminated: the AIP fields and the kind's output-only fields, in
  * buf (KIND_OUTPUT_ONLY_MAX entries: kind_check refuses more). */

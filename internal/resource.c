@@ -275,7 +275,8 @@ static const store_audit *batch_event(resource_batch *b, const store_write *w, c
 static bool batch_put(resource_batch *b, const resource_ref *ref, ProtobufCMessage *msg,
                       ProtobufCMessage *meta, int64_t version_before, status *st)
 {
-    if (!resource_stamp(meta, ref->name, version_before + 1, version_before == 0, st))
+    if (!resource_stamp(meta, ref->stamp_name ? ref->stamp_name : ref->name, version_before + 1,
+                        version_before == 0 && !ref->keep_create_time, st))
         return false;
     message_strip_unknown(msg); /* stored and answered as the schema knows it */
     bson_t doc = BSON_INITIALIZER;

@@ -38,6 +38,10 @@ typedef struct resource_ref {
     const char *name;
     const char *state;  /* or NULL */
     const char *lookup; /* or NULL */
+    /* The name stamped on the message when it is not the store's key (a
+     * revision kept as `doc@0000000003`, named `doc@3`); NULL: name. */
+    const char *stamp_name;
+    bool keep_create_time; /* a create keeps the message's create_time (a revision's copy) */
 } resource_ref;
 
 /* STATUS_DEADLINE_EXCEEDED once the call's deadline has passed. */

@@ -10,6 +10,7 @@
 
 #include "doc.h"
 #include "fieldmask.h"
+#include "lifecycle.h"
 #include "utf8.h"
 
 /* The store's columns of res, from the kind's hook. */
@@ -20,6 +21,8 @@ static void columns_of(const kind *k, const ProtobufCMessage *res, const char **
     *lookup = NULL;
     if (k->hooks.columns)
         k->hooks.columns(res, state, lookup);
+    else if (k->lifecycle == KIND_CONTROLLED)
+        *state = lifecycle_state_name(res);
 }
 
 static void free_msg(ProtobufCMessage *m)
@@ -33,9 +36,11 @@ static void free_msg(ProtobufCMessage *m)
 ProtobufCMessage *std_get(const op_ctx *op, const kind *k, const char *name, status *st)
 {
     resource_key key;
-    if (!kind_parse_name(k, "name", name, &key, st) ||
+    if (!kind_parse_revision_name(k, "name", name, &key, st) ||
         !kind_authorize(op, KIND_GET, &key, key.name, st))
         return NULL;
+    if (key.revision[0])
+        return lifecycle_load_revision(op, k, &key, st);
     return resource_load(op, k->desc, k->collection, key.org, key.name, key.name, NULL, st);
 }
 
@@ -70,10 +75,8 @@ bool std_list(const op_ctx *op, const kind *k, const std_list_req *req, resource
             return false;
         q.org = all ? NULL : op->who->org;
     }
-    /* One place binds a token to its query: method, caller, parent, filter. */
-    char query_key[3 * KIND_NAME_MAX];
-    snprintf(query_key, sizeof query_key, "%s|%s|%s|%s", op->method ? op->method : "", op->who->org,
-             parent.parent, filter);
+    char query_key[KIND_QUERY_KEY_MAX];
+    kind_query_key(op, parent.parent, filter, query_key, sizeof query_key);
     return resource_list(op, k->desc, &q, query_key, req->page_token, page_size, page, st);
 }
 
@@ -106,6 +109,7 @@ ProtobufCMessage *std_create(const op_ctx *op, const kind *k, const char *parent
     }
     if ((k->hooks.validate && !k->hooks.validate(msg, k->field, st)) ||
         !kind_authorize(op, KIND_CREATE, &key, key.parent[0] ? key.parent : key.name, st) ||
+        (k->lifecycle == KIND_CONTROLLED && !lifecycle_start(msg, st)) ||
         (k->hooks.derive && !k->hooks.derive(op, &key, msg, NULL, st)))
         goto fail;
 
@@ -227,7 +231,8 @@ ProtobufCMessage *std_update(const op_ctx *op, const kind *k, const ProtobufCMes
         !kind_authorize(op, KIND_UPDATE, &key, key.name, st))
         goto fail;
     cur = resource_load(op, k->desc, k->collection, key.org, key.name, key.name, &version, st);
-    if (!cur || !resource_check_etag(cur, message_get_string(patch, "etag"), st))
+    if (!cur || !resource_check_etag(cur, message_get_string(patch, "etag"), st) ||
+        (k->lifecycle == KIND_CONTROLLED && !lifecycle_check_editable(cur, key.name, st)))
         goto fail;
     next = fieldmask_apply(cur, patch, paths, n_paths, output_only, st);
     if (!next || !immutable_kept(k, cur, next, paths, n_paths, st) ||
@@ -272,6 +277,7 @@ bool std_delete(const op_ctx *op, const kind *k, const char *name, const char *e
     resource_batch b;
     resource_batch_init(&b, op);
     bool ok = resource_check_etag(cur, etag, st) &&
+              (k->lifecycle != KIND_CONTROLLED || lifecycle_check_deletable(cur, key.name, st)) &&
               (!k->hooks.before_delete || k->hooks.before_delete(op, &key, cur, version, &b, st));
     if (ok) {
         resource_batch_delete(&b, k->collection, key.org, key.name, version);

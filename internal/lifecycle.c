@@ -1,0 +1,347 @@
+/* lifecycle.c — the controlled-document state machine and its revisions
+ * (see lifecycle.h). The fields it moves (state, revision_id,
+ * revision_create_time, control) are found by name: kind_check has made
+ * sure every controlled kind has them with these types. */
+#include "lifecycle.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "google/protobuf/timestamp.pb-c.h"
+#include "utf8.h"
+
+typedef Supplysec__V1__DocumentControl DocumentControl;
+
+#define DRAFT SUPPLYSEC__V1__DOCUMENT_STATE__DOCUMENT_STATE_DRAFT
+#define IN_REVIEW SUPPLYSEC__V1__DOCUMENT_STATE__DOCUMENT_STATE_IN_REVIEW
+#define APPROVED SUPPLYSEC__V1__DOCUMENT_STATE__DOCUMENT_STATE_APPROVED
+#define SUPERSEDED SUPPLYSEC__V1__DOCUMENT_STATE__DOCUMENT_STATE_SUPERSEDED
+
+#define REASON_MAX_CHARS 2000
+#define REV_NAME_MAX (KIND_NAME_MAX + 24) /* a document's name, '@' and a revision */
+#define REVISION_MAX 999999999            /* nine digits, as kind.c parses them */
+
+/* The moves, as ISO 28000's document control allows them. */
+static const struct move_rule {
+    const char *name; /* as people and the docs call it */
+    Supplysec__V1__DocumentState from, to;
+    Supplysec__V1__Role role;
+} moves[DOC_MOVES] = {
+    [DOC_SUBMIT] = {"SubmitForReview", DRAFT, IN_REVIEW, SUPPLYSEC__V1__ROLE__ROLE_EDITOR},
+    [DOC_APPROVE] = {"Approve", IN_REVIEW, APPROVED, SUPPLYSEC__V1__ROLE__ROLE_ADMIN},
+    [DOC_REJECT] = {"Reject", IN_REVIEW, DRAFT, SUPPLYSEC__V1__ROLE__ROLE_ADMIN},
+    [DOC_REVISE] = {"CreateRevision", APPROVED, DRAFT, SUPPLYSEC__V1__ROLE__ROLE_EDITOR},
+};
+
+/* ---- the fields it moves ---- */
+
+static void *field_at(const ProtobufCMessage *m, const char *name)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+    assert(f); /* kind_check */
+    return (char *)m + f->offset;
+}
+
+static Supplysec__V1__DocumentState state_of(const ProtobufCMessage *m)
+{
+    return *(const Supplysec__V1__DocumentState *)field_at(m, "state");
+}
+
+static void set_state(ProtobufCMessage *m, Supplysec__V1__DocumentState s)
+{
+    *(Supplysec__V1__DocumentState *)field_at(m, "state") = s;
+}
+
+/* The document's control record, made when it has none; NULL: out of memory. */
+static DocumentControl *control_of(ProtobufCMessage *m)
+{
+    DocumentControl **c = field_at(m, "control");
+    if (!*c && (*c = malloc(sizeof **c)) != NULL)
+        supplysec__v1__document_control__init(*c);
+    return *c;
+}
+
+static const char *state_label(Supplysec__V1__DocumentState s)
+{
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&supplysec__v1__document_state__descriptor, (int)s);
+    return v ? v->name + strlen("DOCUMENT_STATE_") : "UNSPECIFIED";
+}
+
+const char *lifecycle_state_name(const ProtobufCMessage *res)
+{
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+        &supplysec__v1__document_state__descriptor, (int)state_of(res));
+    return v ? v->name : NULL;
+}
+
+/* The revision number of m (1 for a revision_id that is not one: never
+ * stored so, as lifecycle_start and CreateRevision write it). */
+static int revision_of(const ProtobufCMessage *m)
+{
+    const char *r = message_get_string(m, "revision_id");
+    char *end;
+    long n = strtol(r, &end, 10);
+    return *r && !*end && n > 0 && n <= REVISION_MAX ? (int)n : 1;
+}
+
+/* A revision's key in the store (`doc@0000000003`: keys sort as numbers)
+ * and its name for people (`doc@3`). */
+static void revision_names(const char *doc, int rev, char *key, size_t keylen, char *display,
+                           size_t displaylen)
+{
+    int a = snprintf(key, keylen, "%s@%010d", doc, rev);
+    int b = snprintf(display, displaylen, "%s@%d", doc, rev);
+    assert(a > 0 && (size_t)a < keylen && b > 0 && (size_t)b < displaylen); /* sized for it */
+    (void)a, (void)b;
+}
+
+/* ---- the standard methods' checks ---- */
+
+bool lifecycle_start(ProtobufCMessage *res, status *st)
+{
+    set_state(res, DRAFT);
+    if (!message_set_string(res, "revision_id", "1") ||
+        !resource_stamp_now(res, "revision_create_time"))
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    return true;
+}
+
+/* "DRAFT: SubmitForReview, edits" and the like: what the state allows. */
+static void allowed_from(Supplysec__V1__DocumentState s, char *buf, size_t size)
+{
+    size_t used = (size_t)snprintf(buf, size, "allowed from %s:", state_label(s));
+    bool any = false;
+    for (int i = 0; i < DOC_MOVES && used < size; i++)
+        if (moves[i].from == s) {
+            used +=
+                (size_t)snprintf(buf + used, size - used, "%s %s", any ? "," : "", moves[i].name);
+            any = true;
+        }
+    if (s == DRAFT && used < size)
+        snprintf(buf + used, size - used, ", updates");
+    else if (!any && used < size)
+        snprintf(buf + used, size - used, " nothing (it is kept as it is)");
+}
+
+bool lifecycle_check_editable(const ProtobufCMessage *cur, const char *name, status *st)
+{
+    Supplysec__V1__DocumentState s = state_of(cur);
+    if (s == DRAFT)
+        return true;
+    char allowed[160];
+    allowed_from(s, allowed, sizeof allowed);
+    return status_fail(st, STATUS_FAILED_PRECONDITION, "%s is %s: only a DRAFT changes (%s)", name,
+                       state_label(s), allowed);
+}
+
+bool lifecycle_check_deletable(const ProtobufCMessage *cur, const char *name, status *st)
+{
+    if (revision_of(cur) == 1 && state_of(cur) != APPROVED)
+        return true;
+    return status_fail(st, STATUS_FAILED_PRECONDITION,
+                       "%s has an approved revision, and approved revisions are kept: start a "
+                       "new revision instead",
+                       name);
+}
+
+ProtobufCMessage *lifecycle_load_revision(const op_ctx *op, const kind *k, const resource_key *key,
+                                          status *st)
+{
+    char skey[REV_NAME_MAX], display[REV_NAME_MAX];
+    revision_names(key->name, (int)strtol(key->revision, NULL, 10), skey, sizeof skey, display,
+                   sizeof display);
+    return resource_load(op, k->desc, k->revisions_collection, key->org, skey, display, NULL, st);
+}
+
+/* ---- moves ---- */
+
+/* A deep copy of m; NULL when out of memory. */
+static ProtobufCMessage *message_copy(const ProtobufCMessage *m)
+{
+    size_t n = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf)
+        return NULL;
+    protobuf_c_message_pack(m, buf);
+    ProtobufCMessage *copy = protobuf_c_message_unpack(m->descriptor, NULL, n, buf);
+    free(buf);
+    return copy;
+}
+
+/* Sets the control record's who and when for the move. */
+static bool record_move(const op_ctx *op, ProtobufCMessage *doc, doc_move move, const char *reason)
+{
+    if (move == DOC_REVISE) { /* a new revision starts with a clean record */
+        DocumentControl **c = field_at(doc, "control");
+        if (*c)
+            protobuf_c_message_free_unpacked(&(*c)->base, NULL);
+        *c = NULL;
+        int next = revision_of(doc) + 1;
+        char rev[24];
+        if (next > REVISION_MAX)
+            return false;
+        snprintf(rev, sizeof rev, "%d", next);
+        return message_set_string(doc, "revision_id", rev) &&
+               resource_stamp_now(doc, "revision_create_time");
+    }
+    DocumentControl *c = control_of(doc);
+    if (!c)
+        return false;
+    const char *who = op->who->name;
+    switch (move) {
+    case DOC_SUBMIT:
+        return message_set_string(&c->base, "submitter", who) &&
+               resource_stamp_now(&c->base, "submit_time");
+    case DOC_APPROVE:
+        return message_set_string(&c->base, "approver", who) &&
+               resource_stamp_now(&c->base, "approve_time");
+    case DOC_REJECT:
+        return message_set_string(&c->base, "rejecter", who) &&
+               resource_stamp_now(&c->base, "reject_time") &&
+               message_set_string(&c->base, "rejection_reason", reason);
+    default:
+        return false;
+    }
+}
+
+/* Adds to b: the approved revision's copy, and the previous approved
+ * revision superseded. Messages and names added are kept in *keep (freed
+ * by the caller after the batch is applied). */
+typedef struct approve_parts {
+    char key[REV_NAME_MAX], display[REV_NAME_MAX];
+    char prev_key[REV_NAME_MAX], prev_display[REV_NAME_MAX];
+    ProtobufCMessage *copy, *prev;
+} approve_parts;
+
+static bool add_revisions(const op_ctx *op, const kind *k, const resource_key *key,
+                          const ProtobufCMessage *doc, resource_batch *b, approve_parts *p,
+                          status *st)
+{
+    int rev = revision_of(doc);
+    revision_names(key->name, rev, p->key, sizeof p->key, p->display, sizeof p->display);
+    if (!(p->copy = message_copy(doc)))
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    resource_ref ref = {.collection = k->revisions_collection,
+                        .org = key->org,
+                        .parent = key->name,
+                        .name = p->key,
+                        .state = lifecycle_state_name(doc),
+                        .stamp_name = p->display,
+                        .keep_create_time = true};
+    if (!resource_batch_create(b, &ref, p->copy, p->copy, st))
+        return false;
+    if (rev == 1)
+        return true;
+    int64_t version;
+    revision_names(key->name, rev - 1, p->prev_key, sizeof p->prev_key, p->prev_display,
+                   sizeof p->prev_display);
+    p->prev = resource_load(op, k->desc, k->revisions_collection, key->org, p->prev_key,
+                            p->prev_display, &version, st);
+    if (!p->prev)
+        return st->code == STATUS_NOT_FOUND
+                   ? status_fail(st, STATUS_DATA_LOSS,
+                                 "%s is missing: every revision before an approved one was "
+                                 "approved and is kept",
+                                 p->prev_display)
+                   : false;
+    set_state(p->prev, SUPERSEDED);
+    DocumentControl *c = control_of(p->prev);
+    if (!c || !resource_stamp_now(&c->base, "supersede_time"))
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    resource_ref prev_ref = {.collection = k->revisions_collection,
+                             .org = key->org,
+                             .parent = key->name,
+                             .name = p->prev_key,
+                             .state = lifecycle_state_name(p->prev),
+                             .stamp_name = p->prev_display};
+    return resource_batch_update(b, &prev_ref, p->prev, p->prev, version, st);
+}
+
+ProtobufCMessage *lifecycle_move(const op_ctx *op, const kind *k, doc_move move, const char *name,
+                                 const char *etag, const char *reason, status *st)
+{
+    assert(k->lifecycle == KIND_CONTROLLED && move < DOC_MOVES);
+    const struct move_rule *rule = &moves[move];
+    resource_key key;
+    int64_t version;
+    ProtobufCMessage *doc = NULL;
+    approve_parts parts = {0};
+    resource_batch b;
+    resource_batch_init(&b, op);
+
+    /* validate */
+    if (!kind_parse_name(k, "name", name, &key, st) ||
+        (move == DOC_REJECT &&
+         !validate_text("reason", reason ? reason : "", REASON_MAX_CHARS, true, st)))
+        goto fail;
+    /* authorize */
+    if (!kind_authorize_role(op, &key, rule->role, key.name, st))
+        goto fail;
+    /* load */
+    doc = resource_load(op, k->desc, k->collection, key.org, key.name, key.name, &version, st);
+    if (!doc || !resource_check_etag(doc, etag, st))
+        goto fail;
+    /* decide */
+    Supplysec__V1__DocumentState s = state_of(doc);
+    if (s != rule->from) {
+        char allowed[160];
+        allowed_from(s, allowed, sizeof allowed);
+        status_fail(st, STATUS_FAILED_PRECONDITION, "%s is %s; %s needs %s (%s)", key.name,
+                    state_label(s), rule->name, state_label(rule->from), allowed);
+        goto fail;
+    }
+    if (move == DOC_APPROVE && k->hooks.before_approve &&
+        !k->hooks.before_approve(op, &key, doc, st))
+        goto fail;
+    set_state(doc, rule->to);
+    if (!record_move(op, doc, move, reason)) {
+        status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto fail;
+    }
+    /* store: the document, and on approval its revisions, in one write */
+    const char *state = lifecycle_state_name(doc);
+    resource_ref ref = {.collection = k->collection,
+                        .org = key.org,
+                        .parent = key.parent,
+                        .name = key.name,
+                        .state = state};
+    if (!resource_batch_update(&b, &ref, doc, doc, version, st) ||
+        (move == DOC_APPROVE && !add_revisions(op, k, &key, doc, &b, &parts, st)) ||
+        !resource_batch_apply(&b, st))
+        goto fail;
+    resource_batch_free(&b);
+    if (parts.copy)
+        protobuf_c_message_free_unpacked(parts.copy, NULL);
+    if (parts.prev)
+        protobuf_c_message_free_unpacked(parts.prev, NULL);
+    return doc; /* answer */
+fail:
+    resource_batch_free(&b);
+    if (parts.copy)
+        protobuf_c_message_free_unpacked(parts.copy, NULL);
+    if (parts.prev)
+        protobuf_c_message_free_unpacked(parts.prev, NULL);
+    if (doc)
+        protobuf_c_message_free_unpacked(doc, NULL);
+    return NULL;
+}
+
+bool lifecycle_list_revisions(const op_ctx *op, const kind *k, const char *name, int page_size,
+                              const char *page_token, resource_page *page, status *st)
+{
+    resource_key key;
+    int size;
+    memset(page, 0, sizeof *page);
+    if (!kind_parse_name(k, "name", name, &key, st) ||
+        !validate_page_size("page_size", page_size, &size, st) ||
+        !kind_authorize(op, KIND_GET, &key, key.name, st))
+        return false;
+    store_query q = {.collection = k->revisions_collection, .org = key.org, .parent = key.name};
+    char query_key[KIND_QUERY_KEY_MAX];
+    kind_query_key(op, key.name, "", query_key, sizeof query_key);
+    return resource_list(op, k->desc, &q, query_key, page_token, size, page, st);
+}

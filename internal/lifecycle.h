@@ -1,0 +1,54 @@
+/* lifecycle.h — the one controlled-document lifecycle (ISO 28000 4.4.5,
+ * 4.5.4), for every kind declared KIND_CONTROLLED.
+ *
+ *   DRAFT --SubmitForReview (EDITOR)--> IN_REVIEW --Approve (ADMIN)--> APPROVED
+ *   IN_REVIEW --Reject (ADMIN, a reason)--> DRAFT
+ *   APPROVED --CreateRevision (EDITOR)--> DRAFT of revision + 1
+ *
+ * The document's record holds its latest revision, whatever its state;
+ * only a DRAFT changes (std_update) and a document none of whose revisions
+ * was approved is the only one deleted. Approving a revision also keeps a
+ * copy of it in the kind's revisions collection, readable as
+ * `{name}@{revision_id}`, and turns the revision approved before it
+ * SUPERSEDED, in the same atomic write. A move the state does not allow
+ * is FAILED_PRECONDITION naming the state and the moves it allows.
+ */
+#ifndef SUPPLYSEC_LIFECYCLE_H
+#define SUPPLYSEC_LIFECYCLE_H
+
+#include "kind.h"
+
+typedef enum doc_move {
+    DOC_SUBMIT,  /* SubmitForReview */
+    DOC_APPROVE, /* Approve */
+    DOC_REJECT,  /* Reject */
+    DOC_REVISE,  /* CreateRevision */
+    DOC_MOVES
+} doc_move;
+
+/* Makes the move on the latest revision of the document `name` (etag:
+ * when not empty, the current one, else ABORTED; reason: Reject's, required
+ * there, at most 2,000 characters). Returns the stored document. */
+ProtobufCMessage *lifecycle_move(const op_ctx *op, const kind *k, doc_move move, const char *name,
+                                 const char *etag, const char *reason, status *st);
+
+/* The approved and superseded revisions of the document `name`, oldest
+ * first; the page token is bound as std_list's are. */
+bool lifecycle_list_revisions(const op_ctx *op, const kind *k, const char *name, int page_size,
+                              const char *page_token, resource_page *page, status *st);
+
+/* For the standard methods (standard.c) on a controlled kind: */
+/* A new document: revision 1, a DRAFT, started now. */
+bool lifecycle_start(ProtobufCMessage *res, status *st);
+/* FAILED_PRECONDITION unless cur (the stored latest revision) is a DRAFT. */
+bool lifecycle_check_editable(const ProtobufCMessage *cur, const char *name, status *st);
+/* FAILED_PRECONDITION once a revision of cur's document was approved. */
+bool lifecycle_check_deletable(const ProtobufCMessage *cur, const char *name, status *st);
+/* The revision key->revision of key's document; NOT_FOUND naming it when
+ * that revision was never approved. */
+ProtobufCMessage *lifecycle_load_revision(const op_ctx *op, const kind *k, const resource_key *key,
+                                          status *st);
+/* The state's name ("DOCUMENT_STATE_DRAFT"), for the store's state column. */
+const char *lifecycle_state_name(const ProtobufCMessage *res);
+
+#endif
