@@ -1,0 +1,337 @@
+"""Conformance of every resource kind the server serves, found through server
+reflection: each service's standard methods (AIP-131..135: Create<T>,
+Get<T>, List<Ts>, Update<T>, Delete<T>, recognised by name and by their
+request and response types) make a kind T, and every kind gets the same
+checks: create / get / list / update / delete; a stale etag is ABORTED and
+changes nothing; the update mask is honoured; pagination over several pages
+loses and repeats nothing; another tenant's resource is NOT_FOUND, worded as
+for one that does not exist; a VIEWER's writes are PERMISSION_DENIED; an
+invalid id or name is INVALID_ARGUMENT naming the field.
+
+What differs between kinds is in FIXTURES below: how to make a valid
+resource, which field to update, who creates. A kind the server serves
+without a fixture here fails the suite (test_every_kind_has_a_fixture), so a
+new kind gets these checks the day it is served."""
+
+import grpc
+from google.protobuf import descriptor_pb2
+
+from harness import ServerTestCase, protos
+
+C = grpc.StatusCode
+
+# Per kind: the standard verbs it serves (the server must serve exactly
+# these), the message module (attribute of protos()), a valid resource (i: a
+# number making it distinct), how it is created when its Create is custom
+# (an ApiKey's answer carries the secret), a field an update changes and its
+# new value, a field the patch also changes but the mask leaves out, and the
+# least role for each verb ("platform": platform administrators only).
+ALL_VERBS = {"Create", "Get", "List", "Update", "Delete"}
+
+FIXTURES = {
+    "Organization": dict(
+        verbs=ALL_VERBS,
+        module="orgs",
+        make=lambda pb, i: pb.orgs.Organization(
+            legal_name="Conformance %d" % i, country_code="DE",
+            kind=pb.orgs.ORGANIZATION_KIND_OPERATOR),
+        update=("legal_name", "Renamed Ltd"),
+        untouched=("country_code", "FR"),
+        roles=dict(read="viewer", create="platform", update="admin", delete="platform"),
+    ),
+    "ApiKey": dict(
+        verbs={"Get", "List"},  # created by CreateApiKey (it answers the secret), revoked by RevokeApiKey
+        module="keys",
+        make=lambda pb, i: pb.keys.ApiKey(display_name="Key %d" % i, role=pb.common.ROLE_VIEWER),
+        create=lambda client, parent, res, key_id: client.call(
+            "ApiKeys.CreateApiKey", parent=parent, api_key=res, api_key_id=key_id).api_key,
+        id_field="api_key_id",
+        roles=dict(read="admin", create="admin"),
+    ),
+    "SecurityPolicy": dict(
+        verbs=ALL_VERBS,
+        module="policies",
+        make=lambda pb, i: pb.policies.SecurityPolicy(title="Policy %d" % i, text="Text"),
+        update=("title", "Renamed policy"),
+        untouched=("text", "Changed outside the mask"),
+        roles=dict(read="viewer", create="editor", update="editor", delete="admin"),
+    ),
+}
+
+ROLE_ORDER = ["viewer", "editor", "admin", "platform"]
+
+
+def snake(name):
+    out = ""
+    for i, ch in enumerate(name):
+        if ch.isupper() and i:
+            out += "_"
+        out += ch.lower()
+    return out
+
+
+def reflect_kinds(addr):
+    """{type name: {verb: "Service.Method"}} for the supplysec services the
+    server at addr lists through reflection (grpc.reflection.v1)."""
+    pb = protos()
+    R = pb.reflection
+    with grpc.insecure_channel(addr) as ch:
+        call = ch.stream_stream("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+                                request_serializer=R.ServerReflectionRequest.SerializeToString,
+                                response_deserializer=R.ServerReflectionResponse.FromString)
+
+        def ask(**kw):
+            return next(iter(call(iter([R.ServerReflectionRequest(**kw)]), timeout=10)))
+
+        services = [s.name for s in ask(list_services="").list_services_response.service
+                    if s.name.startswith("supplysec.v1.")]
+        kinds = {}
+        for svc in services:
+            files = ask(file_containing_symbol=svc).file_descriptor_response.file_descriptor_proto
+            for raw in files:
+                fd = descriptor_pb2.FileDescriptorProto.FromString(raw)
+                msgs = {"." + fd.package + "." + m.name: m for m in fd.message_type}
+                for s in fd.service:
+                    if fd.package + "." + s.name != svc:
+                        continue
+                    for m in s.method:
+                        kind_of_method(kinds, s.name, m, msgs, fd.package)
+    return kinds
+
+
+def kind_of_method(kinds, svc, m, msgs, package):
+    """Files m under its kind when it is a standard method by name and shape."""
+    out = m.output_type.rsplit(".", 1)[-1]
+    for verb in ("Create", "Get", "Update", "Delete"):
+        if m.name.startswith(verb) and m.name[len(verb):]:
+            t = m.name[len(verb):]
+            resource = "." + package + "." + t
+            if verb != "Delete" and m.output_type != resource:
+                return
+            if verb == "Delete" and resource not in msgs and t not in kinds:
+                return
+            kinds.setdefault(t, {})[verb] = svc + "." + m.name
+            return
+    if m.name.startswith("List") and out == m.name + "Response":
+        resp = msgs.get(m.output_type)
+        if resp is None:
+            return
+        for f in resp.field:
+            if f.label == f.LABEL_REPEATED and f.type_name.startswith("." + package + "."):
+                t = f.type_name.rsplit(".", 1)[-1]
+                if m.name == "List" + t + "Revisions":
+                    return
+                kinds.setdefault(t, {})["List"] = svc + "." + m.name
+                kinds[t]["list_field"] = f.name
+                return
+
+
+class ConformanceTest(ServerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        pb = protos()
+        cls.kinds = reflect_kinds(cls.server.addr)
+        cls.org_a = cls.make_org(cls.uid("cfa")).name
+        cls.org_b = cls.make_org(cls.uid("cfb")).name
+        cls.clients = {"platform": cls.admin}
+        for role in ("viewer", "editor", "admin"):
+            r = cls.make_key(cls.org_a, getattr(pb.common, "ROLE_" + role.upper()))
+            cls.clients[role] = cls.server.client(r.secret)
+        cls.stranger = cls.server.client(cls.make_key(cls.org_b, pb.common.ROLE_ADMIN).secret)
+        cls.n = 0
+
+    # -- helpers --
+
+    def for_each_kind(self, check, verbs=()):
+        """Runs check(t, methods, fx) for every kind serving all of verbs."""
+        ran = 0
+        for t in sorted(FIXTURES):
+            fx = FIXTURES[t]
+            served = fx["verbs"] | ({"Create"} if "create" in fx else set())
+            if t not in self.kinds or not set(verbs) <= served:
+                continue
+            with self.subTest(kind=t):
+                check(t, self.kinds[t], fx)
+            ran += 1
+        self.assertGreater(ran, 0, "no kind to check")
+
+    def top_level(self, methods):
+        return methods["Get"].startswith("Organizations.")
+
+    def parent_fields(self, methods):
+        return {} if self.top_level(methods) else {"parent": self.org_a}
+
+    def message_class(self, t, fx):
+        return getattr(getattr(protos(), fx["module"]), t)
+
+    def create(self, t, methods, fx, client=None, res_id=""):
+        pb = protos()
+        ConformanceTest.n += 1
+        c = client or self.clients[fx["roles"]["create"]]
+        res = fx["make"](pb, self.n)
+        if "create" in fx:
+            return fx["create"](c, self.org_a, res, res_id)
+        fields = dict(self.parent_fields(methods), **{snake(t): res, snake(t) + "_id": res_id})
+        return c.call(methods["Create"], **fields)
+
+    def subject(self, t, methods, fx, verb):
+        """A resource the role for verb may write: for a top-level kind
+        written by its members, their own organization's resource."""
+        if self.top_level(methods) and fx["roles"][verb] != "platform":
+            return self.admin.call(methods["Get"], name=self.org_a)
+        return self.create(t, methods, fx)
+
+    def caller(self, fx, verb):
+        return self.clients[fx["roles"][verb]]
+
+    def update(self, t, methods, client, resource, paths):
+        pb = protos()
+        return client.call(methods["Update"], **{
+            snake(t): resource, "update_mask": pb.field_mask.FieldMask(paths=paths)})
+
+    def all_pages(self, t, methods, client, page_size=2):
+        names, token, pages = [], "", 0
+        while True:
+            resp = client.call(methods["List"], page_size=page_size, page_token=token,
+                               **self.parent_fields(methods))
+            names += [x.name for x in getattr(resp, methods["list_field"])]
+            token = resp.next_page_token
+            pages += 1
+            if not token:
+                return names
+            self.assertLess(pages, 10000)
+
+    # -- the checks --
+
+    def test_every_kind_has_a_fixture(self):
+        self.assertTrue(self.kinds, "reflection listed no resource kinds")
+        missing = sorted(set(self.kinds) - set(FIXTURES))
+        self.assertFalse(missing, "kinds served without a conformance fixture: %s" % missing)
+        stale = sorted(set(FIXTURES) - set(self.kinds))
+        self.assertFalse(stale, "fixtures for kinds the server does not serve: %s" % stale)
+        for t, methods in self.kinds.items():
+            served = {v for v in ALL_VERBS if v in methods}
+            self.assertEqual(served, FIXTURES[t]["verbs"], "%s: standard methods served" % t)
+
+    def test_create_get_list_update_delete(self):
+        def check(t, methods, fx):
+            r = self.create(t, methods, fx)
+            self.assertTrue(r.name, r)
+            got = self.caller(fx, "read").call(methods["Get"], name=self.org_a) \
+                if self.top_level(methods) else self.caller(fx, "read").call(methods["Get"],
+                                                                            name=r.name)
+            if not self.top_level(methods):
+                self.assertEqual(got, r)
+            self.assertEqual(self.admin.call(methods["Get"], name=r.name), r)
+            self.assertIn(r.name, self.all_pages(t, methods, self.caller(fx, "create")))
+            if "Update" in fx["verbs"]:
+                s = self.subject(t, methods, fx, "update")
+                field, value = fx["update"]
+                u = self.update(t, methods, self.caller(fx, "update"),
+                                self.message_class(t, fx)(name=s.name, **{field: value}), [field])
+                self.assertEqual(getattr(u, field), value)
+                self.assertNotEqual(u.etag, s.etag)
+            if "Delete" in fx["verbs"]:
+                self.caller(fx, "delete").call(methods["Delete"], name=r.name)
+                self.assertRpcError(C.NOT_FOUND, self.admin.call, methods["Get"], name=r.name)
+        self.for_each_kind(check, {"Create", "Get", "List"})
+
+    def test_stale_etag_aborted_nothing_changed(self):
+        def check(t, methods, fx):
+            r = self.subject(t, methods, fx, "update")
+            field, value = fx["update"]
+            cls = self.message_class(t, fx)
+            w = self.caller(fx, "update")
+            self.update(t, methods, w, cls(name=r.name, etag=r.etag, **{field: value}), [field])
+            before = self.admin.call(methods["Get"], name=r.name)
+            self.assertRpcError(C.ABORTED, self.update, t, methods, w,
+                                cls(name=r.name, etag=r.etag, **{field: "Stale " + value}),
+                                [field])
+            d = self.subject(t, methods, fx, "delete")
+            self.update(t, methods, self.admin,
+                        cls(name=d.name, **{field: "Moved on"}), [field])
+            self.assertRpcError(C.ABORTED, self.caller(fx, "delete").call, methods["Delete"],
+                                name=d.name, etag=d.etag)
+            self.assertEqual(self.admin.call(methods["Get"], name=r.name), before)
+            self.admin.call(methods["Get"], name=d.name)
+        self.for_each_kind(check, {"Update", "Delete"})
+
+    def test_update_mask_honoured(self):
+        def check(t, methods, fx):
+            r = self.subject(t, methods, fx, "update")
+            field, value = fx["update"]
+            other, other_value = fx["untouched"]
+            u = self.update(t, methods, self.caller(fx, "update"),
+                            self.message_class(t, fx)(name=r.name,
+                                                      **{field: value + " (mask)",
+                                                         other: other_value}), [field])
+            self.assertEqual(getattr(u, field), value + " (mask)")
+            self.assertEqual(getattr(u, other), getattr(r, other))
+        self.for_each_kind(check, {"Update"})
+
+    def test_pagination_loses_and_repeats_nothing(self):
+        def check(t, methods, fx):
+            made = [self.create(t, methods, fx).name for _ in range(5)]
+            names = self.all_pages(t, methods, self.caller(fx, "create"))
+            self.assertEqual(len(names), len(set(names)), "a name repeated across pages")
+            self.assertEqual(names, sorted(names), "pages out of name order")
+            self.assertGreater(len(names), 2, "one page only")
+            for n in made:
+                self.assertIn(n, names)
+        self.for_each_kind(check, {"Create", "List"})
+
+    def test_other_tenant_sees_not_found(self):
+        def check(t, methods, fx):
+            r = self.create(t, methods, fx)
+            missing = r.name.rsplit("/", 1)[0] + "/no-such-thing"
+            calls = [lambda n: self.stranger.call(methods["Get"], name=n)]
+            if "Update" in fx["verbs"]:
+                field, value = fx["update"]
+                cls = self.message_class(t, fx)
+                calls.append(lambda n: self.update(t, methods, self.stranger,
+                                                   cls(name=n, **{field: value}), [field]))
+            if "Delete" in fx["verbs"]:
+                calls.append(lambda n: self.stranger.call(methods["Delete"], name=n))
+            for call in calls:
+                e1 = self.assertRpcError(C.NOT_FOUND, call, r.name)
+                e2 = self.assertRpcError(C.NOT_FOUND, call, missing)
+                self.assertEqual(e1.details().replace(r.name, "{}"),
+                                 e2.details().replace(missing, "{}"))
+            if not self.top_level(methods):
+                self.assertRpcError(C.NOT_FOUND, self.create, t, methods, fx,
+                                    client=self.stranger)
+                self.assertRpcError(C.NOT_FOUND, self.stranger.call, methods["List"],
+                                    parent=self.org_a)
+            self.assertEqual(self.admin.call(methods["Get"], name=r.name), r)
+        self.for_each_kind(check, {"Create", "Get"})
+
+    def test_viewer_writes_denied(self):
+        def check(t, methods, fx):
+            viewer = self.clients["viewer"]
+            self.assertRpcError(C.PERMISSION_DENIED, self.create, t, methods, fx, client=viewer)
+            if "Update" in fx["verbs"]:
+                r = self.subject(t, methods, fx, "update")
+                field, value = fx["update"]
+                self.assertRpcError(C.PERMISSION_DENIED, self.update, t, methods, viewer,
+                                    self.message_class(t, fx)(name=r.name, **{field: value}),
+                                    [field])
+                self.assertEqual(self.admin.call(methods["Get"], name=r.name), r)
+            if "Delete" in fx["verbs"]:
+                d = self.org_a if self.top_level(methods) else self.create(t, methods, fx).name
+                self.assertRpcError(C.PERMISSION_DENIED, viewer.call, methods["Delete"], name=d)
+                self.admin.call(methods["Get"], name=d)
+        self.for_each_kind(check, {"Create"})
+
+    def test_invalid_id_and_name(self):
+        def check(t, methods, fx):
+            id_field = fx.get("id_field", snake(t) + "_id")
+            e = self.assertRpcError(C.INVALID_ARGUMENT, self.create, t, methods, fx,
+                                    res_id="Not_An_Id")
+            self.assertIn(id_field, e.details())
+            for bad in ("", "nope", self.org_a + "/x", "organizations/UPPER"):
+                e = self.assertRpcError(C.INVALID_ARGUMENT, self.admin.call, methods["Get"],
+                                        name=bad)
+                self.assertIn("name", e.details())
+        self.for_each_kind(check, {"Create", "Get"})
