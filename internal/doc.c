@@ -3,8 +3,9 @@
  * Owns the mapping declared in doc.h: walking any message by its protobuf-c
  * descriptors into a BSON document (DOC_BSON for storage, DOC_JSON for the
  * JSON text of the CLI and logs) and back, plus the few pieces that mapping
- * needs: proto3 JSON field names, enum names, RFC 3339 timestamps, base64,
- * and the well-known types Timestamp and FieldMask (matched by full name).
+ * needs: proto3 JSON field names, enum names, base64, and the well-known
+ * types Timestamp and FieldMask (matched by full name). RFC 3339 text and
+ * the calendar arithmetic behind it are calendar.c's, shared with filter.c.
  * No code here knows any particular message.
  *
  * Reading builds the message in place: every (sub)message is malloc'd and
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calendar.h"
 #include "encoding.h"
 
 enum { MAX_DEPTH = 64, MAX_NAME = 256, MAX_PATH = 512, MAX_ERROR = 256 };
@@ -32,10 +34,6 @@ enum { MAX_DEPTH = 64, MAX_NAME = 256, MAX_PATH = 512, MAX_ERROR = 256 };
 static const char TIMESTAMP_TYPE[] = "google.protobuf.Timestamp";
 static const char FIELD_MASK_TYPE[] = "google.protobuf.FieldMask";
 
-/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, the range of a Timestamp. */
-static const int64_t MIN_SECONDS = -62135596800LL;
-static const int64_t MAX_SECONDS = 253402300799LL;
-static const int32_t NANOS_PER_SECOND = 1000000000;
 static const int32_t NANOS_PER_MILLI = 1000000;
 
 /* ---- names ---- */
@@ -187,18 +185,7 @@ static ProtobufCMessage *new_message(const ProtobufCMessageDescriptor *desc)
     return msg;
 }
 
-/* ---- timestamps ---- */
-
-typedef struct timestamp {
-    int64_t seconds;
-    int32_t nanos;
-} timestamp;
-
-static bool timestamp_valid(timestamp ts)
-{
-    return ts.seconds >= MIN_SECONDS && ts.seconds <= MAX_SECONDS && ts.nanos >= 0 &&
-           ts.nanos < NANOS_PER_SECOND;
-}
+/* ---- timestamps: a Timestamp message's fields <-> calendar_time ---- */
 
 static bool timestamp_fields(const ProtobufCMessageDescriptor *desc,
                              const ProtobufCFieldDescriptor **seconds,
@@ -209,7 +196,7 @@ static bool timestamp_fields(const ProtobufCMessageDescriptor *desc,
     return *seconds && *nanos;
 }
 
-static bool timestamp_get(const ProtobufCMessage *msg, timestamp *ts)
+static bool timestamp_get(const ProtobufCMessage *msg, calendar_time *ts)
 {
     const ProtobufCFieldDescriptor *seconds, *nanos;
 
@@ -220,7 +207,7 @@ static bool timestamp_get(const ProtobufCMessage *msg, timestamp *ts)
     return true;
 }
 
-static bool timestamp_set(ProtobufCMessage *msg, timestamp ts)
+static bool timestamp_set(ProtobufCMessage *msg, calendar_time ts)
 {
     const ProtobufCFieldDescriptor *seconds, *nanos;
 
@@ -228,156 +215,6 @@ static bool timestamp_set(ProtobufCMessage *msg, timestamp ts)
         return false;
     *(int64_t *)member(msg, seconds) = ts.seconds;
     *(int32_t *)member(msg, nanos) = ts.nanos;
-    return true;
-}
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = floor_div(y, 400);
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned mp = m > 2 ? m - 3 : m + 9;
-    unsigned doy = (153 * mp + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d)
-{
-    days += 719468;
-    int64_t era = floor_div(days, 146097);
-    unsigned doe = (unsigned)(days - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-static bool date_valid(unsigned y, unsigned m, unsigned d)
-{
-    static const unsigned days_in_month[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-    if (m < 1 || m > 12 || d < 1)
-        return false;
-    return d <= days_in_month[m - 1] + (m == 2 && leap);
-}
-
-/* "2026-01-02T03:04:05.123Z": 0, 3, 6 or 9 fractional digits as needed. */
-static void format_rfc3339(timestamp ts, char *buf, size_t buflen)
-{
-    int64_t days = floor_div(ts.seconds, 86400);
-    int64_t secs = ts.seconds - days * 86400;
-    int64_t y;
-    unsigned m, d;
-    char frac[16] = "";
-
-    civil_from_days(days, &y, &m, &d);
-    if (ts.nanos % NANOS_PER_MILLI == 0 && ts.nanos != 0)
-        snprintf(frac, sizeof frac, ".%03" PRId32, ts.nanos / NANOS_PER_MILLI);
-    else if (ts.nanos % 1000 == 0 && ts.nanos != 0)
-        snprintf(frac, sizeof frac, ".%06" PRId32, ts.nanos / 1000);
-    else if (ts.nanos != 0)
-        snprintf(frac, sizeof frac, ".%09" PRId32, ts.nanos);
-    snprintf(buf, buflen, "%04" PRId64 "-%02u-%02uT%02u:%02u:%02u%sZ", y, m, d,
-             (unsigned)(secs / 3600), (unsigned)(secs / 60 % 60), (unsigned)(secs % 60), frac);
-}
-
-static bool parse_digits(const char *s, size_t n, unsigned *out)
-{
-    unsigned v = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (unsigned)(s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-/* Optional ".f" with 1 to 9 digits at s[*i]. */
-static bool parse_fraction(const char *s, size_t len, size_t *i, int32_t *nanos)
-{
-    size_t start, n = 0;
-    unsigned v;
-
-    *nanos = 0;
-    if (*i >= len || s[*i] != '.')
-        return true;
-    start = ++*i;
-    while (*i < len && s[*i] >= '0' && s[*i] <= '9')
-        ++*i;
-    n = *i - start;
-    if (n < 1 || n > 9 || !parse_digits(s + start, n, &v))
-        return false;
-    for (size_t k = n; k < 9; k++)
-        v *= 10;
-    *nanos = (int32_t)v;
-    return true;
-}
-
-/* "Z" or "+hh:mm"/"-hh:mm" at s[*i]; *offset in seconds east of UTC. */
-static bool parse_offset(const char *s, size_t len, size_t *i, int64_t *offset)
-{
-    unsigned hh, mm;
-
-    if (*i < len && (s[*i] == 'Z' || s[*i] == 'z')) {
-        *offset = 0;
-        ++*i;
-        return true;
-    }
-    if (*i + 6 > len || (s[*i] != '+' && s[*i] != '-') || !parse_digits(s + *i + 1, 2, &hh) ||
-        s[*i + 3] != ':' || !parse_digits(s + *i + 4, 2, &mm) || hh > 23 || mm > 59)
-        return false;
-    *offset = (s[*i] == '-' ? -1 : 1) * (int64_t)(hh * 3600 + mm * 60);
-    *i += 6;
-    return true;
-}
-
-static bool parse_rfc3339(const char *s, size_t len, timestamp *out)
-{
-    unsigned y, mo, d, h, mi, sec;
-    size_t i = 19;
-    int64_t offset;
-    timestamp ts;
-
-    if (len < 20 || !parse_digits(s, 4, &y) || s[4] != '-' || !parse_digits(s + 5, 2, &mo) ||
-        s[7] != '-' || !parse_digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
-        !parse_digits(s + 11, 2, &h) || s[13] != ':' || !parse_digits(s + 14, 2, &mi) ||
-        s[16] != ':' || !parse_digits(s + 17, 2, &sec))
-        return false;
-    if (!parse_fraction(s, len, &i, &ts.nanos) || !parse_offset(s, len, &i, &offset) || i != len)
-        return false;
-    if (!date_valid(y, mo, d) || h > 23 || mi > 59 || sec > 59)
-        return false;
-    ts.seconds = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
-    if (!timestamp_valid(ts))
-        return false;
-    *out = ts;
-    return true;
-}
-
-static bool timestamp_from_millis(int64_t ms, timestamp *out)
-{
-    timestamp ts;
-
-    /* The remainder, not ms - seconds * 1000: that product overflows for dates near INT64_MIN. */
-    int64_t rem = ms % 1000;
-    ts.seconds = floor_div(ms, 1000);
-    ts.nanos = (int32_t)(rem < 0 ? rem + 1000 : rem) * NANOS_PER_MILLI;
-    if (!timestamp_valid(ts))
-        return false;
-    *out = ts;
     return true;
 }
 
@@ -491,14 +328,14 @@ static bool write_bytes(const ProtobufCBinaryData *bd, doc_flavour fl, const cha
 static bool write_timestamp(const ProtobufCMessage *msg, doc_flavour fl, const char *key,
                             bson_t *out)
 {
-    timestamp ts;
+    calendar_time ts;
     char buf[96];
 
-    if (!timestamp_get(msg, &ts) || !timestamp_valid(ts))
+    if (!timestamp_get(msg, &ts) || !calendar_time_valid(ts))
         return false;
     if (fl == DOC_BSON)
         return bson_append_date_time(out, key, -1, ts.seconds * 1000 + ts.nanos / NANOS_PER_MILLI);
-    format_rfc3339(ts, buf, sizeof buf);
+    calendar_format_rfc3339(ts, buf, sizeof buf);
     return bson_append_utf8(out, key, -1, buf, -1);
 }
 
@@ -1171,15 +1008,15 @@ static bool read_fields(reader *r, ProtobufCMessage *msg, bson_iter_t *it, int d
 
 static bool fill_timestamp(reader *r, ProtobufCMessage *msg, const bson_iter_t *it)
 {
-    timestamp ts;
+    calendar_time ts;
     bool ok = false;
 
     if (BSON_ITER_HOLDS_DATE_TIME(it)) {
-        ok = timestamp_from_millis(bson_iter_date_time(it), &ts);
+        ok = calendar_from_millis(bson_iter_date_time(it), &ts);
     } else if (BSON_ITER_HOLDS_UTF8(it)) {
         uint32_t len;
         const char *s = bson_iter_utf8(it, &len);
-        ok = parse_rfc3339(s, len, &ts);
+        ok = calendar_parse_rfc3339(s, len, &ts);
     }
     if (!ok)
         return fail(r, "expected a timestamp");
