@@ -45,6 +45,7 @@
 #include "core_tuning.h"
 #include "cork.h"
 #include "encoding.h"
+#include "kinds.h"
 #include "log.h"
 #include "pool.h"
 #include "pem.h"
@@ -1161,6 +1162,11 @@ static void limits_apply(api_server *srv, const api_server_config *cfg)
 static bool register_methods(api_server *srv, const api_service *const *services, size_t n,
                              char **err)
 {
+    char why[512];
+    if (!kind_check_all(kinds_all, kinds_n, why, sizeof why)) {
+        asprintf(err, "resource kinds: %s", why);
+        return false;
+    }
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += services[i]->desc->n_methods;
@@ -1194,7 +1200,6 @@ static bool register_methods(api_server *srv, const api_service *const *services
                 asprintf(err, "%s has no method %s", svc->desc->name, svc->methods[k].name);
                 return false;
             }
-        char why[512];
         if (!api_std_check(svc->desc, svc->methods, svc->n_methods, why, sizeof why)) {
             asprintf(err, "%s: %s", svc->desc->name, why);
             return false;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "keyring.h"
+#include "kinds.h"
 #include "log.h"
 #include "migrate.h"
 #include "runtime.h"
@@ -378,7 +379,8 @@ static int run_migration(const config *c, bool import)
         return code;
     migrate_counts n;
     char *err = NULL;
-    bool ok = import ? migrate_import(s, stdin, &n, &err) : migrate_export(s, stdout, &n, &err);
+    bool ok = import ? migrate_import(s, stdin, kinds_record_facets, &n, &err)
+                     : migrate_export(s, stdout, &n, &err);
     store_close(s);
     if (!ok) {
         fprintf(stderr, "supplysecd %s: %s\n", import ? "import" : "export", err ? err : "failed");

@@ -125,6 +125,25 @@ bool kind_check(const kind *k, char *err, size_t errlen)
     if (n_out >= KIND_OUTPUT_ONLY_MAX)
         return fail(err, errlen, "kind %s: more than %d output-only fields", k->type,
                     KIND_OUTPUT_ONLY_MAX - 1);
+    for (size_t i = 0; i < k->n_facets; i++) {
+        const facet_def *d = &k->facets[i];
+        const ProtobufCFieldDescriptor *f = field_of(k, d->name);
+        ProtobufCType t = f ? f->type : PROTOBUF_C_TYPE_BYTES;
+        bool typed =
+            f && (f->label == PROTOBUF_C_LABEL_REPEATED) == d->repeated &&
+            ((d->type == FACET_STRING && t == PROTOBUF_C_TYPE_STRING) ||
+             (d->type == FACET_ENUM && t == PROTOBUF_C_TYPE_ENUM &&
+              f->descriptor == d->enum_type) ||
+             (d->type == FACET_BOOL && t == PROTOBUF_C_TYPE_BOOL) ||
+             (d->type == FACET_INT && (t == PROTOBUF_C_TYPE_INT32 || t == PROTOBUF_C_TYPE_INT64 ||
+                                       t == PROTOBUF_C_TYPE_SINT32 || t == PROTOBUF_C_TYPE_SINT64 ||
+                                       t == PROTOBUF_C_TYPE_UINT32)) ||
+             (d->type == FACET_TIMESTAMP && t == PROTOBUF_C_TYPE_MESSAGE &&
+              f->descriptor == &google__protobuf__timestamp__descriptor));
+        if (!typed)
+            return fail(err, errlen, "kind %s: facet \"%s\" is not a%s field of %s of its type",
+                        k->type, d->name, d->repeated ? " repeated" : " singular", k->desc->name);
+    }
     for (int v = 0; v < KIND_VERBS; v++)
         if (k->min_role[v] != SUPPLYSEC__V1__ROLE__ROLE_UNSPECIFIED &&
             !protobuf_c_enum_descriptor_get_value(&supplysec__v1__role__descriptor,

@@ -104,6 +104,12 @@ struct kind {
     Supplysec__V1__Role min_role[KIND_VERBS];
     const char *const *output_only; /* NULL-terminated, beyond the AIP fields; or NULL */
     const char *const *immutable;   /* set at creation only; or NULL */
+    /* The fields List filters may use (AIP-160, filter.h), kept by the
+     * store as facets: top-level fields of desc, each of the facet's type
+     * (STRING: string; ENUM: an enum; INT: an integer; BOOL: bool;
+     * TIMESTAMP: google.protobuf.Timestamp), repeated where it is. */
+    const facet_def *facets;
+    size_t n_facets;
     /* KIND_CONTROLLED: the message also has DocumentState state, string
      * revision_id, Timestamp revision_create_time and DocumentControl
      * control (all output only), and each approved revision is kept in

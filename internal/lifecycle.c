@@ -231,7 +231,9 @@ static bool add_revisions(const op_ctx *op, const kind *k, const resource_key *k
                         .name = p->key,
                         .state = lifecycle_state_name(doc),
                         .stamp_name = p->display,
-                        .keep_create_time = true};
+                        .keep_create_time = true,
+                        .facets = k->facets,
+                        .n_facets = k->n_facets};
     if (!resource_batch_create(b, &ref, p->copy, p->copy, st))
         return false;
     if (rev == 1)
@@ -257,7 +259,9 @@ static bool add_revisions(const op_ctx *op, const kind *k, const resource_key *k
                              .parent = key->name,
                              .name = p->prev_key,
                              .state = lifecycle_state_name(p->prev),
-                             .stamp_name = p->prev_display};
+                             .stamp_name = p->prev_display,
+                             .facets = k->facets,
+                             .n_facets = k->n_facets};
     return resource_batch_update(b, &prev_ref, p->prev, p->prev, version, st);
 }
 
@@ -308,7 +312,9 @@ ProtobufCMessage *lifecycle_move(const op_ctx *op, const kind *k, doc_move move,
                         .org = key.org,
                         .parent = key.parent,
                         .name = key.name,
-                        .state = state};
+                        .state = state,
+                        .facets = k->facets,
+                        .n_facets = k->n_facets};
     if (!resource_batch_update(&b, &ref, doc, doc, version, st) ||
         (move == DOC_APPROVE && !add_revisions(op, k, &key, doc, &b, &parts, st)) ||
         !resource_batch_apply(&b, st))

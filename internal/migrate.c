@@ -7,6 +7,8 @@
  * first line is a header naming the format. Records keep their versions, so
  * etags stay valid; audit events keep their order within each organization
  * and all their fields but the sequence number, which the target assigns.
+ * Facets (store.h) are not exported: an import computes each record's
+ * again from its document, through the caller's migrate_facets_fn.
  *
  *   {"kind": "supplysec-export", "format": 1}
  *   {"kind": "record", "collection", "org", "parent", "name", "state"?,
@@ -183,7 +185,8 @@ static bool int_of(const bson_t *line, const char *key, int64_t *out)
     return true;
 }
 
-static bool import_record(store *s, const bson_t *line, size_t lineno, char **err)
+static bool import_record(store *s, const bson_t *line, size_t lineno, migrate_facets_fn facets,
+                          char **err)
 {
     bson_iter_t it;
     const uint8_t *doc = NULL;
@@ -204,7 +207,13 @@ static bool import_record(store *s, const bson_t *line, size_t lineno, char **er
         !int_of(line, "version", &r.version))
         return fail(err, "line %zu: a record needs collection, org, parent, name, version, doc",
                     lineno);
+    store_facet *fv = NULL;
+    if (facets && !facets(r.collection, r.doc, r.doc_len, &fv, &r.n_facets))
+        return fail(err, "line %zu: %s: its document cannot be read for its facets", lineno,
+                    r.name);
+    r.facets = fv;
     store_status st = store_import_record(s, &r);
+    free(fv);
     if (st != STORE_OK)
         return fail(err, "line %zu: %s: %s%s", lineno, r.name, store_status_name(st),
                     st == STORE_ALREADY_EXISTS ? " (import into an empty store)" : "");
@@ -231,8 +240,8 @@ static bool import_event(store *s, const bson_t *line, size_t lineno, char **err
                           : fail(err, "line %zu: audit event: %s", lineno, store_status_name(st));
 }
 
-static bool import_line(store *s, const char *text, size_t len, size_t lineno, migrate_counts *n,
-                        char **err)
+static bool import_line(store *s, const char *text, size_t len, size_t lineno,
+                        migrate_facets_fn facets, migrate_counts *n, char **err)
 {
     bson_error_t e;
     bson_t *line = bson_new_from_json((const uint8_t *)text, (ssize_t)len, &e);
@@ -246,7 +255,7 @@ static bool import_line(store *s, const char *text, size_t len, size_t lineno, m
               format == EXPORT_FORMAT) ||
              fail(err, "line 1: not a supplysec export of format %d", EXPORT_FORMAT);
     else if (kind && strcmp(kind, "record") == 0)
-        n->records += (ok = import_record(s, line, lineno, err));
+        n->records += (ok = import_record(s, line, lineno, facets, err));
     else if (kind && strcmp(kind, "audit") == 0)
         n->events += (ok = import_event(s, line, lineno, err));
     else
@@ -272,7 +281,7 @@ static bool target_empty(store *s, char **err)
     return count == 0 ? true : fail(err, "the target store is not empty; import into a new one");
 }
 
-bool migrate_import(store *s, FILE *in, migrate_counts *n, char **err)
+bool migrate_import(store *s, FILE *in, migrate_facets_fn facets, migrate_counts *n, char **err)
 {
     char *text = NULL;
     size_t cap = 0, lineno = 0;
@@ -284,7 +293,7 @@ bool migrate_import(store *s, FILE *in, migrate_counts *n, char **err)
         while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
             len--;
         if (len > 0)
-            ok = import_line(s, text, (size_t)len, lineno, n, err);
+            ok = import_line(s, text, (size_t)len, lineno, facets, n, err);
     }
     free(text);
     if (ok && lineno == 0)

@@ -71,6 +71,106 @@ static const Google__Protobuf__Timestamp *message_get_timestamp(const ProtobufCM
     return *p;
 }
 
+/* ---- facets ---- */
+
+/* The j-th element of f in msg (j = 0 for a singular field) as a facet
+ * value of type t; false when there is none (an unset Timestamp). Text is
+ * borrowed from msg. */
+static bool field_value(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f, size_t j,
+                        facet_type t, facet_value *v)
+{
+    const char *slot = (const char *)msg + f->offset;
+    const void *p = f->label == PROTOBUF_C_LABEL_REPEATED ? *(const void *const *)slot : slot;
+    *v = (facet_value){.type = t};
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING:
+        v->s = ((const char *const *)p)[j];
+        if (!v->s)
+            v->s = "";
+        return true;
+    case PROTOBUF_C_TYPE_ENUM:
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+        v->i = ((const int32_t *)p)[j];
+        return true;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        v->i = ((const uint32_t *)p)[j];
+        return true;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        v->i = ((const int64_t *)p)[j];
+        return true;
+    case PROTOBUF_C_TYPE_BOOL:
+        v->i = ((const protobuf_c_boolean *)p)[j] != 0;
+        return true;
+    case PROTOBUF_C_TYPE_MESSAGE: { /* a Timestamp (kind_check) */
+        const Google__Protobuf__Timestamp *ts = ((Google__Protobuf__Timestamp *const *)p)[j];
+        if (!ts)
+            return false;
+        v->i = ts->seconds * 1000000 + ts->nanos / 1000;
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+/* Walks the facet values of msg: counts them and their text bytes, or,
+ * with vals, fills vals and copies the text to *text. */
+static size_t facets_walk(const ProtobufCMessage *msg, const facet_def *defs, size_t n,
+                          store_facet *vals, char *text, size_t *text_len)
+{
+    size_t count = 0;
+    *text_len = 0;
+    for (size_t k = 0; k < n; k++) {
+        const ProtobufCFieldDescriptor *f =
+            protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, defs[k].name);
+        if (!f)
+            continue; /* kind_check makes sure it is there */
+        size_t elems = f->label == PROTOBUF_C_LABEL_REPEATED
+                           ? *(const size_t *)((const char *)msg + f->quantifier_offset)
+                           : 1;
+        for (size_t j = 0; j < elems; j++) {
+            facet_value v;
+            if (!field_value(msg, f, j, defs[k].type, &v))
+                continue;
+            if (v.type == FACET_STRING) {
+                size_t len = strlen(v.s) + 1;
+                if (vals) {
+                    memcpy(text + *text_len, v.s, len);
+                    v.s = text + *text_len;
+                }
+                *text_len += len;
+            }
+            if (vals)
+                vals[count] = (store_facet){defs[k].name, v};
+            count++;
+        }
+    }
+    return count;
+}
+
+bool resource_facets(const ProtobufCMessage *msg, const facet_def *defs, size_t n,
+                     store_facet **out, size_t *count)
+{
+    size_t text_len;
+    *out = NULL;
+    *count = facets_walk(msg, defs, n, NULL, NULL, &text_len);
+    if (*count == 0)
+        return true;
+    if (*count > STORE_FACETS_MAX)
+        return false;
+    store_facet *vals = malloc(*count * sizeof *vals + text_len);
+    if (!vals)
+        return false;
+    facets_walk(msg, defs, n, vals, (char *)(vals + *count), &text_len);
+    *out = vals;
+    return true;
+}
+
 /* ---- stamping ---- */
 
 const char *const resource_output_only_fields[] = {"name", "create_time", "update_time", "etag",
@@ -296,6 +396,13 @@ static bool batch_put(resource_batch *b, const resource_ref *ref, ProtobufCMessa
     }
     size_t i = (size_t)(w - b->writes);
     b->docs[i] = bytes;
+    size_t n_facets = 0;
+    if (!resource_facets(msg, ref->facets, ref->n_facets, &b->facets[i], &n_facets))
+        return n_facets > STORE_FACETS_MAX
+                   ? status_fail(st, STATUS_INVALID_ARGUMENT,
+                                 "%s has more than %d values its lists are filtered by", ref->name,
+                                 STORE_FACETS_MAX)
+                   : status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
     b->recs[i] = (store_record){
         .collection = (char *)ref->collection,
         .org = (char *)ref->org,
@@ -306,6 +413,8 @@ static bool batch_put(resource_batch *b, const resource_ref *ref, ProtobufCMessa
         .version = version_before + 1,
         .doc = bytes,
         .doc_len = len,
+        .facets = b->facets[i],
+        .n_facets = n_facets,
     };
     w->rec = &b->recs[i];
     w->expected_version = version_before;
@@ -381,8 +490,10 @@ bool resource_batch_apply(resource_batch *b, status *st)
 
 void resource_batch_free(resource_batch *b)
 {
-    for (size_t i = 0; i < b->n; i++)
+    for (size_t i = 0; i < b->n; i++) {
         bson_free(b->docs[i]);
+        free(b->facets[i]);
+    }
     memset(b, 0, sizeof *b);
 }
 

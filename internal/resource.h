@@ -42,6 +42,11 @@ typedef struct resource_ref {
      * revision kept as `doc@0000000003`, named `doc@3`); NULL: name. */
     const char *stamp_name;
     bool keep_create_time; /* a create keeps the message's create_time (a revision's copy) */
+    /* The fields of the message the store keeps as facets for list filters
+     * (filter.h; fields of the message by these names, kind_check checks
+     * their types); NULL: none. */
+    const facet_def *facets;
+    size_t n_facets;
 } resource_ref;
 
 /* STATUS_DEADLINE_EXCEEDED once the call's deadline has passed. */
@@ -82,8 +87,9 @@ typedef struct resource_batch {
     store_write writes[RESOURCE_BATCH_MAX];
     store_audit events[RESOURCE_BATCH_MAX];
     store_record recs[RESOURCE_BATCH_MAX];
-    uint8_t *docs[RESOURCE_BATCH_MAX];    /* encoded messages, owned */
-    const char *what[RESOURCE_BATCH_MAX]; /* names each write in a failure's message */
+    uint8_t *docs[RESOURCE_BATCH_MAX];       /* encoded messages, owned */
+    store_facet *facets[RESOURCE_BATCH_MAX]; /* their facets, owned (strings inside) */
+    const char *what[RESOURCE_BATCH_MAX];    /* names each write in a failure's message */
     bool overflow; /* a write past RESOURCE_BATCH_MAX was added: the batch is refused */
 } resource_batch;
 
@@ -126,6 +132,13 @@ bool resource_list(const op_ctx *op, const ProtobufCMessageDescriptor *desc, sto
                    const char *query_key, const char *page_token, int page_size,
                    resource_page *page, status *st);
 void resource_page_free(resource_page *page);
+
+/* The facet values of msg for the facet table defs[0..n) (fields of msg by
+ * name): a malloc'd array (*count entries; NULL when none) whose strings
+ * live in the same block, freed with free(). false when out of memory or
+ * past STORE_FACETS_MAX values. */
+bool resource_facets(const ProtobufCMessage *msg, const facet_def *defs, size_t n,
+                     store_facet **out, size_t *count);
 
 /* Sets the Timestamp field `field` of msg to now (ms precision). */
 bool resource_stamp_now(ProtobufCMessage *msg, const char *field);

@@ -69,6 +69,15 @@ static bool before_approve(const op_ctx *op, const resource_key *key, const Prot
     return true;
 }
 
+/* What ListSecurityPolicies filters on (docs/api.md). */
+static const facet_def facets[] = {
+    {.name = "state", .type = FACET_ENUM, .enum_type = &supplysec__v1__document_state__descriptor},
+    {.name = "title", .type = FACET_STRING},
+    {.name = "create_time", .type = FACET_TIMESTAMP},
+    {.name = "update_time", .type = FACET_TIMESTAMP},
+    {.name = "next_review_time", .type = FACET_TIMESTAMP},
+};
+
 const kind security_policy_kind = {
     .type = "SecurityPolicy",
     .field = "security_policy",
@@ -84,6 +93,8 @@ const kind security_policy_kind = {
             [KIND_UPDATE] = SUPPLYSEC__V1__ROLE__ROLE_EDITOR,
             [KIND_DELETE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,
         },
+    .facets = facets,
+    .n_facets = sizeof facets / sizeof facets[0],
     .lifecycle = KIND_CONTROLLED,
     .revisions_collection = "securityPolicyRevisions",
     .hooks = {.validate = validate, .before_approve = before_approve},

@@ -519,7 +519,8 @@ store_status sqlite_store_identify(sqlite3 *db, const sqlite_paths *p, bool init
         return unusable ? STORE_REFUSED : STORE_UNAVAILABLE;
     }
     bool ours = app == STORE_APPLICATION_ID;
-    bool legacy = app == 0 && version == schema_version && tables == 2;
+    /* (every store before identities was at schema version 1) */
+    bool legacy = app == 0 && version >= 1 && version <= schema_version && tables == 2;
     if (!ours && !legacy) {
         store_set_err(msg,
                       "refusing the store %s: it is a SQLite database but not a supplysec store "

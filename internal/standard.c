@@ -51,15 +51,15 @@ bool std_list(const op_ctx *op, const kind *k, const std_list_req *req, resource
 {
     resource_key parent;
     int page_size;
-    const char *filter = req->filter ? req->filter : "";
+    const char *filter_text = req->filter ? req->filter : "";
     memset(page, 0, sizeof *page);
     if (!kind_parse_parent(k, "parent", req->parent ? req->parent : "", &parent, st) ||
         !validate_page_size("page_size", req->page_size, &page_size, st))
         return false;
-    if (filter[0])
+    if (filter_text[0] && k->n_facets == 0)
         return status_fail(st, STATUS_INVALID_ARGUMENT,
                            "filter: %s have no fields a filter can use, got \"%.*s\"", k->plural,
-                           UTF8_CLIP(filter, 80));
+                           UTF8_CLIP(filter_text, 80));
     store_query q = {.collection = k->collection, .parent = parent.parent};
     if (k->parent) {
         if (!kind_authorize(op, KIND_LIST, &parent, parent.parent, st))
@@ -75,9 +75,25 @@ bool std_list(const op_ctx *op, const kind *k, const std_list_req *req, resource
             return false;
         q.org = all ? NULL : op->who->org;
     }
+    /* The filter, and its canonical text for the page token: the same
+     * filter however it is spelled continues the same list. */
+    filter *flt = NULL;
+    char *canonical = NULL;
+    if (filter_text[0] && !filter_parse("filter", filter_text, k->facets, k->n_facets, &flt, st))
+        return false;
+    if (flt && !(canonical = filter_canonical(flt, k->facets))) {
+        filter_free(flt);
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    q.filter = flt;
+    q.facets = k->facets;
+    q.n_facets = k->n_facets;
     char query_key[KIND_QUERY_KEY_MAX];
-    kind_query_key(op, parent.parent, filter, query_key, sizeof query_key);
-    return resource_list(op, k->desc, &q, query_key, req->page_token, page_size, page, st);
+    kind_query_key(op, parent.parent, canonical ? canonical : "", query_key, sizeof query_key);
+    bool ok = resource_list(op, k->desc, &q, query_key, req->page_token, page_size, page, st);
+    filter_free(flt);
+    free(canonical);
+    return ok;
 }
 
 /* ---- Create ---- */
@@ -120,7 +136,9 @@ ProtobufCMessage *std_create(const op_ctx *op, const kind *k, const char *parent
                         .parent = key.parent,
                         .name = key.name,
                         .state = state,
-                        .lookup = lookup};
+                        .lookup = lookup,
+                        .facets = k->facets,
+                        .n_facets = k->n_facets};
     resource_batch b;
     resource_batch_init(&b, op);
     if (k->parent && strcmp(key.parent, KIND_PLATFORM) != 0) /* the parent must outlive nothing */
@@ -248,7 +266,9 @@ ProtobufCMessage *std_update(const op_ctx *op, const kind *k, const ProtobufCMes
                         .parent = key.parent,
                         .name = key.name,
                         .state = state,
-                        .lookup = lookup};
+                        .lookup = lookup,
+                        .facets = k->facets,
+                        .n_facets = k->n_facets};
     if (!resource_update(op, &ref, next, next, version, st))
         goto fail;
     free_msg(cur);

@@ -32,37 +32,6 @@ bool status_fail(status *st, status_code code, const char *fmt, ...)
     return false;
 }
 
-bool status_from_store(status *st, store_status ss, const char *what)
-{
-    switch (ss) {
-    case STORE_OK:
-        st->code = STATUS_OK;
-        st->msg[0] = '\0';
-        return true;
-    case STORE_NOT_FOUND:
-        return status_fail(st, STATUS_NOT_FOUND, "%s not found", what);
-    case STORE_ALREADY_EXISTS:
-        return status_fail(st, STATUS_ALREADY_EXISTS, "%s already exists", what);
-    case STORE_CONFLICT:
-        return status_fail(st, STATUS_ABORTED,
-                           "%s was changed by another write; read it again and retry with "
-                           "the new etag",
-                           what);
-    case STORE_DEADLINE_EXCEEDED:
-        return status_fail(st, STATUS_DEADLINE_EXCEEDED,
-                           "the call's deadline passed before %s could be written; nothing was "
-                           "written",
-                           what);
-    case STORE_UNAVAILABLE:
-        return status_fail(st, STATUS_UNAVAILABLE, "the store is unavailable; retry later");
-    case STORE_INVALID:
-    case STORE_INTERNAL:
-    default:
-        return status_fail(st, STATUS_INTERNAL, "internal storage error (%s)",
-                           store_status_name(ss));
-    }
-}
-
 const char *status_code_name(status_code code)
 {
     static const char *const names[] = {

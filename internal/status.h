@@ -11,8 +11,6 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
-#include "store.h"
-
 typedef enum status_code {
     STATUS_OK = 0,
     STATUS_CANCELLED = 1,
@@ -45,10 +43,6 @@ bool status_fail(status *st, status_code code, const char *fmt, ...)
  * characters, so it stays UTF-8. */
 bool status_vfail(status *st, status_code code, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
-
-/* Maps a store outcome onto a status; `what` names the resource for the
- * message. Returns st->code == STATUS_OK. */
-bool status_from_store(status *st, store_status ss, const char *what);
 
 const char *status_code_name(status_code code);
 

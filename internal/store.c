@@ -327,10 +327,35 @@ static bool doc_valid(const uint8_t *doc, size_t len)
     return true;
 }
 
+/* A facet's name: `[a-z][a-z0-9_]*`, as proto field names are, so every
+ * backend can use it as a column value or a field path. */
+static bool facet_key_valid(const char *key)
+{
+    if (!key || key[0] < 'a' || key[0] > 'z')
+        return false;
+    for (const char *p = key; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return false;
+    return true;
+}
+
+/* Facets with names, text where they are strings, at most STORE_FACETS_MAX. */
+static bool facets_valid(const store_facet *facets, size_t n)
+{
+    if (n > STORE_FACETS_MAX || (n && !facets))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!facet_key_valid(facets[i].key) ||
+            (facets[i].value.type == FACET_STRING && !facets[i].value.s) ||
+            (unsigned)facets[i].value.type > FACET_TIMESTAMP)
+            return false;
+    return true;
+}
+
 static bool record_valid(const store_record *rec)
 {
     return rec && nonempty(rec->collection) && nonempty(rec->name) && rec->org && rec->parent &&
-           doc_valid(rec->doc, rec->doc_len);
+           doc_valid(rec->doc, rec->doc_len) && facets_valid(rec->facets, rec->n_facets);
 }
 
 /* A copy of rec whose lookup is NULL when empty: only a non-empty lookup is
@@ -506,8 +531,12 @@ store_status store_list(store *s, const store_query *q, store_page **out)
 {
     if (out)
         *out = NULL;
-    if (!s || !out || !q || !nonempty(q->collection) || q->limit <= 0)
+    if (!s || !out || !q || !nonempty(q->collection) || q->limit <= 0 ||
+        (q->filter && (!q->facets || q->n_facets == 0)))
         return STORE_INVALID;
+    for (size_t i = 0; q->filter && i < q->n_facets; i++)
+        if (!facet_key_valid(q->facets[i].name))
+            return STORE_INVALID;
     store_query nq = *q;
     if (nq.after && !nq.after[0])
         nq.after = NULL;
@@ -622,4 +651,37 @@ void store_audit_events_free(store_audit_event *evs, size_t count)
         free(evs[i].request_id);
     }
     free(evs);
+}
+
+/* ---- outcomes as statuses ---- */
+
+bool status_from_store(status *st, store_status ss, const char *what)
+{
+    switch (ss) {
+    case STORE_OK:
+        st->code = STATUS_OK;
+        st->msg[0] = '\0';
+        return true;
+    case STORE_NOT_FOUND:
+        return status_fail(st, STATUS_NOT_FOUND, "%s not found", what);
+    case STORE_ALREADY_EXISTS:
+        return status_fail(st, STATUS_ALREADY_EXISTS, "%s already exists", what);
+    case STORE_CONFLICT:
+        return status_fail(st, STATUS_ABORTED,
+                           "%s was changed by another write; read it again and retry with "
+                           "the new etag",
+                           what);
+    case STORE_DEADLINE_EXCEEDED:
+        return status_fail(st, STATUS_DEADLINE_EXCEEDED,
+                           "the call's deadline passed before %s could be written; nothing was "
+                           "written",
+                           what);
+    case STORE_UNAVAILABLE:
+        return status_fail(st, STATUS_UNAVAILABLE, "the store is unavailable; retry later");
+    case STORE_INVALID:
+    case STORE_INTERNAL:
+    default:
+        return status_fail(st, STATUS_INTERNAL, "internal storage error (%s)",
+                           store_status_name(ss));
+    }
 }

@@ -20,7 +20,11 @@
  *   before it could commit is STORE_DEADLINE_EXCEEDED and writes nothing;
  *   waiting for a lock never outlasts the deadline;
  * - list returns records ordered by name, after a keyset cursor (the last
- *   name of the previous page), so a deep page costs what the first does.
+ *   name of the previous page), so a deep page costs what the first does;
+ * - a record's facets (below) are written with it, replaced by an update and
+ *   removed with it; a list with a filter returns exactly the records whose
+ *   facets satisfy it (filter_match's semantics), still in name order after
+ *   the cursor.
  *
  * A store is safe to share between threads. Records handed in are borrowed;
  * records handed out are owned by the caller and freed with
@@ -32,6 +36,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "filter.h"
+#include "status.h"
 
 typedef enum store_status {
     STORE_OK = 0,
@@ -48,7 +55,24 @@ typedef enum store_status {
 
 const char *store_status_name(store_status st);
 
+/* Maps a store outcome onto a status; `what` names the resource for the
+ * message. Returns st->code == STATUS_OK. */
+bool status_from_store(status *st, store_status ss, const char *what);
+
 typedef struct store store;
+
+/* A facet of a record: a value derived from its document by the resource
+ * layer (the kind's facet table, filter.h) that list filters test, kept by
+ * the store beside the record and indexed. A repeated facet is one entry
+ * per element (duplicates are one); a facet with no entry is unset. Facets
+ * are written with the record and never read back. Borrowed. */
+typedef struct store_facet {
+    const char *key;   /* the facet's name, e.g. "state": a facet_def's name */
+    facet_value value; /* its type is the facet's; ENUM, BOOL, INT and TIMESTAMP
+                        * values are kept as the integer i, STRING as the text s */
+} store_facet;
+
+#define STORE_FACETS_MAX 256 /* facet entries of one record */
 
 /* One stored resource. In create/update the pointers are borrowed from the
  * caller; from get/list they point into memory owned by the record. */
@@ -63,6 +87,9 @@ typedef struct store_record {
     uint8_t *doc;     /* a BSON document; its top-level keys never start with
                        * '_' (reserved for the store's own fields) */
     size_t doc_len;
+    const store_facet *facets; /* create, update: the record's facets (borrowed);
+                                * NULL from get and list */
+    size_t n_facets;
 } store_record;
 
 /* An audit event, written with the write it describes, and that write's
@@ -95,6 +122,12 @@ typedef struct store_query {
     const char *state;  /* NULL: any state */
     const char *after;  /* keyset cursor: names strictly greater; NULL or "" from the start */
     int limit;          /* > 0 */
+    /* Only records whose facets satisfy filter (NULL: every record);
+     * facets is the table it was parsed against (its comparisons' facet
+     * indexes name the keys). */
+    const filter *filter;
+    const facet_def *facets;
+    size_t n_facets;
 } store_query;
 
 typedef struct store_page {

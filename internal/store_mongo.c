@@ -15,8 +15,16 @@
  * sequence counters ("counters"). A resource is stored as the converter's
  * document with the store's columns in front, all starting with '_':
  *   {_id: name, _org, _parent, _state?, _lookup?, _version: int64,
- *    _guard?: int64 (see guards below), ...fields}
- * so a person or a BI tool reads it as the resource itself. Indexes (created
+ *    _facets?: {<name>: value or [values], ...}, _guard?: int64 (see guards
+ *    below), ...fields}
+ * so a person or a BI tool reads it as the resource itself. _facets holds the
+ * record's facets (store.h) for list filters: a name with one value holds
+ * it, one with several the array of its distinct values; strings as UTF-8,
+ * every other type as int64; no _facets when there are none. A write
+ * replaces the whole document, facets included; a read drops every field
+ * starting with '_' that is not a column. "List filters" below has the
+ * queries. Facet names are refused (STORE_INVALID) when a query path could
+ * not reach them: with a '.' or a leading '$'. Indexes (created
  * at open for the known kinds, before the first write of others,
  * idempotently): (_org, _parent, _id) and (_org, _parent, _state, _id) for a
  * tenant's keyset lists; (_parent, _id) for the platform-wide list of
@@ -179,7 +187,97 @@ static bool is_transient(const bson_t *reply, const bson_error_t *e)
 
 /* ---- documents ---- */
 
-/* The stored document: the store's columns, then the resource's fields. */
+/* Whether a facet's name can be a field of _facets that a query reaches by
+ * its path: a dot would split the path, a leading '$' makes an operator. */
+static bool facet_key_ok(const char *key)
+{
+    return key && key[0] && key[0] != '$' && !strchr(key, '.');
+}
+
+static bool facet_value_equal(const facet_value *a, const facet_value *b)
+{
+    if (a->type != b->type)
+        return false;
+    if (a->type == FACET_STRING)
+        return strcmp(a->s ? a->s : "", b->s ? b->s : "") == 0;
+    return a->i == b->i;
+}
+
+/* A facet value as MongoDB keeps it: STRING as UTF-8, every other type as
+ * the integer (ENUM by number, BOOL 0/1, TIMESTAMP in microseconds). */
+static bool facet_value_append(bson_t *doc, const char *key, const facet_value *v)
+{
+    return v->type == FACET_STRING ? BSON_APPEND_UTF8(doc, key, v->s ? v->s : "")
+                                   : BSON_APPEND_INT64(doc, key, v->i);
+}
+
+/* Appends the index of every distinct value of the facet named by
+ * facets[first].key, from first on, to at[] (room for n); returns the count. */
+static size_t facet_values_of(const store_facet *facets, size_t n, size_t first, size_t *at)
+{
+    size_t count = 0;
+    for (size_t i = first; i < n; i++) {
+        if (strcmp(facets[i].key, facets[first].key) != 0)
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < count && !seen; j++)
+            seen = facet_value_equal(&facets[at[j]].value, &facets[i].value);
+        if (!seen)
+            at[count++] = i;
+    }
+    return count;
+}
+
+/* Whether MongoDB can keep rec's facets so that queries reach them. */
+static bool facets_storable(const store_record *rec)
+{
+    for (size_t i = 0; i < rec->n_facets; i++)
+        if (!facet_key_ok(rec->facets[i].key))
+            return false;
+    return true;
+}
+
+/* The facets as the subdocument _facets: one field per facet name, in the
+ * order of their first entries; a name with one distinct value holds it, one
+ * with several an array of them (equality in a query matches a scalar or any
+ * element of an array alike, so the store need not know which facets are
+ * repeated). Nothing when there are none. Call facets_storable first. */
+static bool facets_append(bson_t *out, const store_facet *facets, size_t n)
+{
+    if (n == 0)
+        return true;
+    size_t *at = malloc(n * sizeof *at);
+    bson_t sub, arr;
+    bool begun = at && BSON_APPEND_DOCUMENT_BEGIN(out, "_facets", &sub), ok = begun;
+    for (size_t i = 0; ok && i < n; i++) {
+        bool first = true;
+        for (size_t j = 0; first && j < i; j++)
+            first = strcmp(facets[j].key, facets[i].key) != 0;
+        if (!first)
+            continue; /* written with its first entry */
+        size_t count = facet_values_of(facets, n, i, at);
+        if (count == 1) {
+            ok = facet_value_append(&sub, facets[i].key, &facets[i].value);
+            continue;
+        }
+        if (!(ok = BSON_APPEND_ARRAY_BEGIN(&sub, facets[i].key, &arr)))
+            break;
+        for (size_t k = 0; ok && k < count; k++) {
+            char idx[16];
+            const char *key;
+            bson_uint32_to_string((uint32_t)k, &key, idx, sizeof idx);
+            ok = facet_value_append(&arr, key, &facets[at[k]].value);
+        }
+        ok = bson_append_array_end(&sub, &arr) && ok;
+    }
+    if (begun)
+        ok = bson_append_document_end(out, &sub) && ok;
+    free(at);
+    return ok;
+}
+
+/* The stored document: the store's columns (the facets last), then the
+ * resource's fields. */
 static bool doc_wrap(const store_record *rec, bson_t *out)
 {
     bson_t body;
@@ -190,7 +288,8 @@ static bool doc_wrap(const store_record *rec, bson_t *out)
            BSON_APPEND_UTF8(out, "_parent", rec->parent) &&
            (!rec->state || !rec->state[0] || BSON_APPEND_UTF8(out, "_state", rec->state)) &&
            (!rec->lookup || !rec->lookup[0] || BSON_APPEND_UTF8(out, "_lookup", rec->lookup)) &&
-           BSON_APPEND_INT64(out, "_version", rec->version) && bson_concat(out, &body);
+           BSON_APPEND_INT64(out, "_version", rec->version) &&
+           facets_append(out, rec->facets, rec->n_facets) && bson_concat(out, &body);
 }
 
 static char *iter_strdup(const bson_iter_t *it)
@@ -1240,6 +1339,14 @@ static store_status batch_apply(mongo_store *ms, batch *b)
     b->ms = ms;
     b->failed = b->n;
     for (size_t i = 0; i < b->n; i++) {
+        const store_write *w = &b->writes[i];
+        if ((w->kind == STORE_WRITE_CREATE || w->kind == STORE_WRITE_UPDATE) && w->rec &&
+            !facets_storable(w->rec)) {
+            b->failed = i;
+            return STORE_INVALID;
+        }
+    }
+    for (size_t i = 0; i < b->n; i++) {
         const store_audit *ev = b->writes[i].ev;
         if (ev && ev->deadline_us && (!b->deadline_us || ev->deadline_us < b->deadline_us))
             b->deadline_us = ev->deadline_us;
@@ -1389,6 +1496,101 @@ static bool page_take(const bson_t *doc, void *ctx)
     return true;
 }
 
+/* ---- list filters ----
+ *
+ * A filter (filter.h) becomes a query on the facets, the paths _facets.<name>:
+ *   a = v, a:v  {"_facets.a": v}       (a scalar, or any element of an array)
+ *   a != v      {"_facets.a": {$ne: v}} (also true where a is missing, and
+ *                                        for an array only if no element is v)
+ *   a < v ...   {"_facets.a": {$lt: v}} ($lte, $gt, $gte; false where a is
+ *                                        missing)
+ *   x AND y     {$and: [x, y]}, x OR y {$or: [x, y]}, NOT x {$nor: [x]}
+ * which is filter_match's meaning, given how facets_append stores them:
+ * strings as strings, compared by their UTF-8 bytes (the store never sets a
+ * collation), and every other type as int64, compared as numbers. The
+ * query's own conditions (tenant, parent, state, cursor) are ANDed with it.
+ *
+ * A chain of one operator is one $and or $or (the parser nests AND and OR
+ * to the left: 64 comparisons would otherwise be 63 levels), and NOT over
+ * an OR is one $nor of its operands. So the nesting follows the filter's
+ * parentheses and NOTs, which filter.h bounds (FILTER_MAX_DEPTH, and
+ * FILTER_MAX_COMPARISONS for the AND/OR levels), and so does this
+ * recursion. Each level is two BSON levels (an array, a document): the
+ * deepest filter within the limits (31 parentheses alternating AND and OR,
+ * then a NOT) makes a find command 131 documents and arrays deep, where
+ * mongod refuses messages deeper than 201 (maxBSONDepth 200, error 15). */
+
+static bool filter_node_append(bson_t *doc, const filter_node *nd, const store_query *q);
+
+/* The operands of a chain of op (nd and the nodes of op under it, left to
+ * right), each a document in arr from *index on. */
+static bool filter_chain_append(bson_t *arr, uint32_t *index, const filter_node *nd, filter_op op,
+                                const store_query *q)
+{
+    if (nd->op == op && nd->left && nd->right)
+        return filter_chain_append(arr, index, nd->left, op, q) &&
+               filter_chain_append(arr, index, nd->right, op, q);
+    char idx[16];
+    const char *key;
+    bson_t operand;
+    bson_uint32_to_string((*index)++, &key, idx, sizeof idx);
+    if (!BSON_APPEND_DOCUMENT_BEGIN(arr, key, &operand))
+        return false;
+    bool ok = filter_node_append(&operand, nd, q);
+    return bson_append_document_end(arr, &operand) && ok;
+}
+
+/* nd as one field of doc. false: a node that is not a filter's, or a facet
+ * outside the query's table or with a name no path reaches (STORE_INVALID). */
+static bool filter_node_append(bson_t *doc, const filter_node *nd, const store_query *q)
+{
+    static const char *const cmp_ops[] = {
+        [FILTER_NE] = "$ne", [FILTER_LT] = "$lt",  [FILTER_LE] = "$lte",
+        [FILTER_GT] = "$gt", [FILTER_GE] = "$gte",
+    };
+    bson_t arr, cond;
+    bool ok;
+    uint32_t index = 0;
+    switch (nd->op) {
+    case FILTER_AND:
+    case FILTER_OR:
+        if (!nd->left || !nd->right ||
+            !BSON_APPEND_ARRAY_BEGIN(doc, nd->op == FILTER_AND ? "$and" : "$or", &arr))
+            return false;
+        ok = filter_chain_append(&arr, &index, nd, nd->op, q);
+        return bson_append_array_end(doc, &arr) && ok;
+    case FILTER_NOT: /* NOT (x OR y ...) is {$nor: [x, y ...]} */
+        if (!nd->left || !BSON_APPEND_ARRAY_BEGIN(doc, "$nor", &arr))
+            return false;
+        ok = filter_chain_append(&arr, &index, nd->left, FILTER_OR, q);
+        return bson_append_array_end(doc, &arr) && ok;
+    case FILTER_EQ:
+    case FILTER_HAS:
+    case FILTER_NE:
+    case FILTER_LT:
+    case FILTER_LE:
+    case FILTER_GT:
+    case FILTER_GE:
+        break;
+    default:
+        return false;
+    }
+    if (nd->facet >= q->n_facets || !facet_key_ok(q->facets[nd->facet].name))
+        return false;
+    char *path = bson_strdup_printf("_facets.%s", q->facets[nd->facet].name);
+    if (nd->op == FILTER_EQ || nd->op == FILTER_HAS) {
+        ok = facet_value_append(doc, path, &nd->value);
+    } else {
+        ok = BSON_APPEND_DOCUMENT_BEGIN(doc, path, &cond);
+        if (ok) {
+            ok = facet_value_append(&cond, cmp_ops[nd->op], &nd->value);
+            ok = bson_append_document_end(doc, &cond) && ok;
+        }
+    }
+    bson_free(path);
+    return ok;
+}
+
 static store_status mongo_list(void *impl, const store_query *q, store_page **out)
 {
     mongo_store *ms = impl;
@@ -1402,6 +1604,14 @@ static store_status mongo_list(void *impl, const store_query *q, store_page **ou
     BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &gt);
     BSON_APPEND_UTF8(&gt, "$gt", q->after ? q->after : "");
     bson_append_document_end(&filter, &gt);
+    /* the filter's one field ($and, $or, $nor, _facets.<name>) beside the
+     * store's own: the query is their conjunction */
+    const filter_node *root = filter_root(q->filter);
+    if (root && !filter_node_append(&filter, root, q)) {
+        bson_destroy(&filter);
+        bson_destroy(&opts);
+        return STORE_INVALID;
+    }
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
     BSON_APPEND_INT32(&sort, "_id", 1);
     bson_append_document_end(&opts, &sort);
@@ -1607,6 +1817,8 @@ static store_status mongo_import_record(void *impl, const store_record *rec)
     bson_t doc, reply = BSON_INITIALIZER;
     bson_error_t e;
     store_status st = STORE_INTERNAL;
+    if (!facets_storable(rec))
+        return STORE_INVALID;
     mongoc_client_t *client = mongoc_client_pool_pop(ms->pool);
     mongoc_collection_t *coll = mongoc_client_get_collection(client, ms->db, rec->collection);
     bool wrapped = doc_wrap(rec, &doc);

@@ -95,7 +95,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2 /* 2: facets; 1 is upgraded in place (schema_ensure) */
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
 #define BUSY_TIMEOUT_MS 5000
@@ -105,6 +105,16 @@
 /* How long the health probe waits for the write lock (a writer holds it for
  * one transaction). */
 #define PROBE_LOCK_WAIT_US 200000
+
+/* A record's facets (store.h), one row per value; the value column has no
+ * type, so integers stay integers and text text (a facet has one type).
+ * The primary key serves the filters' EXISTS probes per record; the second
+ * index a scan by value. */
+#define FACETS_SQL                                                                                 \
+    "CREATE TABLE IF NOT EXISTS facets ("                                                          \
+    " collection TEXT NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL, value NOT NULL,"            \
+    " PRIMARY KEY (collection, name, key, value)) WITHOUT ROWID;"                                  \
+    "CREATE INDEX IF NOT EXISTS facets_by_value ON facets (collection, key, value, name);"
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS resources ("
@@ -121,7 +131,7 @@ static const char schema_sql[] =
     " role TEXT NOT NULL, method TEXT NOT NULL, resource TEXT NOT NULL,"
     " request_id TEXT NOT NULL, version_before INTEGER NOT NULL,"
     " version_after INTEGER NOT NULL, time_us INTEGER NOT NULL) STRICT;"
-    "CREATE INDEX IF NOT EXISTS audit_by_org ON audit_events (org, seq);"
+    "CREATE INDEX IF NOT EXISTS audit_by_org ON audit_events (org, seq);" FACETS_SQL
     "PRAGMA user_version = " STRINGIFY(SCHEMA_VERSION) ";";
 
 #define RECORD_COLUMNS "collection, org, parent, name, state, lookup, version, doc"
@@ -147,6 +157,9 @@ enum stmt_id {
     ST_COLLECTIONS,
     ST_AUDIT_ORGS,
     ST_PROBE,
+    ST_FACET_INSERT,
+    ST_FACETS_DELETE,
+    ST_FACETS_DELETE_ALL,
     ST_LIST_FIRST, /* + a LIST_* mask: the list variant with those filters */
     ST_COUNT = ST_LIST_FIRST + 8,
 };
@@ -192,6 +205,13 @@ static const char *const fixed_sql[ST_LIST_FIRST] = {
     /* The health probe's test write (store_meta is sqlite_file.c's). */
     [ST_PROBE] = "INSERT INTO store_meta (key, value) VALUES ('health_probe', ?1)"
                  " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    [ST_FACET_INSERT] = "INSERT OR IGNORE INTO facets (collection, name, key, value)"
+                        " VALUES (?1, ?2, ?3, ?4)",
+    [ST_FACETS_DELETE] = "DELETE FROM facets WHERE collection = ?1 AND name = ?2",
+    /* before ST_DELETE_ALL, the same match */
+    [ST_FACETS_DELETE_ALL] = "DELETE FROM facets WHERE collection = ?1 AND name IN"
+                             " (SELECT name FROM resources WHERE collection = ?1 AND org = ?2"
+                             " AND (?3 IS NULL OR parent = ?3))",
 };
 
 typedef struct conn {
@@ -648,6 +668,18 @@ static store_status schema_ensure(sqlite3 *db, char **err)
     }
     if (version == SCHEMA_VERSION)
         return STORE_OK;
+    if (version == 1) { /* the release before facets: add their table */
+        int rc = sqlite3_exec(db,
+                              "BEGIN IMMEDIATE;" FACETS_SQL
+                              "PRAGMA user_version = " STRINGIFY(SCHEMA_VERSION) "; COMMIT;",
+                              NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            return STORE_OK;
+        store_set_err(err, "cannot upgrade the store schema from version 1: %s",
+                      sqlite3_errmsg(db));
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return failure_of(db);
+    }
     store_set_err(err, "store schema version %lld is not %d: written by another release",
                   (long long)version, SCHEMA_VERSION);
     return STORE_INTERNAL;
@@ -1145,6 +1177,31 @@ static store_status conflict_or_missing(conn *c, const char *collection, const c
     return st == STORE_OK ? STORE_CONFLICT : st;
 }
 
+/* Replaces the facets of (collection, name) with rec's (none: removes them). */
+static store_status facets_put(conn *c, const char *collection, const char *name,
+                               const store_facet *facets, size_t n)
+{
+    sqlite3_stmt *s;
+    store_status st = stmt_get(c, ST_FACETS_DELETE, &s);
+    if (st != STORE_OK)
+        return st;
+    int rc = bind_text(s, 1, collection, SQLITE_OK);
+    st = status_of(stmt_step(c, s, bind_text(s, 2, name, rc)));
+    stmt_release(s);
+    for (size_t i = 0; i < n && st == STORE_OK; i++) {
+        if ((st = stmt_get(c, ST_FACET_INSERT, &s)) != STORE_OK)
+            break;
+        rc = bind_text(s, 1, collection, SQLITE_OK);
+        rc = bind_text(s, 2, name, rc);
+        rc = bind_text(s, 3, facets[i].key, rc);
+        rc = facets[i].value.type == FACET_STRING ? bind_text(s, 4, facets[i].value.s, rc)
+                                                  : bind_int(s, 4, facets[i].value.i, rc);
+        st = status_of(stmt_step(c, s, rc));
+        stmt_release(s);
+    }
+    return st;
+}
+
 static store_status insert_record(conn *c, const store_record *rec)
 {
     sqlite3_stmt *s;
@@ -1153,7 +1210,8 @@ static store_status insert_record(conn *c, const store_record *rec)
         return st;
     st = status_of(stmt_step(c, s, bind_record(s, rec)));
     stmt_release(s);
-    return st;
+    return st == STORE_OK ? facets_put(c, rec->collection, rec->name, rec->facets, rec->n_facets)
+                          : st;
 }
 
 static store_status create_one(conn *c, const store_write *w)
@@ -1174,6 +1232,8 @@ static store_status update_one(conn *c, const store_write *w)
     stmt_release(s);
     if (st == STORE_OK && changed == 0)
         st = conflict_or_missing(c, w->rec->collection, w->rec->org, w->rec->name);
+    if (st == STORE_OK)
+        st = facets_put(c, w->rec->collection, w->rec->name, w->rec->facets, w->rec->n_facets);
     return st == STORE_OK ? audit_insert(c, w->ev, w->ev->version_before) : st;
 }
 
@@ -1197,6 +1257,8 @@ static store_status delete_one(conn *c, const store_write *w)
     stmt_release(s);
     if (st == STORE_OK && deleted == 0)
         st = conflict_or_missing(c, w->collection, w->org, w->name);
+    if (st == STORE_OK)
+        st = facets_put(c, w->collection, w->name, NULL, 0);
     return st == STORE_OK ? audit_insert(c, w->ev, deleted) : st;
 }
 
@@ -1224,6 +1286,12 @@ static store_status delete_all_one(conn *c, const store_write *w)
     int rc = bind_text(s, 11, w->collection, bind_event(s, w->ev, SQLITE_OK));
     rc = bind_text(s, 12, w->org, rc);
     st = status_of(stmt_step(c, s, bind_text(s, 13, w->parent, rc)));
+    stmt_release(s);
+    if (st != STORE_OK || (st = stmt_get(c, ST_FACETS_DELETE_ALL, &s)) != STORE_OK)
+        return st;
+    rc = bind_text(s, 1, w->collection, SQLITE_OK);
+    rc = bind_text(s, 2, w->org, rc);
+    st = status_of(stmt_step(c, s, bind_text(s, 3, w->parent, rc)));
     stmt_release(s);
     if (st != STORE_OK || (st = stmt_get(c, ST_DELETE_ALL, &s)) != STORE_OK)
         return st;
@@ -1664,6 +1732,127 @@ static int bind_query(sqlite3_stmt *s, const store_query *q)
     return bind_int(s, 6, (int64_t)q->limit + 1, rc);
 }
 
+/* ---- filtered lists ----
+ *
+ * A filter (filter.h) becomes a WHERE clause over the facets table: each
+ * comparison an EXISTS probe on the record's facets by the primary key
+ * (collection, name, key, value), `!=` the negation of `=`'s probe, so that
+ * a missing facet makes a comparison false and `!=` true, as filter_match
+ * has it. EXISTS is never NULL, so AND, OR and NOT keep two-valued logic.
+ * Parameters ?7 on are the comparisons' keys and values, in the order the
+ * text names them. The statement is prepared per list (filters vary). */
+
+typedef struct sql_buf {
+    char *text;
+    size_t len, cap;
+    bool oom;
+} sql_buf;
+
+static void sql_add(sql_buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (b->len + n + 1 > cap)
+            cap *= 2;
+        char *t = realloc(b->text, cap);
+        if (!t) {
+            b->oom = true;
+            return;
+        }
+        b->text = t;
+        b->cap = cap;
+    }
+    memcpy(b->text + b->len, s, n + 1);
+    b->len += n;
+}
+
+/* Appends node's clause; *param is the next parameter number. */
+static void filter_sql(sql_buf *b, const filter_node *node, int *param)
+{
+    static const char *const cmp[] = {
+        [FILTER_EQ] = "=", [FILTER_NE] = "=",  [FILTER_LT] = "<", [FILTER_LE] = "<=",
+        [FILTER_GT] = ">", [FILTER_GE] = ">=", [FILTER_HAS] = "="};
+    char probe[256];
+    switch (node->op) {
+    case FILTER_AND:
+    case FILTER_OR:
+        sql_add(b, "(");
+        filter_sql(b, node->left, param);
+        sql_add(b, node->op == FILTER_AND ? " AND " : " OR ");
+        filter_sql(b, node->right, param);
+        sql_add(b, ")");
+        return;
+    case FILTER_NOT:
+        sql_add(b, "(NOT ");
+        filter_sql(b, node->left, param);
+        sql_add(b, ")");
+        return;
+    default:
+        snprintf(probe, sizeof probe,
+                 "%sEXISTS (SELECT 1 FROM facets f WHERE f.collection = ?1"
+                 " AND f.name = resources.name AND f.key = ?%d AND f.value %s ?%d)",
+                 node->op == FILTER_NE ? "NOT " : "", *param, cmp[node->op], *param + 1);
+        *param += 2;
+        sql_add(b, probe);
+        return;
+    }
+}
+
+/* Binds the comparisons' keys and values in the order filter_sql numbered them. */
+static int filter_bind(sqlite3_stmt *s, const filter_node *node, const facet_def *facets,
+                       int *param, int rc)
+{
+    switch (node->op) {
+    case FILTER_AND:
+    case FILTER_OR:
+        rc = filter_bind(s, node->left, facets, param, rc);
+        return filter_bind(s, node->right, facets, param, rc);
+    case FILTER_NOT:
+        return filter_bind(s, node->left, facets, param, rc);
+    default:
+        rc = bind_text(s, *param, facets[node->facet].name, rc);
+        rc = node->value.type == FACET_STRING ? bind_text(s, *param + 1, node->value.s, rc)
+                                              : bind_int(s, *param + 1, node->value.i, rc);
+        *param += 2;
+        return rc;
+    }
+}
+
+/* The list of q with its filter: prepared, bound, read, finalized. */
+static store_status filtered_list(conn *c, const store_query *q, unsigned mask, store_page *p)
+{
+    const filter_node *root = filter_root(q->filter);
+    sql_buf b = {0};
+    char base[512];
+    list_sql(mask, base, sizeof base);
+    char *order = strstr(base, " AND name > ?5");
+    *order = '\0'; /* list_sql's tail goes after the filter */
+    sql_add(&b, base);
+    sql_add(&b, " AND name > ?5 AND ");
+    int param = 7;
+    filter_sql(&b, root, &param);
+    sql_add(&b, " ORDER BY name LIMIT ?6");
+    if (b.oom) {
+        free(b.text);
+        return STORE_INTERNAL;
+    }
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v3(c->db, b.text, (int)b.len, 0, &s, NULL);
+    free(b.text);
+    if (rc != SQLITE_OK) {
+        conn_note(c, sqlite3_extended_errcode(c->db));
+        return failure_of(c->db);
+    }
+    param = 7;
+    store_status st =
+        page_fill(c, s, filter_bind(s, root, q->facets, &param, bind_query(s, q)), q->limit, p);
+    sqlite3_finalize(s);
+    return st;
+}
+
 static store_status store_sqlite_list(void *impl, const store_query *q, store_page **out)
 {
     sqlite_store *sq = impl;
@@ -1678,8 +1867,10 @@ static store_status store_sqlite_list(void *impl, const store_query *q, store_pa
         free(p);
         return STORE_UNAVAILABLE;
     }
-    store_status st = stmt_get(c, ST_LIST_FIRST + (int)mask, &s);
-    if (st == STORE_OK) {
+    store_status st;
+    if (q->filter) {
+        st = filtered_list(c, q, mask, p);
+    } else if ((st = stmt_get(c, ST_LIST_FIRST + (int)mask, &s)) == STORE_OK) {
         st = page_fill(c, s, bind_query(s, q), q->limit, p);
         stmt_release(s);
     }

@@ -38,6 +38,7 @@ FIXTURES = {
         update=("legal_name", "Renamed Ltd"),
         untouched=("country_code", "FR"),
         roles=dict(read="viewer", create="platform", update="admin", delete="platform"),
+        filter=None,  # ListOrganizations takes no filter yet
     ),
     "ApiKey": dict(
         verbs={"Get", "List"},  # created by CreateApiKey (it answers the secret), revoked by RevokeApiKey
@@ -47,6 +48,8 @@ FIXTURES = {
             "ApiKeys.CreateApiKey", parent=parent, api_key=res, api_key_id=key_id).api_key,
         id_field="api_key_id",
         roles=dict(read="admin", create="admin"),
+        # (a filter that holds for the new key, one that does not)
+        filter=lambda r: ("state = ACTIVE", "state = REVOKED"),
     ),
     "SecurityPolicy": dict(
         verbs=ALL_VERBS,
@@ -55,6 +58,8 @@ FIXTURES = {
         update=("title", "Renamed policy"),
         untouched=("text", "Changed outside the mask"),
         roles=dict(read="viewer", create="editor", update="editor", delete="admin"),
+        filter=lambda r: ('title = "%s" AND state = DRAFT' % r.title,
+                          'title = "%s" AND NOT state = DRAFT' % r.title),
     ),
 }
 
@@ -323,6 +328,26 @@ class ConformanceTest(ServerTestCase):
                 self.assertRpcError(C.PERMISSION_DENIED, viewer.call, methods["Delete"], name=d)
                 self.admin.call(methods["Get"], name=d)
         self.for_each_kind(check, {"Create"})
+
+    def test_filter(self):
+        def check(t, methods, fx):
+            client = self.caller(fx, "read")
+            if fx["filter"] is None:  # the list must then take no filter at all
+                req = client.request(methods["List"])
+                self.assertNotIn("filter", req.DESCRIPTOR.fields_by_name,
+                                 "%s: its List takes a filter but the fixture has none" % t)
+                return
+            r = self.create(t, methods, fx)
+            holds, fails = fx["filter"](r)
+            names = lambda f: [x.name for x in getattr(client.call(
+                methods["List"], filter=f, page_size=1000, **self.parent_fields(methods)),
+                methods["list_field"])]
+            self.assertIn(r.name, names(holds))
+            self.assertNotIn(r.name, names(fails))
+            e = self.assertRpcError(C.INVALID_ARGUMENT, client.call, methods["List"],
+                                    filter="no_such_field = 1", **self.parent_fields(methods))
+            self.assertIn("filter", e.details())
+        self.for_each_kind(check, {"Create", "List"})
 
     def test_invalid_id_and_name(self):
         def check(t, methods, fx):

@@ -107,6 +107,57 @@ class ExportImportTest(unittest.TestCase, RpcAssertions):
             proc.terminate()
             proc.wait(timeout=20)
 
+    def test_filters_hold_after_import(self):
+        """An export carries no facets: the import computes them again, so a
+        filtered list finds the imported records (into either backend)."""
+        pb = protos()
+        d = tmpdir("migrate-facets-")
+        src = Server(store_dir=d, store="sqlite:" + os.path.join(d, "db.sqlite"))
+        src.start()
+        admin = src.admin()
+        S = "SecurityPolicies."
+        try:
+            admin.call("Organizations.CreateOrganization", organization_id="mig-pol",
+                       organization=pb.orgs.Organization(
+                           legal_name="Policies Ltd", country_code="DE",
+                           kind=pb.orgs.ORGANIZATION_KIND_OPERATOR))
+            for i in range(3):
+                admin.call(S + "CreateSecurityPolicy", parent="organizations/mig-pol",
+                           security_policy_id="pol-%d" % i,
+                           security_policy=pb.policies.SecurityPolicy(title="P%d" % i))
+            admin.call(S + "SubmitSecurityPolicy",
+                       name="organizations/mig-pol/securityPolicies/pol-1")
+        finally:
+            src.stop()
+        r = run(["export", "--store", src.store])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        proc, port = start_double()
+        try:
+            for uri in ("mongodb://127.0.0.1:%d/facets" % port,
+                        "sqlite:" + os.path.join(tmpdir("imported-"), "db.sqlite")):
+                with self.subTest(target=uri.split(":")[0]):
+                    i = subprocess.run([SUPPLYSECD, "import", "--store", uri], input=r.stdout,
+                                       capture_output=True, timeout=120)
+                    self.assertEqual(i.returncode, 0, i.stderr)
+                    dst = Server(store_dir=tmpdir("migrated-"), bootstrap=False, store=uri)
+                    dst.admin_secret = src.admin_secret
+                    dst.start()
+                    try:
+                        got = dst.admin().call(S + "ListSecurityPolicies",
+                                               parent="organizations/mig-pol",
+                                               filter="state = IN_REVIEW")
+                        self.assertEqual([p.name for p in got.security_policies],
+                                         ["organizations/mig-pol/securityPolicies/pol-1"])
+                        got = dst.admin().call(S + "ListSecurityPolicies",
+                                               parent="organizations/mig-pol",
+                                               filter='title != "P1"')
+                        self.assertEqual(len(got.security_policies), 2)
+                    finally:
+                        dst.stop()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
 
 class OutageTest(unittest.TestCase, RpcAssertions):
     """Kill the double under load: calls fail UNAVAILABLE within the configured

@@ -175,3 +175,43 @@ class SecurityPolicyStoryTest(ServerTestCase):
         p = self.policy(state=pb.common.DOCUMENT_STATE_APPROVED, revision_id="7")
         p = self.editor.call(S + "CreateSecurityPolicy", parent=self.org, security_policy=p)
         self.assertEqual((p.state, p.revision_id), (pb.common.DOCUMENT_STATE_DRAFT, "1"))
+
+    def test_filters_and_their_page_tokens(self):
+        pb = protos()
+        org = self.make_org(self.uid("flt")).name
+        editor = self.server.client(self.make_key(org, pb.common.ROLE_EDITOR).secret)
+        admin = self.server.client(self.make_key(org, pb.common.ROLE_ADMIN).secret)
+        names = []
+        for i in range(5):
+            p = editor.call(S + "CreateSecurityPolicy", parent=org,
+                            security_policy=self.sign_off(self.policy(title="P%d" % i)),
+                            security_policy_id="pol-%d" % i)
+            names.append(p.name)
+        for n in names[:3]:
+            editor.call(S + "SubmitSecurityPolicy", name=n)
+        admin.call(S + "ApproveSecurityPolicy", name=names[0])
+
+        def listed(flt, page_size=1000, token=""):
+            r = editor.call(S + "ListSecurityPolicies", parent=org, filter=flt,
+                            page_size=page_size, page_token=token)
+            return [x.name for x in r.security_policies], r.next_page_token
+
+        self.assertEqual(listed("state = APPROVED")[0], names[:1])
+        self.assertEqual(listed("state = IN_REVIEW")[0], names[1:3])
+        self.assertEqual(listed("state = DRAFT OR title = \"P0\"")[0],
+                         [names[0]] + names[3:])
+        self.assertEqual(listed("title >= \"P2\" AND NOT state = DRAFT")[0], [names[2]])
+        self.assertEqual(listed("create_time < \"2000-01-01T00:00:00Z\"")[0], [])
+        # pages of a filtered list, and tokens bound to the filter (not its spelling)
+        got, token = listed("state != APPROVED", page_size=2)
+        self.assertEqual(got, names[1:3])
+        more, token2 = listed("  state!=DOCUMENT_STATE_APPROVED ", page_size=2, token=token)
+        self.assertEqual(more, names[3:5])
+        self.assertEqual(token2, "")
+        e = self.assertRpcError(C.INVALID_ARGUMENT, listed, "state = DRAFT", 2, token)
+        self.assertIn("page_token", e.details())
+        for bad, word in (("colour = RED", "colour"), ("state = GREEN", "state"),
+                          ("title = P1", "quote"), ("state = DRAFT title = \"x\"", "AND")):
+            with self.subTest(filter=bad):
+                e = self.assertRpcError(C.INVALID_ARGUMENT, listed, bad)
+                self.assertIn(word, e.details())

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "input.h"
+#include "kinds.h"
 #include "migrate.h"
 #include "store.h"
 
@@ -33,7 +34,7 @@ static store *import(const char *text, size_t len, migrate_counts *n, char **err
     FILE *in = fmemopen((void *)text, len, "r");
     if (!in)
         abort();
-    bool ok = migrate_import(s, in, n, err);
+    bool ok = migrate_import(s, in, kinds_record_facets, n, err);
     fclose(in);
     if (!ok) {
         store_close(s);

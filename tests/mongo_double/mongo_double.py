@@ -7,7 +7,8 @@ in-memory collections and always replies (errors become {ok: 0, ...}).
 It presents itself as the primary of a one-member replica set running mongod
 7.0, with sessions and transactions (sessions.py); with --standalone, as a
 standalone mongod, which refuses transactions. It refuses what mongod refuses
-(strict.py) and has mongod's test failpoints (failpoints.py).
+(strict.py), reads query filters as mongod does (query.py) and has mongod's
+test failpoints (failpoints.py).
 
     /usr/bin/python3 mongo_double.py --port 0 [--host 127.0.0.1] [--standalone] [--log-commands]
 
@@ -43,7 +44,8 @@ from mongomock import filtering, helpers
 from pymongo.errors import CollectionInvalid, DuplicateKeyError, PyMongoError, WriteError
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import strict  # noqa: E402  (this directory's modules)
+import query as queries  # noqa: E402  (this directory's modules)
+import strict  # noqa: E402
 from failpoints import FailPoints  # noqa: E402
 from sessions import (ABSENT, RETRYABLE_CODES, TRANSIENT_CODES, CommandError, Ctx,  # noqa: E402
                       Journal, Sessions, doc_key, one_document, split_id, write_conflict)
@@ -56,7 +58,8 @@ SET_NAME = 'rs0'
 ELECTION_ID = bson.ObjectId('7fffffff0000000000000001')
 CODE_NAMES = {
     2: 'BadValue', 6: 'HostUnreachable', 7: 'HostNotFound', 8: 'UnknownError',
-    9: 'FailedToParse', 13: 'Unauthorized', 14: 'TypeMismatch', 20: 'IllegalOperation',
+    9: 'FailedToParse', 13: 'Unauthorized', 14: 'TypeMismatch', 15: 'Overflow',
+    20: 'IllegalOperation',
     24: 'LockTimeout', 26: 'NamespaceNotFound', 27: 'IndexNotFound', 43: 'CursorNotFound',
     48: 'NamespaceExists', 50: 'MaxTimeMSExpired', 59: 'CommandNotFound',
     64: 'WriteConcernFailed', 66: 'ImmutableField', 67: 'CannotCreateIndex',
@@ -299,6 +302,7 @@ mm_collection.Collection._iter_documents = _iter_documents
 mm_collection.Collection._insert = _insert
 mm_collection._updaters['$inc'] = _arith_updater('$inc', lambda a, b: a + b)
 mm_collection._updaters['$mul'] = _arith_updater('$mul', lambda a, b: a * b)
+filtering._filterer_inst = queries.Filterer()  # every mongomock query matches through it
 mongomock.utcnow = now_ms  # $currentDate at BSON (millisecond) precision
 
 
@@ -433,6 +437,7 @@ class Double(object):
                              % (name, db, ', '.join(list(cmd)[1:])))
         ctx, failing = Ctx(request, name), None
         try:
+            strict.check_depth(cmd)  # the message, before mongod looks at the command
             handler = self.commands.get(name)
             if handler is None:
                 self.log_once('unknown command %r' % name)
@@ -697,6 +702,7 @@ class Double(object):
         for i, stmt in enumerate(required(cmd, 'updates')):
             q, u = stmt.get('q') or {}, required(stmt, 'u')
             try:
+                queries.check(q, 'update.updates.q')
                 if stmt.get('arrayFilters') or stmt.get('collation'):
                     raise CommandError(238, 'arrayFilters/collation are not supported '
                                             'by the mongo test double')
@@ -741,6 +747,7 @@ class Double(object):
         for i, stmt in enumerate(required(cmd, 'deletes')):
             try:
                 q = required(stmt, 'q')
+                queries.check(q, 'delete.deletes.q')
                 limit = stmt.get('limit', 0)
                 if limit not in (0, 1):
                     raise CommandError(9, 'The limit field in delete objects must be 0 or 1. '
@@ -768,6 +775,7 @@ class Double(object):
     def find_and_modify(self, db, cmd, ctx):
         coll = self.coll(db, cmd, next(iter(cmd)))
         query = cmd.get('query') or {}
+        queries.check(query, 'findAndModify.query')
         sort = list((cmd.get('sort') or {}).items()) or None
         update, remove = cmd.get('update'), bool(cmd.get('remove'))
         if remove == (update is not None):
@@ -819,8 +827,10 @@ class Double(object):
         limit, single = cmd.get('limit', 0), bool(cmd.get('singleBatch'))
         if limit < 0:
             limit, single = -limit, True
+        query = cmd.get('filter') or {}
+        queries.check(query, 'find.filter')
         docs = list(self.view(ctx, coll).find(
-            cmd.get('filter') or {}, cmd.get('projection') or None, skip=cmd.get('skip', 0),
+            query, cmd.get('projection') or None, skip=cmd.get('skip', 0),
             limit=limit, sort=list((cmd.get('sort') or {}).items()) or None))
         self.check_time(ctx)
         return self.cursor_reply(coll.full_name, docs, cmd.get('batchSize', 101), single)
@@ -859,21 +869,28 @@ class Double(object):
             raise CommandError(9, "The 'cursor' option is required, except for aggregate with the "
                                   'explain argument')
         coll = self.coll(db, cmd, 'aggregate')
-        docs = list(self.view(ctx, coll).aggregate(list(required(cmd, 'pipeline'))))
+        pipeline = list(required(cmd, 'pipeline'))
+        for stage in pipeline:
+            if isinstance(stage, Mapping) and '$match' in stage:
+                queries.check(stage['$match'], '$match')
+        docs = list(self.view(ctx, coll).aggregate(pipeline))
         self.check_time(ctx)
         batch_size = (cmd.get('cursor') or {}).get('batchSize', 101)
         return self.cursor_reply(coll.full_name, docs, batch_size, False)
 
     def count(self, db, cmd, ctx):
         coll = self.coll(db, cmd, 'count')
-        docs = self.view(ctx, coll).find(cmd.get('query') or {}, {'_id': 1},
+        query = cmd.get('query') or {}
+        queries.check(query, 'count.query')
+        docs = self.view(ctx, coll).find(query, {'_id': 1},
                                          skip=cmd.get('skip', 0), limit=abs(cmd.get('limit', 0)))
         return OrderedDict(n=len(list(docs)))
 
     def distinct(self, db, cmd, ctx):
         coll = self.coll(db, cmd, 'distinct')
-        return OrderedDict(values=self.view(ctx, coll).distinct(required(cmd, 'key'),
-                                                                 cmd.get('query') or {}))
+        query = cmd.get('query') or {}
+        queries.check(query, 'distinct.query')
+        return OrderedDict(values=self.view(ctx, coll).distinct(required(cmd, 'key'), query))
 
     # -- indexes and namespaces ----------------------------------------------
     def create_indexes(self, db, cmd, request):
@@ -966,6 +983,7 @@ class Double(object):
         return OrderedDict()
 
     def list_collections(self, db, cmd, request):
+        queries.check(cmd.get('filter') or {}, 'listCollections.filter')
         docs = []
         for name in sorted(self.client[db].list_collection_names()):
             doc = OrderedDict([('name', name), ('type', 'collection'), ('options', {}),

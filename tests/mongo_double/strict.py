@@ -3,7 +3,8 @@
 Owns: the fields each implemented command accepts (mongod parses commands
 strictly: an unknown field is error 40415), maxTimeMS, index specifications
 (unknown options, bad key values, partial filters mongod cannot index, TTL
-on compound keys) and the 16 MiB document limit.
+on compound keys), the 16 MiB document limit and the nesting limit of a
+message (maxBSONDepth). Query filters are query.py's.
 """
 
 from collections.abc import Mapping
@@ -14,6 +15,10 @@ from sessions import CommandError
 
 MAX_BSON = 16 * 1024 * 1024
 INT32_MAX = 2 ** 31 - 1
+MAX_BSON_DEPTH = 200  # mongod's maxBSONDepth
+# Command fields a driver may send as OP_MSG document sequences: each element
+# is a message document of its own.
+SEQUENCE_FIELDS = frozenset(['documents', 'updates', 'deletes'])
 
 # Fields every command may carry (mongod's generic arguments).
 GENERIC = frozenset([
@@ -103,6 +108,31 @@ def check_fields(name, cmd):
                 if field not in fields:
                     raise CommandError(40415, "BSON field '%s.%s.%s' is an unknown field."
                                        % (name, array, field))
+
+
+def _check_depth(doc, depth):
+    stack = [(doc, depth)]
+    while stack:
+        value, depth = stack.pop()
+        # mongod opens a document (or array) only inside at most maxBSONDepth others
+        if depth > MAX_BSON_DEPTH + 1:
+            raise CommandError(15, 'BSONObj exceeded maximum nested object depth: %d'
+                               % MAX_BSON_DEPTH)
+        for child in (value.values() if isinstance(value, Mapping) else value):
+            if isinstance(child, (Mapping, list)):
+                stack.append((child, depth + 1))
+
+
+def check_depth(cmd):
+    """Refuses a command nested deeper than mongod validates incoming messages
+    to (error 15, Overflow): a query's $and/$or/$nor take two levels each."""
+    for field, value in cmd.items():
+        if field in SEQUENCE_FIELDS and isinstance(value, list):
+            for doc in value:  # maybe a document sequence: counted on its own
+                if isinstance(doc, (Mapping, list)):
+                    _check_depth(doc, 1)
+        elif isinstance(value, (Mapping, list)):
+            _check_depth(value, 2)
 
 
 def max_time_ms(name, cmd):

@@ -684,6 +684,148 @@ class DoubleTest(DoubleCase):
                         mode='alwaysOn')
 
 
+class QueryTest(DoubleCase):
+    """Filters as mongod evaluates them (query.py): the operators a store's
+    list filters become, on dotted paths, arrays, missing fields and values
+    of different types."""
+
+    DOCS = [
+        {'_id': 1, 'f': OrderedDict([('n', Int64(3)), ('s', 'b'), ('t', ['red', 'blue'])])},
+        {'_id': 2, 'f': OrderedDict([('n', 5), ('s', 'B'), ('t', 'red')])},
+        {'_id': 3, 'f': {'n': 2.5}},
+        {'_id': 4},
+        {'_id': 5, 'f': OrderedDict([('n', True), ('s', '\u00e9')])},
+        {'_id': 6, 'f': OrderedDict([('n', '3'), ('t', [])])},
+        {'_id': 7, 'f': {'n': [1, Int64(7)]}},
+        {'_id': 8, 'f': {'s': 'x'}},
+    ]
+
+    def setUp(self):
+        super().setUp()
+        self.coll.insert_many(self.DOCS)
+
+    def ids(self, query):
+        return sorted(d['_id'] for d in self.coll.find(query, {'_id': 1}))
+
+    def test_equality(self):
+        self.assertEqual(self.ids({'f.n': 3}), [1])             # int32 = int64; not '3', not true
+        self.assertEqual(self.ids({'f.n': Int64(1)}), [7])      # an element; true is not 1
+        self.assertEqual(self.ids({'f.n': 2.5}), [3])
+        self.assertEqual(self.ids({'f.n': True}), [5])
+        self.assertEqual(self.ids({'f.n': {'$eq': 1}}), [7])
+        self.assertEqual(self.ids({'f.t': 'red'}), [1, 2])      # a scalar or an element
+        self.assertEqual(self.ids({'f.n': [1, 7]}), [7])        # the whole array
+        self.assertEqual(self.ids({'f.n': [7, 1]}), [])
+        self.assertEqual(self.ids({'f.n': None}), [4, 8])       # missing (f itself, or n)
+        self.assertEqual(self.ids({'f.t': []}), [6])
+        self.assertEqual(self.ids({'f.n': {'$in': [1, 5]}}), [2, 7])
+        self.assertEqual(self.ids({'f.n': {'$in': [None, 2.5]}}), [3, 4, 8])
+        self.assertEqual(self.ids({'f': OrderedDict([('n', 2.5)])}), [3])
+        self.assertEqual(self.ids({'f': OrderedDict([('s', 'b'), ('n', 3)])}), [])  # field order
+
+    def test_negations(self):
+        self.assertEqual(self.ids({'f.n': {'$ne': 1}}), [1, 2, 3, 4, 5, 6, 8])  # true != 1
+        self.assertEqual(self.ids({'f.n': {'$ne': 7}}), [1, 2, 3, 4, 5, 6, 8])  # no element is
+        self.assertEqual(self.ids({'f.t': {'$ne': 'red'}}), [3, 4, 5, 6, 7, 8])
+        self.assertEqual(self.ids({'f.n': {'$ne': None}}), [1, 2, 3, 5, 6, 7])
+        self.assertEqual(self.ids({'f.n': {'$nin': [1, 5]}}), [1, 3, 4, 5, 6, 8])
+        self.assertEqual(self.ids({'$nor': [{'f.t': 'red'}]}), [3, 4, 5, 6, 7, 8])
+        self.assertEqual(self.ids({'$nor': [{'f.t': 'red'}, {'f.n': {'$gt': 2}}]}), [4, 5, 6, 8])
+        self.assertEqual(self.ids({'f.n': {'$not': {'$gt': 2}}}), [4, 5, 6, 8])
+        self.assertEqual(self.ids({'$nor': [{'$nor': [{'f.s': 'b'}]}]}), [1])
+        self.assertEqual(self.ids({'f.n': {'$exists': False}}), [4, 8])
+        self.assertEqual(self.ids({'f.n': {'$exists': 1}}), [1, 2, 3, 5, 6, 7])
+
+    def test_order_and_type_bracketing(self):
+        self.assertEqual(self.ids({'f.n': {'$gt': 2}}), [1, 2, 3, 7])  # not '3', not true
+        self.assertEqual(self.ids({'f.n': {'$gte': Int64(5)}}), [2, 7])
+        self.assertEqual(self.ids({'f.n': {'$lt': 2}}), [7])          # an element
+        self.assertEqual(self.ids({'f.n': {'$lte': 2.5}}), [3, 7])
+        self.assertEqual(self.ids({'f.n': {'$gt': '2'}}), [6])        # strings with strings
+        self.assertEqual(self.ids({'f.n': {'$gte': False}}), [5])     # bools with bools
+        self.assertEqual(self.ids({'f.s': {'$gt': 'B'}}), [1, 5, 8])  # by code point
+        self.assertEqual(self.ids({'f.s': {'$lt': 'c'}}), [1, 2])     # 'B' < 'b' < 'c' < '\u00e9'
+        self.assertEqual(self.ids({'f.s': {'$gte': 0}}), [])
+        self.assertEqual(self.ids({'f.t': {'$gt': 'blue'}}), [1, 2])
+        self.assertEqual(self.ids({'f.t': {'$lt': []}}), [])
+        self.assertEqual(self.ids({'f.n': {'$lte': None}}), [4, 8])
+        self.assertEqual(self.ids({'f.n': {'$lt': None}}), [])
+        self.assertEqual(self.ids({'f.n': {'$gte': 3, '$lt': 6}}), [1, 2, 7])  # each any element
+
+    def test_logical_operators(self):
+        self.assertEqual(self.ids({'$or': [{'f.n': {'$lt': 3}}, {'f.s': 'B'}]}), [2, 3, 7])
+        # each holds for some element: [1, 7] is >= 3 and <= 5
+        self.assertEqual(self.ids({'$and': [{'f.n': {'$gte': 3}}, {'f.n': {'$lte': 5}}]}),
+                         [1, 2, 7])
+        self.assertEqual(self.ids({'_id': {'$gt': 2}, '$or': [{'f.t': 'red'}, {'f.s': 'x'}]}),
+                         [8])
+        self.assertEqual(self.ids({'$and': [{'$or': [{'f.s': 'b'}, {'f.s': 'B'}]},
+                                            {'$nor': [{'f.t': 'blue'}]}]}), [2])
+
+    def test_paths_through_arrays(self):
+        self.coll.insert_many([{'_id': 10, 'a': [{'b': 1}, {'c': 2}]},
+                               {'_id': 11, 'a': [{'b': [2, 3]}, 5]},
+                               {'_id': 12, 'a': [[{'b': 1}]]}])
+        self.assertEqual(self.ids({'a.b': 1}), [10])            # not through an array in an array
+        self.assertEqual(self.ids({'a.b': 3}), [11])
+        self.assertEqual(self.ids({'a.b': {'$ne': 1}, 'a': {'$exists': True}}), [11, 12])
+        self.assertEqual(self.ids({'a.b': None, 'a': {'$exists': True}}), [10, 12])
+        self.assertEqual(self.ids({'a.c': {'$exists': True}}), [10])
+        self.assertEqual(self.ids({'a.1.c': 2}), [10])
+        self.assertEqual(self.ids({'a.1': 5}), [11])
+        self.assertEqual(self.ids({'a.b': {'$gt': 2}}), [11])
+
+    def test_every_command_matches_alike(self):
+        query = {'f.n': {'$ne': 1}, '$nor': [{'f.t': 'red'}]}
+        self.assertEqual(self.coll.count_documents(query), 5)
+        self.assertEqual(sorted(self.coll.distinct('_id', query)), [3, 4, 5, 6, 8])
+        self.assertEqual(self.coll.update_many(query, {'$set': {'hit': 1}}).modified_count, 5)
+        self.assertEqual(self.ids({'hit': 1}), [3, 4, 5, 6, 8])
+        self.assertEqual(self.coll.delete_many({'f.n': True}).deleted_count, 1)
+        self.assertEqual(self.ids({'hit': 1}), [3, 4, 6, 8])
+        self.assertEqual(list(self.coll.aggregate([{'$match': query}, {'$count': 'n'}])),
+                         [{'n': 4}])
+
+
+class QueryRefusalTest(DoubleCase):
+    """What mongod refuses in a filter, refused whatever the documents."""
+
+    def test_refuses_malformed_filters(self):
+        bad = [{'$nor': {}}, {'$and': []}, {'$or': [1]}, {'$or': {'a': 1}}, {'$foo': 1},
+               {'$not': {'a': 1}}, {'a': {'$foo': 1}}, {'a': {'$lt': 1, 'b': 1}},
+               {'a': {'$in': 5}}, {'a': {'$nin': [{'$gt': 1}]}}, {'a': {'$not': 5}},
+               {'a': {'$not': {}}}, {'a': {'$not': {'b': 1}}},
+               {'a': {'$ne': bson.regex.Regex('x')}}, {'a': {'$lt': bson.regex.Regex('x')}},
+               {'a': {'$options': 'i'}}, {'$and': [{'a': 1}, {'$or': []}]}]
+        for query in bad:
+            self.assertCode(2, lambda: list(self.coll.find(query)))  # an empty collection
+        self.coll.insert_one({'_id': 1, 'a': 1})
+        # a clause that is false first does not hide the rest
+        self.assertCode(2, lambda: list(self.coll.find({'a': 2, 'b': {'$foo': 1}})))
+        self.assertCode(2, self.coll.count_documents, {'$or': []})
+        reply = self.db.command('update', 'c', check=False,
+                                updates=[{'q': {'$or': []}, 'u': {'$set': {'x': 1}}}])
+        self.assertEqual(reply['writeErrors'][0]['code'], 2)
+        reply = self.db.command('delete', 'c', deletes=[{'q': {'a': {'$bad': 1}}, 'limit': 0}],
+                                check=False)
+        self.assertEqual(reply['writeErrors'][0]['code'], 2)
+        self.assertEqual(
+            self.coll.count_documents({'$comment': 'fine', 'a': {'$not': {'$gt': 1}}}), 1)
+
+    def test_refuses_messages_nested_too_deep(self):
+        def nested(levels):  # a filter of `levels` $and inside each other
+            query = {'a': 1}
+            for _ in range(levels):
+                query = {'$and': [query]}
+            return query
+        self.coll.insert_one({'a': 1})
+        # find (1) > filter (2) > $and > {} > ... : 99 levels reach 200 documents and arrays
+        self.assertEqual(len(list(self.coll.find(nested(99)))), 1)
+        details = self.assertCode(15, lambda: list(self.coll.find(nested(100))))
+        self.assertEqual(details['errmsg'], 'BSONObj exceeded maximum nested object depth: 200')
+        self.assertEqual(details['codeName'], 'Overflow')
+
+
 class StandaloneTest(DoubleCase):
     ARGS = ('--standalone',)
 

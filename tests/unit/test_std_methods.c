@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "kinds.h"
 #include "organization.h"
 #include "runtime.h"
 
@@ -32,6 +33,20 @@ static void test_served_services_pass(void **state)
         if (!api_std_check(svc->desc, svc->methods, svc->n_methods, err, sizeof err))
             fail_msg("%s: %s", svc->desc->name, err);
     }
+}
+
+static void test_kinds_table_passes(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    if (!kind_check_all(kinds_all, kinds_n, err, sizeof err))
+        fail_msg("%s", err);
+    for (size_t i = 0; i < kinds_n; i++) {
+        assert_ptr_equal(kinds_by_collection(kinds_all[i]->collection), kinds_all[i]);
+        if (kinds_all[i]->revisions_collection)
+            assert_ptr_equal(kinds_by_collection(kinds_all[i]->revisions_collection), kinds_all[i]);
+    }
+    assert_null(kinds_by_collection("apiKeys"));
 }
 
 static void test_mismatched_shapes_refused(void **state)
@@ -78,6 +93,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_served_services_pass),
+        cmocka_unit_test(test_kinds_table_passes),
         cmocka_unit_test(test_mismatched_shapes_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

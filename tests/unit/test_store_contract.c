@@ -24,7 +24,10 @@
 #include <bson/bson.h>
 
 #include "clock.h"
+#include "filter.h"
 #include "store.h"
+#include "supplysec/v1/api_keys.pb-c.h"
+#include "supplysec/v1/common.pb-c.h"
 
 #define THREADS 8
 #define UPDATES_PER_THREAD 50
@@ -661,6 +664,262 @@ static void test_list_filters(void **state)
     assert_null(p->records[1].state);
     assert_null(p->records[1].lookup);
     store_page_free(p);
+}
+
+/* ---- facets and filtered lists ---- */
+
+/* The facet table of the filter tests: every type, a repeated one. */
+static const facet_def test_facets[] = {
+    {.name = "state", .type = FACET_ENUM, .enum_type = &supplysec__v1__api_key__state__descriptor},
+    {.name = "role", .type = FACET_ENUM, .enum_type = &supplysec__v1__role__descriptor},
+    {.name = "tags", .type = FACET_STRING, .repeated = true},
+    {.name = "n", .type = FACET_INT},
+    {.name = "on", .type = FACET_BOOL},
+    {.name = "at", .type = FACET_TIMESTAMP},
+    {.name = "label", .type = FACET_STRING},
+};
+enum { N_FACETS = sizeof test_facets / sizeof test_facets[0], F_RECORDS = 48, F_VALUES = 12 };
+
+/* One record's facets as the test keeps them: per facet index, its values. */
+typedef struct facet_rec {
+    char name[16];
+    facet_value values[N_FACETS][4];
+    size_t n_values[N_FACETS];
+    bool deleted;
+} facet_rec;
+
+static const char *const tag_words[] = {"red", "green", "blue", "\xc3\xa9t\xc3\xa9"};
+static const char *const labels[] = {"alpha", "Beta", "beta", "gamma\"q", ""};
+
+/* Deterministic facets for record i (variant v: after an update). */
+static void facets_for(facet_rec *r, int i, int v)
+{
+    unsigned x = (unsigned)(i * 2654435761u + v * 40503u + 7u);
+#define NEXT() (x = x * 1103515245u + 12345u, (x >> 16) & 0x7fff)
+    memset(r->n_values, 0, sizeof r->n_values);
+    snprintf(r->name, sizeof r->name, "f%03d", i);
+    r->values[0][0] = (facet_value){FACET_ENUM, NULL, 1 + (int64_t)(NEXT() % 2)};
+    r->n_values[0] = 1;
+    r->values[1][0] = (facet_value){FACET_ENUM, NULL, 1 + (int64_t)(NEXT() % 3)};
+    r->n_values[1] = NEXT() % 5 ? 1 : 0; /* sometimes unset */
+    for (int t = 0; t < 4; t++)
+        if (NEXT() % 3 == 0)
+            r->values[2][r->n_values[2]++] = (facet_value){FACET_STRING, tag_words[t], 0};
+    r->values[3][0] = (facet_value){FACET_INT, NULL, (int64_t)(NEXT() % 11) - 5};
+    r->n_values[3] = 1;
+    r->values[4][0] = (facet_value){FACET_BOOL, NULL, (int64_t)(NEXT() % 2)};
+    r->n_values[4] = 1;
+    /* 2025-12-31T23:59:59.999999Z .. in days, or unset */
+    r->values[5][0] = (facet_value){FACET_TIMESTAMP, NULL,
+                                    1767225599999999LL + (int64_t)(NEXT() % 5) * 86400000000LL};
+    r->n_values[5] = NEXT() % 4 ? 1 : 0;
+    r->values[6][0] = (facet_value){FACET_STRING, labels[NEXT() % 5], 0};
+    r->n_values[6] = 1;
+#undef NEXT
+}
+
+/* r's facets as the store takes them, into out (at most N_FACETS * 4). */
+static size_t store_facets_of(const facet_rec *r, store_facet *out)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < N_FACETS; k++)
+        for (size_t j = 0; j < r->n_values[k]; j++)
+            out[n++] = (store_facet){test_facets[k].name, r->values[k][j]};
+    return n;
+}
+
+static store_status write_faceted(fx *f, const facet_rec *r, int64_t version)
+{
+    store_facet facets[N_FACETS * 4];
+    store_record rec = rec_of(f->coll, f->org, "P", r->name, NULL, NULL, r->name);
+    rec.facets = facets;
+    rec.n_facets = store_facets_of(r, facets);
+    rec.version = version + 1;
+    store_audit ev = ev_of(f->org, r->name, version, version + 1);
+    return version ? store_update(f->s, &rec, version, &ev) : store_create(f->s, &rec, &ev);
+}
+
+/* The names of the records in recs that match filter, in name order,
+ * comma-joined: what the store must list. */
+static char *expected_names(const facet_rec *recs, size_t n, const filter *flt)
+{
+    char *out = calloc(1, n * 8 + 1);
+    assert_non_null(out);
+    for (size_t i = 0; i < n; i++) {
+        if (recs[i].deleted)
+            continue;
+        const facet_value *vals[N_FACETS];
+        for (size_t k = 0; k < N_FACETS; k++)
+            vals[k] = recs[i].values[k];
+        facet_values fv = {vals, recs[i].n_values};
+        if (filter_match(flt, &fv)) {
+            if (out[0])
+                strcat(out, ",");
+            strcat(out, recs[i].name);
+        }
+    }
+    return out;
+}
+
+static const char *const filter_texts[] = {
+    "",
+    "state = ACTIVE",
+    "state != ACTIVE",
+    "role = ROLE_ADMIN OR role = EDITOR",
+    "role != VIEWER",
+    "tags:\"red\"",
+    "NOT tags:\"red\"",
+    "tags:\"\xc3\xa9t\xc3\xa9\" OR tags:\"green\"",
+    "n > 0",
+    "n >= 0 AND n <= 2",
+    "-n = 0",
+    "n < -2 AND on = true",
+    "on != false",
+    "at >= \"2026-01-02T00:00:00Z\"",
+    "at < \"2026-01-02T00:00:00Z\"",
+    "at != \"2026-01-01T23:59:59.999999Z\"",
+    "at = \"2026-01-01T23:59:59.999999Z\"",
+    "label = \"beta\"",
+    "label > \"Beta\" AND label < \"gamma\"",
+    "label = \"gamma\\\"q\" OR label = \"\"",
+    "(state = ACTIVE OR n = 3) AND NOT on = false",
+    "state = ACTIVE AND (tags:\"blue\" OR NOT (n > 1 OR role = ADMIN))",
+    "NOT (state = ACTIVE AND NOT (tags:\"red\" AND tags:\"green\"))",
+    "NOT (state = ACTIVE OR n > 2)",
+    "NOT NOT on = true",
+    "-(-tags:\"blue\" OR (role = VIEWER AND -(n < 0 OR at >= \"2026-01-03T00:00:00Z\")))",
+    /* 64 comparisons, the most a filter may hold */
+    "n = -5 OR n = -4 OR n = -3 OR n = 5 OR n = 4 OR n = 3 OR n = 2 OR n = 1 OR n = 0 OR "
+    "n = 9 OR n = 10 OR n = 11 OR n = 12 OR n = 13 OR n = 14 OR n = 15 OR n = 16 OR n = 17 OR "
+    "n = 18 OR n = 19 OR n = 20 OR n = 21 OR n = 22 OR n = 23 OR n = 24 OR n = 25 OR n = 26 OR "
+    "n = 27 OR n = 28 OR n = 29 OR n = 30 OR n = 31 OR n = 32 OR n = 33 OR n = 34 OR n = 35 OR "
+    "n = 36 OR n = 37 OR n = 38 OR n = 39 OR n = 40 OR n = 41 OR n = 42 OR n = 43 OR n = 44 OR "
+    "n = 45 OR n = 46 OR n = 47 OR n = 48 OR n = 49 OR n = 50 OR n = 51 OR n = 52 OR n = 53 OR "
+    "n = 54 OR n = 55 OR n = 56 OR n = 57 OR n = 58 OR n = 59 OR n = 60 OR n = 61 OR "
+    "tags:\"red\"",
+    /* nested as deep as a filter may be */
+    "(((((((((((((((((((((((((((((NOT (n = 1 OR (n = 2 AND on = true))"
+    ")))))))))))))))))))))))))))))",
+};
+
+/* Every filter of filter_texts, at several page sizes, lists what
+ * filter_match says of the records in recs (and nothing of coll2's). */
+static void assert_filters(fx *f, const facet_rec *recs, size_t n)
+{
+    for (size_t t = 0; t < sizeof filter_texts / sizeof *filter_texts; t++) {
+        filter *flt = NULL;
+        status st = {0};
+        if (!filter_parse("filter", filter_texts[t], test_facets, N_FACETS, &flt, &st))
+            fail_msg("%s: %s", filter_texts[t], st.msg);
+        char *want = expected_names(recs, n, flt);
+        const int limits[] = {1, 5, 1000};
+        for (size_t l = 0; l < 3; l++) {
+            store_query q = query_of(f, f->org, "P", NULL, limits[l]);
+            q.filter = flt;
+            q.facets = test_facets;
+            q.n_facets = N_FACETS;
+            char *got = list_names(f, q);
+            if (strcmp(got, want) != 0)
+                fail_msg("filter `%s`, limit %d:\n  got  %s\n  want %s", filter_texts[t], limits[l],
+                         got, want);
+            free(got);
+        }
+        free(want);
+        filter_free(flt);
+    }
+}
+
+static void test_filtered_lists(void **state)
+{
+    fx *f = *state;
+    facet_rec *recs = calloc(F_RECORDS, sizeof *recs);
+    assert_non_null(recs);
+    for (int i = 0; i < F_RECORDS; i++) {
+        facets_for(&recs[i], i, 0);
+        assert_int_equal(write_faceted(f, &recs[i], 0), STORE_OK);
+    }
+    /* the same names elsewhere, with facets that match everything: never listed */
+    store_facet everything[N_FACETS * 4];
+    size_t n_every = store_facets_of(&recs[0], everything);
+    store_record other = rec_of(f->coll2, f->org, "P", recs[0].name, NULL, NULL, "x");
+    other.facets = everything;
+    other.n_facets = n_every;
+    store_audit oev = ev_of(f->org, recs[0].name, 0, 1);
+    assert_int_equal(store_create(f->s, &other, &oev), STORE_OK);
+    assert_filters(f, recs, F_RECORDS);
+
+    /* an update replaces the facets; a delete and a delete-all remove them */
+    for (int i = 0; i < F_RECORDS; i += 3) {
+        facets_for(&recs[i], i, 1);
+        assert_int_equal(write_faceted(f, &recs[i], 1), STORE_OK);
+    }
+    for (int i = 1; i < F_RECORDS; i += 7) {
+        store_audit ev = ev_of(f->org, recs[i].name, 0, 0);
+        assert_int_equal(store_delete(f->s, f->coll, f->org, recs[i].name, 0, &ev), STORE_OK);
+        recs[i].deleted = true;
+    }
+    assert_filters(f, recs, F_RECORDS);
+    /* a record created again under a deleted one's name has only its new facets */
+    facets_for(&recs[1], 1, 2);
+    recs[1].deleted = false;
+    assert_int_equal(write_faceted(f, &recs[1], 0), STORE_OK);
+    assert_filters(f, recs, F_RECORDS);
+    store_audit ev = ev_of(f->org, "all", 0, 0);
+    store_write all = {.kind = STORE_WRITE_DELETE_ALL,
+                       .collection = f->coll,
+                       .org = f->org,
+                       .parent = "P",
+                       .ev = &ev};
+    assert_int_equal(store_apply(f->s, &all, 1, NULL), STORE_OK);
+    for (int i = 0; i < F_RECORDS; i++)
+        recs[i].deleted = true;
+    recs[2].deleted = false;
+    facets_for(&recs[2], 2, 3);
+    assert_int_equal(write_faceted(f, &recs[2], 0), STORE_OK);
+    assert_filters(f, recs, F_RECORDS);
+    free(recs);
+}
+
+/* Facets a store must refuse, and a filter without its facet table. */
+static void test_facet_arguments(void **state)
+{
+    fx *f = *state;
+    store_facet dotted[] = {{"a.b", {FACET_INT, NULL, 1}}};
+    store_record rd = rec_of(f->coll, f->org, "P", "x0", NULL, NULL, "x");
+    rd.facets = dotted;
+    rd.n_facets = 1;
+    store_audit evd = ev_of(f->org, "x0", 0, 1);
+    assert_int_equal(store_create(f->s, &rd, &evd), STORE_INVALID);
+    store_facet bad[] = {{"", {FACET_INT, NULL, 1}}};
+    store_record r = rec_of(f->coll, f->org, "P", "x1", NULL, NULL, "x");
+    r.facets = bad;
+    r.n_facets = 1;
+    store_audit ev = ev_of(f->org, "x1", 0, 1);
+    assert_int_equal(store_create(f->s, &r, &ev), STORE_INVALID);
+    store_facet nul_text[] = {{"label", {FACET_STRING, NULL, 0}}};
+    r.facets = nul_text;
+    assert_int_equal(store_create(f->s, &r, &ev), STORE_INVALID);
+    static store_facet many[STORE_FACETS_MAX + 1];
+    for (size_t i = 0; i <= STORE_FACETS_MAX; i++)
+        many[i] = (store_facet){"n", {FACET_INT, NULL, (int64_t)i}};
+    r.facets = many;
+    r.n_facets = STORE_FACETS_MAX + 1;
+    assert_int_equal(store_create(f->s, &r, &ev), STORE_INVALID);
+    r.n_facets = STORE_FACETS_MAX;
+    assert_int_equal(store_create(f->s, &r, &ev), STORE_OK);
+    filter *flt = NULL;
+    status st = {0};
+    assert_true(filter_parse("filter", "n = 3", test_facets, N_FACETS, &flt, &st));
+    store_query q = query_of(f, f->org, "P", NULL, 10);
+    q.filter = flt;
+    store_page *p = NULL;
+    assert_int_equal(store_list(f->s, &q, &p), STORE_INVALID); /* no facet table */
+    q.facets = test_facets;
+    q.n_facets = N_FACETS;
+    assert_int_equal(store_list(f->s, &q, &p), STORE_OK);
+    assert_int_equal(p->count, 1);
+    store_page_free(p);
+    filter_free(flt);
 }
 
 /* ---- audit ---- */
@@ -2030,6 +2289,8 @@ int main(void)
         T(test_delete),
         T(test_list_keyset_paging),
         T(test_list_filters),
+        T(test_filtered_lists),
+        T(test_facet_arguments),
         T(test_audit_one_event_per_write),
         T(test_audit_list_paging),
         T(test_persistence_across_reopen),

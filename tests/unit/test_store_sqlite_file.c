@@ -342,6 +342,37 @@ static void test_another_store_in_place_refused_until_init(void **state)
     store_close(s);
 }
 
+/* A store of schema version 1 (before facets) is upgraded in place when
+ * opened: its records kept, the facets table added, filters working. */
+static void test_schema_1_upgraded(void **state)
+{
+    fx *f = *state;
+    stored(f, 4);
+    sql(f->path, "DROP TABLE facets; PRAGMA user_version = 1;");
+    store *s = open_ok(f);
+    assert_int_equal(count(s), 4);
+    store_close(s);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 2);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM facets", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    /* a newer release's store is still refused */
+    sql(f->path, "PRAGMA user_version = 3;");
+    store *refused = NULL;
+    char *err = NULL;
+    assert_int_not_equal(store_open(f->uri, 1, &refused, &err), STORE_OK);
+    assert_non_null(strstr(err, "another release"));
+    free(err);
+}
+
 static void test_store_of_an_earlier_release_adopted(void **state)
 {
     fx *f = *state;
@@ -588,6 +619,7 @@ int main(void)
         T(test_foreign_sqlite_database_refused),
         T(test_another_store_in_place_refused_until_init),
         T(test_store_of_an_earlier_release_adopted),
+        T(test_schema_1_upgraded),
         T(test_unmarked_store_where_another_was_refused),
         T(test_deleted_store_file_put_back),
         T(test_deleted_directory_put_back),

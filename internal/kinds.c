@@ -1,0 +1,46 @@
+/* kinds.c — the table of resource kinds (see kinds.h). A new kind is one
+ * line here, beside its service line in api/services.c. */
+#include "kinds.h"
+
+#include <bson/bson.h>
+#include <string.h>
+
+#include "doc.h"
+#include "organization.h"
+#include "security_policy.h"
+
+const kind *const kinds_all[] = {
+    &organization_kind,
+    &security_policy_kind,
+};
+const size_t kinds_n = sizeof kinds_all / sizeof kinds_all[0];
+
+const kind *kinds_by_collection(const char *collection)
+{
+    for (size_t i = 0; i < kinds_n; i++)
+        if (strcmp(kinds_all[i]->collection, collection) == 0 ||
+            (kinds_all[i]->revisions_collection &&
+             strcmp(kinds_all[i]->revisions_collection, collection) == 0))
+            return kinds_all[i];
+    return NULL;
+}
+
+bool kinds_record_facets(const char *collection, const uint8_t *doc, size_t len, store_facet **out,
+                         size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    const kind *k = kinds_by_collection(collection);
+    if (!k || k->n_facets == 0)
+        return true;
+    bson_t b;
+    char err[256];
+    if (!bson_init_static(&b, doc, len))
+        return false;
+    ProtobufCMessage *msg = doc_to_message(k->desc, &b, err, sizeof err);
+    if (!msg)
+        return false;
+    bool ok = resource_facets(msg, k->facets, k->n_facets, out, n);
+    protobuf_c_message_free_unpacked(msg, NULL);
+    return ok;
+}
