@@ -13,16 +13,22 @@
 #include "lifecycle.h"
 #include "utf8.h"
 
-/* The store's columns of res, from the kind's hook. */
-static void columns_of(const kind *k, const ProtobufCMessage *res, const char **state,
-                       const char **lookup)
+/* Where res, a resource of k named by key, is stored: the kind's
+ * collection, the key's tenant and parent, the columns from the kind's hook
+ * (a controlled kind's state column is its state), its facets. */
+static resource_ref ref_of(const kind *k, const resource_key *key, const ProtobufCMessage *res)
 {
-    *state = NULL;
-    *lookup = NULL;
+    resource_ref ref = {.collection = k->collection,
+                        .org = key->org,
+                        .parent = key->parent,
+                        .name = key->name,
+                        .facets = k->facets,
+                        .n_facets = k->n_facets};
     if (k->hooks.columns)
-        k->hooks.columns(res, state, lookup);
+        k->hooks.columns(res, &ref.state, &ref.lookup);
     else if (k->lifecycle == KIND_CONTROLLED)
-        *state = lifecycle_state_name(res);
+        ref.state = lifecycle_state_name(res);
+    return ref;
 }
 
 static void free_msg(ProtobufCMessage *m)
@@ -129,16 +135,7 @@ ProtobufCMessage *std_create(const op_ctx *op, const kind *k, const char *parent
         (k->hooks.derive && !k->hooks.derive(op, &key, msg, NULL, st)))
         goto fail;
 
-    const char *state, *lookup;
-    columns_of(k, msg, &state, &lookup);
-    resource_ref ref = {.collection = k->collection,
-                        .org = key.org,
-                        .parent = key.parent,
-                        .name = key.name,
-                        .state = state,
-                        .lookup = lookup,
-                        .facets = k->facets,
-                        .n_facets = k->n_facets};
+    resource_ref ref = ref_of(k, &key, msg);
     resource_batch b;
     resource_batch_init(&b, op);
     if (k->parent && strcmp(key.parent, KIND_PLATFORM) != 0) /* the parent must outlive nothing */
@@ -259,16 +256,7 @@ ProtobufCMessage *std_update(const op_ctx *op, const kind *k, const ProtobufCMes
         (k->hooks.derive && !k->hooks.derive(op, &key, next, cur, st)))
         goto fail;
 
-    const char *state, *lookup;
-    columns_of(k, next, &state, &lookup);
-    resource_ref ref = {.collection = k->collection,
-                        .org = key.org,
-                        .parent = key.parent,
-                        .name = key.name,
-                        .state = state,
-                        .lookup = lookup,
-                        .facets = k->facets,
-                        .n_facets = k->n_facets};
+    resource_ref ref = ref_of(k, &key, next);
     if (!resource_update(op, &ref, next, next, version, st))
         goto fail;
     free_msg(cur);
