@@ -569,7 +569,7 @@ static void test_limits_at_and_past(void **state)
         strcat(deep, ")");
     f = parse_ok(deep);
     filter_free(f);
-    char deeper[256];
+    char deeper[sizeof deep + 8];
     snprintf(deeper, sizeof deeper, "(%s)", deep);
     refused(deeper, "nested deeper than 32 (parentheses and NOT) at position 33", NULL);
 
@@ -645,9 +645,11 @@ static void test_canonical_text(void **state)
      * the canonical text does not parse back (docs/filters.md). */
     char nested[2048] = "count = 0";
     for (int i = 0; i < 19; i++) {
-        char inner[2048];
+        char inner[sizeof nested + 64];
         snprintf(inner, sizeof inner, "count = 1 AND count = 2 OR (%s)", nested);
-        strcpy(nested, inner);
+        size_t len = strlen(inner);
+        assert_true(len < sizeof nested);
+        memcpy(nested, inner, len + 1);
     }
     filter *deep = parse_ok(nested), *again = NULL;
     char *deep_canonical = filter_canonical(deep, FACETS);
