@@ -138,6 +138,8 @@ static bool bind(const api_method *m, const ProtobufCMethodDescriptor *md, bool 
             !may(&b, &out->filter, in, "filter", PROTOBUF_C_TYPE_STRING, NULL,
                  "the request's filter is not a string"))
             return false;
+        if (out->filter && k->n_facets == 0) /* a filter no value could pass */
+            return refuse(&b, "%s", "the request takes a filter but the kind declares no facets");
         return bind_items(&b, md, res, out);
     case API_STD_CREATE:
         return (top ? (!protobuf_c_message_descriptor_get_field_by_name(in, "parent") ||

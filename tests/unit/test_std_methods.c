@@ -12,6 +12,7 @@
 
 #include "kinds.h"
 #include "organization.h"
+#include "security_policy.h"
 #include "runtime.h"
 
 static const ProtobufCServiceDescriptor *orgs = &supplysec__v1__organizations__descriptor;
@@ -81,6 +82,14 @@ static void test_mismatched_shapes_refused(void **state)
     broken.immutable = (const char *const[]){"colour", NULL};
     const api_method bad_kind = API_STANDARD(GET, "GetOrganization", &broken);
     refused(&bad_kind, "\"colour\" is not a field");
+
+    kind no_facets = security_policy_kind; /* ListSecurityPolicies takes a filter */
+    no_facets.n_facets = 0;
+    const api_method filter_without_facets = API_STANDARD(LIST, "ListSecurityPolicies", &no_facets);
+    char err[512] = "";
+    assert_false(api_std_check(&supplysec__v1__security_policies__descriptor,
+                               &filter_without_facets, 1, err, sizeof err));
+    assert_non_null(strstr(err, "declares no facets"));
 
     const api_method no_such = API_STANDARD(GET, "GetWidget", &organization_kind);
     refused(&no_such, "has no method GetWidget");
