@@ -118,8 +118,7 @@ static bool bind(const api_method *m, const ProtobufCMethodDescriptor *md, bool 
     if (check && !kind_check(k, err, errlen))
         return false;
     const ProtobufCMessageDescriptor *in = md->input, *res = k->desc;
-    char id_field[96];
-    snprintf(id_field, sizeof id_field, "%s_id", k->field);
+    char id_field[96]; /* <field>_id, Create's: made only there (this runs at each call) */
     bool top = k->parent == NULL;
     switch (m->standard) {
     case API_STD_GET:
@@ -142,6 +141,7 @@ static bool bind(const api_method *m, const ProtobufCMethodDescriptor *md, bool 
             return refuse(&b, "%s", "the request takes a filter but the kind declares no facets");
         return bind_items(&b, md, res, out);
     case API_STD_CREATE:
+        snprintf(id_field, sizeof id_field, "%s_id", k->field);
         return (top ? (!protobuf_c_message_descriptor_get_field_by_name(in, "parent") ||
                        refuse(&b, "%s", "a top-level kind's request has no parent"))
                     : need(&b, &out->parent, in, "parent", PROTOBUF_C_TYPE_STRING, NULL,

@@ -437,13 +437,24 @@ static void conn_note(conn *c, int rc)
 
 /* ---- statements ---- */
 
-static void list_sql(unsigned mask, char *buf, size_t size)
+/* A list's query up to its WHERE conditions (a filter's clause, when there
+ * is one, is ANDed after them), and its tail. */
+#define LIST_TAIL " ORDER BY name LIMIT ?6"
+
+static void list_sql_where(unsigned mask, char *buf, size_t size)
 {
     snprintf(buf, size,
              "SELECT " RECORD_COLUMNS " FROM resources WHERE collection = ?1%s%s%s"
-             " AND name > ?5 ORDER BY name LIMIT ?6",
+             " AND name > ?5",
              mask & LIST_ORG ? " AND org = ?2" : "", mask & LIST_PARENT ? " AND parent = ?3" : "",
              mask & LIST_STATE ? " AND state = ?4" : "");
+}
+
+static void list_sql(unsigned mask, char *buf, size_t size)
+{
+    list_sql_where(mask, buf, size);
+    size_t n = strlen(buf);
+    snprintf(buf + n, size - n, "%s", LIST_TAIL);
 }
 
 /* The statement id of c, prepared on its first use. */
@@ -1826,15 +1837,13 @@ static store_status filtered_list(conn *c, const store_query *q, unsigned mask, 
 {
     const filter_node *root = filter_root(q->filter);
     sql_buf b = {0};
-    char base[512];
-    list_sql(mask, base, sizeof base);
-    char *order = strstr(base, " AND name > ?5");
-    *order = '\0'; /* list_sql's tail goes after the filter */
-    sql_add(&b, base);
-    sql_add(&b, " AND name > ?5 AND ");
+    char where[512];
+    list_sql_where(mask, where, sizeof where);
+    sql_add(&b, where);
+    sql_add(&b, " AND ");
     int param = 7;
     filter_sql(&b, root, &param);
-    sql_add(&b, " ORDER BY name LIMIT ?6");
+    sql_add(&b, LIST_TAIL);
     if (b.oom) {
         free(b.text);
         return STORE_INTERNAL;
