@@ -289,9 +289,7 @@ static int identity_write(sqlite3 *db, const char *id)
 {
     char sql[256];
     sqlite3_stmt *s = NULL;
-    snprintf(sql, sizeof sql,
-             "CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-             " STRICT; PRAGMA application_id = %d;",
+    snprintf(sql, sizeof sql, SQLITE_STORE_META_SQL " PRAGMA application_id = %d;",
              STORE_APPLICATION_ID);
     int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
     if (rc == SQLITE_OK)

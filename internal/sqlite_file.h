@@ -24,6 +24,10 @@
 #include "store.h"
 
 #define SQLITE_STORE_ID_LEN 32 /* hex characters */
+/* The store's own key-value table: its identity (here), the health probe's
+ * test row and the facet marks (store_sqlite.c). */
+#define SQLITE_STORE_META_SQL                                                                      \
+    "CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"
 
 /* The files of one store path, malloc'd. */
 typedef struct sqlite_paths {

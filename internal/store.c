@@ -581,6 +581,29 @@ store_status store_import_record(store *s, const store_record *rec)
     return noted(s, s->be->import_record(s->impl, &r));
 }
 
+store_status store_facet_mark(store *s, const char *collection, char **mark)
+{
+    if (!s || !nonempty(collection) || !mark)
+        return STORE_INVALID;
+    *mark = NULL;
+    return noted(s, s->be->facet_mark(s->impl, collection, mark));
+}
+
+store_status store_set_facet_mark(store *s, const char *collection, const char *mark)
+{
+    if (!s || !nonempty(collection) || !mark)
+        return STORE_INVALID;
+    return noted(s, s->be->set_facet_mark(s->impl, collection, mark));
+}
+
+store_status store_refacet(store *s, const store_record *rec)
+{
+    if (!s || !rec || !nonempty(rec->collection) || !nonempty(rec->name) || !rec->org ||
+        rec->version < 1 || !facets_valid(rec->facets, rec->n_facets))
+        return STORE_INVALID;
+    return noted(s, s->be->refacet(s->impl, rec));
+}
+
 store_status store_import_audit(store *s, const store_audit_event *ev)
 {
     if (!s || !ev || !ev->org || !ev->principal || !ev->principal_org || !ev->role || !ev->method ||

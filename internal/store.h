@@ -276,6 +276,24 @@ store_status store_import_record(store *s, const store_record *rec);
  * store assigns the seq; every other field is kept. */
 store_status store_import_audit(store *s, const store_audit_event *ev);
 
+/* ---- facets given anew ----
+ *
+ * A kind that declares a facet its stored records were written without
+ * (or changes one) needs the facets of those records derived again: at
+ * start-up the resource layer compares a mark of each kind's facet table
+ * with the mark stored for its collection and, where they differ, gives
+ * every record its facets anew and then stores the new mark. */
+
+/* The mark stored for collection, in *mark (malloc'd; "" when none). */
+store_status store_facet_mark(store *s, const char *collection, char **mark);
+store_status store_set_facet_mark(store *s, const char *collection, const char *mark);
+/* Replaces the facets of the record rec names (collection, org, name) by
+ * rec's while it is still at rec->version: STORE_CONFLICT when a write has
+ * moved it on since (that write gave it facets of its own), STORE_NOT_FOUND
+ * when it is gone. Changes neither the document nor the version and
+ * records no audit event; rec->doc is not read. */
+store_status store_refacet(store *s, const store_record *rec);
+
 void store_record_free(store_record *r);
 void store_page_free(store_page *p);
 void store_audit_events_free(store_audit_event *evs, size_t count);
@@ -309,6 +327,9 @@ typedef struct store_backend {
     store_status (*import_record)(void *impl, const store_record *rec);
     store_status (*import_audit)(void *impl, const store_audit *ev);
     void (*refuse_writes)(void *impl); /* store_refuse_writes; NULL: nothing to do */
+    store_status (*facet_mark)(void *impl, const char *collection, char **mark);
+    store_status (*set_facet_mark)(void *impl, const char *collection, const char *mark);
+    store_status (*refacet)(void *impl, const store_record *rec); /* checked by store.c */
 } store_backend;
 
 extern const store_backend store_sqlite_backend;

@@ -1840,6 +1840,102 @@ static store_status mongo_import_audit(void *impl, const store_audit *ev)
     return batch_apply(impl, &b);
 }
 
+/* ---- facets given anew ----
+ * A collection's mark is the counters document {_id: "facets/<collection>",
+ * mark}. A record's facets are replaced by one update at its version ($set
+ * or $unset of _facets), atomic by itself; neither _version nor the fields
+ * change. */
+
+static bool mark_of(const bson_t *doc, void *ctx)
+{
+    bson_iter_t it;
+    char **mark = ctx;
+    if (bson_iter_init_find(&it, doc, "mark") && BSON_ITER_HOLDS_UTF8(&it))
+        *mark = strdup(bson_iter_utf8(&it, NULL));
+    return false;
+}
+
+static store_status mongo_facet_mark(void *impl, const char *collection, char **mark)
+{
+    mongo_store *ms = impl;
+    char *id = bson_strdup_printf("facets/%s", collection);
+    bson_t filter = BSON_INITIALIZER;
+    BSON_APPEND_UTF8(&filter, "_id", id);
+    mongoc_client_t *client = mongoc_client_pool_pop(ms->pool);
+    store_status st = find_each(ms, client, COUNTERS_COLLECTION, &filter, NULL, mark_of, mark);
+    mongoc_client_pool_push(ms->pool, client);
+    bson_destroy(&filter);
+    bson_free(id);
+    if (st == STORE_OK && !*mark && !(*mark = strdup("")))
+        st = STORE_INTERNAL;
+    return st;
+}
+
+/* One update_one of coll; *matched: whether it matched a document. */
+static store_status update_one(mongo_store *ms, const char *coll_name, const bson_t *selector,
+                               const bson_t *update, bool upsert, bool *matched)
+{
+    bson_t opts = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+    bson_error_t e;
+    bson_iter_t it;
+    BSON_APPEND_BOOL(&opts, "upsert", upsert);
+    mongoc_client_t *client = mongoc_client_pool_pop(ms->pool);
+    mongoc_collection_t *coll = mongoc_client_get_collection(client, ms->db, coll_name);
+    store_status st = mongoc_collection_update_one(coll, selector, update, &opts, &reply, &e)
+                          ? STORE_OK
+                          : status_of_error(&e);
+    if (matched)
+        *matched = bson_iter_init_find(&it, &reply, "matchedCount") &&
+                   BSON_ITER_HOLDS_NUMBER(&it) && bson_iter_as_int64(&it) > 0;
+    mongoc_collection_destroy(coll);
+    mongoc_client_pool_push(ms->pool, client);
+    bson_destroy(&reply);
+    bson_destroy(&opts);
+    return st;
+}
+
+static store_status mongo_set_facet_mark(void *impl, const char *collection, const char *mark)
+{
+    char *id = bson_strdup_printf("facets/%s", collection);
+    bson_t selector = BSON_INITIALIZER, update = BSON_INITIALIZER, set;
+    BSON_APPEND_UTF8(&selector, "_id", id);
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
+    BSON_APPEND_UTF8(&set, "mark", mark);
+    bson_append_document_end(&update, &set);
+    store_status st = update_one(impl, COUNTERS_COLLECTION, &selector, &update, true, NULL);
+    bson_destroy(&update);
+    bson_destroy(&selector);
+    bson_free(id);
+    return st;
+}
+
+static store_status mongo_refacet(void *impl, const store_record *rec)
+{
+    bson_t selector = BSON_INITIALIZER, update = BSON_INITIALIZER, op;
+    bool matched = false;
+    store_status st = STORE_INTERNAL;
+    if (!facets_storable(rec))
+        return STORE_INVALID;
+    BSON_APPEND_UTF8(&selector, "_id", rec->name);
+    BSON_APPEND_UTF8(&selector, "_org", rec->org);
+    BSON_APPEND_INT64(&selector, "_version", rec->version);
+    bool built = BSON_APPEND_DOCUMENT_BEGIN(&update, rec->n_facets ? "$set" : "$unset", &op) &&
+                 (rec->n_facets ? facets_append(&op, rec->facets, rec->n_facets)
+                                : BSON_APPEND_UTF8(&op, "_facets", "")) &&
+                 bson_append_document_end(&update, &op);
+    if (built)
+        st = update_one(impl, rec->collection, &selector, &update, false, &matched);
+    if (st == STORE_OK && !matched) { /* moved on, or gone */
+        store_record *now = NULL;
+        st = mongo_get(impl, rec->collection, rec->org, rec->name, &now);
+        st = st == STORE_OK ? STORE_CONFLICT : st;
+        store_record_free(now);
+    }
+    bson_destroy(&update);
+    bson_destroy(&selector);
+    return st;
+}
+
 static void mongo_refuse_writes(void *impl)
 {
     gate_close(&((mongo_store *)impl)->gate);
@@ -1864,6 +1960,9 @@ static void mongo_refuse_writes(void *impl)
         .import_record = mongo_import_record,                                                      \
         .import_audit = mongo_import_audit,                                                        \
         .refuse_writes = mongo_refuse_writes,                                                      \
+        .facet_mark = mongo_facet_mark,                                                            \
+        .set_facet_mark = mongo_set_facet_mark,                                                    \
+        .refacet = mongo_refacet,                                                                  \
     }
 
 MONGO_BACKEND(store_mongo_backend, "mongodb");

@@ -160,6 +160,8 @@ enum stmt_id {
     ST_FACET_INSERT,
     ST_FACETS_DELETE,
     ST_FACETS_DELETE_ALL,
+    ST_META_GET,
+    ST_META_PUT,
     ST_LIST_FIRST, /* + a LIST_* mask: the list variant with those filters */
     ST_COUNT = ST_LIST_FIRST + 8,
 };
@@ -212,6 +214,10 @@ static const char *const fixed_sql[ST_LIST_FIRST] = {
     [ST_FACETS_DELETE_ALL] = "DELETE FROM facets WHERE collection = ?1 AND name IN"
                              " (SELECT name FROM resources WHERE collection = ?1 AND org = ?2"
                              " AND (?3 IS NULL OR parent = ?3))",
+    /* store_facet_mark's marks, under the key "facets:<collection>" */
+    [ST_META_GET] = "SELECT value FROM store_meta WHERE key = 'facets:' || ?1",
+    [ST_META_PUT] = "INSERT INTO store_meta (key, value) VALUES ('facets:' || ?1, ?2)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 };
 
 typedef struct conn {
@@ -267,13 +273,16 @@ typedef struct sqlite_store {
 } sqlite_store;
 
 /* What a write transaction runs: a batch of store.h writes (apply), or one
- * record or event of an import. Each body reads the fields it uses. */
+ * record or event of an import, a facet mark, a record's facets given
+ * anew. Each body reads the fields it uses. */
 typedef struct write_args {
     const store_write *writes; /* apply: writes[0..n) */
     size_t n;
     size_t failed;              /* apply: the first failing write's index; n: the batch's */
-    const store_record *rec;    /* import_record */
+    const store_record *rec;    /* import_record, refacet */
     const store_audit *ev;      /* import_audit */
+    const char *collection;     /* set_facet_mark */
+    const char *mark;           /* set_facet_mark */
     struct commit_group *group; /* group_body */
     int64_t deadline_us;        /* clock_monotonic_us() time; 0: none */
 } write_args;
@@ -702,6 +711,8 @@ static store_status schema_create_memory(sqlite3 *db, char **err)
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
+    if (rc == SQLITE_OK) /* a file's is made with its identity (sqlite_file.c) */
+        rc = sqlite3_exec(db, SQLITE_STORE_META_SQL, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     if (rc == SQLITE_OK)
@@ -2009,6 +2020,65 @@ static store_status store_sqlite_import_audit(void *impl, const store_audit *ev)
     return write_tx(impl, import_audit_body, &a);
 }
 
+/* ---- facets given anew ---- */
+
+static store_status store_sqlite_facet_mark(void *impl, const char *collection, char **mark)
+{
+    sqlite_store *sq = impl;
+    sqlite3_stmt *s;
+    conn *c = pool_take(sq);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    store_status st = stmt_get(c, ST_META_GET, &s);
+    if (st == STORE_OK) {
+        int rc = stmt_step(c, s, bind_text(s, 1, collection, SQLITE_OK));
+        const unsigned char *v = rc == SQLITE_ROW ? sqlite3_column_text(s, 0) : NULL;
+        st = rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : status_of(rc);
+        if (st == STORE_OK && !(*mark = strdup(v ? (const char *)v : "")))
+            st = STORE_INTERNAL;
+        stmt_release(s);
+    }
+    pool_give(sq, c);
+    return st;
+}
+
+static store_status set_mark_body(conn *c, write_args *a)
+{
+    sqlite3_stmt *s;
+    store_status st = stmt_get(c, ST_META_PUT, &s);
+    if (st != STORE_OK)
+        return st;
+    st = status_of(
+        stmt_step(c, s, bind_text(s, 2, a->mark, bind_text(s, 1, a->collection, SQLITE_OK))));
+    stmt_release(s);
+    return st;
+}
+
+static store_status store_sqlite_set_facet_mark(void *impl, const char *collection,
+                                                const char *mark)
+{
+    write_args a = {.collection = collection, .mark = mark};
+    return write_tx(impl, set_mark_body, &a);
+}
+
+/* The record's facets replaced in the transaction that checks its version. */
+static store_status refacet_body(conn *c, write_args *a)
+{
+    const store_record *rec = a->rec;
+    int64_t version;
+    store_status st = stored_version(c, rec->collection, rec->org, rec->name, &version);
+    if (st == STORE_OK && version != rec->version)
+        st = STORE_CONFLICT;
+    return st == STORE_OK ? facets_put(c, rec->collection, rec->name, rec->facets, rec->n_facets)
+                          : st;
+}
+
+static store_status store_sqlite_refacet(void *impl, const store_record *rec)
+{
+    write_args a = {.rec = rec};
+    return write_tx(impl, refacet_body, &a);
+}
+
 /* ---- health ---- */
 
 /* The health probe's test write: one row of store_meta. */
@@ -2166,4 +2236,7 @@ const store_backend store_sqlite_backend = {
     .import_record = store_sqlite_import_record,
     .import_audit = store_sqlite_import_audit,
     .refuse_writes = store_sqlite_refuse_writes,
+    .facet_mark = store_sqlite_facet_mark,
+    .set_facet_mark = store_sqlite_set_facet_mark,
+    .refacet = store_sqlite_refacet,
 };

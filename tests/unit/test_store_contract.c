@@ -922,6 +922,96 @@ static void test_facet_arguments(void **state)
     filter_free(flt);
 }
 
+/* The names in f->org under "P" whose facets pass `text`, comma-joined. */
+static char *filtered(fx *f, const char *text)
+{
+    filter *flt = NULL;
+    status st = {0};
+    if (!filter_parse("filter", text, test_facets, N_FACETS, &flt, &st))
+        fail_msg("%s: %s", text, st.msg);
+    store_query q = query_of(f, f->org, "P", NULL, 10);
+    q.filter = flt;
+    q.facets = test_facets;
+    q.n_facets = N_FACETS;
+    char *got = list_names(f, q);
+    filter_free(flt);
+    return got;
+}
+
+/* Facets given anew (store_refacet) replace a record's facets at its
+ * version and nothing else; a mark per collection is kept. */
+static void test_refacet(void **state)
+{
+    fx *f = *state;
+    char *mark = NULL;
+    assert_int_equal(store_facet_mark(f->s, f->coll, &mark), STORE_OK);
+    assert_string_equal(mark, "");
+    free(mark);
+    assert_int_equal(store_set_facet_mark(f->s, f->coll, "n:int;v1"), STORE_OK);
+    assert_int_equal(store_set_facet_mark(f->s, f->coll2, "other"), STORE_OK);
+    assert_int_equal(store_set_facet_mark(f->s, f->coll, "n:int,on:bool;v1"), STORE_OK);
+    assert_int_equal(store_facet_mark(f->s, f->coll, &mark), STORE_OK);
+    assert_string_equal(mark, "n:int,on:bool;v1");
+    free(mark);
+    assert_int_equal(store_facet_mark(f->s, f->coll2, &mark), STORE_OK);
+    assert_string_equal(mark, "other");
+    free(mark);
+
+    /* written without facets, as before a kind declared them */
+    create_ok(f, f->coll, f->org, "P", "r1", NULL, NULL, "one");
+    create_ok(f, f->coll, f->org, "P", "r2", NULL, NULL, "two");
+    size_t events = audit_count(f, f->org);
+    char *got = filtered(f, "n = 3");
+    assert_string_equal(got, "");
+    free(got);
+    store_facet three[] = {{"n", {FACET_INT, NULL, 3}},
+                           {"tags", {FACET_STRING, "x", 0}},
+                           {"tags", {FACET_STRING, "y", 0}}};
+    store_record r = rec_of(f->coll, f->org, "P", "r1", NULL, NULL, "ignored");
+    r.facets = three;
+    r.n_facets = 3;
+    assert_int_equal(store_refacet(f->s, &r), STORE_OK);
+    got = filtered(f, "n = 3 AND tags:\"y\"");
+    assert_string_equal(got, "r1");
+    free(got);
+    /* the document, the version and the audit log are as they were */
+    store_record *now = NULL;
+    assert_int_equal(store_get(f->s, f->coll, f->org, "r1", &now), STORE_OK);
+    assert_int_equal(now->version, 1);
+    size_t len;
+    const uint8_t *one = bdoc("one", &len);
+    assert_int_equal(now->doc_len, len);
+    assert_memory_equal(now->doc, one, len);
+    store_record_free(now);
+    assert_int_equal(audit_count(f, f->org), events);
+
+    /* a record moved on since, or gone, or in another tenant: untouched */
+    store_record up = rec_of(f->coll, f->org, "P", "r2", NULL, NULL, "two'");
+    up.version = 2;
+    store_audit ev = ev_of(f->org, "r2", 1, 2);
+    assert_int_equal(store_update(f->s, &up, 1, &ev), STORE_OK);
+    r.name = "r2";
+    assert_int_equal(store_refacet(f->s, &r), STORE_CONFLICT);
+    r.name = "r3";
+    assert_int_equal(store_refacet(f->s, &r), STORE_NOT_FOUND);
+    r.name = "r2";
+    r.version = 2;
+    r.org = f->org2;
+    assert_int_equal(store_refacet(f->s, &r), STORE_NOT_FOUND);
+    got = filtered(f, "n = 3");
+    assert_string_equal(got, "r1");
+    free(got);
+    /* none: the facets are removed */
+    r = rec_of(f->coll, f->org, "P", "r1", NULL, NULL, "ignored");
+    assert_int_equal(store_refacet(f->s, &r), STORE_OK);
+    got = filtered(f, "n = 3 OR tags:\"x\"");
+    assert_string_equal(got, "");
+    free(got);
+    r.version = 0;
+    assert_int_equal(store_refacet(f->s, &r), STORE_INVALID);
+    assert_int_equal(store_facet_mark(f->s, "", &mark), STORE_INVALID);
+}
+
 /* ---- audit ---- */
 
 static void assert_event(const store_audit_event *e, const store_audit *want)
@@ -2291,6 +2381,7 @@ int main(void)
         T(test_list_filters),
         T(test_filtered_lists),
         T(test_facet_arguments),
+        T(test_refacet),
         T(test_audit_one_event_per_write),
         T(test_audit_list_paging),
         T(test_persistence_across_reopen),
