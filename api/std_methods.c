@@ -217,6 +217,13 @@ bool api_std_check(const ProtobufCServiceDescriptor *svc, const api_method *meth
         }
         if (!bind(m, md, true, &bnd, err, errlen))
             return false;
+        if (m->resource_kind->envelope &&
+            (m->standard == API_STD_CREATE || m->standard == API_STD_UPDATE)) {
+            snprintf(err, errlen,
+                     "%s: %s is stored in an envelope; its Create and Update are custom methods",
+                     m->name, m->resource_kind->type);
+            return false;
+        }
     }
     return true;
 }

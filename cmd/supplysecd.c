@@ -25,6 +25,7 @@
 #include "kinds.h"
 #include "log.h"
 #include "migrate.h"
+#include "refacet.h"
 #include "runtime.h"
 
 #define EXIT_STORE_REFUSED 3
@@ -403,6 +404,28 @@ static int run_init(const config *c)
     return st == STORE_OK ? 0 : st == STORE_REFUSED ? EXIT_STORE_REFUSED : 1;
 }
 
+/* Before serving: the kinds' declarations hold, and every record has the
+ * facets its kind declares now (refacet.h). */
+static bool prepare_records(store *s)
+{
+    char err[512];
+    size_t records = 0;
+    log_line l;
+    if (!kind_check_all(kinds_all, kinds_n, err, sizeof err) ||
+        !refacet_kinds(s, kinds_all, kinds_n, &records, err, sizeof err)) {
+        log_begin(&l, LOG_ERROR, "cannot prepare the stored records");
+        log_str(&l, "error", err);
+        log_emit(&l);
+        return false;
+    }
+    if (records) {
+        log_begin(&l, LOG_INFO, "stored records given the facets their kinds declare now");
+        log_int(&l, "records", (long long)records);
+        log_emit(&l);
+    }
+    return true;
+}
+
 static int run_server(const config *c)
 {
     sigset_t sigs;
@@ -417,6 +440,10 @@ static int run_server(const config *c)
     store *s = open_store(c, &code);
     if (!s)
         return code;
+    if (!prepare_records(s)) {
+        store_close(s);
+        return 1;
+    }
     char *err = NULL;
     api_server *srv = api_server_start(&c->server, s, api_all_services, api_n_all_services, &err);
     log_line l;

@@ -1,5 +1,6 @@
-/* keyring.c — issuing API keys (see keyring.h): the secret, its hash and
- * the key's record, stored with a guard on the key's organization. */
+/* keyring.c — the ApiKey kind (see keyring.h): its declaration, issuing a
+ * key (the secret, its hash and the key's record, stored with a guard on
+ * the key's organization), revoking one, and the bootstrap key. */
 #include "keyring.h"
 
 #include <stdio.h>
@@ -9,49 +10,191 @@
 #include "auth.h"
 #include "organization.h"
 #include "supplysec/internal/v1/stored.pb-c.h"
+#include "validate.h"
 
-bool keyring_issue(const op_ctx *op, const char *parent, const char *org, const char *id,
-                   Supplysec__V1__ApiKey *key, char secret[APIKEY_SECRET_LEN + 1], status *st)
+typedef Supplysec__Internal__V1__StoredApiKey StoredApiKey;
+
+/* ---- the kind ---- */
+
+static bool validate(const ProtobufCMessage *res, const char *prefix, status *st)
 {
-    char prefix[APIKEY_PREFIX_LEN + 1], name[256];
+    const Supplysec__V1__ApiKey *key = (const Supplysec__V1__ApiKey *)res;
+    char f[96];
+    snprintf(f, sizeof f, "%s.display_name", prefix);
+    return validate_text(f, key->display_name, 200, false, st);
+}
+
+/* The state column (what an organization's delete checks) and the prefix
+ * a bearer token is looked up by. */
+static void columns(const ProtobufCMessage *res, const char **state, const char **lookup)
+{
+    const Supplysec__V1__ApiKey *key = (const Supplysec__V1__ApiKey *)res;
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+        &supplysec__v1__api_key__state__descriptor, (int)key->state);
+    *state = v ? v->name : NULL;
+    *lookup = key->key_prefix;
+}
+
+/* What ListApiKeys filters on (docs/api.md). */
+static const facet_def facets[] = {
+    {.name = "state", .type = FACET_ENUM, .enum_type = &supplysec__v1__api_key__state__descriptor},
+    {.name = "role", .type = FACET_ENUM, .enum_type = &supplysec__v1__role__descriptor},
+};
+
+static const char *const output_only[] = {"state", "key_prefix", "revoke_time", "creator", NULL};
+
+const kind api_key_kind = {
+    .type = "ApiKey",
+    .field = "api_key",
+    .plural = "apiKeys",
+    .collection = APIKEYS_COLLECTION,
+    .parent = &organization_kind,
+    .platform_parent = true,
+    .desc = &supplysec__v1__api_key__descriptor,
+    .envelope = &supplysec__internal__v1__stored_api_key__descriptor,
+    .envelope_field = "api_key",
+    .min_role =
+        {
+            [KIND_GET] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,
+            [KIND_LIST] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,
+            [KIND_CREATE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,
+        },
+    .output_only = output_only,
+    .facets = facets,
+    .n_facets = sizeof facets / sizeof facets[0],
+    .hooks = {.validate = validate, .columns = columns},
+};
+
+/* ---- issuing ---- */
+
+/* A key's role: one of an organization's roles under an organization,
+ * ROLE_PLATFORM_ADMIN under `platform`. */
+static bool role_allowed(const resource_key *key, Supplysec__V1__Role role, status *st)
+{
+    if (role == SUPPLYSEC__V1__ROLE__ROLE_UNSPECIFIED ||
+        !protobuf_c_enum_descriptor_get_value(&supplysec__v1__role__descriptor, (int)role))
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "api_key.role: required (ROLE_VIEWER, ROLE_EDITOR or ROLE_ADMIN)");
+    bool platform = key->org[0] == '\0';
+    if (platform != (role == SUPPLYSEC__V1__ROLE__ROLE_PLATFORM_ADMIN))
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           platform ? "api_key.role: keys under platform are ROLE_PLATFORM_ADMIN"
+                                    : "api_key.role: ROLE_PLATFORM_ADMIN keys live under the "
+                                      "`platform` parent");
+    return true;
+}
+
+/* Stores key (the caller's) at key_name with a new secret. */
+static bool issue(const op_ctx *op, const resource_key *name, Supplysec__V1__ApiKey *key,
+                  char secret[APIKEY_SECRET_LEN + 1], status *st)
+{
+    char prefix[APIKEY_PREFIX_LEN + 1];
     uint8_t hash[APIKEY_HASH_LEN];
     if (!apikey_generate(secret, prefix))
         return status_fail(st, STATUS_INTERNAL, "no randomness for a new key");
-    static const char *const output_only[] = {"name",        "state",       "key_prefix",
-                                              "create_time", "update_time", "revoke_time",
-                                              "creator",     "etag",        NULL};
     apikey_hash(secret, hash);
-    snprintf(name, sizeof name, "%s/apiKeys/%s", parent, id);
-    if (!message_clear_fields(&key->base, output_only))
-        return status_fail(st, STATUS_INTERNAL, "cannot clear the output-only fields");
     key->state = SUPPLYSEC__V1__API_KEY__STATE__STATE_ACTIVE;
     if (!message_set_string(&key->base, "key_prefix", prefix) ||
         !message_set_string(&key->base, "creator", op->who ? op->who->name : "bootstrap"))
         return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
 
-    Supplysec__Internal__V1__StoredApiKey stored = SUPPLYSEC__INTERNAL__V1__STORED_API_KEY__INIT;
+    StoredApiKey stored = SUPPLYSEC__INTERNAL__V1__STORED_API_KEY__INIT;
     stored.api_key = key;
     stored.secret_sha256.data = hash;
     stored.secret_sha256.len = sizeof hash;
-    resource_ref ref = {.collection = APIKEYS_COLLECTION,
-                        .org = org,
-                        .parent = parent,
-                        .name = name,
-                        .state = "STATE_ACTIVE",
-                        .lookup = prefix};
+    resource_ref ref = kind_ref(&api_key_kind, name, &key->base);
     /* An organization's key is stored only while the organization is: a
      * DeleteOrganization committing first makes this NOT_FOUND (the guard
      * comes first, so that is the answer), one committing after deletes
      * the key with the organization. */
     resource_batch b;
     resource_batch_init(&b, op);
-    if (org[0])
-        resource_batch_guard(&b, ORGANIZATIONS_COLLECTION, org, parent, 0);
+    if (name->org[0])
+        resource_batch_guard(&b, ORGANIZATIONS_COLLECTION, name->org, name->parent, 0);
     bool ok = resource_batch_create(&b, &ref, &stored.base, &key->base, st) &&
               resource_batch_apply(&b, st);
     resource_batch_free(&b);
     return ok;
 }
+
+Supplysec__V1__ApiKey *keyring_create(const op_ctx *op, const char *parent, const char *id,
+                                      Supplysec__V1__ApiKey **key,
+                                      char secret[APIKEY_SECRET_LEN + 1], status *st)
+{
+    const kind *k = &api_key_kind;
+    Supplysec__V1__ApiKey *res = *key;
+    *key = NULL; /* taken */
+    resource_key name;
+    char new_id[RESOURCE_ID_MAX + 1];
+    const char *out_buf[KIND_OUTPUT_ONLY_MAX];
+
+    if (!res) {
+        status_fail(st, STATUS_INVALID_ARGUMENT, "api_key: required");
+        return NULL;
+    }
+    if (!resource_id_take("api_key_id", id ? id : "", new_id, st) ||
+        !k->hooks.validate(&res->base, k->field, st) ||
+        !kind_parse_parent(k, "parent", parent ? parent : "", &name, st) ||
+        !kind_authorize(op, KIND_CREATE, &name, name.parent, st) ||
+        !role_allowed(&name, res->role, st))
+        goto fail;
+    if (!kind_key_set_id(&name, new_id)) {
+        status_fail(st, STATUS_INVALID_ARGUMENT, "parent: too long for a name under it");
+        goto fail;
+    }
+    if (!message_clear_fields(&res->base, kind_output_only(k, out_buf, KIND_OUTPUT_ONLY_MAX))) {
+        status_fail(st, STATUS_INTERNAL, "cannot clear the output-only fields of an ApiKey");
+        goto fail;
+    }
+    if (issue(op, &name, res, secret, st))
+        return res;
+fail:
+    if (res)
+        protobuf_c_message_free_unpacked(&res->base, NULL);
+    return NULL;
+}
+
+/* ---- revoking ---- */
+
+Supplysec__V1__ApiKey *keyring_revoke(const op_ctx *op, const char *name, const char *etag,
+                                      status *st)
+{
+    const kind *k = &api_key_kind;
+    resource_key key;
+    int64_t version;
+    if (!kind_parse_name(k, "name", name, &key, st) ||
+        !kind_authorize_role(op, &key, SUPPLYSEC__V1__ROLE__ROLE_ADMIN, key.name, st))
+        return NULL;
+    StoredApiKey *stored = (StoredApiKey *)resource_load(op, k->envelope, k->collection, key.org,
+                                                         key.name, key.name, &version, st);
+    if (!stored)
+        return NULL;
+    Supplysec__V1__ApiKey *res = stored->api_key;
+    if (!res) {
+        status_fail(st, STATUS_DATA_LOSS, "the stored document of %s has no ApiKey", key.name);
+        goto fail;
+    }
+    if (!resource_check_etag(&res->base, etag, st))
+        goto fail;
+    if (res->state == SUPPLYSEC__V1__API_KEY__STATE__STATE_REVOKED) {
+        status_fail(st, STATUS_FAILED_PRECONDITION, "%s is already revoked", key.name);
+        goto fail;
+    }
+    res->state = SUPPLYSEC__V1__API_KEY__STATE__STATE_REVOKED;
+    if (!resource_stamp_now(&res->base, "revoke_time")) {
+        status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto fail;
+    }
+    resource_ref ref = kind_ref(k, &key, &res->base);
+    if (!resource_update(op, &ref, &stored->base, &res->base, version, st))
+        goto fail;
+    return (Supplysec__V1__ApiKey *)kind_resource_take(k, &stored->base, key.name, st);
+fail:
+    protobuf_c_message_free_unpacked(&stored->base, NULL);
+    return NULL;
+}
+
+/* ---- the first platform key ---- */
 
 bool keyring_bootstrap(store *s, char secret[APIKEY_SECRET_LEN + 1], status *st)
 {
@@ -67,13 +210,17 @@ bool keyring_bootstrap(store *s, char secret[APIKEY_SECRET_LEN + 1], status *st)
                            "this store already has a platform key; use it to create more "
                            "(supplysec keys create --parent platform)");
     op_ctx op = {.store = s, .method = "bootstrap", .request_id = "", .deadline_us = INT64_MAX};
+    resource_key name;
+    if (!kind_parse_parent(&api_key_kind, "parent", PLATFORM_PARENT, &name, st) ||
+        !kind_key_set_id(&name, BOOTSTRAP_KEY_ID))
+        return status_fail(st, STATUS_INTERNAL, "cannot name the bootstrap key");
     Supplysec__V1__ApiKey *key = malloc(sizeof *key);
     if (!key)
         return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
     supplysec__v1__api_key__init(key);
     key->role = SUPPLYSEC__V1__ROLE__ROLE_PLATFORM_ADMIN;
     bool ok = message_set_string(&key->base, "display_name", "bootstrap platform administrator")
-                  ? keyring_issue(&op, PLATFORM_PARENT, "", BOOTSTRAP_KEY_ID, key, secret, st)
+                  ? issue(&op, &name, key, secret, st)
                   : status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
     protobuf_c_message_free_unpacked(&key->base, NULL);
     return ok;

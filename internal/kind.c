@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <bson/bson.h>
+
+#include "doc.h"
 #include "google/protobuf/timestamp.pb-c.h"
 #include "utf8.h"
 
@@ -143,6 +146,19 @@ bool kind_check(const kind *k, char *err, size_t errlen)
         if (!typed)
             return fail(err, errlen, "kind %s: facet \"%s\" is not a%s field of %s of its type",
                         k->type, d->name, d->repeated ? " repeated" : " singular", k->desc->name);
+    }
+    if (k->envelope) {
+        const ProtobufCFieldDescriptor *f =
+            k->envelope_field
+                ? protobuf_c_message_descriptor_get_field_by_name(k->envelope, k->envelope_field)
+                : NULL;
+        if (!f || f->label == PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE ||
+            f->descriptor != k->desc)
+            return fail(err, errlen, "kind %s: its envelope %s has no singular field %s of %s",
+                        k->type, k->envelope->name,
+                        k->envelope_field ? k->envelope_field : "(unnamed)", k->desc->name);
+        if (k->lifecycle == KIND_CONTROLLED)
+            return fail(err, errlen, "kind %s: a controlled document is stored as itself", k->type);
     }
     for (int v = 0; v < KIND_VERBS; v++)
         if (k->min_role[v] != SUPPLYSEC__V1__ROLE__ROLE_UNSPECIFIED &&
@@ -408,6 +424,9 @@ bool kind_authorize(const op_ctx *op, kind_verb verb, const resource_key *key, c
     if (verb == KIND_CREATE && !k->parent) /* a new tenant: no one's to hide */
         return status_fail(st, STATUS_PERMISSION_DENIED, "only platform administrators %s %s",
                            verbs[verb], k->plural);
+    if (!key->org[0] && (verb == KIND_CREATE || verb == KIND_LIST)) /* `platform` itself */
+        return status_fail(st, STATUS_PERMISSION_DENIED, "only platform administrators %s %s %s",
+                           verbs[verb], k->plural, verb == KIND_CREATE ? "under" : "of");
     bool member = key->org[0] && strcmp(op->who->org, key->org) == 0;
     if (!member) {
         if ((verb == KIND_GET || verb == KIND_LIST) && k->hooks.authorize &&
@@ -442,4 +461,87 @@ void kind_query_key(const op_ctx *op, const char *parent, const char *filter, ch
 {
     snprintf(buf, size, "%s|%s|%s|%s", op->method ? op->method : "", op->who ? op->who->org : "",
              parent, filter ? filter : "");
+}
+
+/* ---- stored records ---- */
+
+static const ProtobufCFieldDescriptor *envelope_slot(const kind *k)
+{
+    return protobuf_c_message_descriptor_get_field_by_name(k->envelope, k->envelope_field);
+}
+
+const ProtobufCMessageDescriptor *kind_stored_desc(const kind *k)
+{
+    return k->envelope ? k->envelope : k->desc;
+}
+
+const ProtobufCMessage *kind_resource_in(const kind *k, const ProtobufCMessage *stored)
+{
+    if (!k->envelope || !stored)
+        return stored;
+    assert(stored->descriptor == k->envelope);
+    const ProtobufCFieldDescriptor *f = envelope_slot(k); /* kind_check: there */
+    return *(ProtobufCMessage *const *)((const char *)stored + f->offset);
+}
+
+ProtobufCMessage *kind_resource_take(const kind *k, ProtobufCMessage *stored, const char *what,
+                                     status *st)
+{
+    if (!k->envelope || !stored)
+        return stored;
+    assert(stored->descriptor == k->envelope);
+    ProtobufCMessage **slot = (ProtobufCMessage **)((char *)stored + envelope_slot(k)->offset);
+    ProtobufCMessage *res = *slot;
+    *slot = NULL;
+    protobuf_c_message_free_unpacked(stored, NULL);
+    if (!res)
+        status_fail(st, STATUS_DATA_LOSS, "the stored document of %s has no %s", what, k->type);
+    return res;
+}
+
+/* The name of res's enum field `state`, for a controlled kind's state
+ * column (kind_check: a DocumentState). */
+static const char *state_name(const ProtobufCMessage *res)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(res->descriptor, "state");
+    if (!f || f->type != PROTOBUF_C_TYPE_ENUM)
+        return NULL;
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+        f->descriptor, *(const int *)((const char *)res + f->offset));
+    return v ? v->name : NULL;
+}
+
+resource_ref kind_ref(const kind *k, const resource_key *key, const ProtobufCMessage *res)
+{
+    resource_ref ref = {.collection = k->collection,
+                        .org = key->org,
+                        .parent = key->parent,
+                        .name = key->name,
+                        .facets = k->facets,
+                        .n_facets = k->n_facets};
+    if (k->hooks.columns)
+        k->hooks.columns(res, &ref.state, &ref.lookup);
+    else if (k->lifecycle == KIND_CONTROLLED)
+        ref.state = state_name(res);
+    return ref;
+}
+
+bool kind_record_facets(const kind *k, const uint8_t *doc, size_t len, store_facet **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (k->n_facets == 0)
+        return true;
+    bson_t b;
+    char err[256];
+    if (!bson_init_static(&b, doc, len))
+        return false;
+    ProtobufCMessage *msg = doc_to_message(kind_stored_desc(k), &b, err, sizeof err);
+    if (!msg)
+        return false;
+    const ProtobufCMessage *res = kind_resource_in(k, msg);
+    bool ok = res && resource_facets(res, k->facets, k->n_facets, out, n);
+    protobuf_c_message_free_unpacked(msg, NULL);
+    return ok;
 }

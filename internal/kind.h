@@ -116,6 +116,13 @@ struct kind {
      * revisions_collection (lifecycle.h). */
     kind_lifecycle lifecycle;
     const char *revisions_collection;
+    /* Records stored in an envelope (NULL: as desc itself): a message whose
+     * singular field envelope_field holds the resource and whose other
+     * fields never leave the server (an API key's secret hash). Get, List
+     * and Delete are standard; Create and Update are the kind's own custom
+     * methods, which write the envelope. */
+    const ProtobufCMessageDescriptor *envelope;
+    const char *envelope_field;
     kind_hooks hooks;
 };
 
@@ -156,7 +163,10 @@ bool kind_key_set_id(resource_key *key, const char *id);
  * role pass; platform administrators pass everywhere; for GET and LIST the
  * kind's authorize hook may let others read. Another tenant's resource is
  * NOT_FOUND (naming `what`), too low a role in one's own PERMISSION_DENIED,
- * a verb the kind does not offer UNIMPLEMENTED. A top-level kind's
+ * a verb the kind does not offer UNIMPLEMENTED. `platform` is no tenant and
+ * its existence is documented: creating or listing under it is
+ * PERMISSION_DENIED for all but platform administrators, while the
+ * resources under it are NOT_FOUND to them like another tenant's. A top-level kind's
  * resources (new tenants) are created by platform administrators only:
  * PERMISSION_DENIED for anyone else. */
 bool kind_authorize(const op_ctx *op, kind_verb verb, const resource_key *key, const char *what,
@@ -174,6 +184,27 @@ bool kind_authorize_role(const op_ctx *op, const resource_key *key, Supplysec__V
 #define KIND_QUERY_KEY_MAX (3 * KIND_NAME_MAX)
 void kind_query_key(const op_ctx *op, const char *parent, const char *filter, char *buf,
                     size_t size);
+
+/* The message k's records are stored as: its envelope, else desc. */
+const ProtobufCMessageDescriptor *kind_stored_desc(const kind *k);
+/* The resource in stored, a message of kind_stored_desc(k) (borrowed);
+ * NULL when an envelope holds none. */
+const ProtobufCMessage *kind_resource_in(const kind *k, const ProtobufCMessage *stored);
+/* Takes stored and returns its resource (the caller's); NULL with DATA_LOSS
+ * naming `what` when an envelope holds none (stored freed either way). */
+ProtobufCMessage *kind_resource_take(const kind *k, ProtobufCMessage *stored, const char *what,
+                                     status *st);
+
+/* Where res, a resource of k named by key, is stored: the kind's
+ * collection, the key's tenant and parent, the columns from the kind's
+ * hook (a controlled kind's state column is its state), its facets. */
+resource_ref kind_ref(const kind *k, const resource_key *key, const ProtobufCMessage *res);
+
+/* The facets of a stored record of k with document doc, as the resource
+ * layer writes them (resource_facets): *out malloc'd (free()), NULL and *n
+ * 0 for none. false when the document cannot be read or memory runs out. */
+bool kind_record_facets(const kind *k, const uint8_t *doc, size_t len, store_facet **out,
+                        size_t *n);
 
 /* NULL-terminated: the AIP fields and the kind's output-only fields, in
  * buf (KIND_OUTPUT_ONLY_MAX entries: kind_check refuses more). */

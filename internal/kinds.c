@@ -2,15 +2,15 @@
  * line here, beside its service line in api/services.c. */
 #include "kinds.h"
 
-#include <bson/bson.h>
 #include <string.h>
 
-#include "doc.h"
+#include "keyring.h"
 #include "organization.h"
 #include "security_policy.h"
 
 const kind *const kinds_all[] = {
     &organization_kind,
+    &api_key_kind,
     &security_policy_kind,
 };
 const size_t kinds_n = sizeof kinds_all / sizeof kinds_all[0];
@@ -28,19 +28,8 @@ const kind *kinds_by_collection(const char *collection)
 bool kinds_record_facets(const char *collection, const uint8_t *doc, size_t len, store_facet **out,
                          size_t *n)
 {
+    const kind *k = kinds_by_collection(collection);
     *out = NULL;
     *n = 0;
-    const kind *k = kinds_by_collection(collection);
-    if (!k || k->n_facets == 0)
-        return true;
-    bson_t b;
-    char err[256];
-    if (!bson_init_static(&b, doc, len))
-        return false;
-    ProtobufCMessage *msg = doc_to_message(k->desc, &b, err, sizeof err);
-    if (!msg)
-        return false;
-    bool ok = resource_facets(msg, k->facets, k->n_facets, out, n);
-    protobuf_c_message_free_unpacked(msg, NULL);
-    return ok;
+    return k ? kind_record_facets(k, doc, len, out, n) : true;
 }

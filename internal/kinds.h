@@ -10,8 +10,8 @@ extern const kind *const kinds_all[];
 extern const size_t kinds_n;
 
 /* The kind whose records (or, for a controlled kind, whose revisions) live
- * in collection; NULL for a collection no kind owns (API keys' stored
- * form, the server's secrets). */
+ * in collection; NULL for a collection no kind owns (the server's
+ * secrets). */
 const kind *kinds_by_collection(const char *collection);
 
 /* The facets of a stored record of collection with document doc, as the

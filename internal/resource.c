@@ -397,7 +397,7 @@ static bool batch_put(resource_batch *b, const resource_ref *ref, ProtobufCMessa
     size_t i = (size_t)(w - b->writes);
     b->docs[i] = bytes;
     size_t n_facets = 0;
-    if (!resource_facets(msg, ref->facets, ref->n_facets, &b->facets[i], &n_facets))
+    if (!resource_facets(meta, ref->facets, ref->n_facets, &b->facets[i], &n_facets))
         return n_facets > STORE_FACETS_MAX
                    ? status_fail(st, STATUS_INVALID_ARGUMENT,
                                  "%s has more than %d values its lists are filtered by", ref->name,

@@ -42,9 +42,9 @@ typedef struct resource_ref {
      * revision kept as `doc@0000000003`, named `doc@3`); NULL: name. */
     const char *stamp_name;
     bool keep_create_time; /* a create keeps the message's create_time (a revision's copy) */
-    /* The fields of the message the store keeps as facets for list filters
-     * (filter.h; fields of the message by these names, kind_check checks
-     * their types); NULL: none. */
+    /* The fields of the resource (meta, in the writes below) the store keeps
+     * as facets for list filters (filter.h; fields by these names,
+     * kind_check checks their types); NULL: none. */
     const facet_def *facets;
     size_t n_facets;
 } resource_ref;

@@ -3,6 +3,7 @@
  * hooks; nothing here names a kind. */
 #include "standard.h"
 
+#include <assert.h>
 #include <bson/bson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,24 +13,6 @@
 #include "fieldmask.h"
 #include "lifecycle.h"
 #include "utf8.h"
-
-/* Where res, a resource of k named by key, is stored: the kind's
- * collection, the key's tenant and parent, the columns from the kind's hook
- * (a controlled kind's state column is its state), its facets. */
-static resource_ref ref_of(const kind *k, const resource_key *key, const ProtobufCMessage *res)
-{
-    resource_ref ref = {.collection = k->collection,
-                        .org = key->org,
-                        .parent = key->parent,
-                        .name = key->name,
-                        .facets = k->facets,
-                        .n_facets = k->n_facets};
-    if (k->hooks.columns)
-        k->hooks.columns(res, &ref.state, &ref.lookup);
-    else if (k->lifecycle == KIND_CONTROLLED)
-        ref.state = lifecycle_state_name(res);
-    return ref;
-}
 
 static void free_msg(ProtobufCMessage *m)
 {
@@ -47,7 +30,9 @@ ProtobufCMessage *std_get(const op_ctx *op, const kind *k, const char *name, sta
         return NULL;
     if (key.revision[0])
         return lifecycle_load_revision(op, k, &key, st);
-    return resource_load(op, k->desc, k->collection, key.org, key.name, key.name, NULL, st);
+    ProtobufCMessage *stored = resource_load(op, kind_stored_desc(k), k->collection, key.org,
+                                             key.name, key.name, NULL, st);
+    return kind_resource_take(k, stored, key.name, st);
 }
 
 /* ---- List ---- */
@@ -96,9 +81,20 @@ bool std_list(const op_ctx *op, const kind *k, const std_list_req *req, resource
     q.n_facets = k->n_facets;
     char query_key[KIND_QUERY_KEY_MAX];
     kind_query_key(op, parent.parent, canonical ? canonical : "", query_key, sizeof query_key);
-    bool ok = resource_list(op, k->desc, &q, query_key, req->page_token, page_size, page, st);
+    bool ok =
+        resource_list(op, kind_stored_desc(k), &q, query_key, req->page_token, page_size, page, st);
     filter_free(flt);
     free(canonical);
+    for (size_t i = 0; ok && k->envelope && i < page->count; i++) {
+        page->items[i] = kind_resource_take(k, page->items[i], k->plural, st);
+        if (!page->items[i]) { /* those after it are still envelopes */
+            for (size_t j = i + 1; j < page->count; j++)
+                protobuf_c_message_free_unpacked(page->items[j], NULL);
+            page->count = i;
+            resource_page_free(page);
+            return false;
+        }
+    }
     return ok;
 }
 
@@ -114,6 +110,7 @@ ProtobufCMessage *std_create(const op_ctx *op, const kind *k, const char *parent
     const char *out_buf[KIND_OUTPUT_ONLY_MAX];
     snprintf(id_field, sizeof id_field, "%s_id", k->field);
 
+    assert(!k->envelope); /* its Create is its own (kind.h) */
     if (!msg) {
         status_fail(st, STATUS_INVALID_ARGUMENT, "%s: required", k->field);
         return NULL;
@@ -135,7 +132,7 @@ ProtobufCMessage *std_create(const op_ctx *op, const kind *k, const char *parent
         (k->hooks.derive && !k->hooks.derive(op, &key, msg, NULL, st)))
         goto fail;
 
-    resource_ref ref = ref_of(k, &key, msg);
+    resource_ref ref = kind_ref(k, &key, msg);
     resource_batch b;
     resource_batch_init(&b, op);
     if (k->parent && strcmp(key.parent, KIND_PLATFORM) != 0) /* the parent must outlive nothing */
@@ -229,6 +226,7 @@ ProtobufCMessage *std_update(const op_ctx *op, const kind *k, const ProtobufCMes
     const char *const *output_only = kind_output_only(k, out_buf, KIND_OUTPUT_ONLY_MAX);
     snprintf(name_field, sizeof name_field, "%s.name", k->field);
 
+    assert(!k->envelope); /* its Update is its own (kind.h) */
     if (!patch) {
         status_fail(st, STATUS_INVALID_ARGUMENT, "%s: required", k->field);
         return NULL;
@@ -256,7 +254,7 @@ ProtobufCMessage *std_update(const op_ctx *op, const kind *k, const ProtobufCMes
         (k->hooks.derive && !k->hooks.derive(op, &key, next, cur, st)))
         goto fail;
 
-    resource_ref ref = ref_of(k, &key, next);
+    resource_ref ref = kind_ref(k, &key, next);
     if (!resource_update(op, &ref, next, next, version, st))
         goto fail;
     free_msg(cur);
@@ -278,15 +276,18 @@ bool std_delete(const op_ctx *op, const kind *k, const char *name, const char *e
     if (!kind_parse_name(k, "name", name, &key, st) ||
         !kind_authorize(op, KIND_DELETE, &key, key.name, st))
         return false;
-    ProtobufCMessage *cur =
-        resource_load(op, k->desc, k->collection, key.org, key.name, key.name, &version, st);
+    ProtobufCMessage *cur = resource_load(op, kind_stored_desc(k), k->collection, key.org, key.name,
+                                          key.name, &version, st);
     if (!cur)
         return false;
     resource_batch b;
     resource_batch_init(&b, op);
-    bool ok = resource_check_etag(cur, etag, st) &&
-              (k->lifecycle != KIND_CONTROLLED || lifecycle_check_deletable(cur, key.name, st)) &&
-              (!k->hooks.before_delete || k->hooks.before_delete(op, &key, cur, version, &b, st));
+    const ProtobufCMessage *res = kind_resource_in(k, cur);
+    bool ok = (res || status_fail(st, STATUS_DATA_LOSS, "the stored document of %s has no %s",
+                                  key.name, k->type)) &&
+              resource_check_etag(res, etag, st) &&
+              (k->lifecycle != KIND_CONTROLLED || lifecycle_check_deletable(res, key.name, st)) &&
+              (!k->hooks.before_delete || k->hooks.before_delete(op, &key, res, version, &b, st));
     if (ok) {
         resource_batch_delete(&b, k->collection, key.org, key.name, version);
         ok = resource_batch_apply(&b, st);

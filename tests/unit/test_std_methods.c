@@ -47,7 +47,7 @@ static void test_kinds_table_passes(void **state)
         if (kinds_all[i]->revisions_collection)
             assert_ptr_equal(kinds_by_collection(kinds_all[i]->revisions_collection), kinds_all[i]);
     }
-    assert_null(kinds_by_collection("apiKeys"));
+    assert_null(kinds_by_collection("noSuchCollection"));
 }
 
 static void test_mismatched_shapes_refused(void **state)
@@ -90,6 +90,20 @@ static void test_mismatched_shapes_refused(void **state)
     assert_false(api_std_check(&supplysec__v1__security_policies__descriptor,
                                &filter_without_facets, 1, err, sizeof err));
     assert_non_null(strstr(err, "declares no facets"));
+
+    /* A kind stored in an envelope (any message holding the resource in a
+     * singular field will do here) writes it in its own custom methods. */
+    kind enveloped = organization_kind;
+    enveloped.envelope = &supplysec__v1__create_organization_request__descriptor;
+    enveloped.envelope_field = "organization";
+    const api_method enveloped_get = API_STANDARD(GET, "GetOrganization", &enveloped);
+    assert_true(api_std_check(orgs, &enveloped_get, 1, err, sizeof err));
+    const api_method enveloped_create = API_STANDARD(CREATE, "CreateOrganization", &enveloped);
+    refused(&enveloped_create, "stored in an envelope");
+    const api_method enveloped_update = API_STANDARD(UPDATE, "UpdateOrganization", &enveloped);
+    refused(&enveloped_update, "stored in an envelope");
+    enveloped.envelope_field = "organization_id";
+    refused(&enveloped_get, "has no singular field organization_id");
 
     const api_method no_such = API_STANDARD(GET, "GetWidget", &organization_kind);
     refused(&no_such, "has no method GetWidget");
