@@ -35,7 +35,7 @@ static const char usage[] =
     "usage: supplysec [--addr HOST:PORT] [--key KEY] [--tls] [--ca FILE] [--timeout-ms N] COMMAND\n"
     "  call Service.Method JSON     e.g. call Organizations.GetOrganization "
     "'{\"name\":\"organizations/acme\"}'\n"
-    "  orgs list [--page-size N] [--page-token T]\n"
+    "  orgs list [--page-size N] [--page-token T] [--filter 'kind = OPERATOR']\n"
     "  orgs get NAME\n"
     "  orgs create --legal-name NAME --country CC [--kind KIND] [--id ID]\n"
     "  keys create --parent PARENT --role ROLE [--id ID] [--display-name TEXT]\n"
@@ -214,6 +214,7 @@ static int orgs_command(const cli *c, int argc, char **argv)
         if (o.page_size)
             BSON_APPEND_INT32(&doc, "pageSize", o.page_size);
         json_field(&doc, "pageToken", o.page_token);
+        json_field(&doc, "filter", o.filter);
         return call_doc(c, "Organizations.ListOrganizations", &doc);
     }
     if (strcmp(verb, "get") == 0 && optind < argc) {

@@ -185,6 +185,21 @@ static bool before_delete(const op_ctx *op, const resource_key *key, const Proto
     return true;
 }
 
+/* What ListOrganizations filters on (docs/api.md). */
+static const facet_def facets[] = {
+    {.name = "kind",
+     .type = FACET_ENUM,
+     .enum_type = &supplysec__v1__organization_kind__descriptor},
+    {.name = "country_code", .type = FACET_STRING},
+    {.name = "legal_name", .type = FACET_STRING},
+    {.name = "supply_chain_roles",
+     .type = FACET_ENUM,
+     .repeated = true,
+     .enum_type = &supplysec__v1__supply_chain_role__descriptor},
+    {.name = "create_time", .type = FACET_TIMESTAMP},
+    {.name = "update_time", .type = FACET_TIMESTAMP},
+};
+
 const kind organization_kind = {
     .type = "Organization",
     .field = "organization",
@@ -199,6 +214,8 @@ const kind organization_kind = {
             [KIND_UPDATE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,
             [KIND_DELETE] = SUPPLYSEC__V1__ROLE__ROLE_PLATFORM_ADMIN,
         },
+    .facets = facets,
+    .n_facets = sizeof facets / sizeof facets[0],
     .hooks =
         {
             .validate = validate_hook,

@@ -74,6 +74,10 @@ class CliTest(ServerTestCase):
         r = self.cli("orgs", "list", key=self.server.admin_secret)
         out = self.ok_json(r)
         self.assertIn("organizations/acme-cli", json.dumps(out))
+        r = self.cli("orgs", "list", "--filter", 'legal_name = "Acme"', key=self.server.admin_secret)
+        self.assertIn("organizations/acme-cli", json.dumps(self.ok_json(r)))
+        r = self.cli("orgs", "list", "--filter", 'legal_name != "Acme"', key=self.server.admin_secret)
+        self.assertNotIn("organizations/acme-cli", json.dumps(self.ok_json(r)))
 
     def test_5_keys_create(self):
         self.ensure_acme()

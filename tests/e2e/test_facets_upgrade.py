@@ -22,7 +22,7 @@ class FacetsUpgradeTest(ServerTestCase):
             db = sqlite3.connect(uri[len("sqlite:"):])
             with db:
                 db.execute("DELETE FROM facets WHERE collection = 'apiKeys'")
-                db.execute("DELETE FROM store_meta WHERE key LIKE 'facets:%'")
+                db.execute("DELETE FROM store_meta WHERE key = 'facets:apiKeys'")
             db.close()
             return
         import pymongo
@@ -30,7 +30,7 @@ class FacetsUpgradeTest(ServerTestCase):
         try:
             db = client.get_default_database()
             db.apiKeys.update_many({}, {"$unset": {"_facets": ""}})
-            db.counters.delete_many({"_id": {"$regex": "^facets/"}})
+            db.counters.delete_one({"_id": "facets/apiKeys"})
         finally:
             client.close()
 

@@ -89,6 +89,43 @@ class OrganizationsTest(ServerTestCase):
             self.assertIn("organizations/" + i, names)
         self.assertEqual(names, sorted(names))
 
+    def test_list_filter(self):
+        pb = protos()
+        R = pb.orgs
+        tag = self.uid("flt")
+        a = self.create(tag + "-a", legal_name=tag + " Carrier", country_code="NL",
+                        supply_chain_roles=[R.SUPPLY_CHAIN_ROLE_CARRIER])
+        b = self.create(tag + "-b", legal_name=tag + " Port", country_code="DE",
+                        supply_chain_roles=[R.SUPPLY_CHAIN_ROLE_PORT_OPERATOR,
+                                            R.SUPPLY_CHAIN_ROLE_CARRIER])
+        c = self.create(tag + "-c", legal_name=tag + " Customs", country_code="DE",
+                        kind=R.ORGANIZATION_KIND_CUSTOMS_AUTHORITY)
+
+        def names(flt, client=None):
+            r = (client or self.admin).call("Organizations.ListOrganizations", page_size=1000,
+                                            filter=flt)
+            return [o.name for o in r.organizations if o.legal_name.startswith(tag)]
+
+        self.assertEqual(names('country_code = "DE"'), [b.name, c.name])
+        self.assertEqual(names("supply_chain_roles:CARRIER"), [a.name, b.name])
+        self.assertEqual(names("kind = CUSTOMS_AUTHORITY OR supply_chain_roles:PORT_OPERATOR"),
+                         [b.name, c.name])
+        self.assertEqual(names('legal_name >= "%s P" AND kind = OPERATOR' % tag), [b.name])
+        # an update moves a record in and out of a filter's results
+        a.country_code = "DE"
+        self.update(a, ["country_code"])
+        self.assertEqual(names('country_code = "DE" AND kind = OPERATOR'), [a.name, b.name])
+        # a member lists its own organization only, filter or not
+        key = self.make_key(a.name, pb.common.ROLE_VIEWER)
+        member = self.server.client(key.secret)
+        r = member.call("Organizations.ListOrganizations", filter='country_code = "DE"')
+        self.assertEqual([o.name for o in r.organizations], [a.name])
+        r = member.call("Organizations.ListOrganizations", filter="kind = CUSTOMS_AUTHORITY")
+        self.assertEqual(list(r.organizations), [])
+        e = self.assertRpcError(C.INVALID_ARGUMENT, self.admin.call,
+                                "Organizations.ListOrganizations", filter="identifiers = 1")
+        self.assertIn("identifiers", e.details())
+
     def test_update(self):
         oid = self.uid("upd")
         o = self.create(oid, legal_name="Before")
