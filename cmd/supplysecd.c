@@ -46,6 +46,7 @@ static const char usage[] =
     "       supplysecd import [--store URI] < FILE  an export into an empty store\n"
     "       supplysecd init [--store URI]   a fresh store where the store file is missing,\n"
     "                                       or accept the store file that is there\n"
+    "       supplysecd refacet [--store URI]  derive every record's filter values again\n"
     "flags (environment fallback in brackets):\n"
     "  --listen HOST:PORT        [SUPPLYSEC_LISTEN]   default 127.0.0.1:50051\n"
     "  --store URI               [SUPPLYSEC_STORE]    default sqlite:./data/supplysec.db\n"
@@ -404,26 +405,38 @@ static int run_init(const config *c)
     return st == STORE_OK ? 0 : st == STORE_REFUSED ? EXIT_STORE_REFUSED : 1;
 }
 
-/* Before serving: the kinds' declarations hold, and every record has the
- * facets its kind declares now (refacet.h). */
-static bool prepare_records(store *s)
+/* Before serving (and `refacet`, with all): the kinds' declarations hold,
+ * and every record has the facets its kind declares now (refacet.h). */
+static bool prepare_records(store *s, bool all)
 {
     char err[512];
     size_t records = 0;
     log_line l;
     if (!kind_check_all(kinds_all, kinds_n, err, sizeof err) ||
-        !refacet_kinds(s, kinds_all, kinds_n, &records, err, sizeof err)) {
+        !refacet_kinds(s, kinds_all, kinds_n, all, &records, err, sizeof err)) {
         log_begin(&l, LOG_ERROR, "cannot prepare the stored records");
         log_str(&l, "error", err);
         log_emit(&l);
         return false;
     }
-    if (records) {
+    if (records || all) {
         log_begin(&l, LOG_INFO, "stored records given the facets their kinds declare now");
         log_int(&l, "records", (long long)records);
         log_emit(&l);
     }
     return true;
+}
+
+/* refacet: every record's facets derived again, whatever the marks say. */
+static int run_refacet(const config *c)
+{
+    int code = 0;
+    store *s = open_store(c, &code);
+    if (!s)
+        return code;
+    bool ok = prepare_records(s, true);
+    store_close(s);
+    return ok ? 0 : 1;
 }
 
 static int run_server(const config *c)
@@ -440,7 +453,7 @@ static int run_server(const config *c)
     store *s = open_store(c, &code);
     if (!s)
         return code;
-    if (!prepare_records(s)) {
+    if (!prepare_records(s, false)) {
         store_close(s);
         return 1;
     }
@@ -486,7 +499,7 @@ int main(int argc, char **argv)
     config c = {0};
     const char *sub = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
     if (sub && strcmp(sub, "bootstrap") != 0 && strcmp(sub, "export") != 0 &&
-        strcmp(sub, "import") != 0 && strcmp(sub, "init") != 0) {
+        strcmp(sub, "import") != 0 && strcmp(sub, "init") != 0 && strcmp(sub, "refacet") != 0) {
         fprintf(stderr, "supplysecd: unknown command \"%s\"\n%s", sub, usage);
         return 2;
     }
@@ -507,5 +520,7 @@ int main(int argc, char **argv)
         return run_bootstrap(&c);
     if (strcmp(sub, "init") == 0)
         return run_init(&c);
+    if (strcmp(sub, "refacet") == 0)
+        return run_refacet(&c);
     return run_migration(&c, strcmp(sub, "import") == 0);
 }

@@ -89,8 +89,8 @@ static bool refacet_collection(store *s, const kind *k, const char *collection, 
     return ok;
 }
 
-bool refacet_kinds(store *s, const kind *const *kinds, size_t n, size_t *records, char *err,
-                   size_t errlen)
+bool refacet_kinds(store *s, const kind *const *kinds, size_t n, bool all, size_t *records,
+                   char *err, size_t errlen)
 {
     *records = 0;
     for (size_t i = 0; i < n; i++) {
@@ -105,7 +105,7 @@ bool refacet_kinds(store *s, const kind *const *kinds, size_t n, size_t *records
                 return failed(err, errlen, "reading its mark", collections[c], ss);
             bool same = strcmp(have, want) == 0;
             free(have);
-            if (same)
+            if (same && !all)
                 continue;
             if (!refacet_collection(s, k, collections[c], records, err, errlen))
                 return false;

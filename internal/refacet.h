@@ -24,11 +24,12 @@
 /* The mark of k's facet table into buf: "" for a kind without facets. */
 void refacet_mark(const kind *k, char *buf, size_t size);
 
-/* Gives the records of each of kinds[0..n) whose mark is out of date their
- * facets anew; *records: how many were rewritten. false with err (a
- * sentence for the start-up log) when the store fails or a stored document
- * cannot be read. */
-bool refacet_kinds(store *s, const kind *const *kinds, size_t n, size_t *records, char *err,
-                   size_t errlen);
+/* Gives the records of each of kinds[0..n) whose mark is out of date (all
+ * of them with `all`: `supplysecd refacet`, after a rolling upgrade in
+ * which servers of the older release kept writing) their facets anew;
+ * *records: how many were rewritten. false with err (a sentence for the
+ * start-up log) when the store fails or a stored document cannot be read. */
+bool refacet_kinds(store *s, const kind *const *kinds, size_t n, bool all, size_t *records,
+                   char *err, size_t errlen);
 
 #endif

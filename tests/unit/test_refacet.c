@@ -139,7 +139,7 @@ static void test_records_get_their_facets(void **state)
     const kind *kinds[] = {&api_key_kind, &security_policy_kind};
     size_t n = 0;
     char err[256] = "";
-    if (!refacet_kinds(s, kinds, 2, &n, err, sizeof err))
+    if (!refacet_kinds(s, kinds, 2, false, &n, err, sizeof err))
         fail_msg("%s", err);
     assert_int_equal(n, 5);
     assert_int_equal(count(k, k->collection, "state = ACTIVE"), 2);
@@ -149,17 +149,22 @@ static void test_records_get_their_facets(void **state)
     assert_int_equal(count(sp, sp->revisions_collection, "state = APPROVED"), 1);
 
     /* the same declarations again: nothing to do */
-    assert_true(refacet_kinds(s, kinds, 2, &n, err, sizeof err));
+    assert_true(refacet_kinds(s, kinds, 2, false, &n, err, sizeof err));
     assert_int_equal(n, 0);
 
     /* a declaration that changed: that kind's records again, without role */
     kind fewer = api_key_kind;
     fewer.n_facets = 1;
     const kind *changed[] = {&fewer, &security_policy_kind};
-    assert_true(refacet_kinds(s, changed, 2, &n, err, sizeof err));
+    assert_true(refacet_kinds(s, changed, 2, false, &n, err, sizeof err));
     assert_int_equal(n, 3);
     assert_int_equal(count(k, k->collection, "role = ADMIN"), 0);
     assert_int_equal(count(k, k->collection, "state = ACTIVE"), 2);
+
+    /* all of them, marks or not (`supplysecd refacet`) */
+    assert_true(refacet_kinds(s, kinds, 2, true, &n, err, sizeof err));
+    assert_int_equal(n, 5);
+    assert_int_equal(count(k, k->collection, "role = ADMIN"), 2);
 }
 
 static void test_unreadable_document_stops(void **state)
@@ -187,7 +192,7 @@ static void test_unreadable_document_stops(void **state)
     const kind *kinds[] = {&api_key_kind};
     size_t n = 0;
     char err[256] = "";
-    assert_false(refacet_kinds(s, kinds, 1, &n, err, sizeof err));
+    assert_false(refacet_kinds(s, kinds, 1, false, &n, err, sizeof err));
     assert_non_null(strstr(err, "organizations/acme/apiKeys/broken"));
     char *mark = NULL; /* not marked done: the next start-up tries again */
     assert_int_equal(store_facet_mark(s, APIKEYS_COLLECTION, &mark), STORE_OK);
