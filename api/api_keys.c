@@ -1,6 +1,6 @@
 /* api_keys.c — the supplysec.v1.ApiKeys service: GetApiKey and ListApiKeys
  * are the ApiKey kind's standard methods; CreateApiKey (its answer carries
- * the secret) and RevokeApiKey are custom (internal/keyring.c declares the
+ * the secret) and RevokeApiKey are custom (internal/domain/keyring.c declares the
  * kind and its rules). */
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* organizations.c — the supplysec.v1.Organizations service: the standard
- * methods of the Organization kind (internal/organization.c declares it
+ * methods of the Organization kind (internal/domain/organization.c declares it
  * and its rules: who creates, updates and deletes, what a delete takes
  * with it). */
 #include "organization.h"

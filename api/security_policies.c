@@ -1,6 +1,6 @@
 /* security_policies.c — the supplysec.v1.SecurityPolicies service: the
  * standard and lifecycle methods of the SecurityPolicy kind
- * (internal/security_policy.c declares it and its rules). */
+ * (internal/domain/security_policy.c declares it and its rules). */
 #include "runtime.h"
 #include "security_policy.h"
 

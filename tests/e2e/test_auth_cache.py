@@ -1,4 +1,4 @@
-"""The verified-key cache (internal/auth_cache.h) seen from outside.
+"""The verified-key cache (internal/auth/auth_cache.h) seen from outside.
 
 One server: a key it has just accepted (and so holds in its cache) stops
 working on the very next call once it is revoked, or its organization

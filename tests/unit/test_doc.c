@@ -1,4 +1,4 @@
-/* test_doc.c — the message <-> document converter (internal/doc.h).
+/* test_doc.c — the message <-> document converter (internal/doc/doc.h).
  *
  * Every generated message type, filled by a descriptor-driven filler with a
  * non-default value in every field, must survive message -> BSON -> message

@@ -8,8 +8,6 @@
 #include "status.h"
 #include "supplysec/v1/organizations.pb-c.h"
 
-#define ORGANIZATIONS_COLLECTION "organizations"
-
 /* Checks every writable field; messages name the field under `prefix`
  * (e.g. "organization"). */
 bool organization_validate(const Supplysec__V1__Organization *org, const char *prefix, status *st);

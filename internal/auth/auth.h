@@ -18,7 +18,10 @@
 #include "store.h"
 #include "supplysec/v1/common.pb-c.h"
 
+/* Where authentication reads a key and the organization it belongs to
+ * (the ApiKey and Organization kinds live there: domain/). */
 #define APIKEYS_COLLECTION "apiKeys"
+#define ORGANIZATIONS_COLLECTION "organizations"
 #define PLATFORM_PARENT "platform"
 
 typedef struct principal {

@@ -6,7 +6,8 @@
  * `organizations/{organization}/securityPolicies/{security_policy}`), the
  * least role for each verb, the fields a client never sets or sets only at
  * creation, and hooks for the rules that are the kind's own. A new kind is a
- * `const kind` and its hooks; nothing else in internal/ changes for it.
+ * `const kind` and its hooks in domain/, plus its line in kinds.c; nothing
+ * else in internal/ changes for it.
  *
  * Tenancy follows from the name: the organization id at the root of a
  * name is the tenant that owns the resource (organizations/{org} owns

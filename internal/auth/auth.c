@@ -8,7 +8,6 @@
 #include "apikey.h"
 #include "auth_cache.h"
 #include "doc.h"
-#include "organization.h"
 #include "supplysec/internal/v1/stored.pb-c.h"
 
 #define UNAUTHENTICATED_HINT "send `authorization: Bearer <api key>` with an active key"

@@ -9,7 +9,6 @@
 
 #include "apikey.h"
 #include "clock.h"
-#include "organization.h"
 
 #define WAYS 4
 #define LOCKS 64 /* sets share these mutexes, set i under locks[i % LOCKS] */
