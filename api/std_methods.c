@@ -53,24 +53,11 @@ static bool refuse(binder *b, const char *fmt, const char *what)
     return false;
 }
 
-/* The singular field `name` of desc with the given type (message type too,
- * for messages); NULL when absent. */
-static const ProtobufCFieldDescriptor *field_typed(const ProtobufCMessageDescriptor *desc,
-                                                   const char *name, ProtobufCType type,
-                                                   const ProtobufCMessageDescriptor *msg)
-{
-    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(desc, name);
-    if (!f || f->label == PROTOBUF_C_LABEL_REPEATED || f->type != type ||
-        (type == PROTOBUF_C_TYPE_MESSAGE && f->descriptor != msg))
-        return NULL;
-    return f;
-}
-
 static bool need(binder *b, const ProtobufCFieldDescriptor **slot,
                  const ProtobufCMessageDescriptor *desc, const char *name, ProtobufCType type,
                  const ProtobufCMessageDescriptor *msg, const char *what)
 {
-    *slot = field_typed(desc, name, type, msg);
+    *slot = reflect_singular(desc, name, type, msg);
     return *slot ? true : refuse(b, "%s", what);
 }
 
@@ -230,14 +217,6 @@ bool api_std_check(const ProtobufCServiceDescriptor *svc, const api_method *meth
 
 /* ---- at each call ---- */
 
-static const char *string_at(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
-{
-    if (!f)
-        return "";
-    const char *s = *(char *const *)((const char *)msg + f->offset);
-    return s ? s : "";
-}
-
 static ProtobufCMessage *new_message(api_call *call, const ProtobufCMessageDescriptor *desc)
 {
     ProtobufCMessage *m = malloc(desc->sizeof_message);
@@ -251,17 +230,17 @@ static ProtobufCMessage *list(api_call *call, const kind *k, const std_binding *
                               const ProtobufCMessage *req, const ProtobufCMessageDescriptor *out,
                               bool revisions)
 {
-    int32_t page_size = *(const int32_t *)((const char *)req + b->page_size->offset);
+    int32_t page_size = *(const int32_t *)reflect_at(req, b->page_size);
     resource_page page;
     if (revisions) {
-        if (!lifecycle_list_revisions(&call->op, k, string_at(req, b->name), page_size,
-                                      string_at(req, b->page_token), &page, &call->st))
+        if (!lifecycle_list_revisions(&call->op, k, reflect_string(req, b->name), page_size,
+                                      reflect_string(req, b->page_token), &page, &call->st))
             return NULL;
     } else {
-        std_list_req lr = {.parent = string_at(req, b->parent),
+        std_list_req lr = {.parent = reflect_string(req, b->parent),
                            .page_size = page_size,
-                           .page_token = string_at(req, b->page_token),
-                           .filter = string_at(req, b->filter)};
+                           .page_token = reflect_string(req, b->page_token),
+                           .filter = reflect_string(req, b->filter)};
         if (!std_list(&call->op, k, &lr, &page, &call->st))
             return NULL;
     }
@@ -272,8 +251,8 @@ static ProtobufCMessage *list(api_call *call, const kind *k, const std_binding *
     }
     /* the page's items and token move into the response */
     *(size_t *)((char *)resp + b->items->quantifier_offset) = page.count;
-    *(ProtobufCMessage ***)((char *)resp + b->items->offset) = page.items;
-    *(char **)((char *)resp + b->next_page_token->offset) = page.next_page_token;
+    *(ProtobufCMessage ***)reflect_at(resp, b->items) = page.items;
+    *(char **)reflect_at(resp, b->next_page_token) = page.next_page_token;
     return resp;
 }
 
@@ -290,28 +269,28 @@ ProtobufCMessage *api_std_handler(api_call *call, ProtobufCMessage *req)
     const kind *k = m->resource_kind;
     switch (m->standard) {
     case API_STD_GET:
-        return std_get(&call->op, k, string_at(req, b.name), &call->st);
+        return std_get(&call->op, k, reflect_string(req, b.name), &call->st);
     case API_STD_LIST:
         return list(call, k, &b, req, method->output, false);
     case API_STD_LIST_REVISIONS:
         return list(call, k, &b, req, method->output, true);
     case API_STD_CREATE: {
-        ProtobufCMessage **slot = (ProtobufCMessage **)((char *)req + b.resource->offset);
+        ProtobufCMessage **slot = reflect_at(req, b.resource);
         ProtobufCMessage *res = *slot;
         *slot = NULL; /* taken from the request */
-        return std_create(&call->op, k, string_at(req, b.parent), string_at(req, b.id), &res,
-                          &call->st);
+        return std_create(&call->op, k, reflect_string(req, b.parent), reflect_string(req, b.id),
+                          &res, &call->st);
     }
     case API_STD_UPDATE: {
-        const ProtobufCMessage *patch =
-            *(ProtobufCMessage *const *)((const char *)req + b.resource->offset);
+        const ProtobufCMessage *patch = *(ProtobufCMessage *const *)reflect_at(req, b.resource);
         const Google__Protobuf__FieldMask *mask =
-            *(Google__Protobuf__FieldMask *const *)((const char *)req + b.mask->offset);
+            *(Google__Protobuf__FieldMask *const *)reflect_at(req, b.mask);
         return std_update(&call->op, k, patch, mask ? mask->paths : NULL, mask ? mask->n_paths : 0,
                           mask != NULL, &call->st);
     }
     case API_STD_DELETE:
-        if (!std_delete(&call->op, k, string_at(req, b.name), string_at(req, b.etag), &call->st))
+        if (!std_delete(&call->op, k, reflect_string(req, b.name), reflect_string(req, b.etag),
+                        &call->st))
             return NULL;
         return new_message(call, method->output);
     case API_STD_SUBMIT:
@@ -322,8 +301,9 @@ ProtobufCMessage *api_std_handler(api_call *call, ProtobufCMessage *req)
                                          [API_STD_APPROVE] = DOC_APPROVE,
                                          [API_STD_REJECT] = DOC_REJECT,
                                          [API_STD_REVISE] = DOC_REVISE};
-        return lifecycle_move(&call->op, k, moves[m->standard], string_at(req, b.name),
-                              string_at(req, b.etag), string_at(req, b.reason), &call->st);
+        return lifecycle_move(&call->op, k, moves[m->standard], reflect_string(req, b.name),
+                              reflect_string(req, b.etag), reflect_string(req, b.reason),
+                              &call->st);
     }
     default:
         return api_fail(call, STATUS_INTERNAL, "%s: not a standard verb", call->method);

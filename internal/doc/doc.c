@@ -38,60 +38,9 @@ static const int32_t NANOS_PER_MILLI = 1000000;
 
 /* ---- names ---- */
 
-static char ascii_upper(char c)
-{
-    return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
-}
-
 static char ascii_lower(char c)
 {
     return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
-void doc_json_name(const char *field_name, char *buf, size_t buflen)
-{
-    size_t n = 0;
-    bool upper_next = false;
-
-    if (buflen == 0)
-        return;
-    for (const char *p = field_name; *p && n + 1 < buflen; p++) {
-        if (*p == '_') {
-            upper_next = true;
-            continue;
-        }
-        buf[n++] = upper_next ? ascii_upper(*p) : *p;
-        upper_next = false;
-    }
-    buf[n] = '\0';
-}
-
-/* Whether key is the lowerCamelCase form of the snake_case field_name. */
-static bool json_name_matches(const char *field_name, const char *key)
-{
-    bool upper_next = false;
-
-    for (const char *p = field_name; *p; p++) {
-        if (*p == '_') {
-            upper_next = true;
-            continue;
-        }
-        if (*key++ != (upper_next ? ascii_upper(*p) : *p))
-            return false;
-        upper_next = false;
-    }
-    return *key == '\0';
-}
-
-static const ProtobufCFieldDescriptor *field_for_key(const ProtobufCMessageDescriptor *desc,
-                                                     const char *key)
-{
-    for (unsigned i = 0; i < desc->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &desc->fields[i];
-        if (json_name_matches(f->name, key) || strcmp(f->name, key) == 0)
-            return f;
-    }
-    return NULL;
 }
 
 /* "updateMask.fooBar" -> "update_mask.foo_bar", malloc'd. */
@@ -362,7 +311,7 @@ static bool write_field_mask(const ProtobufCMessage *msg, const char *key, bson_
     for (size_t i = 0; i < n; i++) {
         if (i > 0)
             joined[used++] = ',';
-        doc_json_name(paths[i], joined + used, total - used);
+        reflect_json_name(paths[i], joined + used, total - used);
         used += strlen(joined + used);
     }
     ok = bson_append_utf8(out, key, -1, joined, -1);
@@ -455,7 +404,7 @@ static bool write_field(const ProtobufCMessage *msg, const ProtobufCFieldDescrip
 
     if (strlen(f->name) >= sizeof key)
         return false;
-    doc_json_name(f->name, key, sizeof key);
+    reflect_json_name(f->name, key, sizeof key);
     if (f->label == PROTOBUF_C_LABEL_REPEATED)
         return write_repeated(msg, f, fl, key, out, depth);
     if (!field_is_present(msg, f))
@@ -556,7 +505,7 @@ static void path_prepend_field(reader *r, const ProtobufCFieldDescriptor *f)
 {
     char name[MAX_NAME];
 
-    doc_json_name(f->name, name, sizeof name);
+    reflect_json_name(f->name, name, sizeof name);
     path_prepend(r, name);
 }
 
@@ -1178,7 +1127,7 @@ static bool read_fields(reader *r, ProtobufCMessage *msg, bson_iter_t *it, int d
     while (bson_iter_next(it)) {
         const char *key = bson_iter_key(it);
         const ProtobufCFieldDescriptor *f =
-            strcmp(key, "_id") == 0 ? NULL : field_for_key(msg->descriptor, key);
+            strcmp(key, "_id") == 0 ? NULL : reflect_field(msg->descriptor, key);
         if (!f)
             continue;
         if (!read_field(r, msg, f, it, depth)) {

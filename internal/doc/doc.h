@@ -28,6 +28,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "reflect.h" /* reflect_json_name: the JSON names documents use */
+
 typedef enum doc_flavour { DOC_BSON, DOC_JSON } doc_flavour;
 
 /* Appends every set field of msg to out (an initialised, empty document).
@@ -48,8 +50,5 @@ char *doc_message_to_json(const ProtobufCMessage *msg);
  * malformed JSON or a value of the wrong type. */
 ProtobufCMessage *doc_message_from_json(const ProtobufCMessageDescriptor *desc, const char *json,
                                         size_t len, char *err, size_t errlen);
-
-/* The proto3 JSON name of a field ("legal_name" -> "legalName") into buf. */
-void doc_json_name(const char *field_name, char *buf, size_t buflen);
 
 #endif

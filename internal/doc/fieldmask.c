@@ -11,22 +11,6 @@
 
 #define PATH_MAX_LEN 256
 
-/* The field of desc called `seg` (snake_case or its JSON name). */
-static const ProtobufCFieldDescriptor *field_named(const ProtobufCMessageDescriptor *desc,
-                                                   const char *seg)
-{
-    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(desc, seg);
-    if (f)
-        return f;
-    for (unsigned i = 0; i < desc->n_fields; i++) {
-        char jn[PATH_MAX_LEN];
-        doc_json_name(desc->fields[i].name, jn, sizeof jn);
-        if (strcmp(jn, seg) == 0)
-            return &desc->fields[i];
-    }
-    return NULL;
-}
-
 /* Rewrites a path into canonical snake_case segments in out; false when it
  * names no field. */
 static bool path_canonical(const ProtobufCMessageDescriptor *desc, const char *path, char *out,
@@ -42,7 +26,7 @@ static bool path_canonical(const ProtobufCMessageDescriptor *desc, const char *p
     out[0] = '\0';
     char *save = NULL;
     for (char *seg = strtok_r(buf, ".", &save); seg; seg = strtok_r(NULL, ".", &save)) {
-        const ProtobufCFieldDescriptor *f = desc ? field_named(desc, seg) : NULL;
+        const ProtobufCFieldDescriptor *f = desc ? reflect_field(desc, seg) : NULL;
         if (!f)
             return false;
         if (strlen(out) + strlen(f->name) + 2 > outlen)
@@ -124,7 +108,7 @@ static bool merge_level(const ProtobufCMessageDescriptor *desc, const bson_t *cu
         const ProtobufCFieldDescriptor *f = &desc->fields[i];
         char path[PATH_MAX_LEN], jn[PATH_MAX_LEN];
         snprintf(path, sizeof path, "%s%s", prefix, f->name);
-        doc_json_name(f->name, jn, sizeof jn);
+        reflect_json_name(f->name, jn, sizeof jn);
         mask_mode mode = all ? MASK_FULL : path_mode(canon, n, path);
         if (prefix[0] == '\0' && is_output_only(output_only, f->name))
             mode = MASK_NONE;
@@ -160,7 +144,7 @@ bool fieldmask_populated(const ProtobufCMessage *patch, const char *const *outpu
     for (unsigned i = 0; ok && i < patch->descriptor->n_fields; i++) {
         const char *name = patch->descriptor->fields[i].name;
         char jn[PATH_MAX_LEN];
-        doc_json_name(name, jn, sizeof jn);
+        reflect_json_name(name, jn, sizeof jn);
         if (is_output_only(output_only, name) || !bson_has_field(&doc, jn))
             continue;
         char **grown = realloc(*paths, (*n + 1) * sizeof *grown);

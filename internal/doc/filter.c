@@ -545,7 +545,7 @@ static size_t facet_named(const parser *p, const char *name, size_t len)
 {
     for (size_t i = 0; i < p->n; i++) {
         char json[NAME_MAX_LEN];
-        doc_json_name(p->facets[i].name, json, sizeof json);
+        reflect_json_name(p->facets[i].name, json, sizeof json);
         if ((strlen(p->facets[i].name) == len && memcmp(p->facets[i].name, name, len) == 0) ||
             (strlen(json) == len && memcmp(json, name, len) == 0))
             return i;

@@ -42,7 +42,7 @@ static bool fail(char *err, size_t errlen, const char *fmt, ...)
 
 static const ProtobufCFieldDescriptor *field_of(const kind *k, const char *name)
 {
-    return protobuf_c_message_descriptor_get_field_by_name(k->desc, name);
+    return reflect_field(k->desc, name);
 }
 
 /* A singular field of the given type (and message type, for messages). */
@@ -148,12 +148,8 @@ bool kind_check(const kind *k, char *err, size_t errlen)
                         k->type, d->name, d->repeated ? " repeated" : " singular", k->desc->name);
     }
     if (k->envelope) {
-        const ProtobufCFieldDescriptor *f =
-            k->envelope_field
-                ? protobuf_c_message_descriptor_get_field_by_name(k->envelope, k->envelope_field)
-                : NULL;
-        if (!f || f->label == PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE ||
-            f->descriptor != k->desc)
+        if (!k->envelope_field ||
+            !reflect_singular(k->envelope, k->envelope_field, PROTOBUF_C_TYPE_MESSAGE, k->desc))
             return fail(err, errlen, "kind %s: its envelope %s has no singular field %s of %s",
                         k->type, k->envelope->name,
                         k->envelope_field ? k->envelope_field : "(unnamed)", k->desc->name);
@@ -467,7 +463,7 @@ void kind_query_key(const op_ctx *op, const char *parent, const char *filter, ch
 
 static const ProtobufCFieldDescriptor *envelope_slot(const kind *k)
 {
-    return protobuf_c_message_descriptor_get_field_by_name(k->envelope, k->envelope_field);
+    return reflect_field(k->envelope, k->envelope_field);
 }
 
 const ProtobufCMessageDescriptor *kind_stored_desc(const kind *k)
@@ -481,7 +477,7 @@ const ProtobufCMessage *kind_resource_in(const kind *k, const ProtobufCMessage *
         return stored;
     assert(stored->descriptor == k->envelope);
     const ProtobufCFieldDescriptor *f = envelope_slot(k); /* kind_check: there */
-    return *(ProtobufCMessage *const *)((const char *)stored + f->offset);
+    return *(ProtobufCMessage *const *)reflect_at(stored, f);
 }
 
 ProtobufCMessage *kind_resource_take(const kind *k, ProtobufCMessage *stored, const char *what,
@@ -490,7 +486,7 @@ ProtobufCMessage *kind_resource_take(const kind *k, ProtobufCMessage *stored, co
     if (!k->envelope || !stored)
         return stored;
     assert(stored->descriptor == k->envelope);
-    ProtobufCMessage **slot = (ProtobufCMessage **)((char *)stored + envelope_slot(k)->offset);
+    ProtobufCMessage **slot = reflect_at(stored, envelope_slot(k));
     ProtobufCMessage *res = *slot;
     *slot = NULL;
     protobuf_c_message_free_unpacked(stored, NULL);
@@ -503,12 +499,11 @@ ProtobufCMessage *kind_resource_take(const kind *k, ProtobufCMessage *stored, co
  * column (kind_check: a DocumentState). */
 static const char *state_name(const ProtobufCMessage *res)
 {
-    const ProtobufCFieldDescriptor *f =
-        protobuf_c_message_descriptor_get_field_by_name(res->descriptor, "state");
+    const ProtobufCFieldDescriptor *f = reflect_field(res->descriptor, "state");
     if (!f || f->type != PROTOBUF_C_TYPE_ENUM)
         return NULL;
-    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-        f->descriptor, *(const int *)((const char *)res + f->offset));
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(f->descriptor, *(const int *)reflect_at(res, f));
     return v ? v->name : NULL;
 }
 

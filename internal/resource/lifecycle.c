@@ -39,10 +39,9 @@ static const struct move_rule {
 
 static void *field_at(const ProtobufCMessage *m, const char *name)
 {
-    const ProtobufCFieldDescriptor *f =
-        protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+    const ProtobufCFieldDescriptor *f = reflect_field(m->descriptor, name);
     assert(f); /* kind_check */
-    return (char *)m + f->offset;
+    return reflect_at(m, f);
 }
 
 static Supplysec__V1__DocumentState state_of(const ProtobufCMessage *m)

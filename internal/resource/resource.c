@@ -25,50 +25,12 @@ bool op_check_deadline(const op_ctx *op, status *st)
     return true;
 }
 
-/* ---- field access by name ---- */
-
-static void **field_ptr(const ProtobufCMessage *msg, const char *field,
-                        const ProtobufCFieldDescriptor **fd)
-{
-    *fd = protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, field);
-    if (!*fd || (*fd)->label == PROTOBUF_C_LABEL_REPEATED)
-        return NULL;
-    return (void **)((char *)msg + (*fd)->offset);
-}
-
-bool message_set_string(ProtobufCMessage *msg, const char *field, const char *value)
-{
-    const ProtobufCFieldDescriptor *fd;
-    char **p = (char **)field_ptr(msg, field, &fd);
-    if (!p || fd->type != PROTOBUF_C_TYPE_STRING)
-        return false;
-    char *copy = strdup(value);
-    if (!copy)
-        return false;
-    if (*p && *p != (char *)protobuf_c_empty_string && *p != fd->default_value)
-        free(*p);
-    *p = copy;
-    return true;
-}
-
-const char *message_get_string(const ProtobufCMessage *msg, const char *field)
-{
-    const ProtobufCFieldDescriptor *fd;
-    char **p = (char **)field_ptr(msg, field, &fd);
-    if (!p || fd->type != PROTOBUF_C_TYPE_STRING || !*p)
-        return "";
-    return *p;
-}
-
 static const Google__Protobuf__Timestamp *message_get_timestamp(const ProtobufCMessage *msg,
                                                                 const char *field)
 {
-    const ProtobufCFieldDescriptor *fd;
-    Google__Protobuf__Timestamp **p = (Google__Protobuf__Timestamp **)field_ptr(msg, field, &fd);
-    if (!p || fd->type != PROTOBUF_C_TYPE_MESSAGE ||
-        fd->descriptor != &google__protobuf__timestamp__descriptor)
-        return NULL;
-    return *p;
+    const ProtobufCFieldDescriptor *fd = reflect_singular(
+        msg->descriptor, field, PROTOBUF_C_TYPE_MESSAGE, &google__protobuf__timestamp__descriptor);
+    return fd ? *(Google__Protobuf__Timestamp *const *)reflect_at(msg, fd) : NULL;
 }
 
 /* ---- facets ---- */
@@ -79,7 +41,7 @@ static const Google__Protobuf__Timestamp *message_get_timestamp(const ProtobufCM
 static bool field_value(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f, size_t j,
                         facet_type t, facet_value *v)
 {
-    const char *slot = (const char *)msg + f->offset;
+    const char *slot = reflect_at(msg, f);
     const void *p = f->label == PROTOBUF_C_LABEL_REPEATED ? *(const void *const *)slot : slot;
     *v = (facet_value){.type = t};
     switch (f->type) {
@@ -126,13 +88,10 @@ static size_t facets_walk(const ProtobufCMessage *msg, const facet_def *defs, si
     size_t count = 0;
     *text_len = 0;
     for (size_t k = 0; k < n; k++) {
-        const ProtobufCFieldDescriptor *f =
-            protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, defs[k].name);
+        const ProtobufCFieldDescriptor *f = reflect_field(msg->descriptor, defs[k].name);
         if (!f)
             continue; /* kind_check makes sure it is there */
-        size_t elems = f->label == PROTOBUF_C_LABEL_REPEATED
-                           ? *(const size_t *)((const char *)msg + f->quantifier_offset)
-                           : 1;
+        size_t elems = f->label == PROTOBUF_C_LABEL_REPEATED ? reflect_count(msg, f) : 1;
         for (size_t j = 0; j < elems; j++) {
             facet_value v;
             if (!field_value(msg, f, j, defs[k].type, &v))
@@ -180,11 +139,11 @@ const char *const resource_output_only_fields[] = {"name", "create_time", "updat
  * sent there (unknown fields included) is dropped. */
 static bool stamp_at(ProtobufCMessage *msg, const char *field, int64_t at_ms)
 {
-    const ProtobufCFieldDescriptor *fd;
-    ProtobufCMessage **p = (ProtobufCMessage **)field_ptr(msg, field, &fd);
-    if (!p || fd->type != PROTOBUF_C_TYPE_MESSAGE ||
-        fd->descriptor != &google__protobuf__timestamp__descriptor)
+    const ProtobufCFieldDescriptor *fd = reflect_singular(
+        msg->descriptor, field, PROTOBUF_C_TYPE_MESSAGE, &google__protobuf__timestamp__descriptor);
+    if (!fd)
         return false;
+    ProtobufCMessage **p = reflect_at(msg, fd);
     Google__Protobuf__Timestamp *ts = malloc(sizeof *ts);
     if (!ts)
         return false;
@@ -200,58 +159,6 @@ static bool stamp_at(ProtobufCMessage *msg, const char *field, int64_t at_ms)
 bool resource_stamp_now(ProtobufCMessage *msg, const char *field)
 {
     return stamp_at(msg, field, clock_realtime_ms());
-}
-
-bool message_clear_fields(ProtobufCMessage *msg, const char *const *fields)
-{
-    for (; *fields; fields++) {
-        const ProtobufCFieldDescriptor *fd =
-            protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, *fields);
-        if (!fd || fd->label == PROTOBUF_C_LABEL_REPEATED)
-            return false;
-        void *p = (char *)msg + fd->offset;
-        switch (fd->type) {
-        case PROTOBUF_C_TYPE_STRING:
-            if (!message_set_string(msg, *fields, ""))
-                return false;
-            break;
-        case PROTOBUF_C_TYPE_MESSAGE:
-            if (*(ProtobufCMessage **)p)
-                protobuf_c_message_free_unpacked(*(ProtobufCMessage **)p, NULL);
-            *(ProtobufCMessage **)p = NULL;
-            break;
-        case PROTOBUF_C_TYPE_ENUM:
-        case PROTOBUF_C_TYPE_INT32:
-        case PROTOBUF_C_TYPE_BOOL:
-            *(int32_t *)p = 0;
-            break;
-        default:
-            return false; /* not used for output-only fields */
-        }
-    }
-    return true;
-}
-
-void message_strip_unknown(ProtobufCMessage *msg)
-{
-    for (unsigned i = 0; i < msg->n_unknown_fields; i++)
-        free(msg->unknown_fields[i].data);
-    free(msg->unknown_fields);
-    msg->unknown_fields = NULL;
-    msg->n_unknown_fields = 0;
-    for (unsigned i = 0; i < msg->descriptor->n_fields; i++) {
-        const ProtobufCFieldDescriptor *fd = &msg->descriptor->fields[i];
-        if (fd->type != PROTOBUF_C_TYPE_MESSAGE)
-            continue;
-        void *p = (char *)msg + fd->offset;
-        if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = *(size_t *)((char *)msg + fd->quantifier_offset);
-            for (size_t j = 0; j < n; j++)
-                message_strip_unknown((*(ProtobufCMessage ***)p)[j]);
-        } else if (*(ProtobufCMessage **)p) {
-            message_strip_unknown(*(ProtobufCMessage **)p);
-        }
-    }
 }
 
 static void etag_compute(const char *name, const Google__Protobuf__Timestamp *created,

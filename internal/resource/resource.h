@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "reflect.h" /* message_get_string and the others, for every resource */
 #include "clock.h"
 #include "status.h"
 #include "store.h"
@@ -146,16 +147,5 @@ bool resource_stamp_now(ProtobufCMessage *msg, const char *field);
 /* The AIP fields the server sets on every resource; never taken from a
  * request. NULL-terminated. */
 extern const char *const resource_output_only_fields[];
-
-/* Resets the named singular fields of msg (strings to "", messages to
- * unset, numbers and enums to 0): output-only fields a client sent. */
-bool message_clear_fields(ProtobufCMessage *msg, const char *const *fields);
-
-/* Drops the unknown fields of msg and every message inside it. */
-void message_strip_unknown(ProtobufCMessage *msg);
-
-/* Sets a string field of msg by name (old value freed). */
-bool message_set_string(ProtobufCMessage *msg, const char *field, const char *value);
-const char *message_get_string(const ProtobufCMessage *msg, const char *field);
 
 #endif

@@ -154,7 +154,7 @@ static bool field_bytes(const bson_t *doc, const char *field, const uint8_t **da
 {
     char json[128];
     bson_iter_t it;
-    doc_json_name(field, json, sizeof json);
+    reflect_json_name(field, json, sizeof json);
     if (!bson_iter_init_find(&it, doc, json))
         return false;
     *type = bson_iter_type(&it);
@@ -167,7 +167,7 @@ static bool field_bytes(const bson_t *doc, const char *field, const uint8_t **da
 static bool mask_touches(char *const *paths, size_t n, const char *field)
 {
     char json[128];
-    doc_json_name(field, json, sizeof json);
+    reflect_json_name(field, json, sizeof json);
     for (size_t i = 0; i < n; i++) {
         const char *p = paths[i];
         if (strcmp(p, "*") == 0)

@@ -122,7 +122,7 @@ static void check_fields(const ProtobufCMessageDescriptor *desc, char *const *pa
     for (unsigned i = 0; i < desc->n_fields; i++) {
         const char *name = desc->fields[i].name;
         char json[256];
-        doc_json_name(name, json, sizeof json);
+        reflect_json_name(name, json, sizeof json);
         bool whole = all, touched = all;
         for (size_t k = 0; k < n; k++) {
             whole = whole || path_starts_with(paths[k], name, json, true);

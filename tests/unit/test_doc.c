@@ -679,17 +679,17 @@ static void test_json_name(void **state)
     char buf[32];
 
     (void)state;
-    doc_json_name("legal_name", buf, sizeof buf);
+    reflect_json_name("legal_name", buf, sizeof buf);
     assert_string_equal(buf, "legalName");
-    doc_json_name("aeo_authorisation_number", buf, sizeof buf);
+    reflect_json_name("aeo_authorisation_number", buf, sizeof buf);
     assert_string_equal(buf, "aeoAuthorisationNumber");
-    doc_json_name("name", buf, sizeof buf);
+    reflect_json_name("name", buf, sizeof buf);
     assert_string_equal(buf, "name");
-    doc_json_name("secret_sha256", buf, sizeof buf);
+    reflect_json_name("secret_sha256", buf, sizeof buf);
     assert_string_equal(buf, "secretSha256");
-    doc_json_name("legal_name", buf, 6);
+    reflect_json_name("legal_name", buf, 6);
     assert_string_equal(buf, "legal");
-    doc_json_name("legal_name", buf, 1);
+    reflect_json_name("legal_name", buf, 1);
     assert_string_equal(buf, "");
 }
 

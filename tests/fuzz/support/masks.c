@@ -13,7 +13,7 @@ static bool path_round_trips(const char *path)
     size_t n = strlen(path), j = 0;
     if (n == 0 || n >= sizeof camel || strchr(path, ','))
         return false; /* "" is written as nothing (or ",,", which does not read) */
-    doc_json_name(path, camel, sizeof camel);
+    reflect_json_name(path, camel, sizeof camel);
     for (const char *c = camel; *c; c++) {
         if (*c >= 'A' && *c <= 'Z') {
             if (j + 2 > n || path[j] != '_' || path[j + 1] != *c - 'A' + 'a')
