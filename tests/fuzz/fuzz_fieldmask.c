@@ -4,7 +4,7 @@
  * Input: a byte picking the type; the mask as text up to a 0x00 byte, its
  * paths separated by ','; two bytes giving the length of the current
  * message's protobuf bytes, those bytes, and the patch's bytes after them.
- * The messages pass runtime.c's wire check or are taken empty (so are
+ * The messages pass call.c's wire check or are taken empty (so are
  * messages holding a FieldMask path with no JSON form, support/masks.h: a
  * resource holds no mask); a current
  * message that could not have been stored (a Timestamp outside 0001..9999)

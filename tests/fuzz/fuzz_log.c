@@ -4,7 +4,7 @@
  * Input: the line's message up to a 0x00 byte, then fields: a byte picking
  * the kind (string, counted string, integer, boolean), the key up to a 0x00
  * byte (mapped onto [a-z_], as keys are the program's names), and the value (text up to 0x00, or
- * two bytes of length and that many bytes, or eight bytes). The line is built as runtime.c builds
+ * two bytes of length and that many bytes, or eight bytes). The line is built as call.c builds
  * one and closed as log_emit closes it (without writing it). Oracles: the line fits its buffer with
  * room for the closing brace, is UTF-8, and reads back as a JSON object (libbson's reader) whose
  * fields are time, level, msg and then some of the fields added, in order, each under its whole

@@ -1,7 +1,7 @@
 /* fuzz_names.c — names, ids and the other field rules of validate.h.
  *
  * The first byte picks the rule, the rest is the text (up to a 0x00 byte,
- * as strings are NUL-free once runtime.c's wire check passed them) or, for
+ * as strings are NUL-free once call.c's wire check passed them) or, for
  * the numeric rules, the numbers. Oracles:
  *   - validate_resource_id, parse_name1 and parse_name2 agree exactly with
  *     independent definitions (support/reference.c): an id is

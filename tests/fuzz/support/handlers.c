@@ -1,4 +1,4 @@
-/* handlers.c — calling a method's handler as runtime.c does (see handlers.h). */
+/* handlers.c — calling a method's handler as api/call.c does (see handlers.h). */
 #include "handlers.h"
 
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* handlers.h — calling a method's handler as runtime.c does once a call is
+/* handlers.h — calling a method's handler as api/call.c does once a call is
  * decoded and authenticated, without gRPC: the handler from its service's
  * table (found by name, as the runtime registers it), an api_call with the
  * caller, the store, the method and no deadline. */

@@ -19,7 +19,7 @@ uint8_t fuzz_byte(fuzz_input *in);
 /* The next two bytes, little-endian. */
 uint16_t fuzz_u16(fuzz_input *in);
 /* Text up to the next 0x00 byte (consumed) or the end: malloc'd, NUL-terminated, so never
- * holding a NUL, as strings are once runtime.c's wire check has passed them. */
+ * holding a NUL, as strings are once call.c's wire check has passed them. */
 char *fuzz_text(fuzz_input *in);
 /* The next at most max bytes, malloc'd to exactly *len bytes (never NULL). */
 uint8_t *fuzz_bytes(fuzz_input *in, size_t max, size_t *len);
