@@ -54,15 +54,31 @@ const ProtobufCFieldDescriptor *reflect_field(const ProtobufCMessageDescriptor *
     return f;
 }
 
+/* The field called name if its label (repeated or not) and type are the ones asked for. */
+static const ProtobufCFieldDescriptor *typed_field(const ProtobufCMessageDescriptor *desc,
+                                                   const char *name, bool repeated,
+                                                   ProtobufCType type,
+                                                   const ProtobufCMessageDescriptor *msg)
+{
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(desc, name);
+    if (!f || (f->label == PROTOBUF_C_LABEL_REPEATED) != repeated || f->type != type ||
+        (type == PROTOBUF_C_TYPE_MESSAGE && f->descriptor != msg))
+        return NULL;
+    return f;
+}
+
 const ProtobufCFieldDescriptor *reflect_singular(const ProtobufCMessageDescriptor *desc,
                                                  const char *name, ProtobufCType type,
                                                  const ProtobufCMessageDescriptor *msg)
 {
-    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(desc, name);
-    if (!f || f->label == PROTOBUF_C_LABEL_REPEATED || f->type != type ||
-        (type == PROTOBUF_C_TYPE_MESSAGE && f->descriptor != msg))
-        return NULL;
-    return f;
+    return typed_field(desc, name, false, type, msg);
+}
+
+const ProtobufCFieldDescriptor *reflect_repeated(const ProtobufCMessageDescriptor *desc,
+                                                 const char *name, ProtobufCType type,
+                                                 const ProtobufCMessageDescriptor *msg)
+{
+    return typed_field(desc, name, true, type, msg);
 }
 
 const char *reflect_string(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)

@@ -27,11 +27,22 @@ const ProtobufCFieldDescriptor *reflect_field(const ProtobufCMessageDescriptor *
 const ProtobufCFieldDescriptor *reflect_singular(const ProtobufCMessageDescriptor *desc,
                                                  const char *name, ProtobufCType type,
                                                  const ProtobufCMessageDescriptor *msg);
+/* The same for a repeated field: its elements of the given type (and message type msg). */
+const ProtobufCFieldDescriptor *reflect_repeated(const ProtobufCMessageDescriptor *desc,
+                                                 const char *name, ProtobufCType type,
+                                                 const ProtobufCMessageDescriptor *msg);
 
 /* Where f's value is in msg (f a field of msg's descriptor). */
 static inline void *reflect_at(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
 {
     return (char *)msg + f->offset;
+}
+/* Where f's quantifier is in msg: a repeated field's count (size_t), an optional scalar's has_
+ * flag (protobuf_c_boolean) or a oneof's case (uint32_t). */
+static inline void *reflect_quantifier(const ProtobufCMessage *msg,
+                                       const ProtobufCFieldDescriptor *f)
+{
+    return (char *)msg + f->quantifier_offset;
 }
 /* How many elements the repeated field f has in msg. */
 static inline size_t reflect_count(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)

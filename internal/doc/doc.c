@@ -67,26 +67,6 @@ static bool is_oneof(const ProtobufCFieldDescriptor *f)
     return (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0;
 }
 
-static void *member(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
-{
-    return (char *)msg + f->offset;
-}
-
-static const void *const_member(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
-{
-    return (const char *)msg + f->offset;
-}
-
-static void *quantifier(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
-{
-    return (char *)msg + f->quantifier_offset;
-}
-
-static const void *const_quantifier(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
-{
-    return (const char *)msg + f->quantifier_offset;
-}
-
 static size_t element_size(ProtobufCType type)
 {
     switch (type) {
@@ -118,14 +98,6 @@ static bool is_message_type(const ProtobufCMessageDescriptor *desc, const char *
     return strcmp(desc->name, full_name) == 0;
 }
 
-static const ProtobufCFieldDescriptor *typed_field(const ProtobufCMessageDescriptor *desc,
-                                                   const char *name, ProtobufCLabel label,
-                                                   ProtobufCType type)
-{
-    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(desc, name);
-    return f && f->label == label && f->type == type ? f : NULL;
-}
-
 static ProtobufCMessage *new_message(const ProtobufCMessageDescriptor *desc)
 {
     ProtobufCMessage *msg = malloc(desc->sizeof_message);
@@ -140,8 +112,8 @@ static bool timestamp_fields(const ProtobufCMessageDescriptor *desc,
                              const ProtobufCFieldDescriptor **seconds,
                              const ProtobufCFieldDescriptor **nanos)
 {
-    *seconds = typed_field(desc, "seconds", PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_INT64);
-    *nanos = typed_field(desc, "nanos", PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_INT32);
+    *seconds = reflect_singular(desc, "seconds", PROTOBUF_C_TYPE_INT64, NULL);
+    *nanos = reflect_singular(desc, "nanos", PROTOBUF_C_TYPE_INT32, NULL);
     return *seconds && *nanos;
 }
 
@@ -151,8 +123,8 @@ static bool timestamp_get(const ProtobufCMessage *msg, calendar_time *ts)
 
     if (!timestamp_fields(msg->descriptor, &seconds, &nanos))
         return false;
-    ts->seconds = *(const int64_t *)const_member(msg, seconds);
-    ts->nanos = *(const int32_t *)const_member(msg, nanos);
+    ts->seconds = *(const int64_t *)reflect_at(msg, seconds);
+    ts->nanos = *(const int32_t *)reflect_at(msg, nanos);
     return true;
 }
 
@@ -162,8 +134,8 @@ static bool timestamp_set(ProtobufCMessage *msg, calendar_time ts)
 
     if (!timestamp_fields(msg->descriptor, &seconds, &nanos))
         return false;
-    *(int64_t *)member(msg, seconds) = ts.seconds;
-    *(int32_t *)member(msg, nanos) = ts.nanos;
+    *(int64_t *)reflect_at(msg, seconds) = ts.seconds;
+    *(int32_t *)reflect_at(msg, nanos) = ts.nanos;
     return true;
 }
 
@@ -193,21 +165,21 @@ static bool value_is_default(const ProtobufCFieldDescriptor *f, const void *slot
 static bool optional_is_set(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
 {
     if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE) {
-        const void *ptr = *(const void *const *)const_member(msg, f);
+        const void *ptr = *(const void *const *)reflect_at(msg, f);
         return ptr && ptr != f->default_value;
     }
-    return *(const protobuf_c_boolean *)const_quantifier(msg, f) != 0;
+    return *(const protobuf_c_boolean *)reflect_quantifier(msg, f) != 0;
 }
 
 static bool field_is_present(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
 {
     if (is_oneof(f))
-        return *(const uint32_t *)const_quantifier(msg, f) == f->id;
+        return *(const uint32_t *)reflect_quantifier(msg, f) == f->id;
     if (f->label == PROTOBUF_C_LABEL_REQUIRED)
         return true;
     if (f->label == PROTOBUF_C_LABEL_OPTIONAL)
         return optional_is_set(msg, f);
-    return !value_is_default(f, const_member(msg, f));
+    return !value_is_default(f, reflect_at(msg, f));
 }
 
 static bool write_int64(int64_t v, doc_flavour fl, const char *key, bson_t *out)
@@ -292,7 +264,7 @@ static bool write_timestamp(const ProtobufCMessage *msg, doc_flavour fl, const c
 static bool write_field_mask(const ProtobufCMessage *msg, const char *key, bson_t *out)
 {
     const ProtobufCFieldDescriptor *f =
-        typed_field(msg->descriptor, "paths", PROTOBUF_C_LABEL_REPEATED, PROTOBUF_C_TYPE_STRING);
+        reflect_repeated(msg->descriptor, "paths", PROTOBUF_C_TYPE_STRING, NULL);
     size_t n, total = 1, used = 0;
     char *const *paths;
     char *joined;
@@ -300,8 +272,8 @@ static bool write_field_mask(const ProtobufCMessage *msg, const char *key, bson_
 
     if (!f)
         return false;
-    n = *(const size_t *)const_quantifier(msg, f);
-    paths = *(char *const *const *)const_member(msg, f);
+    n = reflect_count(msg, f);
+    paths = *(char *const *const *)reflect_at(msg, f);
     for (size_t i = 0; i < n; i++)
         total += strlen(paths[i]) + 1;
     joined = malloc(total);
@@ -378,8 +350,8 @@ static bool write_value(const ProtobufCFieldDescriptor *f, const void *slot, doc
 static bool write_repeated(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
                            doc_flavour fl, const char *key, bson_t *out, int depth)
 {
-    size_t n = *(const size_t *)const_quantifier(msg, f);
-    const char *arr = *(const char *const *)const_member(msg, f);
+    size_t n = reflect_count(msg, f);
+    const char *arr = *(const char *const *)reflect_at(msg, f);
     size_t size = element_size(f->type);
     bson_t child;
     bool ok = true;
@@ -409,7 +381,7 @@ static bool write_field(const ProtobufCMessage *msg, const ProtobufCFieldDescrip
         return write_repeated(msg, f, fl, key, out, depth);
     if (!field_is_present(msg, f))
         return true;
-    return write_value(f, const_member(msg, f), fl, key, out, depth);
+    return write_value(f, reflect_at(msg, f), fl, key, out, depth);
 }
 
 static bool write_message(const ProtobufCMessage *msg, doc_flavour fl, bson_t *out, int depth)
@@ -560,8 +532,8 @@ static void release_element(const ProtobufCFieldDescriptor *f, void *slot)
 
 static void release_repeated(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
 {
-    size_t *n = quantifier(msg, f);
-    char **arr = member(msg, f);
+    size_t *n = reflect_quantifier(msg, f);
+    char **arr = reflect_at(msg, f);
     size_t size = element_size(f->type);
 
     for (size_t i = 0; *arr && i < *n; i++)
@@ -574,12 +546,12 @@ static void release_repeated(ProtobufCMessage *msg, const ProtobufCFieldDescript
 /* Clears whichever member of f's oneof is set. */
 static void release_oneof(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
 {
-    uint32_t *which = quantifier(msg, f);
+    uint32_t *which = reflect_quantifier(msg, f);
     const ProtobufCFieldDescriptor *set =
         *which ? protobuf_c_message_descriptor_get_field(msg->descriptor, *which) : NULL;
 
     if (set)
-        release_value(set, member(msg, set));
+        release_value(set, reflect_at(msg, set));
     *which = 0;
 }
 
@@ -591,16 +563,16 @@ static void release_field(ProtobufCMessage *msg, const ProtobufCFieldDescriptor 
     else if (is_oneof(f))
         release_oneof(msg, f);
     else
-        release_value(f, member(msg, f));
+        release_value(f, reflect_at(msg, f));
 }
 
 static void mark_present(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
 {
     if (is_oneof(f))
-        *(uint32_t *)quantifier(msg, f) = f->id;
+        *(uint32_t *)reflect_quantifier(msg, f) = f->id;
     else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type != PROTOBUF_C_TYPE_STRING &&
              f->type != PROTOBUF_C_TYPE_MESSAGE)
-        *(protobuf_c_boolean *)quantifier(msg, f) = 1;
+        *(protobuf_c_boolean *)reflect_quantifier(msg, f) = 1;
 }
 
 /* -- numbers -- */
@@ -975,7 +947,7 @@ static bool fill_timestamp(reader *r, ProtobufCMessage *msg, const bson_iter_t *
 static bool fill_field_mask(reader *r, ProtobufCMessage *msg, const bson_iter_t *it)
 {
     const ProtobufCFieldDescriptor *f =
-        typed_field(msg->descriptor, "paths", PROTOBUF_C_LABEL_REPEATED, PROTOBUF_C_TYPE_STRING);
+        reflect_repeated(msg->descriptor, "paths", PROTOBUF_C_TYPE_STRING, NULL);
     uint32_t len;
     const char *s, *p;
     size_t count = 1, *n;
@@ -995,8 +967,8 @@ static bool fill_field_mask(reader *r, ProtobufCMessage *msg, const bson_iter_t 
     arr = calloc(count, sizeof *arr);
     if (!arr)
         return fail(r, "out of memory");
-    *(char ***)member(msg, f) = arr;
-    n = quantifier(msg, f);
+    *(char ***)reflect_at(msg, f) = arr;
+    n = reflect_quantifier(msg, f);
     for (p = s; *n < count; ++*n) {
         size_t seglen = strcspn(p, ",");
         if (seglen == 0)
@@ -1092,8 +1064,8 @@ static bool read_repeated(reader *r, ProtobufCMessage *msg, const ProtobufCField
     arr = calloc(count, size);
     if (!arr)
         return fail(r, "out of memory");
-    *(char **)member(msg, f) = arr;
-    n = quantifier(msg, f);
+    *(char **)reflect_at(msg, f) = arr;
+    n = reflect_quantifier(msg, f);
     while (*n < count && bson_iter_next(&elems)) {
         if (!read_value(r, f, &elems, arr + *n * size, depth)) {
             char index[32];
@@ -1114,7 +1086,7 @@ static bool read_field(reader *r, ProtobufCMessage *msg, const ProtobufCFieldDes
     if (f->label == PROTOBUF_C_LABEL_REPEATED)
         return read_repeated(r, msg, f, it, depth);
     release_field(msg, f);
-    if (!read_value(r, f, it, member(msg, f), depth))
+    if (!read_value(r, f, it, reflect_at(msg, f), depth))
         return false;
     mark_present(msg, f);
     return true;
