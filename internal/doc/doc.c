@@ -5,7 +5,9 @@
  * JSON text of the CLI and logs) and back, plus the few pieces that mapping
  * needs: proto3 JSON field names, enum names, base64, and the well-known
  * types Timestamp and FieldMask (matched by full name). RFC 3339 text and
- * the calendar arithmetic behind it are calendar.c's, shared with filter.c.
+ * the calendar arithmetic behind it are calendar.c's, shared with filter.c;
+ * which numbers and strings an integer or float field takes is number.c's,
+ * the error (with the field's path) for one refused is worded here.
  * No code here knows any particular message.
  *
  * Reading builds the message in place: every (sub)message is malloc'd and
@@ -15,7 +17,6 @@
  */
 #include "doc.h"
 
-#include <errno.h>
 #include <float.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -28,6 +29,7 @@
 
 #include "calendar.h"
 #include "encoding.h"
+#include "number.h"
 
 enum { MAX_DEPTH = 64, MAX_NAME = 256, MAX_PATH = 512, MAX_ERROR = 256 };
 
@@ -575,189 +577,13 @@ static void mark_present(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *
         *(protobuf_c_boolean *)reflect_quantifier(msg, f) = 1;
 }
 
-/* -- numbers -- */
+/* -- numbers: the rules are number.c's, the words for a refusal here -- */
 
-typedef enum num_status { NUM_OK, NUM_WRONG_TYPE, NUM_OUT_OF_RANGE } num_status;
-
-static bool all_digits(const char *s, size_t len)
+static bool integer_error(reader *r, const ProtobufCFieldDescriptor *f, number_status st)
 {
-    if (len == 0)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    }
-    return true;
-}
-
-static num_status signed_from_string(const char *s, size_t len, int64_t *out)
-{
-    size_t sign = len > 0 && s[0] == '-';
-    long long v;
-
-    if (!all_digits(s + sign, len - sign))
-        return NUM_WRONG_TYPE;
-    errno = 0;
-    v = strtoll(s, NULL, 10);
-    if (errno == ERANGE)
-        return NUM_OUT_OF_RANGE;
-    *out = v;
-    return NUM_OK;
-}
-
-static num_status signed_from_double(double d, int64_t *out)
-{
-    if (!isfinite(d))
-        return NUM_WRONG_TYPE;
-    if (d < -9223372036854775808.0 || d >= 9223372036854775808.0)
-        return NUM_OUT_OF_RANGE;
-    if ((double)(int64_t)d != d)
-        return NUM_WRONG_TYPE;
-    *out = (int64_t)d;
-    return NUM_OK;
-}
-
-static num_status signed_value(const bson_iter_t *it, int64_t *out)
-{
-    uint32_t len;
-    const char *s;
-
-    switch (bson_iter_type(it)) {
-    case BSON_TYPE_INT32:
-        *out = bson_iter_int32(it);
-        return NUM_OK;
-    case BSON_TYPE_INT64:
-        *out = bson_iter_int64(it);
-        return NUM_OK;
-    case BSON_TYPE_DOUBLE:
-        return signed_from_double(bson_iter_double(it), out);
-    case BSON_TYPE_UTF8:
-        s = bson_iter_utf8(it, &len);
-        return signed_from_string(s, len, out);
-    default:
-        return NUM_WRONG_TYPE;
-    }
-}
-
-static num_status signed_in_range(const bson_iter_t *it, int64_t min, int64_t max, int64_t *out)
-{
-    int64_t v;
-    num_status st = signed_value(it, &v);
-
-    if (st == NUM_OK && (v < min || v > max))
-        return NUM_OUT_OF_RANGE;
-    if (st == NUM_OK)
-        *out = v;
-    return st;
-}
-
-static num_status unsigned_from_string(const char *s, size_t len, uint64_t *out)
-{
-    unsigned long long v;
-
-    if (len > 0 && s[0] == '-') {
-        if (!all_digits(s + 1, len - 1))
-            return NUM_WRONG_TYPE;
-        if (strspn(s + 1, "0") != len - 1)
-            return NUM_OUT_OF_RANGE;
-        *out = 0;
-        return NUM_OK;
-    }
-    if (!all_digits(s, len))
-        return NUM_WRONG_TYPE;
-    errno = 0;
-    v = strtoull(s, NULL, 10);
-    if (errno == ERANGE)
-        return NUM_OUT_OF_RANGE;
-    *out = v;
-    return NUM_OK;
-}
-
-static num_status unsigned_from_double(double d, uint64_t *out)
-{
-    if (!isfinite(d))
-        return NUM_WRONG_TYPE;
-    if (d <= -1.0 || d >= 18446744073709551616.0)
-        return NUM_OUT_OF_RANGE;
-    if (d < 0.0 || (double)(uint64_t)d != d)
-        return NUM_WRONG_TYPE;
-    *out = (uint64_t)d;
-    return NUM_OK;
-}
-
-static num_status unsigned_value(const bson_iter_t *it, uint64_t *out)
-{
-    int64_t v;
-    uint32_t len;
-    const char *s;
-
-    switch (bson_iter_type(it)) {
-    case BSON_TYPE_INT32:
-    case BSON_TYPE_INT64:
-        v = bson_iter_as_int64(it);
-        if (v < 0)
-            return NUM_OUT_OF_RANGE;
-        *out = (uint64_t)v;
-        return NUM_OK;
-    case BSON_TYPE_DOUBLE:
-        return unsigned_from_double(bson_iter_double(it), out);
-    case BSON_TYPE_UTF8:
-        s = bson_iter_utf8(it, &len);
-        return unsigned_from_string(s, len, out);
-    default:
-        return NUM_WRONG_TYPE;
-    }
-}
-
-static num_status unsigned_in_range(const bson_iter_t *it, uint64_t max, uint64_t *out)
-{
-    uint64_t v;
-    num_status st = unsigned_value(it, &v);
-
-    if (st == NUM_OK && v > max)
-        return NUM_OUT_OF_RANGE;
-    if (st == NUM_OK)
-        *out = v;
-    return st;
-}
-
-static const char *integer_type_name(ProtobufCType type)
-{
-    switch (type) {
-    case PROTOBUF_C_TYPE_SINT32:
-        return "sint32";
-    case PROTOBUF_C_TYPE_SFIXED32:
-        return "sfixed32";
-    case PROTOBUF_C_TYPE_UINT32:
-        return "uint32";
-    case PROTOBUF_C_TYPE_FIXED32:
-        return "fixed32";
-    case PROTOBUF_C_TYPE_INT64:
-        return "int64";
-    case PROTOBUF_C_TYPE_SINT64:
-        return "sint64";
-    case PROTOBUF_C_TYPE_SFIXED64:
-        return "sfixed64";
-    case PROTOBUF_C_TYPE_UINT64:
-        return "uint64";
-    case PROTOBUF_C_TYPE_FIXED64:
-        return "fixed64";
-    default:
-        return "int32";
-    }
-}
-
-static bool integer_error(reader *r, const ProtobufCFieldDescriptor *f, num_status st)
-{
-    if (st == NUM_OUT_OF_RANGE)
-        return fail(r, "value out of range for %s", integer_type_name(f->type));
-    return fail(r, "expected an integer (%s)", integer_type_name(f->type));
-}
-
-static bool is_unsigned(ProtobufCType type)
-{
-    return type == PROTOBUF_C_TYPE_UINT32 || type == PROTOBUF_C_TYPE_FIXED32 ||
-           type == PROTOBUF_C_TYPE_UINT64 || type == PROTOBUF_C_TYPE_FIXED64;
+    if (st == NUMBER_OUT_OF_RANGE)
+        return fail(r, "value out of range for %s", number_type_name(f->type));
+    return fail(r, "expected an integer (%s)", number_type_name(f->type));
 }
 
 static bool read_signed(reader *r, const ProtobufCFieldDescriptor *f, const bson_iter_t *it,
@@ -765,10 +591,10 @@ static bool read_signed(reader *r, const ProtobufCFieldDescriptor *f, const bson
 {
     bool wide = element_size(f->type) == sizeof(int64_t);
     int64_t v;
-    num_status st =
-        signed_in_range(it, wide ? INT64_MIN : INT32_MIN, wide ? INT64_MAX : INT32_MAX, &v);
+    number_status st =
+        number_signed_in_range(it, wide ? INT64_MIN : INT32_MIN, wide ? INT64_MAX : INT32_MAX, &v);
 
-    if (st != NUM_OK)
+    if (st != NUMBER_OK)
         return integer_error(r, f, st);
     if (wide)
         *(int64_t *)slot = v;
@@ -782,51 +608,15 @@ static bool read_unsigned(reader *r, const ProtobufCFieldDescriptor *f, const bs
 {
     bool wide = element_size(f->type) == sizeof(uint64_t);
     uint64_t v;
-    num_status st = unsigned_in_range(it, wide ? UINT64_MAX : UINT32_MAX, &v);
+    number_status st = number_unsigned_in_range(it, wide ? UINT64_MAX : UINT32_MAX, &v);
 
-    if (st != NUM_OK)
+    if (st != NUMBER_OK)
         return integer_error(r, f, st);
     if (wide)
         *(uint64_t *)slot = v;
     else
         *(uint32_t *)slot = (uint32_t)v;
     return true;
-}
-
-/* A decimal number, or one of proto3 JSON's "NaN", "Infinity", "-Infinity". */
-static bool double_from_string(const char *s, size_t len, double *out)
-{
-    char *end;
-
-    if (strcmp(s, "NaN") == 0 || strcmp(s, "Infinity") == 0 || strcmp(s, "-Infinity") == 0) {
-        *out = s[0] == 'N' ? NAN : s[0] == '-' ? -INFINITY : INFINITY;
-        return strlen(s) == len;
-    }
-    if (len == 0 || strspn(s, "0123456789+-.eE") != len)
-        return false;
-    *out = strtod(s, &end);
-    return end == s + len && isfinite(*out);
-}
-
-static bool number_value(const bson_iter_t *it, double *out)
-{
-    uint32_t len;
-    const char *s;
-
-    switch (bson_iter_type(it)) {
-    case BSON_TYPE_INT32:
-    case BSON_TYPE_INT64:
-        *out = (double)bson_iter_as_int64(it);
-        return true;
-    case BSON_TYPE_DOUBLE:
-        *out = bson_iter_double(it);
-        return true;
-    case BSON_TYPE_UTF8:
-        s = bson_iter_utf8(it, &len);
-        return double_from_string(s, len, out);
-    default:
-        return false;
-    }
 }
 
 static bool read_float(reader *r, const ProtobufCFieldDescriptor *f, const bson_iter_t *it,
@@ -871,7 +661,7 @@ static bool read_enum(reader *r, const ProtobufCFieldDescriptor *f, const bson_i
         *(int32_t *)slot = ev->value;
         return true;
     }
-    if (signed_in_range(it, INT32_MIN, INT32_MAX, &v) != NUM_OK)
+    if (number_signed_in_range(it, INT32_MIN, INT32_MAX, &v) != NUMBER_OK)
         return fail(r, "expected an enum name or 32-bit number");
     *(int32_t *)slot = (int32_t)v;
     return true;
@@ -1032,7 +822,7 @@ static bool read_value(reader *r, const ProtobufCFieldDescriptor *f, const bson_
     case PROTOBUF_C_TYPE_MESSAGE:
         return read_submessage(r, f, it, slot, depth);
     default:
-        if (is_unsigned(f->type))
+        if (number_is_unsigned(f->type))
             return read_unsigned(r, f, it, slot);
         return read_signed(r, f, it, slot);
     }
