@@ -250,7 +250,7 @@ static ProtobufCMessage *list(api_call *call, const kind *k, const std_binding *
         return NULL;
     }
     /* the page's items and token move into the response */
-    *(size_t *)((char *)resp + b->items->quantifier_offset) = page.count;
+    *(size_t *)reflect_quantifier(resp, b->items) = page.count;
     *(ProtobufCMessage ***)reflect_at(resp, b->items) = page.items;
     *(char **)reflect_at(resp, b->next_page_token) = page.next_page_token;
     return resp;

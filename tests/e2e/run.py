@@ -41,6 +41,17 @@ class CountingResult(unittest.TextTestResult):
         self.ok_ids = set()
         self.failed_ids = set()
         self.skipped_ids = set()
+        # wall time per test module, each test's share running from the end
+        # of the one before (so a class's setUpClass counts with its module)
+        self.module_seconds = {}
+        self._last_stop = time.monotonic()
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        now = time.monotonic()
+        module = type(test).__module__
+        self.module_seconds[module] = self.module_seconds.get(module, 0.0) + now - self._last_stop
+        self._last_stop = now
 
     def _mark_failed(self, test):
         if isinstance(test, unittest.case._SubTest):
@@ -128,6 +139,8 @@ def main(argv):
     line = "%d passed, %d failed" % (len(passed), len(failed))
     if skipped:
         line += ", %d skipped" % len(skipped)
+    slowest = sorted(result.module_seconds.items(), key=lambda kv: -kv[1])[:8]
+    print("slowest modules: " + ", ".join("%s %.1fs" % kv for kv in slowest))
     print("(%.1fs)" % (time.monotonic() - t0))
     print(line, flush=True)
     return 1 if failed or result.errors or result.failures else 0
