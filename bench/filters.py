@@ -8,7 +8,8 @@ MongoDB URI given), creates one organization and N security policies in it
 then times ListSecurityPolicies (page_size 50), each figure the median of 15
 calls, for: the first page and the last page of the whole list; the first
 and the last page of `state = IN_REVIEW`; the first page of a filter that
-holds for no record (the store scans the organization's list to find none).
+holds for no record (an equality: SQLite drives the list from the facets'
+value index, so it finds none at once).
 A deep page is reached through its page token (a keyset cursor), not by
 skipping. Prints a markdown table; stops the server.
 """

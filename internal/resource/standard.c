@@ -79,6 +79,11 @@ bool std_list(const op_ctx *op, const kind *k, const std_list_req *req, resource
     q.filter = flt;
     q.facets = k->facets;
     q.n_facets = k->n_facets;
+    char prefix[KIND_NAME_MAX + 64] = "";
+    if (parent.parent[0]) { /* its children are named parent/plural/id */
+        snprintf(prefix, sizeof prefix, "%s/%s/", parent.parent, k->plural);
+        q.prefix = prefix;
+    }
     char query_key[KIND_QUERY_KEY_MAX];
     kind_query_key(op, parent.parent, canonical ? canonical : "", query_key, sizeof query_key);
     bool ok =

@@ -121,7 +121,11 @@ typedef struct store_query {
     const char *parent; /* NULL: any parent */
     const char *state;  /* NULL: any state */
     const char *after;  /* keyset cursor: names strictly greater; NULL or "" from the start */
-    int limit;          /* > 0 */
+    /* NULL, or a start every name the query may return has (children's
+     * names are their parent's name, '/', their plural, '/'): a store may
+     * narrow its scan to the names with it. */
+    const char *prefix;
+    int limit; /* > 0 */
     /* Only records whose facets satisfy filter (NULL: every record);
      * facets is the table it was parsed against (its comparisons' facet
      * indexes name the keys). */

@@ -1761,8 +1761,19 @@ static int bind_query(sqlite3_stmt *s, const store_query *q)
  * (collection, name, key, value), `!=` the negation of `=`'s probe, so that
  * a missing facet makes a comparison false and `!=` true, as filter_match
  * has it. EXISTS is never NULL, so AND, OR and NOT keep two-valued logic.
- * Parameters ?7 on are the comparisons' keys and values, in the order the
- * text names them. The statement is prepared per list (filters vary). */
+ * Parameters ?9 on are the comparisons' keys and values, in the order the
+ * text names them. The statement is prepared per list (filters vary).
+ *
+ * Walking the parent's records in name order costs the records passed
+ * over, which for a filter few records pass is the whole list. So when the
+ * query names a prefix (its records' names start with it) and the filter's
+ * top-level AND chain has an equality (`=` or `:`), the list is driven from
+ * the facets' value index instead: the names with that key and value in
+ * the prefix's range (?7 .. ?8), already in name order, each joined to its
+ * record, which the rest of the filter then tests. Every row visited then
+ * passes at least that comparison, so a page costs about the records of
+ * the parent with that value that it passes over, never more than the
+ * walk. */
 
 typedef struct sql_buf {
     char *text;
@@ -1843,18 +1854,86 @@ static int filter_bind(sqlite3_stmt *s, const filter_node *node, const facet_def
     }
 }
 
+#define FILTER_PARAM_FIRST 9
+
+/* The parameter number of the key of an equality in node's top-level AND
+ * chain (its value's is the next), numbered as filter_sql numbers them;
+ * 0 when there is none. */
+static int driving_param(const filter_node *node, int *param, bool top)
+{
+    switch (node->op) {
+    case FILTER_AND:
+    case FILTER_OR: {
+        bool chain = top && node->op == FILTER_AND;
+        int left = driving_param(node->left, param, chain);
+        int right = driving_param(node->right, param, chain);
+        return left ? left : right;
+    }
+    case FILTER_NOT:
+        return driving_param(node->left, param, false);
+    default: {
+        int at = *param;
+        *param += 2;
+        return top && (node->op == FILTER_EQ || node->op == FILTER_HAS) ? at : 0;
+    }
+    }
+}
+
+/* The start of a list driven by the facet whose key and value are ?key and
+ * ?key + 1 (see above), up to its filter's clause. */
+static void driven_sql_where(unsigned mask, int key, char *buf, size_t size)
+{
+    snprintf(buf, size,
+             "SELECT resources.collection, resources.org, resources.parent, resources.name,"
+             " resources.state, resources.lookup, resources.version, resources.doc"
+             " FROM facets d CROSS JOIN resources"
+             " WHERE d.collection = ?1 AND d.key = ?%d AND d.value = ?%d AND d.name > ?5"
+             " AND d.name >= ?7 AND (?8 IS NULL OR d.name < ?8)"
+             " AND resources.collection = ?1 AND resources.name = d.name%s%s%s",
+             key, key + 1, mask & LIST_ORG ? " AND resources.org = ?2" : "",
+             mask & LIST_PARENT ? " AND resources.parent = ?3" : "",
+             mask & LIST_STATE ? " AND resources.state = ?4" : "");
+}
+
+/* ?7 and ?8: the prefix, and the least string above every name with it
+ * (NULL: none, for a prefix of 0xff bytes). */
+static int bind_prefix(sqlite3_stmt *s, const char *prefix, int rc)
+{
+    size_t n = strlen(prefix);
+    char *end = malloc(n + 1);
+    if (!end)
+        return SQLITE_NOMEM;
+    memcpy(end, prefix, n + 1);
+    while (n > 0 && (unsigned char)end[n - 1] == 0xff)
+        end[--n] = '\0';
+    if (n > 0)
+        end[n - 1] = (char)((unsigned char)end[n - 1] + 1);
+    rc = bind_text(s, 7, prefix, rc);
+    rc = rc == SQLITE_OK
+             ? (n ? sqlite3_bind_text(s, 8, end, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, 8))
+             : rc;
+    free(end);
+    return rc;
+}
+
 /* The list of q with its filter: prepared, bound, read, finalized. */
 static store_status filtered_list(conn *c, const store_query *q, unsigned mask, store_page *p)
 {
     const filter_node *root = filter_root(q->filter);
     sql_buf b = {0};
-    char where[512];
-    list_sql_where(mask, where, sizeof where);
+    char where[1024];
+    int param = FILTER_PARAM_FIRST;
+    int key = q->prefix && q->prefix[0] ? driving_param(root, &param, true) : 0;
+    if (key) {
+        driven_sql_where(mask, key, where, sizeof where);
+    } else {
+        list_sql_where(mask, where, sizeof where);
+    }
     sql_add(&b, where);
     sql_add(&b, " AND ");
-    int param = 7;
+    param = FILTER_PARAM_FIRST;
     filter_sql(&b, root, &param);
-    sql_add(&b, LIST_TAIL);
+    sql_add(&b, key ? " ORDER BY d.name LIMIT ?6" : LIST_TAIL);
     if (b.oom) {
         free(b.text);
         return STORE_INTERNAL;
@@ -1866,9 +1945,11 @@ static store_status filtered_list(conn *c, const store_query *q, unsigned mask, 
         conn_note(c, sqlite3_extended_errcode(c->db));
         return failure_of(c->db);
     }
-    param = 7;
-    store_status st =
-        page_fill(c, s, filter_bind(s, root, q->facets, &param, bind_query(s, q)), q->limit, p);
+    param = FILTER_PARAM_FIRST;
+    int rc_bind = filter_bind(s, root, q->facets, &param, bind_query(s, q));
+    if (key)
+        rc_bind = bind_prefix(s, q->prefix, rc_bind);
+    store_status st = page_fill(c, s, rc_bind, q->limit, p);
     sqlite3_finalize(s);
     return st;
 }
