@@ -19,7 +19,7 @@ static ProtobufCMessage *create_api_key(api_call *call, ProtobufCMessage *msg)
     resp->api_key =
         keyring_create(&call->op, req->parent, req->api_key_id, &req->api_key, secret, &call->st);
     bool ok = resp->api_key && (resp->secret = strdup(secret)) != NULL;
-    memset(secret, 0, sizeof secret);
+    explicit_bzero(secret, sizeof secret); /* not optimised away as a dead store */
     if (!ok) {
         protobuf_c_message_free_unpacked(&resp->base, NULL);
         return call->st.code ? NULL : api_fail(call, STATUS_RESOURCE_EXHAUSTED, "out of memory");

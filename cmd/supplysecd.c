@@ -368,7 +368,7 @@ static int run_bootstrap(const config *c)
             "Created the platform-administrator key platform/apiKeys/" BOOTSTRAP_KEY_ID ".\n"
             "Its secret is printed below once and never again; keep it safe:\n");
     printf("%s\n", secret);
-    memset(secret, 0, sizeof secret);
+    explicit_bzero(secret, sizeof secret);
     return 0;
 }
 

@@ -64,7 +64,7 @@ bool auth_authenticate(store *s, auth_cache *cache, const char *authorization, s
         return status_fail(st, STATUS_UNAUTHENTICATED,
                            "malformed credentials: " UNAUTHENTICATED_HINT);
     if (auth_cache_get(cache, s, prefix, secret, who)) {
-        memset(secret, 0, sizeof secret);
+        explicit_bzero(secret, sizeof secret);
         return true;
     }
     uint64_t epoch = auth_cache_epoch(s); /* before the reads: see auth_cache.h */
@@ -103,7 +103,7 @@ out:
     if (key)
         protobuf_c_message_free_unpacked(&key->base, NULL);
     store_record_free(rec);
-    memset(secret, 0, sizeof secret);
+    explicit_bzero(secret, sizeof secret);
     return ok;
 }
 

@@ -84,7 +84,7 @@ static bool role_allowed(const resource_key *key, Supplysec__V1__Role role, stat
     return true;
 }
 
-/* Stores key (the caller's) at key_name with a new secret. */
+/* Stores key (the caller's) as the key `name` with a new secret. */
 static bool issue(const op_ctx *op, const resource_key *name, Supplysec__V1__ApiKey *key,
                   char secret[APIKEY_SECRET_LEN + 1], status *st)
 {

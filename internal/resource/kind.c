@@ -10,6 +10,7 @@
 #include <bson/bson.h>
 
 #include "doc.h"
+#include "lifecycle.h"
 #include "google/protobuf/timestamp.pb-c.h"
 #include "utf8.h"
 
@@ -42,7 +43,9 @@ static bool fail(char *err, size_t errlen, const char *fmt, ...)
 
 static const ProtobufCFieldDescriptor *field_of(const kind *k, const char *name)
 {
-    return reflect_field(k->desc, name);
+    /* proto names only: what the declaration names is what message_clear_fields and the
+     * update mask compare by */
+    return protobuf_c_message_descriptor_get_field_by_name(k->desc, name);
 }
 
 /* A singular field of the given type (and message type, for messages). */
@@ -421,8 +424,9 @@ bool kind_authorize(const op_ctx *op, kind_verb verb, const resource_key *key, c
         return status_fail(st, STATUS_PERMISSION_DENIED, "only platform administrators %s %s",
                            verbs[verb], k->plural);
     if (!key->org[0] && (verb == KIND_CREATE || verb == KIND_LIST)) /* `platform` itself */
-        return status_fail(st, STATUS_PERMISSION_DENIED, "only platform administrators %s %s %s",
-                           verbs[verb], k->plural, verb == KIND_CREATE ? "under" : "of");
+        return status_fail(st, STATUS_PERMISSION_DENIED,
+                           "parent: only platform administrators %s %s under " KIND_PLATFORM,
+                           verbs[verb], k->plural);
     bool member = key->org[0] && strcmp(op->who->org, key->org) == 0;
     if (!member) {
         if ((verb == KIND_GET || verb == KIND_LIST) && k->hooks.authorize &&
@@ -495,18 +499,6 @@ ProtobufCMessage *kind_resource_take(const kind *k, ProtobufCMessage *stored, co
     return res;
 }
 
-/* The name of res's enum field `state`, for a controlled kind's state
- * column (kind_check: a DocumentState). */
-static const char *state_name(const ProtobufCMessage *res)
-{
-    const ProtobufCFieldDescriptor *f = reflect_field(res->descriptor, "state");
-    if (!f || f->type != PROTOBUF_C_TYPE_ENUM)
-        return NULL;
-    const ProtobufCEnumValue *v =
-        protobuf_c_enum_descriptor_get_value(f->descriptor, *(const int *)reflect_at(res, f));
-    return v ? v->name : NULL;
-}
-
 resource_ref kind_ref(const kind *k, const resource_key *key, const ProtobufCMessage *res)
 {
     resource_ref ref = {.collection = k->collection,
@@ -518,7 +510,7 @@ resource_ref kind_ref(const kind *k, const resource_key *key, const ProtobufCMes
     if (k->hooks.columns)
         k->hooks.columns(res, &ref.state, &ref.lookup);
     else if (k->lifecycle == KIND_CONTROLLED)
-        ref.state = state_name(res);
+        ref.state = lifecycle_state_name(res);
     return ref;
 }
 

@@ -10,7 +10,7 @@
  * to that derivation changes every mark, so the facets are derived again. */
 #define REFACET_DERIVATION 1
 
-#define REFACET_PAGE 500 /* records read per list */
+#define REFACET_PAGE 500 /* records read per list, and given facets per commit */
 
 static const char *const type_names[] = {[FACET_STRING] = "string",
                                          [FACET_ENUM] = "enum",
@@ -55,28 +55,28 @@ static bool refacet_collection(store *s, const kind *k, const char *collection, 
             ok = failed(err, errlen, "list", collection, ss);
             break;
         }
+        /* the page's records with their facets, given in one store_refacet */
+        store_facet **facets = calloc(page->count ? page->count : 1, sizeof *facets);
+        if (!facets)
+            ok = failed(err, errlen, "out of memory", collection, STORE_INTERNAL);
         for (size_t i = 0; ok && i < page->count; i++) {
-            store_record rec = page->records[i];
-            store_facet *facets = NULL;
-            size_t n = 0;
-            if (!kind_record_facets(k, rec.doc, rec.doc_len, &facets, &n)) {
+            store_record *rec = &page->records[i];
+            if (!kind_record_facets(k, rec->doc, rec->doc_len, &facets[i], &rec->n_facets)) {
                 snprintf(err, errlen,
                          "giving %s its facets anew: its stored document cannot be "
                          "read as %s, or memory ran out",
-                         rec.name, k->type);
+                         rec->name, k->type);
                 ok = false;
-                break;
             }
-            rec.facets = facets;
-            rec.n_facets = n;
-            ss = store_refacet(s, &rec);
-            free(facets);
-            /* moved on or gone since the list: its own write set its facets */
-            if (ss == STORE_OK)
-                (*records)++;
-            else if (ss != STORE_CONFLICT && ss != STORE_NOT_FOUND)
-                ok = failed(err, errlen, rec.name, collection, ss);
+            rec->facets = facets[i];
         }
+        size_t done = 0;
+        if (ok && (ss = store_refacet(s, page->records, page->count, &done)) != STORE_OK)
+            ok = failed(err, errlen, "store", collection, ss);
+        *records += done;
+        for (size_t i = 0; facets && i < page->count; i++)
+            free(facets[i]);
+        free(facets);
         more = page->more && page->count > 0;
         if (ok && more) {
             free(after);
@@ -98,6 +98,9 @@ bool refacet_kinds(store *s, const kind *const *kinds, size_t n, bool all, size_
         const char *collections[] = {k->collection, k->revisions_collection};
         char want[1024];
         refacet_mark(k, want, sizeof want);
+        if (strlen(want) + 1 >= sizeof want) /* cut short, it could equal another's */
+            return snprintf(err, errlen, "kind %s: its facet table is too long to mark", k->type),
+                   false;
         for (size_t c = 0; c < 2 && collections[c]; c++) {
             char *have = NULL;
             store_status ss = store_facet_mark(s, collections[c], &have);

@@ -112,6 +112,6 @@ store_status mongo_audit_orgs(void *impl, char ***orgs, size_t *count);
 store_status mongo_import_record(void *impl, const store_record *rec);
 store_status mongo_facet_mark(void *impl, const char *collection, char **mark);
 store_status mongo_set_facet_mark(void *impl, const char *collection, const char *mark);
-store_status mongo_refacet(void *impl, const store_record *rec);
+store_status mongo_refacet(void *impl, const store_record *recs, size_t n, size_t *done);
 
 #endif

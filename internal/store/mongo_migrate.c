@@ -140,8 +140,12 @@ store_status mongo_facet_mark(void *impl, const char *collection, char **mark)
     mongoc_client_pool_push(ms->pool, client);
     bson_destroy(&filter);
     bson_free(id);
-    if (st == STORE_OK && !*mark && !(*mark = strdup("")))
+    if (st != STORE_OK) { /* a cursor may fail after mark_of took the mark */
+        free(*mark);
+        *mark = NULL;
+    } else if (!*mark && !(*mark = strdup(""))) {
         st = STORE_INTERNAL;
+    }
     return st;
 }
 
@@ -183,13 +187,11 @@ store_status mongo_set_facet_mark(void *impl, const char *collection, const char
     return st;
 }
 
-store_status mongo_refacet(void *impl, const store_record *rec)
+/* One record's facets at its version: *matched when it still was there. */
+static store_status refacet_one(mongo_store *ms, const store_record *rec, bool *matched)
 {
     bson_t selector = BSON_INITIALIZER, update = BSON_INITIALIZER, op;
-    bool matched = false;
     store_status st = STORE_INTERNAL;
-    if (!mongo_facets_storable(rec))
-        return STORE_INVALID;
     BSON_APPEND_UTF8(&selector, "_id", rec->name);
     BSON_APPEND_UTF8(&selector, "_org", rec->org);
     BSON_APPEND_INT64(&selector, "_version", rec->version);
@@ -198,14 +200,26 @@ store_status mongo_refacet(void *impl, const store_record *rec)
                                 : BSON_APPEND_UTF8(&op, "_facets", "")) &&
                  bson_append_document_end(&update, &op);
     if (built)
-        st = update_one(impl, rec->collection, &selector, &update, false, &matched);
-    if (st == STORE_OK && !matched) { /* moved on, or gone */
-        store_record *now = NULL;
-        st = mongo_get(impl, rec->collection, rec->org, rec->name, &now);
-        st = st == STORE_OK ? STORE_CONFLICT : st;
-        store_record_free(now);
-    }
+        st = update_one(ms, rec->collection, &selector, &update, false, matched);
     bson_destroy(&update);
     bson_destroy(&selector);
     return st;
+}
+
+/* One update per record: each is atomic by itself, and one that matched
+ * nothing (moved on, or gone) is left as it is. */
+store_status mongo_refacet(void *impl, const store_record *recs, size_t n, size_t *done)
+{
+    *done = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!mongo_facets_storable(&recs[i]))
+            return STORE_INVALID;
+    for (size_t i = 0; i < n; i++) {
+        bool matched = false;
+        store_status st = refacet_one(impl, &recs[i], &matched);
+        if (st != STORE_OK)
+            return st;
+        *done += matched;
+    }
+    return STORE_OK;
 }

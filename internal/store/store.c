@@ -596,12 +596,18 @@ store_status store_set_facet_mark(store *s, const char *collection, const char *
     return noted(s, s->be->set_facet_mark(s->impl, collection, mark));
 }
 
-store_status store_refacet(store *s, const store_record *rec)
+store_status store_refacet(store *s, const store_record *recs, size_t n, size_t *done)
 {
-    if (!s || !rec || !nonempty(rec->collection) || !nonempty(rec->name) || !rec->org ||
-        rec->version < 1 || !facets_valid(rec->facets, rec->n_facets))
+    if (!s || !done || (n && !recs) || n > STORE_REFACET_MAX)
         return STORE_INVALID;
-    return noted(s, s->be->refacet(s->impl, rec));
+    *done = 0;
+    for (size_t i = 0; i < n; i++) {
+        const store_record *rec = &recs[i];
+        if (!nonempty(rec->collection) || !nonempty(rec->name) || !rec->org || rec->version < 1 ||
+            !facets_valid(rec->facets, rec->n_facets))
+            return STORE_INVALID;
+    }
+    return n ? noted(s, s->be->refacet(s->impl, recs, n, done)) : STORE_OK;
 }
 
 store_status store_import_audit(store *s, const store_audit_event *ev)

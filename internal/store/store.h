@@ -291,12 +291,14 @@ store_status store_import_audit(store *s, const store_audit_event *ev);
 /* The mark stored for collection, in *mark (malloc'd; "" when none). */
 store_status store_facet_mark(store *s, const char *collection, char **mark);
 store_status store_set_facet_mark(store *s, const char *collection, const char *mark);
-/* Replaces the facets of the record rec names (collection, org, name) by
- * rec's while it is still at rec->version: STORE_CONFLICT when a write has
- * moved it on since (that write gave it facets of its own), STORE_NOT_FOUND
- * when it is gone. Changes neither the document nor the version and
- * records no audit event; rec->doc is not read. */
-store_status store_refacet(store *s, const store_record *rec);
+/* Replaces the facets of each record recs[0..n) names (collection, org,
+ * name) by its own while it is still at its version; one that a write has
+ * moved on since (that write gave it facets of its own) or that is gone is
+ * left as it is. *done: how many were replaced. Changes neither documents
+ * nor versions and records no audit event; doc is not read. SQLite does
+ * all n in one transaction. */
+#define STORE_REFACET_MAX 1000 /* records in one store_refacet */
+store_status store_refacet(store *s, const store_record *recs, size_t n, size_t *done);
 
 void store_record_free(store_record *r);
 void store_page_free(store_page *p);
@@ -333,7 +335,8 @@ typedef struct store_backend {
     void (*refuse_writes)(void *impl); /* store_refuse_writes; NULL: nothing to do */
     store_status (*facet_mark)(void *impl, const char *collection, char **mark);
     store_status (*set_facet_mark)(void *impl, const char *collection, const char *mark);
-    store_status (*refacet)(void *impl, const store_record *rec); /* checked by store.c */
+    /* store_refacet, checked by store.c */
+    store_status (*refacet)(void *impl, const store_record *recs, size_t n, size_t *done);
 } store_backend;
 
 extern const store_backend store_sqlite_backend;

@@ -278,8 +278,8 @@ typedef struct sqlite_store {
 typedef struct write_args {
     const store_write *writes; /* apply: writes[0..n) */
     size_t n;
-    size_t failed;              /* apply: the first failing write's index; n: the batch's */
-    const store_record *rec;    /* import_record, refacet */
+    size_t failed; /* apply: the first failing write's index (n: the batch's); refacet: done */
+    const store_record *rec;    /* import_record; refacet: rec[0..n) */
     const store_audit *ev;      /* import_audit */
     const char *collection;     /* set_facet_mark */
     const char *mark;           /* set_facet_mark */
@@ -2142,22 +2142,33 @@ static store_status store_sqlite_set_facet_mark(void *impl, const char *collecti
     return write_tx(impl, set_mark_body, &a);
 }
 
-/* The record's facets replaced in the transaction that checks its version. */
+/* The records' facets replaced, each where its version still is the one
+ * given, in one transaction (one commit for a page of records). */
 static store_status refacet_body(conn *c, write_args *a)
 {
-    const store_record *rec = a->rec;
-    int64_t version;
-    store_status st = stored_version(c, rec->collection, rec->org, rec->name, &version);
-    if (st == STORE_OK && version != rec->version)
-        st = STORE_CONFLICT;
-    return st == STORE_OK ? facets_put(c, rec->collection, rec->name, rec->facets, rec->n_facets)
-                          : st;
+    a->failed = 0; /* the count replaced; the body may run again */
+    for (size_t i = 0; i < a->n; i++) {
+        const store_record *rec = &a->rec[i];
+        int64_t version;
+        store_status st = stored_version(c, rec->collection, rec->org, rec->name, &version);
+        if (st == STORE_NOT_FOUND || (st == STORE_OK && version != rec->version))
+            continue; /* gone, or moved on with facets of its own */
+        if (st == STORE_OK)
+            st = facets_put(c, rec->collection, rec->name, rec->facets, rec->n_facets);
+        if (st != STORE_OK)
+            return st;
+        a->failed++;
+    }
+    return STORE_OK;
 }
 
-static store_status store_sqlite_refacet(void *impl, const store_record *rec)
+static store_status store_sqlite_refacet(void *impl, const store_record *recs, size_t n,
+                                         size_t *done)
 {
-    write_args a = {.rec = rec};
-    return write_tx(impl, refacet_body, &a);
+    write_args a = {.rec = recs, .n = n};
+    store_status st = write_tx(impl, refacet_body, &a);
+    *done = st == STORE_OK ? a.failed : 0;
+    return st;
 }
 
 /* ---- health ---- */

@@ -592,6 +592,21 @@ static void test_platform_parent_is_for_platform_admins(void **state)
     got = (Org *)std_get(as(f, &f->platform, NULL), &keys_like_kind, "platform/gadgets/g-one", &st);
     assert_non_null(got);
     free_org(got);
+    /* `platform` is documented: creating and listing under it is refused by role */
+    g = new_org("G", "DE");
+    assert_null(
+        std_create(as(f, &f->acme_admin, NULL), &keys_like_kind, "platform", "g-two", &g, &st));
+    assert_int_equal(st.code, STATUS_PERMISSION_DENIED);
+    assert_string_equal(st.msg,
+                        "parent: only platform administrators create gadgets under platform");
+    resource_page page;
+    std_list_req lr = {.parent = "platform"};
+    assert_false(std_list(as(f, &f->acme_admin, "ListGadgets"), &keys_like_kind, &lr, &page, &st));
+    assert_int_equal(st.code, STATUS_PERMISSION_DENIED);
+    assert_string_equal(st.msg, "parent: only platform administrators list gadgets under platform");
+    assert_true(std_list(as(f, &f->platform, "ListGadgets"), &keys_like_kind, &lr, &page, &st));
+    assert_int_equal(page.count, 1);
+    resource_page_free(&page);
 }
 
 int main(void)

@@ -850,6 +850,15 @@ static void test_filtered_lists(void **state)
     other.n_facets = n_every;
     store_audit oev = ev_of(f->org, recs[0].name, 0, 1);
     assert_int_equal(store_create(f->s, &other, &oev), STORE_OK);
+    /* and in this collection, names with the lists' prefix in another
+     * tenant and under another parent: never listed either */
+    store_record tenant = rec_of(f->coll, f->org2, "P", "f900", NULL, NULL, "x");
+    store_record cousin = rec_of(f->coll, f->org, "Q", "f901", NULL, NULL, "x");
+    tenant.facets = cousin.facets = everything;
+    tenant.n_facets = cousin.n_facets = n_every;
+    store_audit tev = ev_of(f->org2, "f900", 0, 1), cev = ev_of(f->org, "f901", 0, 1);
+    assert_int_equal(store_create(f->s, &tenant, &tev), STORE_OK);
+    assert_int_equal(store_create(f->s, &cousin, &cev), STORE_OK);
     assert_filters(f, recs, F_RECORDS);
 
     /* an update replaces the facets; a delete and a delete-all remove them */
@@ -942,8 +951,9 @@ static char *filtered(fx *f, const char *text)
     return got;
 }
 
-/* Facets given anew (store_refacet) replace a record's facets at its
- * version and nothing else; a mark per collection is kept. */
+/* Facets given anew (store_refacet) replace records' facets at their
+ * versions and nothing else, leaving records moved on or gone; a mark per
+ * collection is kept. */
 static void test_refacet(void **state)
 {
     fx *f = *state;
@@ -974,7 +984,9 @@ static void test_refacet(void **state)
     store_record r = rec_of(f->coll, f->org, "P", "r1", NULL, NULL, "ignored");
     r.facets = three;
     r.n_facets = 3;
-    assert_int_equal(store_refacet(f->s, &r), STORE_OK);
+    size_t done = 9;
+    assert_int_equal(store_refacet(f->s, &r, 1, &done), STORE_OK);
+    assert_int_equal(done, 1);
     got = filtered(f, "n = 3 AND tags:\"y\"");
     assert_string_equal(got, "r1");
     free(got);
@@ -994,25 +1006,34 @@ static void test_refacet(void **state)
     up.version = 2;
     store_audit ev = ev_of(f->org, "r2", 1, 2);
     assert_int_equal(store_update(f->s, &up, 1, &ev), STORE_OK);
-    r.name = "r2";
-    assert_int_equal(store_refacet(f->s, &r), STORE_CONFLICT);
-    r.name = "r3";
-    assert_int_equal(store_refacet(f->s, &r), STORE_NOT_FOUND);
-    r.name = "r2";
-    r.version = 2;
-    r.org = f->org2;
-    assert_int_equal(store_refacet(f->s, &r), STORE_NOT_FOUND);
+    store_record batch[3] = {r, r, r};
+    batch[0].name = "r2"; /* at version 2 now */
+    batch[1].name = "r3"; /* never was */
+    batch[2].name = "r2";
+    batch[2].version = 2;
+    batch[2].org = f->org2;
+    assert_int_equal(store_refacet(f->s, batch, 3, &done), STORE_OK);
+    assert_int_equal(done, 0);
     got = filtered(f, "n = 3");
     assert_string_equal(got, "r1");
     free(got);
-    /* none: the facets are removed */
-    r = rec_of(f->coll, f->org, "P", "r1", NULL, NULL, "ignored");
-    assert_int_equal(store_refacet(f->s, &r), STORE_OK);
+    /* several at once, each at its version; none: the facets are removed */
+    store_record r1 = rec_of(f->coll, f->org, "P", "r1", NULL, NULL, "ignored");
+    batch[0] = r1;
+    batch[1] = r1;
+    batch[1].name = "r2";
+    batch[1].version = 2;
+    batch[1].facets = three;
+    batch[1].n_facets = 1;
+    assert_int_equal(store_refacet(f->s, batch, 2, &done), STORE_OK);
+    assert_int_equal(done, 2);
     got = filtered(f, "n = 3 OR tags:\"x\"");
-    assert_string_equal(got, "");
+    assert_string_equal(got, "r2");
     free(got);
-    r.version = 0;
-    assert_int_equal(store_refacet(f->s, &r), STORE_INVALID);
+    assert_int_equal(store_refacet(f->s, batch, 0, &done), STORE_OK);
+    assert_int_equal(done, 0);
+    batch[0].version = 0;
+    assert_int_equal(store_refacet(f->s, batch, 1, &done), STORE_INVALID);
     assert_int_equal(store_facet_mark(f->s, "", &mark), STORE_INVALID);
 }
 
