@@ -36,7 +36,8 @@ STOP_TIMEOUT = 20.0
 CALL_TIMEOUT = 10.0
 
 _TMP_ROOT = tempfile.mkdtemp(prefix="supplysec-e2e-")
-atexit.register(shutil.rmtree, _TMP_ROOT, True)
+if not os.environ.get("SUPPLYSEC_E2E_KEEP"):  # set it to keep the servers' logs and stores
+    atexit.register(shutil.rmtree, _TMP_ROOT, True)
 
 
 def tmpdir(prefix="t-"):
