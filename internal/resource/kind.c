@@ -286,7 +286,9 @@ static bool parse(const kind *k, bool parent_only, const char *field, const char
             if (*p)
                 return name_refused(k, true, field, text, st);
         } else {
-            if (*p++ != '/' || !match_chain(&chain[n - 1], 1, field, &p, key, &shape_ok, st))
+            if (*p++ != '/') /* `platform` alone: a parent, not a name */
+                return name_refused(k, false, field, text, st);
+            if (!match_chain(&chain[n - 1], 1, field, &p, key, &shape_ok, st))
                 return shape_ok ? false : name_refused(k, false, field, text, st);
         }
         snprintf(key->parent, sizeof key->parent, "%s", KIND_PLATFORM);

@@ -272,6 +272,14 @@ static void test_names_follow_the_chain(void **state)
     assert_true(kind_parse_parent(&keys_like_kind, "parent", "organizations/acme", &key, &st));
     assert_string_equal(key.org, "acme");
     assert_false(kind_parse_parent(&keys_like_kind, "parent", "platform/x", &key, &st));
+    /* `platform` alone is a parent, not a name: refused with a status (found by fuzz_handlers:
+     * RevokeApiKey answered nothing with OK) */
+    st = (status){0};
+    assert_false(kind_parse_name(&keys_like_kind, "name", "platform", &key, &st));
+    assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
+    st = (status){0};
+    assert_false(kind_parse_name(&keys_like_kind, "name", "platform/", &key, &st));
+    assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
     assert_false(kind_parse_parent(&widgets_kind, "parent", "platform", &key, &st));
     assert_true(kind_parse_parent(&orgs_kind, "parent", "", &key, &st));
     assert_false(kind_parse_parent(&orgs_kind, "parent", "organizations/acme", &key, &st));
