@@ -169,12 +169,9 @@ Supplysec__V1__ApiKey *keyring_revoke(const op_ctx *op, const char *name, const 
                                                          key.name, key.name, &version, st);
     if (!stored)
         return NULL;
-    Supplysec__V1__ApiKey *res = stored->api_key;
-    if (!res) {
-        status_fail(st, STATUS_DATA_LOSS, "the stored document of %s has no ApiKey", key.name);
-        goto fail;
-    }
-    if (!resource_check_etag(&res->base, etag, st))
+    Supplysec__V1__ApiKey *res =
+        (Supplysec__V1__ApiKey *)kind_resource_in(k, &stored->base, key.name, st);
+    if (!res || !resource_check_etag(&res->base, etag, st))
         goto fail;
     if (res->state == SUPPLYSEC__V1__API_KEY__STATE__STATE_REVOKED) {
         status_fail(st, STATUS_FAILED_PRECONDITION, "%s is already revoked", key.name);

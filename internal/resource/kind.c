@@ -477,13 +477,29 @@ const ProtobufCMessageDescriptor *kind_stored_desc(const kind *k)
     return k->envelope ? k->envelope : k->desc;
 }
 
-const ProtobufCMessage *kind_resource_in(const kind *k, const ProtobufCMessage *stored)
+/* Where an envelope keeps its resource (kind_check: the field is there). */
+static ProtobufCMessage **envelope_at(const kind *k, const ProtobufCMessage *stored)
+{
+    assert(stored->descriptor == k->envelope);
+    return reflect_at(stored, envelope_slot(k));
+}
+
+/* DATA_LOSS for an envelope without its resource. */
+static void no_resource(const kind *k, const char *what, status *st)
+{
+    if (st)
+        status_fail(st, STATUS_DATA_LOSS, "the stored document of %s has no %s", what, k->type);
+}
+
+const ProtobufCMessage *kind_resource_in(const kind *k, const ProtobufCMessage *stored,
+                                         const char *what, status *st)
 {
     if (!k->envelope || !stored)
         return stored;
-    assert(stored->descriptor == k->envelope);
-    const ProtobufCFieldDescriptor *f = envelope_slot(k); /* kind_check: there */
-    return *(ProtobufCMessage *const *)reflect_at(stored, f);
+    const ProtobufCMessage *res = *envelope_at(k, stored);
+    if (!res)
+        no_resource(k, what, st);
+    return res;
 }
 
 ProtobufCMessage *kind_resource_take(const kind *k, ProtobufCMessage *stored, const char *what,
@@ -491,13 +507,12 @@ ProtobufCMessage *kind_resource_take(const kind *k, ProtobufCMessage *stored, co
 {
     if (!k->envelope || !stored)
         return stored;
-    assert(stored->descriptor == k->envelope);
-    ProtobufCMessage **slot = reflect_at(stored, envelope_slot(k));
+    ProtobufCMessage **slot = envelope_at(k, stored);
     ProtobufCMessage *res = *slot;
     *slot = NULL;
     protobuf_c_message_free_unpacked(stored, NULL);
     if (!res)
-        status_fail(st, STATUS_DATA_LOSS, "the stored document of %s has no %s", what, k->type);
+        no_resource(k, what, st);
     return res;
 }
 
@@ -529,7 +544,7 @@ bool kind_record_facets(const kind *k, const uint8_t *doc, size_t len, store_fac
     ProtobufCMessage *msg = doc_to_message(kind_stored_desc(k), &b, err, sizeof err);
     if (!msg)
         return false;
-    const ProtobufCMessage *res = kind_resource_in(k, msg);
+    const ProtobufCMessage *res = kind_resource_in(k, msg, "", NULL);
     bool ok = res && resource_facets(res, k->facets, k->n_facets, out, n);
     protobuf_c_message_free_unpacked(msg, NULL);
     return ok;

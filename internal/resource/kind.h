@@ -189,8 +189,10 @@ void kind_query_key(const op_ctx *op, const char *parent, const char *filter, ch
 /* The message k's records are stored as: its envelope, else desc. */
 const ProtobufCMessageDescriptor *kind_stored_desc(const kind *k);
 /* The resource in stored, a message of kind_stored_desc(k) (borrowed);
- * NULL when an envelope holds none. */
-const ProtobufCMessage *kind_resource_in(const kind *k, const ProtobufCMessage *stored);
+ * NULL, with DATA_LOSS naming `what` when st is not NULL, when an envelope
+ * holds none. */
+const ProtobufCMessage *kind_resource_in(const kind *k, const ProtobufCMessage *stored,
+                                         const char *what, status *st);
 /* Takes stored and returns its resource (the caller's); NULL with DATA_LOSS
  * naming `what` when an envelope holds none (stored freed either way). */
 ProtobufCMessage *kind_resource_take(const kind *k, ProtobufCMessage *stored, const char *what,

@@ -287,10 +287,8 @@ bool std_delete(const op_ctx *op, const kind *k, const char *name, const char *e
         return false;
     resource_batch b;
     resource_batch_init(&b, op);
-    const ProtobufCMessage *res = kind_resource_in(k, cur);
-    bool ok = (res || status_fail(st, STATUS_DATA_LOSS, "the stored document of %s has no %s",
-                                  key.name, k->type)) &&
-              resource_check_etag(res, etag, st) &&
+    const ProtobufCMessage *res = kind_resource_in(k, cur, key.name, st);
+    bool ok = res && resource_check_etag(res, etag, st) &&
               (k->lifecycle != KIND_CONTROLLED || lifecycle_check_deletable(res, key.name, st)) &&
               (!k->hooks.before_delete || k->hooks.before_delete(op, &key, res, version, &b, st));
     if (ok) {
