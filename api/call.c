@@ -20,6 +20,7 @@
 #include "pool.h"
 #include "stream_slots.h"
 #include "wire.h"
+#include "zombie.h"
 
 ProtobufCMessage *api_fail(api_call *call, status_code code, const char *fmt, ...)
 {
@@ -71,7 +72,7 @@ void rt_call_ctx_free(call_ctx *c)
     grpc_slice_unref(c->initial_md[0].value); /* a zeroed slice is a no-op */
     grpc_slice_unref(c->status_details);
     if (c->call)
-        grpc_call_unref(c->call);
+        zombie_unref_own(c->call);
     free(c);
 }
 

@@ -4,6 +4,7 @@
 #include "client.h"
 
 #include "pem.h"
+#include "zombie.h"
 
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
@@ -139,6 +140,6 @@ int api_client_call(api_client *c, const char *path, const ProtobufCMessage *req
     grpc_byte_buffer_destroy(send);
     grpc_metadata_array_destroy(&initial);
     grpc_metadata_array_destroy(&trailing);
-    grpc_call_unref(call);
+    zombie_unref_own(call);
     return (int)code;
 }

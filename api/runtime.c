@@ -47,6 +47,7 @@
 #include "log.h"
 #include "pool.h"
 #include "stream_slots.h"
+#include "zombie.h"
 
 /* Requests armed per method on each worker's queue. gRPC core gives a new
  * call to a request armed on its connection's queue when there is one, else
@@ -464,6 +465,14 @@ static void unpark_workers(api_server *srv)
     pthread_mutex_unlock(&srv->park_mu);
 }
 
+/* How long connections get to close by themselves once every call has
+ * ended, before they are closed. gRPC core completes a call's status once
+ * it is queued for the connection, not written: closing the connection
+ * before its write drops it. A client that reads closes its connection
+ * within milliseconds of its last call after the GOAWAY (gRPC core's own
+ * server closes it too, once the client acknowledged the GOAWAY's ping). */
+#define CONNECTIONS_CLOSE_MS 1000
+
 void api_server_stop(api_server *srv, int grace_ms)
 {
     /* gRPC core 1.51 cancels (CANCELLED, not retryable) a call whose
@@ -477,27 +486,39 @@ void api_server_stop(api_server *srv, int grace_ms)
      * open for that long. */
     park_workers(srv);
     atomic_store(&srv->shutting_down, true);
+    zombie_refuse_begin();
     grpc_server_shutdown_and_notify(srv->server, srv->workers[0].cq, &srv->shutdown_tag);
     unpark_workers(srv);
     rt_watches_end(srv);
     pthread_join(srv->watcher, NULL);
     rt_watches_end(srv); /* a watch its last round held may still be open */
     int64_t limit = clock_monotonic_us() + (int64_t)grace_ms * 1000;
+    int64_t calls_done_at = 0; /* when no call of ours was left; 0: not yet */
     bool cancelled = false;
     while (!atomic_load(&srv->shutdown_done) || atomic_load(&srv->in_flight) > 0) {
         rt_idle_calls_end(srv); /* again each round: a stream may turn idle later */
-        if (!cancelled && atomic_load(&srv->in_flight) == 0 && atomic_load(&srv->armed) == 0) {
+        bool calls_done = atomic_load(&srv->in_flight) == 0 && atomic_load(&srv->armed) == 0;
+        if (!calls_done)
+            calls_done_at = 0;
+        else if (!calls_done_at)
+            calls_done_at = clock_monotonic_us();
+        int64_t now = clock_monotonic_us();
+        if (!cancelled && calls_done &&
+            (now - calls_done_at > CONNECTIONS_CLOSE_MS * 1000LL || now > limit)) {
             /* No call of ours is left: every request armed has come back
              * (the unmatched ones fail at the shutdown; a matched one is in
              * flight from the moment it is taken off its queue), yet gRPC
              * core waits for every connection to close after its GOAWAY:
              * a client that never reads keeps one open for ever. Close them
              * now. Cancelling while a matched call still waited in a queue
-             * ended it CANCELLED. */
+             * ended it CANCELLED; cancelling as soon as the last call's
+             * status was handed to core dropped that status unwritten (the
+             * client saw UNAVAILABLE "Socket closed" for a write that was
+             * made), hence the wait of CONNECTIONS_CLOSE_MS. */
             grpc_server_cancel_all_calls(srv->server);
             cancelled = true;
         }
-        if (!cancelled && clock_monotonic_us() > limit) {
+        if (!cancelled && now > limit) {
             log_line l;
             log_begin(&l, LOG_WARN, "grace period over; cancelling the calls still running");
             log_int(&l, "in_flight", atomic_load(&srv->in_flight));
@@ -509,6 +530,7 @@ void api_server_stop(api_server *srv, int grace_ms)
         sleep_ms(5);
     }
     grpc_server_destroy(srv->server);
+    zombie_refuse_end();
     queues_destroy(srv, true);
     pthread_mutex_destroy(&srv->watch_mu);
     pthread_mutex_destroy(&srv->park_mu);

@@ -208,4 +208,10 @@ MUTANTS = [
          edits=[("internal/resource/kind.c",
                  "    if (!key->org[0] && (verb == KIND_CREATE || verb == KIND_LIST)) /* `platform` itself */",
                  "    if (!key->org[0])\n        return true;\n    if (0)")]),
+    dict(name="zombie-call-cancelled",
+         promise="a call gRPC core takes during the shutdown's graceful GOAWAY ends UNAVAILABLE, "
+                 "never CANCELLED",
+         edits=[("api/zombie.c",
+                 "    if (atomic_load(&refusing)) {",
+                 "    if (refusing && false) {")]),
 ]
