@@ -11,7 +11,8 @@
  * again from its document, and then the new mark is stored. A record
  * written meanwhile by another server already has the new facets (its
  * write replaced them); an interrupted pass runs again at the next
- * start-up. */
+ * start-up. Every start-up also has the store index each collection's
+ * declared facets (store_index_facets). */
 #ifndef SUPPLYSEC_REFACET_H
 #define SUPPLYSEC_REFACET_H
 

@@ -596,6 +596,19 @@ store_status store_set_facet_mark(store *s, const char *collection, const char *
     return noted(s, s->be->set_facet_mark(s->impl, collection, mark));
 }
 
+store_status store_index_facets(store *s, const char *collection, const char *const *names,
+                                size_t n)
+{
+    if (!s || !nonempty(collection) || (n && !names))
+        return STORE_INVALID;
+    for (size_t i = 0; i < n; i++)
+        if (!nonempty(names[i]))
+            return STORE_INVALID;
+    if (!s->be->index_facets)
+        return STORE_OK;
+    return noted(s, s->be->index_facets(s->impl, collection, names, n));
+}
+
 store_status store_refacet(store *s, const store_record *recs, size_t n, size_t *done)
 {
     if (!s || !done || (n && !recs) || n > STORE_REFACET_MAX)

@@ -300,6 +300,14 @@ store_status store_set_facet_mark(store *s, const char *collection, const char *
 #define STORE_REFACET_MAX 1000 /* records in one store_refacet */
 store_status store_refacet(store *s, const store_record *recs, size_t n, size_t *done);
 
+/* Makes the store index the facets names[0..n) of collection (its kind's
+ * whole facet table, every start-up) for filtered lists, and drop the
+ * indexes it made for facets no longer among them. Idempotent. SQLite:
+ * nothing to do (one index of every facet's values serves them all);
+ * MongoDB: one index per facet. */
+store_status store_index_facets(store *s, const char *collection, const char *const *names,
+                                size_t n);
+
 void store_record_free(store_record *r);
 void store_page_free(store_page *p);
 void store_audit_events_free(store_audit_event *evs, size_t count);
@@ -337,6 +345,9 @@ typedef struct store_backend {
     store_status (*set_facet_mark)(void *impl, const char *collection, const char *mark);
     /* store_refacet, checked by store.c */
     store_status (*refacet)(void *impl, const store_record *recs, size_t n, size_t *done);
+    /* store_index_facets, checked by store.c; NULL: nothing to do */
+    store_status (*index_facets)(void *impl, const char *collection, const char *const *names,
+                                 size_t n);
 } store_backend;
 
 extern const store_backend store_sqlite_backend;

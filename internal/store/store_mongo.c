@@ -28,7 +28,8 @@
  * at open for the known kinds, before the first write of others,
  * idempotently): (_org, _parent, _id) and (_org, _parent, _state, _id) for a
  * tenant's keyset lists; (_parent, _id) for the platform-wide list of
- * organizations; unique (_lookup) where it exists. The lookup index cannot
+ * organizations; unique (_lookup) where it exists; one per declared facet
+ * ("Facet indexes" below). The lookup index cannot
  * lead with the tenant: a bearer token is looked up before its organization
  * is known (the apiKeys collection is small and stays unsharded). Audit
  * events:
@@ -270,6 +271,117 @@ store_status mongo_indexes_ensure(mongo_store *ms, mongoc_client_t *client, cons
     return st;
 }
 
+/* ---- facet indexes ----
+ * One index per facet a kind declares, {_parent, _facets.<name>, _id}, named
+ * "facet_<name>": a filtered list is an equality (or range) on the facet
+ * within one parent, in _id order, so the index finds the page's records
+ * without reading the others. _parent leads because it names the tenant as
+ * well for every child kind, and it is "" for the platform-wide list of
+ * organizations. A repeated facet makes it a multikey index (one array per
+ * document, which MongoDB allows). An index named facet_* that no declared
+ * facet wants any more, or with another key, is dropped first. */
+
+#define FACET_INDEX_PREFIX "facet_"
+
+/* Whether idx (a listIndexes document) has the key {_parent, path, _id}. */
+static bool facet_index_key_is(const bson_t *idx, const char *path)
+{
+    const char *want[] = {"_parent", path, "_id"};
+    bson_iter_t it, key;
+    if (!bson_iter_init_find(&it, idx, "key") || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
+        !bson_iter_recurse(&it, &key))
+        return false;
+    size_t i = 0;
+    while (bson_iter_next(&key))
+        if (i >= 3 || strcmp(bson_iter_key(&key), want[i++]) != 0)
+            return false;
+    return i == 3;
+}
+
+/* The facet_* indexes of coll that names[0..n) do not want as they are,
+ * appended to drop (an array); *count: how many. */
+static store_status facet_indexes_stale(mongo_store *ms, mongoc_client_t *client,
+                                        const char *coll_name, const char *const *names, size_t n,
+                                        bson_t *drop, uint32_t *count)
+{
+    mongoc_collection_t *coll = mongoc_client_get_collection(client, ms->db, coll_name);
+    mongoc_cursor_t *cur = mongoc_collection_find_indexes_with_opts(coll, NULL);
+    const bson_t *idx;
+    bson_error_t e;
+    store_status st = STORE_OK;
+    while (st == STORE_OK && mongoc_cursor_next(cur, &idx)) {
+        bson_iter_t it;
+        if (!bson_iter_init_find(&it, idx, "name") || !BSON_ITER_HOLDS_UTF8(&it))
+            continue;
+        const char *name = bson_iter_utf8(&it, NULL);
+        if (strncmp(name, FACET_INDEX_PREFIX, strlen(FACET_INDEX_PREFIX)) != 0)
+            continue;
+        const char *facet = name + strlen(FACET_INDEX_PREFIX);
+        bool wanted = false;
+        for (size_t i = 0; i < n && !wanted; i++)
+            if (strcmp(names[i], facet) == 0) {
+                char *path = bson_strdup_printf("_facets.%s", facet);
+                wanted = facet_index_key_is(idx, path);
+                bson_free(path);
+            }
+        if (wanted)
+            continue;
+        char k[16];
+        const char *key;
+        bson_uint32_to_string(*count, &key, k, sizeof k);
+        if (BSON_APPEND_UTF8(drop, key, name))
+            (*count)++;
+        else
+            st = STORE_INTERNAL;
+    }
+    /* a collection not created yet has no indexes (NamespaceNotFound) */
+    if (st == STORE_OK && mongoc_cursor_error(cur, &e) && e.code != 26)
+        st = mongo_status_of_error(&e);
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(coll);
+    return st;
+}
+
+static store_status mongo_index_facets(void *impl, const char *coll, const char *const *names,
+                                       size_t n)
+{
+    mongo_store *ms = impl;
+    for (size_t i = 0; i < n; i++)
+        if (!mongo_facet_key_ok(names[i]))
+            return STORE_INVALID;
+    mongoc_client_t *client = mongoc_client_pool_pop(ms->pool);
+    bson_t drop_cmd = BSON_INITIALIZER, create_cmd = BSON_INITIALIZER, arr;
+    bson_error_t e;
+    uint32_t stale = 0;
+    BSON_APPEND_UTF8(&drop_cmd, "dropIndexes", coll);
+    BSON_APPEND_ARRAY_BEGIN(&drop_cmd, "index", &arr);
+    store_status st = facet_indexes_stale(ms, client, coll, names, n, &arr, &stale);
+    bson_append_array_end(&drop_cmd, &arr);
+    if (st == STORE_OK && stale > 0 &&
+        !mongoc_client_write_command_with_opts(client, ms->db, &drop_cmd, NULL, NULL, &e))
+        st = mongo_status_of_error(&e);
+    if (st == STORE_OK && n > 0) {
+        BSON_APPEND_UTF8(&create_cmd, "createIndexes", coll);
+        BSON_APPEND_ARRAY_BEGIN(&create_cmd, "indexes", &arr);
+        for (size_t i = 0; i < n && st == STORE_OK; i++) {
+            char *name = bson_strdup_printf(FACET_INDEX_PREFIX "%s", names[i]);
+            char *path = bson_strdup_printf("_facets.%s", names[i]);
+            if (!index_append(&arr, (int)i, name, false, NULL, 3, "_parent", path, "_id"))
+                st = STORE_INTERNAL;
+            bson_free(path);
+            bson_free(name);
+        }
+        bson_append_array_end(&create_cmd, &arr);
+        if (st == STORE_OK &&
+            !mongoc_client_write_command_with_opts(client, ms->db, &create_cmd, NULL, NULL, &e))
+            st = mongo_status_of_error(&e);
+    }
+    bson_destroy(&create_cmd);
+    bson_destroy(&drop_cmd);
+    mongoc_client_pool_push(ms->pool, client);
+    return st;
+}
+
 /* ---- opening ---- */
 
 static void uri_default_int(mongoc_uri_t *uri, const char *option, int32_t value)
@@ -449,6 +561,7 @@ static void mongo_refuse_writes(void *impl)
         .facet_mark = mongo_facet_mark,                                                            \
         .set_facet_mark = mongo_set_facet_mark,                                                    \
         .refacet = mongo_refacet,                                                                  \
+        .index_facets = mongo_index_facets,                                                        \
     }
 
 MONGO_BACKEND(store_mongo_backend, "mongodb");

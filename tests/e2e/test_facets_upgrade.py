@@ -62,7 +62,7 @@ class FacetsUpgradeTest(ServerTestCase):
         self.server.stop()
         self.strip_facets()
         self.server.start()
-        self.admin = self.server.admin()
+        type(self).admin = self.server.admin()
         # the platform's bootstrap key and these three
         self.assertEqual(self.given_facets(), 4, self.server.log_tail())
         self.assertEqual(self.names("state = REVOKED"), [gone])
@@ -71,7 +71,7 @@ class FacetsUpgradeTest(ServerTestCase):
 
         self.server.stop()
         self.server.start()
-        self.admin = self.server.admin()
+        type(self).admin = self.server.admin()
         self.assertEqual(self.given_facets(), 0, self.server.log_tail())
         self.assertEqual(self.names("state = REVOKED"), [gone])
 
@@ -84,8 +84,44 @@ class FacetsUpgradeTest(ServerTestCase):
         self.assertEqual(r.returncode, 0, r.stderr.decode(errors="replace"))
         self.assertIn('"records":5', r.stderr.decode())  # the four keys and the organization
         self.server.start()
-        self.admin = self.server.admin()
+        type(self).admin = self.server.admin()
         self.assertEqual(self.names("state = ACTIVE AND role = ADMIN"), [admin])
+
+    def test_mongodb_indexes_every_declared_facet(self):
+        """On MongoDB each declared facet has its index (store_mongo.c,
+        "Facet indexes"), made at start-up; one of a facet no kind declares
+        any more is dropped at the next."""
+        uri = self.server.store
+        if uri.startswith("sqlite:"):
+            self.skipTest("SQLite keeps one index of every facet's values")
+        import pymongo
+        client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000)
+        try:
+            db = client.get_default_database()
+
+            def facet_indexes(coll):
+                return {i["name"]: list(i["key"].keys()) for i in db[coll].list_indexes()
+                        if i["name"].startswith("facet_")}
+
+            orgs = facet_indexes("organizations")
+            self.assertEqual(sorted(orgs), sorted(
+                "facet_" + f for f in ("kind", "country_code", "legal_name",
+                                       "supply_chain_roles", "create_time", "update_time")))
+            self.assertEqual(orgs["facet_country_code"],
+                             ["_parent", "_facets.country_code", "_id"])
+            self.assertEqual(sorted(facet_indexes("apiKeys")), ["facet_role", "facet_state"])
+            self.assertIn("facet_state", facet_indexes("securityPolicyRevisions"))
+
+            # a facet of an older release's declaration: gone after a restart
+            self.server.stop()
+            db.organizations.create_index([("_parent", 1), ("_facets.eori", 1), ("_id", 1)],
+                                          name="facet_eori")
+            self.server.start()
+            type(self).admin = self.server.admin()  # the class's client, for the other tests
+            self.assertNotIn("facet_eori", facet_indexes("organizations"))
+            self.assertIn("facet_kind", facet_indexes("organizations"))
+        finally:
+            client.close()
 
 
 if __name__ == "__main__":

@@ -951,6 +951,35 @@ static char *filtered(fx *f, const char *text)
     return got;
 }
 
+/* store_index_facets: any facet table, again and again, before and after
+ * the collection has records, and narrower; filtered lists answer the same
+ * (test_store_mongo checks the indexes themselves). */
+static void test_index_facets(void **state)
+{
+    fx *f = *state;
+    const char *names[] = {"n", "tags", "on"};
+    assert_int_equal(store_index_facets(f->s, f->coll, names, 3), STORE_OK); /* no records yet */
+    store_facet three[] = {{"n", {FACET_INT, NULL, 3}}, {"tags", {FACET_STRING, "x", 0}}};
+    store_record r = rec_of(f->coll, f->org, "P", "r1", NULL, NULL, "one");
+    r.facets = three;
+    r.n_facets = 2;
+    store_audit ev = ev_of(f->org, "r1", 0, 1);
+    assert_int_equal(store_create(f->s, &r, &ev), STORE_OK);
+    assert_int_equal(store_index_facets(f->s, f->coll, names, 3), STORE_OK);
+    char *got = filtered(f, "n = 3 AND tags:\"x\"");
+    assert_string_equal(got, "r1");
+    free(got);
+    assert_int_equal(store_index_facets(f->s, f->coll, names + 1, 1), STORE_OK);
+    assert_int_equal(store_index_facets(f->s, f->coll, NULL, 0), STORE_OK);
+    got = filtered(f, "n = 3");
+    assert_string_equal(got, "r1");
+    free(got);
+    const char *empty[] = {""};
+    assert_int_equal(store_index_facets(f->s, f->coll, empty, 1), STORE_INVALID);
+    assert_int_equal(store_index_facets(f->s, "", names, 1), STORE_INVALID);
+    assert_int_equal(store_index_facets(f->s, f->coll, NULL, 1), STORE_INVALID);
+}
+
 /* Facets given anew (store_refacet) replace records' facets at their
  * versions and nothing else, leaving records moved on or gone; a mark per
  * collection is kept. */
@@ -2407,6 +2436,7 @@ int main(void)
         T(test_filtered_lists),
         T(test_facet_arguments),
         T(test_refacet),
+        T(test_index_facets),
         T(test_audit_one_event_per_write),
         T(test_audit_list_paging),
         T(test_persistence_across_reopen),

@@ -326,6 +326,95 @@ static void test_indexes_idempotent(void **state)
     assert_true(lookup_unique);
 }
 
+/* The key of f->things' index `name` as "field,field,...", or NULL when
+ * there is no such index (malloc'd). */
+static char *index_key(fx *f, const char *name)
+{
+    mongoc_collection_t *c = mongoc_client_get_collection(f->client, f->db, f->things);
+    mongoc_cursor_t *cur = mongoc_collection_find_indexes_with_opts(c, NULL);
+    const bson_t *idx;
+    char *out = NULL;
+    while (!out && mongoc_cursor_next(cur, &idx)) {
+        bson_iter_t it, key;
+        if (strcmp(str_field(idx, "name"), name) != 0 || !bson_iter_init_find(&it, idx, "key") ||
+            !bson_iter_recurse(&it, &key))
+            continue;
+        char buf[256] = "";
+        while (bson_iter_next(&key))
+            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", buf[0] ? "," : "",
+                     bson_iter_key(&key));
+        out = strdup(buf);
+    }
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(c);
+    return out;
+}
+
+static int count_indexes(fx *f)
+{
+    mongoc_collection_t *c = mongoc_client_get_collection(f->client, f->db, f->things);
+    mongoc_cursor_t *cur = mongoc_collection_find_indexes_with_opts(c, NULL);
+    const bson_t *idx;
+    int n = 0;
+    while (mongoc_cursor_next(cur, &idx))
+        n++;
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(c);
+    return n;
+}
+
+#define assert_index_key(f, name, want)                                                            \
+    do {                                                                                           \
+        char *got_ = index_key(f, name);                                                           \
+        if (want)                                                                                  \
+            assert_string_equal(got_ ? got_ : "(none)", (const char *)(want));                     \
+        else                                                                                       \
+            assert_null(got_);                                                                     \
+        free(got_);                                                                                \
+    } while (0)
+
+/* One index per declared facet, {_parent, _facets.<name>, _id}; those of
+ * facets no longer declared, or with another key, dropped; the others
+ * left alone. */
+static void test_facet_indexes(void **state)
+{
+    fx *f = *state;
+    SKIP_UNLESS_MONGO(f);
+    const char *names[] = {"state", "roles"};
+    assert_int_equal(store_index_facets(f->s, f->things, names, 2), STORE_OK);
+    assert_index_key(f, "facet_state", "_parent,_facets.state,_id");
+    assert_index_key(f, "facet_roles", "_parent,_facets.roles,_id");
+    int n = count_indexes(f);
+    assert_int_equal(store_index_facets(f->s, f->things, names, 2), STORE_OK);
+    assert_int_equal(count_indexes(f), n);
+
+    /* roles no longer declared; an index of a facet made by hand with
+     * another key, and one not ours, left by an operator */
+    mongoc_collection_t *c = mongoc_client_get_collection(f->client, f->db, f->things);
+    bson_t *cmd = BCON_NEW("createIndexes", BCON_UTF8(f->things), "indexes", "[", "{", "key", "{",
+                           "_facets.kind", BCON_INT32(1), "}", "name", BCON_UTF8("facet_kind"), "}",
+                           "{", "key", "{", "mine", BCON_INT32(1), "}", "name",
+                           BCON_UTF8("operators_own"), "}", "]");
+    bson_error_t e;
+    assert_true(mongoc_collection_write_command_with_opts(c, cmd, NULL, NULL, &e));
+    bson_destroy(cmd);
+    mongoc_collection_destroy(c);
+    const char *now[] = {"state", "kind"};
+    assert_int_equal(store_index_facets(f->s, f->things, now, 2), STORE_OK);
+    assert_index_key(f, "facet_state", "_parent,_facets.state,_id");
+    assert_index_key(f, "facet_kind", "_parent,_facets.kind,_id");
+    assert_index_key(f, "facet_roles", NULL);
+    assert_index_key(f, "operators_own", "mine");
+    assert_int_equal(store_index_facets(f->s, f->things, NULL, 0), STORE_OK);
+    assert_index_key(f, "facet_state", NULL);
+    assert_index_key(f, "facet_kind", NULL);
+    assert_index_key(f, "operators_own", "mine");
+
+    /* a name no query path reaches */
+    const char *dotted[] = {"a.b"};
+    assert_int_equal(store_index_facets(f->s, f->things, dotted, 1), STORE_INVALID);
+}
+
 /* An earlier release on a standalone server could leave events pending,
  * aborted or orphaned: they are not part of the log. */
 static void test_unconfirmed_events_of_an_earlier_release_left_out(void **state)
@@ -680,6 +769,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_document_shape, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guard_writes_only_a_private_field, setup, teardown),
         cmocka_unit_test_setup_teardown(test_indexes_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_facet_indexes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unconfirmed_events_of_an_earlier_release_left_out,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_standalone_refused, setup, teardown),
