@@ -164,3 +164,22 @@ bool calendar_from_millis(int64_t ms, calendar_time *out)
     *out = t;
     return true;
 }
+
+calendar_time calendar_add_months(calendar_time t, int months)
+{
+    int64_t days = calendar_floor_div(t.seconds, 86400);
+    int64_t in_day = t.seconds - days * 86400;
+    int64_t y;
+    unsigned m, d;
+    calendar_civil_from_days(days, &y, &m, &d);
+    int64_t month0 = y * 12 + (int64_t)(m - 1) + months;
+    y = calendar_floor_div(month0, 12);
+    m = (unsigned)(month0 - y * 12) + 1;
+    if (y < 1)
+        return (calendar_time){CALENDAR_MIN_SECONDS, 0};
+    if (y > 9999)
+        return (calendar_time){CALENDAR_MAX_SECONDS, CALENDAR_NANOS_PER_SECOND - 1};
+    while (d > 28 && !calendar_date_valid((unsigned)y, m, d))
+        d--;
+    return (calendar_time){calendar_days_from_civil(y, m, d) * 86400 + in_day, t.nanos};
+}

@@ -163,3 +163,17 @@ bool validate_page_size(const char *field, int page_size, int *out, status *st)
                                        : page_size;
     return true;
 }
+
+bool validate_enum(const char *field, const ProtobufCEnumDescriptor *desc, int value, bool required,
+                   status *st)
+{
+    if (value == 0 && !required)
+        return true;
+    if (value == 0)
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: required, one of %s's values", field,
+                           desc->short_name);
+    if (!protobuf_c_enum_descriptor_get_value(desc, value))
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: %d is not a value of %s", field, value,
+                           desc->short_name);
+    return true;
+}

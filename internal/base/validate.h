@@ -4,6 +4,7 @@
 #ifndef SUPPLYSEC_VALIDATE_H
 #define SUPPLYSEC_VALIDATE_H
 
+#include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,11 @@ bool validate_text(const char *field, const char *text, size_t max_chars, bool r
 /* A Timestamp (seconds, nanos) within 0001-01-01 .. 9999-12-31 with nanos
  * in [0, 1e9): what google.protobuf.Timestamp allows and BSON stores. */
 bool validate_timestamp(const char *field, int64_t seconds, int32_t nanos, status *st);
+
+/* A value desc names, other than 0 (the UNSPECIFIED every enum of the API
+ * starts with); when 0 is allowed (not required), 0 passes too. */
+bool validate_enum(const char *field, const ProtobufCEnumDescriptor *desc, int value,
+                   bool required, status *st);
 
 /* page_size < 0 is INVALID_ARGUMENT; 0 → default; above max → max. */
 bool validate_page_size(const char *field, int page_size, int *out, status *st);

@@ -76,6 +76,11 @@ typedef struct kind_hooks {
      * kind changes only by a platform administrator): refuses with st. */
     bool (*check_update)(const op_ctx *op, const resource_key *key, const ProtobufCMessage *prev,
                          const ProtobufCMessage *next, status *st);
+    /* Fields derived from the clock, set on every answer (Get, each item of
+     * List, Create, Update) as of now: what derive stored may have changed
+     * by itself since (a certificate that expired). */
+    bool (*present)(const op_ctx *op, const resource_key *key, ProtobufCMessage *res,
+                    status *st);
     /* Access for a caller who is not a member of key->org, to read (GET,
      * LIST); true grants. Anything it refuses is NOT_FOUND to the caller. */
     bool (*authorize)(const op_ctx *op, kind_verb verb, const resource_key *key);

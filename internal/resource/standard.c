@@ -20,6 +20,13 @@ static void free_msg(ProtobufCMessage *m)
         protobuf_c_message_free_unpacked(m, NULL);
 }
 
+/* The kind's present hook on res (kind.h), when it has one. */
+static bool present(const op_ctx *op, const kind *k, const resource_key *key, ProtobufCMessage *res,
+                    status *st)
+{
+    return !res || !k->hooks.present || k->hooks.present(op, key, res, st);
+}
+
 /* ---- Get ---- */
 
 ProtobufCMessage *std_get(const op_ctx *op, const kind *k, const char *name, status *st)
@@ -32,7 +39,12 @@ ProtobufCMessage *std_get(const op_ctx *op, const kind *k, const char *name, sta
         return lifecycle_load_revision(op, k, &key, st);
     ProtobufCMessage *stored = resource_load(op, kind_stored_desc(k), k->collection, key.org,
                                              key.name, key.name, NULL, st);
-    return kind_resource_take(k, stored, key.name, st);
+    ProtobufCMessage *res = kind_resource_take(k, stored, key.name, st);
+    if (!present(op, k, &key, res, st)) {
+        free_msg(res);
+        return NULL;
+    }
+    return res;
 }
 
 /* ---- List ---- */
@@ -100,6 +112,13 @@ bool std_list(const op_ctx *op, const kind *k, const std_list_req *req, resource
             return false;
         }
     }
+    for (size_t i = 0; ok && k->hooks.present && i < page->count; i++) {
+        resource_key item;
+        ok = kind_parse_name(k, "name", message_get_string(page->items[i], "name"), &item, st) &&
+             present(op, k, &item, page->items[i], st);
+    }
+    if (!ok) /* (after resource_list's own failure, the page is already empty) */
+        resource_page_free(page);
     return ok;
 }
 
@@ -142,7 +161,8 @@ ProtobufCMessage *std_create(const op_ctx *op, const kind *k, const char *parent
     resource_batch_init(&b, op);
     if (k->parent && strcmp(key.parent, KIND_PLATFORM) != 0) /* the parent must outlive nothing */
         resource_batch_guard(&b, k->parent->collection, key.org, key.parent, 0);
-    bool ok = resource_batch_create(&b, &ref, msg, msg, st) && resource_batch_apply(&b, st);
+    bool ok = resource_batch_create(&b, &ref, msg, msg, st) && resource_batch_apply(&b, st) &&
+              present(op, k, &key, msg, st);
     resource_batch_free(&b);
     if (ok)
         return msg;
@@ -260,7 +280,7 @@ ProtobufCMessage *std_update(const op_ctx *op, const kind *k, const ProtobufCMes
         goto fail;
 
     resource_ref ref = kind_ref(k, &key, next);
-    if (!resource_update(op, &ref, next, next, version, st))
+    if (!resource_update(op, &ref, next, next, version, st) || !present(op, k, &key, next, st))
         goto fail;
     free_msg(cur);
     fieldmask_paths_free(implied, n_implied);

@@ -1,5 +1,5 @@
 /* test_calendar.c — RFC 3339 text <-> seconds + nanos and civil dates (calendar.h): round
- * trips, offsets, the Timestamp range at and past its ends, leap days. */
+ * trips, offsets, the Timestamp range at and past its ends, leap days, adding months. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -137,13 +137,34 @@ static void test_leap_days_and_civil(void **state)
     assert_int_equal(calendar_floor_div(86399, 86400), 0);
 }
 
+static void adds_months(const char *from, int months, const char *want)
+{
+    formats_as(calendar_add_months(parse_ok(from), months), want);
+}
+
+static void test_add_months(void **state)
+{
+    (void)state;
+    adds_months("2026-03-15T10:20:30Z", 12, "2027-03-15T10:20:30Z");
+    adds_months("2026-03-15T10:20:30.5Z", 24, "2028-03-15T10:20:30.500Z");
+    adds_months("2026-01-31T00:00:00Z", 1, "2026-02-28T00:00:00Z");
+    adds_months("2028-01-31T23:59:59Z", 1, "2028-02-29T23:59:59Z"); /* a leap year */
+    adds_months("2028-02-29T12:00:00Z", 12, "2029-02-28T12:00:00Z");
+    adds_months("2026-11-30T00:00:00Z", 3, "2027-02-28T00:00:00Z");
+    adds_months("2026-12-15T00:00:00Z", 1, "2027-01-15T00:00:00Z");
+    adds_months("2026-01-15T00:00:00Z", -1, "2025-12-15T00:00:00Z");
+    adds_months("1969-12-31T23:00:00Z", 36, "1972-12-31T23:00:00Z");
+    adds_months("2026-05-31T00:00:00Z", 0, "2026-05-31T00:00:00Z");
+    adds_months("9999-06-01T00:00:00Z", 12, "9999-12-31T23:59:59.999999999Z");
+    adds_months("0001-06-01T00:00:00Z", -12, "0001-01-01T00:00:00Z");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_offsets),
-        cmocka_unit_test(test_range_bounds),
-        cmocka_unit_test(test_leap_days_and_civil),
+        cmocka_unit_test(test_round_trip),   cmocka_unit_test(test_offsets),
+        cmocka_unit_test(test_range_bounds), cmocka_unit_test(test_leap_days_and_civil),
+        cmocka_unit_test(test_add_months),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
