@@ -1,7 +1,7 @@
 /* auth.h — who is calling, and what they may do.
  *
  * A principal is an API key: its resource name, its organization ("" for a
- * platform key) and its role. Authorization follows DOMAIN.md: members act
+ * platform key) and its role. Authorization follows docs/domain.md: members act
  * in their own organization by role (VIEWER reads, EDITOR writes documents,
  * ADMIN also manages the organization and its keys); platform administrators
  * manage organizations and every key. A resource of another organization is

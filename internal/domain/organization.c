@@ -113,6 +113,14 @@ bool organization_validate(const Supplysec__V1__Organization *org, const char *p
                 return status_fail(st, STATUS_INVALID_ARGUMENT,
                                    "%s.supply_chain_roles[%zu]: listed twice", p, i);
     }
+    const Supplysec__V1__PartnerReviewMonths *rm = org->partner_review_months;
+    const int32_t months[] = {rm ? rm->high : 0, rm ? rm->medium : 0, rm ? rm->low : 0};
+    const char *tiers[] = {"high", "medium", "low"};
+    for (size_t i = 0; i < 3; i++)
+        if (months[i] < 0 || months[i] > 120)
+            return status_fail(st, STATUS_INVALID_ARGUMENT,
+                               "%s.partner_review_months.%s: %d months; 0 (the default) to 120", p,
+                               tiers[i], months[i]);
     if (org->n_certificates > 100)
         return status_fail(st, STATUS_INVALID_ARGUMENT, "%s.certificates: at most 100", p);
     for (size_t i = 0; i < org->n_certificates; i++)

@@ -1,4 +1,4 @@
-/* organization.h — the rules of an Organization resource (DOMAIN.md §1). */
+/* organization.h — the rules of an Organization resource (docs/domain.md). */
 #ifndef SUPPLYSEC_ORGANIZATION_H
 #define SUPPLYSEC_ORGANIZATION_H
 

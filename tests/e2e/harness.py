@@ -59,7 +59,7 @@ _protos = None
 def protos():
     """Generate (once per run) and import the python message classes.
 
-    Returns an object with attributes: orgs, keys, policies, common, health, empty,
+    Returns an object with attributes: orgs, keys, policies, statements, partners, common, health, empty,
     field_mask, timestamp (modules)."""
     global _protos
     if _protos is not None:
@@ -83,6 +83,8 @@ def protos():
     p.orgs = importlib.import_module("supplysec.v1.organizations_pb2")
     p.keys = importlib.import_module("supplysec.v1.api_keys_pb2")
     p.policies = importlib.import_module("supplysec.v1.security_policies_pb2")
+    p.statements = importlib.import_module("supplysec.v1.statements_of_application_pb2")
+    p.partners = importlib.import_module("supplysec.v1.business_partners_pb2")
     # The generated health and reflection modules would live in package `grpc`,
     # which is the installed grpcio package: load them by path under other names.
     p.health = _load_by_path("supplysec_e2e_health_pb2",
@@ -93,6 +95,8 @@ def protos():
     p.empty = empty_pb2
     p.field_mask = field_mask_pb2
     p.timestamp = timestamp_pb2
+    # the modules that define services: one line per proto file with a service
+    p.services = [p.orgs, p.keys, p.policies, p.statements, p.partners, p.health]
     _protos = p
     return p
 
@@ -108,7 +112,7 @@ def _method_types(path):
     """'/pkg.Service/Method' -> (request class, response class)."""
     p = protos()
     svc, method = path.lstrip("/").split("/")
-    for mod in (p.orgs, p.keys, p.policies, p.health):
+    for mod in p.services:
         for s in mod.DESCRIPTOR.services_by_name.values():
             if s.full_name == svc and method in s.methods_by_name:
                 m = s.methods_by_name[method]
@@ -118,8 +122,7 @@ def _method_types(path):
 
 def _message_class(desc):
     p = protos()
-    for mod in (p.orgs, p.keys, p.policies, p.common, p.health, p.empty, p.field_mask,
-                p.timestamp):
+    for mod in p.services + [p.common, p.empty, p.field_mask, p.timestamp]:
         if desc.file.name == mod.DESCRIPTOR.name:
             obj = mod
             # nested types are not used as method types; top-level is enough

@@ -62,6 +62,29 @@ FIXTURES = {
         filter=lambda r: ('title = "%s" AND state = DRAFT' % r.title,
                           'title = "%s" AND NOT state = DRAFT' % r.title),
     ),
+    "StatementOfApplication": dict(
+        verbs=ALL_VERBS,
+        module="statements",
+        make=lambda pb, i: pb.statements.StatementOfApplication(
+            title="Scope %d" % i, functions=[pb.orgs.SUPPLY_CHAIN_ROLE_FORWARDER]),
+        update=("title", "Renamed scope"),
+        untouched=("functions", [4]),  # SUPPLY_CHAIN_ROLE_CARRIER
+        roles=dict(read="viewer", create="editor", update="editor", delete="admin"),
+        filter=lambda r: ('title = "%s" AND functions:FORWARDER' % r.title,
+                          'title = "%s" AND functions:CARRIER' % r.title),
+    ),
+    "BusinessPartner": dict(
+        verbs=ALL_VERBS,
+        module="partners",
+        make=lambda pb, i: pb.partners.BusinessPartner(
+            legal_name="Partner %d" % i, country_code="NL",
+            risk_tier=pb.partners.RISK_TIER_MEDIUM),
+        update=("legal_name", "Renamed BV"),
+        untouched=("country_code", "BE"),
+        roles=dict(read="viewer", create="editor", update="editor", delete="admin"),
+        filter=lambda r: ('legal_name = "%s" AND risk_tier = MEDIUM' % r.legal_name,
+                          'legal_name = "%s" AND risk_tier = HIGH' % r.legal_name),
+    ),
 }
 
 ROLE_ORDER = ["viewer", "editor", "admin", "platform"]

@@ -1,0 +1,453 @@
+/* business_partner.c — the rules of a business partner (ISO 28001 4.2-4.5):
+ * what a client may write (every field's limits and formats), and what the
+ * server derives and never takes from a client: the certificates of a
+ * partner that is an organization on the platform (read from its record),
+ * whether the partner must give a declaration of security and on what
+ * basis it is exempt (as of each read: an expiring certificate ends the
+ * exemption by itself), and when the credibility of its declaration is
+ * next reviewed (from the last review, the risk tier and the
+ * organization's intervals). */
+#include "business_partner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "organization.h"
+#include "validate.h"
+
+typedef Supplysec__V1__BusinessPartner Partner;
+typedef Supplysec__V1__PartnerCertificate Cert;
+typedef Google__Protobuf__Timestamp Timestamp;
+
+#define MAX_CERTIFICATES 20
+#define ORG_PREFIX "organizations/"
+
+/* ---- exemption and review schedule ---- */
+
+static const char *cert_label(Supplysec__V1__PartnerCertificateType t)
+{
+    switch (t) {
+    case SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_AEO_S:
+        return "AEO-S";
+    case SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_AEO_F:
+        return "AEO-F";
+    case SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_AEO_C:
+        return "AEO-C";
+    case SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_CTPAT:
+        return "C-TPAT";
+    case SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_ISO_28000:
+        return "ISO 28000";
+    case SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_ISO_28001:
+        return "ISO 28001";
+    case SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_ISO_20858:
+        return "ISO 20858";
+    default:
+        return "other";
+    }
+}
+
+/* The internationally accepted certificates and approvals of ISO 28001 4.3:
+ * AEO under a WCO-SAFE-conformant programme with its security part
+ * (AEO-S, AEO-F; C-TPAT is one), verification to ISO 28001 or ISO 20858. */
+static bool accepted_internationally(Supplysec__V1__PartnerCertificateType t)
+{
+    return t == SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_AEO_S ||
+           t == SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_AEO_F ||
+           t == SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_CTPAT ||
+           t == SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_ISO_28001 ||
+           t == SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_ISO_20858;
+}
+
+bool partner_certificate_exempts(const Cert *c, int64_t now_s)
+{
+    return accepted_internationally(c->type) && c->verified_by != 0 && c->verify_time &&
+           c->valid_until && c->valid_until->seconds > now_s;
+}
+
+static const char *verification_label(Supplysec__V1__CertificateVerification v)
+{
+    switch (v) {
+    case SUPPLYSEC__V1__CERTIFICATE_VERIFICATION__CERTIFICATE_VERIFICATION_AUTHORITY_REGISTER:
+        return "authority register";
+    case SUPPLYSEC__V1__CERTIFICATE_VERIFICATION__CERTIFICATE_VERIFICATION_ISSUER_CONFIRMATION:
+        return "issuer confirmation";
+    case SUPPLYSEC__V1__CERTIFICATE_VERIFICATION__CERTIFICATE_VERIFICATION_DOCUMENT:
+        return "the certificate document";
+    case SUPPLYSEC__V1__CERTIFICATE_VERIFICATION__CERTIFICATE_VERIFICATION_PLATFORM_ORGANIZATION:
+        return "the partner's organization on the platform";
+    default:
+        return "nothing";
+    }
+}
+
+bool partner_exemption(const Partner *p, int64_t now_s, char *basis, size_t basis_size)
+{
+    const Cert *best = NULL;
+    for (size_t i = 0; i < p->n_certificates; i++) {
+        const Cert *c = p->certificates[i];
+        if (partner_certificate_exempts(c, now_s) &&
+            (!best || c->valid_until->seconds > best->valid_until->seconds))
+            best = c;
+    }
+    if (!best)
+        return false;
+    int64_t y;
+    unsigned m, d;
+    calendar_civil_from_days(calendar_floor_div(best->valid_until->seconds, 86400), &y, &m, &d);
+    snprintf(basis, basis_size, "%s %s%s%s%s, valid until %04lld-%02u-%02u, verified by %s",
+             cert_label(best->type), best->number, best->issuing_country[0] ? " (" : "",
+             best->issuing_country, best->issuing_country[0] ? ")" : "", (long long)y, m, d,
+             verification_label(best->verified_by));
+    return true;
+}
+
+int partner_review_months(Supplysec__V1__RiskTier tier, const int months_by_tier[4])
+{
+    if (months_by_tier && tier >= 0 && tier < 4 && months_by_tier[tier] > 0)
+        return months_by_tier[tier];
+    switch (tier) {
+    case SUPPLYSEC__V1__RISK_TIER__RISK_TIER_HIGH:
+        return 12;
+    case SUPPLYSEC__V1__RISK_TIER__RISK_TIER_MEDIUM:
+        return 24;
+    default:
+        return 36;
+    }
+}
+
+calendar_time partner_next_review(calendar_time last, Supplysec__V1__RiskTier tier,
+                                  const int months_by_tier[4])
+{
+    return calendar_add_months(last, partner_review_months(tier, months_by_tier));
+}
+
+/* ---- what a client writes ---- */
+
+static bool valid_time(const Timestamp *t, const char *field, status *st)
+{
+    return !t || validate_timestamp(field, t->seconds, t->nanos, st);
+}
+
+/* The timestamps, which must be storable even outside an update's mask. */
+static bool validate_patch(const ProtobufCMessage *res, const char *p, status *st)
+{
+    const Partner *bp = (const Partner *)res;
+    char f[128];
+    for (size_t i = 0; i < bp->n_certificates; i++) {
+        snprintf(f, sizeof f, "%s.certificates[%zu].valid_until", p, i);
+        if (!valid_time(bp->certificates[i]->valid_until, f, st))
+            return false;
+        snprintf(f, sizeof f, "%s.certificates[%zu].verify_time", p, i);
+        if (!valid_time(bp->certificates[i]->verify_time, f, st))
+            return false;
+    }
+    return true;
+}
+
+static bool certificate_valid(const Cert *c, const char *p, size_t i, status *st)
+{
+    char f[128];
+    snprintf(f, sizeof f, "%s.certificates[%zu].type", p, i);
+    if (!validate_enum(f, &supplysec__v1__partner_certificate_type__descriptor, c->type, true, st))
+        return false;
+    snprintf(f, sizeof f, "%s.certificates[%zu].issuing_authority", p, i);
+    if (!validate_text(f, c->issuing_authority, 200, false, st))
+        return false;
+    snprintf(f, sizeof f, "%s.certificates[%zu].issuing_country", p, i);
+    if (c->issuing_country[0] && !validate_country_code(f, c->issuing_country, st))
+        return false;
+    snprintf(f, sizeof f, "%s.certificates[%zu].number", p, i);
+    if (!validate_text(f, c->number, 100, true, st))
+        return false;
+    snprintf(f, sizeof f, "%s.certificates[%zu].verified_by", p, i);
+    if (!validate_enum(f, &supplysec__v1__certificate_verification__descriptor, c->verified_by,
+                       false, st))
+        return false;
+    if (c->verified_by ==
+        SUPPLYSEC__V1__CERTIFICATE_VERIFICATION__CERTIFICATE_VERIFICATION_PLATFORM_ORGANIZATION)
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s: set by the server only, for certificates taken from the partner's "
+                           "organization (certificates_from_organization)",
+                           f);
+    if ((c->verified_by != 0) != (c->verify_time != NULL))
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s.certificates[%zu].verify_time: give both verified_by and "
+                           "verify_time, or neither",
+                           p, i);
+    return true;
+}
+
+static bool validate(const ProtobufCMessage *res, const char *p, status *st)
+{
+    const Partner *bp = (const Partner *)res;
+    char f[128];
+    if (!validate_patch(res, p, st))
+        return false;
+    snprintf(f, sizeof f, "%s.legal_name", p);
+    if (!validate_text(f, bp->legal_name, 200, true, st))
+        return false;
+    snprintf(f, sizeof f, "%s.country_code", p);
+    if (!validate_country_code(f, bp->country_code, st))
+        return false;
+    for (size_t i = 0; i < bp->n_roles; i++) {
+        snprintf(f, sizeof f, "%s.roles[%zu]", p, i);
+        if (!validate_enum(f, &supplysec__v1__supply_chain_role__descriptor, bp->roles[i], true,
+                           st))
+            return false;
+        for (size_t j = 0; j < i; j++)
+            if (bp->roles[j] == bp->roles[i])
+                return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: listed twice", f);
+    }
+    snprintf(f, sizeof f, "%s.organization", p);
+    if (bp->organization[0]) {
+        size_t n = strlen(ORG_PREFIX);
+        if (strncmp(bp->organization, ORG_PREFIX, n) != 0)
+            return status_fail(st, STATUS_INVALID_ARGUMENT,
+                               "%s: an organization's name, organizations/{organization}", f);
+        if (!validate_resource_id(f, bp->organization + n, st))
+            return false;
+    } else if (bp->certificates_from_organization) {
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s: required with certificates_from_organization", f);
+    }
+    snprintf(f, sizeof f, "%s.risk_tier", p);
+    if (!validate_enum(f, &supplysec__v1__risk_tier__descriptor, bp->risk_tier, true, st))
+        return false;
+    if (bp->certificates_from_organization) /* replaced by derive */
+        return true;
+    if (bp->n_certificates > MAX_CERTIFICATES)
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s.certificates: at most %d", p,
+                           MAX_CERTIFICATES);
+    for (size_t i = 0; i < bp->n_certificates; i++)
+        if (!certificate_valid(bp->certificates[i], p, i, st))
+            return false;
+    return true;
+}
+
+/* ---- what the server derives ---- */
+
+static Timestamp *timestamp_new(calendar_time t)
+{
+    Timestamp *ts = malloc(sizeof *ts);
+    if (ts) {
+        google__protobuf__timestamp__init(ts);
+        ts->seconds = t.seconds;
+        ts->nanos = t.nanos;
+    }
+    return ts;
+}
+
+static void timestamp_set(Timestamp **field, Timestamp *value)
+{
+    if (*field)
+        protobuf_c_message_free_unpacked(&(*field)->base, NULL);
+    *field = value;
+}
+
+static bool string_set(char **field, const char *value)
+{
+    char *copy = strdup(value);
+    if (!copy)
+        return false;
+    if (*field && *field != protobuf_c_empty_string)
+        free(*field);
+    *field = copy;
+    return true;
+}
+
+static void certificates_clear(Partner *bp)
+{
+    for (size_t i = 0; i < bp->n_certificates; i++)
+        protobuf_c_message_free_unpacked(&bp->certificates[i]->base, NULL);
+    free(bp->certificates);
+    bp->certificates = NULL;
+    bp->n_certificates = 0;
+}
+
+/* An Organization's certificate as a partner certificate: its AEO by the
+ * authorisation's type (an AEO of no stated type exempts no one: OTHER). */
+static Supplysec__V1__PartnerCertificateType org_cert_type(const Supplysec__V1__Organization *org,
+                                                           Supplysec__V1__CertificateType t)
+{
+    switch (t) {
+    case SUPPLYSEC__V1__CERTIFICATE_TYPE__CERTIFICATE_TYPE_AEO: {
+        int aeo = org->identifiers ? org->identifiers->aeo_type : 0;
+        return aeo == SUPPLYSEC__V1__AEO_TYPE__AEO_TYPE_AEOS
+                   ? SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_AEO_S
+               : aeo == SUPPLYSEC__V1__AEO_TYPE__AEO_TYPE_AEOF
+                   ? SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_AEO_F
+               : aeo == SUPPLYSEC__V1__AEO_TYPE__AEO_TYPE_AEOC
+                   ? SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_AEO_C
+                   : SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_OTHER;
+    }
+    case SUPPLYSEC__V1__CERTIFICATE_TYPE__CERTIFICATE_TYPE_CTPAT:
+        return SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_CTPAT;
+    case SUPPLYSEC__V1__CERTIFICATE_TYPE__CERTIFICATE_TYPE_ISO_28000:
+        return SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_ISO_28000;
+    case SUPPLYSEC__V1__CERTIFICATE_TYPE__CERTIFICATE_TYPE_ISO_28001:
+        return SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_ISO_28001;
+    case SUPPLYSEC__V1__CERTIFICATE_TYPE__CERTIFICATE_TYPE_ISO_20858:
+        return SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_ISO_20858;
+    default:
+        return SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_OTHER;
+    }
+}
+
+/* The partner's certificates taken from its organization's record, verified
+ * by the platform now, when that organization publishes them. One that
+ * does not, or does not exist, gives none, as one without certificates
+ * does: the answer says nothing of which. */
+static bool certificates_from_organization(const op_ctx *op, Partner *bp, status *st)
+{
+    certificates_clear(bp);
+    const char *org_id = bp->organization + strlen(ORG_PREFIX);
+    status lst = {0};
+    Supplysec__V1__Organization *org = (Supplysec__V1__Organization *)resource_load(
+        op, &supplysec__v1__organization__descriptor, organization_kind.collection, org_id,
+        bp->organization, bp->organization, NULL, &lst);
+    if (!org && lst.code != STATUS_NOT_FOUND) {
+        *st = lst;
+        return false;
+    }
+    if (!org || !org->publish_certificates) {
+        if (org)
+            protobuf_c_message_free_unpacked(&org->base, NULL);
+        return true;
+    }
+    bool ok = true;
+    size_t n = org->n_certificates < MAX_CERTIFICATES ? org->n_certificates : MAX_CERTIFICATES;
+    bp->certificates = calloc(n ? n : 1, sizeof *bp->certificates);
+    calendar_time now = {clock_realtime_ms() / 1000, 0};
+    for (size_t i = 0; ok && bp->certificates && i < n; i++) {
+        const Supplysec__V1__Certificate *oc = org->certificates[i];
+        Cert *c = malloc(sizeof *c);
+        if (!c)
+            break;
+        supplysec__v1__partner_certificate__init(c);
+        bp->certificates[bp->n_certificates++] = c;
+        c->type = org_cert_type(org, oc->type);
+        c->verified_by =
+            SUPPLYSEC__V1__CERTIFICATE_VERIFICATION__CERTIFICATE_VERIFICATION_PLATFORM_ORGANIZATION;
+        ok = string_set(&c->issuing_authority, oc->issuer) && string_set(&c->number, oc->number) &&
+             string_set(&c->issuing_country, "") && (c->verify_time = timestamp_new(now)) &&
+             (!oc->valid_until || (c->valid_until = timestamp_new((calendar_time){
+                                       oc->valid_until->seconds, oc->valid_until->nanos})));
+    }
+    if (!bp->certificates || bp->n_certificates < n || !ok)
+        ok = status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    protobuf_c_message_free_unpacked(&org->base, NULL);
+    return ok;
+}
+
+/* The organization's review intervals by tier (0: the default). */
+static bool review_months_of(const op_ctx *op, const char *org_id, int months[4], status *st)
+{
+    char name[KIND_NAME_MAX];
+    snprintf(name, sizeof name, ORG_PREFIX "%s", org_id);
+    memset(months, 0, 4 * sizeof *months);
+    Supplysec__V1__Organization *org = (Supplysec__V1__Organization *)resource_load(
+        op, &supplysec__v1__organization__descriptor, organization_kind.collection, org_id, name,
+        name, NULL, st);
+    if (!org)
+        return false;
+    const Supplysec__V1__PartnerReviewMonths *rm = org->partner_review_months;
+    if (rm) {
+        months[SUPPLYSEC__V1__RISK_TIER__RISK_TIER_HIGH] = rm->high;
+        months[SUPPLYSEC__V1__RISK_TIER__RISK_TIER_MEDIUM] = rm->medium;
+        months[SUPPLYSEC__V1__RISK_TIER__RISK_TIER_LOW] = rm->low;
+    }
+    protobuf_c_message_free_unpacked(&org->base, NULL);
+    return true;
+}
+
+/* On every write: the platform's certificates when asked for, and the
+ * next review (the last review kept from what is stored: only credibility
+ * reviews set it). */
+static bool derive(const op_ctx *op, const resource_key *key, ProtobufCMessage *res,
+                   const ProtobufCMessage *prev, status *st)
+{
+    Partner *bp = (Partner *)res;
+    const Partner *before = (const Partner *)prev;
+    int months[4];
+    if (bp->certificates_from_organization && !certificates_from_organization(op, bp, st))
+        return false;
+    if (!review_months_of(op, key->org, months, st))
+        return false;
+    calendar_time next;
+    if (before && before->last_credibility_review_time) {
+        calendar_time last = {before->last_credibility_review_time->seconds,
+                              before->last_credibility_review_time->nanos};
+        next = partner_next_review(last, bp->risk_tier, months);
+    } else if (before && before->create_time) {
+        next = (calendar_time){before->create_time->seconds, before->create_time->nanos};
+    } else {
+        int64_t ms = clock_realtime_ms();
+        next = (calendar_time){ms / 1000, (int32_t)(ms % 1000) * 1000000};
+    }
+    Timestamp *ts = timestamp_new(next);
+    if (!ts)
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    timestamp_set(&bp->next_credibility_review_time, ts);
+    return true;
+}
+
+/* On every answer, as of now: exempt or not, and on what basis; an exempt
+ * partner has no review due. */
+static bool present(const op_ctx *op, const resource_key *key, ProtobufCMessage *res, status *st)
+{
+    (void)op;
+    (void)key;
+    Partner *bp = (Partner *)res;
+    char basis[400] = "";
+    bool exempt = partner_exemption(bp, clock_realtime_ms() / 1000, basis, sizeof basis);
+    bp->declaration_required = !exempt;
+    if (!string_set(&bp->exemption_basis, basis))
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    if (exempt)
+        timestamp_set(&bp->next_credibility_review_time, NULL);
+    return true;
+}
+
+/* What ListBusinessPartners filters on (docs/api.md). */
+static const facet_def facets[] = {
+    {.name = "legal_name", .type = FACET_STRING},
+    {.name = "country_code", .type = FACET_STRING},
+    {.name = "roles",
+     .type = FACET_ENUM,
+     .enum_type = &supplysec__v1__supply_chain_role__descriptor,
+     .repeated = true},
+    {.name = "risk_tier", .type = FACET_ENUM, .enum_type = &supplysec__v1__risk_tier__descriptor},
+    {.name = "organization", .type = FACET_STRING},
+    {.name = "create_time", .type = FACET_TIMESTAMP},
+    {.name = "update_time", .type = FACET_TIMESTAMP},
+};
+
+static const char *const output_only[] = {"declaration_required", "exemption_basis",
+                                          "last_credibility_review_time",
+                                          "next_credibility_review_time", NULL};
+
+const kind business_partner_kind = {
+    .type = "BusinessPartner",
+    .field = "business_partner",
+    .plural = "businessPartners",
+    .collection = "businessPartners",
+    .parent = &organization_kind,
+    .desc = &supplysec__v1__business_partner__descriptor,
+    .min_role =
+        {
+            [KIND_GET] = SUPPLYSEC__V1__ROLE__ROLE_VIEWER,
+            [KIND_LIST] = SUPPLYSEC__V1__ROLE__ROLE_VIEWER,
+            [KIND_CREATE] = SUPPLYSEC__V1__ROLE__ROLE_EDITOR,
+            [KIND_UPDATE] = SUPPLYSEC__V1__ROLE__ROLE_EDITOR,
+            [KIND_DELETE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,
+        },
+    .output_only = output_only,
+    .facets = facets,
+    .n_facets = sizeof facets / sizeof facets[0],
+    .hooks = {.validate = validate,
+              .validate_patch = validate_patch,
+              .derive = derive,
+              .present = present},
+};
