@@ -228,35 +228,6 @@ static bool validate(const ProtobufCMessage *res, const char *p, status *st)
 
 /* ---- what the server derives ---- */
 
-static Timestamp *timestamp_new(calendar_time t)
-{
-    Timestamp *ts = malloc(sizeof *ts);
-    if (ts) {
-        google__protobuf__timestamp__init(ts);
-        ts->seconds = t.seconds;
-        ts->nanos = t.nanos;
-    }
-    return ts;
-}
-
-static void timestamp_set(Timestamp **field, Timestamp *value)
-{
-    if (*field)
-        protobuf_c_message_free_unpacked(&(*field)->base, NULL);
-    *field = value;
-}
-
-static bool string_set(char **field, const char *value)
-{
-    char *copy = strdup(value);
-    if (!copy)
-        return false;
-    if (*field && *field != protobuf_c_empty_string)
-        free(*field);
-    *field = copy;
-    return true;
-}
-
 static void certificates_clear(Partner *bp)
 {
     for (size_t i = 0; i < bp->n_certificates; i++)
@@ -319,7 +290,6 @@ static bool certificates_from_organization(const op_ctx *op, Partner *bp, status
     bool ok = true;
     size_t n = org->n_certificates < MAX_CERTIFICATES ? org->n_certificates : MAX_CERTIFICATES;
     bp->certificates = calloc(n ? n : 1, sizeof *bp->certificates);
-    calendar_time now = {clock_realtime_ms() / 1000, 0};
     for (size_t i = 0; ok && bp->certificates && i < n; i++) {
         const Supplysec__V1__Certificate *oc = org->certificates[i];
         Cert *c = malloc(sizeof *c);
@@ -330,10 +300,10 @@ static bool certificates_from_organization(const op_ctx *op, Partner *bp, status
         c->type = org_cert_type(org, oc->type);
         c->verified_by =
             SUPPLYSEC__V1__CERTIFICATE_VERIFICATION__CERTIFICATE_VERIFICATION_PLATFORM_ORGANIZATION;
-        ok = string_set(&c->issuing_authority, oc->issuer) && string_set(&c->number, oc->number) &&
-             string_set(&c->issuing_country, "") && (c->verify_time = timestamp_new(now)) &&
-             (!oc->valid_until || (c->valid_until = timestamp_new((calendar_time){
-                                       oc->valid_until->seconds, oc->valid_until->nanos})));
+        ok = message_set_string(&c->base, "issuing_authority", oc->issuer) &&
+             message_set_string(&c->base, "number", oc->number) &&
+             resource_stamp_now(&c->base, "verify_time") &&
+             resource_set_time(&c->base, "valid_until", oc->valid_until);
     }
     if (!bp->certificates || bp->n_certificates < n || !ok)
         ok = status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
@@ -386,11 +356,9 @@ static bool derive(const op_ctx *op, const resource_key *key, ProtobufCMessage *
         int64_t ms = clock_realtime_ms();
         next = (calendar_time){ms / 1000, (int32_t)(ms % 1000) * 1000000};
     }
-    Timestamp *ts = timestamp_new(next);
-    if (!ts)
-        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
-    timestamp_set(&bp->next_credibility_review_time, ts);
-    return true;
+    Timestamp ts = {.seconds = next.seconds, .nanos = next.nanos};
+    return resource_set_time(res, "next_credibility_review_time", &ts) ||
+           status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
 }
 
 /* On every answer, as of now: exempt or not, and on what basis; an exempt
@@ -403,10 +371,9 @@ static bool present(const op_ctx *op, const resource_key *key, ProtobufCMessage 
     char basis[400] = "";
     bool exempt = partner_exemption(bp, clock_realtime_ms() / 1000, basis, sizeof basis);
     bp->declaration_required = !exempt;
-    if (!string_set(&bp->exemption_basis, basis))
+    if (!message_set_string(res, "exemption_basis", basis) ||
+        (exempt && !resource_set_time(res, "next_credibility_review_time", NULL)))
         return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
-    if (exempt)
-        timestamp_set(&bp->next_credibility_review_time, NULL);
     return true;
 }
 

@@ -5,17 +5,18 @@
 #include <string.h>
 
 #include "business_partner.h"
+#include "declaration.h"
+#include "declaration_request.h"
 #include "keyring.h"
 #include "organization.h"
 #include "security_policy.h"
 #include "statement_of_application.h"
 
 const kind *const kinds_all[] = {
-    &organization_kind,
-    &api_key_kind,
-    &security_policy_kind,
-    &statement_of_application_kind,
-    &business_partner_kind,
+    &organization_kind,        &api_key_kind,
+    &security_policy_kind,     &statement_of_application_kind,
+    &business_partner_kind,    &declaration_kind,
+    &declaration_request_kind,
 };
 const size_t kinds_n = sizeof kinds_all / sizeof kinds_all[0];
 

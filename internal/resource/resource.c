@@ -135,25 +135,35 @@ bool resource_facets(const ProtobufCMessage *msg, const facet_def *defs, size_t 
 const char *const resource_output_only_fields[] = {"name", "create_time", "update_time", "etag",
                                                    NULL};
 
-/* Sets the Timestamp field to at_ms, as a fresh message: whatever a client
- * sent there (unknown fields included) is dropped. */
-static bool stamp_at(ProtobufCMessage *msg, const char *field, int64_t at_ms)
+/* Sets the Timestamp field to a fresh message holding t (NULL: clears it):
+ * whatever a client sent there (unknown fields included) is dropped. */
+bool resource_set_time(ProtobufCMessage *msg, const char *field,
+                       const Google__Protobuf__Timestamp *t)
 {
     const ProtobufCFieldDescriptor *fd = reflect_singular(
         msg->descriptor, field, PROTOBUF_C_TYPE_MESSAGE, &google__protobuf__timestamp__descriptor);
     if (!fd)
         return false;
     ProtobufCMessage **p = reflect_at(msg, fd);
-    Google__Protobuf__Timestamp *ts = malloc(sizeof *ts);
-    if (!ts)
-        return false;
-    google__protobuf__timestamp__init(ts);
-    ts->seconds = at_ms / 1000;
-    ts->nanos = (int32_t)(at_ms % 1000) * 1000000;
+    Google__Protobuf__Timestamp *ts = NULL;
+    if (t) {
+        if (!(ts = malloc(sizeof *ts)))
+            return false;
+        google__protobuf__timestamp__init(ts);
+        ts->seconds = t->seconds;
+        ts->nanos = t->nanos;
+    }
     if (*p)
         protobuf_c_message_free_unpacked(*p, NULL);
-    *p = &ts->base;
+    *p = ts ? &ts->base : NULL;
     return true;
+}
+
+static bool stamp_at(ProtobufCMessage *msg, const char *field, int64_t at_ms)
+{
+    Google__Protobuf__Timestamp t = {.seconds = at_ms / 1000,
+                                     .nanos = (int32_t)(at_ms % 1000) * 1000000};
+    return resource_set_time(msg, field, &t);
 }
 
 bool resource_stamp_now(ProtobufCMessage *msg, const char *field)

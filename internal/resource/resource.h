@@ -143,6 +143,9 @@ bool resource_facets(const ProtobufCMessage *msg, const facet_def *defs, size_t 
 
 /* Sets the Timestamp field `field` of msg to now (ms precision). */
 bool resource_stamp_now(ProtobufCMessage *msg, const char *field);
+/* Sets it to a copy of t; t NULL clears it. */
+bool resource_set_time(ProtobufCMessage *msg, const char *field,
+                       const Google__Protobuf__Timestamp *t);
 
 /* The AIP fields the server sets on every resource; never taken from a
  * request. NULL-terminated. */

@@ -85,6 +85,36 @@ FIXTURES = {
         filter=lambda r: ('legal_name = "%s" AND risk_tier = MEDIUM' % r.legal_name,
                           'legal_name = "%s" AND risk_tier = HIGH' % r.legal_name),
     ),
+    "Declaration": dict(
+        verbs=ALL_VERBS,
+        module="declarations",
+        make=lambda pb, i: pb.declarations.Declaration(title="Declaration %d" % i),
+        update=("title", "Renamed declaration"),
+        untouched=("paper_reference", "Changed outside the mask"),
+        roles=dict(read="viewer", create="editor", update="editor", delete="admin"),
+        filter=lambda r: ('title = "%s" AND state = DRAFT' % r.title,
+                          'title = "%s" AND state = APPROVED' % r.title),
+    ),
+    "DeclarationRequest": dict(
+        verbs=ALL_VERBS,
+        module="requests",
+        make=lambda pb, i: pb.requests.DeclarationRequest(message="Request %d" % i),
+        # a request names a business partner of its organization: made first
+        create=lambda client, parent, res, res_id: client.call(
+            "DeclarationRequests.CreateDeclarationRequest", parent=parent,
+            declaration_request_id=res_id,
+            declaration_request=type(res)(
+                message=res.message, business_partner=client.call(
+                    "BusinessPartners.CreateBusinessPartner", parent=parent,
+                    business_partner=protos().partners.BusinessPartner(
+                        legal_name="Asked", country_code="DE",
+                        risk_tier=protos().partners.RISK_TIER_LOW)).name)),
+        update=("message", "Please answer by Friday"),
+        untouched=("business_partner", "organizations/x/businessPartners/changed"),
+        roles=dict(read="viewer", create="editor", update="editor", delete="admin"),
+        filter=lambda r: ('state = REQUESTED AND business_partner = "%s"' % r.business_partner,
+                          'state = ACCEPTED AND business_partner = "%s"' % r.business_partner),
+    ),
 }
 
 ROLE_ORDER = ["viewer", "editor", "admin", "platform"]
@@ -148,7 +178,9 @@ def kind_of_method(kinds, svc, m, msgs, package):
         for f in resp.field:
             if f.label == f.LABEL_REPEATED and f.type_name.startswith("." + package + "."):
                 t = f.type_name.rsplit(".", 1)[-1]
-                if m.name == "List" + t + "Revisions":
+                # AIP-132: List{Plural} answers the field {plural}; other lists
+                # of the kind (revisions, incoming requests) are custom
+                if m.name != "List" + "".join(w.title() for w in f.name.split("_")):
                     return
                 kinds.setdefault(t, {})["List"] = svc + "." + m.name
                 kinds[t]["list_field"] = f.name

@@ -183,11 +183,11 @@ static void test_partners_of_the_organization_only(void **state)
 {
     fx *f = *state;
     char *bad[] = {"organizations/other/businessPartners/carrier",
-                         "organizations/acme/securityPolicies/carrier",
-                         "organizations/acme/businessPartners/",
-                         "organizations/acme/businessPartners/Bad_Id",
-                         "organizations/acme/businessPartners/carrier/x",
-                         "carrier"};
+                   "organizations/acme/securityPolicies/carrier",
+                   "organizations/acme/businessPartners/",
+                   "organizations/acme/businessPartners/Bad_Id",
+                   "organizations/acme/businessPartners/carrier/x",
+                   "carrier"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         f->partner2.business_partner = bad[i];
         assert_refused(f, "statement_of_application.business_partners[1].business_partner");

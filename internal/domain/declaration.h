@@ -1,0 +1,14 @@
+/* declaration.h — the Declaration kind (ISO 28001 4.2), a controlled
+ * document in the declaring partner's organization:
+ * organizations/{organization}/declarations/{declaration}. Its approved
+ * revisions are read by the organizations whose declaration requests they
+ * answer (declaration_request.h). */
+#ifndef SUPPLYSEC_DECLARATION_H
+#define SUPPLYSEC_DECLARATION_H
+
+#include "kind.h"
+#include "supplysec/v1/declarations.pb-c.h"
+
+extern const kind declaration_kind;
+
+#endif

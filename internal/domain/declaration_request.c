@@ -1,0 +1,370 @@
+/* declaration_request.c — a declaration request's rules and moves (see
+ * declaration_request.h): validate, authorize, load, decide, store,
+ * answer. */
+#include "declaration_request.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "business_partner.h"
+#include "declaration.h"
+#include "filter.h"
+#include "lifecycle.h"
+#include "organization.h"
+#include "utf8.h"
+#include "validate.h"
+
+#define COLLECTION "declarationRequests"
+#define ORG_PREFIX "organizations/"
+#define STATE(x) SUPPLYSEC__V1__DECLARATION_REQUEST_STATE__DECLARATION_REQUEST_STATE_##x
+
+static const char *state_name(int state)
+{
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+        &supplysec__v1__declaration_request_state__descriptor, state);
+    return v ? v->name + strlen("DECLARATION_REQUEST_STATE_") : "UNSPECIFIED";
+}
+
+/* ---- the kind ---- */
+
+static bool validate(const ProtobufCMessage *res, const char *p, status *st)
+{
+    const DeclarationRequest *r = (const DeclarationRequest *)res;
+    char f[96];
+    snprintf(f, sizeof f, "%s.business_partner", p);
+    if (!validate_text(f, r->business_partner, KIND_NAME_MAX, true, st))
+        return false;
+    snprintf(f, sizeof f, "%s.message", p);
+    return validate_text(f, r->message, 2000, false, st);
+}
+
+/* A new request: its business partner is one of the organization's own,
+ * which it asks through that partner's organization on the platform, when
+ * it has one. */
+static bool derive(const op_ctx *op, const resource_key *key, ProtobufCMessage *res,
+                   const ProtobufCMessage *prev, status *st)
+{
+    DeclarationRequest *r = (DeclarationRequest *)res;
+    if (prev)
+        return true; /* the partner and its organization were fixed at creation */
+    resource_key pk;
+    char f[96];
+    snprintf(f, sizeof f, "%s.business_partner", key->kind->field);
+    if (!kind_parse_name(&business_partner_kind, f, r->business_partner, &pk, st))
+        return false;
+    if (strcmp(pk.org, key->org) != 0)
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s: must name one of this organization's business partners, "
+                           "organizations/%s/businessPartners/{id}",
+                           f, key->org);
+    status lst = {0};
+    Supplysec__V1__BusinessPartner *bp = (Supplysec__V1__BusinessPartner *)resource_load(
+        op, business_partner_kind.desc, business_partner_kind.collection, key->org, pk.name,
+        pk.name, NULL, &lst);
+    if (!bp) {
+        if (lst.code != STATUS_NOT_FOUND) {
+            *st = lst;
+            return false;
+        }
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: %s does not exist", f, pk.name);
+    }
+    bool ok = message_set_string(&r->base, "partner_organization", bp->organization);
+    protobuf_c_message_free_unpacked(&bp->base, NULL);
+    r->state = STATE(REQUESTED);
+    return ok || status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+}
+
+static bool check_update(const op_ctx *op, const resource_key *key, const ProtobufCMessage *prev,
+                         const ProtobufCMessage *next, status *st)
+{
+    (void)op;
+    (void)next;
+    const DeclarationRequest *r = (const DeclarationRequest *)prev;
+    if (r->state != STATE(REQUESTED))
+        return status_fail(st, STATUS_FAILED_PRECONDITION,
+                           "%s is %s; its message changes only while it is REQUESTED", key->name,
+                           state_name(r->state));
+    return true;
+}
+
+/* "organizations/{org}" of the caller's organization into buf. */
+static void caller_org_name(const op_ctx *op, char *buf, size_t size)
+{
+    snprintf(buf, size, ORG_PREFIX "%s", op->who->org);
+}
+
+/* The partner organization reads the requests addressed to it. */
+static bool authorize(const op_ctx *op, kind_verb verb, const resource_key *key)
+{
+    if (verb != KIND_GET || !op->who->org[0])
+        return false;
+    status st = {0};
+    DeclarationRequest *r = (DeclarationRequest *)resource_load(
+        op, declaration_request_kind.desc, COLLECTION, key->org, key->name, key->name, NULL, &st);
+    if (!r)
+        return false;
+    char mine[KIND_NAME_MAX];
+    caller_org_name(op, mine, sizeof mine);
+    bool addressed = strcmp(r->partner_organization, mine) == 0;
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    return addressed;
+}
+
+/* What ListDeclarationRequests filters on (docs/api.md). */
+static const facet_def facets[] = {
+    {.name = "state",
+     .type = FACET_ENUM,
+     .enum_type = &supplysec__v1__declaration_request_state__descriptor},
+    {.name = "business_partner", .type = FACET_STRING},
+    {.name = "partner_organization", .type = FACET_STRING},
+    {.name = "declaration", .type = FACET_STRING},
+    {.name = "create_time", .type = FACET_TIMESTAMP},
+    {.name = "update_time", .type = FACET_TIMESTAMP},
+};
+#define N_FACETS (sizeof facets / sizeof facets[0])
+
+static const char *const output_only[] = {
+    "partner_organization", "state",   "declaration", "declaration_valid_until", "answerer",
+    "answer_time",          "decider", "decide_time", "rejection_reason",        NULL};
+static const char *const immutable[] = {"business_partner", NULL};
+
+const kind declaration_request_kind = {
+    .type = "DeclarationRequest",
+    .field = "declaration_request",
+    .plural = "declarationRequests",
+    .collection = COLLECTION,
+    .parent = &organization_kind,
+    .desc = &supplysec__v1__declaration_request__descriptor,
+    .min_role =
+        {
+            [KIND_GET] = SUPPLYSEC__V1__ROLE__ROLE_VIEWER,
+            [KIND_LIST] = SUPPLYSEC__V1__ROLE__ROLE_VIEWER,
+            [KIND_CREATE] = SUPPLYSEC__V1__ROLE__ROLE_EDITOR,
+            [KIND_UPDATE] = SUPPLYSEC__V1__ROLE__ROLE_EDITOR,
+            [KIND_DELETE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,
+        },
+    .output_only = output_only,
+    .immutable = immutable,
+    .facets = facets,
+    .n_facets = N_FACETS,
+    .hooks = {.validate = validate,
+              .derive = derive,
+              .check_update = check_update,
+              .authorize = authorize},
+};
+
+/* ---- queries ---- */
+
+/* The requests of org (NULL: every organization's) whose facet `field`
+ * equals value, from page_token on. */
+static bool list_where(const op_ctx *op, const char *org, const char *field, const char *value,
+                       const char *query_key, int page_size, const char *page_token,
+                       resource_page *page, status *st)
+{
+    char text[KIND_NAME_MAX + 64];
+    filter *flt = NULL;
+    snprintf(text, sizeof text, "%s = \"%s\"", field, value); /* names hold no '"' or '\\' */
+    if (!filter_parse("filter", text, facets, N_FACETS, &flt, st))
+        return false;
+    store_query q = {.collection = COLLECTION,
+                     .org = org,
+                     .prefix = ORG_PREFIX, /* every request's name: the facet's index serves */
+                     .filter = flt,
+                     .facets = facets,
+                     .n_facets = N_FACETS};
+    bool ok = resource_list(op, declaration_request_kind.desc, &q, query_key, page_token, page_size,
+                            page, st);
+    filter_free(flt);
+    return ok;
+}
+
+bool declaration_request_attaches(const op_ctx *op, const char *org, const char *attached)
+{
+    resource_page page;
+    status st = {0};
+    if (!list_where(op, org, "declaration", attached, "attaches", 1, "", &page, &st))
+        return false;
+    bool found = page.count > 0;
+    resource_page_free(&page);
+    return found;
+}
+
+bool declaration_request_list_incoming(const op_ctx *op, const char *parent, int page_size,
+                                       const char *page_token, resource_page *page, status *st)
+{
+    resource_key pk;
+    int size;
+    memset(page, 0, sizeof *page);
+    if (!kind_parse_name(&organization_kind, "parent", parent, &pk, st) ||
+        !validate_page_size("page_size", page_size, &size, st) ||
+        !kind_authorize_role(op, &pk, SUPPLYSEC__V1__ROLE__ROLE_VIEWER, pk.name, st))
+        return false;
+    char query_key[KIND_QUERY_KEY_MAX];
+    kind_query_key(op, pk.name, "", query_key, sizeof query_key);
+    return list_where(op, NULL, "partner_organization", pk.name, query_key, size,
+                      page_token ? page_token : "", page, st);
+}
+
+/* ---- moves ---- */
+
+/* Loads the request `name` for a move: *key, *version, and the caller's
+ * side (addressee: a member of the requesting organization; else of the
+ * partner organization); NOT_FOUND for anyone else. */
+static DeclarationRequest *load_for_move(const op_ctx *op, const char *name, const char *etag,
+                                         resource_key *key, int64_t *version, bool *addressee,
+                                         status *st)
+{
+    if (!kind_parse_name(&declaration_request_kind, "name", name, key, st))
+        return NULL;
+    DeclarationRequest *r = (DeclarationRequest *)resource_load(
+        op, declaration_request_kind.desc, COLLECTION, key->org, key->name, key->name, version, st);
+    if (!r)
+        return NULL;
+    char mine[KIND_NAME_MAX];
+    caller_org_name(op, mine, sizeof mine);
+    *addressee = op->who->org[0] && strcmp(op->who->org, key->org) == 0;
+    bool partner = op->who->org[0] && strcmp(r->partner_organization, mine) == 0;
+    if (!*addressee && !partner) {
+        status_fail(st, STATUS_NOT_FOUND, "%s not found", key->name);
+    } else if (resource_check_etag(&r->base, etag, st)) {
+        return r;
+    }
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    return NULL;
+}
+
+static bool store_move(const op_ctx *op, const resource_key *key, DeclarationRequest *r,
+                       int64_t version, status *st)
+{
+    resource_ref ref = kind_ref(&declaration_request_kind, key, &r->base);
+    return resource_update(op, &ref, &r->base, &r->base, version, st);
+}
+
+/* The declaration an answer attaches: in the caller's organization, its
+ * latest revision APPROVED, and of the right origin: the partner's own, or
+ * (paper) recorded for the request's business partner. */
+static Supplysec__V1__Declaration *attachable(const op_ctx *op, const DeclarationRequest *r,
+                                              bool paper, const char *name, status *st)
+{
+    resource_key dk;
+    if (!kind_parse_name(&declaration_kind, "declaration", name, &dk, st))
+        return NULL;
+    if (strcmp(dk.org, op->who->org) != 0) {
+        status_fail(st, STATUS_NOT_FOUND, "%s not found", dk.name);
+        return NULL;
+    }
+    Supplysec__V1__Declaration *d = (Supplysec__V1__Declaration *)resource_load(
+        op, declaration_kind.desc, declaration_kind.collection, dk.org, dk.name, dk.name, NULL, st);
+    if (!d)
+        return NULL;
+    if (d->state != SUPPLYSEC__V1__DOCUMENT_STATE__DOCUMENT_STATE_APPROVED)
+        status_fail(st, STATUS_FAILED_PRECONDITION,
+                    "declaration: the latest revision of %s is %s; answer with an APPROVED one",
+                    dk.name, lifecycle_state_name(&d->base));
+    else if (paper && strcmp(d->recorded_for, r->business_partner) != 0)
+        status_fail(st, STATUS_INVALID_ARGUMENT,
+                    "declaration: %s is not a paper declaration recorded for %s (recorded_for)",
+                    dk.name, r->business_partner);
+    else if (!paper && d->recorded_for[0])
+        status_fail(st, STATUS_INVALID_ARGUMENT,
+                    "declaration: %s was recorded for one of your own partners; answer with your "
+                    "organization's own declaration",
+                    dk.name);
+    else
+        return d;
+    protobuf_c_message_free_unpacked(&d->base, NULL);
+    return NULL;
+}
+
+DeclarationRequest *declaration_request_answer(const op_ctx *op, const char *name, const char *etag,
+                                               const char *declaration, status *st)
+{
+    resource_key key;
+    int64_t version;
+    bool addressee;
+    Supplysec__V1__Declaration *d = NULL;
+    DeclarationRequest *r = load_for_move(op, name, etag, &key, &version, &addressee, st);
+    if (!r)
+        return NULL;
+    /* the requesting organization answers only for a partner not on the
+     * platform, with the paper declaration it recorded */
+    bool paper = addressee && !r->partner_organization[0];
+    if (addressee && !paper) {
+        status_fail(st, STATUS_FAILED_PRECONDITION,
+                    "%s is answered by %s itself; you answer only requests to partners not on the "
+                    "platform",
+                    key.name, r->partner_organization);
+        goto fail;
+    }
+    if (!auth_require(op->who, op->who->org, SUPPLYSEC__V1__ROLE__ROLE_EDITOR, key.name, st))
+        goto fail;
+    if (r->state != STATE(REQUESTED) && r->state != STATE(ANSWERED) &&
+        r->state != STATE(REJECTED)) {
+        status_fail(st, STATUS_FAILED_PRECONDITION,
+                    "%s is %s; it is answered while REQUESTED, ANSWERED or REJECTED", key.name,
+                    state_name(r->state));
+        goto fail;
+    }
+    if (!(d = attachable(op, r, paper, declaration, st)))
+        goto fail;
+    char attached[KIND_NAME_MAX + 24];
+    resource_key dk;
+    kind_parse_name(&declaration_kind, "declaration", declaration, &dk, st); /* checked above */
+    snprintf(attached, sizeof attached, "%s@%s", dk.name, d->revision_id);
+    r->state = STATE(ANSWERED);
+    if (!message_set_string(&r->base, "declaration", attached) ||
+        !message_set_string(&r->base, "answerer", op->who->name) ||
+        !resource_stamp_now(&r->base, "answer_time") ||
+        !resource_set_time(&r->base, "declaration_valid_until", d->valid_until) ||
+        !message_set_string(&r->base, "decider", "") ||
+        !message_set_string(&r->base, "rejection_reason", "") ||
+        !resource_set_time(&r->base, "decide_time", NULL)) {
+        status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto fail;
+    }
+    if (!store_move(op, &key, r, version, st))
+        goto fail;
+    protobuf_c_message_free_unpacked(&d->base, NULL);
+    return r;
+fail:
+    if (d)
+        protobuf_c_message_free_unpacked(&d->base, NULL);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    return NULL;
+}
+
+DeclarationRequest *declaration_request_decide(const op_ctx *op, const char *name, const char *etag,
+                                               bool accept, const char *reason, status *st)
+{
+    resource_key key;
+    int64_t version;
+    bool addressee;
+    if (!accept && (!validate_text("reason", reason ? reason : "", 2000, true, st)))
+        return NULL;
+    DeclarationRequest *r = load_for_move(op, name, etag, &key, &version, &addressee, st);
+    if (!r)
+        return NULL;
+    if (!addressee)
+        status_fail(st, STATUS_PERMISSION_DENIED, "%s is decided by the organization that made it",
+                    key.name);
+    else if (auth_require(op->who, key.org, SUPPLYSEC__V1__ROLE__ROLE_ADMIN, key.name, st) &&
+             r->state != STATE(ANSWERED))
+        status_fail(st, STATUS_FAILED_PRECONDITION,
+                    "%s is %s; it is accepted or rejected once ANSWERED", key.name,
+                    state_name(r->state));
+    if (st->code)
+        goto fail;
+    r->state = accept ? STATE(ACCEPTED) : STATE(REJECTED);
+    if (!message_set_string(&r->base, "decider", op->who->name) ||
+        !resource_stamp_now(&r->base, "decide_time") ||
+        !message_set_string(&r->base, "rejection_reason", accept ? "" : reason)) {
+        status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto fail;
+    }
+    if (store_move(op, &key, r, version, st))
+        return r;
+fail:
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    return NULL;
+}
