@@ -1,8 +1,15 @@
 /* declarations.c — the supplysec.v1.Declarations service: the standard and
- * lifecycle methods of the Declaration kind (internal/domain/declaration.c
- * declares it and its rules). */
+ * lifecycle methods of the Declaration kind, and RevokeDeclaration
+ * (internal/domain/declaration.c declares the kind and its rules). */
 #include "declaration.h"
 #include "runtime.h"
+
+static ProtobufCMessage *revoke(api_call *call, ProtobufCMessage *msg)
+{
+    Supplysec__V1__RevokeDeclarationRequest *req = (void *)msg;
+    Supplysec__V1__Declaration *d = declaration_revoke(&call->op, req->name, req->etag, &call->st);
+    return d ? &d->base : NULL;
+}
 
 static const api_method declarations_methods[] = {
     API_STANDARD(CREATE, "CreateDeclaration", &declaration_kind),
@@ -15,6 +22,7 @@ static const api_method declarations_methods[] = {
     API_STANDARD(REJECT, "RejectDeclaration", &declaration_kind),
     API_STANDARD(REVISE, "CreateDeclarationRevision", &declaration_kind),
     API_STANDARD(LIST_REVISIONS, "ListDeclarationRevisions", &declaration_kind),
+    {.name = "RevokeDeclaration", .handler = revoke, .writes = true},
 };
 
 const api_service api_declarations_service = {

@@ -8,15 +8,24 @@ extern const api_service api_statements_of_application_service;
 extern const api_service api_business_partners_service;
 extern const api_service api_declarations_service;
 extern const api_service api_declaration_requests_service;
+extern const api_service api_credibility_reviews_service;
 extern const api_service api_health_service;
 extern const api_service api_reflection_v1_service;
 extern const api_service api_reflection_v1alpha_service;
 
+/* clang-format off: one service per line */
 const api_service *const api_all_services[] = {
-    &api_organizations_service,        &api_keys_service,
-    &api_security_policies_service,    &api_statements_of_application_service,
-    &api_business_partners_service,    &api_declarations_service,
-    &api_declaration_requests_service, &api_health_service,
-    &api_reflection_v1_service,        &api_reflection_v1alpha_service,
+    &api_organizations_service,
+    &api_keys_service,
+    &api_security_policies_service,
+    &api_statements_of_application_service,
+    &api_business_partners_service,
+    &api_declarations_service,
+    &api_declaration_requests_service,
+    &api_credibility_reviews_service,
+    &api_health_service,
+    &api_reflection_v1_service,
+    &api_reflection_v1alpha_service,
 };
+/* clang-format on */
 const size_t api_n_all_services = sizeof api_all_services / sizeof api_all_services[0];

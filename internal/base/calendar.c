@@ -167,6 +167,8 @@ bool calendar_from_millis(int64_t ms, calendar_time *out)
 
 calendar_time calendar_add_months(calendar_time t, int months)
 {
+    if (!calendar_time_valid(t)) /* outside a Timestamp's range: nothing to add to */
+        return t;
     int64_t days = calendar_floor_div(t.seconds, 86400);
     int64_t in_day = t.seconds - days * 86400;
     int64_t y;

@@ -55,7 +55,8 @@ void calendar_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d
 bool calendar_date_valid(unsigned y, unsigned m, unsigned d);
 
 /* t plus months (may be negative), on the same day of the month or the month's last day when
- * it has fewer (2026-01-31 + 1 month = 2026-02-28), the time of day kept; clamped to the range. */
+ * it has fewer (2026-01-31 + 1 month = 2026-02-28), the time of day kept; clamped to the range.
+ * A t that is not valid comes back unchanged. */
 calendar_time calendar_add_months(calendar_time t, int months);
 
 #endif

@@ -46,8 +46,8 @@ bool validate_timestamp(const char *field, int64_t seconds, int32_t nanos, statu
 
 /* A value desc names, other than 0 (the UNSPECIFIED every enum of the API
  * starts with); when 0 is allowed (not required), 0 passes too. */
-bool validate_enum(const char *field, const ProtobufCEnumDescriptor *desc, int value,
-                   bool required, status *st);
+bool validate_enum(const char *field, const ProtobufCEnumDescriptor *desc, int value, bool required,
+                   status *st);
 
 /* page_size < 0 is INVALID_ARGUMENT; 0 → default; above max → max. */
 bool validate_page_size(const char *field, int page_size, int *out, status *st);

@@ -266,10 +266,11 @@ static Supplysec__V1__PartnerCertificateType org_cert_type(const Supplysec__V1__
     }
 }
 
-/* The partner's certificates taken from its organization's record, verified
- * by the platform now, when that organization publishes them. One that
- * does not, or does not exist, gives none, as one without certificates
- * does: the answer says nothing of which. */
+/* The partner's certificates taken from its organization's record as it is
+ * now, verified by the platform, when that organization publishes them
+ * (read at each answer, so a withdrawn consent or certificate shows at
+ * once). One that does not, or does not exist, gives none, as one without
+ * certificates does: the answer says nothing of which. */
 static bool certificates_from_organization(const op_ctx *op, Partner *bp, status *st)
 {
     certificates_clear(bp);
@@ -278,10 +279,10 @@ static bool certificates_from_organization(const op_ctx *op, Partner *bp, status
     Supplysec__V1__Organization *org = (Supplysec__V1__Organization *)resource_load(
         op, &supplysec__v1__organization__descriptor, organization_kind.collection, org_id,
         bp->organization, bp->organization, NULL, &lst);
-    if (!org && lst.code != STATUS_NOT_FOUND) {
+    if (!org && (lst.code == STATUS_UNAVAILABLE || lst.code == STATUS_DEADLINE_EXCEEDED)) {
         *st = lst;
         return false;
-    }
+    } /* any other failure (a record it cannot read) gives none: it names nothing */
     if (!org || !org->publish_certificates) {
         if (org)
             protobuf_c_message_free_unpacked(&org->base, NULL);
@@ -332,17 +333,17 @@ static bool review_months_of(const op_ctx *op, const char *org_id, int months[4]
     return true;
 }
 
-/* On every write: the platform's certificates when asked for, and the
- * next review (the last review kept from what is stored: only credibility
- * reviews set it). */
+/* On every write: the next review (the last review kept from what is
+ * stored: only credibility reviews set it); no certificates are stored for
+ * a partner that takes them from its organization. */
 static bool derive(const op_ctx *op, const resource_key *key, ProtobufCMessage *res,
                    const ProtobufCMessage *prev, status *st)
 {
     Partner *bp = (Partner *)res;
     const Partner *before = (const Partner *)prev;
     int months[4];
-    if (bp->certificates_from_organization && !certificates_from_organization(op, bp, st))
-        return false;
+    if (bp->certificates_from_organization) /* read at each answer (present), never stored */
+        certificates_clear(bp);
     if (!review_months_of(op, key->org, months, st))
         return false;
     calendar_time next;
@@ -361,19 +362,82 @@ static bool derive(const op_ctx *op, const resource_key *key, ProtobufCMessage *
            status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
 }
 
-/* On every answer, as of now: exempt or not, and on what basis; an exempt
- * partner has no review due. */
+/* On every answer, as of now: the platform organization's certificates
+ * when the partner takes them from there, exempt or not and on what basis;
+ * an exempt partner has no review due. */
 static bool present(const op_ctx *op, const resource_key *key, ProtobufCMessage *res, status *st)
 {
-    (void)op;
     (void)key;
     Partner *bp = (Partner *)res;
-    char basis[400] = "";
+    if (bp->certificates_from_organization && !certificates_from_organization(op, bp, st))
+        return false;
+    char basis[PARTNER_BASIS_MAX] = "";
     bool exempt = partner_exemption(bp, clock_realtime_ms() / 1000, basis, sizeof basis);
     bp->declaration_required = !exempt;
     if (!message_set_string(res, "exemption_basis", basis) ||
         (exempt && !resource_set_time(res, "next_credibility_review_time", NULL)))
         return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    return true;
+}
+
+bool partner_reviewed(const op_ctx *op, const char *partner, const Timestamp *review_time,
+                      resource_batch *b, status *st)
+{
+    resource_key *key = malloc(sizeof *key);
+    if (!key)
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    if (!resource_batch_keep_mem(b, key))
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    int64_t version;
+    int months[4];
+    if (!kind_parse_name(&business_partner_kind, "parent", partner, key, st) ||
+        !review_months_of(op, key->org, months, st))
+        return false;
+    Partner *bp =
+        (Partner *)resource_load(op, business_partner_kind.desc, business_partner_kind.collection,
+                                 key->org, key->name, key->name, &version, st);
+    if (!bp || !resource_batch_keep(b, &bp->base))
+        return bp ? status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory") : false;
+    /* a review dated before the last one recorded does not move the dates back */
+    const Timestamp *last = bp->last_credibility_review_time;
+    if (last && (last->seconds > review_time->seconds ||
+                 (last->seconds == review_time->seconds && last->nanos >= review_time->nanos)))
+        return true;
+    calendar_time next = partner_next_review(
+        (calendar_time){review_time->seconds, review_time->nanos}, bp->risk_tier, months);
+    Timestamp next_ts = {.seconds = next.seconds, .nanos = next.nanos};
+    if (!resource_set_time(&bp->base, "last_credibility_review_time", review_time) ||
+        !resource_set_time(&bp->base, "next_credibility_review_time", &next_ts))
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    resource_ref ref = kind_ref(&business_partner_kind, key, &bp->base);
+    return resource_batch_update(b, &ref, &bp->base, &bp->base, version, st);
+}
+
+bool partner_present(const op_ctx *op, Partner *p, status *st)
+{
+    return present(op, NULL, &p->base, st);
+}
+
+/* Credibility reviews are records the organization keeps (ISO 28001 4.5):
+ * a partner that has some is not deleted. */
+static bool before_delete(const op_ctx *op, const resource_key *key, const ProtobufCMessage *cur,
+                          int64_t version, resource_batch *b, status *st)
+{
+    (void)cur;
+    (void)version;
+    (void)b;
+    store_query q = {
+        .collection = PARTNER_REVIEWS_COLLECTION, .org = key->org, .parent = key->name, .limit = 1};
+    store_page *page = NULL;
+    if (!status_from_store(st, store_list(op->store, &q, &page), "credibility reviews"))
+        return false;
+    bool reviewed = page->count > 0;
+    store_page_free(page);
+    if (reviewed)
+        return status_fail(st, STATUS_FAILED_PRECONDITION,
+                           "%s has credibility reviews on record, which are kept; it is not "
+                           "deleted",
+                           key->name);
     return true;
 }
 
@@ -416,5 +480,6 @@ const kind business_partner_kind = {
     .hooks = {.validate = validate,
               .validate_patch = validate_patch,
               .derive = derive,
-              .present = present},
+              .present = present,
+              .before_delete = before_delete},
 };

@@ -1,9 +1,10 @@
 /* declaration.c — the rules of a declaration of security (ISO 28001 4.2):
  * what a draft may hold, what an approved revision must (the signatory,
  * the dates, the measures for AEO criteria C, E, F and G, and for a paper
- * declaration recorded on a partner's behalf, its reference), and who
- * besides the declaring organization reads it: an organization whose
- * declaration request the revision answers, that revision only. */
+ * declaration recorded on a partner's behalf, its reference), who besides
+ * the declaring organization reads it (an organization whose declaration
+ * request the revision answers, that revision only), and what approving a
+ * new revision or revoking it does to the requests it answered. */
 #include "declaration.h"
 
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "business_partner.h"
 #include "clock.h"
 #include "declaration_request.h"
+#include "lifecycle.h"
 #include "organization.h"
 #include "validate.h"
 
@@ -163,9 +165,57 @@ static bool authorize(const op_ctx *op, kind_verb verb, const resource_key *key)
 {
     if (verb != KIND_GET || !key->revision[0] || !op->who->org[0])
         return false;
-    char attached[KIND_NAME_MAX + 24];
-    snprintf(attached, sizeof attached, "%s@%s", key->name, key->revision);
-    return declaration_request_attaches(op, op->who->org, attached);
+    return declaration_request_attaches(op, op->who->org, key->name, key->revision);
+}
+
+/* A new approved revision issues the declaration again (a revocation ends)
+ * and answers again every request an earlier revision answered. */
+static bool with_approval(const op_ctx *op, const resource_key *key, ProtobufCMessage *doc,
+                          resource_batch *b, status *st)
+{
+    Declaration *d = (Declaration *)doc;
+    if (!resource_set_time(doc, "revoke_time", NULL) || !message_set_string(doc, "revoker", ""))
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    return declaration_request_reanswer_all(op, key->name, d, b, st);
+}
+
+Declaration *declaration_revoke(const op_ctx *op, const char *name, const char *etag, status *st)
+{
+    resource_key key;
+    int64_t version;
+    resource_batch b;
+    resource_batch_init(&b, op);
+    Declaration *d = NULL;
+    if (!kind_parse_name(&declaration_kind, "name", name, &key, st) ||
+        !kind_authorize_role(op, &key, SUPPLYSEC__V1__ROLE__ROLE_ADMIN, key.name, st))
+        goto fail;
+    d = (Declaration *)resource_load(op, declaration_kind.desc, declaration_kind.collection,
+                                     key.org, key.name, key.name, &version, st);
+    if (!d || !resource_check_etag(&d->base, etag, st))
+        goto fail;
+    if (d->state != SUPPLYSEC__V1__DOCUMENT_STATE__DOCUMENT_STATE_APPROVED || d->revoke_time) {
+        status_fail(st, STATUS_FAILED_PRECONDITION,
+                    "%s is %s; only an APPROVED declaration in force is revoked", key.name,
+                    d->revoke_time ? "revoked already" : lifecycle_state_name(&d->base));
+        goto fail;
+    }
+    if (!resource_stamp_now(&d->base, "revoke_time") ||
+        !message_set_string(&d->base, "revoker", op->who->name)) {
+        status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto fail;
+    }
+    resource_ref ref = kind_ref(&declaration_kind, &key, &d->base);
+    if (!declaration_request_revoke_all(op, key.name, &b, st) ||
+        !resource_batch_update(&b, &ref, &d->base, &d->base, version, st) ||
+        !resource_batch_apply(&b, st))
+        goto fail;
+    resource_batch_free(&b);
+    return d;
+fail:
+    resource_batch_free(&b);
+    if (d)
+        protobuf_c_message_free_unpacked(&d->base, NULL);
+    return NULL;
 }
 
 /* What ListDeclarations filters on (docs/api.md). */
@@ -179,6 +229,7 @@ static const facet_def facets[] = {
 };
 
 static const char *const immutable[] = {"recorded_for", NULL};
+static const char *const output_only[] = {"revoke_time", "revoker", NULL};
 
 const kind declaration_kind = {
     .type = "Declaration",
@@ -195,6 +246,7 @@ const kind declaration_kind = {
             [KIND_UPDATE] = SUPPLYSEC__V1__ROLE__ROLE_EDITOR,
             [KIND_DELETE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,
         },
+    .output_only = output_only,
     .immutable = immutable,
     .facets = facets,
     .n_facets = sizeof facets / sizeof facets[0],
@@ -204,5 +256,6 @@ const kind declaration_kind = {
               .validate_patch = validate_patch,
               .derive = derive,
               .before_approve = before_approve,
-              .authorize = authorize},
+              .authorize = authorize,
+              .with_approval = with_approval},
 };

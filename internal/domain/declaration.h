@@ -11,4 +11,10 @@
 
 extern const kind declaration_kind;
 
+/* RevokeDeclaration: an ADMIN withdraws an APPROVED declaration in force;
+ * every request it answered turns REVOKED in the same write. Returns the
+ * document stored. */
+Supplysec__V1__Declaration *declaration_revoke(const op_ctx *op, const char *name, const char *etag,
+                                               status *st);
+
 #endif

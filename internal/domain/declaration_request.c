@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "business_partner.h"
+#include "clock.h"
+#include "doc.h"
 #include "declaration.h"
 #include "filter.h"
 #include "lifecycle.h"
@@ -24,6 +26,21 @@ static const char *state_name(int state)
     const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
         &supplysec__v1__declaration_request_state__descriptor, state);
     return v ? v->name + strlen("DECLARATION_REQUEST_STATE_") : "UNSPECIFIED";
+}
+
+/* The state as of now: an answer whose declaration's validity has passed
+ * is EXPIRED, whatever was decided on it. */
+static int effective_state(const DeclarationRequest *r, int64_t now_s)
+{
+    bool answered = r->state == STATE(ANSWERED) || r->state == STATE(ACCEPTED);
+    if (answered && r->declaration_valid_until && r->declaration_valid_until->seconds <= now_s)
+        return STATE(EXPIRED);
+    return r->state;
+}
+
+static int64_t now_s(void)
+{
+    return clock_realtime_ms() / 1000;
 }
 
 /* ---- the kind ---- */
@@ -111,6 +128,17 @@ static bool authorize(const op_ctx *op, kind_verb verb, const resource_key *key)
     return addressed;
 }
 
+/* The state as of now (EXPIRED once the declaration's validity passed). */
+static bool present(const op_ctx *op, const resource_key *key, ProtobufCMessage *res, status *st)
+{
+    (void)op;
+    (void)key;
+    (void)st;
+    DeclarationRequest *r = (DeclarationRequest *)res;
+    r->state = effective_state(r, now_s());
+    return true;
+}
+
 /* What ListDeclarationRequests filters on (docs/api.md). */
 static const facet_def facets[] = {
     {.name = "state",
@@ -119,14 +147,23 @@ static const facet_def facets[] = {
     {.name = "business_partner", .type = FACET_STRING},
     {.name = "partner_organization", .type = FACET_STRING},
     {.name = "declaration", .type = FACET_STRING},
+    {.name = "declaration_valid_until", .type = FACET_TIMESTAMP},
     {.name = "create_time", .type = FACET_TIMESTAMP},
     {.name = "update_time", .type = FACET_TIMESTAMP},
 };
 #define N_FACETS (sizeof facets / sizeof facets[0])
 
-static const char *const output_only[] = {
-    "partner_organization", "state",   "declaration", "declaration_valid_until", "answerer",
-    "answer_time",          "decider", "decide_time", "rejection_reason",        NULL};
+static const char *const output_only[] = {"partner_organization",
+                                          "state",
+                                          "declaration",
+                                          "declaration_revision_id",
+                                          "declaration_valid_until",
+                                          "answerer",
+                                          "answer_time",
+                                          "decider",
+                                          "decide_time",
+                                          "rejection_reason",
+                                          NULL};
 static const char *const immutable[] = {"business_partner", NULL};
 
 const kind declaration_request_kind = {
@@ -151,7 +188,8 @@ const kind declaration_request_kind = {
     .hooks = {.validate = validate,
               .derive = derive,
               .check_update = check_update,
-              .authorize = authorize},
+              .authorize = authorize,
+              .present = present},
 };
 
 /* ---- queries ---- */
@@ -179,13 +217,19 @@ static bool list_where(const op_ctx *op, const char *org, const char *field, con
     return ok;
 }
 
-bool declaration_request_attaches(const op_ctx *op, const char *org, const char *attached)
+bool declaration_request_attaches(const op_ctx *op, const char *org, const char *declaration,
+                                  const char *revision_id)
 {
     resource_page page;
     status st = {0};
-    if (!list_where(op, org, "declaration", attached, "attaches", 1, "", &page, &st))
+    /* an organization's requests to one partner's declaration: a handful */
+    if (!list_where(op, org, "declaration", declaration, "attaches", PAGE_SIZE_MAX, "", &page, &st))
         return false;
-    bool found = page.count > 0;
+    bool found = false;
+    for (size_t i = 0; i < page.count && !found; i++) {
+        const DeclarationRequest *r = (const DeclarationRequest *)page.items[i];
+        found = strcmp(r->declaration_revision_id, revision_id) == 0;
+    }
     resource_page_free(&page);
     return found;
 }
@@ -245,42 +289,63 @@ static bool store_move(const op_ctx *op, const resource_key *key, DeclarationReq
  * latest revision APPROVED, and of the right origin: the partner's own, or
  * (paper) recorded for the request's business partner. */
 static Supplysec__V1__Declaration *attachable(const op_ctx *op, const DeclarationRequest *r,
-                                              bool paper, const char *name, status *st)
+                                              bool paper, const char *name, resource_key *dk,
+                                              status *st)
 {
-    resource_key dk;
-    if (!kind_parse_name(&declaration_kind, "declaration", name, &dk, st))
+    if (!kind_parse_name(&declaration_kind, "declaration", name, dk, st))
         return NULL;
-    if (strcmp(dk.org, op->who->org) != 0) {
-        status_fail(st, STATUS_NOT_FOUND, "%s not found", dk.name);
+    if (strcmp(dk->org, op->who->org) != 0) {
+        status_fail(st, STATUS_NOT_FOUND, "%s not found", dk->name);
         return NULL;
     }
     Supplysec__V1__Declaration *d = (Supplysec__V1__Declaration *)resource_load(
-        op, declaration_kind.desc, declaration_kind.collection, dk.org, dk.name, dk.name, NULL, st);
+        op, declaration_kind.desc, declaration_kind.collection, dk->org, dk->name, dk->name, NULL,
+        st);
     if (!d)
         return NULL;
     if (d->state != SUPPLYSEC__V1__DOCUMENT_STATE__DOCUMENT_STATE_APPROVED)
         status_fail(st, STATUS_FAILED_PRECONDITION,
                     "declaration: the latest revision of %s is %s; answer with an APPROVED one",
-                    dk.name, lifecycle_state_name(&d->base));
+                    dk->name, lifecycle_state_name(&d->base));
+    else if (d->revoke_time)
+        status_fail(st, STATUS_FAILED_PRECONDITION,
+                    "declaration: %s was revoked; approve a new revision to answer with it",
+                    dk->name);
     else if (paper && strcmp(d->recorded_for, r->business_partner) != 0)
         status_fail(st, STATUS_INVALID_ARGUMENT,
                     "declaration: %s is not a paper declaration recorded for %s (recorded_for)",
-                    dk.name, r->business_partner);
+                    dk->name, r->business_partner);
     else if (!paper && d->recorded_for[0])
         status_fail(st, STATUS_INVALID_ARGUMENT,
                     "declaration: %s was recorded for one of your own partners; answer with your "
                     "organization's own declaration",
-                    dk.name);
+                    dk->name);
     else
         return d;
     protobuf_c_message_free_unpacked(&d->base, NULL);
     return NULL;
 }
 
+/* Sets r answered by revision d of the declaration `declaration`, now, by
+ * the caller: the decision before it is cleared. */
+static bool set_answer(const op_ctx *op, DeclarationRequest *r, const char *declaration,
+                       const Supplysec__V1__Declaration *d)
+{
+    r->state = STATE(ANSWERED);
+    return message_set_string(&r->base, "declaration", declaration) &&
+           message_set_string(&r->base, "declaration_revision_id", d->revision_id) &&
+           message_set_string(&r->base, "answerer", op->who->name) &&
+           resource_stamp_now(&r->base, "answer_time") &&
+           resource_set_time(&r->base, "declaration_valid_until", d->valid_until) &&
+           message_set_string(&r->base, "decider", "") &&
+           message_set_string(&r->base, "rejection_reason", "") &&
+           resource_set_time(&r->base, "decide_time", NULL);
+}
+
 DeclarationRequest *declaration_request_answer(const op_ctx *op, const char *name, const char *etag,
                                                const char *declaration, status *st)
 {
-    resource_key key;
+    resource_key key, dk;
     int64_t version;
     bool addressee;
     Supplysec__V1__Declaration *d = NULL;
@@ -299,33 +364,23 @@ DeclarationRequest *declaration_request_answer(const op_ctx *op, const char *nam
     }
     if (!auth_require(op->who, op->who->org, SUPPLYSEC__V1__ROLE__ROLE_EDITOR, key.name, st))
         goto fail;
-    if (r->state != STATE(REQUESTED) && r->state != STATE(ANSWERED) &&
-        r->state != STATE(REJECTED)) {
+    if (effective_state(r, now_s()) == STATE(ACCEPTED)) {
         status_fail(st, STATUS_FAILED_PRECONDITION,
-                    "%s is %s; it is answered while REQUESTED, ANSWERED or REJECTED", key.name,
-                    state_name(r->state));
+                    "%s is ACCEPTED; it is answered again once its declaration expires, is revoked "
+                    "or has a new approved revision",
+                    key.name);
         goto fail;
     }
-    if (!(d = attachable(op, r, paper, declaration, st)))
+    if (!(d = attachable(op, r, paper, declaration, &dk, st)))
         goto fail;
-    char attached[KIND_NAME_MAX + 24];
-    resource_key dk;
-    kind_parse_name(&declaration_kind, "declaration", declaration, &dk, st); /* checked above */
-    snprintf(attached, sizeof attached, "%s@%s", dk.name, d->revision_id);
-    r->state = STATE(ANSWERED);
-    if (!message_set_string(&r->base, "declaration", attached) ||
-        !message_set_string(&r->base, "answerer", op->who->name) ||
-        !resource_stamp_now(&r->base, "answer_time") ||
-        !resource_set_time(&r->base, "declaration_valid_until", d->valid_until) ||
-        !message_set_string(&r->base, "decider", "") ||
-        !message_set_string(&r->base, "rejection_reason", "") ||
-        !resource_set_time(&r->base, "decide_time", NULL)) {
+    if (!set_answer(op, r, dk.name, d)) {
         status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto fail;
     }
     if (!store_move(op, &key, r, version, st))
         goto fail;
     protobuf_c_message_free_unpacked(&d->base, NULL);
+    r->state = effective_state(r, now_s());
     return r;
 fail:
     if (d)
@@ -345,14 +400,15 @@ DeclarationRequest *declaration_request_decide(const op_ctx *op, const char *nam
     DeclarationRequest *r = load_for_move(op, name, etag, &key, &version, &addressee, st);
     if (!r)
         return NULL;
+    int state = effective_state(r, now_s());
     if (!addressee)
         status_fail(st, STATUS_PERMISSION_DENIED, "%s is decided by the organization that made it",
                     key.name);
     else if (auth_require(op->who, key.org, SUPPLYSEC__V1__ROLE__ROLE_ADMIN, key.name, st) &&
-             r->state != STATE(ANSWERED))
+             state != STATE(ANSWERED))
         status_fail(st, STATUS_FAILED_PRECONDITION,
                     "%s is %s; it is accepted or rejected once ANSWERED", key.name,
-                    state_name(r->state));
+                    state_name(state));
     if (st->code)
         goto fail;
     r->state = accept ? STATE(ACCEPTED) : STATE(REJECTED);
@@ -367,4 +423,186 @@ DeclarationRequest *declaration_request_decide(const op_ctx *op, const char *nam
 fail:
     protobuf_c_message_free_unpacked(&r->base, NULL);
     return NULL;
+}
+
+/* ---- what a declaration's approval or revocation does to its requests ---- */
+
+/* A request to change in a batch: its key lives as long as the batch. */
+typedef struct held_request {
+    resource_key key;
+} held_request;
+
+/* Adds to b the update of every request on the platform the declaration
+ * `declaration` answered (any revision), through change (false: leave that
+ * one as it is). The requests and their keys are kept by b. */
+static bool each_attached(const op_ctx *op, const char *declaration, resource_batch *b,
+                          bool (*change)(const op_ctx *op, DeclarationRequest *r, void *ctx),
+                          void *ctx, status *st)
+{
+    char text[KIND_NAME_MAX + 32];
+    filter *flt = NULL;
+    snprintf(text, sizeof text, "declaration = \"%s\"", declaration);
+    if (!filter_parse("filter", text, facets, N_FACETS, &flt, st))
+        return false;
+    char *after = NULL;
+    bool ok = true, more = true;
+    while (ok && more) {
+        store_query q = {.collection = COLLECTION,
+                         .prefix = ORG_PREFIX,
+                         .after = after,
+                         .limit = PAGE_SIZE_MAX,
+                         .filter = flt,
+                         .facets = facets,
+                         .n_facets = N_FACETS};
+        store_page *page = NULL;
+        ok = status_from_store(st, store_list(op->store, &q, &page), "declaration requests");
+        for (size_t i = 0; ok && i < page->count; i++) {
+            const store_record *rec = &page->records[i];
+            bson_t doc;
+            char err[128];
+            DeclarationRequest *r = NULL;
+            if (bson_init_static(&doc, rec->doc, rec->doc_len))
+                r = (DeclarationRequest *)doc_to_message(declaration_request_kind.desc, &doc, err,
+                                                         sizeof err);
+            if (!r) {
+                ok = status_fail(st, STATUS_DATA_LOSS, "stored document of %s cannot be read",
+                                 rec->name);
+                break;
+            }
+            if (!change(op, r, ctx)) {
+                protobuf_c_message_free_unpacked(&r->base, NULL);
+                continue;
+            }
+            /* r and h are the batch's from here (freed by it, or now on failure) */
+            held_request *h = malloc(sizeof *h);
+            if (!h)
+                protobuf_c_message_free_unpacked(&r->base, NULL);
+            else if (!resource_batch_keep(b, &r->base))
+                free(h);
+            if (!h || b->overflow || !resource_batch_keep_mem(b, h)) {
+                ok = status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+                break;
+            }
+            resource_ref ref;
+            ok = kind_parse_name(&declaration_request_kind, "name", rec->name, &h->key, st);
+            if (ok) {
+                ref = kind_ref(&declaration_request_kind, &h->key, &r->base);
+                ok = resource_batch_update(b, &ref, &r->base, &r->base, rec->version, st);
+            }
+        }
+        more = ok && page->more && page->count > 0;
+        if (more) {
+            free(after);
+            if (!(after = strdup(page->records[page->count - 1].name)))
+                ok = status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        }
+        store_page_free(page);
+    }
+    free(after);
+    filter_free(flt);
+    return ok;
+}
+
+typedef struct reanswer_ctx {
+    const char *declaration;
+    const Supplysec__V1__Declaration *d;
+    bool failed;
+} reanswer_ctx;
+
+static bool reanswer(const op_ctx *op, DeclarationRequest *r, void *ctx)
+{
+    reanswer_ctx *c = ctx;
+    if (r->state == STATE(REQUESTED) || strcmp(r->declaration_revision_id, c->d->revision_id) == 0)
+        return false;
+    if (!set_answer(op, r, c->declaration, c->d))
+        c->failed = true;
+    return !c->failed;
+}
+
+bool declaration_request_reanswer_all(const op_ctx *op, const char *declaration,
+                                      const Supplysec__V1__Declaration *d, resource_batch *b,
+                                      status *st)
+{
+    reanswer_ctx c = {declaration, d, false};
+    if (!each_attached(op, declaration, b, reanswer, &c, st))
+        return false;
+    return !c.failed || status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+}
+
+static bool mark_revoked(const op_ctx *op, DeclarationRequest *r, void *ctx)
+{
+    (void)op;
+    (void)ctx;
+    if (r->state == STATE(REQUESTED) || r->state == STATE(REVOKED))
+        return false;
+    r->state = STATE(REVOKED);
+    return true;
+}
+
+bool declaration_request_revoke_all(const op_ctx *op, const char *declaration, resource_batch *b,
+                                    status *st)
+{
+    return each_attached(op, declaration, b, mark_revoked, NULL, st);
+}
+
+/* ---- what a credibility review does to the request it reviews ---- */
+
+DeclarationRequest *declaration_request_reviewed(const op_ctx *op, const char *field,
+                                                 const char *name, const char *org,
+                                                 const char *partner, bool not_credible,
+                                                 const char *review, resource_batch *b, status *st)
+{
+    resource_key *key = malloc(sizeof *key);
+    if (!key || !resource_batch_keep_mem(b, key)) {
+        status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        return NULL;
+    }
+    if (!kind_parse_name(&declaration_request_kind, field, name, key, st))
+        return NULL;
+    if (strcmp(key->org, org) != 0) {
+        status_fail(st, STATUS_INVALID_ARGUMENT,
+                    "%s: must name one of this organization's declaration requests", field);
+        return NULL;
+    }
+    int64_t version;
+    status lst = {0};
+    DeclarationRequest *r =
+        (DeclarationRequest *)resource_load(op, declaration_request_kind.desc, COLLECTION, key->org,
+                                            key->name, key->name, &version, &lst);
+    if (!r) {
+        if (lst.code == STATUS_NOT_FOUND)
+            status_fail(st, STATUS_INVALID_ARGUMENT, "%s: %s does not exist", field, key->name);
+        else
+            *st = lst;
+        return NULL;
+    }
+    if (!resource_batch_keep(b, &r->base)) {
+        status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        return NULL;
+    }
+    int state = effective_state(r, now_s());
+    if (strcmp(r->business_partner, partner) != 0) {
+        status_fail(st, STATUS_INVALID_ARGUMENT, "%s: %s asks another partner, %s", field,
+                    key->name, r->business_partner);
+        return NULL;
+    }
+    if (state != STATE(ACCEPTED)) {
+        status_fail(st, STATUS_FAILED_PRECONDITION,
+                    "%s is %s; a credibility review is of an ACCEPTED declaration", key->name,
+                    state_name(state));
+        return NULL;
+    }
+    if (!not_credible)
+        return r;
+    char reason[KIND_NAME_MAX + 64];
+    snprintf(reason, sizeof reason, "not credible: credibility review %s", review);
+    r->state = STATE(REJECTED);
+    if (!message_set_string(&r->base, "decider", op->who->name) ||
+        !resource_stamp_now(&r->base, "decide_time") ||
+        !message_set_string(&r->base, "rejection_reason", reason)) {
+        status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        return NULL;
+    }
+    resource_ref ref = kind_ref(&declaration_request_kind, key, &r->base);
+    return resource_batch_update(b, &ref, &r->base, &r->base, version, st) ? r : NULL;
 }

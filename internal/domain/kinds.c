@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "business_partner.h"
+#include "credibility_review.h"
 #include "declaration.h"
 #include "declaration_request.h"
 #include "keyring.h"
@@ -12,12 +13,18 @@
 #include "security_policy.h"
 #include "statement_of_application.h"
 
+/* clang-format off: one kind per line */
 const kind *const kinds_all[] = {
-    &organization_kind,        &api_key_kind,
-    &security_policy_kind,     &statement_of_application_kind,
-    &business_partner_kind,    &declaration_kind,
+    &organization_kind,
+    &api_key_kind,
+    &security_policy_kind,
+    &statement_of_application_kind,
+    &business_partner_kind,
+    &declaration_kind,
     &declaration_request_kind,
+    &credibility_review_kind,
 };
+/* clang-format on */
 const size_t kinds_n = sizeof kinds_all / sizeof kinds_all[0];
 
 const kind *kinds_by_collection(const char *collection)

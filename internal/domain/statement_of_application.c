@@ -190,7 +190,11 @@ static bool partner_approvable(const op_ctx *op, const resource_key *key,
                                  "does not exist",
                                  key->name, i, cp->business_partner)
                    : (*st = lst, false);
-    char basis[400];
+    char basis[PARTNER_BASIS_MAX];
+    if (!partner_present(op, bp, st)) { /* its certificates as they are now */
+        protobuf_c_message_free_unpacked(&bp->base, NULL);
+        return false;
+    }
     bool exempt = partner_exemption(bp, clock_realtime_ms() / 1000, basis, sizeof basis);
     protobuf_c_message_free_unpacked(&bp->base, NULL);
     if (cp->exemption_basis[0] && !exempt)

@@ -76,11 +76,13 @@ typedef struct kind_hooks {
      * kind changes only by a platform administrator): refuses with st. */
     bool (*check_update)(const op_ctx *op, const resource_key *key, const ProtobufCMessage *prev,
                          const ProtobufCMessage *next, status *st);
-    /* Fields derived from the clock, set on every answer (Get, each item of
-     * List, Create, Update) as of now: what derive stored may have changed
-     * by itself since (a certificate that expired). */
-    bool (*present)(const op_ctx *op, const resource_key *key, ProtobufCMessage *res,
-                    status *st);
+    /* Fields derived as of now, set on the standard methods' answers (Get of
+     * the latest revision, each item of List, Create, Update; not yet on
+     * revisions and lifecycle moves, which no kind with this hook has):
+     * what derive stored may have changed by itself since (a certificate
+     * that expired). On a write's answer a failure leaves the resource as
+     * stored, since the write is made. */
+    bool (*present)(const op_ctx *op, const resource_key *key, ProtobufCMessage *res, status *st);
     /* Access for a caller who is not a member of key->org, to read (GET,
      * LIST); true grants. Anything it refuses is NOT_FOUND to the caller. */
     bool (*authorize)(const op_ctx *op, kind_verb verb, const resource_key *key);
@@ -92,6 +94,19 @@ typedef struct kind_hooks {
      * (FAILED_PRECONDITION) what must hold of an approved revision. */
     bool (*before_approve)(const op_ctx *op, const resource_key *key, const ProtobufCMessage *res,
                            status *st);
+    /* A resource being created (after derive): adds to b the writes that go
+     * with it, stored in the same atomic write (a credibility review moves
+     * its partner's review dates); may set res's own output-only fields.
+     * Messages the writes borrow go to resource_batch_keep. */
+    bool (*with_create)(const op_ctx *op, const resource_key *key, ProtobufCMessage *res,
+                        resource_batch *b, status *st);
+    /* A controlled document's revision being approved (doc, APPROVED now):
+     * adds to b the writes that go with it, stored in the same atomic write
+     * (the declaration requests a declaration answered, answered again by
+     * the new revision); may change doc itself. Messages the writes borrow
+     * go to resource_batch_keep. */
+    bool (*with_approval)(const op_ctx *op, const resource_key *key, ProtobufCMessage *doc,
+                          resource_batch *b, status *st);
     /* The store's state and lookup columns of res (NULL: none; a
      * controlled kind's state column is its DocumentState). */
     void (*columns)(const ProtobufCMessage *res, const char **state, const char **lookup);

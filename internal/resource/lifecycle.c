@@ -314,7 +314,9 @@ ProtobufCMessage *lifecycle_move(const op_ctx *op, const kind *k, doc_move move,
                         .state = state,
                         .facets = k->facets,
                         .n_facets = k->n_facets};
-    if (!resource_batch_update(&b, &ref, doc, doc, version, st) ||
+    if ((move == DOC_APPROVE && k->hooks.with_approval &&
+         !k->hooks.with_approval(op, &key, doc, &b, st)) ||
+        !resource_batch_update(&b, &ref, doc, doc, version, st) ||
         (move == DOC_APPROVE && !add_revisions(op, k, &key, doc, &b, &parts, st)) ||
         !resource_batch_apply(&b, st))
         goto fail;

@@ -10,8 +10,10 @@
  * was approved is the only one deleted. Approving a revision also keeps a
  * copy of it in the kind's revisions collection, readable as
  * `{name}@{revision_id}`, and turns the revision approved before it
- * SUPERSEDED, in the same atomic write. A move the state does not allow
- * is FAILED_PRECONDITION naming the state and the moves it allows.
+ * SUPERSEDED, in the same atomic write, with whatever the kind's
+ * with_approval hook adds (a declaration answers its requests again). A
+ * move the state does not allow is FAILED_PRECONDITION naming the state
+ * and the moves it allows.
  */
 #ifndef SUPPLYSEC_LIFECYCLE_H
 #define SUPPLYSEC_LIFECYCLE_H

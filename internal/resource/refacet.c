@@ -89,15 +89,17 @@ static bool refacet_collection(store *s, const kind *k, const char *collection, 
     return ok;
 }
 
-/* Has the store index collection's facets, k's whole table. */
-static bool index_facets(store *s, const kind *k, const char *collection, char *err, size_t errlen)
+/* Has the store index collection's facets, k's whole table (drop_stale:
+ * and drop those of facets k no longer declares). */
+static bool index_facets(store *s, const kind *k, const char *collection, bool drop_stale,
+                         char *err, size_t errlen)
 {
     const char **names = calloc(k->n_facets ? k->n_facets : 1, sizeof *names);
     if (!names)
         return failed(err, errlen, "out of memory", collection, STORE_INTERNAL);
     for (size_t f = 0; f < k->n_facets; f++)
         names[f] = k->facets[f].name;
-    store_status ss = store_index_facets(s, collection, names, k->n_facets);
+    store_status ss = store_index_facets(s, collection, names, k->n_facets, drop_stale);
     free(names);
     return ss == STORE_OK || failed(err, errlen, "indexing its facets", collection, ss);
 }
@@ -115,7 +117,7 @@ bool refacet_kinds(store *s, const kind *const *kinds, size_t n, bool all, size_
             return snprintf(err, errlen, "kind %s: its facet table is too long to mark", k->type),
                    false;
         for (size_t c = 0; c < 2 && collections[c]; c++) {
-            if (!index_facets(s, k, collections[c], err, errlen))
+            if (!index_facets(s, k, collections[c], all, err, errlen))
                 return false;
             char *have = NULL;
             store_status ss = store_facet_mark(s, collections[c], &have);

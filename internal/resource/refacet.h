@@ -12,7 +12,8 @@
  * written meanwhile by another server already has the new facets (its
  * write replaced them); an interrupted pass runs again at the next
  * start-up. Every start-up also has the store index each collection's
- * declared facets (store_index_facets). */
+ * declared facets (store_index_facets); `supplysecd refacet` also drops the
+ * indexes of facets no longer declared. */
 #ifndef SUPPLYSEC_REFACET_H
 #define SUPPLYSEC_REFACET_H
 

@@ -263,12 +263,45 @@ void resource_batch_init(resource_batch *b, const op_ctx *op)
     b->op = op;
 }
 
-/* The next write of b, named `what` in messages; NULL when b is full (a bug
- * of the caller: asserted, and in a release build the batch is refused). */
+/* Room for twice as many writes. The writes point into events and recs,
+ * so those pointers are set again after the arrays move. */
+static bool batch_grow(resource_batch *b)
+{
+    size_t cap = b->cap ? b->cap * 2 : 8;
+    if (cap > STORE_WRITES_MAX)
+        cap = STORE_WRITES_MAX;
+    if (cap <= b->n)
+        return false;
+#define GROW(field)                                                                                \
+    do {                                                                                           \
+        void *p = realloc(b->field, cap * sizeof *b->field);                                       \
+        if (!p)                                                                                    \
+            return false;                                                                          \
+        b->field = p;                                                                              \
+        memset(b->field + b->cap, 0, (cap - b->cap) * sizeof *b->field);                           \
+    } while (0)
+    GROW(writes);
+    GROW(events);
+    GROW(recs);
+    GROW(docs);
+    GROW(facets);
+    GROW(what);
+#undef GROW
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->writes[i].ev)
+            b->writes[i].ev = &b->events[i];
+        if (b->writes[i].rec)
+            b->writes[i].rec = &b->recs[i];
+    }
+    b->cap = cap;
+    return true;
+}
+
+/* The next write of b, named `what` in messages; NULL when it cannot be
+ * added (then the batch is refused). */
 static store_write *batch_next(resource_batch *b, store_write_kind kind, const char *what)
 {
-    assert(b->n < RESOURCE_BATCH_MAX);
-    if (b->n >= RESOURCE_BATCH_MAX) {
+    if (b->n == b->cap && !batch_grow(b)) {
         b->overflow = true;
         return NULL;
     }
@@ -309,7 +342,9 @@ static bool batch_put(resource_batch *b, const resource_ref *ref, ProtobufCMessa
         batch_next(b, version_before == 0 ? STORE_WRITE_CREATE : STORE_WRITE_UPDATE, ref->name);
     if (!w) {
         bson_free(bytes);
-        return status_fail(st, STATUS_INTERNAL, "too many writes in one batch");
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED,
+                           "more writes in one batch than memory or the store (%d) allows",
+                           STORE_WRITES_MAX);
     }
     size_t i = (size_t)(w - b->writes);
     b->docs[i] = bytes;
@@ -392,9 +427,11 @@ void resource_batch_delete_all(resource_batch *b, const char *collection, const 
 
 bool resource_batch_apply(resource_batch *b, status *st)
 {
-    assert(b->n > 0);
+    assert(b->n > 0 || b->overflow);
     if (b->overflow || b->n == 0)
-        return status_fail(st, STATUS_INTERNAL, "a batch of writes the store cannot take");
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED,
+                           "a batch of more writes than memory or the store (%d) allows",
+                           STORE_WRITES_MAX);
     if (!op_check_deadline(b->op, st))
         return false;
     size_t failed = b->n;
@@ -405,12 +442,60 @@ bool resource_batch_apply(resource_batch *b, status *st)
     return status_from_store(st, ss, b->what[failed]);
 }
 
+struct resource_kept {
+    void *p;
+    bool message; /* a ProtobufCMessage, else a malloc'd block */
+};
+
+static bool keep(resource_batch *b, void *p, bool message)
+{
+    if (b->n_kept == b->cap_kept) {
+        size_t cap = b->cap_kept ? b->cap_kept * 2 : 8;
+        struct resource_kept *k = realloc(b->kept, cap * sizeof *k);
+        if (!k) {
+            if (message)
+                protobuf_c_message_free_unpacked(p, NULL);
+            else
+                free(p);
+            b->overflow = true;
+            return false;
+        }
+        b->kept = k;
+        b->cap_kept = cap;
+    }
+    b->kept[b->n_kept++] = (struct resource_kept){p, message};
+    return true;
+}
+
+bool resource_batch_keep(resource_batch *b, ProtobufCMessage *msg)
+{
+    return keep(b, msg, true);
+}
+
+bool resource_batch_keep_mem(resource_batch *b, void *block)
+{
+    return keep(b, block, false);
+}
+
 void resource_batch_free(resource_batch *b)
 {
+    for (size_t i = 0; i < b->n_kept; i++) {
+        if (b->kept[i].message)
+            protobuf_c_message_free_unpacked(b->kept[i].p, NULL);
+        else
+            free(b->kept[i].p);
+    }
+    free(b->kept);
     for (size_t i = 0; i < b->n; i++) {
         bson_free(b->docs[i]);
         free(b->facets[i]);
     }
+    free(b->writes);
+    free(b->events);
+    free(b->recs);
+    free(b->docs);
+    free(b->facets);
+    free(b->what);
     memset(b, 0, sizeof *b);
 }
 

@@ -80,18 +80,19 @@ bool resource_delete(const op_ctx *op, const char *collection, const char *org, 
  * batches. Build with the resource_batch_* adders, then apply once and free.
  * What is handed to an adder is borrowed until resource_batch_apply; the
  * messages of creates and updates are stamped and encoded when added. */
-#define RESOURCE_BATCH_MAX 8
-
 typedef struct resource_batch {
     const op_ctx *op;
-    size_t n;
-    store_write writes[RESOURCE_BATCH_MAX];
-    store_audit events[RESOURCE_BATCH_MAX];
-    store_record recs[RESOURCE_BATCH_MAX];
-    uint8_t *docs[RESOURCE_BATCH_MAX];       /* encoded messages, owned */
-    store_facet *facets[RESOURCE_BATCH_MAX]; /* their facets, owned (strings inside) */
-    const char *what[RESOURCE_BATCH_MAX];    /* names each write in a failure's message */
-    bool overflow; /* a write past RESOURCE_BATCH_MAX was added: the batch is refused */
+    size_t n, cap; /* writes added; room for (grows up to STORE_WRITES_MAX) */
+    store_write *writes;
+    store_audit *events;
+    store_record *recs;
+    uint8_t **docs;       /* encoded messages, owned */
+    store_facet **facets; /* their facets, owned (strings inside) */
+    const char **what;    /* names each write in a failure's message */
+    bool overflow;        /* a write could not be added (no memory, or past the store's limit): the
+                             batch is refused */
+    struct resource_kept *kept; /* resource_batch_keep's, freed with the batch */
+    size_t n_kept, cap_kept;
 } resource_batch;
 
 void resource_batch_init(resource_batch *b, const op_ctx *op);
@@ -117,6 +118,11 @@ void resource_batch_delete_all(resource_batch *b, const char *collection, const 
  * otherwise the store's outcome, its message naming the failing write's
  * resource (NOT_FOUND, ALREADY_EXISTS, ABORTED for a stale version). */
 bool resource_batch_apply(resource_batch *b, status *st);
+/* The batch takes msg, or a malloc'd block (what a write added to it
+ * borrows: names, keys) and frees it with itself; false (freed now, the
+ * batch refused) when out of memory. */
+bool resource_batch_keep(resource_batch *b, ProtobufCMessage *msg);
+bool resource_batch_keep_mem(resource_batch *b, void *block);
 void resource_batch_free(resource_batch *b);
 
 /* One page of a list. items are owned by the page. */

@@ -27,6 +27,16 @@ static bool present(const op_ctx *op, const kind *k, const resource_key *key, Pr
     return !res || !k->hooks.present || k->hooks.present(op, key, res, st);
 }
 
+/* The same on the answer to a write that is made: a failure now must not
+ * tell the client that the write failed, so the answer is then the
+ * resource as stored. */
+static void present_written(const op_ctx *op, const kind *k, const resource_key *key,
+                            ProtobufCMessage *res)
+{
+    status ignored = {0};
+    (void)present(op, k, key, res, &ignored);
+}
+
 /* ---- Get ---- */
 
 ProtobufCMessage *std_get(const op_ctx *op, const kind *k, const char *name, status *st)
@@ -114,8 +124,13 @@ bool std_list(const op_ctx *op, const kind *k, const std_list_req *req, resource
     }
     for (size_t i = 0; ok && k->hooks.present && i < page->count; i++) {
         resource_key item;
-        ok = kind_parse_name(k, "name", message_get_string(page->items[i], "name"), &item, st) &&
-             present(op, k, &item, page->items[i], st);
+        const char *name = message_get_string(page->items[i], "name");
+        status bad = {0};
+        if (!kind_parse_name(k, "name", name, &item, &bad))
+            ok = status_fail(st, STATUS_DATA_LOSS, "a stored %s has a name that does not parse: %s",
+                             k->type, bad.msg);
+        else
+            ok = present(op, k, &item, page->items[i], st);
     }
     if (!ok) /* (after resource_list's own failure, the page is already empty) */
         resource_page_free(page);
@@ -156,16 +171,18 @@ ProtobufCMessage *std_create(const op_ctx *op, const kind *k, const char *parent
         (k->hooks.derive && !k->hooks.derive(op, &key, msg, NULL, st)))
         goto fail;
 
-    resource_ref ref = kind_ref(k, &key, msg);
     resource_batch b;
     resource_batch_init(&b, op);
     if (k->parent && strcmp(key.parent, KIND_PLATFORM) != 0) /* the parent must outlive nothing */
         resource_batch_guard(&b, k->parent->collection, key.org, key.parent, 0);
-    bool ok = resource_batch_create(&b, &ref, msg, msg, st) && resource_batch_apply(&b, st) &&
-              present(op, k, &key, msg, st);
+    bool ok = !k->hooks.with_create || k->hooks.with_create(op, &key, msg, &b, st);
+    resource_ref ref = kind_ref(k, &key, msg);
+    ok = ok && resource_batch_create(&b, &ref, msg, msg, st) && resource_batch_apply(&b, st);
     resource_batch_free(&b);
-    if (ok)
+    if (ok) {
+        present_written(op, k, &key, msg);
         return msg;
+    }
 fail:
     free_msg(msg);
     return NULL;
@@ -280,8 +297,9 @@ ProtobufCMessage *std_update(const op_ctx *op, const kind *k, const ProtobufCMes
         goto fail;
 
     resource_ref ref = kind_ref(k, &key, next);
-    if (!resource_update(op, &ref, next, next, version, st) || !present(op, k, &key, next, st))
+    if (!resource_update(op, &ref, next, next, version, st))
         goto fail;
+    present_written(op, k, &key, next);
     free_msg(cur);
     fieldmask_paths_free(implied, n_implied);
     return next;

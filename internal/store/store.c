@@ -597,7 +597,7 @@ store_status store_set_facet_mark(store *s, const char *collection, const char *
 }
 
 store_status store_index_facets(store *s, const char *collection, const char *const *names,
-                                size_t n)
+                                size_t n, bool drop_stale)
 {
     if (!s || !nonempty(collection) || (n && !names))
         return STORE_INVALID;
@@ -606,7 +606,7 @@ store_status store_index_facets(store *s, const char *collection, const char *co
             return STORE_INVALID;
     if (!s->be->index_facets)
         return STORE_OK;
-    return noted(s, s->be->index_facets(s->impl, collection, names, n));
+    return noted(s, s->be->index_facets(s->impl, collection, names, n, drop_stale));
 }
 
 store_status store_refacet(store *s, const store_record *recs, size_t n, size_t *done)

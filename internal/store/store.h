@@ -301,12 +301,14 @@ store_status store_set_facet_mark(store *s, const char *collection, const char *
 store_status store_refacet(store *s, const store_record *recs, size_t n, size_t *done);
 
 /* Makes the store index the facets names[0..n) of collection (its kind's
- * whole facet table, every start-up) for filtered lists, and drop the
- * indexes it made for facets no longer among them. Idempotent. SQLite:
- * nothing to do (one index of every facet's values serves them all);
- * MongoDB: one index per facet. */
+ * whole facet table, every start-up) for filtered lists; with drop_stale,
+ * also drops the indexes it made for facets no longer among them (only
+ * `supplysecd refacet` asks: during a rolling upgrade a server of the older
+ * release, starting, would drop the newer one's). Idempotent, and safe for
+ * servers starting at once. SQLite: nothing to do (one index of every
+ * facet's values serves them all); MongoDB: one index per facet. */
 store_status store_index_facets(store *s, const char *collection, const char *const *names,
-                                size_t n);
+                                size_t n, bool drop_stale);
 
 void store_record_free(store_record *r);
 void store_page_free(store_page *p);
@@ -347,7 +349,7 @@ typedef struct store_backend {
     store_status (*refacet)(void *impl, const store_record *recs, size_t n, size_t *done);
     /* store_index_facets, checked by store.c; NULL: nothing to do */
     store_status (*index_facets)(void *impl, const char *collection, const char *const *names,
-                                 size_t n);
+                                 size_t n, bool drop_stale);
 } store_backend;
 
 extern const store_backend store_sqlite_backend;

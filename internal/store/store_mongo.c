@@ -278,8 +278,10 @@ store_status mongo_indexes_ensure(mongo_store *ms, mongoc_client_t *client, cons
  * without reading the others. _parent leads because it names the tenant as
  * well for every child kind, and it is "" for the platform-wide list of
  * organizations. A repeated facet makes it a multikey index (one array per
- * document, which MongoDB allows). An index named facet_* that no declared
- * facet wants any more, or with another key, is dropped first. */
+ * document, which MongoDB allows). With drop_stale (`supplysecd refacet`),
+ * an index named facet_* that no declared facet wants any more, or with
+ * another key, is dropped first; a start-up never drops one, since a server
+ * of an older release would drop the newer one's. */
 
 #define FACET_INDEX_PREFIX "facet_"
 
@@ -343,7 +345,7 @@ static store_status facet_indexes_stale(mongo_store *ms, mongoc_client_t *client
 }
 
 static store_status mongo_index_facets(void *impl, const char *coll, const char *const *names,
-                                       size_t n)
+                                       size_t n, bool drop_stale)
 {
     mongo_store *ms = impl;
     for (size_t i = 0; i < n; i++)
@@ -355,10 +357,13 @@ static store_status mongo_index_facets(void *impl, const char *coll, const char 
     uint32_t stale = 0;
     BSON_APPEND_UTF8(&drop_cmd, "dropIndexes", coll);
     BSON_APPEND_ARRAY_BEGIN(&drop_cmd, "index", &arr);
-    store_status st = facet_indexes_stale(ms, client, coll, names, n, &arr, &stale);
+    store_status st =
+        drop_stale ? facet_indexes_stale(ms, client, coll, names, n, &arr, &stale) : STORE_OK;
     bson_append_array_end(&drop_cmd, &arr);
+    /* IndexNotFound: another server dropped it first */
     if (st == STORE_OK && stale > 0 &&
-        !mongoc_client_write_command_with_opts(client, ms->db, &drop_cmd, NULL, NULL, &e))
+        !mongoc_client_write_command_with_opts(client, ms->db, &drop_cmd, NULL, NULL, &e) &&
+        e.code != 27)
         st = mongo_status_of_error(&e);
     if (st == STORE_OK && n > 0) {
         BSON_APPEND_UTF8(&create_cmd, "createIndexes", coll);

@@ -13,6 +13,8 @@ resource, which field to update, who creates. A kind the server serves
 without a fixture here fails the suite (test_every_kind_has_a_fixture), so a
 new kind gets these checks the day it is served."""
 
+import time
+
 import grpc
 from google.protobuf import descriptor_pb2
 
@@ -45,7 +47,7 @@ FIXTURES = {
         verbs={"Get", "List"},  # created by CreateApiKey (it answers the secret), revoked by RevokeApiKey
         module="keys",
         make=lambda pb, i: pb.keys.ApiKey(display_name="Key %d" % i, role=pb.common.ROLE_VIEWER),
-        create=lambda client, parent, res, key_id: client.call(
+        create=lambda client, parent, res, key_id, ctx: client.call(
             "ApiKeys.CreateApiKey", parent=parent, api_key=res, api_key_id=key_id).api_key,
         id_field="api_key_id",
         roles=dict(read="admin", create="admin"),
@@ -100,7 +102,7 @@ FIXTURES = {
         module="requests",
         make=lambda pb, i: pb.requests.DeclarationRequest(message="Request %d" % i),
         # a request names a business partner of its organization: made first
-        create=lambda client, parent, res, res_id: client.call(
+        create=lambda client, parent, res, res_id, ctx: client.call(
             "DeclarationRequests.CreateDeclarationRequest", parent=parent,
             declaration_request_id=res_id,
             declaration_request=type(res)(
@@ -115,9 +117,55 @@ FIXTURES = {
         filter=lambda r: ('state = REQUESTED AND business_partner = "%s"' % r.business_partner,
                           'state = ACCEPTED AND business_partner = "%s"' % r.business_partner),
     ),
+    "CredibilityReview": dict(
+        verbs={"Create", "Get", "List"},  # a record: never changed
+        module="reviews",
+        make=lambda pb, i: pb.reviews.CredibilityReview(
+            method=pb.reviews.REVIEW_METHOD_DOCUMENT_REVIEW, reviewer="Reviewer %d" % i,
+            result=pb.reviews.REVIEW_RESULT_CREDIBLE,
+            review_time=pb.timestamp.Timestamp(seconds=int(time.time()) - 60)),
+        # a review is of an ACCEPTED request to its partner: setup makes them
+        setup=lambda test: accepted_request(test.clients["admin"], test.org_a),
+        create=lambda client, parent, res, res_id, ctx: client.call(
+            "CredibilityReviews.CreateCredibilityReview", parent=parent,
+            credibility_review_id=res_id,
+            credibility_review=type(res)(declaration_request=ctx["request"], **{
+                f.name: v for f, v in res.ListFields()})),
+        roles=dict(read="viewer", create="editor"),
+        filter=lambda r: ('result = CREDIBLE AND method = DOCUMENT_REVIEW',
+                          'result = NOT_CREDIBLE'),
+    ),
 }
 
 ROLE_ORDER = ["viewer", "editor", "admin", "platform"]
+
+
+def accepted_request(admin, org):
+    """A business partner of org not on the platform, with an ACCEPTED
+    declaration request answered by a paper declaration recorded for it:
+    {"parent": the partner, "request": the request}."""
+    pb = protos()
+    partner = admin.call("BusinessPartners.CreateBusinessPartner", parent=org,
+                         business_partner=pb.partners.BusinessPartner(
+                             legal_name="Reviewed", country_code="DE",
+                             risk_tier=pb.partners.RISK_TIER_HIGH)).name
+    request = admin.call("DeclarationRequests.CreateDeclarationRequest", parent=org,
+                         declaration_request=pb.requests.DeclarationRequest(
+                             business_partner=partner)).name
+    P = pb.declarations
+    now = int(time.time())
+    paper = admin.call("Declarations.CreateDeclaration", parent=org, declaration=P.Declaration(
+        title="Paper declaration", recorded_for=partner, paper_reference="P-1",
+        measures=P.SecurityMeasures(cargo_security="c", premises_security="e",
+                                    personnel_security="f", trading_partner_security="g"),
+        signatory=P.Signatory(name="A", position="B"),
+        sign_time=pb.timestamp.Timestamp(seconds=now - 60),
+        valid_until=pb.timestamp.Timestamp(seconds=now + 86400 * 365))).name
+    admin.call("Declarations.SubmitDeclaration", name=paper)
+    admin.call("Declarations.ApproveDeclaration", name=paper)
+    admin.call("DeclarationRequests.AnswerDeclarationRequest", name=request, declaration=paper)
+    admin.call("DeclarationRequests.AcceptDeclarationRequest", name=request)
+    return {"parent": partner, "request": request}
 
 
 def snake(name):
@@ -202,6 +250,7 @@ class ConformanceTest(ServerTestCase):
             cls.clients[role] = cls.server.client(r.secret)
         cls.stranger = cls.server.client(cls.make_key(cls.org_b, pb.common.ROLE_ADMIN).secret)
         cls.n = 0
+        ConformanceTest.contexts = {}
 
     # -- helpers --
 
@@ -221,8 +270,20 @@ class ConformanceTest(ServerTestCase):
     def top_level(self, methods):
         return methods["Get"].startswith("Organizations.")
 
-    def parent_fields(self, methods):
-        return {} if self.top_level(methods) else {"parent": self.org_a}
+    def parent(self, t):
+        """Where kind t's resources are made and listed: the organization, or
+        for a kind deeper down, the parent its fixture's `setup` made (once
+        per run; setup also leaves what its `create` needs)."""
+        fx = FIXTURES[t]
+        if "setup" not in fx:
+            return self.org_a
+        ctx = ConformanceTest.contexts.get(t)
+        if ctx is None:
+            ctx = ConformanceTest.contexts[t] = fx["setup"](self)
+        return ctx["parent"]
+
+    def parent_fields(self, methods, t):
+        return {} if self.top_level(methods) else {"parent": self.parent(t)}
 
     def message_class(self, t, fx):
         return getattr(getattr(protos(), fx["module"]), t)
@@ -233,8 +294,9 @@ class ConformanceTest(ServerTestCase):
         c = client or self.clients[fx["roles"]["create"]]
         res = fx["make"](pb, self.n)
         if "create" in fx:
-            return fx["create"](c, self.org_a, res, res_id)
-        fields = dict(self.parent_fields(methods), **{snake(t): res, snake(t) + "_id": res_id})
+            return fx["create"](c, self.parent(t), res, res_id,
+                                ctx=ConformanceTest.contexts.get(t))
+        fields = dict(self.parent_fields(methods, t), **{snake(t): res, snake(t) + "_id": res_id})
         return c.call(methods["Create"], **fields)
 
     def subject(self, t, methods, fx, verb):
@@ -256,7 +318,7 @@ class ConformanceTest(ServerTestCase):
         names, token, pages = [], "", 0
         while True:
             resp = client.call(methods["List"], page_size=page_size, page_token=token,
-                               **self.parent_fields(methods))
+                               **self.parent_fields(methods, t))
             names += [x.name for x in getattr(resp, methods["list_field"])]
             token = resp.next_page_token
             pages += 1
@@ -364,7 +426,7 @@ class ConformanceTest(ServerTestCase):
                 self.assertRpcError(C.NOT_FOUND, self.create, t, methods, fx,
                                     client=self.stranger)
                 self.assertRpcError(C.NOT_FOUND, self.stranger.call, methods["List"],
-                                    parent=self.org_a)
+                                    parent=self.parent(t))
             self.assertEqual(self.admin.call(methods["Get"], name=r.name), r)
         self.for_each_kind(check, {"Create", "Get"})
 
@@ -398,12 +460,12 @@ class ConformanceTest(ServerTestCase):
                 client = self.admin
             holds, fails = fx["filter"](r)
             names = lambda f: [x.name for x in getattr(client.call(
-                methods["List"], filter=f, page_size=1000, **self.parent_fields(methods)),
+                methods["List"], filter=f, page_size=1000, **self.parent_fields(methods, t)),
                 methods["list_field"])]
             self.assertIn(r.name, names(holds))
             self.assertNotIn(r.name, names(fails))
             e = self.assertRpcError(C.INVALID_ARGUMENT, client.call, methods["List"],
-                                    filter="no_such_field = 1", **self.parent_fields(methods))
+                                    filter="no_such_field = 1", **self.parent_fields(methods, t))
             self.assertIn("filter", e.details())
         self.for_each_kind(check, {"Create", "List"})
 

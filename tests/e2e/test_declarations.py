@@ -130,7 +130,7 @@ class DeclarationsStoryTest(ServerTestCase):
             a = self.c("carrier").call(R + "AnswerDeclarationRequest", name=req.name,
                                        declaration=decl.name)
             self.assertEqual(a.state, S.DECLARATION_REQUEST_STATE_ANSWERED)
-            self.assertEqual(a.declaration, decl.name + "@1")
+            self.assertEqual((a.declaration, a.declaration_revision_id), (decl.name, "1"))
             self.assertEqual(a.declaration_valid_until, decl.valid_until)
         # each addressee reads the revision attached, and only that
         got = self.c("forwarder", "viewer").call(D + "GetDeclaration", name=decl.name + "@1")
@@ -160,7 +160,8 @@ class DeclarationsStoryTest(ServerTestCase):
                             R + "AnswerDeclarationRequest", name=im_req.name,
                             declaration=decl.name)
 
-        # revision 2 answers the forwarder again, who accepts
+        # revision 2 answers both requests again, by itself: the rejected one
+        # and the accepted one are ANSWERED, and each addressee decides again
         rev2 = self.c("carrier").call(D + "CreateDeclarationRevision", name=decl.name)
         conv = pb.declarations.SecurityMeasures(
             conveyance_security="Trucks and rail wagons locked and tracked")
@@ -170,16 +171,37 @@ class DeclarationsStoryTest(ServerTestCase):
                                update_mask=pb.field_mask.FieldMask(
                                    paths=["measures.conveyance_security"]))
         self.approve("carrier", decl.name)
-        a2 = self.c("carrier").call(R + "AnswerDeclarationRequest", name=fw_req.name,
-                                    declaration=decl.name)
-        self.assertEqual(a2.declaration, decl.name + "@2")
-        self.assertEqual(a2.rejection_reason, "")
+        for org, req in (("forwarder", fw_req), ("importer", im_req)):
+            got = self.c(org, "viewer").call(R + "GetDeclarationRequest", name=req.name)
+            self.assertEqual(got.state, S.DECLARATION_REQUEST_STATE_ANSWERED, org)
+            self.assertEqual(got.declaration_revision_id, "2")
+            self.assertEqual(got.rejection_reason, "")
         self.assertEqual(self.c("forwarder", "viewer").call(
             D + "GetDeclaration", name=decl.name + "@2").measures.conveyance_security,
             "Trucks and rail wagons locked and tracked")
         self.assertRpcError(C.NOT_FOUND, self.c("forwarder", "viewer").call,
                             D + "GetDeclaration", name=decl.name + "@1")  # no longer attached
-        self.c("forwarder", "admin").call(R + "AcceptDeclarationRequest", name=fw_req.name)
+        for org, req in (("forwarder", fw_req), ("importer", im_req)):
+            self.c(org, "admin").call(R + "AcceptDeclarationRequest", name=req.name)
+
+        # the carrier revokes it: both requests REVOKED at once
+        self.assertRpcError(C.PERMISSION_DENIED, self.c("carrier").call,
+                            D + "RevokeDeclaration", name=decl.name)
+        self.assertRpcError(C.NOT_FOUND, self.c("forwarder", "admin").call,
+                            D + "RevokeDeclaration", name=decl.name)
+        rv = self.c("carrier", "admin").call(D + "RevokeDeclaration", name=decl.name)
+        self.assertTrue(rv.HasField("revoke_time"))
+        for org, req in (("forwarder", fw_req), ("importer", im_req)):
+            got = self.c(org, "viewer").call(R + "GetDeclarationRequest", name=req.name)
+            self.assertEqual(got.state, S.DECLARATION_REQUEST_STATE_REVOKED, org)
+        self.assertRpcError(C.FAILED_PRECONDITION, self.c("carrier", "admin").call,
+                            D + "RevokeDeclaration", name=decl.name)
+        e = self.assertRpcError(C.FAILED_PRECONDITION, self.c("carrier").call,
+                                R + "AnswerDeclarationRequest", name=fw_req.name,
+                                declaration=decl.name)
+        self.assertIn("revoked", e.details())
+        self.assertRpcError(C.FAILED_PRECONDITION, self.c("forwarder", "admin").call,
+                            R + "AcceptDeclarationRequest", name=fw_req.name)
 
         # neither side edits the other's records
         self.assertRpcError(C.NOT_FOUND, self.c("carrier", "admin").call,
@@ -253,7 +275,7 @@ class DeclarationsStoryTest(ServerTestCase):
         a = self.c("forwarder").call(R + "AnswerDeclarationRequest", name=req.name,
                                      declaration=paper.name)
         self.assertEqual(a.state, S.DECLARATION_REQUEST_STATE_ANSWERED)
-        self.assertEqual(a.declaration, paper.name + "@1")
+        self.assertEqual((a.declaration, a.declaration_revision_id), (paper.name, "1"))
         ac = self.c("forwarder", "admin").call(R + "AcceptDeclarationRequest", name=req.name)
         self.assertEqual(ac.state, S.DECLARATION_REQUEST_STATE_ACCEPTED)
         # recorded_for names one of the organization's own partners, and stays
@@ -297,7 +319,7 @@ class DeclarationsStoryTest(ServerTestCase):
                                           business_partner=linked.name,
                                           state=pb.requests.DECLARATION_REQUEST_STATE_ACCEPTED,
                                           partner_organization=self.org("third"),
-                                          declaration=decl.name + "@1"))
+                                          declaration=decl.name))
         self.assertEqual(r2.state, pb.requests.DECLARATION_REQUEST_STATE_REQUESTED)
         self.assertEqual(r2.partner_organization, self.org("carrier"))
         self.assertEqual(r2.declaration, "")
@@ -309,6 +331,116 @@ class DeclarationsStoryTest(ServerTestCase):
                                     name=r2.name, message="changed"),
                                 update_mask=pb.field_mask.FieldMask(paths=["message"]))
         self.assertIn("ANSWERED", e.details())
+
+    def test_an_expired_declaration_expires_its_requests(self):
+        pb = protos()
+        S = pb.requests
+        req = self.request("forwarder", self.partner("forwarder", linked_to="carrier"))
+        d = self.declaration("carrier")
+        self.c("carrier").call(D + "UpdateDeclaration",
+                               declaration=pb.declarations.Declaration(
+                                   name=d.name, valid_until=self.ts(4)),
+                               update_mask=pb.field_mask.FieldMask(paths=["valid_until"]))
+        self.approve("carrier", d.name)
+        self.c("carrier").call(R + "AnswerDeclarationRequest", name=req.name, declaration=d.name)
+        self.c("forwarder", "admin").call(R + "AcceptDeclarationRequest", name=req.name)
+        time.sleep(5)
+        got = self.c("forwarder", "viewer").call(R + "GetDeclarationRequest", name=req.name)
+        self.assertEqual(got.state, S.DECLARATION_REQUEST_STATE_EXPIRED)
+        listed = self.c("forwarder", "viewer").call(
+            R + "ListDeclarationRequests", parent=self.org("forwarder"),
+            filter='declaration = "%s"' % d.name).declaration_requests
+        self.assertEqual([r.state for r in listed], [S.DECLARATION_REQUEST_STATE_EXPIRED])
+        self.assertRpcError(C.FAILED_PRECONDITION, self.c("forwarder", "admin").call,
+                            R + "AcceptDeclarationRequest", name=req.name)
+        # the carrier answers again with a declaration in force
+        fresh = self.approve("carrier", self.declaration("carrier").name)
+        a = self.c("carrier").call(R + "AnswerDeclarationRequest", name=req.name,
+                                   declaration=fresh.name)
+        self.assertEqual(a.state, S.DECLARATION_REQUEST_STATE_ANSWERED)
+
+    def test_credibility_reviews(self):
+        """ISO 28001 4.5: a review of an accepted declaration moves the
+        partner's review dates by its tier; NOT_CREDIBLE rejects the request,
+        naming the review; a review is a record, kept with its partner."""
+        pb = protos()
+        V = pb.reviews
+        haulier = self.partner("forwarder")  # HIGH tier: every 12 months
+        self.assertTrue(haulier.HasField("next_credibility_review_time"))
+        req = self.request("forwarder", haulier)
+        paper = self.approve("forwarder", self.declaration(
+            "forwarder", template_only=True, recorded_for=haulier.name,
+            paper_reference="ARCH-7").name)
+        self.c("forwarder").call(R + "AnswerDeclarationRequest", name=req.name,
+                                 declaration=paper.name)
+
+        def review(result, when, **kw):
+            return self.c("forwarder").call(
+                "CredibilityReviews.CreateCredibilityReview", parent=haulier.name,
+                credibility_review=V.CredibilityReview(
+                    declaration_request=req.name, method=V.REVIEW_METHOD_SITE_VISIT,
+                    reviewer="A. Auditor", findings="Yard fenced, seals logged",
+                    result=getattr(V, "REVIEW_RESULT_" + result), review_time=when, **kw))
+
+        # only an ACCEPTED request is reviewed
+        e = self.assertRpcError(C.FAILED_PRECONDITION, review, "CREDIBLE", self.ts(-60))
+        self.assertIn("ANSWERED", e.details())
+        self.c("forwarder", "admin").call(R + "AcceptDeclarationRequest", name=req.name)
+        when = self.ts(-86400)
+        rv = review("CREDIBLE", when)
+        self.assertEqual((rv.declaration, rv.declaration_revision_id), (paper.name, "1"))
+        p = self.c("forwarder", "viewer").call(BP + "GetBusinessPartner", name=haulier.name)
+        self.assertEqual(p.last_credibility_review_time, when)
+        # 12 months on (HIGH), to the day
+        due = time.gmtime(p.next_credibility_review_time.seconds)
+        was = time.gmtime(when.seconds)
+        self.assertEqual((due.tm_year, due.tm_mon, due.tm_mday),
+                         (was.tm_year + 1, was.tm_mon, was.tm_mday))
+        # an earlier review recorded later does not move the dates back
+        review("CREDIBLE_WITH_ACTIONS", self.ts(-30 * 86400))
+        p2 = self.c("forwarder", "viewer").call(BP + "GetBusinessPartner", name=haulier.name)
+        self.assertEqual(p2.last_credibility_review_time, when)
+        # not credible: the request is REJECTED, naming the review
+        bad = review("NOT_CREDIBLE", self.ts(-10))
+        r = self.c("forwarder", "viewer").call(R + "GetDeclarationRequest", name=req.name)
+        self.assertEqual(r.state, pb.requests.DECLARATION_REQUEST_STATE_REJECTED)
+        self.assertIn(bad.name, r.rejection_reason)
+        listed = self.c("forwarder", "viewer").call(
+            "CredibilityReviews.ListCredibilityReviews", parent=haulier.name,
+            filter="result = NOT_CREDIBLE").credibility_reviews
+        self.assertEqual([x.name for x in listed], [bad.name])
+        # invalid fields name the field; a review is never in the future
+        for kw, field in ((dict(reviewer=""), "credibility_review.reviewer"),
+                          (dict(method=0), "credibility_review.method")):
+            with self.subTest(field):
+                e = self.assertRpcError(C.INVALID_ARGUMENT, self.c("forwarder").call,
+                                        "CredibilityReviews.CreateCredibilityReview",
+                                        parent=haulier.name,
+                                        credibility_review=V.CredibilityReview(
+                                            **dict(dict(declaration_request=req.name,
+                                                        method=V.REVIEW_METHOD_SITE_VISIT,
+                                                        reviewer="A", result=1,
+                                                        review_time=self.ts(-5)), **kw)))
+                self.assertIn(field, e.details())
+        e = self.assertRpcError(C.INVALID_ARGUMENT, review, "CREDIBLE", self.ts(86400))
+        self.assertIn("credibility_review.review_time", e.details())
+        # a review of another partner's request is refused
+        other = self.partner("forwarder")
+        e = self.assertRpcError(C.INVALID_ARGUMENT, self.c("forwarder").call,
+                                "CredibilityReviews.CreateCredibilityReview", parent=other.name,
+                                credibility_review=V.CredibilityReview(
+                                    declaration_request=req.name,
+                                    method=V.REVIEW_METHOD_DOCUMENT_REVIEW, reviewer="A",
+                                    result=V.REVIEW_RESULT_CREDIBLE, review_time=self.ts(-5)))
+        self.assertIn("asks another partner", e.details())
+        # the partner's reviews are kept: it is not deleted
+        e = self.assertRpcError(C.FAILED_PRECONDITION, self.c("forwarder", "admin").call,
+                                BP + "DeleteBusinessPartner", name=haulier.name)
+        self.assertIn("credibility reviews", e.details())
+        # the carrier and a third organization see none of it
+        for org in ("carrier", "third"):
+            self.assertRpcError(C.NOT_FOUND, self.c(org, "admin").call,
+                                "CredibilityReviews.GetCredibilityReview", name=rv.name)
 
 
 if __name__ == "__main__":

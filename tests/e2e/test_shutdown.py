@@ -475,7 +475,17 @@ class GracefulShutdownTest(unittest.TestCase, RpcAssertions):
         self.assertFalse(create.done(), "the call in flight ended before the store let it")
         time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
         hold.release()
-        o = create.result(timeout=15)  # the write waited in flight, then was made
+        try:
+            o = create.result(timeout=15)  # the write waited in flight, then was made
+        except grpc.RpcError as e:
+            # seen once in a few full runs on MongoDB ("Socket closed"), never
+            # alone: the server's side of it, for the next time
+            try:
+                srv.wait(timeout=15)
+            except Exception:  # the log so far is what there is
+                pass
+            self.fail("the create in flight ended %s %r; server log:\n%s" % (
+                e.code().name, e.details(), srv.log_tail(8000)))
         self.assertEqual(o.name, "organizations/drain-me")
         self.assertTrue(watch_ended.wait(5.0), "Health.Watch still open after the drain")
         self.assertEqual(watch.get("code"), C.UNAVAILABLE, watch)

@@ -958,26 +958,27 @@ static void test_index_facets(void **state)
 {
     fx *f = *state;
     const char *names[] = {"n", "tags", "on"};
-    assert_int_equal(store_index_facets(f->s, f->coll, names, 3), STORE_OK); /* no records yet */
+    assert_int_equal(store_index_facets(f->s, f->coll, names, 3, false),
+                     STORE_OK); /* no records yet */
     store_facet three[] = {{"n", {FACET_INT, NULL, 3}}, {"tags", {FACET_STRING, "x", 0}}};
     store_record r = rec_of(f->coll, f->org, "P", "r1", NULL, NULL, "one");
     r.facets = three;
     r.n_facets = 2;
     store_audit ev = ev_of(f->org, "r1", 0, 1);
     assert_int_equal(store_create(f->s, &r, &ev), STORE_OK);
-    assert_int_equal(store_index_facets(f->s, f->coll, names, 3), STORE_OK);
+    assert_int_equal(store_index_facets(f->s, f->coll, names, 3, false), STORE_OK);
     char *got = filtered(f, "n = 3 AND tags:\"x\"");
     assert_string_equal(got, "r1");
     free(got);
-    assert_int_equal(store_index_facets(f->s, f->coll, names + 1, 1), STORE_OK);
-    assert_int_equal(store_index_facets(f->s, f->coll, NULL, 0), STORE_OK);
+    assert_int_equal(store_index_facets(f->s, f->coll, names + 1, 1, true), STORE_OK);
+    assert_int_equal(store_index_facets(f->s, f->coll, NULL, 0, true), STORE_OK);
     got = filtered(f, "n = 3");
     assert_string_equal(got, "r1");
     free(got);
     const char *empty[] = {""};
-    assert_int_equal(store_index_facets(f->s, f->coll, empty, 1), STORE_INVALID);
-    assert_int_equal(store_index_facets(f->s, "", names, 1), STORE_INVALID);
-    assert_int_equal(store_index_facets(f->s, f->coll, NULL, 1), STORE_INVALID);
+    assert_int_equal(store_index_facets(f->s, f->coll, empty, 1, false), STORE_INVALID);
+    assert_int_equal(store_index_facets(f->s, "", names, 1, false), STORE_INVALID);
+    assert_int_equal(store_index_facets(f->s, f->coll, NULL, 1, false), STORE_INVALID);
 }
 
 /* Facets given anew (store_refacet) replace records' facets at their
