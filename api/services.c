@@ -13,7 +13,8 @@ extern const api_service api_health_service;
 extern const api_service api_reflection_v1_service;
 extern const api_service api_reflection_v1alpha_service;
 
-/* clang-format off: one service per line */
+/* One service per line. */
+/* clang-format off */
 const api_service *const api_all_services[] = {
     &api_organizations_service,
     &api_keys_service,

@@ -13,7 +13,8 @@
 #include "security_policy.h"
 #include "statement_of_application.h"
 
-/* clang-format off: one kind per line */
+/* One kind per line. */
+/* clang-format off */
 const kind *const kinds_all[] = {
     &organization_kind,
     &api_key_kind,
