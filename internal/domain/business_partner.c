@@ -466,14 +466,7 @@ const kind business_partner_kind = {
     .collection = "businessPartners",
     .parent = &organization_kind,
     .desc = &supplysec__v1__business_partner__descriptor,
-    .min_role =
-        {
-            [KIND_GET] = SUPPLYSEC__V1__ROLE__ROLE_VIEWER,
-            [KIND_LIST] = SUPPLYSEC__V1__ROLE__ROLE_VIEWER,
-            [KIND_CREATE] = SUPPLYSEC__V1__ROLE__ROLE_EDITOR,
-            [KIND_UPDATE] = SUPPLYSEC__V1__ROLE__ROLE_EDITOR,
-            [KIND_DELETE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,
-        },
+    .min_role = KIND_ROLES_DOCUMENT,
     .output_only = output_only,
     .facets = facets,
     .n_facets = sizeof facets / sizeof facets[0],

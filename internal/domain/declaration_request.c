@@ -173,14 +173,7 @@ const kind declaration_request_kind = {
     .collection = COLLECTION,
     .parent = &organization_kind,
     .desc = &supplysec__v1__declaration_request__descriptor,
-    .min_role =
-        {
-            [KIND_GET] = SUPPLYSEC__V1__ROLE__ROLE_VIEWER,
-            [KIND_LIST] = SUPPLYSEC__V1__ROLE__ROLE_VIEWER,
-            [KIND_CREATE] = SUPPLYSEC__V1__ROLE__ROLE_EDITOR,
-            [KIND_UPDATE] = SUPPLYSEC__V1__ROLE__ROLE_EDITOR,
-            [KIND_DELETE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,
-        },
+    .min_role = KIND_ROLES_DOCUMENT,
     .output_only = output_only,
     .immutable = immutable,
     .facets = facets,
@@ -310,6 +303,11 @@ static Supplysec__V1__Declaration *attachable(const op_ctx *op, const Declaratio
     else if (d->revoke_time)
         status_fail(st, STATUS_FAILED_PRECONDITION,
                     "declaration: %s was revoked; approve a new revision to answer with it",
+                    dk->name);
+    else if (!d->valid_until || d->valid_until->seconds <= now_s())
+        status_fail(st, STATUS_FAILED_PRECONDITION,
+                    "declaration: %s is no longer valid (valid_until has passed); approve a new "
+                    "revision to answer with it",
                     dk->name);
     else if (paper && strcmp(d->recorded_for, r->business_partner) != 0)
         status_fail(st, STATUS_INVALID_ARGUMENT,

@@ -249,14 +249,7 @@ const kind statement_of_application_kind = {
     .collection = "statementsOfApplication",
     .parent = &organization_kind,
     .desc = &supplysec__v1__statement_of_application__descriptor,
-    .min_role =
-        {
-            [KIND_GET] = SUPPLYSEC__V1__ROLE__ROLE_VIEWER,
-            [KIND_LIST] = SUPPLYSEC__V1__ROLE__ROLE_VIEWER,
-            [KIND_CREATE] = SUPPLYSEC__V1__ROLE__ROLE_EDITOR,
-            [KIND_UPDATE] = SUPPLYSEC__V1__ROLE__ROLE_EDITOR,
-            [KIND_DELETE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,
-        },
+    .min_role = KIND_ROLES_DOCUMENT,
     .facets = facets,
     .n_facets = sizeof facets / sizeof facets[0],
     .lifecycle = KIND_CONTROLLED,

@@ -147,6 +147,17 @@ struct kind {
     kind_hooks hooks;
 };
 
+/* The least roles of most of an organization's documents and records:
+ * VIEWERs read them, EDITORs create and change them, ADMINs delete them. */
+#define KIND_ROLES_DOCUMENT                                                                        \
+    {                                                                                              \
+        [KIND_GET] = SUPPLYSEC__V1__ROLE__ROLE_VIEWER,                                             \
+        [KIND_LIST] = SUPPLYSEC__V1__ROLE__ROLE_VIEWER,                                            \
+        [KIND_CREATE] = SUPPLYSEC__V1__ROLE__ROLE_EDITOR,                                          \
+        [KIND_UPDATE] = SUPPLYSEC__V1__ROLE__ROLE_EDITOR,                                          \
+        [KIND_DELETE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,                                           \
+    }
+
 /* Checks a kind's declaration against its descriptor: the AIP fields
  * (name, create_time, update_time, etag) with their types, every
  * output-only and immutable field present and singular, the chain of

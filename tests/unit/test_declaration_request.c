@@ -1,0 +1,342 @@
+/* test_declaration_request.c — a declaration request's moves across
+ * organizations (declaration_request.h), without gRPC, on an in-memory
+ * SQLite store: every move from every state, legal ones landing where the
+ * state machine says and illegal ones FAILED_PRECONDITION naming the state;
+ * who may make each move (the partner answers, the requester decides, a
+ * third organization gets NOT_FOUND); the answer re-made by the
+ * declaration's next approved revision; revocation; expiry as of the read;
+ * a NOT_CREDIBLE review rejecting the request. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "business_partner.h"
+#include "calendar.h"
+#include "clock.h"
+#include "credibility_review.h"
+#include "declaration.h"
+#include "declaration_request.h"
+#include "doc.h"
+#include "lifecycle.h"
+#include "organization.h"
+#include "standard.h"
+
+#define STATE(x) SUPPLYSEC__V1__DECLARATION_REQUEST_STATE__DECLARATION_REQUEST_STATE_##x
+#define ROLE(x) SUPPLYSEC__V1__ROLE__ROLE_##x
+
+#define REQ "organizations/fwd/declarationRequests/ask"
+#define DECL "organizations/car/declarations/main"
+
+typedef struct fx {
+    store *s;
+    principal platform, fwd_admin, fwd_editor, car_admin, car_editor, car_viewer, third;
+    op_ctx op;
+} fx;
+
+static void set_principal(principal *p, const char *name, const char *org, Supplysec__V1__Role r)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    snprintf(p->org, sizeof p->org, "%s", org);
+    p->role = r;
+}
+
+static const op_ctx *as(fx *f, const principal *who)
+{
+    f->op = (op_ctx){.store = f->s,
+                     .who = who,
+                     .method = "/test.Requests/Method",
+                     .request_id = "test",
+                     .deadline_us = INT64_MAX};
+    return &f->op;
+}
+
+/* Creates a resource of kind k from JSON as who; fails the test otherwise. */
+static void create(fx *f, const principal *who, const kind *k, const char *parent, const char *id,
+                   const char *json)
+{
+    char err[256];
+    ProtobufCMessage *m = doc_message_from_json(k->desc, json, strlen(json), err, sizeof err);
+    if (!m)
+        fail_msg("%s: %s", json, err);
+    status st = {0};
+    ProtobufCMessage *got = std_create(as(f, who), k, parent, id, &m, &st);
+    if (!got)
+        fail_msg("create %s/%s: %s", parent, id, st.msg);
+    protobuf_c_message_free_unpacked(got, NULL);
+}
+
+static void approve(fx *f, const char *name, const principal *editor, const principal *admin)
+{
+    status st = {0};
+    ProtobufCMessage *m =
+        lifecycle_move(as(f, editor), &declaration_kind, DOC_SUBMIT, name, "", "", &st);
+    if (!m)
+        fail_msg("submit %s: %s", name, st.msg);
+    protobuf_c_message_free_unpacked(m, NULL);
+    if (!(m = lifecycle_move(as(f, admin), &declaration_kind, DOC_APPROVE, name, "", "", &st)))
+        fail_msg("approve %s: %s", name, st.msg);
+    protobuf_c_message_free_unpacked(m, NULL);
+}
+
+/* A declaration JSON valid until until_s (seconds since the epoch). */
+static void declaration_json(char *buf, size_t size, int64_t until_s)
+{
+    char until[CALENDAR_RFC3339_MAX];
+    calendar_format_rfc3339((calendar_time){until_s, 0}, until, sizeof until);
+    snprintf(buf, size,
+             "{\"title\":\"Declaration\",\"measures\":{\"cargoSecurity\":\"c\","
+             "\"premisesSecurity\":\"e\",\"personnelSecurity\":\"f\","
+             "\"tradingPartnerSecurity\":\"g\"},\"signatory\":{\"name\":\"J\",\"position\":\"MD\"},"
+             "\"signTime\":\"2026-01-01T00:00:00Z\",\"validUntil\":\"%s\"}",
+             until);
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    char *err = NULL;
+    if (store_open("sqlite::memory:", 1, &f->s, &err) != STORE_OK)
+        fail_msg("store_open: %s", err ? err : "");
+    set_principal(&f->platform, "platform/apiKeys/root", "", ROLE(PLATFORM_ADMIN));
+    set_principal(&f->fwd_admin, "organizations/fwd/apiKeys/a", "fwd", ROLE(ADMIN));
+    set_principal(&f->fwd_editor, "organizations/fwd/apiKeys/e", "fwd", ROLE(EDITOR));
+    set_principal(&f->car_admin, "organizations/car/apiKeys/a", "car", ROLE(ADMIN));
+    set_principal(&f->car_editor, "organizations/car/apiKeys/e", "car", ROLE(EDITOR));
+    set_principal(&f->car_viewer, "organizations/car/apiKeys/v", "car", ROLE(VIEWER));
+    set_principal(&f->third, "organizations/oth/apiKeys/a", "oth", ROLE(ADMIN));
+    const char *orgs[] = {"fwd", "car", "oth"};
+    for (size_t i = 0; i < 3; i++)
+        create(f, &f->platform, &organization_kind, "", orgs[i],
+               "{\"legalName\":\"Org\",\"countryCode\":\"DE\",\"kind\":\"ORGANIZATION_KIND_"
+               "OPERATOR\"}");
+    create(f, &f->fwd_editor, &business_partner_kind, "organizations/fwd", "carrier",
+           "{\"legalName\":\"Carrier\",\"countryCode\":\"PL\",\"riskTier\":\"RISK_TIER_HIGH\","
+           "\"organization\":\"organizations/car\"}");
+    create(f, &f->fwd_editor, &declaration_request_kind, "organizations/fwd", "ask",
+           "{\"businessPartner\":\"organizations/fwd/businessPartners/carrier\"}");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    store_close(f->s);
+    free(f);
+    return 0;
+}
+
+/* The request as its requester reads it now. */
+static DeclarationRequest *get(fx *f)
+{
+    status st = {0};
+    DeclarationRequest *r =
+        (DeclarationRequest *)std_get(as(f, &f->fwd_admin), &declaration_request_kind, REQ, &st);
+    if (!r)
+        fail_msg("get: %s", st.msg);
+    return r;
+}
+
+static int state_now(fx *f)
+{
+    DeclarationRequest *r = get(f);
+    int s = r->state;
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    return s;
+}
+
+typedef enum move { ANSWER, ACCEPT, REJECT, MOVES } move;
+
+/* Makes m as its usual caller (the carrier's EDITOR answers, the
+ * forwarder's ADMIN decides); the status code, 0 when it was made. */
+static status_code do_move(fx *f, move m, status *st)
+{
+    memset(st, 0, sizeof *st);
+    DeclarationRequest *r =
+        m == ANSWER ? declaration_request_answer(as(f, &f->car_editor), REQ, "", DECL, st)
+                    : declaration_request_decide(as(f, &f->fwd_admin), REQ, "", m == ACCEPT,
+                                                 "not enough", st);
+    if (r)
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+    return r ? 0 : st->code;
+}
+
+static void move_ok(fx *f, move m)
+{
+    status st;
+    if (do_move(f, m, &st))
+        fail_msg("move %d: %s", (int)m, st.msg);
+}
+
+static void declare(fx *f, int64_t until_s)
+{
+    char json[512];
+    declaration_json(json, sizeof json, until_s);
+    create(f, &f->car_editor, &declaration_kind, "organizations/car", "main", json);
+    approve(f, DECL, &f->car_editor, &f->car_admin);
+}
+
+/* Brings the request to state s. */
+static void reach(fx *f, int s)
+{
+    if (s == STATE(REQUESTED))
+        return;
+    move_ok(f, ANSWER);
+    if (s == STATE(ACCEPTED))
+        move_ok(f, ACCEPT);
+    if (s == STATE(REJECTED))
+        move_ok(f, REJECT);
+}
+
+static void test_every_move_from_every_state(void **state)
+{
+    /* what each move does from each stored state: the state reached, or 0
+     * when the move is refused */
+    static const int next[][MOVES] = {
+        [STATE(REQUESTED)] = {STATE(ANSWERED), 0, 0},
+        [STATE(ANSWERED)] = {STATE(ANSWERED), STATE(ACCEPTED), STATE(REJECTED)},
+        [STATE(ACCEPTED)] = {0, 0, 0},
+        [STATE(REJECTED)] = {STATE(ANSWERED), 0, 0},
+    };
+    const int states[] = {STATE(REQUESTED), STATE(ANSWERED), STATE(ACCEPTED), STATE(REJECTED)};
+    for (size_t i = 0; i < 4; i++)
+        for (move m = ANSWER; m < MOVES; m++) {
+            teardown(state);
+            setup(state);
+            fx *f = *state;
+            declare(f, clock_realtime_ms() / 1000 + 86400 * 365);
+            reach(f, states[i]);
+            status st;
+            status_code code = do_move(f, m, &st);
+            int want = next[states[i]][m];
+            if (want) {
+                if (code)
+                    fail_msg("from %d, move %d refused: %s", states[i], (int)m, st.msg);
+                assert_int_equal(state_now(f), want);
+            } else {
+                assert_int_equal(code, STATUS_FAILED_PRECONDITION);
+                assert_int_equal(state_now(f), states[i]); /* nothing changed */
+                if (!strstr(st.msg, "is "))
+                    fail_msg("the refusal names no state: %s", st.msg);
+            }
+        }
+}
+
+static void test_who_makes_each_move(void **state)
+{
+    fx *f = *state;
+    declare(f, clock_realtime_ms() / 1000 + 86400);
+    status st = {0};
+    /* a third organization: NOT_FOUND, as for a request that does not exist */
+    assert_null(declaration_request_answer(as(f, &f->third), REQ, "", DECL, &st));
+    assert_int_equal(st.code, STATUS_NOT_FOUND);
+    memset(&st, 0, sizeof st);
+    assert_null(declaration_request_decide(as(f, &f->third), REQ, "", true, "", &st));
+    assert_int_equal(st.code, STATUS_NOT_FOUND);
+    /* the partner's VIEWER does not answer; the requester does not answer
+     * for a partner on the platform */
+    memset(&st, 0, sizeof st);
+    assert_null(declaration_request_answer(as(f, &f->car_viewer), REQ, "", DECL, &st));
+    assert_int_equal(st.code, STATUS_PERMISSION_DENIED);
+    memset(&st, 0, sizeof st);
+    assert_null(declaration_request_answer(as(f, &f->fwd_editor), REQ, "", DECL, &st));
+    assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
+    move_ok(f, ANSWER);
+    /* the partner does not decide, nor the requester's EDITOR */
+    memset(&st, 0, sizeof st);
+    assert_null(declaration_request_decide(as(f, &f->car_admin), REQ, "", true, "", &st));
+    assert_int_equal(st.code, STATUS_PERMISSION_DENIED);
+    memset(&st, 0, sizeof st);
+    assert_null(declaration_request_decide(as(f, &f->fwd_editor), REQ, "", true, "", &st));
+    assert_int_equal(st.code, STATUS_PERMISSION_DENIED);
+    /* a rejection needs its reason */
+    memset(&st, 0, sizeof st);
+    assert_null(declaration_request_decide(as(f, &f->fwd_admin), REQ, "", false, "", &st));
+    assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
+    assert_int_equal(state_now(f), STATE(ANSWERED));
+}
+
+static void test_next_revision_answers_again(void **state)
+{
+    fx *f = *state;
+    declare(f, clock_realtime_ms() / 1000 + 86400);
+    reach(f, STATE(REJECTED));
+    status st = {0};
+    ProtobufCMessage *m =
+        lifecycle_move(as(f, &f->car_editor), &declaration_kind, DOC_REVISE, DECL, "", "", &st);
+    assert_non_null(m);
+    protobuf_c_message_free_unpacked(m, NULL);
+    assert_int_equal(state_now(f), STATE(REJECTED)); /* a draft changes nothing */
+    approve(f, DECL, &f->car_editor, &f->car_admin);
+    DeclarationRequest *r = get(f);
+    assert_int_equal(r->state, STATE(ANSWERED));
+    assert_string_equal(r->declaration, DECL);
+    assert_string_equal(r->declaration_revision_id, "2");
+    assert_string_equal(r->rejection_reason, "");
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    move_ok(f, ACCEPT);
+}
+
+static void test_revocation_and_expiry(void **state)
+{
+    fx *f = *state;
+    declare(f, clock_realtime_ms() / 1000 + 86400);
+    reach(f, STATE(ACCEPTED));
+    status st = {0};
+    Supplysec__V1__Declaration *d = declaration_revoke(as(f, &f->car_editor), DECL, "", &st);
+    assert_null(d); /* an ADMIN revokes */
+    assert_int_equal(st.code, STATUS_PERMISSION_DENIED);
+    assert_non_null(d = declaration_revoke(as(f, &f->car_admin), DECL, "", &st));
+    assert_non_null(d->revoke_time);
+    protobuf_c_message_free_unpacked(&d->base, NULL);
+    assert_int_equal(state_now(f), STATE(REVOKED));
+    /* a revoked declaration answers nothing */
+    assert_int_equal(do_move(f, ANSWER, &st), STATUS_FAILED_PRECONDITION);
+    assert_non_null(strstr(st.msg, "revoked"));
+
+    /* a declaration that has run out: the request reads EXPIRED */
+    teardown(state);
+    setup(state);
+    f = *state;
+    declare(f, clock_realtime_ms() / 1000 + 2);
+    reach(f, STATE(ACCEPTED));
+    struct timespec ts = {3, 100000000};
+    nanosleep(&ts, NULL);
+    assert_int_equal(state_now(f), STATE(EXPIRED));
+    assert_int_equal(do_move(f, ACCEPT, &st), STATUS_FAILED_PRECONDITION);
+}
+
+static void test_not_credible_review_rejects(void **state)
+{
+    fx *f = *state;
+    declare(f, clock_realtime_ms() / 1000 + 86400);
+    reach(f, STATE(ACCEPTED));
+    create(f, &f->fwd_editor, &credibility_review_kind,
+           "organizations/fwd/businessPartners/carrier", "visit",
+           "{\"declarationRequest\":\"" REQ "\",\"method\":\"REVIEW_METHOD_SITE_VISIT\","
+           "\"reviewer\":\"A\",\"result\":\"REVIEW_RESULT_NOT_CREDIBLE\","
+           "\"reviewTime\":\"2026-01-02T00:00:00Z\"}");
+    DeclarationRequest *r = get(f);
+    assert_int_equal(r->state, STATE(REJECTED));
+    assert_non_null(strstr(r->rejection_reason, "credibilityReviews/visit"));
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_every_move_from_every_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_who_makes_each_move, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_next_revision_answers_again, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revocation_and_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_credible_review_rejects, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
