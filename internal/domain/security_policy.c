@@ -1,11 +1,17 @@
 /* security_policy.c — the rules of a security policy (ISO 28000 4.2): what
- * a draft may hold, and what an approved revision must: the text, and top
- * management's sign-off (who, in what role, when). */
+ * a draft may hold, and what an approved revision must: the text, top
+ * management's sign-off (who, in what role, when), and when it applies the
+ * ISO 28001 best practices through the statement of application, a revision
+ * of that statement in force, which the approval records (ISO 28004-4
+ * clause 6). */
 #include "security_policy.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "organization.h"
+#include "statement_of_application.h"
 #include "validate.h"
 
 typedef Supplysec__V1__SecurityPolicy SecurityPolicy;
@@ -26,13 +32,19 @@ static bool validate(const ProtobufCMessage *res, const char *p, status *st)
     if (!validate_text(f, sp->text, 50000, false, st))
         return false;
     if (sp->commitments) {
-        snprintf(f, sizeof f, "%s.commitments.best_practices_scope", p);
-        if (!validate_text(f, sp->commitments->best_practices_scope, 2000, false, st))
+        const Supplysec__V1__PolicyCommitments *c = sp->commitments;
+        snprintf(f, sizeof f, "%s.commitments.statement_of_application", p);
+        if (!validate_text(f, c->statement_of_application, KIND_NAME_MAX, false, st))
             return false;
-        if (sp->commitments->iso_28001_best_practices && !sp->commitments->best_practices_scope[0])
+        snprintf(f, sizeof f, "%s.commitments.best_practices_scope", p);
+        if (!validate_text(f, c->best_practices_scope, 2000, false, st))
+            return false;
+        if (c->iso_28001_best_practices && !c->best_practices_scope[0] &&
+            !c->statement_of_application[0])
             return status_fail(st, STATUS_INVALID_ARGUMENT,
-                               "%s: required with iso_28001_best_practices: say where the ISO "
-                               "28001 best practices apply",
+                               "%s: required with iso_28001_best_practices (or "
+                               "statement_of_application): say where the ISO 28001 best "
+                               "practices apply",
                                f);
     }
     if (sp->sign_off) {
@@ -48,6 +60,81 @@ static bool validate(const ProtobufCMessage *res, const char *p, status *st)
     }
     snprintf(f, sizeof f, "%s.next_review_time", p);
     return valid_time(sp->next_review_time, f, st);
+}
+
+/* The statement a policy names is one of its organization's own; the
+ * revision it drew from is the server's to record, at approval. */
+static bool derive(const op_ctx *op, const resource_key *key, ProtobufCMessage *res,
+                   const ProtobufCMessage *prev, status *st)
+{
+    (void)op;
+    (void)prev;
+    Supplysec__V1__PolicyCommitments *c = ((SecurityPolicy *)res)->commitments;
+    if (!c)
+        return true;
+    if (!message_set_string(&c->base, "statement_revision_id", ""))
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    if (!c->statement_of_application[0])
+        return true;
+    resource_key sk;
+    char f[96];
+    snprintf(f, sizeof f, "%s.commitments.statement_of_application", key->kind->field);
+    if (!kind_parse_name(&statement_of_application_kind, f, c->statement_of_application, &sk, st))
+        return false;
+    if (strcmp(sk.org, key->org) != 0)
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s: must name this organization's statement of application, "
+                           "organizations/%s/statementsOfApplication/{id}",
+                           f, key->org);
+    return true;
+}
+
+/* The revision in force of the statement `name` (of org): "" when none was
+ * ever approved. The latest revision is in force when APPROVED; a later one
+ * exists only once the one before it was approved (CreateRevision starts
+ * from an APPROVED one), so a DRAFT or IN_REVIEW revision n > 1 leaves n - 1
+ * in force. */
+static bool statement_in_force(const op_ctx *op, const char *org, const char *name,
+                               char rev[24], status *st)
+{
+    rev[0] = '\0';
+    Supplysec__V1__StatementOfApplication *s = (Supplysec__V1__StatementOfApplication *)
+        resource_load(op, statement_of_application_kind.desc,
+                      statement_of_application_kind.collection, org, name, name, NULL, st);
+    if (!s)
+        return false;
+    long n = strtol(s->revision_id, NULL, 10);
+    if (s->state == SUPPLYSEC__V1__DOCUMENT_STATE__DOCUMENT_STATE_APPROVED)
+        snprintf(rev, 24, "%ld", n);
+    else if (n > 1)
+        snprintf(rev, 24, "%ld", n - 1);
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+    return true;
+}
+
+/* An approved policy that applies the best practices through a statement
+ * records the statement's revision in force. */
+static bool with_approval(const op_ctx *op, const resource_key *key, ProtobufCMessage *doc,
+                          resource_batch *b, status *st)
+{
+    (void)b;
+    Supplysec__V1__PolicyCommitments *c = ((SecurityPolicy *)doc)->commitments;
+    if (!c || !c->statement_of_application[0])
+        return true;
+    char rev[24];
+    status lst = {0};
+    if (!statement_in_force(op, key->org, c->statement_of_application, rev, &lst) &&
+        lst.code != STATUS_NOT_FOUND) {
+        *st = lst;
+        return false;
+    }
+    if (!rev[0])
+        return status_fail(st, STATUS_FAILED_PRECONDITION,
+                           "%s cannot be approved: commitments.statement_of_application names "
+                           "%s, which has no approved revision",
+                           key->name, c->statement_of_application);
+    return message_set_string(&c->base, "statement_revision_id", rev) ||
+           status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
 }
 
 /* What an approved policy must have: its text, and top management's
@@ -90,5 +177,8 @@ const kind security_policy_kind = {
     .n_facets = sizeof facets / sizeof facets[0],
     .lifecycle = KIND_CONTROLLED,
     .revisions_collection = "securityPolicyRevisions",
-    .hooks = {.validate = validate, .before_approve = before_approve},
+    .hooks = {.validate = validate,
+              .derive = derive,
+              .before_approve = before_approve,
+              .with_approval = with_approval},
 };

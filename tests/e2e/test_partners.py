@@ -254,6 +254,38 @@ class PartnersTest(ServerTestCase):
         self.assertEqual(self.viewer.call(SA + "GetStatementOfApplication",
                                           name=s.name + "@1").facilities[0].un_locode, "DEHAM")
 
+        # the security policy draws where the ISO 28001 best practices apply
+        # from the approved statement, and its approval records the revision
+        P = pb.policies
+        draft = self.editor.call(SA + "CreateStatementOfApplication", parent=self.org,
+                                 statement_of_application=self.statement())
+
+        def policy(statement):
+            return self.editor.call(
+                "SecurityPolicies.CreateSecurityPolicy", parent=self.org,
+                security_policy=P.SecurityPolicy(
+                    title="Policy", text="We apply ISO 28001.",
+                    commitments=P.PolicyCommitments(iso_28001_best_practices=True,
+                                                    statement_of_application=statement,
+                                                    statement_revision_id="99"),
+                    sign_off=P.SignOff(signatory_name="A. Chief", signatory_role="CEO",
+                                       sign_time=self.ts(-60))))
+
+        p = policy(s.name)
+        self.assertEqual(p.commitments.statement_revision_id, "")  # the server's to set
+        self.editor.call("SecurityPolicies.SubmitSecurityPolicy", name=p.name)
+        ap = self.org_admin.call("SecurityPolicies.ApproveSecurityPolicy", name=p.name)
+        self.assertEqual(ap.commitments.statement_revision_id, "1")
+        unapproved = policy(draft.name)
+        self.editor.call("SecurityPolicies.SubmitSecurityPolicy", name=unapproved.name)
+        e = self.assertRpcError(C.FAILED_PRECONDITION, self.org_admin.call,
+                                "SecurityPolicies.ApproveSecurityPolicy", name=unapproved.name)
+        self.assertIn("no approved revision", e.details())
+        other = self.make_org(self.uid("pso")).name
+        e = self.assertRpcError(C.INVALID_ARGUMENT, policy,
+                                other + "/statementsOfApplication/theirs")
+        self.assertIn("security_policy.commitments.statement_of_application", e.details())
+
     def test_statement_approval_checks_its_partners(self):
         pb = protos()
         S = pb.statements
