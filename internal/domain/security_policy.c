@@ -94,13 +94,14 @@ static bool derive(const op_ctx *op, const resource_key *key, ProtobufCMessage *
  * exists only once the one before it was approved (CreateRevision starts
  * from an APPROVED one), so a DRAFT or IN_REVIEW revision n > 1 leaves n - 1
  * in force. */
-static bool statement_in_force(const op_ctx *op, const char *org, const char *name,
-                               char rev[24], status *st)
+static bool statement_in_force(const op_ctx *op, const char *org, const char *name, char rev[24],
+                               status *st)
 {
     rev[0] = '\0';
-    Supplysec__V1__StatementOfApplication *s = (Supplysec__V1__StatementOfApplication *)
-        resource_load(op, statement_of_application_kind.desc,
-                      statement_of_application_kind.collection, org, name, name, NULL, st);
+    Supplysec__V1__StatementOfApplication *s =
+        (Supplysec__V1__StatementOfApplication *)resource_load(
+            op, statement_of_application_kind.desc, statement_of_application_kind.collection, org,
+            name, name, NULL, st);
     if (!s)
         return false;
     long n = strtol(s->revision_id, NULL, 10);
