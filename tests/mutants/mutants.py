@@ -214,4 +214,33 @@ MUTANTS = [
          edits=[("api/zombie.c",
                  "    if (atomic_load(&refusing)) {",
                  "    if (refusing && false) {")]),
+    # issue 9: the promises that cross organizations
+    dict(name="declaration-shown-to-any-organization",
+         promise="another organization reads a declaration only at the revision attached to "
+                 "one of its own requests",
+         edits=[("internal/domain/declaration.c",
+                 "    return declaration_request_attaches(op, op->who->org, key->name, "
+                 "key->revision);",
+                 "    return true;")]),
+    dict(name="incoming-requests-listed-for-anyone",
+         promise="only the partner organization's members list the requests addressed to it",
+         edits=[("internal/domain/declaration_request.c",
+                 "!kind_authorize_role(op, &pk, SUPPLYSEC__V1__ROLE__ROLE_VIEWER, pk.name, st))",
+                 "false)")]),
+    dict(name="expired-certificate-exempts",
+         promise="an expired certificate exempts no one, from the moment it expires",
+         edits=[("internal/domain/business_partner.c",
+                 "c->valid_until && c->valid_until->seconds > now_s;",
+                 "c->valid_until;")]),
+    dict(name="new-revision-reanswers-nothing",
+         promise="a declaration's next approved revision answers again every request an "
+                 "earlier one answered",
+         edits=[("internal/domain/declaration.c",
+                 "    return declaration_request_reanswer_all(op, key->name, d, b, st);",
+                 "    (void)op;\n    (void)key;\n    (void)d;\n    (void)b;\n    return true;")]),
+    dict(name="not-credible-review-keeps-acceptance",
+         promise="a NOT_CREDIBLE credibility review rejects the request it reviewed",
+         edits=[("internal/domain/declaration_request.c",
+                 "    if (!not_credible)",
+                 "    if (not_credible || !not_credible)")]),
 ]
