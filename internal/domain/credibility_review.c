@@ -2,12 +2,14 @@
  * what it records (every field's limits), that it reviews one of the
  * organization's ACCEPTED requests to the same partner, and what creating
  * it does in the same write: the partner's last and next review dates
- * move, and a NOT_CREDIBLE result rejects the request, naming the review.
+ * move, and a NOT_CREDIBLE result (an ADMIN's, as any rejection) rejects
+ * the request, naming the review.
  * A review is a record: it is created, then read, never changed. */
 #include "credibility_review.h"
 
 #include <stdio.h>
 
+#include "auth.h"
 #include "business_partner.h"
 #include "clock.h"
 #include "declaration_request.h"
@@ -56,6 +58,10 @@ static bool with_create(const op_ctx *op, const resource_key *key, ProtobufCMess
     char f[96];
     snprintf(f, sizeof f, "%s.declaration_request", key->kind->field);
     bool not_credible = r->result == SUPPLYSEC__V1__REVIEW_RESULT__REVIEW_RESULT_NOT_CREDIBLE;
+    /* it rejects the request, which only an ADMIN does */
+    if (not_credible &&
+        !auth_require(op->who, key->org, SUPPLYSEC__V1__ROLE__ROLE_ADMIN, key->name, st))
+        return false;
     DeclarationRequest *req = declaration_request_reviewed(
         op, f, r->declaration_request, key->org, key->parent, not_credible, key->name, b, st);
     if (!req)

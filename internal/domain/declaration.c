@@ -8,6 +8,7 @@
 #include "declaration.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "business_partner.h"
@@ -193,9 +194,13 @@ Declaration *declaration_revoke(const op_ctx *op, const char *name, const char *
                                      key.org, key.name, key.name, &version, st);
     if (!d || !resource_check_etag(&d->base, etag, st))
         goto fail;
-    if (d->state != SUPPLYSEC__V1__DOCUMENT_STATE__DOCUMENT_STATE_APPROVED || d->revoke_time) {
+    /* in force: the latest revision APPROVED, or an earlier one while the
+     * next is drafted (CreateRevision starts only from an APPROVED one) */
+    bool in_force = d->state == SUPPLYSEC__V1__DOCUMENT_STATE__DOCUMENT_STATE_APPROVED ||
+                    strtol(d->revision_id, NULL, 10) > 1;
+    if (!in_force || d->revoke_time) {
         status_fail(st, STATUS_FAILED_PRECONDITION,
-                    "%s is %s; only an APPROVED declaration in force is revoked", key.name,
+                    "%s is %s; only a declaration with a revision in force is revoked", key.name,
                     d->revoke_time ? "revoked already" : lifecycle_state_name(&d->base));
         goto fail;
     }

@@ -239,8 +239,14 @@ bool declaration_request_list_incoming(const op_ctx *op, const char *parent, int
         return false;
     char query_key[KIND_QUERY_KEY_MAX];
     kind_query_key(op, pk.name, "", query_key, sizeof query_key);
-    return list_where(op, NULL, "partner_organization", pk.name, query_key, size,
-                      page_token ? page_token : "", page, st);
+    if (!list_where(op, NULL, "partner_organization", pk.name, query_key, size,
+                    page_token ? page_token : "", page, st))
+        return false;
+    for (size_t i = 0; i < page->count; i++) { /* as of now, as every answer shows them */
+        DeclarationRequest *r = (DeclarationRequest *)page->items[i];
+        r->state = effective_state(r, now_s());
+    }
+    return true;
 }
 
 /* ---- moves ---- */

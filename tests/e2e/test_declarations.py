@@ -351,6 +351,10 @@ class DeclarationsStoryTest(ServerTestCase):
             R + "ListDeclarationRequests", parent=self.org("forwarder"),
             filter='declaration = "%s"' % d.name).declaration_requests
         self.assertEqual([r.state for r in listed], [S.DECLARATION_REQUEST_STATE_EXPIRED])
+        incoming = self.c("carrier", "viewer").call(R + "ListIncomingDeclarationRequests",
+                                                    parent=self.org("carrier"))
+        self.assertEqual([r.state for r in incoming.declaration_requests if r.name == req.name],
+                         [S.DECLARATION_REQUEST_STATE_EXPIRED])
         self.assertRpcError(C.FAILED_PRECONDITION, self.c("forwarder", "admin").call,
                             R + "AcceptDeclarationRequest", name=req.name)
         # the carrier answers again with a declaration in force
@@ -374,8 +378,8 @@ class DeclarationsStoryTest(ServerTestCase):
         self.c("forwarder").call(R + "AnswerDeclarationRequest", name=req.name,
                                  declaration=paper.name)
 
-        def review(result, when, **kw):
-            return self.c("forwarder").call(
+        def review(result, when, role="editor", **kw):
+            return self.c("forwarder", role).call(
                 "CredibilityReviews.CreateCredibilityReview", parent=haulier.name,
                 credibility_review=V.CredibilityReview(
                     declaration_request=req.name, method=V.REVIEW_METHOD_SITE_VISIT,
@@ -400,8 +404,10 @@ class DeclarationsStoryTest(ServerTestCase):
         review("CREDIBLE_WITH_ACTIONS", self.ts(-30 * 86400))
         p2 = self.c("forwarder", "viewer").call(BP + "GetBusinessPartner", name=haulier.name)
         self.assertEqual(p2.last_credibility_review_time, when)
-        # not credible: the request is REJECTED, naming the review
-        bad = review("NOT_CREDIBLE", self.ts(-10))
+        # not credible: the request is REJECTED, naming the review (an ADMIN's
+        # review, as any rejection)
+        self.assertRpcError(C.PERMISSION_DENIED, review, "NOT_CREDIBLE", self.ts(-10))
+        bad = review("NOT_CREDIBLE", self.ts(-10), role="admin")
         r = self.c("forwarder", "viewer").call(R + "GetDeclarationRequest", name=req.name)
         self.assertEqual(r.state, pb.requests.DECLARATION_REQUEST_STATE_REJECTED)
         self.assertIn(bad.name, r.rejection_reason)

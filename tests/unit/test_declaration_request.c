@@ -313,13 +313,37 @@ static void test_revocation_and_expiry(void **state)
     assert_int_equal(do_move(f, ACCEPT, &st), STATUS_FAILED_PRECONDITION);
 }
 
+/* Revision 1 stays in force while revision 2 is drafted: it is revoked
+ * then, and the next approval issues the declaration again. */
+static void test_revoke_while_the_next_revision_is_drafted(void **state)
+{
+    fx *f = *state;
+    declare(f, clock_realtime_ms() / 1000 + 86400);
+    reach(f, STATE(ACCEPTED));
+    status st = {0};
+    ProtobufCMessage *m =
+        lifecycle_move(as(f, &f->car_editor), &declaration_kind, DOC_REVISE, DECL, "", "", &st);
+    assert_non_null(m);
+    protobuf_c_message_free_unpacked(m, NULL);
+    Supplysec__V1__Declaration *d = declaration_revoke(as(f, &f->car_admin), DECL, "", &st);
+    if (!d)
+        fail_msg("revoke: %s", st.msg);
+    protobuf_c_message_free_unpacked(&d->base, NULL);
+    assert_int_equal(state_now(f), STATE(REVOKED));
+    approve(f, DECL, &f->car_editor, &f->car_admin);
+    DeclarationRequest *r = get(f);
+    assert_int_equal(r->state, STATE(ANSWERED));
+    assert_string_equal(r->declaration_revision_id, "2");
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
 static void test_not_credible_review_rejects(void **state)
 {
     fx *f = *state;
     declare(f, clock_realtime_ms() / 1000 + 86400);
     reach(f, STATE(ACCEPTED));
-    create(f, &f->fwd_editor, &credibility_review_kind,
-           "organizations/fwd/businessPartners/carrier", "visit",
+    create(f, &f->fwd_admin, &credibility_review_kind, "organizations/fwd/businessPartners/carrier",
+           "visit",
            "{\"declarationRequest\":\"" REQ "\",\"method\":\"REVIEW_METHOD_SITE_VISIT\","
            "\"reviewer\":\"A\",\"result\":\"REVIEW_RESULT_NOT_CREDIBLE\","
            "\"reviewTime\":\"2026-01-02T00:00:00Z\"}");
@@ -336,6 +360,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_who_makes_each_move, setup, teardown),
         cmocka_unit_test_setup_teardown(test_next_revision_answers_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revocation_and_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revoke_while_the_next_revision_is_drafted, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_not_credible_review_rejects, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
