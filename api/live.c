@@ -8,6 +8,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "clock.h"
+
 void rt_live_add(call_ctx *c)
 {
     worker *w = c->w;
@@ -36,6 +38,7 @@ void rt_live_remove(call_ctx *c)
  * idle until it completes. */
 void rt_start_idle_batch(call_ctx *c, const grpc_op *ops, size_t n, tag *t)
 {
+    atomic_store(&c->idle_since_us, clock_monotonic_us());
     atomic_store(&c->phase, PHASE_IDLE);
     rt_start_batch(c, ops, n, t);
 }
@@ -51,16 +54,19 @@ bool rt_leave_idle(call_ctx *c)
     return false;
 }
 
-/* At shutdown: ends every idle call with UNAVAILABLE. The list lock keeps
+/* At shutdown: ends every call idle for RT_IDLE_END_MS with UNAVAILABLE
+ * (runtime_internal.h says why not at once). The list lock keeps
  * each call alive while it is looked at (rt_on_finish unlinks it first). */
 void rt_idle_calls_end(api_server *srv)
 {
+    int64_t before = clock_monotonic_us() - RT_IDLE_END_MS * 1000LL;
     for (int i = 0; i < srv->n_workers; i++) {
         worker *w = &srv->workers[i];
         pthread_mutex_lock(&w->live_mu);
         for (call_ctx *c = w->live; c; c = c->live_next) {
             int idle = PHASE_IDLE;
-            if (atomic_compare_exchange_strong(&c->phase, &idle, PHASE_ENDED))
+            if (atomic_load(&c->idle_since_us) <= before &&
+                atomic_compare_exchange_strong(&c->phase, &idle, PHASE_ENDED))
                 grpc_call_cancel_with_status(c->call, GRPC_STATUS_UNAVAILABLE,
                                              "the server is shutting down; retry", NULL);
         }

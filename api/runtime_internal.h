@@ -118,6 +118,7 @@ typedef struct call_ctx {
     char *peer;                             /* gpr_malloc'd by grpc_call_get_peer; streams only */
     bool holds_stream;                      /* a slot of srv->streams is taken for peer */
     atomic_int phase;                       /* enum call_phase */
+    _Atomic int64_t idle_since_us;          /* when it last became idle (monotonic) */
     struct call_ctx *live_prev, *live_next; /* w->live, under w->live_mu */
     api_call api;
     /* server streams (watches), guarded by srv->watch_mu */
@@ -175,7 +176,12 @@ void rt_start_idle_batch(call_ctx *c, const grpc_op *ops, size_t n, tag *t);
 /* A message (or the end) arrived: false when the shutdown ended the call
  * while it was idle (it then owes only its final batch). */
 bool rt_leave_idle(call_ctx *c);
-/* At shutdown: ends every idle call with UNAVAILABLE. */
+/* At shutdown: ends with UNAVAILABLE every call idle for RT_IDLE_END_MS or
+ * more. A unary call waiting for a request its client already sent is idle
+ * for the moment it takes to read it: ending it at once lost a write the
+ * client had made (seen on a loaded machine, its worker just back from a
+ * slow store). */
+#define RT_IDLE_END_MS 500
 void rt_idle_calls_end(api_server *srv);
 
 /* ---- tls.c ---- */
