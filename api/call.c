@@ -76,14 +76,34 @@ void rt_call_ctx_free(call_ctx *c)
     free(c);
 }
 
+/* ---- arming ----
+ *
+ * gRPC core gives a new call to a request armed on its connection's queue
+ * when there is one, else to another worker's queue, whose thread must then
+ * take the connection's work too; so a burst of concurrent calls of one
+ * method on a connection stays on one thread only if that many requests are
+ * armed for the method on its queue (docs/performance.md: 4 a method gave
+ * Health.Check at 32 streams 55,000 calls/s, 16 or more about 75,000).
+ * But every request armed is a tag gRPC core's queue keeps in a list it
+ * searches from the front at each completion (Debian builds gRPC without
+ * NDEBUG, which keeps that check on): 32 for each of 60 methods made that
+ * search 10% of the CPU of a Health.Check. So each method keeps armed
+ * twice (up to four times) as many as it has calls at once on the worker
+ * (seen over the last epoch), at least ARMS_MIN and at most ARMS_MAX: a
+ * busy method has what its bursts take, an idle one costs two. */
+#define ARMS_MIN 2
+#define ARMS_MAX 32
+#define ARMS_UNKNOWN 4 /* for methods not registered: answered UNIMPLEMENTED */
+#define ARMS_EPOCH_US 1000000
+
 /* Arms one request for m (NULL: an unregistered method) on w's queue. */
-void rt_arm_request(api_server *srv, worker *w, const method_entry *m)
+static bool arm_request(api_server *srv, worker *w, const method_entry *m)
 {
     if (atomic_load(&srv->shutting_down))
-        return;
+        return false;
     call_ctx *c = call_ctx_new(srv, w, m);
     if (!c)
-        return;
+        return false;
     grpc_call_error err;
     if (m)
         err = grpc_server_request_registered_call(srv->server, m->handle, &c->call, &c->deadline,
@@ -91,10 +111,69 @@ void rt_arm_request(api_server *srv, worker *w, const method_entry *m)
     else
         err = grpc_server_request_call(srv->server, &c->call, &c->details, &c->request_md, w->cq,
                                        w->cq, &c->t_new);
-    if (err != GRPC_CALL_OK)
+    if (err != GRPC_CALL_OK) {
         rt_call_ctx_free(c);
-    else
-        atomic_fetch_add(&srv->armed, 1);
+        return false;
+    }
+    atomic_fetch_add(&srv->armed, 1);
+    if (m)
+        w->arms[m - srv->methods].armed++;
+    return true;
+}
+
+bool rt_arms_start(api_server *srv)
+{
+    for (int i = 0; i < srv->n_workers; i++) {
+        worker *w = &srv->workers[i];
+        w->arms = calloc(srv->n_methods ? srv->n_methods : 1, sizeof *w->arms);
+        if (!w->arms)
+            return false;
+        w->arms_epoch_us = clock_monotonic_us();
+        for (size_t j = 0; j < srv->n_methods; j++) {
+            w->arms[j].want = ARMS_MIN;
+            for (int k = 0; k < ARMS_MIN; k++)
+                arm_request(srv, w, &srv->methods[j]);
+        }
+        for (int k = 0; k < ARMS_UNKNOWN; k++)
+            arm_request(srv, w, NULL);
+    }
+    return true;
+}
+
+/* Halves the want of each method that had fewer than a quarter of it busy
+ * at once throughout the epoch; the requests over the new want are not
+ * re-armed once taken. */
+static void arms_shrink(api_server *srv, worker *w, int64_t now_us)
+{
+    for (size_t j = 0; j < srv->n_methods; j++) {
+        method_arms *a = &w->arms[j];
+        if (a->want > ARMS_MIN && 4 * a->peak <= a->want)
+            a->want /= 2;
+        a->peak = atomic_load_explicit(&a->busy, memory_order_relaxed);
+    }
+    w->arms_epoch_us = now_us;
+}
+
+/* A call took one of m's requests on w's queue: count it busy, and arm its
+ * replacement plus more when the method's calls at once outgrow half of
+ * what is armed. */
+static void rearm(api_server *srv, worker *w, const method_entry *m, int64_t now_us)
+{
+    if (!m) {
+        arm_request(srv, w, NULL);
+        return;
+    }
+    method_arms *a = &w->arms[m - srv->methods];
+    a->armed--;
+    int busy = atomic_fetch_add_explicit(&a->busy, 1, memory_order_relaxed) + 1;
+    if (busy > a->peak)
+        a->peak = busy;
+    while (a->want < ARMS_MAX && a->want < 2 * busy)
+        a->want *= 2;
+    while (a->armed < a->want && arm_request(srv, w, m))
+        ;
+    if (now_us - w->arms_epoch_us >= ARMS_EPOCH_US)
+        arms_shrink(srv, w, now_us);
 }
 
 /* ---- metadata ---- */
@@ -343,11 +422,11 @@ static bool admit(call_ctx *c)
 void rt_on_new_call(call_ctx *c)
 {
     api_server *srv = c->srv;
-    rt_arm_request(srv, c->w, c->m);
+    c->start_us = clock_monotonic_us();
+    rearm(srv, c->w, c->m, c->start_us);
     atomic_fetch_add(&srv->in_flight, 1);
     atomic_fetch_sub(&srv->armed, 1); /* after: the call is counted in flight first */
     rt_live_add(c);
-    c->start_us = clock_monotonic_us();
     request_id_take(c);
     c->api.method = c->m ? c->m->path : "";
     c->api.entry = c->m ? c->m->api : NULL;
@@ -475,6 +554,8 @@ void rt_on_finish(call_ctx *c)
     api_server *srv = c->srv;
     log_call(c);
     rt_live_remove(c);
+    if (c->m)
+        atomic_fetch_sub_explicit(&c->w->arms[c->m - srv->methods].busy, 1, memory_order_relaxed);
     rt_call_ctx_free(c);
     atomic_fetch_sub(&srv->in_flight, 1); /* last: stop may destroy the server after */
 }

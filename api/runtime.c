@@ -1,11 +1,11 @@
 /* runtime.c — the generic gRPC server over gRPC core (see runtime.h).
  *
  * Life of a call. At start every method of every service is registered
- * (host NULL) and, on each worker's own completion queue,
- * REQUESTS_PER_METHOD requests are armed for each, plus some
- * unregistered-call requests so an unknown method is answered
- * UNIMPLEMENTED at once. Each worker drains its queue; each event is a tag
- * inside a call context:
+ * (host NULL) and, on each worker's own completion queue, a few requests
+ * are armed for each (more for a method whose calls come in bursts: call.c,
+ * "Arming"), plus some unregistered-call requests so an unknown method is
+ * answered UNIMPLEMENTED at once. Each worker drains its queue; each event
+ * is a tag inside a call context:
  *   TAG_NEW      a call arrived: re-arm on the same queue, admit and
  *                authenticate it, then read its request or its stream;
  *   TAG_PAYLOAD  a unary (or server-stream) request arrived: decode,
@@ -48,16 +48,6 @@
 #include "pool.h"
 #include "stream_slots.h"
 #include "zombie.h"
-
-/* Requests armed per method on each worker's queue. gRPC core gives a new
- * call to a request armed on its connection's queue when there is one, else
- * to any other queue, whose thread must then take the connection's work
- * too; enough requests for a burst of concurrent calls on one connection
- * keep it on one thread (4 per method: Health.Check at 32 streams 55,000/s;
- * 16 or more: about 75,000/s; docs/performance.md). Each costs a call
- * context of about 1.1 KiB until a call takes it. */
-#define REQUESTS_PER_METHOD 32
-#define UNKNOWN_REQUESTS 4
 
 /* ---- the workers' loop ---- */
 
@@ -317,6 +307,7 @@ static void queues_destroy(api_server *srv, bool threads_running)
                 ;
         grpc_completion_queue_destroy(w->cq);
         pthread_mutex_destroy(&w->live_mu);
+        free(w->arms);
     }
     free(srv->workers);
     srv->workers = NULL;
@@ -376,14 +367,8 @@ api_server *api_server_start(const api_server_config *cfg, store *st,
         goto fail;
     }
     grpc_server_start(srv->server);
-    for (int i = 0; i < srv->n_workers; i++) {
-        worker *w = &srv->workers[i];
-        for (size_t j = 0; j < srv->n_methods; j++)
-            for (int k = 0; k < REQUESTS_PER_METHOD; k++)
-                rt_arm_request(srv, w, &srv->methods[j]);
-        for (int k = 0; k < UNKNOWN_REQUESTS; k++)
-            rt_arm_request(srv, w, NULL);
-    }
+    if (!rt_arms_start(srv))
+        abort(); /* at start-up, with nothing served yet */
     for (int i = 0; i < srv->n_workers; i++)
         pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
     pthread_create(&srv->watcher, NULL, rt_watcher_main, srv);

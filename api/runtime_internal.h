@@ -52,10 +52,23 @@ typedef struct method_entry {
 } method_entry;
 
 /* One worker thread and the completion queue only it drains. */
+/* The requests a worker keeps armed for one method (call.c, "Arming"). */
+typedef struct method_arms {
+    int armed;       /* armed on the worker's queue, their calls not yet seen */
+    int want;        /* how many to keep armed */
+    int peak;        /* the most calls at once since the worker's epoch began */
+    atomic_int busy; /* calls taken on this queue and not finished (the
+                      * watcher finishes some streams, hence atomic) */
+} method_arms;
+
 typedef struct worker {
     api_server *srv;
     grpc_completion_queue *cq;
     pthread_t thread;
+    /* per method, in srv->methods' order; touched only by this worker's
+     * thread once it runs (before that, by api_server_start) */
+    method_arms *arms;
+    int64_t arms_epoch_us; /* when the wants were last looked at for shrinking */
     /* the live list of the calls that arrived on cq, between rt_on_new_call
      * and rt_on_finish (per worker, so that workers never wait for each other) */
     pthread_mutex_t live_mu;
@@ -134,8 +147,9 @@ typedef struct call_ctx {
 
 /* Frees a call's context and what it holds (its stream slot, its call). */
 void rt_call_ctx_free(call_ctx *c);
-/* Arms one request for m (NULL: an unregistered method) on w's queue. */
-void rt_arm_request(api_server *srv, worker *w, const method_entry *m);
+/* Arms the first requests of every method (and of unknown methods) on
+ * each worker's queue; false when out of memory. */
+bool rt_arms_start(api_server *srv);
 /* Unpacks buf as desc after the generic wire check (wire.h); NULL with st
  * set when the bytes are not a well-formed desc. */
 ProtobufCMessage *rt_decode(const ProtobufCMessageDescriptor *desc, grpc_byte_buffer *buf,
