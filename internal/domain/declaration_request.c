@@ -187,16 +187,23 @@ const kind declaration_request_kind = {
 
 /* ---- queries ---- */
 
+/* *flt: the filter `field = "value"` on the requests' facets, value a
+ * resource name (names hold no '"' or '\\'). */
+static bool where_equals(const char *field, const char *value, filter **flt, status *st)
+{
+    char text[KIND_NAME_MAX + 64];
+    snprintf(text, sizeof text, "%s = \"%s\"", field, value);
+    return filter_parse("filter", text, facets, N_FACETS, flt, st);
+}
+
 /* The requests of org (NULL: every organization's) whose facet `field`
  * equals value, from page_token on. */
 static bool list_where(const op_ctx *op, const char *org, const char *field, const char *value,
                        const char *query_key, int page_size, const char *page_token,
                        resource_page *page, status *st)
 {
-    char text[KIND_NAME_MAX + 64];
     filter *flt = NULL;
-    snprintf(text, sizeof text, "%s = \"%s\"", field, value); /* names hold no '"' or '\\' */
-    if (!filter_parse("filter", text, facets, N_FACETS, &flt, st))
+    if (!where_equals(field, value, &flt, st))
         return false;
     store_query q = {.collection = COLLECTION,
                      .org = org,
@@ -443,10 +450,8 @@ static bool each_attached(const op_ctx *op, const char *declaration, resource_ba
                           bool (*change)(const op_ctx *op, DeclarationRequest *r, void *ctx),
                           void *ctx, status *st)
 {
-    char text[KIND_NAME_MAX + 32];
     filter *flt = NULL;
-    snprintf(text, sizeof text, "declaration = \"%s\"", declaration);
-    if (!filter_parse("filter", text, facets, N_FACETS, &flt, st))
+    if (!where_equals("declaration", declaration, &flt, st))
         return false;
     char *after = NULL;
     bool ok = true, more = true;

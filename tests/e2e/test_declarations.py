@@ -1,10 +1,18 @@
 """Declarations of security across organizations (ISO 28001 4.2), "declare
-once, address many", as a story with four organizations on the platform: a
-forwarder and an importer both ask the same carrier for a declaration; the
-carrier writes one, approves it, and answers both; the forwarder rejects it
-once with a reason, the importer accepts; the carrier approves revision 2 and
-answers again; the forwarder accepts. A haulier that is not on the platform
-gets its paper declaration recorded and attached by the forwarder itself.
+once, address many", as the story of a forwarder's security manager, with
+four organizations on the platform. The forwarder lists a carrier (no
+certificate: a declaration is required) and a port operator (a verified
+AEO-S: exempt, the basis named) and approves its statement of application
+covering both. It asks the carrier for a declaration, and so does an
+importer; the carrier writes one declaration, approves it, and answers both;
+the forwarder rejects it once with a reason, the importer accepts; the
+carrier approves revision 2, which answers both requests again, and both
+accept; the forwarder records a credibility review and the carrier's next
+review moves a year on; the carrier revokes the declaration and both see
+REVOKED. A haulier that is not on the platform gets its paper declaration
+recorded, attached and reviewed by the forwarder itself
+(test_paper_declaration_for_a_partner_not_on_the_platform,
+test_credibility_reviews).
 
 Each side reads what the other wrote for it and nothing else: the forwarder
 reads the carrier's declaration only at the revision attached to its own
@@ -91,12 +99,67 @@ class DeclarationsStoryTest(ServerTestCase):
         self.c(org).call(D + "SubmitDeclaration", name=name)
         return self.c(org, "admin").call(D + "ApproveDeclaration", name=name)
 
+    def statement(self, org, partners):
+        """The forwarder's scope of service, covering partners (an exempt
+        one with its basis), submitted and approved."""
+        pb = protos()
+        S, O = pb.statements, pb.orgs
+        st = self.c(org).call(
+            "StatementsOfApplication.CreateStatementOfApplication", parent=self.org(org),
+            statement_of_application=S.StatementOfApplication(
+                title="Scope of service: Asia-Europe sea freight",
+                functions=[O.SUPPLY_CHAIN_ROLE_FORWARDER],
+                facilities=[S.Facility(name="Hamburg export warehouse",
+                                       address="Am Hafen 1, Hamburg", country_code="DE",
+                                       un_locode="DEHAM",
+                                       functions=[O.SUPPLY_CHAIN_ROLE_FORWARDER])],
+                covered_portion=S.SupplyChainPortion(
+                    **{"from": "Supplier's dock, Shenzhen", "to": "Consignee, Hamburg"},
+                    transport_modes=[S.TRANSPORT_MODE_SEA, S.TRANSPORT_MODE_ROAD],
+                    goods="Consumer electronics", crosses_border=True),
+                business_partners=[S.CoveredPartner(business_partner=p.name,
+                                                    exemption_basis=p.exemption_basis)
+                                   for p in partners]))
+        self.c(org).call("StatementsOfApplication.SubmitStatementOfApplication", name=st.name)
+        return self.c(org, "admin").call("StatementsOfApplication.ApproveStatementOfApplication",
+                                         name=st.name)
+
+    def port_operator(self, org):
+        """A port operator holding a verified AEO-S."""
+        pb = protos()
+        P = pb.partners
+        return self.c(org).call(BP + "CreateBusinessPartner", parent=self.org(org),
+                                business_partner_id=self.uid("port"),
+                                business_partner=P.BusinessPartner(
+                                    legal_name="Port of Gdansk Terminal", country_code="PL",
+                                    risk_tier=P.RISK_TIER_MEDIUM,
+                                    roles=[pb.orgs.SUPPLY_CHAIN_ROLE_PORT_OPERATOR],
+                                    certificates=[P.PartnerCertificate(
+                                        type=P.PARTNER_CERTIFICATE_TYPE_AEO_S,
+                                        number="PLAEOS0042", issuing_country="PL",
+                                        issuing_authority="Krajowa Administracja Skarbowa",
+                                        valid_until=self.ts(YEAR),
+                                        verified_by=P.CERTIFICATE_VERIFICATION_AUTHORITY_REGISTER,
+                                        verify_time=self.ts(-86400))]))
+
     def test_story(self):
         pb = protos()
         S = pb.requests
-        # the forwarder and the importer each list the carrier, linked to its organization
+        # the forwarder and the importer each list the carrier, linked to its
+        # organization: no certificate, so a declaration is required; the
+        # forwarder's port operator is exempt by its verified AEO-S
         fw_carrier = self.partner("forwarder", linked_to="carrier")
         im_carrier = self.partner("importer", linked_to="carrier")
+        self.assertTrue(fw_carrier.declaration_required)
+        port = self.port_operator("forwarder")
+        self.assertFalse(port.declaration_required)
+        self.assertTrue(port.exemption_basis.startswith("AEO-S PLAEOS0042 (PL), valid until "),
+                        port.exemption_basis)
+        # the forwarder's scope of service covers both, and is approved
+        st = self.statement("forwarder", [fw_carrier, port])
+        self.assertEqual(st.state, pb.common.DOCUMENT_STATE_APPROVED)
+        self.assertEqual([c.exemption_basis for c in st.business_partners],
+                         ["", port.exemption_basis])
         fw_req = self.request("forwarder", fw_carrier)
         im_req = self.request("importer", im_carrier)
         self.assertEqual(fw_req.state, S.DECLARATION_REQUEST_STATE_REQUESTED)
@@ -184,6 +247,25 @@ class DeclarationsStoryTest(ServerTestCase):
         for org, req in (("forwarder", fw_req), ("importer", im_req)):
             self.c(org, "admin").call(R + "AcceptDeclarationRequest", name=req.name)
 
+        # the forwarder reviews the accepted declaration's credibility: the
+        # carrier (HIGH tier) is next due a year after the review
+        V = pb.reviews
+        when = self.ts(-3600)
+        review = self.c("forwarder").call(
+            "CredibilityReviews.CreateCredibilityReview", parent=fw_carrier.name,
+            credibility_review=V.CredibilityReview(
+                declaration_request=fw_req.name, method=V.REVIEW_METHOD_QUESTIONNAIRE,
+                reviewer="F. Security Manager", findings="Answers match the declaration",
+                result=V.REVIEW_RESULT_CREDIBLE, review_time=when))
+        self.assertEqual((review.declaration, review.declaration_revision_id), (decl.name, "2"))
+        p = self.c("forwarder", "viewer").call(BP + "GetBusinessPartner", name=fw_carrier.name)
+        self.assertEqual(p.last_credibility_review_time, when)
+        due, was = time.gmtime(p.next_credibility_review_time.seconds), time.gmtime(when.seconds)
+        self.assertEqual((due.tm_year, due.tm_mon, due.tm_mday),
+                         (was.tm_year + 1, was.tm_mon, was.tm_mday))
+        self.assertGreater(p.next_credibility_review_time.seconds,
+                           fw_carrier.next_credibility_review_time.seconds)
+
         # the carrier revokes it: both requests REVOKED at once
         self.assertRpcError(C.PERMISSION_DENIED, self.c("carrier").call,
                             D + "RevokeDeclaration", name=decl.name)
@@ -233,6 +315,12 @@ class DeclarationsStoryTest(ServerTestCase):
                   declaration=decl.name)),
             (R + "ListIncomingDeclarationRequests", dict(parent=self.org("carrier")),
              dict(parent="organizations/no-such-org")),
+            ("StatementsOfApplication.GetStatementOfApplication", dict(name=st.name),
+             dict(name=self.org("forwarder") + "/statementsOfApplication/no-such-thing")),
+            (BP + "GetBusinessPartner", dict(name=port.name),
+             dict(name=self.org("forwarder") + "/businessPartners/no-such-thing")),
+            ("CredibilityReviews.GetCredibilityReview", dict(name=review.name),
+             dict(name=fw_carrier.name + "/credibilityReviews/no-such-thing")),
         ]
         for method, real, missing in calls:
             with self.subTest(method):

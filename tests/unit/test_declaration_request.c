@@ -5,7 +5,8 @@
  * who may make each move (the partner answers, the requester decides, a
  * third organization gets NOT_FOUND); the answer re-made by the
  * declaration's next approved revision; revocation; expiry as of the read;
- * a NOT_CREDIBLE review rejecting the request. */
+ * a NOT_CREDIBLE review rejecting the request; and the declaration's own
+ * fields, each limit and format, and what its approval needs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -353,6 +354,144 @@ static void test_not_credible_review_rejects(void **state)
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
+/* A declaration from json; fails the test when json does not parse. */
+static ProtobufCMessage *declaration_from(const char *json)
+{
+    char err[256];
+    ProtobufCMessage *m =
+        doc_message_from_json(declaration_kind.desc, json, strlen(json), err, sizeof err);
+    if (!m)
+        fail_msg("%s: %s", json, err);
+    return m;
+}
+
+/* Tries to create the declaration m (taken) as who in parent; it must be
+ * refused with code, the message naming field. */
+static void refused_msg(fx *f, const principal *who, const char *parent, ProtobufCMessage *m,
+                        status_code code, const char *field)
+{
+    status st = {0};
+    ProtobufCMessage *got = std_create(as(f, who), &declaration_kind, parent, "", &m, &st);
+    if (got)
+        fail_msg("accepted, expected %s refused", field);
+    assert_int_equal(st.code, code);
+    if (!strstr(st.msg, field))
+        fail_msg("'%s' does not name %s", st.msg, field);
+}
+
+static void refused(fx *f, const principal *who, const char *parent, const char *json,
+                    status_code code, const char *field)
+{
+    refused_msg(f, who, parent, declaration_from(json), code, field);
+}
+
+/* A string of n 'x' (n < 6000). */
+static const char *xs(size_t n)
+{
+    static char buf[6000];
+    assert_true(n < sizeof buf);
+    memset(buf, 'x', n);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void test_declaration_fields_checked(void **state)
+{
+    fx *f = *state;
+    static const char *measures[][2] = {
+        {"informationProtection", "declaration.measures.information_protection"},
+        {"cargoSecurity", "declaration.measures.cargo_security"},
+        {"conveyanceSecurity", "declaration.measures.conveyance_security"},
+        {"premisesSecurity", "declaration.measures.premises_security"},
+        {"personnelSecurity", "declaration.measures.personnel_security"},
+        {"tradingPartnerSecurity", "declaration.measures.trading_partner_security"},
+    };
+    char json[8192];
+    const char *car = "organizations/car";
+    refused(f, &f->car_editor, car, "{\"title\":\"\"}", STATUS_INVALID_ARGUMENT,
+            "declaration.title");
+    snprintf(json, sizeof json, "{\"title\":\"%s\"}", xs(201));
+    refused(f, &f->car_editor, car, json, STATUS_INVALID_ARGUMENT, "declaration.title");
+    for (size_t i = 0; i < 6; i++) { /* at most 5,000 characters each */
+        snprintf(json, sizeof json, "{\"title\":\"D\",\"measures\":{\"%s\":\"%s\"}}",
+                 measures[i][0], xs(5001));
+        refused(f, &f->car_editor, car, json, STATUS_INVALID_ARGUMENT, measures[i][1]);
+    }
+    snprintf(json, sizeof json, "{\"title\":\"D\",\"signatory\":{\"name\":\"%s\"}}", xs(201));
+    refused(f, &f->car_editor, car, json, STATUS_INVALID_ARGUMENT, "declaration.signatory.name");
+    snprintf(json, sizeof json, "{\"title\":\"D\",\"signatory\":{\"position\":\"%s\"}}", xs(201));
+    refused(f, &f->car_editor, car, json, STATUS_INVALID_ARGUMENT,
+            "declaration.signatory.position");
+    refused(f, &f->car_editor, car,
+            "{\"title\":\"D\",\"signTime\":\"2026-02-01T00:00:00Z\","
+            "\"validUntil\":\"2026-02-01T00:00:00Z\"}",
+            STATUS_INVALID_ARGUMENT, "declaration.valid_until");
+    ProtobufCMessage *far =
+        declaration_from("{\"title\":\"D\",\"signTime\":\"2026-01-01T00:00:00Z\"}");
+    ((Supplysec__V1__Declaration *)far)->sign_time->seconds = INT64_C(300000000000); /* > 9999 */
+    refused_msg(f, &f->car_editor, car, far, STATUS_INVALID_ARGUMENT, "declaration.sign_time");
+    snprintf(json, sizeof json, "{\"title\":\"D\",\"paperReference\":\"%s\"}", xs(201));
+    refused(f, &f->car_editor, car, json, STATUS_INVALID_ARGUMENT, "declaration.paper_reference");
+    /* recorded_for: one of the recording organization's own partners */
+    refused(f, &f->fwd_editor, "organizations/fwd",
+            "{\"title\":\"D\",\"recordedFor\":\"organizations/oth/businessPartners/carrier\"}",
+            STATUS_INVALID_ARGUMENT, "declaration.recorded_for");
+    refused(f, &f->fwd_editor, "organizations/fwd",
+            "{\"title\":\"D\",\"recordedFor\":\"businessPartners/carrier\"}",
+            STATUS_INVALID_ARGUMENT, "declaration.recorded_for");
+}
+
+/* Approval needs the four statements of the EU AEO template (C, E, F, G),
+ * the signatory, both dates ahead of now, and for a paper declaration its
+ * reference; each missing one is named. */
+static void test_approval_needs_the_template(void **state)
+{
+    fx *f = *state;
+    char full[1024], json[1200];
+    declaration_json(full, sizeof full, clock_realtime_ms() / 1000 + 86400);
+    static const char *drop[][2] = {
+        {"\"cargoSecurity\":\"c\",", "measures.cargo_security"},
+        {"\"premisesSecurity\":\"e\",", "measures.premises_security"},
+        {"\"personnelSecurity\":\"f\",", "measures.personnel_security"},
+        {"\"name\":\"J\",", "signatory.name"},
+        {",\"position\":\"MD\"", "signatory.position"},
+        {"\"signTime\":\"2026-01-01T00:00:00Z\",", "sign_time"},
+    };
+    for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++) {
+        const char *at = strstr(full, drop[i][0]);
+        assert_non_null(at);
+        snprintf(json, sizeof json, "%.*s%s", (int)(at - full), full, at + strlen(drop[i][0]));
+        char id[16];
+        snprintf(id, sizeof id, "decl-%zu", i);
+        create(f, &f->car_editor, &declaration_kind, "organizations/car", id, json);
+        char name[64];
+        snprintf(name, sizeof name, "organizations/car/declarations/%s", id);
+        status st = {0};
+        ProtobufCMessage *m =
+            lifecycle_move(as(f, &f->car_editor), &declaration_kind, DOC_SUBMIT, name, "", "", &st);
+        assert_non_null(m);
+        protobuf_c_message_free_unpacked(m, NULL);
+        m = lifecycle_move(as(f, &f->car_admin), &declaration_kind, DOC_APPROVE, name, "", "", &st);
+        assert_null(m);
+        assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
+        if (!strstr(st.msg, drop[i][1]))
+            fail_msg("'%s' does not name %s", st.msg, drop[i][1]);
+    }
+    /* valid until a time already past */
+    declaration_json(json, sizeof json, clock_realtime_ms() / 1000 - 60);
+    create(f, &f->car_editor, &declaration_kind, "organizations/car", "stale", json);
+    status st = {0};
+    ProtobufCMessage *m = lifecycle_move(as(f, &f->car_editor), &declaration_kind, DOC_SUBMIT,
+                                         "organizations/car/declarations/stale", "", "", &st);
+    assert_non_null(m);
+    protobuf_c_message_free_unpacked(m, NULL);
+    m = lifecycle_move(as(f, &f->car_admin), &declaration_kind, DOC_APPROVE,
+                       "organizations/car/declarations/stale", "", "", &st);
+    assert_null(m);
+    assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
+    assert_non_null(strstr(st.msg, "valid_until has passed"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -363,6 +502,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_revoke_while_the_next_revision_is_drafted, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_not_credible_review_rejects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_declaration_fields_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_approval_needs_the_template, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
