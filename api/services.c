@@ -9,6 +9,7 @@ extern const api_service api_business_partners_service;
 extern const api_service api_declarations_service;
 extern const api_service api_declaration_requests_service;
 extern const api_service api_credibility_reviews_service;
+extern const api_service api_scoring_schemes_service;
 extern const api_service api_health_service;
 extern const api_service api_reflection_v1_service;
 extern const api_service api_reflection_v1alpha_service;
@@ -24,6 +25,7 @@ const api_service *const api_all_services[] = {
     &api_declarations_service,
     &api_declaration_requests_service,
     &api_credibility_reviews_service,
+    &api_scoring_schemes_service,
     &api_health_service,
     &api_reflection_v1_service,
     &api_reflection_v1alpha_service,

@@ -10,6 +10,7 @@
 #include "declaration_request.h"
 #include "keyring.h"
 #include "organization.h"
+#include "scoring_scheme.h"
 #include "security_policy.h"
 #include "statement_of_application.h"
 
@@ -24,6 +25,7 @@ const kind *const kinds_all[] = {
     &declaration_kind,
     &declaration_request_kind,
     &credibility_review_kind,
+    &scoring_scheme_kind,
 };
 /* clang-format on */
 const size_t kinds_n = sizeof kinds_all / sizeof kinds_all[0];

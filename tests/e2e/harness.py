@@ -59,7 +59,8 @@ _protos = None
 def protos():
     """Generate (once per run) and import the python message classes.
 
-    Returns an object with attributes: orgs, keys, policies, statements, partners, declarations, requests, reviews, common, health, empty,
+    Returns an object with attributes: orgs, keys, policies, statements,
+    partners, declarations, requests, reviews, scoring, common, health, empty,
     field_mask, timestamp (modules)."""
     global _protos
     if _protos is not None:
@@ -88,6 +89,7 @@ def protos():
     p.declarations = importlib.import_module("supplysec.v1.declarations_pb2")
     p.requests = importlib.import_module("supplysec.v1.declaration_requests_pb2")
     p.reviews = importlib.import_module("supplysec.v1.credibility_reviews_pb2")
+    p.scoring = importlib.import_module("supplysec.v1.scoring_schemes_pb2")
     # The generated health and reflection modules would live in package `grpc`,
     # which is the installed grpcio package: load them by path under other names.
     p.health = _load_by_path("supplysec_e2e_health_pb2",
@@ -100,7 +102,7 @@ def protos():
     p.timestamp = timestamp_pb2
     # the modules that define services: one line per proto file with a service
     p.services = [p.orgs, p.keys, p.policies, p.statements, p.partners, p.declarations,
-                  p.requests, p.reviews, p.health]
+                  p.requests, p.reviews, p.scoring, p.health]
     _protos = p
     return p
 

@@ -135,6 +135,17 @@ FIXTURES = {
         filter=lambda r: ('result = CREDIBLE AND method = DOCUMENT_REVIEW',
                           'result = NOT_CREDIBLE'),
     ),
+    "ScoringScheme": dict(
+        verbs=ALL_VERBS,
+        module="scoring",
+        make=lambda pb, i: pb.scoring.ScoringScheme(
+            title="Scheme %d" % i, preset=pb.scoring.SCORING_PRESET_FIVE_BY_FIVE),
+        update=("title", "Renamed scheme"),
+        untouched=("acceptable_level", 9.0),
+        roles=dict(read="viewer", create="editor", update="editor", delete="admin"),
+        filter=lambda r: ('title = "%s" AND preset = FIVE_BY_FIVE' % r.title,
+                          'title = "%s" AND combination = SUM' % r.title),
+    ),
 }
 
 ROLE_ORDER = ["viewer", "editor", "admin", "platform"]
