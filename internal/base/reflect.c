@@ -147,6 +147,9 @@ bool message_clear_fields(ProtobufCMessage *msg, const char *const *fields)
         case PROTOBUF_C_TYPE_BOOL:
             *(int32_t *)p = 0;
             break;
+        case PROTOBUF_C_TYPE_DOUBLE:
+            *(double *)p = 0;
+            break;
         default:
             return false; /* not used for output-only fields */
         }

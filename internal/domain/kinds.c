@@ -11,8 +11,10 @@
 #include "keyring.h"
 #include "organization.h"
 #include "scoring_scheme.h"
+#include "security_assessment.h"
 #include "security_policy.h"
 #include "statement_of_application.h"
+#include "threat_scenario.h"
 
 /* One kind per line. */
 /* clang-format off */
@@ -26,6 +28,8 @@ const kind *const kinds_all[] = {
     &declaration_request_kind,
     &credibility_review_kind,
     &scoring_scheme_kind,
+    &security_assessment_kind,
+    &threat_scenario_kind,
 };
 /* clang-format on */
 const size_t kinds_n = sizeof kinds_all / sizeof kinds_all[0];

@@ -89,30 +89,6 @@ static bool derive(const op_ctx *op, const resource_key *key, ProtobufCMessage *
     return true;
 }
 
-/* The revision in force of the statement `name` (of org): "" when none was
- * ever approved. The latest revision is in force when APPROVED; a later one
- * exists only once the one before it was approved (CreateRevision starts
- * from an APPROVED one), so a DRAFT or IN_REVIEW revision n > 1 leaves n - 1
- * in force. */
-static bool statement_in_force(const op_ctx *op, const char *org, const char *name, char rev[24],
-                               status *st)
-{
-    rev[0] = '\0';
-    Supplysec__V1__StatementOfApplication *s =
-        (Supplysec__V1__StatementOfApplication *)resource_load(
-            op, statement_of_application_kind.desc, statement_of_application_kind.collection, org,
-            name, name, NULL, st);
-    if (!s)
-        return false;
-    long n = strtol(s->revision_id, NULL, 10);
-    if (s->state == SUPPLYSEC__V1__DOCUMENT_STATE__DOCUMENT_STATE_APPROVED)
-        snprintf(rev, 24, "%ld", n);
-    else if (n > 1)
-        snprintf(rev, 24, "%ld", n - 1);
-    protobuf_c_message_free_unpacked(&s->base, NULL);
-    return true;
-}
-
 /* An approved policy that applies the best practices through a statement
  * records the statement's revision in force. */
 static bool with_approval(const op_ctx *op, const resource_key *key, ProtobufCMessage *doc,
@@ -122,9 +98,9 @@ static bool with_approval(const op_ctx *op, const resource_key *key, ProtobufCMe
     Supplysec__V1__PolicyCommitments *c = ((SecurityPolicy *)doc)->commitments;
     if (!c || !c->statement_of_application[0])
         return true;
-    char rev[24];
+    char rev[STATEMENT_REVISION_MAX];
     status lst = {0};
-    if (!statement_in_force(op, key->org, c->statement_of_application, rev, &lst) &&
+    if (!statement_revision_in_force(op, key->org, c->statement_of_application, rev, &lst) &&
         lst.code != STATUS_NOT_FOUND) {
         *st = lst;
         return false;

@@ -7,6 +7,7 @@
 #include "statement_of_application.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "business_partner.h"
@@ -72,6 +73,13 @@ static bool facility_valid(const Statement *s, size_t i, const char *p, status *
         return status_fail(st, STATUS_INVALID_ARGUMENT,
                            "%s: %s lies in %.2s, but country_code is %s", f, fa->un_locode,
                            fa->un_locode, fa->country_code);
+    snprintf(f, sizeof f, "%s.facilities[%zu].id", p, i);
+    if (fa->id[0] && !validate_resource_id(f, fa->id, st))
+        return false;
+    for (size_t j = 0; fa->id[0] && j < i; j++)
+        if (strcmp(s->facilities[j]->id, fa->id) == 0)
+            return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: \"%s\" is facilities[%zu]'s too",
+                               f, fa->id, j);
     snprintf(f, sizeof f, "%s.facilities[%zu].functions", p, i);
     if (!enums_valid(f, &supplysec__v1__supply_chain_role__descriptor, (const int *)fa->functions,
                      fa->n_functions, st))
@@ -228,6 +236,46 @@ static bool before_approve(const op_ctx *op, const resource_key *key, const Prot
         if (!partner_approvable(op, key, s->business_partners[i], i, st))
             return false;
     return true;
+}
+
+/* The latest revision is in force when APPROVED; a later one exists only
+ * once the one before it was approved (CreateRevision starts from an
+ * APPROVED one), so a DRAFT or IN_REVIEW revision n > 1 leaves n - 1 in
+ * force. */
+bool statement_revision_in_force(const op_ctx *op, const char *org, const char *name,
+                                 char rev[STATEMENT_REVISION_MAX], status *st)
+{
+    rev[0] = '\0';
+    Supplysec__V1__StatementOfApplication *s =
+        (Supplysec__V1__StatementOfApplication *)resource_load(
+            op, statement_of_application_kind.desc, statement_of_application_kind.collection, org,
+            name, name, NULL, st);
+    if (!s)
+        return false;
+    long n = strtol(s->revision_id, NULL, 10);
+    if (s->state == SUPPLYSEC__V1__DOCUMENT_STATE__DOCUMENT_STATE_APPROVED)
+        snprintf(rev, STATEMENT_REVISION_MAX, "%ld", n);
+    else if (n > 1)
+        snprintf(rev, STATEMENT_REVISION_MAX, "%ld", n - 1);
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+    return true;
+}
+
+bool statement_facility_exists(const op_ctx *op, const char *org, const char *statement,
+                               const char *facility_id, status *st)
+{
+    Supplysec__V1__StatementOfApplication *s =
+        (Supplysec__V1__StatementOfApplication *)resource_load(
+            op, statement_of_application_kind.desc, statement_of_application_kind.collection, org,
+            statement, statement, NULL, st);
+    if (!s)
+        return false;
+    bool found = false;
+    for (size_t i = 0; i < s->n_facilities && !found; i++)
+        found = strcmp(s->facilities[i]->id, facility_id) == 0;
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+    return found ||
+           status_fail(st, STATUS_NOT_FOUND, "%s has no facility %s", statement, facility_id);
 }
 
 /* What ListStatementsOfApplication filters on (docs/api.md). */

@@ -9,6 +9,19 @@
 
 extern const kind statement_of_application_kind;
 
+#define STATEMENT_REVISION_MAX 24
+
+/* rev: the revision in force of the statement `name` of org, "" when none
+ * was ever approved; false with st set when it cannot be read (NOT_FOUND
+ * when it does not exist). */
+bool statement_revision_in_force(const op_ctx *op, const char *org, const char *name,
+                                 char rev[STATEMENT_REVISION_MAX], status *st);
+
+/* True when the latest revision of statement (of org) has a facility with
+ * id facility_id; else false with st NOT_FOUND (or why it cannot be read). */
+bool statement_facility_exists(const op_ctx *op, const char *org, const char *statement,
+                               const char *facility_id, status *st);
+
 /* Whether code is a UN/LOCODE: two letters and three letters or digits
  * 2-9 (`[A-Z]{2}[A-Z2-9]{3}`). */
 bool un_locode_valid(const char *code);

@@ -97,6 +97,8 @@ bool kind_check(const kind *k, char *err, size_t errlen)
     if (!chain_of(k, chain))
         return fail(err, errlen, "kind %s: more than %d kinds in its name, or its parents loop",
                     k->type, KIND_DEPTH_MAX);
+    if (k->draft_parent && (!k->parent || k->parent->lifecycle != KIND_CONTROLLED))
+        return fail(err, errlen, "kind %s: draft_parent needs a controlled parent kind", k->type);
     if (k->platform_parent && !k->parent)
         return fail(err, errlen, "kind %s: only a child kind may also live under `platform`",
                     k->type);

@@ -118,7 +118,12 @@ struct kind {
     const char *plural;     /* its collection segment in names: "securityPolicies" */
     const char *collection; /* the store's collection (the plural unless stated) */
     const kind *parent;     /* NULL: a top-level kind */
-    bool platform_parent;   /* may also live under `platform` (platform administrators only) */
+    /* The parent is a controlled document, and this kind's records are part
+     * of it: they are created, changed and deleted only while the parent's
+     * latest revision is a DRAFT, each write guarding the parent at the
+     * version it saw (a threat scenario of an assessment). */
+    bool draft_parent;
+    bool platform_parent; /* may also live under `platform` (platform administrators only) */
     const ProtobufCMessageDescriptor *desc;
     /* The least role per verb; ROLE_PLATFORM_ADMIN: platform administrators
      * only; ROLE_UNSPECIFIED: the verb is not offered (UNIMPLEMENTED). */

@@ -70,6 +70,11 @@ static const char *state_label(Supplysec__V1__DocumentState s)
     return v ? v->name + strlen("DOCUMENT_STATE_") : "UNSPECIFIED";
 }
 
+bool lifecycle_is_draft(const ProtobufCMessage *res)
+{
+    return state_of(res) == SUPPLYSEC__V1__DOCUMENT_STATE__DOCUMENT_STATE_DRAFT;
+}
+
 const char *lifecycle_state_name(const ProtobufCMessage *res)
 {
     const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(

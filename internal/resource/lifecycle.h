@@ -50,6 +50,8 @@ bool lifecycle_check_deletable(const ProtobufCMessage *cur, const char *name, st
  * that revision was never approved. */
 ProtobufCMessage *lifecycle_load_revision(const op_ctx *op, const kind *k, const resource_key *key,
                                           status *st);
+/* Whether res (a revision of a controlled document) is a DRAFT. */
+bool lifecycle_is_draft(const ProtobufCMessage *res);
 /* The state's name ("DOCUMENT_STATE_DRAFT"), for the store's state column. */
 const char *lifecycle_state_name(const ProtobufCMessage *res);
 

@@ -137,6 +137,35 @@ bool std_list(const op_ctx *op, const kind *k, const std_list_req *req, resource
     return ok;
 }
 
+/* ---- records of a draft (kind.draft_parent) ---- */
+
+/* For a kind whose records are part of their controlled parent: refuses
+ * (FAILED_PRECONDITION) unless the parent's latest revision is a DRAFT,
+ * and guards the parent in b at the version seen, so that a submit or an
+ * approval of the parent between this read and the commit aborts the
+ * write. Other kinds: nothing. */
+static bool parent_draft_guard(const op_ctx *op, const kind *k, const resource_key *key,
+                               resource_batch *b, status *st)
+{
+    if (!k->draft_parent)
+        return true;
+    int64_t version;
+    ProtobufCMessage *p = resource_load(op, k->parent->desc, k->parent->collection, key->org,
+                                        key->parent, key->parent, &version, st);
+    if (!p)
+        return false;
+    bool ok = lifecycle_is_draft(p);
+    if (!ok)
+        status_fail(st, STATUS_FAILED_PRECONDITION,
+                    "%s is %s: its %s records change only while it is a DRAFT (CreateRevision "
+                    "starts the next one)",
+                    key->parent, lifecycle_state_name(p), k->type);
+    else
+        resource_batch_guard(b, k->parent->collection, key->org, key->parent, version);
+    free_msg(p);
+    return ok;
+}
+
 /* ---- Create ---- */
 
 ProtobufCMessage *std_create(const op_ctx *op, const kind *k, const char *parent, const char *id,
@@ -173,9 +202,12 @@ ProtobufCMessage *std_create(const op_ctx *op, const kind *k, const char *parent
 
     resource_batch b;
     resource_batch_init(&b, op);
-    if (k->parent && strcmp(key.parent, KIND_PLATFORM) != 0) /* the parent must outlive nothing */
+    bool ok = true;
+    if (k->draft_parent)
+        ok = parent_draft_guard(op, k, &key, &b, st);
+    else if (k->parent && strcmp(key.parent, KIND_PLATFORM) != 0) /* it must outlive nothing */
         resource_batch_guard(&b, k->parent->collection, key.org, key.parent, 0);
-    bool ok = !k->hooks.with_create || k->hooks.with_create(op, &key, msg, &b, st);
+    ok = ok && (!k->hooks.with_create || k->hooks.with_create(op, &key, msg, &b, st));
     resource_ref ref = kind_ref(k, &key, msg);
     ok = ok && resource_batch_create(&b, &ref, msg, msg, st) && resource_batch_apply(&b, st);
     resource_batch_free(&b);
@@ -296,8 +328,14 @@ ProtobufCMessage *std_update(const op_ctx *op, const kind *k, const ProtobufCMes
         (k->hooks.derive && !k->hooks.derive(op, &key, next, cur, st)))
         goto fail;
 
+    resource_batch b;
+    resource_batch_init(&b, op);
     resource_ref ref = kind_ref(k, &key, next);
-    if (!resource_update(op, &ref, next, next, version, st))
+    bool ok = parent_draft_guard(op, k, &key, &b, st) &&
+              resource_batch_update(&b, &ref, next, next, version, st) &&
+              resource_batch_apply(&b, st);
+    resource_batch_free(&b);
+    if (!ok)
         goto fail;
     present_written(op, k, &key, next);
     free_msg(cur);
@@ -328,6 +366,7 @@ bool std_delete(const op_ctx *op, const kind *k, const char *name, const char *e
     const ProtobufCMessage *res = kind_resource_in(k, cur, key.name, st);
     bool ok = res && resource_check_etag(res, etag, st) &&
               (k->lifecycle != KIND_CONTROLLED || lifecycle_check_deletable(res, key.name, st)) &&
+              parent_draft_guard(op, k, &key, &b, st) &&
               (!k->hooks.before_delete || k->hooks.before_delete(op, &key, res, version, &b, st));
     if (ok) {
         resource_batch_delete(&b, k->collection, key.org, key.name, version);

@@ -146,6 +146,44 @@ FIXTURES = {
         filter=lambda r: ('title = "%s" AND preset = FIVE_BY_FIVE' % r.title,
                           'title = "%s" AND combination = SUM' % r.title),
     ),
+    "SecurityAssessment": dict(
+        verbs=ALL_VERBS,
+        module="assessments",
+        make=lambda pb, i: pb.assessments.SecurityAssessment(
+            title="Assessment %d" % i, method="Workshops with the 5 x 5 scheme"),
+        # an assessment copies a scoring scheme of its organization: setup makes one
+        setup=lambda test: {"parent": test.org_a, "scheme": scoring_scheme(
+            test.clients["admin"], test.org_a)},
+        create=lambda client, parent, res, res_id, ctx: client.call(
+            "SecurityAssessments.CreateSecurityAssessment", parent=parent,
+            security_assessment_id=res_id,
+            security_assessment=type(res)(scoring_scheme=ctx["scheme"], **{
+                f.name: v for f, v in res.ListFields()})),
+        update=("title", "Renamed assessment"),
+        untouched=("method", "Changed outside the mask"),
+        roles=dict(read="viewer", create="editor", update="editor", delete="admin"),
+        filter=lambda r: ('title = "%s" AND state = DRAFT' % r.title,
+                          'title = "%s" AND state = APPROVED' % r.title),
+    ),
+    "ThreatScenario": dict(
+        verbs=ALL_VERBS,
+        module="scenarios",
+        make=lambda pb, i: pb.scenarios.ThreatScenario(
+            title="Scenario %d" % i, category=pb.scenarios.THREAT_CATEGORY_THEFT,
+            source=pb.scenarios.SCENARIO_SOURCE_ASSESSMENT_TEAM,
+            consequence_level=2, likelihood_level=3),
+        # a scenario is part of a draft assessment and targets a partner: setup makes them
+        setup=lambda test: draft_assessment(test.clients["admin"], test.org_a),
+        create=lambda client, parent, res, res_id, ctx: client.call(
+            "ThreatScenarios.CreateThreatScenario", parent=parent, threat_scenario_id=res_id,
+            threat_scenario=type(res)(target=ctx["target"], **{
+                f.name: v for f, v in res.ListFields()})),
+        update=("title", "Renamed scenario"),
+        untouched=("narrative", "Changed outside the mask"),
+        roles=dict(read="viewer", create="editor", update="editor", delete="admin"),
+        filter=lambda r: ('category = THEFT AND consequence_level = 2 AND acceptable = true',
+                          'category = CYBER'),
+    ),
 }
 
 ROLE_ORDER = ["viewer", "editor", "admin", "platform"]
@@ -177,6 +215,28 @@ def accepted_request(admin, org):
     admin.call("DeclarationRequests.AnswerDeclarationRequest", name=request, declaration=paper)
     admin.call("DeclarationRequests.AcceptDeclarationRequest", name=request)
     return {"parent": partner, "request": request}
+
+
+def scoring_scheme(admin, org):
+    """A 5 x 5 scoring scheme of org: its name."""
+    pb = protos()
+    return admin.call("ScoringSchemes.CreateScoringScheme", parent=org,
+                      scoring_scheme=pb.scoring.ScoringScheme(
+                          title="Scheme", preset=pb.scoring.SCORING_PRESET_FIVE_BY_FIVE)).name
+
+
+def draft_assessment(admin, org):
+    """A draft assessment of org and a business partner of org to target:
+    {"parent": the assessment, "target": the partner}."""
+    pb = protos()
+    assessment = admin.call("SecurityAssessments.CreateSecurityAssessment", parent=org,
+                            security_assessment=pb.assessments.SecurityAssessment(
+                                title="Assessed", scoring_scheme=scoring_scheme(admin, org))).name
+    target = admin.call("BusinessPartners.CreateBusinessPartner", parent=org,
+                        business_partner=pb.partners.BusinessPartner(
+                            legal_name="Target", country_code="DE",
+                            risk_tier=pb.partners.RISK_TIER_LOW)).name
+    return {"parent": assessment, "target": target}
 
 
 def snake(name):

@@ -1,0 +1,303 @@
+/* threat_scenario.c — the rules of a threat scenario (ISO 28001 5.3.2):
+ * what it holds (every field's limits; an authority for a scenario
+ * government officials require, and only for one; a target that exists:
+ * one of the organization's business partners or a facility of one of its
+ * statements of application), the scores the server computes from the
+ * levels on the assessment's scheme (never a client's), the risk
+ * acceptance only an ADMIN records, and that a government-required
+ * scenario is never deleted nor made a team one. */
+#include "threat_scenario.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "business_partner.h"
+#include "clock.h"
+#include "doc.h"
+#include "scoring_scheme.h"
+#include "security_assessment.h"
+#include "statement_of_application.h"
+#include "validate.h"
+
+#define SOURCE(x) SUPPLYSEC__V1__SCENARIO_SOURCE__SCENARIO_SOURCE_##x
+#define FACILITIES_SEGMENT "/facilities/"
+
+static bool validate(const ProtobufCMessage *res, const char *p, status *st)
+{
+    const ThreatScenario *s = (const ThreatScenario *)res;
+    char f[128];
+    snprintf(f, sizeof f, "%s.title", p);
+    if (!validate_text(f, s->title, 200, true, st))
+        return false;
+    snprintf(f, sizeof f, "%s.category", p);
+    if (!validate_enum(f, &supplysec__v1__threat_category__descriptor, s->category, true, st))
+        return false;
+    snprintf(f, sizeof f, "%s.source", p);
+    if (!validate_enum(f, &supplysec__v1__scenario_source__descriptor, s->source, true, st))
+        return false;
+    snprintf(f, sizeof f, "%s.authority", p);
+    bool government = s->source == SOURCE(GOVERNMENT_REQUIRED);
+    if (!validate_text(f, s->authority, 200, government, st))
+        return false;
+    if (!government && s->authority[0])
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s: only a GOVERNMENT_REQUIRED scenario names the authority that "
+                           "requires it",
+                           f);
+    snprintf(f, sizeof f, "%s.target", p);
+    if (!validate_text(f, s->target, KIND_NAME_MAX, true, st))
+        return false;
+    snprintf(f, sizeof f, "%s.narrative", p);
+    if (!validate_text(f, s->narrative, 10000, false, st))
+        return false;
+    snprintf(f, sizeof f, "%s.existing_measures", p);
+    if (!validate_text(f, s->existing_measures, 10000, false, st))
+        return false;
+    if (s->risk_acceptance) {
+        snprintf(f, sizeof f, "%s.risk_acceptance.reason", p);
+        if (!validate_text(f, s->risk_acceptance->reason, 2000, true, st))
+            return false;
+    }
+    return true;
+}
+
+/* The target names something of the scenario's organization that exists:
+ * a business partner, or a facility (by its id) of a statement of
+ * application. NOT_FOUND of the target is the request's error. */
+static bool target_exists(const op_ctx *op, const resource_key *key, const char *target, status *st)
+{
+    char f[96];
+    snprintf(f, sizeof f, "%s.target", key->kind->field);
+    const char *fac = strstr(target, FACILITIES_SEGMENT);
+    resource_key tk;
+    status lst = {0};
+    bool found;
+    if (fac) {
+        char statement[KIND_NAME_MAX + 1];
+        snprintf(statement, sizeof statement, "%.*s", (int)(fac - target), target);
+        if (!kind_parse_name(&statement_of_application_kind, f, statement, &tk, st))
+            return false;
+        if (strcmp(tk.org, key->org) != 0)
+            goto elsewhere;
+        found = statement_facility_exists(op, key->org, statement, fac + strlen(FACILITIES_SEGMENT),
+                                          &lst);
+    } else {
+        if (!kind_parse_name(&business_partner_kind, f, target, &tk, st))
+            return false;
+        if (strcmp(tk.org, key->org) != 0)
+            goto elsewhere;
+        ProtobufCMessage *bp =
+            resource_load(op, business_partner_kind.desc, business_partner_kind.collection,
+                          key->org, target, target, NULL, &lst);
+        found = bp != NULL;
+        if (bp)
+            protobuf_c_message_free_unpacked(bp, NULL);
+    }
+    if (found)
+        return true;
+    if (lst.code != STATUS_NOT_FOUND) {
+        *st = lst;
+        return false;
+    }
+    return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: %s", f, lst.msg);
+elsewhere:
+    return status_fail(st, STATUS_INVALID_ARGUMENT,
+                       "%s: must name one of this organization's business partners, "
+                       "organizations/%s/businessPartners/{id}, or a facility of one of its "
+                       "statements of application, "
+                       "organizations/%s/statementsOfApplication/{id}/facilities/{facility_id}",
+                       f, key->org, key->org);
+}
+
+/* A level on one of the scheme's scales, 1 for the lowest. */
+static bool level_valid(const char *field, int level, const Supplysec__V1__Scale *sc, status *st)
+{
+    if (level >= 1 && (size_t)level <= sc->n_levels)
+        return true;
+    return status_fail(st, STATUS_INVALID_ARGUMENT,
+                       "%s: %d is not a level of the assessment's scale \"%s\": 1 (%s) to %zu "
+                       "(%s)",
+                       field, level, sc->name, sc->levels[0]->label, sc->n_levels,
+                       sc->levels[sc->n_levels - 1]->label);
+}
+
+/* An ADMIN records, changes or clears a risk acceptance; the server says
+ * who and when. One carried over unchanged keeps its author. */
+static bool acceptance_derive(const op_ctx *op, const resource_key *key, ThreatScenario *s,
+                              const ThreatScenario *prev, status *st)
+{
+    const Supplysec__V1__RiskAcceptance *was = prev ? prev->risk_acceptance : NULL;
+    Supplysec__V1__RiskAcceptance *now = s->risk_acceptance;
+    if (!now && !was)
+        return true;
+    if (now && was && strcmp(now->reason, was->reason) == 0) {
+        if (!message_set_string(&now->base, "accepter", was->accepter) ||
+            !resource_set_time(&now->base, "accept_time", was->accept_time))
+            return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        return true;
+    }
+    if (!auth_require(op->who, key->org, SUPPLYSEC__V1__ROLE__ROLE_ADMIN, key->name, st))
+        return false;
+    if (now && (!message_set_string(&now->base, "accepter", op->who->name) ||
+                !resource_stamp_now(&now->base, "accept_time")))
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    return true;
+}
+
+/* The scores, from the levels on the assessment's scheme; the residual
+ * levels are the incident ones until countermeasures are accepted. */
+static bool derive(const op_ctx *op, const resource_key *key, ProtobufCMessage *res,
+                   const ProtobufCMessage *prev, status *st)
+{
+    ThreatScenario *s = (ThreatScenario *)res;
+    const char *p = key->kind->field;
+    if (!target_exists(op, key, s->target, st) ||
+        !acceptance_derive(op, key, s, (const ThreatScenario *)prev, st))
+        return false;
+    SecurityAssessment *a = (SecurityAssessment *)resource_load(
+        op, security_assessment_kind.desc, security_assessment_kind.collection, key->org,
+        key->parent, key->parent, NULL, st);
+    if (!a)
+        return false;
+    const ScoringScheme *sch = a->scheme;
+    char f[96];
+    bool ok = sch && sch->consequence && sch->likelihood;
+    if (!ok)
+        status_fail(st, STATUS_DATA_LOSS, "%s has no scoring scheme", key->parent);
+    snprintf(f, sizeof f, "%s.consequence_level", p);
+    ok = ok && level_valid(f, s->consequence_level, sch->consequence, st);
+    snprintf(f, sizeof f, "%s.likelihood_level", p);
+    ok = ok && level_valid(f, s->likelihood_level, sch->likelihood, st);
+    if (ok) {
+        scoring_score(sch, s->consequence_level, s->likelihood_level, &s->incident_score);
+        s->acceptable = s->incident_score <= sch->acceptable_level;
+        s->residual_consequence_level = s->consequence_level;
+        s->residual_likelihood_level = s->likelihood_level;
+        s->residual_score = s->incident_score;
+    }
+    protobuf_c_message_free_unpacked(&a->base, NULL);
+    return ok;
+}
+
+/* A government-required scenario stays one. */
+static bool check_update(const op_ctx *op, const resource_key *key, const ProtobufCMessage *prev,
+                         const ProtobufCMessage *next, status *st)
+{
+    (void)op;
+    if (((const ThreatScenario *)prev)->source == SOURCE(GOVERNMENT_REQUIRED) &&
+        ((const ThreatScenario *)next)->source != SOURCE(GOVERNMENT_REQUIRED))
+        return status_fail(st, STATUS_FAILED_PRECONDITION,
+                           "%s is required by government officials (ISO 28001 5.3.2); it stays "
+                           "GOVERNMENT_REQUIRED",
+                           key->name);
+    return true;
+}
+
+/* A scenario government officials require is never deleted. */
+static bool before_delete(const op_ctx *op, const resource_key *key, const ProtobufCMessage *cur,
+                          int64_t version, resource_batch *b, status *st)
+{
+    (void)op;
+    (void)version;
+    (void)b;
+    const ThreatScenario *s = (const ThreatScenario *)cur;
+    if (s->source == SOURCE(GOVERNMENT_REQUIRED))
+        return status_fail(st, STATUS_FAILED_PRECONDITION,
+                           "%s is required by %s (ISO 28001 5.3.2); it is never deleted", key->name,
+                           s->authority);
+    return true;
+}
+
+bool threat_scenario_untreated(const ThreatScenario *s, double acceptable_level)
+{
+    return s->incident_score > acceptable_level && s->residual_score > acceptable_level &&
+           !s->risk_acceptance;
+}
+
+bool threat_scenarios_each(const op_ctx *op, const char *org, const char *assessment,
+                           bool (*fn)(const ThreatScenario *s, void *ctx, status *st), void *ctx,
+                           status *st)
+{
+    char *after = NULL;
+    bool ok = true, more = true;
+    while (ok && more) {
+        store_query q = {.collection = THREAT_SCENARIOS_COLLECTION,
+                         .org = org,
+                         .parent = assessment,
+                         .after = after,
+                         .limit = PAGE_SIZE_MAX};
+        store_page *page = NULL;
+        ok = status_from_store(st, store_list(op->store, &q, &page), "threat scenarios");
+        for (size_t i = 0; ok && i < page->count; i++) {
+            const store_record *rec = &page->records[i];
+            bson_t doc;
+            char err[128];
+            ThreatScenario *s = NULL;
+            if (bson_init_static(&doc, rec->doc, rec->doc_len))
+                s = (ThreatScenario *)doc_to_message(threat_scenario_kind.desc, &doc, err,
+                                                     sizeof err);
+            if (!s) {
+                ok = status_fail(st, STATUS_DATA_LOSS, "stored document of %s cannot be read",
+                                 rec->name);
+                break;
+            }
+            if (!message_set_string(&s->base, "name", rec->name))
+                ok = status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+            ok = ok && fn(s, ctx, st);
+            protobuf_c_message_free_unpacked(&s->base, NULL);
+        }
+        more = ok && page->more && page->count > 0;
+        if (more) {
+            free(after);
+            if (!(after = strdup(page->records[page->count - 1].name)))
+                ok = status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        }
+        store_page_free(page);
+    }
+    free(after);
+    return ok;
+}
+
+/* What ListThreatScenarios filters on (docs/api.md). */
+static const facet_def facets[] = {
+    {.name = "category",
+     .type = FACET_ENUM,
+     .enum_type = &supplysec__v1__threat_category__descriptor},
+    {.name = "source",
+     .type = FACET_ENUM,
+     .enum_type = &supplysec__v1__scenario_source__descriptor},
+    {.name = "acceptable", .type = FACET_BOOL},
+    {.name = "consequence_level", .type = FACET_INT},
+    {.name = "likelihood_level", .type = FACET_INT},
+    {.name = "create_time", .type = FACET_TIMESTAMP},
+    {.name = "update_time", .type = FACET_TIMESTAMP},
+};
+
+/* (risk_acceptance's accepter and accept_time too: acceptance_derive
+ * sets them) */
+static const char *const output_only[] = {"incident_score",
+                                          "residual_consequence_level",
+                                          "residual_likelihood_level",
+                                          "residual_score",
+                                          "acceptable",
+                                          NULL};
+
+const kind threat_scenario_kind = {
+    .type = "ThreatScenario",
+    .field = "threat_scenario",
+    .plural = "threatScenarios",
+    .collection = THREAT_SCENARIOS_COLLECTION,
+    .parent = &security_assessment_kind,
+    .draft_parent = true,
+    .desc = &supplysec__v1__threat_scenario__descriptor,
+    .min_role = KIND_ROLES_DOCUMENT,
+    .output_only = output_only,
+    .facets = facets,
+    .n_facets = sizeof facets / sizeof facets[0],
+    .hooks = {.validate = validate,
+              .derive = derive,
+              .check_update = check_update,
+              .before_delete = before_delete},
+};

@@ -1,0 +1,207 @@
+"""Security assessments (ISO 28001 5.2-5.3), the forwarder's story going on
+from its partners and declarations: it starts a 5 x 5 scoring scheme from
+the preset, assesses the scope of its approved statement of application
+with a qualified team, and records five threat scenarios, one required by
+customs, against its carrier and its Hamburg warehouse. The server scores
+them (a client's scores are ignored), ranks them, and draws the risk matrix;
+approval waits while a scenario over the acceptable level is untreated, and
+an ADMIN's risk acceptance treats it. A scenario changes only while the
+assessment is a draft; the one customs requires is never deleted; another
+organization sees none of it."""
+
+import grpc
+
+from harness import ServerTestCase, protos
+
+C = grpc.StatusCode
+SA = "SecurityAssessments."
+TS = "ThreatScenarios."
+
+
+class AssessmentStoryTest(ServerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        pb = protos()
+        cls.org = cls.make_org(cls.uid("fwd")).name
+        cls.editor = cls.server.client(cls.make_key(cls.org, pb.common.ROLE_EDITOR).secret)
+        cls.org_admin = cls.server.client(cls.make_key(cls.org, pb.common.ROLE_ADMIN).secret)
+        cls.viewer = cls.server.client(cls.make_key(cls.org, pb.common.ROLE_VIEWER).secret)
+        other = cls.make_org(cls.uid("oth")).name
+        cls.stranger = cls.server.client(cls.make_key(other, pb.common.ROLE_ADMIN).secret)
+
+    def scope(self):
+        """An approved statement of application with the Hamburg warehouse,
+        and a carrier: (statement, carrier)."""
+        pb = protos()
+        S, O = pb.statements, pb.orgs
+        carrier = self.editor.call("BusinessPartners.CreateBusinessPartner", parent=self.org,
+                                   business_partner=pb.partners.BusinessPartner(
+                                       legal_name="Carrier Sp. z o.o.", country_code="PL",
+                                       risk_tier=pb.partners.RISK_TIER_HIGH)).name
+        st = self.editor.call(
+            "StatementsOfApplication.CreateStatementOfApplication", parent=self.org,
+            statement_of_application=S.StatementOfApplication(
+                title="Asia-Europe sea freight", functions=[O.SUPPLY_CHAIN_ROLE_FORWARDER],
+                facilities=[S.Facility(id="hamburg", name="Hamburg export warehouse",
+                                       country_code="DE", un_locode="DEHAM")],
+                covered_portion=S.SupplyChainPortion(
+                    **{"from": "Shenzhen", "to": "Hamburg"},
+                    transport_modes=[S.TRANSPORT_MODE_SEA]),
+                business_partners=[S.CoveredPartner(business_partner=carrier)])).name
+        self.editor.call("StatementsOfApplication.SubmitStatementOfApplication", name=st)
+        self.org_admin.call("StatementsOfApplication.ApproveStatementOfApplication", name=st)
+        return st, carrier
+
+    def test_story(self):
+        pb = protos()
+        A, T = pb.assessments, pb.scenarios
+        statement, carrier = self.scope()
+        warehouse = statement + "/facilities/hamburg"
+        scheme = self.editor.call("ScoringSchemes.CreateScoringScheme", parent=self.org,
+                                  scoring_scheme=pb.scoring.ScoringScheme(
+                                      title="Group 5 x 5",
+                                      preset=pb.scoring.SCORING_PRESET_FIVE_BY_FIVE))
+        self.assertEqual(scheme.acceptable_level, 6)
+        a = self.editor.call(SA + "CreateSecurityAssessment", parent=self.org,
+                             security_assessment=A.SecurityAssessment(
+                                 title="2026 supply chain security assessment",
+                                 scoring_scheme=scheme.name,
+                                 scope=A.AssessmentScope(statement_of_application=statement),
+                                 method="Workshops per facility; threats from customs bulletins",
+                                 team=[A.TeamMember(name="M. Weber", role="Security manager",
+                                                    competences=["ISO 28000 lead auditor"])]))
+        self.assertEqual(a.state, pb.common.DOCUMENT_STATE_DRAFT)
+        self.assertEqual(a.scheme.consequence.levels[4].label, "Severe")
+
+        def scenario(sid, title, category, target, c, l, **kw):
+            return self.editor.call(TS + "CreateThreatScenario", parent=a.name,
+                                    threat_scenario_id=sid, threat_scenario=T.ThreatScenario(
+                                        title=title, target=target,
+                                        category=getattr(T, "THREAT_CATEGORY_" + category),
+                                        source=kw.pop("source", T.SCENARIO_SOURCE_ASSESSMENT_TEAM),
+                                        consequence_level=c, likelihood_level=l, **kw))
+
+        # five scenarios; the client's scores are ignored
+        theft = scenario("theft", "Theft from the yard", "THEFT", warehouse, 4, 3,
+                         incident_score=1, acceptable=True)
+        self.assertEqual((theft.incident_score, theft.acceptable), (12, False))
+        self.assertEqual(theft.residual_score, 12)
+        gov = scenario("narcotics", "Narcotics in containers", "CONTRABAND_SMUGGLING", carrier,
+                       5, 2, source=T.SCENARIO_SOURCE_GOVERNMENT_REQUIRED,
+                       authority="Zoll Hamburg")
+        self.assertEqual(gov.incident_score, 10)
+        scenario("stowaways", "Stowaways in trailers", "HUMAN_SMUGGLING", carrier, 3, 2)
+        scenario("seals", "Seal tampering", "TAMPERING", carrier, 2, 2)
+        scenario("phishing", "Booking data phished", "CYBER", warehouse, 2, 3)
+
+        # ranked, highest first; the three over 6 untreated
+        rank = self.viewer.call(SA + "RankThreatScenarios", name=a.name)
+        self.assertEqual([r.threat_scenario.rsplit("/", 1)[1] for r in rank.scenarios],
+                         ["theft", "narcotics", "phishing", "stowaways", "seals"])
+        self.assertEqual([r.untreated for r in rank.scenarios],
+                         [True, True, False, False, False])
+        # the heat map: 25 cells, each scenario in its own
+        m = self.viewer.call(SA + "ComputeRiskMatrix", name=a.name)
+        self.assertEqual((len(m.before), len(m.after)), (25, 25))
+        cell = {(x.consequence_level, x.likelihood_level): x for x in m.before}
+        self.assertEqual(list(cell[4, 3].threat_scenarios), [theft.name])
+        self.assertEqual(sum(x.count for x in m.before), 5)
+        self.assertFalse(cell[4, 3].acceptable)
+        self.assertTrue(cell[2, 3].acceptable)
+
+        # approval waits for the untreated ones, named
+        self.editor.call(SA + "SubmitSecurityAssessment", name=a.name)
+        e = self.assertRpcError(C.FAILED_PRECONDITION, self.org_admin.call,
+                                SA + "ApproveSecurityAssessment", name=a.name)
+        self.assertIn("2 scenarios over the acceptable level", e.details())
+        self.assertIn(theft.name, e.details())
+        # nothing changes while it is in review
+        e = self.assertRpcError(C.FAILED_PRECONDITION, scenario, "late", "Late", "OTHER",
+                                carrier, 1, 1)
+        self.assertIn("IN_REVIEW", e.details())
+        self.org_admin.call(SA + "RejectSecurityAssessment", name=a.name,
+                            reason="Treat theft and narcotics")
+
+        # only an ADMIN accepts a risk
+        accept = T.ThreatScenario(risk_acceptance=T.RiskAcceptance(
+            reason="Insured; guards and CCTV in place"))
+        for s in (theft, gov):
+            accept.name = s.name
+            self.assertRpcError(C.PERMISSION_DENIED, self.editor.call,
+                                TS + "UpdateThreatScenario", threat_scenario=accept,
+                                update_mask=pb.field_mask.FieldMask(paths=["risk_acceptance"]))
+            got = self.org_admin.call(TS + "UpdateThreatScenario", threat_scenario=accept,
+                                      update_mask=pb.field_mask.FieldMask(
+                                          paths=["risk_acceptance"]))
+            self.assertTrue(got.risk_acceptance.accepter.startswith(self.org + "/apiKeys/"))
+        # the customs-required scenario is never deleted; a team one is
+        e = self.assertRpcError(C.FAILED_PRECONDITION, self.org_admin.call,
+                                TS + "DeleteThreatScenario", name=gov.name)
+        self.assertIn("Zoll Hamburg", e.details())
+        self.org_admin.call(TS + "DeleteThreatScenario", name=a.name + "/threatScenarios/seals")
+
+        self.editor.call(SA + "SubmitSecurityAssessment", name=a.name)
+        ok = self.org_admin.call(SA + "ApproveSecurityAssessment", name=a.name)
+        self.assertEqual(ok.state, pb.common.DOCUMENT_STATE_APPROVED)
+        self.assertEqual(ok.scope.statement_revision_id, "1")
+        self.assertFalse(any(r.untreated for r in self.viewer.call(
+            SA + "RankThreatScenarios", name=a.name).scenarios))
+
+        # another organization sees none of it, worded as for what does not exist
+        for method, name, missing in (
+                (SA + "GetSecurityAssessment", a.name,
+                 self.org + "/securityAssessments/no-such-thing"),
+                (SA + "RankThreatScenarios", a.name,
+                 self.org + "/securityAssessments/no-such-thing"),
+                (SA + "ComputeRiskMatrix", a.name,
+                 self.org + "/securityAssessments/no-such-thing"),
+                (TS + "GetThreatScenario", theft.name,
+                 a.name + "/threatScenarios/no-such-thing")):
+            with self.subTest(method):
+                e1 = self.assertRpcError(C.NOT_FOUND, self.stranger.call, method, name=name)
+                e2 = self.assertRpcError(C.NOT_FOUND, self.stranger.call, method, name=missing)
+                self.assertEqual(e1.details().replace(name, "{}"),
+                                 e2.details().replace(missing, "{}"))
+
+    def test_invalid_fields_name_the_field(self):
+        pb = protos()
+        A, T = pb.assessments, pb.scenarios
+        scheme = self.editor.call("ScoringSchemes.CreateScoringScheme", parent=self.org,
+                                  scoring_scheme=pb.scoring.ScoringScheme(
+                                      title="C-TPAT", preset=pb.scoring.
+                                      SCORING_PRESET_CTPAT_THREAT_VULNERABILITY)).name
+        cases = [
+            (A.SecurityAssessment(title="", scoring_scheme=scheme), "security_assessment.title"),
+            (A.SecurityAssessment(title="T"), "security_assessment.scoring_scheme"),
+            (A.SecurityAssessment(title="T", scoring_scheme=scheme,
+                                  team=[A.TeamMember(name="")]), "security_assessment.team[0].name"),
+            (A.SecurityAssessment(title="T", scoring_scheme=scheme, scope=A.AssessmentScope(
+                excluded_portions=[A.ExcludedPortion(description="Port leg",
+                                                     business_partner="x")])),
+             "security_assessment.scope.excluded_portions[0]"),
+        ]
+        for res, field in cases:
+            with self.subTest(field):
+                e = self.assertRpcError(C.INVALID_ARGUMENT, self.editor.call,
+                                        SA + "CreateSecurityAssessment", parent=self.org,
+                                        security_assessment=res)
+                self.assertIn(field, e.details())
+        a = self.editor.call(SA + "CreateSecurityAssessment", parent=self.org,
+                             security_assessment=A.SecurityAssessment(title="T",
+                                                                      scoring_scheme=scheme))
+        self.assertEqual(a.scheme.consequence.name, "Threat")
+        e = self.assertRpcError(C.INVALID_ARGUMENT, self.editor.call,
+                                TS + "CreateThreatScenario", parent=a.name,
+                                threat_scenario=T.ThreatScenario(
+                                    title="T", category=T.THREAT_CATEGORY_THEFT,
+                                    source=T.SCENARIO_SOURCE_ASSESSMENT_TEAM,
+                                    target=self.org + "/businessPartners/nobody",
+                                    consequence_level=4, likelihood_level=1))
+        self.assertIn("threat_scenario.", e.details())
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()

@@ -1,0 +1,487 @@
+/* test_security_assessment.c — security assessments and their threat
+ * scenarios (security_assessment.h, threat_scenario.h), without gRPC, on an
+ * in-memory SQLite store: the scheme copied at creation (a later change to
+ * the organization's scheme changes no score); scores from the levels, never
+ * from a client; the target checked; a scenario changes only while its
+ * assessment is a DRAFT; a government-required scenario is neither deleted
+ * nor made a team one; a risk acceptance is an ADMIN's; every approval
+ * precondition; the ranking and the risk matrix. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "business_partner.h"
+#include "doc.h"
+#include "lifecycle.h"
+#include "organization.h"
+#include "scoring_scheme.h"
+#include "security_assessment.h"
+#include "standard.h"
+#include "statement_of_application.h"
+#include "threat_scenario.h"
+
+#define ROLE(x) SUPPLYSEC__V1__ROLE__ROLE_##x
+#define ORG "organizations/fwd"
+#define ASSESSMENT ORG "/securityAssessments/main"
+#define SCHEME ORG "/scoringSchemes/five"
+#define PARTNER ORG "/businessPartners/carrier"
+#define STATEMENT ORG "/statementsOfApplication/scope"
+
+typedef struct fx {
+    store *s;
+    principal platform, admin, editor, viewer, other;
+    op_ctx op;
+} fx;
+
+static const op_ctx *as(fx *f, const principal *who)
+{
+    f->op = (op_ctx){.store = f->s,
+                     .who = who,
+                     .method = "/test.Assessments/Method",
+                     .request_id = "test",
+                     .deadline_us = INT64_MAX};
+    return &f->op;
+}
+
+static ProtobufCMessage *try_create(fx *f, const principal *who, const kind *k, const char *parent,
+                                    const char *id, const char *json, status *st)
+{
+    char err[256];
+    ProtobufCMessage *m = doc_message_from_json(k->desc, json, strlen(json), err, sizeof err);
+    if (!m)
+        fail_msg("%s: %s", json, err);
+    return std_create(as(f, who), k, parent, id, &m, st);
+}
+
+static ProtobufCMessage *create(fx *f, const principal *who, const kind *k, const char *parent,
+                                const char *id, const char *json)
+{
+    status st = {0};
+    ProtobufCMessage *m = try_create(f, who, k, parent, id, json, &st);
+    if (!m)
+        fail_msg("create %s/%s: %s", parent, id, st.msg);
+    return m;
+}
+
+static void make(fx *f, const principal *who, const kind *k, const char *parent, const char *id,
+                 const char *json)
+{
+    protobuf_c_message_free_unpacked(create(f, who, k, parent, id, json), NULL);
+}
+
+/* A scenario JSON at levels c, l with extra fields (",\"x\":..." or ""). */
+static ThreatScenario *scenario(fx *f, const principal *who, const char *id, int c, int l,
+                                const char *extra, status *st)
+{
+    char json[1024];
+    snprintf(json, sizeof json,
+             "{\"title\":\"Scenario %s\",\"category\":\"THREAT_CATEGORY_THEFT\","
+             "\"source\":\"SCENARIO_SOURCE_ASSESSMENT_TEAM\",\"target\":\"" PARTNER "\","
+             "\"consequenceLevel\":%d,\"likelihoodLevel\":%d%s}",
+             id, c, l, extra);
+    return (ThreatScenario *)try_create(f, who, &threat_scenario_kind, ASSESSMENT, id, json, st);
+}
+
+static void scenario_ok(fx *f, const char *id, int c, int l, const char *extra)
+{
+    status st = {0};
+    ThreatScenario *s = scenario(f, &f->admin, id, c, l, extra, &st);
+    if (!s)
+        fail_msg("scenario %s: %s", id, st.msg);
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+}
+
+static ProtobufCMessage *move(fx *f, const principal *who, doc_move m, status *st)
+{
+    return lifecycle_move(as(f, who), &security_assessment_kind, m, ASSESSMENT, "", "reason", st);
+}
+
+static void approve_statement(fx *f)
+{
+    status st = {0};
+    const char *name = STATEMENT;
+    ProtobufCMessage *m = lifecycle_move(as(f, &f->editor), &statement_of_application_kind,
+                                         DOC_SUBMIT, name, "", "", &st);
+    assert_non_null(m);
+    protobuf_c_message_free_unpacked(m, NULL);
+    m = lifecycle_move(as(f, &f->admin), &statement_of_application_kind, DOC_APPROVE, name, "", "",
+                       &st);
+    if (!m)
+        fail_msg("approve statement: %s", st.msg);
+    protobuf_c_message_free_unpacked(m, NULL);
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    char *err = NULL;
+    if (store_open("sqlite::memory:", 1, &f->s, &err) != STORE_OK)
+        fail_msg("store_open: %s", err ? err : "");
+    f->platform = (principal){.name = "platform/apiKeys/root", .role = ROLE(PLATFORM_ADMIN)};
+    f->admin = (principal){.name = ORG "/apiKeys/a", .org = "fwd", .role = ROLE(ADMIN)};
+    f->editor = (principal){.name = ORG "/apiKeys/e", .org = "fwd", .role = ROLE(EDITOR)};
+    f->viewer = (principal){.name = ORG "/apiKeys/v", .org = "fwd", .role = ROLE(VIEWER)};
+    f->other =
+        (principal){.name = "organizations/oth/apiKeys/a", .org = "oth", .role = ROLE(ADMIN)};
+    const char *org = "{\"legalName\":\"Org\",\"countryCode\":\"DE\","
+                      "\"kind\":\"ORGANIZATION_KIND_OPERATOR\"}";
+    make(f, &f->platform, &organization_kind, "", "fwd", org);
+    make(f, &f->platform, &organization_kind, "", "oth", org);
+    make(f, &f->editor, &scoring_scheme_kind, ORG, "five",
+         "{\"title\":\"5x5\",\"preset\":\"SCORING_PRESET_FIVE_BY_FIVE\"}");
+    make(f, &f->editor, &business_partner_kind, ORG, "carrier",
+         "{\"legalName\":\"Carrier\",\"countryCode\":\"PL\",\"riskTier\":\"RISK_TIER_HIGH\"}");
+    make(f, &f->editor, &statement_of_application_kind, ORG, "scope",
+         "{\"title\":\"Scope\",\"functions\":[\"SUPPLY_CHAIN_ROLE_FORWARDER\"],"
+         "\"facilities\":[{\"id\":\"hamburg\",\"name\":\"Hamburg\",\"countryCode\":\"DE\"}],"
+         "\"coveredPortion\":{\"from\":\"A\",\"to\":\"B\","
+         "\"transportModes\":[\"TRANSPORT_MODE_SEA\"]}}");
+    make(f, &f->editor, &security_assessment_kind, ORG, "main",
+         "{\"title\":\"Assessment\",\"scoringScheme\":\"" SCHEME "\","
+         "\"scope\":{\"statementOfApplication\":\"" STATEMENT "\"},"
+         "\"method\":\"Workshops\",\"team\":[{\"name\":\"A\",\"competences\":[\"ISO 28000\"]}]}");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    store_close(f->s);
+    free(f);
+    return 0;
+}
+
+static void test_scheme_copied_at_creation(void **state)
+{
+    fx *f = *state;
+    /* the organization's scheme changes: the assessment keeps its copy */
+    char err[128];
+    const char *patch_json = "{\"name\":\"" SCHEME "\",\"acceptableLevel\":20}";
+    ProtobufCMessage *patch = doc_message_from_json(scoring_scheme_kind.desc, patch_json,
+                                                    strlen(patch_json), err, sizeof err);
+    assert_non_null(patch);
+    char *paths[] = {"acceptable_level"};
+    status st = {0};
+    ProtobufCMessage *u =
+        std_update(as(f, &f->editor), &scoring_scheme_kind, patch, paths, 1, true, &st);
+    if (!u)
+        fail_msg("update: %s", st.msg);
+    protobuf_c_message_free_unpacked(u, NULL);
+    protobuf_c_message_free_unpacked(patch, NULL);
+    ThreatScenario *s = scenario(f, &f->editor, "theft", 4, 3, "", &st);
+    assert_non_null(s);
+    assert_true(s->incident_score == 12);
+    assert_false(s->acceptable); /* the copy's acceptable level: 6, not 20 */
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+    /* the scheme named must be the organization's own and exist */
+
+    ProtobufCMessage *a = try_create(
+        f, &f->editor, &security_assessment_kind, ORG, "",
+        "{\"title\":\"A\",\"scoringScheme\":\"organizations/oth/scoringSchemes/five\"}", &st);
+    assert_null(a);
+    assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
+    assert_non_null(strstr(st.msg, "security_assessment.scoring_scheme"));
+    a = try_create(f, &f->editor, &security_assessment_kind, ORG, "",
+                   "{\"title\":\"A\",\"scoringScheme\":\"" ORG "/scoringSchemes/none\"}", &st);
+    assert_null(a);
+    assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
+    a = try_create(f, &f->editor, &security_assessment_kind, ORG, "", "{\"title\":\"A\"}", &st);
+    assert_null(a);
+    assert_non_null(strstr(st.msg, "scoring_scheme: required"));
+}
+
+static void test_scores_are_the_servers(void **state)
+{
+    fx *f = *state;
+    status st = {0};
+    /* a client's scores are cleared, then computed */
+    ThreatScenario *s =
+        scenario(f, &f->editor, "theft", 5, 5,
+                 ",\"incidentScore\":1,\"residualScore\":1,\"acceptable\":true", &st);
+    assert_non_null(s);
+    assert_true(s->incident_score == 25);
+    assert_true(s->residual_score == 25);
+    assert_int_equal(s->residual_consequence_level, 5);
+    assert_false(s->acceptable);
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+    s = scenario(f, &f->editor, "minor", 2, 3, "", &st);
+    assert_true(s->incident_score == 6 && s->acceptable); /* 6 is within 6 */
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+    /* levels off the scale, named with its ends */
+    assert_null(scenario(f, &f->editor, "off", 6, 1, "", &st));
+    assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
+    assert_non_null(strstr(st.msg, "threat_scenario.consequence_level"));
+    assert_non_null(strstr(st.msg, "Severe"));
+    assert_null(scenario(f, &f->editor, "zero", 1, 0, "", &st));
+    assert_non_null(strstr(st.msg, "threat_scenario.likelihood_level"));
+}
+
+static void test_target_checked(void **state)
+{
+    fx *f = *state;
+    status st = {0};
+    char json[512];
+    const char *targets[][2] = {
+        {"organizations/oth/businessPartners/carrier", "must name one of this organization's"},
+        {ORG "/businessPartners/nobody", "not found"},
+        {STATEMENT "/facilities/rotterdam", "has no facility rotterdam"},
+        {"organizations/fwd/apiKeys/a", "threat_scenario.target"},
+    };
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        snprintf(json, sizeof json,
+                 "{\"title\":\"T\",\"category\":\"THREAT_CATEGORY_CYBER\","
+                 "\"source\":\"SCENARIO_SOURCE_ASSESSMENT_TEAM\",\"target\":\"%s\","
+                 "\"consequenceLevel\":1,\"likelihoodLevel\":1}",
+                 targets[i][0]);
+        ProtobufCMessage *m =
+            try_create(f, &f->editor, &threat_scenario_kind, ASSESSMENT, "", json, &st);
+        assert_null(m);
+        assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
+        if (!strstr(st.msg, targets[i][1]) || !strstr(st.msg, "threat_scenario.target"))
+            fail_msg("%s: '%s'", targets[i][0], st.msg);
+    }
+    make(f, &f->editor, &threat_scenario_kind, ASSESSMENT, "yard",
+         "{\"title\":\"Yard intrusion\",\"category\":\"THREAT_CATEGORY_THEFT\","
+         "\"source\":\"SCENARIO_SOURCE_ASSESSMENT_TEAM\",\"target\":\"" STATEMENT
+         "/facilities/hamburg\",\"consequenceLevel\":3,\"likelihoodLevel\":2}");
+    /* government-required: the authority named, and only then */
+    assert_null(scenario(f, &f->editor, "gov", 1, 1,
+                         ",\"source\":\"SCENARIO_SOURCE_GOVERNMENT_REQUIRED\"", &st));
+    assert_non_null(strstr(st.msg, "threat_scenario.authority"));
+    assert_null(scenario(f, &f->editor, "team", 1, 1, ",\"authority\":\"Customs\"", &st));
+    assert_non_null(strstr(st.msg, "threat_scenario.authority"));
+}
+
+static void test_government_required_stays(void **state)
+{
+    fx *f = *state;
+    scenario_ok(f, "gov", 3, 3,
+                ",\"source\":\"SCENARIO_SOURCE_GOVERNMENT_REQUIRED\",\"authority\":\"DE customs\"");
+    status st = {0};
+    const char *name = ASSESSMENT "/threatScenarios/gov";
+    assert_false(std_delete(as(f, &f->admin), &threat_scenario_kind, name, "", &st));
+    assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
+    assert_non_null(strstr(st.msg, "DE customs"));
+    char err[128];
+    const char *pj = "{\"name\":\"" ASSESSMENT "/threatScenarios/gov\","
+                     "\"source\":\"SCENARIO_SOURCE_ASSESSMENT_TEAM\",\"authority\":\"\"}";
+    ProtobufCMessage *patch =
+        doc_message_from_json(threat_scenario_kind.desc, pj, strlen(pj), err, sizeof err);
+    char *paths[] = {"source", "authority"};
+    assert_null(std_update(as(f, &f->admin), &threat_scenario_kind, patch, paths, 2, true, &st));
+    assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
+    protobuf_c_message_free_unpacked(patch, NULL);
+    /* a team scenario is deleted */
+    scenario_ok(f, "team", 1, 1, "");
+    assert_true(std_delete(as(f, &f->admin), &threat_scenario_kind,
+                           ASSESSMENT "/threatScenarios/team", "", &st));
+}
+
+static void test_risk_acceptance_is_an_admins(void **state)
+{
+    fx *f = *state;
+    status st = {0};
+    const char *accept = ",\"riskAcceptance\":{\"reason\":\"Insured; cost of measures too high\","
+                         "\"accepter\":\"someone\"}";
+    assert_null(scenario(f, &f->editor, "big", 5, 4, accept, &st));
+    assert_int_equal(st.code, STATUS_PERMISSION_DENIED);
+    ThreatScenario *s = scenario(f, &f->admin, "big", 5, 4, accept, &st);
+    assert_non_null(s);
+    assert_string_equal(s->risk_acceptance->accepter, ORG "/apiKeys/a");
+    assert_non_null(s->risk_acceptance->accept_time);
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+    /* an editor changes the title; the acceptance stays the admin's */
+    char err[128];
+    const char *pj = "{\"name\":\"" ASSESSMENT "/threatScenarios/big\",\"title\":\"Renamed\"}";
+    ProtobufCMessage *patch =
+        doc_message_from_json(threat_scenario_kind.desc, pj, strlen(pj), err, sizeof err);
+    char *title[] = {"title"};
+    s = (ThreatScenario *)std_update(as(f, &f->editor), &threat_scenario_kind, patch, title, 1,
+                                     true, &st);
+    if (!s)
+        fail_msg("update: %s", st.msg);
+    assert_string_equal(s->risk_acceptance->accepter, ORG "/apiKeys/a");
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+    /* but does not clear it */
+    char *ra[] = {"risk_acceptance"};
+    assert_null(std_update(as(f, &f->editor), &threat_scenario_kind, patch, ra, 1, true, &st));
+    assert_int_equal(st.code, STATUS_PERMISSION_DENIED);
+    protobuf_c_message_free_unpacked(patch, NULL);
+}
+
+static void test_scenarios_change_only_in_a_draft(void **state)
+{
+    fx *f = *state;
+    scenario_ok(f, "theft", 2, 2, "");
+    status st = {0};
+    ProtobufCMessage *m = move(f, &f->editor, DOC_SUBMIT, &st);
+    assert_non_null(m);
+    protobuf_c_message_free_unpacked(m, NULL);
+    assert_null(scenario(f, &f->editor, "late", 1, 1, "", &st));
+    assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
+    assert_non_null(strstr(st.msg, "DOCUMENT_STATE_IN_REVIEW"));
+    assert_false(std_delete(as(f, &f->admin), &threat_scenario_kind,
+                            ASSESSMENT "/threatScenarios/theft", "", &st));
+    assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
+    m = move(f, &f->admin, DOC_REJECT, &st); /* back to a draft */
+    assert_non_null(m);
+    protobuf_c_message_free_unpacked(m, NULL);
+    scenario_ok(f, "late", 1, 1, "");
+}
+
+/* Submits and tries to approve the assessment: the refusal, or NULL. */
+static void approve_refused(fx *f, const char *why)
+{
+    status st = {0};
+    ProtobufCMessage *m = move(f, &f->editor, DOC_SUBMIT, &st);
+    if (m)
+        protobuf_c_message_free_unpacked(m, NULL);
+    m = move(f, &f->admin, DOC_APPROVE, &st);
+    if (m)
+        fail_msg("approved, expected refused for %s", why);
+    assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
+    if (!strstr(st.msg, why))
+        fail_msg("'%s' does not say %s", st.msg, why);
+    m = move(f, &f->admin, DOC_REJECT, &st);
+    assert_non_null(m);
+    protobuf_c_message_free_unpacked(m, NULL);
+}
+
+static void test_approval_preconditions(void **state)
+{
+    fx *f = *state;
+    approve_refused(f, "without threat scenarios");
+    scenario_ok(f, "minor", 1, 2, "");
+    approve_refused(f, "no approved revision"); /* the statement is a draft */
+    approve_statement(f);
+    scenario_ok(f, "big", 5, 4, "");
+    scenario_ok(f, "bigger", 5, 5, "");
+    approve_refused(f, "2 scenarios over the acceptable level");
+    approve_refused(f, ASSESSMENT "/threatScenarios/big, " ASSESSMENT "/threatScenarios/bigger");
+    /* an ADMIN accepts one risk; the other scenario goes */
+    char err[128];
+    const char *pj = "{\"name\":\"" ASSESSMENT "/threatScenarios/big\","
+                     "\"riskAcceptance\":{\"reason\":\"Accepted by the board\"}}";
+    ProtobufCMessage *patch =
+        doc_message_from_json(threat_scenario_kind.desc, pj, strlen(pj), err, sizeof err);
+    char *ra[] = {"risk_acceptance"};
+    status st = {0};
+    ProtobufCMessage *u =
+        std_update(as(f, &f->admin), &threat_scenario_kind, patch, ra, 1, true, &st);
+    assert_non_null(u);
+    protobuf_c_message_free_unpacked(u, NULL);
+    protobuf_c_message_free_unpacked(patch, NULL);
+    assert_true(std_delete(as(f, &f->admin), &threat_scenario_kind,
+                           ASSESSMENT "/threatScenarios/bigger", "", &st));
+    ProtobufCMessage *m = move(f, &f->editor, DOC_SUBMIT, &st);
+    assert_non_null(m);
+    protobuf_c_message_free_unpacked(m, NULL);
+    SecurityAssessment *a = (SecurityAssessment *)move(f, &f->admin, DOC_APPROVE, &st);
+    if (!a)
+        fail_msg("approve: %s", st.msg);
+    assert_string_equal(a->scope->statement_revision_id, "1");
+    protobuf_c_message_free_unpacked(&a->base, NULL);
+}
+
+static void test_approval_needs_method_and_team(void **state)
+{
+    fx *f = *state;
+    make(f, &f->editor, &security_assessment_kind, ORG, "bare",
+         "{\"title\":\"Bare\",\"scoringScheme\":\"" SCHEME "\","
+         "\"scope\":{\"statementOfApplication\":\"" STATEMENT "\"},"
+         "\"team\":[{\"name\":\"B\"}]}");
+    status st = {0};
+    const char *name = ORG "/securityAssessments/bare";
+    ProtobufCMessage *m =
+        lifecycle_move(as(f, &f->editor), &security_assessment_kind, DOC_SUBMIT, name, "", "", &st);
+    assert_non_null(m);
+    protobuf_c_message_free_unpacked(m, NULL);
+    assert_null(lifecycle_move(as(f, &f->admin), &security_assessment_kind, DOC_APPROVE, name, "",
+                               "", &st));
+    assert_non_null(strstr(st.msg, "without method"));
+}
+
+static void test_ranking_and_matrix(void **state)
+{
+    fx *f = *state;
+    scenario_ok(f, "a-low", 1, 2, "");
+    scenario_ok(f, "b-top", 5, 5, "");
+    scenario_ok(f, "c-mid", 3, 3, "");
+    scenario_ok(f, "d-mid", 3, 3, ",\"riskAcceptance\":{\"reason\":\"Accepted\"}");
+    status st = {0};
+    Supplysec__V1__RankThreatScenariosResponse *r =
+        security_assessment_rank(as(f, &f->viewer), ASSESSMENT, &st);
+    assert_non_null(r);
+    assert_int_equal(r->n_scenarios, 4);
+    assert_true(r->acceptable_level == 6);
+    const char *order[] = {"b-top", "c-mid", "d-mid", "a-low"}; /* ties by name */
+    const bool untreated[] = {true, true, false, false};
+    for (size_t i = 0; i < 4; i++) {
+        assert_non_null(strstr(r->scenarios[i]->threat_scenario, order[i]));
+        assert_int_equal(r->scenarios[i]->untreated, untreated[i]);
+    }
+    assert_true(r->scenarios[2]->over_acceptable_level);
+    assert_false(r->scenarios[3]->over_acceptable_level);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+
+    Supplysec__V1__RiskMatrix *m = security_assessment_matrix(as(f, &f->viewer), ASSESSMENT, &st);
+    assert_non_null(m);
+    assert_int_equal(m->n_before, 25);
+    assert_int_equal(m->n_after, 25);
+    assert_int_equal(m->consequence->n_levels, 5);
+    const Supplysec__V1__RiskMatrixCell *c33 = m->before[(3 - 1) * 5 + (3 - 1)];
+    assert_int_equal(c33->consequence_level, 3);
+    assert_int_equal(c33->likelihood_level, 3);
+    assert_true(c33->score == 9 && !c33->acceptable);
+    assert_int_equal(c33->count, 2);
+    assert_int_equal(c33->n_threat_scenarios, 2);
+    assert_non_null(strstr(c33->threat_scenarios[0], "c-mid"));
+    assert_non_null(strstr(c33->threat_scenarios[1], "d-mid"));
+    const Supplysec__V1__RiskMatrixCell *c12 = m->before[0 * 5 + 1];
+    assert_int_equal(c12->count, 1);
+    assert_true(c12->acceptable);
+    int total = 0;
+    for (size_t i = 0; i < m->n_after; i++)
+        total += m->after[i]->count;
+    assert_int_equal(total, 4); /* no countermeasures yet: after = before */
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+    /* another organization: NOT_FOUND, as for a name that does not exist */
+    assert_null(security_assessment_rank(as(f, &f->other), ASSESSMENT, &st));
+    assert_int_equal(st.code, STATUS_NOT_FOUND);
+    assert_null(security_assessment_matrix(as(f, &f->other), ASSESSMENT, &st));
+    assert_int_equal(st.code, STATUS_NOT_FOUND);
+}
+
+static void test_delete_takes_the_scenarios(void **state)
+{
+    fx *f = *state;
+    scenario_ok(f, "theft", 2, 2, "");
+    status st = {0};
+    assert_true(std_delete(as(f, &f->admin), &security_assessment_kind, ASSESSMENT, "", &st));
+    assert_null(
+        std_get(as(f, &f->admin), &threat_scenario_kind, ASSESSMENT "/threatScenarios/theft", &st));
+    assert_int_equal(st.code, STATUS_NOT_FOUND);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_scheme_copied_at_creation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scores_are_the_servers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_target_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_government_required_stays, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_risk_acceptance_is_an_admins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scenarios_change_only_in_a_draft, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_approval_preconditions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_approval_needs_method_and_team, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ranking_and_matrix, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_takes_the_scenarios, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
