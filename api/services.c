@@ -12,6 +12,7 @@ extern const api_service api_credibility_reviews_service;
 extern const api_service api_scoring_schemes_service;
 extern const api_service api_security_assessments_service;
 extern const api_service api_threat_scenarios_service;
+extern const api_service api_countermeasures_service;
 extern const api_service api_health_service;
 extern const api_service api_reflection_v1_service;
 extern const api_service api_reflection_v1alpha_service;
@@ -30,6 +31,7 @@ const api_service *const api_all_services[] = {
     &api_scoring_schemes_service,
     &api_security_assessments_service,
     &api_threat_scenarios_service,
+    &api_countermeasures_service,
     &api_health_service,
     &api_reflection_v1_service,
     &api_reflection_v1alpha_service,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "business_partner.h"
+#include "countermeasure.h"
 #include "credibility_review.h"
 #include "declaration.h"
 #include "declaration_request.h"
@@ -30,6 +31,7 @@ const kind *const kinds_all[] = {
     &scoring_scheme_kind,
     &security_assessment_kind,
     &threat_scenario_kind,
+    &countermeasure_kind,
 };
 /* clang-format on */
 const size_t kinds_n = sizeof kinds_all / sizeof kinds_all[0];

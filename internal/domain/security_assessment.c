@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "business_partner.h"
+#include "countermeasure.h"
 #include "organization.h"
 #include "scoring_scheme.h"
 #include "statement_of_application.h"
@@ -225,14 +226,31 @@ static bool with_approval(const op_ctx *op, const resource_key *key, ProtobufCMe
            status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
 }
 
-/* Its scenarios go with it. */
+/* The countermeasures of one scenario, deleted with the assessment. */
+typedef struct deleting {
+    resource_batch *b;
+    const char *org; /* lives as long as the batch */
+} deleting;
+
+static bool delete_countermeasures(const ThreatScenario *s, void *ctx, status *st)
+{
+    deleting *d = ctx;
+    char *name = strdup(s->name); /* the batch borrows it */
+    if (!name || !resource_batch_keep_mem(d->b, name))
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    resource_batch_delete_all(d->b, COUNTERMEASURES_COLLECTION, d->org, name, "countermeasures");
+    return true;
+}
+
+/* Its scenarios and their countermeasures go with it. */
 static bool before_delete(const op_ctx *op, const resource_key *key, const ProtobufCMessage *cur,
                           int64_t version, resource_batch *b, status *st)
 {
-    (void)op;
     (void)cur;
     (void)version;
-    (void)st;
+    deleting d = {b, key->org};
+    if (!threat_scenarios_each(op, key->org, key->name, delete_countermeasures, &d, st))
+        return false;
     resource_batch_delete_all(b, THREAT_SCENARIOS_COLLECTION, key->org, key->name,
                               "threat scenarios");
     return true;

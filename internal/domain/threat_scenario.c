@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "business_partner.h"
 #include "clock.h"
+#include "countermeasure.h"
 #include "doc.h"
 #include "scoring_scheme.h"
 #include "security_assessment.h"
@@ -147,7 +148,8 @@ static bool acceptance_derive(const op_ctx *op, const resource_key *key, ThreatS
 }
 
 /* The scores, from the levels on the assessment's scheme; the residual
- * levels are the incident ones until countermeasures are accepted. */
+ * ones from the accepted countermeasures (the incident ones while there are
+ * none). */
 static bool derive(const op_ctx *op, const resource_key *key, ProtobufCMessage *res,
                    const ProtobufCMessage *prev, status *st)
 {
@@ -173,9 +175,7 @@ static bool derive(const op_ctx *op, const resource_key *key, ProtobufCMessage *
     if (ok) {
         scoring_score(sch, s->consequence_level, s->likelihood_level, &s->incident_score);
         s->acceptable = s->incident_score <= sch->acceptable_level;
-        s->residual_consequence_level = s->consequence_level;
-        s->residual_likelihood_level = s->likelihood_level;
-        s->residual_score = s->incident_score;
+        ok = scenario_residual(op, key->org, key->name, sch, s, NULL, NULL, st);
     }
     protobuf_c_message_free_unpacked(&a->base, NULL);
     return ok;
@@ -195,18 +195,20 @@ static bool check_update(const op_ctx *op, const resource_key *key, const Protob
     return true;
 }
 
-/* A scenario government officials require is never deleted. */
+/* A scenario government officials require is never deleted; another goes
+ * with its countermeasures. */
 static bool before_delete(const op_ctx *op, const resource_key *key, const ProtobufCMessage *cur,
                           int64_t version, resource_batch *b, status *st)
 {
     (void)op;
     (void)version;
-    (void)b;
     const ThreatScenario *s = (const ThreatScenario *)cur;
     if (s->source == SOURCE(GOVERNMENT_REQUIRED))
         return status_fail(st, STATUS_FAILED_PRECONDITION,
                            "%s is required by %s (ISO 28001 5.3.2); it is never deleted", key->name,
                            s->authority);
+    resource_batch_delete_all(b, COUNTERMEASURES_COLLECTION, key->org, key->name,
+                              "countermeasures");
     return true;
 }
 
@@ -290,7 +292,7 @@ const kind threat_scenario_kind = {
     .plural = "threatScenarios",
     .collection = THREAT_SCENARIOS_COLLECTION,
     .parent = &security_assessment_kind,
-    .draft_parent = true,
+    .part_of_document = true,
     .desc = &supplysec__v1__threat_scenario__descriptor,
     .min_role = KIND_ROLES_DOCUMENT,
     .output_only = output_only,

@@ -28,6 +28,30 @@ static size_t chain_of(const kind *k, const kind *chain[KIND_DEPTH_MAX])
     return n;
 }
 
+const kind *kind_document_of(const kind *k)
+{
+    const kind *a = k->parent;
+    while (a && a->lifecycle != KIND_CONTROLLED)
+        a = a->parent;
+    return a;
+}
+
+bool kind_ancestor_name(const resource_key *key, const kind *ancestor, char *buf, size_t size)
+{
+    const kind *chain[KIND_DEPTH_MAX];
+    size_t n = chain_of(key->kind, chain), len = 0;
+    for (size_t i = 0; i < n && i < key->depth; i++) {
+        int w =
+            snprintf(buf + len, size - len, "%s%s/%s", i ? "/" : "", chain[i]->plural, key->ids[i]);
+        if (w < 0 || (size_t)w >= size - len)
+            return false;
+        len += (size_t)w;
+        if (chain[i] == ancestor)
+            return true;
+    }
+    return false;
+}
+
 /* ---- declaration checks ---- */
 
 static bool fail(char *err, size_t errlen, const char *fmt, ...)
@@ -97,8 +121,9 @@ bool kind_check(const kind *k, char *err, size_t errlen)
     if (!chain_of(k, chain))
         return fail(err, errlen, "kind %s: more than %d kinds in its name, or its parents loop",
                     k->type, KIND_DEPTH_MAX);
-    if (k->draft_parent && (!k->parent || k->parent->lifecycle != KIND_CONTROLLED))
-        return fail(err, errlen, "kind %s: draft_parent needs a controlled parent kind", k->type);
+    if (k->part_of_document && !kind_document_of(k))
+        return fail(err, errlen, "kind %s: part_of_document needs a controlled ancestor kind",
+                    k->type);
     if (k->platform_parent && !k->parent)
         return fail(err, errlen, "kind %s: only a child kind may also live under `platform`",
                     k->type);

@@ -118,11 +118,12 @@ struct kind {
     const char *plural;     /* its collection segment in names: "securityPolicies" */
     const char *collection; /* the store's collection (the plural unless stated) */
     const kind *parent;     /* NULL: a top-level kind */
-    /* The parent is a controlled document, and this kind's records are part
-     * of it: they are created, changed and deleted only while the parent's
-     * latest revision is a DRAFT, each write guarding the parent at the
-     * version it saw (a threat scenario of an assessment). */
-    bool draft_parent;
+    /* This kind's records are part of their nearest controlled ancestor (a
+     * document): they are created, changed and deleted only while its
+     * latest revision is a DRAFT, each write guarding it at the version it
+     * saw (a threat scenario of an assessment, a scenario's
+     * countermeasures). */
+    bool part_of_document;
     bool platform_parent; /* may also live under `platform` (platform administrators only) */
     const ProtobufCMessageDescriptor *desc;
     /* The least role per verb; ROLE_PLATFORM_ADMIN: platform administrators
@@ -206,6 +207,12 @@ bool kind_key_set_id(resource_key *key, const char *id);
  * resources under it are NOT_FOUND to them like another tenant's. A top-level kind's
  * resources (new tenants) are created by platform administrators only:
  * PERMISSION_DENIED for anyone else. */
+/* The nearest controlled ancestor of k (kind.part_of_document), or NULL. */
+const kind *kind_document_of(const kind *k);
+/* buf: the name of key's ancestor of kind ancestor (a prefix of key->name);
+ * false when ancestor is not in key's chain or buf is too small. */
+bool kind_ancestor_name(const resource_key *key, const kind *ancestor, char *buf, size_t size);
+
 bool kind_authorize(const op_ctx *op, kind_verb verb, const resource_key *key, const char *what,
                     status *st);
 /* The same for a custom method that writes, needing min_role: members

@@ -137,32 +137,33 @@ bool std_list(const op_ctx *op, const kind *k, const std_list_req *req, resource
     return ok;
 }
 
-/* ---- records of a draft (kind.draft_parent) ---- */
+/* ---- records that are part of a document (kind.part_of_document) ---- */
 
-/* For a kind whose records are part of their controlled parent: refuses
- * (FAILED_PRECONDITION) unless the parent's latest revision is a DRAFT,
- * and guards the parent in b at the version seen, so that a submit or an
- * approval of the parent between this read and the commit aborts the
- * write. Other kinds: nothing. */
-static bool parent_draft_guard(const op_ctx *op, const kind *k, const resource_key *key,
-                               resource_batch *b, status *st)
+bool std_document_draft_guard(const op_ctx *op, const kind *k, const resource_key *key,
+                              resource_batch *b, status *st)
 {
-    if (!k->draft_parent)
+    if (!k->part_of_document)
         return true;
+    const kind *dk = kind_document_of(k);
+    char *name = malloc(KIND_NAME_MAX); /* the guard borrows it: the batch keeps it */
+    if (!name || !resource_batch_keep_mem(b, name))
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    if (!dk || !kind_ancestor_name(key, dk, name, KIND_NAME_MAX))
+        return status_fail(st, STATUS_INTERNAL, "%s: no document above it", key->name);
     int64_t version;
-    ProtobufCMessage *p = resource_load(op, k->parent->desc, k->parent->collection, key->org,
-                                        key->parent, key->parent, &version, st);
-    if (!p)
+    ProtobufCMessage *d =
+        resource_load(op, dk->desc, dk->collection, key->org, name, name, &version, st);
+    if (!d)
         return false;
-    bool ok = lifecycle_is_draft(p);
+    bool ok = lifecycle_is_draft(d);
     if (!ok)
         status_fail(st, STATUS_FAILED_PRECONDITION,
                     "%s is %s: its %s records change only while it is a DRAFT (CreateRevision "
                     "starts the next one)",
-                    key->parent, lifecycle_state_name(p), k->type);
+                    name, lifecycle_state_name(d), k->type);
     else
-        resource_batch_guard(b, k->parent->collection, key->org, key->parent, version);
-    free_msg(p);
+        resource_batch_guard(b, dk->collection, key->org, name, version);
+    free_msg(d);
     return ok;
 }
 
@@ -203,10 +204,9 @@ ProtobufCMessage *std_create(const op_ctx *op, const kind *k, const char *parent
     resource_batch b;
     resource_batch_init(&b, op);
     bool ok = true;
-    if (k->draft_parent)
-        ok = parent_draft_guard(op, k, &key, &b, st);
-    else if (k->parent && strcmp(key.parent, KIND_PLATFORM) != 0) /* it must outlive nothing */
+    if (k->parent && strcmp(key.parent, KIND_PLATFORM) != 0) /* it must outlive nothing */
         resource_batch_guard(&b, k->parent->collection, key.org, key.parent, 0);
+    ok = std_document_draft_guard(op, k, &key, &b, st);
     ok = ok && (!k->hooks.with_create || k->hooks.with_create(op, &key, msg, &b, st));
     resource_ref ref = kind_ref(k, &key, msg);
     ok = ok && resource_batch_create(&b, &ref, msg, msg, st) && resource_batch_apply(&b, st);
@@ -331,7 +331,7 @@ ProtobufCMessage *std_update(const op_ctx *op, const kind *k, const ProtobufCMes
     resource_batch b;
     resource_batch_init(&b, op);
     resource_ref ref = kind_ref(k, &key, next);
-    bool ok = parent_draft_guard(op, k, &key, &b, st) &&
+    bool ok = std_document_draft_guard(op, k, &key, &b, st) &&
               resource_batch_update(&b, &ref, next, next, version, st) &&
               resource_batch_apply(&b, st);
     resource_batch_free(&b);
@@ -366,7 +366,7 @@ bool std_delete(const op_ctx *op, const kind *k, const char *name, const char *e
     const ProtobufCMessage *res = kind_resource_in(k, cur, key.name, st);
     bool ok = res && resource_check_etag(res, etag, st) &&
               (k->lifecycle != KIND_CONTROLLED || lifecycle_check_deletable(res, key.name, st)) &&
-              parent_draft_guard(op, k, &key, &b, st) &&
+              std_document_draft_guard(op, k, &key, &b, st) &&
               (!k->hooks.before_delete || k->hooks.before_delete(op, &key, res, version, &b, st));
     if (ok) {
         resource_batch_delete(&b, k->collection, key.org, key.name, version);

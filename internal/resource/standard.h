@@ -54,4 +54,13 @@ ProtobufCMessage *std_update(const op_ctx *op, const kind *k, const ProtobufCMes
  * before_delete hook adds, all or nothing. */
 bool std_delete(const op_ctx *op, const kind *k, const char *name, const char *etag, status *st);
 
+/* For a kind whose records are part of a document (kind.part_of_document):
+ * refuses (FAILED_PRECONDITION) unless the document's latest revision is a
+ * DRAFT, and guards the document in b at the version seen, so that a submit
+ * or an approval between this read and the commit aborts the write (the
+ * standard methods call it; a custom write on such a record calls it too).
+ * Other kinds: true. */
+bool std_document_draft_guard(const op_ctx *op, const kind *k, const resource_key *key,
+                              resource_batch *b, status *st);
+
 #endif

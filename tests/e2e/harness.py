@@ -61,7 +61,7 @@ def protos():
 
     Returns an object with attributes: orgs, keys, policies, statements,
     partners, declarations, requests, reviews, scoring, assessments, scenarios,
-    common, health, empty,
+    countermeasures, common, health, empty,
     field_mask, timestamp (modules)."""
     global _protos
     if _protos is not None:
@@ -93,6 +93,7 @@ def protos():
     p.scoring = importlib.import_module("supplysec.v1.scoring_schemes_pb2")
     p.assessments = importlib.import_module("supplysec.v1.security_assessments_pb2")
     p.scenarios = importlib.import_module("supplysec.v1.threat_scenarios_pb2")
+    p.countermeasures = importlib.import_module("supplysec.v1.countermeasures_pb2")
     # The generated health and reflection modules would live in package `grpc`,
     # which is the installed grpcio package: load them by path under other names.
     p.health = _load_by_path("supplysec_e2e_health_pb2",
@@ -105,7 +106,8 @@ def protos():
     p.timestamp = timestamp_pb2
     # the modules that define services: one line per proto file with a service
     p.services = [p.orgs, p.keys, p.policies, p.statements, p.partners, p.declarations,
-                  p.requests, p.reviews, p.scoring, p.assessments, p.scenarios, p.health]
+                  p.requests, p.reviews, p.scoring, p.assessments, p.scenarios,
+                  p.countermeasures, p.health]
     _protos = p
     return p
 

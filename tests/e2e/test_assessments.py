@@ -4,8 +4,10 @@ the preset, assesses the scope of its approved statement of application
 with a qualified team, and records five threat scenarios, one required by
 customs, against its carrier and its Hamburg warehouse. The server scores
 them (a client's scores are ignored), ranks them, and draws the risk matrix;
-approval waits while a scenario over the acceptable level is untreated, and
-an ADMIN's risk acceptance treats it. A scenario changes only while the
+approval waits while a scenario over the acceptable level is untreated. An
+accepted countermeasure brings the theft scenario within the acceptable
+level (the matrix after shows it moved); an ADMIN's risk acceptance treats
+the customs one. A scenario changes only while the
 assessment is a draft; the one customs requires is never deleted; another
 organization sees none of it."""
 
@@ -124,10 +126,40 @@ class AssessmentStoryTest(ServerTestCase):
         self.org_admin.call(SA + "RejectSecurityAssessment", name=a.name,
                             reason="Treat theft and narcotics")
 
+        # theft is treated by countermeasures: one proposed and accepted
+        # brings it within the acceptable level, one declined counts for nothing
+        CM = pb.countermeasures
+        CS = "Countermeasures."
+
+        def measure(mid, text, criterion, c, l):
+            return self.editor.call(CS + "CreateCountermeasure", parent=theft.name,
+                                    countermeasure_id=mid, countermeasure=CM.Countermeasure(
+                                        description=text, priority=1, owner="Site manager",
+                                        aeo_criterion=getattr(pb.common, "AEO_CRITERION_" +
+                                                              criterion),
+                                        residual_consequence_level=c,
+                                        residual_likelihood_level=l,
+                                        state=CM.COUNTERMEASURE_STATE_ACCEPTED))
+        fence = measure("fence", "Fence, lights and CCTV on the yard", "E_PREMISES", 3, 2)
+        self.assertEqual(fence.state, CM.COUNTERMEASURE_STATE_PROPOSED)  # not the client's
+        self.assertEqual(fence.residual_score, 6)
+        patrol = measure("patrol", "Night patrols", "E_PREMISES", 2, 2)
+        self.assertRpcError(C.PERMISSION_DENIED, self.editor.call, CS + "AcceptCountermeasure",
+                            name=fence.name)
+        self.org_admin.call(CS + "AcceptCountermeasure", name=fence.name)
+        self.org_admin.call(CS + "DeclineCountermeasure", name=patrol.name,
+                            reason="The fence and CCTV suffice")
+        got = self.viewer.call(TS + "GetThreatScenario", name=theft.name)
+        self.assertEqual((got.incident_score, got.residual_score), (12, 6))
+        after = {(x.consequence_level, x.likelihood_level): x
+                 for x in self.viewer.call(SA + "ComputeRiskMatrix", name=a.name).after}
+        self.assertIn(theft.name, after[3, 2].threat_scenarios)  # with the stowaways
+        self.assertEqual(after[4, 3].count, 0)
+
         # only an ADMIN accepts a risk
         accept = T.ThreatScenario(risk_acceptance=T.RiskAcceptance(
-            reason="Insured; guards and CCTV in place"))
-        for s in (theft, gov):
+            reason="Container scanning by customs at the port of entry"))
+        for s in (gov,):
             accept.name = s.name
             self.assertRpcError(C.PERMISSION_DENIED, self.editor.call,
                                 TS + "UpdateThreatScenario", threat_scenario=accept,
@@ -148,6 +180,9 @@ class AssessmentStoryTest(ServerTestCase):
         self.assertEqual(ok.scope.statement_revision_id, "1")
         self.assertFalse(any(r.untreated for r in self.viewer.call(
             SA + "RankThreatScenarios", name=a.name).scenarios))
+        # approved: its scenarios and measures are as approved until the next revision
+        self.assertRpcError(C.FAILED_PRECONDITION, self.org_admin.call,
+                            CS + "DeclineCountermeasure", name=fence.name, reason="Later")
 
         # another organization sees none of it, worded as for what does not exist
         for method, name, missing in (

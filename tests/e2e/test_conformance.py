@@ -184,6 +184,20 @@ FIXTURES = {
         filter=lambda r: ('category = THEFT AND consequence_level = 2 AND acceptable = true',
                           'category = CYBER'),
     ),
+    "Countermeasure": dict(
+        verbs=ALL_VERBS,
+        module="countermeasures",
+        make=lambda pb, i: pb.countermeasures.Countermeasure(
+            description="Measure %d" % i, aeo_criterion=pb.common.AEO_CRITERION_E_PREMISES,
+            priority=2, residual_consequence_level=1, residual_likelihood_level=2),
+        # a countermeasure is of a scenario of a draft assessment: setup makes them
+        setup=lambda test: draft_scenario(test.clients["admin"], test.org_a),
+        update=("description", "Fence and lights"),
+        untouched=("owner", "Changed outside the mask"),
+        roles=dict(read="viewer", create="editor", update="editor", delete="admin"),
+        filter=lambda r: ('state = PROPOSED AND aeo_criterion = E_PREMISES AND priority = 2',
+                          'state = ACCEPTED'),
+    ),
 }
 
 ROLE_ORDER = ["viewer", "editor", "admin", "platform"]
@@ -237,6 +251,20 @@ def draft_assessment(admin, org):
                             legal_name="Target", country_code="DE",
                             risk_tier=pb.partners.RISK_TIER_LOW)).name
     return {"parent": assessment, "target": target}
+
+
+def draft_scenario(admin, org):
+    """A threat scenario (at levels 4 and 4) of a draft assessment of org:
+    {"parent": the scenario}."""
+    pb = protos()
+    ctx = draft_assessment(admin, org)
+    T = pb.scenarios
+    scenario = admin.call("ThreatScenarios.CreateThreatScenario", parent=ctx["parent"],
+                          threat_scenario=T.ThreatScenario(
+                              title="Treated", category=T.THREAT_CATEGORY_TAMPERING,
+                              source=T.SCENARIO_SOURCE_ASSESSMENT_TEAM, target=ctx["target"],
+                              consequence_level=4, likelihood_level=4)).name
+    return {"parent": scenario}
 
 
 def snake(name):

@@ -243,4 +243,51 @@ MUTANTS = [
          edits=[("internal/domain/declaration_request.c",
                  "    if (!not_credible)",
                  "    if (not_credible || !not_credible)")]),
+    # issue 10: assessments and their scenarios
+    dict(name="scenario-score-from-client",
+         promise="a threat scenario's scores are the server's, never a client's",
+         edits=[("internal/domain/threat_scenario.c",
+                 "        scoring_score(sch, s->consequence_level, s->likelihood_level, "
+                 "&s->incident_score);",
+                 "        if (s->incident_score == 0)\n"
+                 "            scoring_score(sch, s->consequence_level, s->likelihood_level,\n"
+                 "                          &s->incident_score);"),
+                ("internal/domain/threat_scenario.c",
+                 'static const char *const output_only[] = {"incident_score",\n',
+                 'static const char *const output_only[] = {\n')]),
+    dict(name="government-scenario-deleted",
+         promise="a scenario government officials require is never deleted",
+         edits=[("internal/domain/threat_scenario.c",
+                 "    if (s->source == SOURCE(GOVERNMENT_REQUIRED))\n        return status_fail(",
+                 "    if (s->source == SOURCE(GOVERNMENT_REQUIRED) && false)\n"
+                 "        return status_fail(")]),
+    dict(name="scenario-changed-in-review",
+         promise="a threat scenario changes only while its assessment is a DRAFT",
+         edits=[("internal/domain/threat_scenario.c",
+                 "    .part_of_document = true,",
+                 "    .part_of_document = false,")]),
+    dict(name="risk-accepted-by-editor",
+         promise="only an ADMIN records a scenario's risk acceptance",
+         edits=[("internal/domain/threat_scenario.c",
+                 "    if (!auth_require(op->who, key->org, SUPPLYSEC__V1__ROLE__ROLE_ADMIN, "
+                 "key->name, st))\n        return false;",
+                 "")]),
+    dict(name="assessment-approved-untreated",
+         promise="an assessment is not approved while a scenario over the acceptable level is "
+                 "untreated",
+         edits=[("internal/domain/security_assessment.c",
+                 "    if (t.untreated > 0)",
+                 "    if (t.untreated > 0 && false)")]),
+    dict(name="assessment-scores-on-live-scheme",
+         promise="an assessment scores on the copy of the scheme taken at its creation",
+         edits=[("internal/domain/threat_scenario.c",
+                 "    const ScoringScheme *sch = a->scheme;",
+                 "    ScoringScheme *live = (ScoringScheme *)resource_load(\n"
+                 "        op, scoring_scheme_kind.desc, scoring_scheme_kind.collection, key->org,\n"
+                 "        a->scoring_scheme, a->scoring_scheme, NULL, st);\n"
+                 "    if (live) {\n"
+                 "        protobuf_c_message_free_unpacked(&a->scheme->base, NULL);\n"
+                 "        a->scheme = live;\n"
+                 "    }\n"
+                 "    const ScoringScheme *sch = a->scheme;")]),
 ]

@@ -5,7 +5,8 @@
  * from a client; the target checked; a scenario changes only while its
  * assessment is a DRAFT; a government-required scenario is neither deleted
  * nor made a team one; a risk acceptance is an ADMIN's; every approval
- * precondition; the ranking and the risk matrix. */
+ * precondition; the ranking and the risk matrix; countermeasures, whose
+ * acceptance, decline and deletion score their scenario again. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "business_partner.h"
+#include "countermeasure.h"
 #include "doc.h"
 #include "lifecycle.h"
 #include "organization.h"
@@ -469,6 +471,151 @@ static void test_delete_takes_the_scenarios(void **state)
     assert_int_equal(st.code, STATUS_NOT_FOUND);
 }
 
+#define BIG ASSESSMENT "/threatScenarios/big"
+
+static Countermeasure *measure(fx *f, const principal *who, const char *id, int c, int l,
+                               status *st)
+{
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"description\":\"Measure %s\",\"aeoCriterion\":\"AEO_CRITERION_E_PREMISES\","
+             "\"priority\":1,\"residualConsequenceLevel\":%d,\"residualLikelihoodLevel\":%d,"
+             "\"state\":\"COUNTERMEASURE_STATE_ACCEPTED\",\"residualScore\":1}",
+             id, c, l);
+    return (Countermeasure *)try_create(f, who, &countermeasure_kind, BIG, id, json, st);
+}
+
+/* The scenario's residual score as stored now. */
+static double residual(fx *f)
+{
+    status st = {0};
+    ThreatScenario *s =
+        (ThreatScenario *)std_get(as(f, &f->viewer), &threat_scenario_kind, BIG, &st);
+    if (!s)
+        fail_msg("get: %s", st.msg);
+    double v = s->residual_score;
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+    return v;
+}
+
+static void decide(fx *f, const char *id, bool accept, const char *reason)
+{
+    char name[256];
+    snprintf(name, sizeof name, BIG "/countermeasures/%s", id);
+    status st = {0};
+    Countermeasure *c = countermeasure_decide(as(f, &f->admin), name, "", accept, reason, &st);
+    if (!c)
+        fail_msg("decide %s: %s", id, st.msg);
+    protobuf_c_message_free_unpacked(&c->base, NULL);
+}
+
+static void test_countermeasures_move_the_residual(void **state)
+{
+    fx *f = *state;
+    scenario_ok(f, "big", 5, 4, "");
+    status st = {0};
+    /* proposed, whatever the client says; it counts only once accepted */
+    Countermeasure *c = measure(f, &f->editor, "fence", 3, 2, &st);
+    if (!c)
+        fail_msg("measure: %s", st.msg);
+    assert_int_equal(c->state, SUPPLYSEC__V1__COUNTERMEASURE_STATE__COUNTERMEASURE_STATE_PROPOSED);
+    assert_true(c->residual_score == 6);
+    protobuf_c_message_free_unpacked(&c->base, NULL);
+    assert_true(residual(f) == 20);
+    /* not above the scenario's own levels */
+    assert_null(measure(f, &f->editor, "worse", 5, 5, &st));
+    assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
+    assert_non_null(strstr(st.msg, "countermeasure.residual_likelihood_level"));
+    /* an ADMIN decides */
+    assert_null(
+        countermeasure_decide(as(f, &f->editor), BIG "/countermeasures/fence", "", true, "", &st));
+    assert_int_equal(st.code, STATUS_PERMISSION_DENIED);
+    decide(f, "fence", true, "");
+    assert_true(residual(f) == 6);
+    c = measure(f, &f->editor, "guards", 2, 2, &st);
+    protobuf_c_message_free_unpacked(&c->base, NULL);
+    decide(f, "guards", true, "");
+    assert_true(residual(f) == 4); /* the lowest accepted */
+    assert_null(
+        countermeasure_decide(as(f, &f->admin), BIG "/countermeasures/guards", "", false, "", &st));
+    assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
+    decide(f, "guards", false, "Too costly");
+    assert_true(residual(f) == 6);
+    assert_null(countermeasure_decide(as(f, &f->admin), BIG "/countermeasures/guards", "", false,
+                                      "Again", &st));
+    assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
+    /* an accepted one is not edited; deleting it scores the scenario again */
+    char err[128];
+    const char *pj = "{\"name\":\"" BIG "/countermeasures/fence\",\"owner\":\"Facility manager\"}";
+    ProtobufCMessage *patch =
+        doc_message_from_json(countermeasure_kind.desc, pj, strlen(pj), err, sizeof err);
+    char *owner[] = {"owner"};
+    assert_null(std_update(as(f, &f->editor), &countermeasure_kind, patch, owner, 1, true, &st));
+    assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
+    protobuf_c_message_free_unpacked(patch, NULL);
+    assert_true(
+        std_delete(as(f, &f->admin), &countermeasure_kind, BIG "/countermeasures/fence", "", &st));
+    assert_true(residual(f) == 20);
+    /* a scenario's own levels changing keeps the accepted measures' effect */
+    decide(f, "guards", true, "");
+    assert_true(residual(f) == 4);
+    pj = "{\"name\":\"" BIG "\",\"consequenceLevel\":5,\"likelihoodLevel\":5}";
+    patch = doc_message_from_json(threat_scenario_kind.desc, pj, strlen(pj), err, sizeof err);
+    char *levels[] = {"consequence_level", "likelihood_level"};
+    ThreatScenario *s = (ThreatScenario *)std_update(as(f, &f->editor), &threat_scenario_kind,
+                                                     patch, levels, 2, true, &st);
+    if (!s)
+        fail_msg("update: %s", st.msg);
+    assert_true(s->incident_score == 25 && s->residual_score == 4);
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+    protobuf_c_message_free_unpacked(patch, NULL);
+}
+
+static void test_countermeasures_treat_and_go_with_the_assessment(void **state)
+{
+    fx *f = *state;
+    approve_statement(f);
+    scenario_ok(f, "big", 5, 4, "");
+    status st = {0};
+    Countermeasure *c = measure(f, &f->editor, "fence", 3, 2, &st);
+    protobuf_c_message_free_unpacked(&c->base, NULL);
+    approve_refused(f, "1 scenario over the acceptable level");
+    decide(f, "fence", true, "");
+    /* the matrix moves the scenario from (5,4) to (3,2) */
+    Supplysec__V1__RiskMatrix *m = security_assessment_matrix(as(f, &f->viewer), ASSESSMENT, &st);
+    assert_int_equal(m->before[(5 - 1) * 5 + (4 - 1)]->count, 1);
+    assert_int_equal(m->after[(5 - 1) * 5 + (4 - 1)]->count, 0);
+    assert_int_equal(m->after[(3 - 1) * 5 + (2 - 1)]->count, 1);
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+    ProtobufCMessage *a = move(f, &f->editor, DOC_SUBMIT, &st);
+    protobuf_c_message_free_unpacked(a, NULL);
+    /* decided while in review: refused */
+    assert_null(countermeasure_decide(as(f, &f->admin), BIG "/countermeasures/fence", "", false,
+                                      "No", &st));
+    assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
+    a = move(f, &f->admin, DOC_APPROVE, &st);
+    if (!a)
+        fail_msg("approve: %s", st.msg);
+    protobuf_c_message_free_unpacked(a, NULL);
+    /* a never-approved assessment is deleted with its scenarios' measures */
+    make(f, &f->editor, &security_assessment_kind, ORG, "other",
+         "{\"title\":\"Other\",\"scoringScheme\":\"" SCHEME "\"}");
+    make(f, &f->editor, &threat_scenario_kind, ORG "/securityAssessments/other", "theft",
+         "{\"title\":\"T\",\"category\":\"THREAT_CATEGORY_THEFT\","
+         "\"source\":\"SCENARIO_SOURCE_ASSESSMENT_TEAM\",\"target\":\"" PARTNER "\","
+         "\"consequenceLevel\":3,\"likelihoodLevel\":3}");
+    make(f, &f->editor, &countermeasure_kind,
+         ORG "/securityAssessments/other/threatScenarios/theft", "lock",
+         "{\"description\":\"Locks\",\"aeoCriterion\":\"AEO_CRITERION_C_CARGO\",\"priority\":2,"
+         "\"residualConsequenceLevel\":2,\"residualLikelihoodLevel\":2}");
+    assert_true(std_delete(as(f, &f->admin), &security_assessment_kind,
+                           ORG "/securityAssessments/other", "", &st));
+    assert_null(std_get(as(f, &f->admin), &countermeasure_kind,
+                        ORG "/securityAssessments/other/threatScenarios/theft/countermeasures/lock",
+                        &st));
+    assert_int_equal(st.code, STATUS_NOT_FOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -482,6 +629,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_approval_needs_method_and_team, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ranking_and_matrix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_takes_the_scenarios, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_countermeasures_move_the_residual, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_countermeasures_treat_and_go_with_the_assessment,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
