@@ -1,7 +1,9 @@
 /* security_assessments.c — the supplysec.v1.SecurityAssessments service:
  * the standard and lifecycle methods of the SecurityAssessment kind, and
- * its two reports (RankThreatScenarios, ComputeRiskMatrix), each a call into
- * internal/domain/security_assessment.c. */
+ * its reports (RankThreatScenarios, ComputeRiskMatrix, and
+ * SimulateAnnualLoss in loss_simulation.c), each a call into
+ * internal/domain. */
+#include "loss_simulation.h"
 #include "runtime.h"
 #include "security_assessment.h"
 
@@ -20,6 +22,14 @@ static ProtobufCMessage *matrix(api_call *call, ProtobufCMessage *msg)
     return m ? &m->base : NULL;
 }
 
+static ProtobufCMessage *simulate(api_call *call, ProtobufCMessage *msg)
+{
+    Supplysec__V1__SimulateAnnualLossRequest *req = (void *)msg;
+    Supplysec__V1__AnnualLossSimulation *r =
+        security_assessment_simulate(&call->op, req->name, req->trials, req->seed, &call->st);
+    return r ? &r->base : NULL;
+}
+
 static const api_method security_assessments_methods[] = {
     API_STANDARD(CREATE, "CreateSecurityAssessment", &security_assessment_kind),
     API_STANDARD(GET, "GetSecurityAssessment", &security_assessment_kind),
@@ -33,6 +43,7 @@ static const api_method security_assessments_methods[] = {
     API_STANDARD(LIST_REVISIONS, "ListSecurityAssessmentRevisions", &security_assessment_kind),
     {.name = "RankThreatScenarios", .handler = rank},
     {.name = "ComputeRiskMatrix", .handler = matrix},
+    {.name = "SimulateAnnualLoss", .handler = simulate},
 };
 
 const api_service api_security_assessments_service = {

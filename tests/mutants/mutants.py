@@ -271,13 +271,25 @@ MUTANTS = [
          edits=[("internal/domain/threat_scenario.c",
                  "    if (!auth_require(op->who, key->org, SUPPLYSEC__V1__ROLE__ROLE_ADMIN, "
                  "key->name, st))\n        return false;",
-                 "")]),
+                 "    (void)key;")]),
     dict(name="assessment-approved-untreated",
          promise="an assessment is not approved while a scenario over the acceptable level is "
                  "untreated",
          edits=[("internal/domain/security_assessment.c",
                  "    if (t.untreated > 0)",
                  "    if (t.untreated > 0 && false)")]),
+    dict(name="accepted-countermeasure-keeps-score",
+         promise="accepting a countermeasure stores its scenario's new residual score in the "
+                 "same write",
+         edits=[("internal/domain/countermeasure.c",
+                 "        !rescore(op, &key, c, &b, st) ||",
+                 "")]),
+    dict(name="countermeasure-accepted-by-editor",
+         promise="only an ADMIN accepts or declines a countermeasure",
+         edits=[("internal/domain/countermeasure.c",
+                 "!kind_authorize_role(op, &key, SUPPLYSEC__V1__ROLE__ROLE_ADMIN, key.name, st))",
+                 "!kind_authorize_role(op, &key, SUPPLYSEC__V1__ROLE__ROLE_EDITOR, key.name, "
+                 "st))")]),
     dict(name="assessment-scores-on-live-scheme",
          promise="an assessment scores on the copy of the scheme taken at its creation",
          edits=[("internal/domain/threat_scenario.c",

@@ -14,12 +14,14 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "business_partner.h"
 #include "countermeasure.h"
 #include "doc.h"
 #include "lifecycle.h"
+#include "loss_simulation.h"
 #include "organization.h"
 #include "scoring_scheme.h"
 #include "security_assessment.h"
@@ -616,6 +618,74 @@ static void test_countermeasures_treat_and_go_with_the_assessment(void **state)
     assert_int_equal(st.code, STATUS_NOT_FOUND);
 }
 
+static void test_annual_loss_simulation(void **state)
+{
+    fx *f = *state;
+    status st = {0};
+    /* a 5 x 5 assessment has no costs to simulate */
+    assert_null(security_assessment_simulate(as(f, &f->viewer), ASSESSMENT, 1000, 1, &st));
+    assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
+    assert_non_null(strstr(st.msg, "expected-annual-loss"));
+    make(f, &f->editor, &scoring_scheme_kind, ORG, "costs",
+         "{\"title\":\"Costs\",\"preset\":\"SCORING_PRESET_SEMI_QUANTITATIVE\"}");
+    make(f, &f->editor, &security_assessment_kind, ORG, "eal",
+         "{\"title\":\"EAL\",\"scoringScheme\":\"" ORG "/scoringSchemes/costs\"}");
+    const char *eal = ORG "/securityAssessments/eal";
+    /* theft once a year at 10,000 to 100,000 (55,000 a year expected), a
+     * countermeasure bringing it to once a decade at 1,000 to 10,000 (550) */
+    make(f, &f->editor, &threat_scenario_kind, eal, "theft",
+         "{\"title\":\"Theft\",\"category\":\"THREAT_CATEGORY_THEFT\","
+         "\"source\":\"SCENARIO_SOURCE_ASSESSMENT_TEAM\",\"target\":\"" PARTNER "\","
+         "\"consequenceLevel\":3,\"likelihoodLevel\":3}");
+    make(f, &f->editor, &threat_scenario_kind, eal, "fraud",
+         "{\"title\":\"Fraud\",\"category\":\"THREAT_CATEGORY_DOCUMENT_FRAUD\","
+         "\"source\":\"SCENARIO_SOURCE_ASSESSMENT_TEAM\",\"target\":\"" PARTNER "\","
+         "\"consequenceLevel\":2,\"likelihoodLevel\":2}");
+    make(f, &f->editor, &countermeasure_kind, ORG "/securityAssessments/eal/threatScenarios/theft",
+         "seal",
+         "{\"description\":\"Seals\",\"aeoCriterion\":\"AEO_CRITERION_C_CARGO\",\"priority\":1,"
+         "\"residualConsequenceLevel\":2,\"residualLikelihoodLevel\":2}");
+    Countermeasure *c = countermeasure_decide(
+        as(f, &f->admin), ORG "/securityAssessments/eal/threatScenarios/theft/countermeasures/seal",
+        "", true, "", &st);
+    assert_non_null(c);
+    protobuf_c_message_free_unpacked(&c->base, NULL);
+
+    Supplysec__V1__AnnualLossSimulation *a =
+        security_assessment_simulate(as(f, &f->viewer), eal, 50000, 99, &st);
+    if (!a)
+        fail_msg("simulate: %s", st.msg);
+    assert_true(a->seed == 99);
+    assert_int_equal(a->trials, 50000);
+    assert_string_equal(a->currency, "EUR");
+    assert_int_equal(a->n_scenarios, 2);
+    assert_non_null(strstr(a->scenarios[1]->threat_scenario, "theft")); /* by name */
+    const Supplysec__V1__LossDistribution *tb = a->scenarios[1]->before;
+    if (fabs(tb->mean - 55000) > 0.02 * 55000)
+        fail_msg("theft before: mean %g, not within 2%% of 55,000", tb->mean);
+    assert_true(a->scenarios[1]->after->mean < 1000);
+    /* the whole: fraud (550 a year) and theft, the same years added */
+    if (fabs(a->total_before->mean - 55550) > 0.02 * 55550)
+        fail_msg("total before: mean %g", a->total_before->mean);
+    assert_true(a->total_after->mean < a->total_before->mean);
+    assert_true(a->total_before->p99 >= a->total_before->p90);
+    /* the same seed, the same figures; a drawn seed is told */
+    Supplysec__V1__AnnualLossSimulation *b =
+        security_assessment_simulate(as(f, &f->viewer), eal, 50000, 99, &st);
+    assert_true(b->total_before->p90 == a->total_before->p90);
+    assert_true(b->scenarios[0]->after->mean == a->scenarios[0]->after->mean);
+    protobuf_c_message_free_unpacked(&b->base, NULL);
+    b = security_assessment_simulate(as(f, &f->viewer), eal, 0, 0, &st);
+    assert_true(b->seed != 0);
+    assert_int_equal(b->trials, LOSS_TRIALS_DEFAULT);
+    protobuf_c_message_free_unpacked(&b->base, NULL);
+    protobuf_c_message_free_unpacked(&a->base, NULL);
+    assert_null(security_assessment_simulate(as(f, &f->viewer), eal, LOSS_TRIALS_MAX + 1, 1, &st));
+    assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
+    assert_null(security_assessment_simulate(as(f, &f->other), eal, 10, 1, &st));
+    assert_int_equal(st.code, STATUS_NOT_FOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -632,6 +702,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_countermeasures_move_the_residual, setup, teardown),
         cmocka_unit_test_setup_teardown(test_countermeasures_treat_and_go_with_the_assessment,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_annual_loss_simulation, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
