@@ -1,6 +1,7 @@
 /* loss_simulation.c — the Monte Carlo simulation of an assessment's annual
  * loss (see loss_simulation.h): for each scenario, in name order, n years
- * at its incident levels and n at its residual ones, each year's count of
+ * at its incident levels and the same n years (the same draws, from the
+ * scenario's own stream of the seed) at its residual ones, each year's count of
  * events drawn from a Poisson law at the likelihood level's rate and each
  * event's cost uniformly from the consequence level's range; the whole
  * assessment's year is the sum of its scenarios' same year. Memory: three
@@ -148,6 +149,7 @@ void loss_stats_of(double *values, size_t n, loss_stats *out)
 typedef struct simulation {
     const op_ctx *op;
     const ScoringScheme *sch;
+    uint64_t seed;
     loss_rng rng;
     size_t n;
     double *years, *total_before, *total_after;
@@ -215,9 +217,16 @@ static bool simulate_one(const ThreatScenario *s, void *ctx, status *st)
     sim->scenarios[sim->n_scenarios++] = sl; /* freed with the others */
     if (!(sl->threat_scenario = strdup(s->name)))
         return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
-    return (sl->before = years_at(sim, s->consequence_level, s->likelihood_level, sim->total_before,
-                                  s->name, st)) &&
-           (sl->after = years_at(sim, s->residual_consequence_level, s->residual_likelihood_level,
+    /* before and after from the same draws (common random numbers): a
+     * scenario no countermeasure changed shows the same figures twice, and
+     * one that changed shows the change, not the noise */
+    uint64_t x = sim->seed + sim->n_scenarios, stream = splitmix64(&x);
+    loss_rng_seed(&sim->rng, stream);
+    if (!(sl->before = years_at(sim, s->consequence_level, s->likelihood_level, sim->total_before,
+                                s->name, st)))
+        return false;
+    loss_rng_seed(&sim->rng, stream);
+    return (sl->after = years_at(sim, s->residual_consequence_level, s->residual_likelihood_level,
                                  sim->total_after, s->name, st));
 }
 
@@ -259,7 +268,7 @@ Supplysec__V1__AnnualLossSimulation *security_assessment_simulate(const op_ctx *
         status_fail(st, STATUS_INTERNAL, "no random seed");
         goto done;
     }
-    loss_rng_seed(&sim.rng, seed);
+    sim.seed = seed;
     sim.years = malloc(sim.n * sizeof *sim.years);
     sim.total_before = calloc(sim.n, sizeof *sim.total_before);
     sim.total_after = calloc(sim.n, sizeof *sim.total_after);

@@ -200,6 +200,49 @@ class AssessmentStoryTest(ServerTestCase):
                 self.assertEqual(e1.details().replace(name, "{}"),
                                  e2.details().replace(missing, "{}"))
 
+    def test_annual_loss_simulation(self):
+        """On the semi-quantitative preset: theft once a year at 10,000 to
+        100,000 EUR (55,000 a year expected); the same seed, the same
+        figures; a 5 x 5 assessment has no costs to simulate."""
+        pb = protos()
+        A, T = pb.assessments, pb.scenarios
+        _, carrier = self.scope()
+        costs = self.editor.call("ScoringSchemes.CreateScoringScheme", parent=self.org,
+                                 scoring_scheme=pb.scoring.ScoringScheme(
+                                     title="Costs",
+                                     preset=pb.scoring.SCORING_PRESET_SEMI_QUANTITATIVE)).name
+        a = self.editor.call(SA + "CreateSecurityAssessment", parent=self.org,
+                             security_assessment=A.SecurityAssessment(
+                                 title="Loss", scoring_scheme=costs)).name
+        theft = self.editor.call(TS + "CreateThreatScenario", parent=a,
+                                 threat_scenario=T.ThreatScenario(
+                                     title="Theft", category=T.THREAT_CATEGORY_THEFT,
+                                     source=T.SCENARIO_SOURCE_ASSESSMENT_TEAM, target=carrier,
+                                     consequence_level=3, likelihood_level=3))
+        self.assertEqual(theft.incident_score, 55000)
+        r = self.viewer.call(SA + "SimulateAnnualLoss", name=a, trials=20000, seed=2026)
+        self.assertEqual((r.seed, r.trials, r.currency), (2026, 20000, "EUR"))
+        self.assertAlmostEqual(r.total_before.mean, 55000, delta=0.03 * 55000)
+        self.assertEqual(r.total_after, r.total_before)  # no countermeasure yet
+        self.assertEqual(r.scenarios[0].threat_scenario, theft.name)
+        again = self.viewer.call(SA + "SimulateAnnualLoss", name=a, trials=20000, seed=2026)
+        self.assertEqual(again, r)
+        drawn = self.viewer.call(SA + "SimulateAnnualLoss", name=a)
+        self.assertNotEqual(drawn.seed, 0)
+        self.assertEqual(drawn.trials, 10000)
+        self.assertRpcError(C.INVALID_ARGUMENT, self.viewer.call, SA + "SimulateAnnualLoss",
+                            name=a, trials=100001)
+        five = self.editor.call("ScoringSchemes.CreateScoringScheme", parent=self.org,
+                                scoring_scheme=pb.scoring.ScoringScheme(
+                                    title="5x5", preset=pb.scoring.SCORING_PRESET_FIVE_BY_FIVE))
+        b = self.editor.call(SA + "CreateSecurityAssessment", parent=self.org,
+                             security_assessment=A.SecurityAssessment(
+                                 title="No costs", scoring_scheme=five.name)).name
+        e = self.assertRpcError(C.FAILED_PRECONDITION, self.viewer.call,
+                                SA + "SimulateAnnualLoss", name=b)
+        self.assertIn("expected-annual-loss", e.details())
+        self.assertRpcError(C.NOT_FOUND, self.stranger.call, SA + "SimulateAnnualLoss", name=a)
+
     def test_invalid_fields_name_the_field(self):
         pb = protos()
         A, T = pb.assessments, pb.scenarios

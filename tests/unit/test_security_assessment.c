@@ -664,6 +664,9 @@ static void test_annual_loss_simulation(void **state)
     if (fabs(tb->mean - 55000) > 0.02 * 55000)
         fail_msg("theft before: mean %g, not within 2%% of 55,000", tb->mean);
     assert_true(a->scenarios[1]->after->mean < 1000);
+    /* no countermeasure: the same draws, the same figures after as before */
+    assert_true(a->scenarios[0]->after->mean == a->scenarios[0]->before->mean);
+    assert_true(a->scenarios[0]->after->p99 == a->scenarios[0]->before->p99);
     /* the whole: fraud (550 a year) and theft, the same years added */
     if (fabs(a->total_before->mean - 55550) > 0.02 * 55550)
         fail_msg("total before: mean %g", a->total_before->mean);
