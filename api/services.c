@@ -13,6 +13,8 @@ extern const api_service api_scoring_schemes_service;
 extern const api_service api_security_assessments_service;
 extern const api_service api_threat_scenarios_service;
 extern const api_service api_countermeasures_service;
+extern const api_service api_security_objectives_service;
+extern const api_service api_security_incidents_service;
 extern const api_service api_health_service;
 extern const api_service api_reflection_v1_service;
 extern const api_service api_reflection_v1alpha_service;
@@ -32,6 +34,8 @@ const api_service *const api_all_services[] = {
     &api_security_assessments_service,
     &api_threat_scenarios_service,
     &api_countermeasures_service,
+    &api_security_objectives_service,
+    &api_security_incidents_service,
     &api_health_service,
     &api_reflection_v1_service,
     &api_reflection_v1alpha_service,

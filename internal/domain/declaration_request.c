@@ -234,6 +234,22 @@ bool declaration_request_attaches(const op_ctx *op, const char *org, const char 
     return found;
 }
 
+bool declaration_request_partner_accepted(const op_ctx *op, const char *org, const char *partner,
+                                          bool *accepted, status *st)
+{
+    resource_page page;
+    *accepted = false;
+    /* an organization's requests to one partner: a handful */
+    if (!list_where(op, org, "business_partner", partner, "accepted", PAGE_SIZE_MAX, "", &page, st))
+        return false;
+    int64_t now = now_s();
+    for (size_t i = 0; i < page.count && !*accepted; i++)
+        *accepted =
+            effective_state((const DeclarationRequest *)page.items[i], now) == STATE(ACCEPTED);
+    resource_page_free(&page);
+    return true;
+}
+
 bool declaration_request_list_incoming(const op_ctx *op, const char *parent, int page_size,
                                        const char *page_token, resource_page *page, status *st)
 {

@@ -57,6 +57,11 @@ DeclarationRequest *declaration_request_answer(const op_ctx *op, const char *nam
 DeclarationRequest *declaration_request_decide(const op_ctx *op, const char *name, const char *etag,
                                                bool accept, const char *reason, status *st);
 
+/* *accepted: whether one of org's requests to its business partner
+ * `partner` is ACCEPTED as of now (answered, accepted, not expired). */
+bool declaration_request_partner_accepted(const op_ctx *op, const char *org, const char *partner,
+                                          bool *accepted, status *st);
+
 /* The requests addressed to the organization `parent`, by name; its
  * members (VIEWER) and platform administrators. */
 bool declaration_request_list_incoming(const op_ctx *op, const char *parent, int page_size,

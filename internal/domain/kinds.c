@@ -13,6 +13,8 @@
 #include "organization.h"
 #include "scoring_scheme.h"
 #include "security_assessment.h"
+#include "security_incident.h"
+#include "security_objective.h"
 #include "security_policy.h"
 #include "statement_of_application.h"
 #include "threat_scenario.h"
@@ -32,6 +34,8 @@ const kind *const kinds_all[] = {
     &security_assessment_kind,
     &threat_scenario_kind,
     &countermeasure_kind,
+    &security_objective_kind,
+    &security_incident_kind,
 };
 /* clang-format on */
 const size_t kinds_n = sizeof kinds_all / sizeof kinds_all[0];

@@ -261,6 +261,28 @@ bool statement_revision_in_force(const op_ctx *op, const char *org, const char *
     return true;
 }
 
+bool statement_facility_name(const char *field, const char *org, const char *name,
+                             char statement[KIND_NAME_MAX], const char **facility_id, status *st)
+{
+    const char *fac = strstr(name, STATEMENT_FACILITIES_SEGMENT);
+    resource_key sk;
+    if (!fac || (size_t)(fac - name) >= KIND_NAME_MAX)
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s: a facility is named "
+                           "organizations/%s/statementsOfApplication/{id}/facilities/{facility_id}",
+                           field, org);
+    snprintf(statement, KIND_NAME_MAX, "%.*s", (int)(fac - name), name);
+    if (!kind_parse_name(&statement_of_application_kind, field, statement, &sk, st))
+        return false;
+    if (strcmp(sk.org, org) != 0)
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s: must name a facility of one of this organization's statements, "
+                           "organizations/%s/statementsOfApplication/{id}/facilities/{facility_id}",
+                           field, org);
+    *facility_id = fac + strlen(STATEMENT_FACILITIES_SEGMENT);
+    return validate_resource_id(field, *facility_id, st);
+}
+
 bool statement_facility_exists(const op_ctx *op, const char *org, const char *statement,
                                const char *facility_id, status *st)
 {

@@ -10,12 +10,21 @@
 extern const kind statement_of_application_kind;
 
 #define STATEMENT_REVISION_MAX 24
+#define STATEMENT_FACILITIES_SEGMENT "/facilities/" /* {statement}/facilities/{facility_id} */
 
 /* rev: the revision in force of the statement `name` of org, "" when none
  * was ever approved; false with st set when it cannot be read (NOT_FOUND
  * when it does not exist). */
 bool statement_revision_in_force(const op_ctx *op, const char *org, const char *name,
                                  char rev[STATEMENT_REVISION_MAX], status *st);
+
+/* name, a facility's name
+ * `organizations/{org}/statementsOfApplication/{id}/facilities/{facility_id}`:
+ * its statement's name in statement and its id in *facility_id (pointing
+ * into name); false, with st INVALID_ARGUMENT naming field, when name is
+ * not that of a facility of one of org's statements. */
+bool statement_facility_name(const char *field, const char *org, const char *name,
+                             char statement[KIND_NAME_MAX], const char **facility_id, status *st);
 
 /* True when the latest revision of statement (of org) has a facility with
  * id facility_id; else false with st NOT_FOUND (or why it cannot be read). */

@@ -23,7 +23,6 @@
 #include "validate.h"
 
 #define SOURCE(x) SUPPLYSEC__V1__SCENARIO_SOURCE__SCENARIO_SOURCE_##x
-#define FACILITIES_SEGMENT "/facilities/"
 
 static bool validate(const ProtobufCMessage *res, const char *p, status *st)
 {
@@ -71,24 +70,26 @@ static bool target_exists(const op_ctx *op, const resource_key *key, const char 
 {
     char f[96];
     snprintf(f, sizeof f, "%s.target", key->kind->field);
-    const char *fac = strstr(target, FACILITIES_SEGMENT);
-    resource_key tk;
     status lst = {0};
     bool found;
-    if (fac) {
-        char statement[KIND_NAME_MAX + 1];
-        snprintf(statement, sizeof statement, "%.*s", (int)(fac - target), target);
-        if (!kind_parse_name(&statement_of_application_kind, f, statement, &tk, st))
+    if (strstr(target, STATEMENT_FACILITIES_SEGMENT)) {
+        char statement[KIND_NAME_MAX];
+        const char *facility;
+        if (!statement_facility_name(f, key->org, target, statement, &facility, st))
             return false;
-        if (strcmp(tk.org, key->org) != 0)
-            goto elsewhere;
-        found = statement_facility_exists(op, key->org, statement, fac + strlen(FACILITIES_SEGMENT),
-                                          &lst);
+        found = statement_facility_exists(op, key->org, statement, facility, &lst);
     } else {
+        resource_key tk;
         if (!kind_parse_name(&business_partner_kind, f, target, &tk, st))
             return false;
         if (strcmp(tk.org, key->org) != 0)
-            goto elsewhere;
+            return status_fail(st, STATUS_INVALID_ARGUMENT,
+                               "%s: must name one of this organization's business partners, "
+                               "organizations/%s/businessPartners/{id}, or a facility of one of "
+                               "its statements of application, "
+                               "organizations/%s/statementsOfApplication/{id}/facilities/"
+                               "{facility_id}",
+                               f, key->org, key->org);
         ProtobufCMessage *bp =
             resource_load(op, business_partner_kind.desc, business_partner_kind.collection,
                           key->org, target, target, NULL, &lst);
@@ -103,13 +104,6 @@ static bool target_exists(const op_ctx *op, const resource_key *key, const char 
         return false;
     }
     return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: %s", f, lst.msg);
-elsewhere:
-    return status_fail(st, STATUS_INVALID_ARGUMENT,
-                       "%s: must name one of this organization's business partners, "
-                       "organizations/%s/businessPartners/{id}, or a facility of one of its "
-                       "statements of application, "
-                       "organizations/%s/statementsOfApplication/{id}/facilities/{facility_id}",
-                       f, key->org, key->org);
 }
 
 /* A level on one of the scheme's scales, 1 for the lowest. */

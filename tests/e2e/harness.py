@@ -61,7 +61,7 @@ def protos():
 
     Returns an object with attributes: orgs, keys, policies, statements,
     partners, declarations, requests, reviews, scoring, assessments, scenarios,
-    countermeasures, common, health, empty,
+    countermeasures, objectives, incidents, common, health, empty,
     field_mask, timestamp (modules)."""
     global _protos
     if _protos is not None:
@@ -94,6 +94,8 @@ def protos():
     p.assessments = importlib.import_module("supplysec.v1.security_assessments_pb2")
     p.scenarios = importlib.import_module("supplysec.v1.threat_scenarios_pb2")
     p.countermeasures = importlib.import_module("supplysec.v1.countermeasures_pb2")
+    p.objectives = importlib.import_module("supplysec.v1.security_objectives_pb2")
+    p.incidents = importlib.import_module("supplysec.v1.security_incidents_pb2")
     # The generated health and reflection modules would live in package `grpc`,
     # which is the installed grpcio package: load them by path under other names.
     p.health = _load_by_path("supplysec_e2e_health_pb2",
@@ -107,7 +109,7 @@ def protos():
     # the modules that define services: one line per proto file with a service
     p.services = [p.orgs, p.keys, p.policies, p.statements, p.partners, p.declarations,
                   p.requests, p.reviews, p.scoring, p.assessments, p.scenarios,
-                  p.countermeasures, p.health]
+                  p.countermeasures, p.objectives, p.incidents, p.health]
     _protos = p
     return p
 

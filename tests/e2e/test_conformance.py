@@ -198,6 +198,33 @@ FIXTURES = {
         filter=lambda r: ('state = PROPOSED AND aeo_criterion = E_PREMISES AND priority = 2',
                           'state = ACCEPTED'),
     ),
+    "SecurityObjective": dict(
+        verbs=ALL_VERBS,
+        module="objectives",
+        make=lambda pb, i: pb.objectives.SecurityObjective(
+            title="Objective %d" % i, indicator="Seal discrepancies",
+            direction=pb.objectives.TARGET_DIRECTION_AT_MOST, target=2, owner="Ops %d" % i),
+        update=("title", "Renamed objective"),
+        untouched=("indicator", "Changed outside the mask"),
+        roles=dict(read="viewer", create="editor", update="editor", delete="admin"),
+        filter=lambda r: ('status = NOT_MEASURED AND owner = "%s"' % r.owner,
+                          'status = OFF_TARGET AND owner = "%s"' % r.owner),
+    ),
+    "SecurityIncident": dict(
+        verbs=ALL_VERBS,
+        module="incidents",
+        make=lambda pb, i: pb.incidents.SecurityIncident(
+            title="Incident %d" % i, severity=pb.incidents.INCIDENT_SEVERITY_MEDIUM,
+            occur_time=pb.timestamp.Timestamp(seconds=int(time.time()) - 3600),
+            location="Gate %d" % i,
+            required_notifications=[pb.incidents.RequiredNotification(
+                kind=pb.incidents.AUTHORITY_KIND_CUSTOMS, authority="Customs")]),
+        update=("title", "Renamed incident"),
+        untouched=("location", "Changed outside the mask"),
+        roles=dict(read="viewer", create="editor", update="editor", delete="admin"),
+        filter=lambda r: ('state = OPEN AND severity = MEDIUM AND notifications_missing = true',
+                          'state = CLOSED'),
+    ),
 }
 
 ROLE_ORDER = ["viewer", "editor", "admin", "platform"]

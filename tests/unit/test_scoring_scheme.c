@@ -3,54 +3,28 @@
  * gives; a preset with the organization's own acceptable level; a custom
  * scheme combined by sum; every limit and format of a scheme refused
  * INVALID_ARGUMENT naming the field. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "fixture.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "doc.h"
 #include "organization.h"
 #include "scoring_scheme.h"
-#include "standard.h"
 
 #define ROLE(x) SUPPLYSEC__V1__ROLE__ROLE_##x
 #define PARENT "organizations/fwd"
 
 typedef struct fx {
-    store *s;
+    fixture base;
     principal platform, editor;
-    op_ctx op;
 } fx;
-
-static const op_ctx *as(fx *f, const principal *who)
-{
-    f->op = (op_ctx){.store = f->s,
-                     .who = who,
-                     .method = "/test.Schemes/Method",
-                     .request_id = "test",
-                     .deadline_us = INT64_MAX};
-    return &f->op;
-}
-
-/* Creates k from json as who (id: "" for one generated); NULL with *st set when refused. */
-static ProtobufCMessage *try_create(fx *f, const principal *who, const kind *k, const char *parent,
-                                    const char *id, const char *json, status *st)
-{
-    char err[256];
-    ProtobufCMessage *m = doc_message_from_json(k->desc, json, strlen(json), err, sizeof err);
-    if (!m)
-        fail_msg("%s: %s", json, err);
-    return std_create(as(f, who), k, parent, id, &m, st);
-}
 
 static ScoringScheme *scheme(fx *f, const char *json)
 {
     status st = {0};
-    ProtobufCMessage *m = try_create(f, &f->editor, &scoring_scheme_kind, PARENT, "", json, &st);
+    ProtobufCMessage *m =
+        fixture_try_create(&f->base, &f->editor, &scoring_scheme_kind, PARENT, "", json, &st);
     if (!m)
         fail_msg("%s: %s", json, st.msg);
     return (ScoringScheme *)m;
@@ -59,7 +33,8 @@ static ScoringScheme *scheme(fx *f, const char *json)
 static void refused(fx *f, const char *json, const char *field)
 {
     status st = {0};
-    ProtobufCMessage *m = try_create(f, &f->editor, &scoring_scheme_kind, PARENT, "", json, &st);
+    ProtobufCMessage *m =
+        fixture_try_create(&f->base, &f->editor, &scoring_scheme_kind, PARENT, "", json, &st);
     if (m)
         fail_msg("accepted, expected %s refused: %s", field, json);
     assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
@@ -77,17 +52,15 @@ static double score(const ScoringScheme *s, int c, int l)
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
-    char *err = NULL;
-    if (store_open("sqlite::memory:", 1, &f->s, &err) != STORE_OK)
-        fail_msg("store_open: %s", err ? err : "");
+    fixture_open(&f->base);
     f->platform = (principal){.name = "platform/apiKeys/root", .role = ROLE(PLATFORM_ADMIN)};
     f->editor =
         (principal){.name = "organizations/fwd/apiKeys/e", .org = "fwd", .role = ROLE(EDITOR)};
     status st = {0};
-    ProtobufCMessage *o = try_create(f, &f->platform, &organization_kind, "", "fwd",
-                                     "{\"legalName\":\"Forwarder\",\"countryCode\":\"DE\","
-                                     "\"kind\":\"ORGANIZATION_KIND_OPERATOR\"}",
-                                     &st);
+    ProtobufCMessage *o = fixture_try_create(&f->base, &f->platform, &organization_kind, "", "fwd",
+                                             "{\"legalName\":\"Forwarder\",\"countryCode\":\"DE\","
+                                             "\"kind\":\"ORGANIZATION_KIND_OPERATOR\"}",
+                                             &st);
     if (!o)
         fail_msg("organization: %s", st.msg);
     protobuf_c_message_free_unpacked(o, NULL);
@@ -98,7 +71,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
-    store_close(f->s);
+    store_close(f->base.s);
     free(f);
     return 0;
 }

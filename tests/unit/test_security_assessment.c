@@ -7,11 +7,8 @@
  * nor made a team one; a risk acceptance is an ADMIN's; every approval
  * precondition; the ranking and the risk matrix; countermeasures, whose
  * acceptance, decline and deletion score their scenario again. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "fixture.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <math.h>
@@ -19,13 +16,11 @@
 
 #include "business_partner.h"
 #include "countermeasure.h"
-#include "doc.h"
 #include "lifecycle.h"
 #include "loss_simulation.h"
 #include "organization.h"
 #include "scoring_scheme.h"
 #include "security_assessment.h"
-#include "standard.h"
 #include "statement_of_application.h"
 #include "threat_scenario.h"
 
@@ -37,46 +32,9 @@
 #define STATEMENT ORG "/statementsOfApplication/scope"
 
 typedef struct fx {
-    store *s;
+    fixture base;
     principal platform, admin, editor, viewer, other;
-    op_ctx op;
 } fx;
-
-static const op_ctx *as(fx *f, const principal *who)
-{
-    f->op = (op_ctx){.store = f->s,
-                     .who = who,
-                     .method = "/test.Assessments/Method",
-                     .request_id = "test",
-                     .deadline_us = INT64_MAX};
-    return &f->op;
-}
-
-static ProtobufCMessage *try_create(fx *f, const principal *who, const kind *k, const char *parent,
-                                    const char *id, const char *json, status *st)
-{
-    char err[256];
-    ProtobufCMessage *m = doc_message_from_json(k->desc, json, strlen(json), err, sizeof err);
-    if (!m)
-        fail_msg("%s: %s", json, err);
-    return std_create(as(f, who), k, parent, id, &m, st);
-}
-
-static ProtobufCMessage *create(fx *f, const principal *who, const kind *k, const char *parent,
-                                const char *id, const char *json)
-{
-    status st = {0};
-    ProtobufCMessage *m = try_create(f, who, k, parent, id, json, &st);
-    if (!m)
-        fail_msg("create %s/%s: %s", parent, id, st.msg);
-    return m;
-}
-
-static void make(fx *f, const principal *who, const kind *k, const char *parent, const char *id,
-                 const char *json)
-{
-    protobuf_c_message_free_unpacked(create(f, who, k, parent, id, json), NULL);
-}
 
 /* A scenario JSON at levels c, l with extra fields (",\"x\":..." or ""). */
 static ThreatScenario *scenario(fx *f, const principal *who, const char *id, int c, int l,
@@ -88,7 +46,8 @@ static ThreatScenario *scenario(fx *f, const principal *who, const char *id, int
              "\"source\":\"SCENARIO_SOURCE_ASSESSMENT_TEAM\",\"target\":\"" PARTNER "\","
              "\"consequenceLevel\":%d,\"likelihoodLevel\":%d%s}",
              id, c, l, extra);
-    return (ThreatScenario *)try_create(f, who, &threat_scenario_kind, ASSESSMENT, id, json, st);
+    return (ThreatScenario *)fixture_try_create(&f->base, who, &threat_scenario_kind, ASSESSMENT,
+                                                id, json, st);
 }
 
 static void scenario_ok(fx *f, const char *id, int c, int l, const char *extra)
@@ -102,19 +61,21 @@ static void scenario_ok(fx *f, const char *id, int c, int l, const char *extra)
 
 static ProtobufCMessage *move(fx *f, const principal *who, doc_move m, status *st)
 {
-    return lifecycle_move(as(f, who), &security_assessment_kind, m, ASSESSMENT, "", "reason", st);
+    return lifecycle_move(fixture_as(&f->base, who), &security_assessment_kind, m, ASSESSMENT, "",
+                          "reason", st);
 }
 
 static void approve_statement(fx *f)
 {
     status st = {0};
     const char *name = STATEMENT;
-    ProtobufCMessage *m = lifecycle_move(as(f, &f->editor), &statement_of_application_kind,
-                                         DOC_SUBMIT, name, "", "", &st);
+    ProtobufCMessage *m =
+        lifecycle_move(fixture_as(&f->base, &f->editor), &statement_of_application_kind, DOC_SUBMIT,
+                       name, "", "", &st);
     assert_non_null(m);
     protobuf_c_message_free_unpacked(m, NULL);
-    m = lifecycle_move(as(f, &f->admin), &statement_of_application_kind, DOC_APPROVE, name, "", "",
-                       &st);
+    m = lifecycle_move(fixture_as(&f->base, &f->admin), &statement_of_application_kind, DOC_APPROVE,
+                       name, "", "", &st);
     if (!m)
         fail_msg("approve statement: %s", st.msg);
     protobuf_c_message_free_unpacked(m, NULL);
@@ -123,9 +84,7 @@ static void approve_statement(fx *f)
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
-    char *err = NULL;
-    if (store_open("sqlite::memory:", 1, &f->s, &err) != STORE_OK)
-        fail_msg("store_open: %s", err ? err : "");
+    fixture_open(&f->base);
     f->platform = (principal){.name = "platform/apiKeys/root", .role = ROLE(PLATFORM_ADMIN)};
     f->admin = (principal){.name = ORG "/apiKeys/a", .org = "fwd", .role = ROLE(ADMIN)};
     f->editor = (principal){.name = ORG "/apiKeys/e", .org = "fwd", .role = ROLE(EDITOR)};
@@ -134,21 +93,24 @@ static int setup(void **state)
         (principal){.name = "organizations/oth/apiKeys/a", .org = "oth", .role = ROLE(ADMIN)};
     const char *org = "{\"legalName\":\"Org\",\"countryCode\":\"DE\","
                       "\"kind\":\"ORGANIZATION_KIND_OPERATOR\"}";
-    make(f, &f->platform, &organization_kind, "", "fwd", org);
-    make(f, &f->platform, &organization_kind, "", "oth", org);
-    make(f, &f->editor, &scoring_scheme_kind, ORG, "five",
-         "{\"title\":\"5x5\",\"preset\":\"SCORING_PRESET_FIVE_BY_FIVE\"}");
-    make(f, &f->editor, &business_partner_kind, ORG, "carrier",
-         "{\"legalName\":\"Carrier\",\"countryCode\":\"PL\",\"riskTier\":\"RISK_TIER_HIGH\"}");
-    make(f, &f->editor, &statement_of_application_kind, ORG, "scope",
-         "{\"title\":\"Scope\",\"functions\":[\"SUPPLY_CHAIN_ROLE_FORWARDER\"],"
-         "\"facilities\":[{\"id\":\"hamburg\",\"name\":\"Hamburg\",\"countryCode\":\"DE\"}],"
-         "\"coveredPortion\":{\"from\":\"A\",\"to\":\"B\","
-         "\"transportModes\":[\"TRANSPORT_MODE_SEA\"]}}");
-    make(f, &f->editor, &security_assessment_kind, ORG, "main",
-         "{\"title\":\"Assessment\",\"scoringScheme\":\"" SCHEME "\","
-         "\"scope\":{\"statementOfApplication\":\"" STATEMENT "\"},"
-         "\"method\":\"Workshops\",\"team\":[{\"name\":\"A\",\"competences\":[\"ISO 28000\"]}]}");
+    fixture_make(&f->base, &f->platform, &organization_kind, "", "fwd", org);
+    fixture_make(&f->base, &f->platform, &organization_kind, "", "oth", org);
+    fixture_make(&f->base, &f->editor, &scoring_scheme_kind, ORG, "five",
+                 "{\"title\":\"5x5\",\"preset\":\"SCORING_PRESET_FIVE_BY_FIVE\"}");
+    fixture_make(
+        &f->base, &f->editor, &business_partner_kind, ORG, "carrier",
+        "{\"legalName\":\"Carrier\",\"countryCode\":\"PL\",\"riskTier\":\"RISK_TIER_HIGH\"}");
+    fixture_make(
+        &f->base, &f->editor, &statement_of_application_kind, ORG, "scope",
+        "{\"title\":\"Scope\",\"functions\":[\"SUPPLY_CHAIN_ROLE_FORWARDER\"],"
+        "\"facilities\":[{\"id\":\"hamburg\",\"name\":\"Hamburg\",\"countryCode\":\"DE\"}],"
+        "\"coveredPortion\":{\"from\":\"A\",\"to\":\"B\","
+        "\"transportModes\":[\"TRANSPORT_MODE_SEA\"]}}");
+    fixture_make(
+        &f->base, &f->editor, &security_assessment_kind, ORG, "main",
+        "{\"title\":\"Assessment\",\"scoringScheme\":\"" SCHEME "\","
+        "\"scope\":{\"statementOfApplication\":\"" STATEMENT "\"},"
+        "\"method\":\"Workshops\",\"team\":[{\"name\":\"A\",\"competences\":[\"ISO 28000\"]}]}");
     *state = f;
     return 0;
 }
@@ -156,7 +118,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
-    store_close(f->s);
+    store_close(f->base.s);
     free(f);
     return 0;
 }
@@ -172,8 +134,8 @@ static void test_scheme_copied_at_creation(void **state)
     assert_non_null(patch);
     char *paths[] = {"acceptable_level"};
     status st = {0};
-    ProtobufCMessage *u =
-        std_update(as(f, &f->editor), &scoring_scheme_kind, patch, paths, 1, true, &st);
+    ProtobufCMessage *u = std_update(fixture_as(&f->base, &f->editor), &scoring_scheme_kind, patch,
+                                     paths, 1, true, &st);
     if (!u)
         fail_msg("update: %s", st.msg);
     protobuf_c_message_free_unpacked(u, NULL);
@@ -184,18 +146,19 @@ static void test_scheme_copied_at_creation(void **state)
     assert_false(s->acceptable); /* the copy's acceptable level: 6, not 20 */
     protobuf_c_message_free_unpacked(&s->base, NULL);
     /* the scheme named must be the organization's own and exist */
-
-    ProtobufCMessage *a = try_create(
-        f, &f->editor, &security_assessment_kind, ORG, "",
+    ProtobufCMessage *a = fixture_try_create(
+        &f->base, &f->editor, &security_assessment_kind, ORG, "",
         "{\"title\":\"A\",\"scoringScheme\":\"organizations/oth/scoringSchemes/five\"}", &st);
     assert_null(a);
     assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
     assert_non_null(strstr(st.msg, "security_assessment.scoring_scheme"));
-    a = try_create(f, &f->editor, &security_assessment_kind, ORG, "",
-                   "{\"title\":\"A\",\"scoringScheme\":\"" ORG "/scoringSchemes/none\"}", &st);
+    a = fixture_try_create(&f->base, &f->editor, &security_assessment_kind, ORG, "",
+                           "{\"title\":\"A\",\"scoringScheme\":\"" ORG "/scoringSchemes/none\"}",
+                           &st);
     assert_null(a);
     assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
-    a = try_create(f, &f->editor, &security_assessment_kind, ORG, "", "{\"title\":\"A\"}", &st);
+    a = fixture_try_create(&f->base, &f->editor, &security_assessment_kind, ORG, "",
+                           "{\"title\":\"A\"}", &st);
     assert_null(a);
     assert_non_null(strstr(st.msg, "scoring_scheme: required"));
 }
@@ -243,17 +206,17 @@ static void test_target_checked(void **state)
                  "\"source\":\"SCENARIO_SOURCE_ASSESSMENT_TEAM\",\"target\":\"%s\","
                  "\"consequenceLevel\":1,\"likelihoodLevel\":1}",
                  targets[i][0]);
-        ProtobufCMessage *m =
-            try_create(f, &f->editor, &threat_scenario_kind, ASSESSMENT, "", json, &st);
+        ProtobufCMessage *m = fixture_try_create(&f->base, &f->editor, &threat_scenario_kind,
+                                                 ASSESSMENT, "", json, &st);
         assert_null(m);
         assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
         if (!strstr(st.msg, targets[i][1]) || !strstr(st.msg, "threat_scenario.target"))
             fail_msg("%s: '%s'", targets[i][0], st.msg);
     }
-    make(f, &f->editor, &threat_scenario_kind, ASSESSMENT, "yard",
-         "{\"title\":\"Yard intrusion\",\"category\":\"THREAT_CATEGORY_THEFT\","
-         "\"source\":\"SCENARIO_SOURCE_ASSESSMENT_TEAM\",\"target\":\"" STATEMENT
-         "/facilities/hamburg\",\"consequenceLevel\":3,\"likelihoodLevel\":2}");
+    fixture_make(&f->base, &f->editor, &threat_scenario_kind, ASSESSMENT, "yard",
+                 "{\"title\":\"Yard intrusion\",\"category\":\"THREAT_CATEGORY_THEFT\","
+                 "\"source\":\"SCENARIO_SOURCE_ASSESSMENT_TEAM\",\"target\":\"" STATEMENT
+                 "/facilities/hamburg\",\"consequenceLevel\":3,\"likelihoodLevel\":2}");
     /* government-required: the authority named, and only then */
     assert_null(scenario(f, &f->editor, "gov", 1, 1,
                          ",\"source\":\"SCENARIO_SOURCE_GOVERNMENT_REQUIRED\"", &st));
@@ -269,7 +232,7 @@ static void test_government_required_stays(void **state)
                 ",\"source\":\"SCENARIO_SOURCE_GOVERNMENT_REQUIRED\",\"authority\":\"DE customs\"");
     status st = {0};
     const char *name = ASSESSMENT "/threatScenarios/gov";
-    assert_false(std_delete(as(f, &f->admin), &threat_scenario_kind, name, "", &st));
+    assert_false(std_delete(fixture_as(&f->base, &f->admin), &threat_scenario_kind, name, "", &st));
     assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
     assert_non_null(strstr(st.msg, "DE customs"));
     char err[128];
@@ -278,12 +241,13 @@ static void test_government_required_stays(void **state)
     ProtobufCMessage *patch =
         doc_message_from_json(threat_scenario_kind.desc, pj, strlen(pj), err, sizeof err);
     char *paths[] = {"source", "authority"};
-    assert_null(std_update(as(f, &f->admin), &threat_scenario_kind, patch, paths, 2, true, &st));
+    assert_null(std_update(fixture_as(&f->base, &f->admin), &threat_scenario_kind, patch, paths, 2,
+                           true, &st));
     assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
     protobuf_c_message_free_unpacked(patch, NULL);
     /* a team scenario is deleted */
     scenario_ok(f, "team", 1, 1, "");
-    assert_true(std_delete(as(f, &f->admin), &threat_scenario_kind,
+    assert_true(std_delete(fixture_as(&f->base, &f->admin), &threat_scenario_kind,
                            ASSESSMENT "/threatScenarios/team", "", &st));
 }
 
@@ -306,15 +270,16 @@ static void test_risk_acceptance_is_an_admins(void **state)
     ProtobufCMessage *patch =
         doc_message_from_json(threat_scenario_kind.desc, pj, strlen(pj), err, sizeof err);
     char *title[] = {"title"};
-    s = (ThreatScenario *)std_update(as(f, &f->editor), &threat_scenario_kind, patch, title, 1,
-                                     true, &st);
+    s = (ThreatScenario *)std_update(fixture_as(&f->base, &f->editor), &threat_scenario_kind, patch,
+                                     title, 1, true, &st);
     if (!s)
         fail_msg("update: %s", st.msg);
     assert_string_equal(s->risk_acceptance->accepter, ORG "/apiKeys/a");
     protobuf_c_message_free_unpacked(&s->base, NULL);
     /* but does not clear it */
     char *ra[] = {"risk_acceptance"};
-    assert_null(std_update(as(f, &f->editor), &threat_scenario_kind, patch, ra, 1, true, &st));
+    assert_null(std_update(fixture_as(&f->base, &f->editor), &threat_scenario_kind, patch, ra, 1,
+                           true, &st));
     assert_int_equal(st.code, STATUS_PERMISSION_DENIED);
     protobuf_c_message_free_unpacked(patch, NULL);
 }
@@ -330,7 +295,7 @@ static void test_scenarios_change_only_in_a_draft(void **state)
     assert_null(scenario(f, &f->editor, "late", 1, 1, "", &st));
     assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
     assert_non_null(strstr(st.msg, "DOCUMENT_STATE_IN_REVIEW"));
-    assert_false(std_delete(as(f, &f->admin), &threat_scenario_kind,
+    assert_false(std_delete(fixture_as(&f->base, &f->admin), &threat_scenario_kind,
                             ASSESSMENT "/threatScenarios/theft", "", &st));
     assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
     m = move(f, &f->admin, DOC_REJECT, &st); /* back to a draft */
@@ -377,11 +342,11 @@ static void test_approval_preconditions(void **state)
     char *ra[] = {"risk_acceptance"};
     status st = {0};
     ProtobufCMessage *u =
-        std_update(as(f, &f->admin), &threat_scenario_kind, patch, ra, 1, true, &st);
+        std_update(fixture_as(&f->base, &f->admin), &threat_scenario_kind, patch, ra, 1, true, &st);
     assert_non_null(u);
     protobuf_c_message_free_unpacked(u, NULL);
     protobuf_c_message_free_unpacked(patch, NULL);
-    assert_true(std_delete(as(f, &f->admin), &threat_scenario_kind,
+    assert_true(std_delete(fixture_as(&f->base, &f->admin), &threat_scenario_kind,
                            ASSESSMENT "/threatScenarios/bigger", "", &st));
     ProtobufCMessage *m = move(f, &f->editor, DOC_SUBMIT, &st);
     assert_non_null(m);
@@ -396,18 +361,18 @@ static void test_approval_preconditions(void **state)
 static void test_approval_needs_method_and_team(void **state)
 {
     fx *f = *state;
-    make(f, &f->editor, &security_assessment_kind, ORG, "bare",
-         "{\"title\":\"Bare\",\"scoringScheme\":\"" SCHEME "\","
-         "\"scope\":{\"statementOfApplication\":\"" STATEMENT "\"},"
-         "\"team\":[{\"name\":\"B\"}]}");
+    fixture_make(&f->base, &f->editor, &security_assessment_kind, ORG, "bare",
+                 "{\"title\":\"Bare\",\"scoringScheme\":\"" SCHEME "\","
+                 "\"scope\":{\"statementOfApplication\":\"" STATEMENT "\"},"
+                 "\"team\":[{\"name\":\"B\"}]}");
     status st = {0};
     const char *name = ORG "/securityAssessments/bare";
-    ProtobufCMessage *m =
-        lifecycle_move(as(f, &f->editor), &security_assessment_kind, DOC_SUBMIT, name, "", "", &st);
+    ProtobufCMessage *m = lifecycle_move(fixture_as(&f->base, &f->editor),
+                                         &security_assessment_kind, DOC_SUBMIT, name, "", "", &st);
     assert_non_null(m);
     protobuf_c_message_free_unpacked(m, NULL);
-    assert_null(lifecycle_move(as(f, &f->admin), &security_assessment_kind, DOC_APPROVE, name, "",
-                               "", &st));
+    assert_null(lifecycle_move(fixture_as(&f->base, &f->admin), &security_assessment_kind,
+                               DOC_APPROVE, name, "", "", &st));
     assert_non_null(strstr(st.msg, "without method"));
 }
 
@@ -420,7 +385,7 @@ static void test_ranking_and_matrix(void **state)
     scenario_ok(f, "d-mid", 3, 3, ",\"riskAcceptance\":{\"reason\":\"Accepted\"}");
     status st = {0};
     Supplysec__V1__RankThreatScenariosResponse *r =
-        security_assessment_rank(as(f, &f->viewer), ASSESSMENT, &st);
+        security_assessment_rank(fixture_as(&f->base, &f->viewer), ASSESSMENT, &st);
     assert_non_null(r);
     assert_int_equal(r->n_scenarios, 4);
     assert_true(r->acceptable_level == 6);
@@ -434,7 +399,8 @@ static void test_ranking_and_matrix(void **state)
     assert_false(r->scenarios[3]->over_acceptable_level);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
-    Supplysec__V1__RiskMatrix *m = security_assessment_matrix(as(f, &f->viewer), ASSESSMENT, &st);
+    Supplysec__V1__RiskMatrix *m =
+        security_assessment_matrix(fixture_as(&f->base, &f->viewer), ASSESSMENT, &st);
     assert_non_null(m);
     assert_int_equal(m->n_before, 25);
     assert_int_equal(m->n_after, 25);
@@ -456,9 +422,9 @@ static void test_ranking_and_matrix(void **state)
     assert_int_equal(total, 4); /* no countermeasures yet: after = before */
     protobuf_c_message_free_unpacked(&m->base, NULL);
     /* another organization: NOT_FOUND, as for a name that does not exist */
-    assert_null(security_assessment_rank(as(f, &f->other), ASSESSMENT, &st));
+    assert_null(security_assessment_rank(fixture_as(&f->base, &f->other), ASSESSMENT, &st));
     assert_int_equal(st.code, STATUS_NOT_FOUND);
-    assert_null(security_assessment_matrix(as(f, &f->other), ASSESSMENT, &st));
+    assert_null(security_assessment_matrix(fixture_as(&f->base, &f->other), ASSESSMENT, &st));
     assert_int_equal(st.code, STATUS_NOT_FOUND);
 }
 
@@ -467,9 +433,10 @@ static void test_delete_takes_the_scenarios(void **state)
     fx *f = *state;
     scenario_ok(f, "theft", 2, 2, "");
     status st = {0};
-    assert_true(std_delete(as(f, &f->admin), &security_assessment_kind, ASSESSMENT, "", &st));
-    assert_null(
-        std_get(as(f, &f->admin), &threat_scenario_kind, ASSESSMENT "/threatScenarios/theft", &st));
+    assert_true(std_delete(fixture_as(&f->base, &f->admin), &security_assessment_kind, ASSESSMENT,
+                           "", &st));
+    assert_null(std_get(fixture_as(&f->base, &f->admin), &threat_scenario_kind,
+                        ASSESSMENT "/threatScenarios/theft", &st));
     assert_int_equal(st.code, STATUS_NOT_FOUND);
 }
 
@@ -484,15 +451,16 @@ static Countermeasure *measure(fx *f, const principal *who, const char *id, int 
              "\"priority\":1,\"residualConsequenceLevel\":%d,\"residualLikelihoodLevel\":%d,"
              "\"state\":\"COUNTERMEASURE_STATE_ACCEPTED\",\"residualScore\":1}",
              id, c, l);
-    return (Countermeasure *)try_create(f, who, &countermeasure_kind, BIG, id, json, st);
+    return (Countermeasure *)fixture_try_create(&f->base, who, &countermeasure_kind, BIG, id, json,
+                                                st);
 }
 
 /* The scenario's residual score as stored now. */
 static double residual(fx *f)
 {
     status st = {0};
-    ThreatScenario *s =
-        (ThreatScenario *)std_get(as(f, &f->viewer), &threat_scenario_kind, BIG, &st);
+    ThreatScenario *s = (ThreatScenario *)std_get(fixture_as(&f->base, &f->viewer),
+                                                  &threat_scenario_kind, BIG, &st);
     if (!s)
         fail_msg("get: %s", st.msg);
     double v = s->residual_score;
@@ -505,7 +473,8 @@ static void decide(fx *f, const char *id, bool accept, const char *reason)
     char name[256];
     snprintf(name, sizeof name, BIG "/countermeasures/%s", id);
     status st = {0};
-    Countermeasure *c = countermeasure_decide(as(f, &f->admin), name, "", accept, reason, &st);
+    Countermeasure *c =
+        countermeasure_decide(fixture_as(&f->base, &f->admin), name, "", accept, reason, &st);
     if (!c)
         fail_msg("decide %s: %s", id, st.msg);
     protobuf_c_message_free_unpacked(&c->base, NULL);
@@ -529,8 +498,8 @@ static void test_countermeasures_move_the_residual(void **state)
     assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
     assert_non_null(strstr(st.msg, "countermeasure.residual_likelihood_level"));
     /* an ADMIN decides */
-    assert_null(
-        countermeasure_decide(as(f, &f->editor), BIG "/countermeasures/fence", "", true, "", &st));
+    assert_null(countermeasure_decide(fixture_as(&f->base, &f->editor),
+                                      BIG "/countermeasures/fence", "", true, "", &st));
     assert_int_equal(st.code, STATUS_PERMISSION_DENIED);
     decide(f, "fence", true, "");
     assert_true(residual(f) == 6);
@@ -538,13 +507,13 @@ static void test_countermeasures_move_the_residual(void **state)
     protobuf_c_message_free_unpacked(&c->base, NULL);
     decide(f, "guards", true, "");
     assert_true(residual(f) == 4); /* the lowest accepted */
-    assert_null(
-        countermeasure_decide(as(f, &f->admin), BIG "/countermeasures/guards", "", false, "", &st));
+    assert_null(countermeasure_decide(fixture_as(&f->base, &f->admin),
+                                      BIG "/countermeasures/guards", "", false, "", &st));
     assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
     decide(f, "guards", false, "Too costly");
     assert_true(residual(f) == 6);
-    assert_null(countermeasure_decide(as(f, &f->admin), BIG "/countermeasures/guards", "", false,
-                                      "Again", &st));
+    assert_null(countermeasure_decide(fixture_as(&f->base, &f->admin),
+                                      BIG "/countermeasures/guards", "", false, "Again", &st));
     assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
     /* an accepted one is not edited; deleting it scores the scenario again */
     char err[128];
@@ -552,11 +521,12 @@ static void test_countermeasures_move_the_residual(void **state)
     ProtobufCMessage *patch =
         doc_message_from_json(countermeasure_kind.desc, pj, strlen(pj), err, sizeof err);
     char *owner[] = {"owner"};
-    assert_null(std_update(as(f, &f->editor), &countermeasure_kind, patch, owner, 1, true, &st));
+    assert_null(std_update(fixture_as(&f->base, &f->editor), &countermeasure_kind, patch, owner, 1,
+                           true, &st));
     assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
     protobuf_c_message_free_unpacked(patch, NULL);
-    assert_true(
-        std_delete(as(f, &f->admin), &countermeasure_kind, BIG "/countermeasures/fence", "", &st));
+    assert_true(std_delete(fixture_as(&f->base, &f->admin), &countermeasure_kind,
+                           BIG "/countermeasures/fence", "", &st));
     assert_true(residual(f) == 20);
     /* a scenario's own levels changing keeps the accepted measures' effect */
     decide(f, "guards", true, "");
@@ -564,8 +534,8 @@ static void test_countermeasures_move_the_residual(void **state)
     pj = "{\"name\":\"" BIG "\",\"consequenceLevel\":5,\"likelihoodLevel\":5}";
     patch = doc_message_from_json(threat_scenario_kind.desc, pj, strlen(pj), err, sizeof err);
     char *levels[] = {"consequence_level", "likelihood_level"};
-    ThreatScenario *s = (ThreatScenario *)std_update(as(f, &f->editor), &threat_scenario_kind,
-                                                     patch, levels, 2, true, &st);
+    ThreatScenario *s = (ThreatScenario *)std_update(
+        fixture_as(&f->base, &f->editor), &threat_scenario_kind, patch, levels, 2, true, &st);
     if (!s)
         fail_msg("update: %s", st.msg);
     assert_true(s->incident_score == 25 && s->residual_score == 4);
@@ -584,7 +554,8 @@ static void test_countermeasures_treat_and_go_with_the_assessment(void **state)
     approve_refused(f, "1 scenario over the acceptable level");
     decide(f, "fence", true, "");
     /* the matrix moves the scenario from (5,4) to (3,2) */
-    Supplysec__V1__RiskMatrix *m = security_assessment_matrix(as(f, &f->viewer), ASSESSMENT, &st);
+    Supplysec__V1__RiskMatrix *m =
+        security_assessment_matrix(fixture_as(&f->base, &f->viewer), ASSESSMENT, &st);
     assert_int_equal(m->before[(5 - 1) * 5 + (4 - 1)]->count, 1);
     assert_int_equal(m->after[(5 - 1) * 5 + (4 - 1)]->count, 0);
     assert_int_equal(m->after[(3 - 1) * 5 + (2 - 1)]->count, 1);
@@ -592,27 +563,29 @@ static void test_countermeasures_treat_and_go_with_the_assessment(void **state)
     ProtobufCMessage *a = move(f, &f->editor, DOC_SUBMIT, &st);
     protobuf_c_message_free_unpacked(a, NULL);
     /* decided while in review: refused */
-    assert_null(countermeasure_decide(as(f, &f->admin), BIG "/countermeasures/fence", "", false,
-                                      "No", &st));
+    assert_null(countermeasure_decide(fixture_as(&f->base, &f->admin), BIG "/countermeasures/fence",
+                                      "", false, "No", &st));
     assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
     a = move(f, &f->admin, DOC_APPROVE, &st);
     if (!a)
         fail_msg("approve: %s", st.msg);
     protobuf_c_message_free_unpacked(a, NULL);
     /* a never-approved assessment is deleted with its scenarios' measures */
-    make(f, &f->editor, &security_assessment_kind, ORG, "other",
-         "{\"title\":\"Other\",\"scoringScheme\":\"" SCHEME "\"}");
-    make(f, &f->editor, &threat_scenario_kind, ORG "/securityAssessments/other", "theft",
-         "{\"title\":\"T\",\"category\":\"THREAT_CATEGORY_THEFT\","
-         "\"source\":\"SCENARIO_SOURCE_ASSESSMENT_TEAM\",\"target\":\"" PARTNER "\","
-         "\"consequenceLevel\":3,\"likelihoodLevel\":3}");
-    make(f, &f->editor, &countermeasure_kind,
-         ORG "/securityAssessments/other/threatScenarios/theft", "lock",
-         "{\"description\":\"Locks\",\"aeoCriterion\":\"AEO_CRITERION_C_CARGO\",\"priority\":2,"
-         "\"residualConsequenceLevel\":2,\"residualLikelihoodLevel\":2}");
-    assert_true(std_delete(as(f, &f->admin), &security_assessment_kind,
+    fixture_make(&f->base, &f->editor, &security_assessment_kind, ORG, "other",
+                 "{\"title\":\"Other\",\"scoringScheme\":\"" SCHEME "\"}");
+    fixture_make(&f->base, &f->editor, &threat_scenario_kind, ORG "/securityAssessments/other",
+                 "theft",
+                 "{\"title\":\"T\",\"category\":\"THREAT_CATEGORY_THEFT\","
+                 "\"source\":\"SCENARIO_SOURCE_ASSESSMENT_TEAM\",\"target\":\"" PARTNER "\","
+                 "\"consequenceLevel\":3,\"likelihoodLevel\":3}");
+    fixture_make(
+        &f->base, &f->editor, &countermeasure_kind,
+        ORG "/securityAssessments/other/threatScenarios/theft", "lock",
+        "{\"description\":\"Locks\",\"aeoCriterion\":\"AEO_CRITERION_C_CARGO\",\"priority\":2,"
+        "\"residualConsequenceLevel\":2,\"residualLikelihoodLevel\":2}");
+    assert_true(std_delete(fixture_as(&f->base, &f->admin), &security_assessment_kind,
                            ORG "/securityAssessments/other", "", &st));
-    assert_null(std_get(as(f, &f->admin), &countermeasure_kind,
+    assert_null(std_get(fixture_as(&f->base, &f->admin), &countermeasure_kind,
                         ORG "/securityAssessments/other/threatScenarios/theft/countermeasures/lock",
                         &st));
     assert_int_equal(st.code, STATUS_NOT_FOUND);
@@ -623,36 +596,39 @@ static void test_annual_loss_simulation(void **state)
     fx *f = *state;
     status st = {0};
     /* a 5 x 5 assessment has no costs to simulate */
-    assert_null(security_assessment_simulate(as(f, &f->viewer), ASSESSMENT, 1000, 1, &st));
+    assert_null(
+        security_assessment_simulate(fixture_as(&f->base, &f->viewer), ASSESSMENT, 1000, 1, &st));
     assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
     assert_non_null(strstr(st.msg, "expected-annual-loss"));
-    make(f, &f->editor, &scoring_scheme_kind, ORG, "costs",
-         "{\"title\":\"Costs\",\"preset\":\"SCORING_PRESET_SEMI_QUANTITATIVE\"}");
-    make(f, &f->editor, &security_assessment_kind, ORG, "eal",
-         "{\"title\":\"EAL\",\"scoringScheme\":\"" ORG "/scoringSchemes/costs\"}");
+    fixture_make(&f->base, &f->editor, &scoring_scheme_kind, ORG, "costs",
+                 "{\"title\":\"Costs\",\"preset\":\"SCORING_PRESET_SEMI_QUANTITATIVE\"}");
+    fixture_make(&f->base, &f->editor, &security_assessment_kind, ORG, "eal",
+                 "{\"title\":\"EAL\",\"scoringScheme\":\"" ORG "/scoringSchemes/costs\"}");
     const char *eal = ORG "/securityAssessments/eal";
     /* theft once a year at 10,000 to 100,000 (55,000 a year expected), a
      * countermeasure bringing it to once a decade at 1,000 to 10,000 (550) */
-    make(f, &f->editor, &threat_scenario_kind, eal, "theft",
-         "{\"title\":\"Theft\",\"category\":\"THREAT_CATEGORY_THEFT\","
-         "\"source\":\"SCENARIO_SOURCE_ASSESSMENT_TEAM\",\"target\":\"" PARTNER "\","
-         "\"consequenceLevel\":3,\"likelihoodLevel\":3}");
-    make(f, &f->editor, &threat_scenario_kind, eal, "fraud",
-         "{\"title\":\"Fraud\",\"category\":\"THREAT_CATEGORY_DOCUMENT_FRAUD\","
-         "\"source\":\"SCENARIO_SOURCE_ASSESSMENT_TEAM\",\"target\":\"" PARTNER "\","
-         "\"consequenceLevel\":2,\"likelihoodLevel\":2}");
-    make(f, &f->editor, &countermeasure_kind, ORG "/securityAssessments/eal/threatScenarios/theft",
-         "seal",
-         "{\"description\":\"Seals\",\"aeoCriterion\":\"AEO_CRITERION_C_CARGO\",\"priority\":1,"
-         "\"residualConsequenceLevel\":2,\"residualLikelihoodLevel\":2}");
+    fixture_make(&f->base, &f->editor, &threat_scenario_kind, eal, "theft",
+                 "{\"title\":\"Theft\",\"category\":\"THREAT_CATEGORY_THEFT\","
+                 "\"source\":\"SCENARIO_SOURCE_ASSESSMENT_TEAM\",\"target\":\"" PARTNER "\","
+                 "\"consequenceLevel\":3,\"likelihoodLevel\":3}");
+    fixture_make(&f->base, &f->editor, &threat_scenario_kind, eal, "fraud",
+                 "{\"title\":\"Fraud\",\"category\":\"THREAT_CATEGORY_DOCUMENT_FRAUD\","
+                 "\"source\":\"SCENARIO_SOURCE_ASSESSMENT_TEAM\",\"target\":\"" PARTNER "\","
+                 "\"consequenceLevel\":2,\"likelihoodLevel\":2}");
+    fixture_make(
+        &f->base, &f->editor, &countermeasure_kind,
+        ORG "/securityAssessments/eal/threatScenarios/theft", "seal",
+        "{\"description\":\"Seals\",\"aeoCriterion\":\"AEO_CRITERION_C_CARGO\",\"priority\":1,"
+        "\"residualConsequenceLevel\":2,\"residualLikelihoodLevel\":2}");
     Countermeasure *c = countermeasure_decide(
-        as(f, &f->admin), ORG "/securityAssessments/eal/threatScenarios/theft/countermeasures/seal",
-        "", true, "", &st);
+        fixture_as(&f->base, &f->admin),
+        ORG "/securityAssessments/eal/threatScenarios/theft/countermeasures/seal", "", true, "",
+        &st);
     assert_non_null(c);
     protobuf_c_message_free_unpacked(&c->base, NULL);
 
     Supplysec__V1__AnnualLossSimulation *a =
-        security_assessment_simulate(as(f, &f->viewer), eal, 50000, 99, &st);
+        security_assessment_simulate(fixture_as(&f->base, &f->viewer), eal, 50000, 99, &st);
     if (!a)
         fail_msg("simulate: %s", st.msg);
     assert_true(a->seed == 99);
@@ -674,18 +650,19 @@ static void test_annual_loss_simulation(void **state)
     assert_true(a->total_before->p99 >= a->total_before->p90);
     /* the same seed, the same figures; a drawn seed is told */
     Supplysec__V1__AnnualLossSimulation *b =
-        security_assessment_simulate(as(f, &f->viewer), eal, 50000, 99, &st);
+        security_assessment_simulate(fixture_as(&f->base, &f->viewer), eal, 50000, 99, &st);
     assert_true(b->total_before->p90 == a->total_before->p90);
     assert_true(b->scenarios[0]->after->mean == a->scenarios[0]->after->mean);
     protobuf_c_message_free_unpacked(&b->base, NULL);
-    b = security_assessment_simulate(as(f, &f->viewer), eal, 0, 0, &st);
+    b = security_assessment_simulate(fixture_as(&f->base, &f->viewer), eal, 0, 0, &st);
     assert_true(b->seed != 0);
     assert_int_equal(b->trials, LOSS_TRIALS_DEFAULT);
     protobuf_c_message_free_unpacked(&b->base, NULL);
     protobuf_c_message_free_unpacked(&a->base, NULL);
-    assert_null(security_assessment_simulate(as(f, &f->viewer), eal, LOSS_TRIALS_MAX + 1, 1, &st));
+    assert_null(security_assessment_simulate(fixture_as(&f->base, &f->viewer), eal,
+                                             LOSS_TRIALS_MAX + 1, 1, &st));
     assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
-    assert_null(security_assessment_simulate(as(f, &f->other), eal, 10, 1, &st));
+    assert_null(security_assessment_simulate(fixture_as(&f->base, &f->other), eal, 10, 1, &st));
     assert_int_equal(st.code, STATUS_NOT_FOUND);
 }
 
