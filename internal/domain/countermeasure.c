@@ -148,6 +148,21 @@ static void pick(residual_pick *r, const Countermeasure *c)
     r->l = c->residual_likelihood_level;
 }
 
+/* resource_each's call: a stored countermeasure, or the one changing in
+ * its place. */
+static bool pick_stored(ProtobufCMessage **msg, const store_record *rec, void *ctx, status *st)
+{
+    (void)st;
+    residual_pick *r = ctx;
+    if (r->changed_name && strcmp(rec->name, r->changed_name) == 0) {
+        r->changed_seen = true;
+        pick(r, r->changed);
+    } else {
+        pick(r, (const Countermeasure *)*msg);
+    }
+    return true;
+}
+
 bool scenario_residual(const op_ctx *op, const char *org, const char *scenario,
                        const ScoringScheme *sch, ThreatScenario *s, const char *changed_name,
                        const Countermeasure *changed, status *st)
@@ -158,45 +173,9 @@ bool scenario_residual(const op_ctx *op, const char *org, const char *scenario,
                        .c = s->consequence_level,
                        .l = s->likelihood_level,
                        .score = s->incident_score};
-    char *after = NULL;
-    bool ok = true, more = true;
-    while (ok && more) {
-        store_query q = {.collection = COUNTERMEASURES_COLLECTION,
-                         .org = org,
-                         .parent = scenario,
-                         .after = after,
-                         .limit = PAGE_SIZE_MAX};
-        store_page *page = NULL;
-        ok = status_from_store(st, store_list(op->store, &q, &page), "countermeasures");
-        for (size_t i = 0; ok && i < page->count; i++) {
-            const store_record *rec = &page->records[i];
-            if (changed_name && strcmp(rec->name, changed_name) == 0) {
-                r.changed_seen = true;
-                pick(&r, changed);
-                continue;
-            }
-            bson_t doc;
-            char err[128];
-            Countermeasure *c = NULL;
-            if (bson_init_static(&doc, rec->doc, rec->doc_len))
-                c = (Countermeasure *)doc_to_message(countermeasure_kind.desc, &doc, err,
-                                                     sizeof err);
-            if (!c)
-                ok = status_fail(st, STATUS_DATA_LOSS, "stored document of %s cannot be read",
-                                 rec->name);
-            pick(&r, c);
-            if (c)
-                protobuf_c_message_free_unpacked(&c->base, NULL);
-        }
-        more = ok && page->more && page->count > 0;
-        if (more) {
-            free(after);
-            if (!(after = strdup(page->records[page->count - 1].name)))
-                ok = status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
-        }
-        store_page_free(page);
-    }
-    free(after);
+    store_query q = {.collection = COUNTERMEASURES_COLLECTION, .org = org, .parent = scenario};
+    bool ok =
+        resource_each(op, countermeasure_kind.desc, &q, "countermeasures", pick_stored, &r, st);
     if (changed_name && !r.changed_seen) /* being created */
         pick(&r, changed);
     s->residual_consequence_level = r.c;

@@ -462,6 +462,35 @@ typedef struct held_request {
 /* Adds to b the update of every request on the platform the declaration
  * `declaration` answered (any revision), through change (false: leave that
  * one as it is). The requests and their keys are kept by b. */
+/* resource_each's call of an each_attached: the request changed, kept by
+ * the batch and its update added. */
+typedef struct attached {
+    const op_ctx *op;
+    resource_batch *b;
+    bool (*change)(const op_ctx *op, DeclarationRequest *r, void *ctx);
+    void *ctx;
+} attached;
+
+static bool attached_change(ProtobufCMessage **msg, const store_record *rec, void *ctx, status *st)
+{
+    attached *at = ctx;
+    DeclarationRequest *r = (DeclarationRequest *)*msg;
+    if (!at->change(at->op, r, at->ctx))
+        return true;
+    *msg = NULL; /* r and h are the batch's from here (freed by it, or now on failure) */
+    held_request *h = malloc(sizeof *h);
+    if (!h)
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+    else if (!resource_batch_keep(at->b, &r->base))
+        free(h);
+    if (!h || at->b->overflow || !resource_batch_keep_mem(at->b, h))
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    if (!kind_parse_name(&declaration_request_kind, "name", rec->name, &h->key, st))
+        return false;
+    resource_ref ref = kind_ref(&declaration_request_kind, &h->key, &r->base);
+    return resource_batch_update(at->b, &ref, &r->base, &r->base, rec->version, st);
+}
+
 static bool each_attached(const op_ctx *op, const char *declaration, resource_batch *b,
                           bool (*change)(const op_ctx *op, DeclarationRequest *r, void *ctx),
                           void *ctx, status *st)
@@ -469,61 +498,14 @@ static bool each_attached(const op_ctx *op, const char *declaration, resource_ba
     filter *flt = NULL;
     if (!where_equals("declaration", declaration, &flt, st))
         return false;
-    char *after = NULL;
-    bool ok = true, more = true;
-    while (ok && more) {
-        store_query q = {.collection = COLLECTION,
-                         .prefix = ORG_PREFIX,
-                         .after = after,
-                         .limit = PAGE_SIZE_MAX,
-                         .filter = flt,
-                         .facets = facets,
-                         .n_facets = N_FACETS};
-        store_page *page = NULL;
-        ok = status_from_store(st, store_list(op->store, &q, &page), "declaration requests");
-        for (size_t i = 0; ok && i < page->count; i++) {
-            const store_record *rec = &page->records[i];
-            bson_t doc;
-            char err[128];
-            DeclarationRequest *r = NULL;
-            if (bson_init_static(&doc, rec->doc, rec->doc_len))
-                r = (DeclarationRequest *)doc_to_message(declaration_request_kind.desc, &doc, err,
-                                                         sizeof err);
-            if (!r) {
-                ok = status_fail(st, STATUS_DATA_LOSS, "stored document of %s cannot be read",
-                                 rec->name);
-                break;
-            }
-            if (!change(op, r, ctx)) {
-                protobuf_c_message_free_unpacked(&r->base, NULL);
-                continue;
-            }
-            /* r and h are the batch's from here (freed by it, or now on failure) */
-            held_request *h = malloc(sizeof *h);
-            if (!h)
-                protobuf_c_message_free_unpacked(&r->base, NULL);
-            else if (!resource_batch_keep(b, &r->base))
-                free(h);
-            if (!h || b->overflow || !resource_batch_keep_mem(b, h)) {
-                ok = status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
-                break;
-            }
-            resource_ref ref;
-            ok = kind_parse_name(&declaration_request_kind, "name", rec->name, &h->key, st);
-            if (ok) {
-                ref = kind_ref(&declaration_request_kind, &h->key, &r->base);
-                ok = resource_batch_update(b, &ref, &r->base, &r->base, rec->version, st);
-            }
-        }
-        more = ok && page->more && page->count > 0;
-        if (more) {
-            free(after);
-            if (!(after = strdup(page->records[page->count - 1].name)))
-                ok = status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
-        }
-        store_page_free(page);
-    }
-    free(after);
+    store_query q = {.collection = COLLECTION,
+                     .prefix = ORG_PREFIX,
+                     .filter = flt,
+                     .facets = facets,
+                     .n_facets = N_FACETS};
+    attached at = {op, b, change, ctx};
+    bool ok = resource_each(op, declaration_request_kind.desc, &q, "declaration requests",
+                            attached_change, &at, st);
     filter_free(flt);
     return ok;
 }

@@ -212,48 +212,28 @@ bool threat_scenario_untreated(const ThreatScenario *s, double acceptable_level)
            !s->risk_acceptance;
 }
 
+/* resource_each's call of a threat_scenarios_each caller's fn, the name set. */
+typedef struct each_scenario {
+    bool (*fn)(const ThreatScenario *s, void *ctx, status *st);
+    void *ctx;
+} each_scenario;
+
+static bool scenario_named(ProtobufCMessage **msg, const store_record *rec, void *ctx, status *st)
+{
+    each_scenario *e = ctx;
+    if (!message_set_string(*msg, "name", rec->name))
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    return e->fn((const ThreatScenario *)*msg, e->ctx, st);
+}
+
 bool threat_scenarios_each(const op_ctx *op, const char *org, const char *assessment,
                            bool (*fn)(const ThreatScenario *s, void *ctx, status *st), void *ctx,
                            status *st)
 {
-    char *after = NULL;
-    bool ok = true, more = true;
-    while (ok && more) {
-        store_query q = {.collection = THREAT_SCENARIOS_COLLECTION,
-                         .org = org,
-                         .parent = assessment,
-                         .after = after,
-                         .limit = PAGE_SIZE_MAX};
-        store_page *page = NULL;
-        ok = status_from_store(st, store_list(op->store, &q, &page), "threat scenarios");
-        for (size_t i = 0; ok && i < page->count; i++) {
-            const store_record *rec = &page->records[i];
-            bson_t doc;
-            char err[128];
-            ThreatScenario *s = NULL;
-            if (bson_init_static(&doc, rec->doc, rec->doc_len))
-                s = (ThreatScenario *)doc_to_message(threat_scenario_kind.desc, &doc, err,
-                                                     sizeof err);
-            if (!s) {
-                ok = status_fail(st, STATUS_DATA_LOSS, "stored document of %s cannot be read",
-                                 rec->name);
-                break;
-            }
-            if (!message_set_string(&s->base, "name", rec->name))
-                ok = status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
-            ok = ok && fn(s, ctx, st);
-            protobuf_c_message_free_unpacked(&s->base, NULL);
-        }
-        more = ok && page->more && page->count > 0;
-        if (more) {
-            free(after);
-            if (!(after = strdup(page->records[page->count - 1].name)))
-                ok = status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
-        }
-        store_page_free(page);
-    }
-    free(after);
-    return ok;
+    store_query q = {.collection = THREAT_SCENARIOS_COLLECTION, .org = org, .parent = assessment};
+    each_scenario e = {fn, ctx};
+    return resource_each(op, threat_scenario_kind.desc, &q, "threat scenarios", scenario_named, &e,
+                         st);
 }
 
 /* What ListThreatScenarios filters on (docs/api.md). */

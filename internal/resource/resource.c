@@ -542,6 +542,48 @@ void resource_page_free(resource_page *page)
     memset(page, 0, sizeof *page);
 }
 
+bool resource_each(const op_ctx *op, const ProtobufCMessageDescriptor *desc, store_query *q,
+                   const char *what,
+                   bool (*fn)(ProtobufCMessage **msg, const store_record *rec, void *ctx,
+                              status *st),
+                   void *ctx, status *st)
+{
+    char *after = NULL;
+    bool ok = true, more = true;
+    q->limit = PAGE_SIZE_MAX;
+    while (ok && more) {
+        q->after = after;
+        store_page *page = NULL;
+        ok = status_from_store(st, store_list(op->store, q, &page), what);
+        for (size_t i = 0; ok && i < page->count; i++) {
+            const store_record *rec = &page->records[i];
+            bson_t doc;
+            char err[128];
+            ProtobufCMessage *m = NULL;
+            if (bson_init_static(&doc, rec->doc, rec->doc_len))
+                m = doc_to_message(desc, &doc, err, sizeof err);
+            if (!m) {
+                ok = status_fail(st, STATUS_DATA_LOSS, "stored document of %s cannot be read",
+                                 rec->name);
+                break;
+            }
+            ok = fn(&m, rec, ctx, st);
+            if (m)
+                protobuf_c_message_free_unpacked(m, NULL);
+        }
+        more = ok && page->more && page->count > 0;
+        if (more) {
+            free(after);
+            if (!(after = strdup(page->records[page->count - 1].name)))
+                ok = status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        }
+        store_page_free(page);
+    }
+    q->after = NULL;
+    free(after);
+    return ok;
+}
+
 bool resource_list(const op_ctx *op, const ProtobufCMessageDescriptor *desc, store_query *q,
                    const char *query_key, const char *page_token, int page_size,
                    resource_page *page, status *st)

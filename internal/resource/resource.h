@@ -132,6 +132,17 @@ typedef struct resource_page {
     char *next_page_token; /* malloc'd; "" on the last page */
 } resource_page;
 
+/* Calls fn on every record q finds (q->after and q->limit are set here),
+ * in name order, page after page, each decoded as desc: fn may take the
+ * message (setting *msg to NULL), else it is freed after the call. Stops at
+ * fn's false (st set); false too when the store fails (its message naming
+ * `what`) or a record cannot be decoded (DATA_LOSS). */
+bool resource_each(const op_ctx *op, const ProtobufCMessageDescriptor *desc, store_query *q,
+                   const char *what,
+                   bool (*fn)(ProtobufCMessage **msg, const store_record *rec, void *ctx,
+                              status *st),
+                   void *ctx, status *st);
+
 /* Lists q (q->after and q->limit are set from page_token and page_size).
  * query_key identifies the query for its page tokens (method, parent,
  * filter). */
