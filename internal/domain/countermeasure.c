@@ -194,10 +194,23 @@ static bool rescore(const op_ctx *op, const resource_key *key, const Countermeas
     ThreatScenario *s = scenario_load(op, key, key->parent, &version, &a, st);
     if (!s)
         return false;
-    bool ok = scenario_residual(op, key->org, key->parent, a->scheme, s, key->name, c, st);
+    bool ok = true;
+    if (c && c->state == STATE(ACCEPTED) &&
+        (c->residual_consequence_level > s->consequence_level ||
+         c->residual_likelihood_level > s->likelihood_level))
+        ok = status_fail(st, STATUS_FAILED_PRECONDITION,
+                         "%s brings %s to levels %d and %d, above its own (%d and %d) since it "
+                         "was proposed; update its levels first",
+                         key->name, key->parent, c->residual_consequence_level,
+                         c->residual_likelihood_level, s->consequence_level, s->likelihood_level);
+    ok = ok && scenario_residual(op, key->org, key->parent, a->scheme, s, key->name, c, st);
     protobuf_c_message_free_unpacked(&a->base, NULL);
     resource_key *sk = malloc(sizeof *sk);
-    if (!sk || !resource_batch_keep(b, &s->base)) { /* s is the batch's from here */
+    if (!sk) {
+        protobuf_c_message_free_unpacked(&s->base, NULL);
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    if (!resource_batch_keep(b, &s->base)) { /* s is the batch's from here */
         free(sk);
         return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
     }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "scoring_scheme.h"
 #include "security_assessment.h"
 #include "threat_scenario.h"
@@ -76,10 +77,12 @@ unsigned loss_poisson(loss_rng *r, double rate)
     return count;
 }
 
-void loss_simulate(loss_rng *r, double rate, double lo, double hi, size_t n, double *years,
-                   double *total)
+bool loss_simulate(loss_rng *r, double rate, double lo, double hi, size_t n, double *years,
+                   double *total, int64_t deadline_us)
 {
     for (size_t i = 0; i < n; i++) {
+        if ((i & 1023) == 0 && deadline_us != INT64_MAX && clock_monotonic_us() >= deadline_us)
+            return false;
         unsigned events = loss_poisson(r, rate);
         double loss = 0;
         for (unsigned e = 0; e < events; e++)
@@ -88,6 +91,7 @@ void loss_simulate(loss_rng *r, double rate, double lo, double hi, size_t n, dou
         if (total)
             total[i] += loss;
     }
+    return true;
 }
 
 /* ---- the statistics ---- */
@@ -148,6 +152,7 @@ void loss_stats_of(double *values, size_t n, loss_stats *out)
 
 typedef struct simulation {
     const op_ctx *op;
+    int64_t deadline_us; /* the call's, or LOSS_TIME_MAX_US from the start if sooner */
     const ScoringScheme *sch;
     uint64_t seed;
     loss_rng rng;
@@ -188,7 +193,14 @@ static Supplysec__V1__LossDistribution *years_at(simulation *sim, int c, int l, 
         return NULL;
     }
     const Supplysec__V1__ScaleLevel *cl = cs->levels[c - 1];
-    loss_simulate(&sim->rng, rate, cl->min_cost, cl->max_cost, sim->n, sim->years, total);
+    if (!loss_simulate(&sim->rng, rate, cl->min_cost, cl->max_cost, sim->n, sim->years, total,
+                       sim->deadline_us)) {
+        status_fail(st, STATUS_DEADLINE_EXCEEDED,
+                    "the simulation ran out of time at %s (at most %lld s, or the call's "
+                    "deadline): ask for fewer trials",
+                    name, (long long)(LOSS_TIME_MAX_US / 1000000));
+        return NULL;
+    }
     loss_stats s;
     loss_stats_of(sim->years, sim->n, &s);
     Supplysec__V1__LossDistribution *d = distribution(&s);
@@ -200,8 +212,6 @@ static Supplysec__V1__LossDistribution *years_at(simulation *sim, int c, int l, 
 static bool simulate_one(const ThreatScenario *s, void *ctx, status *st)
 {
     simulation *sim = ctx;
-    if (!op_check_deadline(sim->op, st))
-        return false;
     if (sim->n_scenarios == sim->cap) {
         size_t cap = sim->cap ? sim->cap * 2 : 64;
         void *p = realloc(sim->scenarios, cap * sizeof *sim->scenarios);
@@ -249,8 +259,12 @@ Supplysec__V1__AnnualLossSimulation *security_assessment_simulate(const op_ctx *
     if (!a)
         return NULL;
     Supplysec__V1__AnnualLossSimulation *out = NULL;
-    simulation sim = {
-        .op = op, .sch = a->scheme, .n = trials ? (size_t)trials : LOSS_TRIALS_DEFAULT};
+    simulation sim = {.op = op,
+                      .deadline_us = clock_monotonic_us() + LOSS_TIME_MAX_US,
+                      .sch = a->scheme,
+                      .n = trials ? (size_t)trials : LOSS_TRIALS_DEFAULT};
+    if (op->deadline_us < sim.deadline_us)
+        sim.deadline_us = op->deadline_us;
     if (!sim.sch || !sim.sch->consequence || !sim.sch->likelihood) {
         status_fail(st, STATUS_DATA_LOSS, "%s has no scoring scheme", key.name);
         goto done;

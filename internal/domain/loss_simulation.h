@@ -14,6 +14,9 @@
 #define LOSS_TRIALS_DEFAULT 10000
 #define LOSS_TRIALS_MAX 100000
 #define LOSS_RATE_MAX 1000.0 /* events a year a scenario may be simulated at */
+/* The longest a simulation runs, whatever the client's deadline (or none):
+ * it holds a worker thread. */
+#define LOSS_TIME_MAX_US (60 * 1000000LL)
 
 /* xoshiro256**, seeded through splitmix64: the same seed, the same draws. */
 typedef struct loss_rng {
@@ -38,9 +41,11 @@ void loss_stats_of(double *values, size_t n, loss_stats *out);
 
 /* years[i]: the loss of simulated year i (of n) of one scenario, events at
  * rate a year each costing uniformly from lo to hi; added to total[i] too
- * when total is not NULL. */
-void loss_simulate(loss_rng *r, double rate, double lo, double hi, size_t n, double *years,
-                   double *total);
+ * when total is not NULL. False when deadline_us (CLOCK_MONOTONIC
+ * microseconds; INT64_MAX for none) passes first, looked at every 1,024
+ * years. */
+bool loss_simulate(loss_rng *r, double rate, double lo, double hi, size_t n, double *years,
+                   double *total, int64_t deadline_us);
 
 /* SimulateAnnualLoss of the assessment `name` (trials 0: the default;
  * seed 0: one drawn): an answer the caller frees, or NULL with st set.

@@ -85,13 +85,36 @@ static bool validate(const ProtobufCMessage *res, const char *p, status *st)
     return true;
 }
 
+/* A measurement and its place in the list as it came, for a stable sort
+ * (qsort is not one): among equal times, the one added last stays last. */
+typedef struct placed {
+    Measurement *m;
+    size_t at;
+} placed;
+
 static int by_time(const void *x, const void *y)
 {
-    const Google__Protobuf__Timestamp *a = (*(Measurement *const *)x)->measure_time;
-    const Google__Protobuf__Timestamp *b = (*(Measurement *const *)y)->measure_time;
+    const placed *pa = x, *pb = y;
+    const Google__Protobuf__Timestamp *a = pa->m->measure_time, *b = pb->m->measure_time;
     if (a->seconds != b->seconds)
         return a->seconds < b->seconds ? -1 : 1;
-    return (a->nanos > b->nanos) - (a->nanos < b->nanos);
+    if (a->nanos != b->nanos)
+        return a->nanos < b->nanos ? -1 : 1;
+    return (pa->at > pb->at) - (pa->at < pb->at);
+}
+
+static bool sort_by_time(SecurityObjective *o)
+{
+    placed *p = malloc(o->n_measurements * sizeof *p);
+    if (!p)
+        return false;
+    for (size_t i = 0; i < o->n_measurements; i++)
+        p[i] = (placed){o->measurements[i], i};
+    qsort(p, o->n_measurements, sizeof *p, by_time);
+    for (size_t i = 0; i < o->n_measurements; i++)
+        o->measurements[i] = p[i].m;
+    free(p);
+    return true;
 }
 
 /* The measurements in time order, and where the latest leaves the target. */
@@ -102,8 +125,8 @@ static bool derive(const op_ctx *op, const resource_key *key, ProtobufCMessage *
     (void)key;
     (void)prev;
     SecurityObjective *o = (SecurityObjective *)res;
-    if (o->n_measurements > 1) /* the order they came in, among equal times */
-        qsort(o->measurements, o->n_measurements, sizeof *o->measurements, by_time);
+    if (o->n_measurements > 1 && !sort_by_time(o))
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
     o->status = STATUS(NOT_MEASURED);
     o->latest_value = 0;
     if (!resource_set_time(res, "latest_measure_time", NULL))

@@ -119,7 +119,10 @@ static bool level_valid(const char *field, int level, const Supplysec__V1__Scale
 }
 
 /* An ADMIN records, changes or clears a risk acceptance; the server says
- * who and when. One carried over unchanged keeps its author. */
+ * who and when. One carried over unchanged keeps its author, unless the
+ * scenario's levels change: the risk accepted was the one at those levels,
+ * so only an ADMIN changes the levels of an accepted scenario (and the
+ * acceptance is theirs again). */
 static bool acceptance_derive(const op_ctx *op, const resource_key *key, ThreatScenario *s,
                               const ThreatScenario *prev, status *st)
 {
@@ -127,7 +130,9 @@ static bool acceptance_derive(const op_ctx *op, const resource_key *key, ThreatS
     Supplysec__V1__RiskAcceptance *now = s->risk_acceptance;
     if (!now && !was)
         return true;
-    if (now && was && strcmp(now->reason, was->reason) == 0) {
+    bool levels_kept = prev && prev->consequence_level == s->consequence_level &&
+                       prev->likelihood_level == s->likelihood_level;
+    if (now && was && strcmp(now->reason, was->reason) == 0 && levels_kept) {
         if (!message_set_string(&now->base, "accepter", was->accepter) ||
             !resource_set_time(&now->base, "accept_time", was->accept_time))
             return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");

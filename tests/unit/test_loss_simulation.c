@@ -81,7 +81,7 @@ static void test_years_average_the_expected_annual_loss(void **state)
     loss_rng r;
     loss_rng_seed(&r, 2026);
     /* once a year, 10,000 to 100,000 an event: 55,000 a year expected */
-    loss_simulate(&r, 1, 10000, 100000, N, years, total);
+    assert_true(loss_simulate(&r, 1, 10000, 100000, N, years, total, INT64_MAX));
     double sum = 0, lo = INFINITY;
     for (int i = 0; i < N; i++) {
         sum += years[i];
@@ -97,6 +97,8 @@ static void test_years_average_the_expected_annual_loss(void **state)
     loss_stats_of(years, N, &s);
     assert_true(s.p50 > 10000 && s.p50 < 100000); /* one event in most middling years */
     assert_true(s.p99 > s.p90 && s.p90 > s.p50);
+    /* a deadline already passed: stopped */
+    assert_false(loss_simulate(&r, 1, 10000, 100000, N, years, NULL, 1));
     free(years);
     free(total);
 }

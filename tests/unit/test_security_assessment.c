@@ -276,6 +276,13 @@ static void test_risk_acceptance_is_an_admins(void **state)
         fail_msg("update: %s", st.msg);
     assert_string_equal(s->risk_acceptance->accepter, ORG "/apiKeys/a");
     protobuf_c_message_free_unpacked(&s->base, NULL);
+    /* nor raises the levels it was accepted at */
+    char *levels[] = {"consequence_level", "likelihood_level"};
+    assert_null(fixture_try_update(&f->base, &f->editor, &threat_scenario_kind,
+                                   "{\"name\":\"" ASSESSMENT "/threatScenarios/big\","
+                                   "\"consequenceLevel\":5,\"likelihoodLevel\":5}",
+                                   levels, 2, &st));
+    assert_int_equal(st.code, STATUS_PERMISSION_DENIED);
     /* but does not clear it */
     char *ra[] = {"risk_acceptance"};
     assert_null(std_update(fixture_as(&f->base, &f->editor), &threat_scenario_kind, patch, ra, 1,
@@ -528,6 +535,20 @@ static void test_countermeasures_move_the_residual(void **state)
     assert_true(std_delete(fixture_as(&f->base, &f->admin), &countermeasure_kind,
                            BIG "/countermeasures/fence", "", &st));
     assert_true(residual(f) == 20);
+    /* a measure above the scenario's levels, lowered since it was proposed, is
+     * not accepted */
+    c = measure(f, &f->editor, "wall", 4, 4, &st);
+    protobuf_c_message_free_unpacked(&c->base, NULL);
+    char *lower[] = {"consequence_level", "likelihood_level"};
+    ThreatScenario *low = (ThreatScenario *)fixture_try_update(
+        &f->base, &f->editor, &threat_scenario_kind,
+        "{\"name\":\"" BIG "\",\"consequenceLevel\":3,\"likelihoodLevel\":3}", lower, 2, &st);
+    if (!low)
+        fail_msg("lower: %s", st.msg);
+    protobuf_c_message_free_unpacked(&low->base, NULL);
+    assert_null(countermeasure_decide(fixture_as(&f->base, &f->admin), BIG "/countermeasures/wall",
+                                      "", true, "", &st));
+    fixture_refused(&st, STATUS_FAILED_PRECONDITION, "above its own (3 and 3)");
     /* a scenario's own levels changing keeps the accepted measures' effect */
     decide(f, "guards", true, "");
     assert_true(residual(f) == 4);

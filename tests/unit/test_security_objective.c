@@ -88,11 +88,16 @@ static void test_status_from_the_latest_measurement(void **state)
     assert_int_equal(o->status, STATUS(ON_TARGET));
     assert_int_equal(o->latest_measure_time->seconds, 1782777600); /* 2026-06-30 */
     protobuf_c_message_free_unpacked(&o->base, NULL);
+    /* a second measurement at the same time: the one added last is the latest */
+    o = add_ok(x, "{\"measureTime\":\"2026-06-30T00:00:00Z\",\"value\":5}");
+    assert_true(o->latest_value == 5);
+    assert_int_equal(o->status, STATUS(OFF_TARGET));
+    protobuf_c_message_free_unpacked(&o->base, NULL);
     /* at least: the other side */
     char *paths[] = {"direction", "target"};
     o = (SecurityObjective *)fixture_try_update(
         &x->f, &x->editor, &security_objective_kind,
-        "{\"name\":\"" SEALS "\",\"direction\":\"TARGET_DIRECTION_AT_LEAST\",\"target\":3}", paths,
+        "{\"name\":\"" SEALS "\",\"direction\":\"TARGET_DIRECTION_AT_LEAST\",\"target\":6}", paths,
         2, &st);
     if (!o)
         fail_msg("update: %s", st.msg);
