@@ -264,15 +264,8 @@ static bool present(const op_ctx *op, const resource_key *key, ProtobufCMessage 
     strings_clear(&in->covering_partners, &in->n_covering_partners);
     if (!in->facility[0])
         return true;
-    char org[RESOURCE_ID_MAX + 1], statement[KIND_NAME_MAX];
-    const char *facility;
-    resource_key ik;
-    if (!key) { /* a List's item: its organization from its name */
-        if (!kind_parse_name(&security_incident_kind, "name", in->name, &ik, st))
-            return false;
-        key = &ik;
-    }
-    snprintf(org, sizeof org, "%s", key->org);
+    const char *org = key->org, *facility;
+    char statement[KIND_NAME_MAX];
     status lst = {0};
     if (!statement_facility_name("facility", org, in->facility, statement, &facility, &lst))
         return true; /* stored before it was checked: nothing covers it */

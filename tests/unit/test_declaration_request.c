@@ -7,11 +7,8 @@
  * declaration's next approved revision; revocation; expiry as of the read;
  * a NOT_CREDIBLE review rejecting the request; and the declaration's own
  * fields, each limit and format, and what its approval needs. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "fixture.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +20,8 @@
 #include "credibility_review.h"
 #include "declaration.h"
 #include "declaration_request.h"
-#include "doc.h"
 #include "lifecycle.h"
 #include "organization.h"
-#include "standard.h"
 
 #define STATE(x) SUPPLYSEC__V1__DECLARATION_REQUEST_STATE__DECLARATION_REQUEST_STATE_##x
 #define ROLE(x) SUPPLYSEC__V1__ROLE__ROLE_##x
@@ -35,53 +30,20 @@
 #define DECL "organizations/car/declarations/main"
 
 typedef struct fx {
-    store *s;
+    fixture base;
     principal platform, fwd_admin, fwd_editor, car_admin, car_editor, car_viewer, third;
-    op_ctx op;
 } fx;
-
-static void set_principal(principal *p, const char *name, const char *org, Supplysec__V1__Role r)
-{
-    memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s", name);
-    snprintf(p->org, sizeof p->org, "%s", org);
-    p->role = r;
-}
-
-static const op_ctx *as(fx *f, const principal *who)
-{
-    f->op = (op_ctx){.store = f->s,
-                     .who = who,
-                     .method = "/test.Requests/Method",
-                     .request_id = "test",
-                     .deadline_us = INT64_MAX};
-    return &f->op;
-}
-
-/* Creates a resource of kind k from JSON as who; fails the test otherwise. */
-static void create(fx *f, const principal *who, const kind *k, const char *parent, const char *id,
-                   const char *json)
-{
-    char err[256];
-    ProtobufCMessage *m = doc_message_from_json(k->desc, json, strlen(json), err, sizeof err);
-    if (!m)
-        fail_msg("%s: %s", json, err);
-    status st = {0};
-    ProtobufCMessage *got = std_create(as(f, who), k, parent, id, &m, &st);
-    if (!got)
-        fail_msg("create %s/%s: %s", parent, id, st.msg);
-    protobuf_c_message_free_unpacked(got, NULL);
-}
 
 static void approve(fx *f, const char *name, const principal *editor, const principal *admin)
 {
     status st = {0};
-    ProtobufCMessage *m =
-        lifecycle_move(as(f, editor), &declaration_kind, DOC_SUBMIT, name, "", "", &st);
+    ProtobufCMessage *m = lifecycle_move(fixture_as(&f->base, editor), &declaration_kind,
+                                         DOC_SUBMIT, name, "", "", &st);
     if (!m)
         fail_msg("submit %s: %s", name, st.msg);
     protobuf_c_message_free_unpacked(m, NULL);
-    if (!(m = lifecycle_move(as(f, admin), &declaration_kind, DOC_APPROVE, name, "", "", &st)))
+    if (!(m = lifecycle_move(fixture_as(&f->base, admin), &declaration_kind, DOC_APPROVE, name, "",
+                             "", &st)))
         fail_msg("approve %s: %s", name, st.msg);
     protobuf_c_message_free_unpacked(m, NULL);
 }
@@ -102,26 +64,25 @@ static void declaration_json(char *buf, size_t size, int64_t until_s)
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
-    char *err = NULL;
-    if (store_open("sqlite::memory:", 1, &f->s, &err) != STORE_OK)
-        fail_msg("store_open: %s", err ? err : "");
-    set_principal(&f->platform, "platform/apiKeys/root", "", ROLE(PLATFORM_ADMIN));
-    set_principal(&f->fwd_admin, "organizations/fwd/apiKeys/a", "fwd", ROLE(ADMIN));
-    set_principal(&f->fwd_editor, "organizations/fwd/apiKeys/e", "fwd", ROLE(EDITOR));
-    set_principal(&f->car_admin, "organizations/car/apiKeys/a", "car", ROLE(ADMIN));
-    set_principal(&f->car_editor, "organizations/car/apiKeys/e", "car", ROLE(EDITOR));
-    set_principal(&f->car_viewer, "organizations/car/apiKeys/v", "car", ROLE(VIEWER));
-    set_principal(&f->third, "organizations/oth/apiKeys/a", "oth", ROLE(ADMIN));
+    fixture_open(&f->base);
+    f->platform = fixture_principal("platform/apiKeys/root", "", ROLE(PLATFORM_ADMIN));
+    f->fwd_admin = fixture_principal("organizations/fwd/apiKeys/a", "fwd", ROLE(ADMIN));
+    f->fwd_editor = fixture_principal("organizations/fwd/apiKeys/e", "fwd", ROLE(EDITOR));
+    f->car_admin = fixture_principal("organizations/car/apiKeys/a", "car", ROLE(ADMIN));
+    f->car_editor = fixture_principal("organizations/car/apiKeys/e", "car", ROLE(EDITOR));
+    f->car_viewer = fixture_principal("organizations/car/apiKeys/v", "car", ROLE(VIEWER));
+    f->third = fixture_principal("organizations/oth/apiKeys/a", "oth", ROLE(ADMIN));
     const char *orgs[] = {"fwd", "car", "oth"};
     for (size_t i = 0; i < 3; i++)
-        create(f, &f->platform, &organization_kind, "", orgs[i],
-               "{\"legalName\":\"Org\",\"countryCode\":\"DE\",\"kind\":\"ORGANIZATION_KIND_"
-               "OPERATOR\"}");
-    create(f, &f->fwd_editor, &business_partner_kind, "organizations/fwd", "carrier",
-           "{\"legalName\":\"Carrier\",\"countryCode\":\"PL\",\"riskTier\":\"RISK_TIER_HIGH\","
-           "\"organization\":\"organizations/car\"}");
-    create(f, &f->fwd_editor, &declaration_request_kind, "organizations/fwd", "ask",
-           "{\"businessPartner\":\"organizations/fwd/businessPartners/carrier\"}");
+        fixture_make(&f->base, &f->platform, &organization_kind, "", orgs[i],
+                     "{\"legalName\":\"Org\",\"countryCode\":\"DE\",\"kind\":\"ORGANIZATION_KIND_"
+                     "OPERATOR\"}");
+    fixture_make(
+        &f->base, &f->fwd_editor, &business_partner_kind, "organizations/fwd", "carrier",
+        "{\"legalName\":\"Carrier\",\"countryCode\":\"PL\",\"riskTier\":\"RISK_TIER_HIGH\","
+        "\"organization\":\"organizations/car\"}");
+    fixture_make(&f->base, &f->fwd_editor, &declaration_request_kind, "organizations/fwd", "ask",
+                 "{\"businessPartner\":\"organizations/fwd/businessPartners/carrier\"}");
     *state = f;
     return 0;
 }
@@ -129,7 +90,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
-    store_close(f->s);
+    store_close(f->base.s);
     free(f);
     return 0;
 }
@@ -138,8 +99,8 @@ static int teardown(void **state)
 static DeclarationRequest *get(fx *f)
 {
     status st = {0};
-    DeclarationRequest *r =
-        (DeclarationRequest *)std_get(as(f, &f->fwd_admin), &declaration_request_kind, REQ, &st);
+    DeclarationRequest *r = (DeclarationRequest *)std_get(fixture_as(&f->base, &f->fwd_admin),
+                                                          &declaration_request_kind, REQ, &st);
     if (!r)
         fail_msg("get: %s", st.msg);
     return r;
@@ -161,9 +122,10 @@ static status_code do_move(fx *f, move m, status *st)
 {
     memset(st, 0, sizeof *st);
     DeclarationRequest *r =
-        m == ANSWER ? declaration_request_answer(as(f, &f->car_editor), REQ, "", DECL, st)
-                    : declaration_request_decide(as(f, &f->fwd_admin), REQ, "", m == ACCEPT,
-                                                 "not enough", st);
+        m == ANSWER
+            ? declaration_request_answer(fixture_as(&f->base, &f->car_editor), REQ, "", DECL, st)
+            : declaration_request_decide(fixture_as(&f->base, &f->fwd_admin), REQ, "", m == ACCEPT,
+                                         "not enough", st);
     if (r)
         protobuf_c_message_free_unpacked(&r->base, NULL);
     return r ? 0 : st->code;
@@ -180,7 +142,7 @@ static void declare(fx *f, int64_t until_s)
 {
     char json[512];
     declaration_json(json, sizeof json, until_s);
-    create(f, &f->car_editor, &declaration_kind, "organizations/car", "main", json);
+    fixture_make(&f->base, &f->car_editor, &declaration_kind, "organizations/car", "main", json);
     approve(f, DECL, &f->car_editor, &f->car_admin);
 }
 
@@ -236,30 +198,36 @@ static void test_who_makes_each_move(void **state)
     declare(f, clock_realtime_ms() / 1000 + 86400);
     status st = {0};
     /* a third organization: NOT_FOUND, as for a request that does not exist */
-    assert_null(declaration_request_answer(as(f, &f->third), REQ, "", DECL, &st));
+    assert_null(declaration_request_answer(fixture_as(&f->base, &f->third), REQ, "", DECL, &st));
     assert_int_equal(st.code, STATUS_NOT_FOUND);
     memset(&st, 0, sizeof st);
-    assert_null(declaration_request_decide(as(f, &f->third), REQ, "", true, "", &st));
+    assert_null(
+        declaration_request_decide(fixture_as(&f->base, &f->third), REQ, "", true, "", &st));
     assert_int_equal(st.code, STATUS_NOT_FOUND);
     /* the partner's VIEWER does not answer; the requester does not answer
      * for a partner on the platform */
     memset(&st, 0, sizeof st);
-    assert_null(declaration_request_answer(as(f, &f->car_viewer), REQ, "", DECL, &st));
+    assert_null(
+        declaration_request_answer(fixture_as(&f->base, &f->car_viewer), REQ, "", DECL, &st));
     assert_int_equal(st.code, STATUS_PERMISSION_DENIED);
     memset(&st, 0, sizeof st);
-    assert_null(declaration_request_answer(as(f, &f->fwd_editor), REQ, "", DECL, &st));
+    assert_null(
+        declaration_request_answer(fixture_as(&f->base, &f->fwd_editor), REQ, "", DECL, &st));
     assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
     move_ok(f, ANSWER);
     /* the partner does not decide, nor the requester's EDITOR */
     memset(&st, 0, sizeof st);
-    assert_null(declaration_request_decide(as(f, &f->car_admin), REQ, "", true, "", &st));
+    assert_null(
+        declaration_request_decide(fixture_as(&f->base, &f->car_admin), REQ, "", true, "", &st));
     assert_int_equal(st.code, STATUS_PERMISSION_DENIED);
     memset(&st, 0, sizeof st);
-    assert_null(declaration_request_decide(as(f, &f->fwd_editor), REQ, "", true, "", &st));
+    assert_null(
+        declaration_request_decide(fixture_as(&f->base, &f->fwd_editor), REQ, "", true, "", &st));
     assert_int_equal(st.code, STATUS_PERMISSION_DENIED);
     /* a rejection needs its reason */
     memset(&st, 0, sizeof st);
-    assert_null(declaration_request_decide(as(f, &f->fwd_admin), REQ, "", false, "", &st));
+    assert_null(
+        declaration_request_decide(fixture_as(&f->base, &f->fwd_admin), REQ, "", false, "", &st));
     assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
     assert_int_equal(state_now(f), STATE(ANSWERED));
 }
@@ -270,8 +238,8 @@ static void test_next_revision_answers_again(void **state)
     declare(f, clock_realtime_ms() / 1000 + 86400);
     reach(f, STATE(REJECTED));
     status st = {0};
-    ProtobufCMessage *m =
-        lifecycle_move(as(f, &f->car_editor), &declaration_kind, DOC_REVISE, DECL, "", "", &st);
+    ProtobufCMessage *m = lifecycle_move(fixture_as(&f->base, &f->car_editor), &declaration_kind,
+                                         DOC_REVISE, DECL, "", "", &st);
     assert_non_null(m);
     protobuf_c_message_free_unpacked(m, NULL);
     assert_int_equal(state_now(f), STATE(REJECTED)); /* a draft changes nothing */
@@ -291,10 +259,11 @@ static void test_revocation_and_expiry(void **state)
     declare(f, clock_realtime_ms() / 1000 + 86400);
     reach(f, STATE(ACCEPTED));
     status st = {0};
-    Supplysec__V1__Declaration *d = declaration_revoke(as(f, &f->car_editor), DECL, "", &st);
+    Supplysec__V1__Declaration *d =
+        declaration_revoke(fixture_as(&f->base, &f->car_editor), DECL, "", &st);
     assert_null(d); /* an ADMIN revokes */
     assert_int_equal(st.code, STATUS_PERMISSION_DENIED);
-    assert_non_null(d = declaration_revoke(as(f, &f->car_admin), DECL, "", &st));
+    assert_non_null(d = declaration_revoke(fixture_as(&f->base, &f->car_admin), DECL, "", &st));
     assert_non_null(d->revoke_time);
     protobuf_c_message_free_unpacked(&d->base, NULL);
     assert_int_equal(state_now(f), STATE(REVOKED));
@@ -322,11 +291,12 @@ static void test_revoke_while_the_next_revision_is_drafted(void **state)
     declare(f, clock_realtime_ms() / 1000 + 86400);
     reach(f, STATE(ACCEPTED));
     status st = {0};
-    ProtobufCMessage *m =
-        lifecycle_move(as(f, &f->car_editor), &declaration_kind, DOC_REVISE, DECL, "", "", &st);
+    ProtobufCMessage *m = lifecycle_move(fixture_as(&f->base, &f->car_editor), &declaration_kind,
+                                         DOC_REVISE, DECL, "", "", &st);
     assert_non_null(m);
     protobuf_c_message_free_unpacked(m, NULL);
-    Supplysec__V1__Declaration *d = declaration_revoke(as(f, &f->car_admin), DECL, "", &st);
+    Supplysec__V1__Declaration *d =
+        declaration_revoke(fixture_as(&f->base, &f->car_admin), DECL, "", &st);
     if (!d)
         fail_msg("revoke: %s", st.msg);
     protobuf_c_message_free_unpacked(&d->base, NULL);
@@ -343,26 +313,15 @@ static void test_not_credible_review_rejects(void **state)
     fx *f = *state;
     declare(f, clock_realtime_ms() / 1000 + 86400);
     reach(f, STATE(ACCEPTED));
-    create(f, &f->fwd_admin, &credibility_review_kind, "organizations/fwd/businessPartners/carrier",
-           "visit",
-           "{\"declarationRequest\":\"" REQ "\",\"method\":\"REVIEW_METHOD_SITE_VISIT\","
-           "\"reviewer\":\"A\",\"result\":\"REVIEW_RESULT_NOT_CREDIBLE\","
-           "\"reviewTime\":\"2026-01-02T00:00:00Z\"}");
+    fixture_make(&f->base, &f->fwd_admin, &credibility_review_kind,
+                 "organizations/fwd/businessPartners/carrier", "visit",
+                 "{\"declarationRequest\":\"" REQ "\",\"method\":\"REVIEW_METHOD_SITE_VISIT\","
+                 "\"reviewer\":\"A\",\"result\":\"REVIEW_RESULT_NOT_CREDIBLE\","
+                 "\"reviewTime\":\"2026-01-02T00:00:00Z\"}");
     DeclarationRequest *r = get(f);
     assert_int_equal(r->state, STATE(REJECTED));
     assert_non_null(strstr(r->rejection_reason, "credibilityReviews/visit"));
     protobuf_c_message_free_unpacked(&r->base, NULL);
-}
-
-/* A declaration from json; fails the test when json does not parse. */
-static ProtobufCMessage *declaration_from(const char *json)
-{
-    char err[256];
-    ProtobufCMessage *m =
-        doc_message_from_json(declaration_kind.desc, json, strlen(json), err, sizeof err);
-    if (!m)
-        fail_msg("%s: %s", json, err);
-    return m;
 }
 
 /* Tries to create the declaration m (taken) as who in parent; it must be
@@ -371,7 +330,8 @@ static void refused_msg(fx *f, const principal *who, const char *parent, Protobu
                         status_code code, const char *field)
 {
     status st = {0};
-    ProtobufCMessage *got = std_create(as(f, who), &declaration_kind, parent, "", &m, &st);
+    ProtobufCMessage *got =
+        std_create(fixture_as(&f->base, who), &declaration_kind, parent, "", &m, &st);
     if (got)
         fail_msg("accepted, expected %s refused", field);
     assert_int_equal(st.code, code);
@@ -382,7 +342,7 @@ static void refused_msg(fx *f, const principal *who, const char *parent, Protobu
 static void refused(fx *f, const principal *who, const char *parent, const char *json,
                     status_code code, const char *field)
 {
-    refused_msg(f, who, parent, declaration_from(json), code, field);
+    refused_msg(f, who, parent, fixture_message(declaration_kind.desc, json), code, field);
 }
 
 /* A string of n 'x' (n < 6000). */
@@ -426,8 +386,8 @@ static void test_declaration_fields_checked(void **state)
             "{\"title\":\"D\",\"signTime\":\"2026-02-01T00:00:00Z\","
             "\"validUntil\":\"2026-02-01T00:00:00Z\"}",
             STATUS_INVALID_ARGUMENT, "declaration.valid_until");
-    ProtobufCMessage *far =
-        declaration_from("{\"title\":\"D\",\"signTime\":\"2026-01-01T00:00:00Z\"}");
+    ProtobufCMessage *far = fixture_message(
+        declaration_kind.desc, "{\"title\":\"D\",\"signTime\":\"2026-01-01T00:00:00Z\"}");
     ((Supplysec__V1__Declaration *)far)->sign_time->seconds = INT64_C(300000000000); /* > 9999 */
     refused_msg(f, &f->car_editor, car, far, STATUS_INVALID_ARGUMENT, "declaration.sign_time");
     snprintf(json, sizeof json, "{\"title\":\"D\",\"paperReference\":\"%s\"}", xs(201));
@@ -463,15 +423,16 @@ static void test_approval_needs_the_template(void **state)
         snprintf(json, sizeof json, "%.*s%s", (int)(at - full), full, at + strlen(drop[i][0]));
         char id[16];
         snprintf(id, sizeof id, "decl-%zu", i);
-        create(f, &f->car_editor, &declaration_kind, "organizations/car", id, json);
+        fixture_make(&f->base, &f->car_editor, &declaration_kind, "organizations/car", id, json);
         char name[64];
         snprintf(name, sizeof name, "organizations/car/declarations/%s", id);
         status st = {0};
-        ProtobufCMessage *m =
-            lifecycle_move(as(f, &f->car_editor), &declaration_kind, DOC_SUBMIT, name, "", "", &st);
+        ProtobufCMessage *m = lifecycle_move(fixture_as(&f->base, &f->car_editor),
+                                             &declaration_kind, DOC_SUBMIT, name, "", "", &st);
         assert_non_null(m);
         protobuf_c_message_free_unpacked(m, NULL);
-        m = lifecycle_move(as(f, &f->car_admin), &declaration_kind, DOC_APPROVE, name, "", "", &st);
+        m = lifecycle_move(fixture_as(&f->base, &f->car_admin), &declaration_kind, DOC_APPROVE,
+                           name, "", "", &st);
         assert_null(m);
         assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
         if (!strstr(st.msg, drop[i][1]))
@@ -479,13 +440,14 @@ static void test_approval_needs_the_template(void **state)
     }
     /* valid until a time already past */
     declaration_json(json, sizeof json, clock_realtime_ms() / 1000 - 60);
-    create(f, &f->car_editor, &declaration_kind, "organizations/car", "stale", json);
+    fixture_make(&f->base, &f->car_editor, &declaration_kind, "organizations/car", "stale", json);
     status st = {0};
-    ProtobufCMessage *m = lifecycle_move(as(f, &f->car_editor), &declaration_kind, DOC_SUBMIT,
-                                         "organizations/car/declarations/stale", "", "", &st);
+    ProtobufCMessage *m =
+        lifecycle_move(fixture_as(&f->base, &f->car_editor), &declaration_kind, DOC_SUBMIT,
+                       "organizations/car/declarations/stale", "", "", &st);
     assert_non_null(m);
     protobuf_c_message_free_unpacked(m, NULL);
-    m = lifecycle_move(as(f, &f->car_admin), &declaration_kind, DOC_APPROVE,
+    m = lifecycle_move(fixture_as(&f->base, &f->car_admin), &declaration_kind, DOC_APPROVE,
                        "organizations/car/declarations/stale", "", "", &st);
     assert_null(m);
     assert_int_equal(st.code, STATUS_FAILED_PRECONDITION);
