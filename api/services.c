@@ -15,6 +15,10 @@ extern const api_service api_threat_scenarios_service;
 extern const api_service api_countermeasures_service;
 extern const api_service api_security_objectives_service;
 extern const api_service api_security_incidents_service;
+extern const api_service api_security_plans_service;
+extern const api_service api_plan_items_service;
+extern const api_service api_training_records_service;
+extern const api_service api_monitoring_records_service;
 extern const api_service api_health_service;
 extern const api_service api_reflection_v1_service;
 extern const api_service api_reflection_v1alpha_service;
@@ -36,6 +40,10 @@ const api_service *const api_all_services[] = {
     &api_countermeasures_service,
     &api_security_objectives_service,
     &api_security_incidents_service,
+    &api_security_plans_service,
+    &api_plan_items_service,
+    &api_training_records_service,
+    &api_monitoring_records_service,
     &api_health_service,
     &api_reflection_v1_service,
     &api_reflection_v1alpha_service,

@@ -1,6 +1,7 @@
 /* validate.c — input rules shared by every service (see validate.h). */
 #include "validate.h"
 
+#include "clock.h"
 #include "utf8.h"
 
 #include <bson/bson.h>
@@ -151,6 +152,18 @@ bool validate_timestamp(const char *field, int64_t seconds, int32_t nanos, statu
     if (seconds < min || seconds > max || nanos < 0 || nanos > 999999999)
         return status_fail(st, STATUS_INVALID_ARGUMENT,
                            "%s: not a valid time (years 1 to 9999, nanos 0 to 999999999)", field);
+    return true;
+}
+
+bool validate_time(const char *field, const Google__Protobuf__Timestamp *t, bool required,
+                   bool past, status *st)
+{
+    if (!t)
+        return !required || status_fail(st, STATUS_INVALID_ARGUMENT, "%s: required", field);
+    if (!validate_timestamp(field, t->seconds, t->nanos, st))
+        return false;
+    if (past && t->seconds > clock_realtime_ms() / 1000 + VALIDATE_FUTURE_SKEW_S)
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: in the future", field);
     return true;
 }
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "google/protobuf/timestamp.pb-c.h"
 #include "status.h"
 
 #define RESOURCE_ID_MAX 63
@@ -43,6 +44,13 @@ bool validate_text(const char *field, const char *text, size_t max_chars, bool r
 /* A Timestamp (seconds, nanos) within 0001-01-01 .. 9999-12-31 with nanos
  * in [0, 1e9): what google.protobuf.Timestamp allows and BSON stores. */
 bool validate_timestamp(const char *field, int64_t seconds, int32_t nanos, status *st);
+
+/* A Timestamp field: NULL passes unless required; else validate_timestamp,
+ * and when past, not later than now (a client's clock may run up to
+ * VALIDATE_FUTURE_SKEW_S ahead of ours). */
+#define VALIDATE_FUTURE_SKEW_S 300
+bool validate_time(const char *field, const Google__Protobuf__Timestamp *t, bool required,
+                   bool past, status *st);
 
 /* A value desc names, other than 0 (the UNSPECIFIED every enum of the API
  * starts with); when 0 is allowed (not required), 0 passes too. */

@@ -11,13 +11,11 @@
 
 #include "auth.h"
 #include "business_partner.h"
-#include "clock.h"
 #include "declaration_request.h"
 #include "validate.h"
 
 typedef Supplysec__V1__CredibilityReview Review;
 
-#define FUTURE_SKEW_S 300 /* a reviewer's clock a little ahead of ours */
 
 static bool validate(const ProtobufCMessage *res, const char *p, status *st)
 {
@@ -39,13 +37,7 @@ static bool validate(const ProtobufCMessage *res, const char *p, status *st)
     if (!validate_enum(f, &supplysec__v1__review_result__descriptor, r->result, true, st))
         return false;
     snprintf(f, sizeof f, "%s.review_time", p);
-    if (!r->review_time)
-        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: required", f);
-    if (!validate_timestamp(f, r->review_time->seconds, r->review_time->nanos, st))
-        return false;
-    if (r->review_time->seconds > clock_realtime_ms() / 1000 + FUTURE_SKEW_S)
-        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: in the future", f);
-    return true;
+    return validate_time(f, r->review_time, true, true, st);
 }
 
 /* The request reviewed (and rejected when not credible) and the partner's

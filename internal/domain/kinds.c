@@ -10,14 +10,18 @@
 #include "declaration.h"
 #include "declaration_request.h"
 #include "keyring.h"
+#include "monitoring_record.h"
 #include "organization.h"
+#include "plan_item.h"
 #include "scoring_scheme.h"
 #include "security_assessment.h"
 #include "security_incident.h"
 #include "security_objective.h"
+#include "security_plan.h"
 #include "security_policy.h"
 #include "statement_of_application.h"
 #include "threat_scenario.h"
+#include "training_record.h"
 
 /* One kind per line. */
 /* clang-format off */
@@ -36,6 +40,10 @@ const kind *const kinds_all[] = {
     &countermeasure_kind,
     &security_objective_kind,
     &security_incident_kind,
+    &security_plan_kind,
+    &plan_item_kind,
+    &training_record_kind,
+    &monitoring_record_kind,
 };
 /* clang-format on */
 const size_t kinds_n = sizeof kinds_all / sizeof kinds_all[0];

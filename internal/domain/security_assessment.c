@@ -15,6 +15,7 @@
 
 #include "business_partner.h"
 #include "countermeasure.h"
+#include "lifecycle.h"
 #include "organization.h"
 #include "scoring_scheme.h"
 #include "statement_of_application.h"
@@ -210,9 +211,9 @@ static bool with_approval(const op_ctx *op, const resource_key *key, ProtobufCMe
 {
     (void)b;
     SecurityAssessment *a = (SecurityAssessment *)doc;
-    char rev[STATEMENT_REVISION_MAX];
+    char rev[LIFECYCLE_REVISION_MAX];
     status lst = {0};
-    if (!statement_revision_in_force(op, key->org, a->scope->statement_of_application, rev, &lst) &&
+    if (!lifecycle_revision_in_force(op, &statement_of_application_kind, key->org, a->scope->statement_of_application, rev, &lst) &&
         lst.code != STATUS_NOT_FOUND) {
         *st = lst;
         return false;

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "declaration_request.h"
 #include "organization.h"
 #include "statement_of_application.h"
@@ -21,7 +20,6 @@
 
 #define STATE(x) SUPPLYSEC__V1__INCIDENT_STATE__INCIDENT_STATE_##x
 #define ACTION_OPEN SUPPLYSEC__V1__ACTION_STATUS__ACTION_STATUS_OPEN
-#define FUTURE_SKEW_S 300
 #define MAX_ASSETS 50
 #define MAX_REQUIRED 20
 #define MAX_MADE 50
@@ -32,18 +30,6 @@
 typedef Supplysec__V1__RequiredNotification Required;
 typedef Supplysec__V1__NotificationMade Made;
 typedef Supplysec__V1__IncidentAction Action;
-
-static bool time_valid(const char *f, const Google__Protobuf__Timestamp *t, bool required,
-                       bool past, status *st)
-{
-    if (!t)
-        return !required || status_fail(st, STATUS_INVALID_ARGUMENT, "%s: required", f);
-    if (!validate_timestamp(f, t->seconds, t->nanos, st))
-        return false;
-    if (past && t->seconds > clock_realtime_ms() / 1000 + FUTURE_SKEW_S)
-        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: in the future", f);
-    return true;
-}
 
 static bool count_ok(const char *p, const char *what, size_t n, size_t most, status *st)
 {
@@ -63,7 +49,7 @@ static bool notifications_valid(const SecurityIncident *in, const char *p, statu
         if (!validate_text(f, r->authority, 200, true, st))
             return false;
         snprintf(f, sizeof f, "%s.required_notifications[%zu].due_time", p, i);
-        if (!time_valid(f, r->due_time, false, false, st))
+        if (!validate_time(f, r->due_time, false, false, st))
             return false;
     }
     for (size_t i = 0; i < in->n_notifications; i++) {
@@ -78,7 +64,7 @@ static bool notifications_valid(const SecurityIncident *in, const char *p, statu
         if (!validate_text(f, m->reference, 200, true, st))
             return false;
         snprintf(f, sizeof f, "%s.notifications[%zu].notify_time", p, i);
-        if (!time_valid(f, m->notify_time, true, true, st))
+        if (!validate_time(f, m->notify_time, true, true, st))
             return false;
     }
     return true;
@@ -99,7 +85,7 @@ static bool actions_valid(const SecurityIncident *in, const char *p, status *st)
         if (!validate_text(f, a->owner, 200, true, st))
             return false;
         snprintf(f, sizeof f, "%s.actions[%zu].due_time", p, i);
-        if (!time_valid(f, a->due_time, false, false, st))
+        if (!validate_time(f, a->due_time, false, false, st))
             return false;
         snprintf(f, sizeof f, "%s.actions[%zu].status", p, i);
         if (!validate_enum(f, &supplysec__v1__action_status__descriptor, a->status, true, st))
@@ -116,7 +102,7 @@ static bool validate(const ProtobufCMessage *res, const char *p, status *st)
     if (!validate_text(f, in->title, 200, true, st))
         return false;
     snprintf(f, sizeof f, "%s.occur_time", p);
-    if (!time_valid(f, in->occur_time, true, true, st))
+    if (!validate_time(f, in->occur_time, true, true, st))
         return false;
     snprintf(f, sizeof f, "%s.location", p);
     if (!validate_text(f, in->location, 500, false, st))

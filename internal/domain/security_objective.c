@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "organization.h"
 #include "validate.h"
 
@@ -18,7 +17,6 @@
 #define DIRECTION(x) SUPPLYSEC__V1__TARGET_DIRECTION__TARGET_DIRECTION_##x
 #define MAX_MEASUREMENTS 1000
 #define NUMBER_MAX 1e15
-#define FUTURE_SKEW_S 300 /* a measurer's clock a little ahead of ours */
 
 typedef Supplysec__V1__ObjectiveMeasurement Measurement;
 
@@ -36,12 +34,8 @@ static bool measurement_valid(const Measurement *m, const char *p, status *st)
 {
     char f[128];
     snprintf(f, sizeof f, "%s.measure_time", p);
-    if (!m->measure_time)
-        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: required", f);
-    if (!validate_timestamp(f, m->measure_time->seconds, m->measure_time->nanos, st))
+    if (!validate_time(f, m->measure_time, true, true, st))
         return false;
-    if (m->measure_time->seconds > clock_realtime_ms() / 1000 + FUTURE_SKEW_S)
-        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: in the future", f);
     snprintf(f, sizeof f, "%s.value", p);
     if (!number_valid(f, m->value, st))
         return false;

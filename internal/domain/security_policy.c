@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lifecycle.h"
 #include "organization.h"
 #include "statement_of_application.h"
 #include "validate.h"
@@ -98,9 +99,9 @@ static bool with_approval(const op_ctx *op, const resource_key *key, ProtobufCMe
     Supplysec__V1__PolicyCommitments *c = ((SecurityPolicy *)doc)->commitments;
     if (!c || !c->statement_of_application[0])
         return true;
-    char rev[STATEMENT_REVISION_MAX];
+    char rev[LIFECYCLE_REVISION_MAX];
     status lst = {0};
-    if (!statement_revision_in_force(op, key->org, c->statement_of_application, rev, &lst) &&
+    if (!lifecycle_revision_in_force(op, &statement_of_application_kind, key->org, c->statement_of_application, rev, &lst) &&
         lst.code != STATUS_NOT_FOUND) {
         *st = lst;
         return false;

@@ -242,25 +242,6 @@ static bool before_approve(const op_ctx *op, const resource_key *key, const Prot
  * once the one before it was approved (CreateRevision starts from an
  * APPROVED one), so a DRAFT or IN_REVIEW revision n > 1 leaves n - 1 in
  * force. */
-bool statement_revision_in_force(const op_ctx *op, const char *org, const char *name,
-                                 char rev[STATEMENT_REVISION_MAX], status *st)
-{
-    rev[0] = '\0';
-    Supplysec__V1__StatementOfApplication *s =
-        (Supplysec__V1__StatementOfApplication *)resource_load(
-            op, statement_of_application_kind.desc, statement_of_application_kind.collection, org,
-            name, name, NULL, st);
-    if (!s)
-        return false;
-    long n = strtol(s->revision_id, NULL, 10);
-    if (s->state == SUPPLYSEC__V1__DOCUMENT_STATE__DOCUMENT_STATE_APPROVED)
-        snprintf(rev, STATEMENT_REVISION_MAX, "%ld", n);
-    else if (n > 1)
-        snprintf(rev, STATEMENT_REVISION_MAX, "%ld", n - 1);
-    protobuf_c_message_free_unpacked(&s->base, NULL);
-    return true;
-}
-
 bool statement_facility_name(const char *field, const char *org, const char *name,
                              char statement[KIND_NAME_MAX], const char **facility_id, status *st)
 {

@@ -9,14 +9,7 @@
 
 extern const kind statement_of_application_kind;
 
-#define STATEMENT_REVISION_MAX 24
 #define STATEMENT_FACILITIES_SEGMENT "/facilities/" /* {statement}/facilities/{facility_id} */
-
-/* rev: the revision in force of the statement `name` of org, "" when none
- * was ever approved; false with st set when it cannot be read (NOT_FOUND
- * when it does not exist). */
-bool statement_revision_in_force(const op_ctx *op, const char *org, const char *name,
-                                 char rev[STATEMENT_REVISION_MAX], status *st);
 
 /* name, a facility's name
  * `organizations/{org}/statementsOfApplication/{id}/facilities/{facility_id}`:

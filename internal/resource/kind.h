@@ -77,11 +77,12 @@ typedef struct kind_hooks {
     bool (*check_update)(const op_ctx *op, const resource_key *key, const ProtobufCMessage *prev,
                          const ProtobufCMessage *next, status *st);
     /* Fields derived as of now, set on the standard methods' answers (Get of
-     * the latest revision, each item of List, Create, Update; not yet on
-     * revisions and lifecycle moves, which no kind with this hook has):
-     * what derive stored may have changed by itself since (a certificate
-     * that expired). On a write's answer a failure leaves the resource as
-     * stored, since the write is made. */
+     * the latest revision, each item of List, Create, Update) and on a
+     * controlled document's moves; never on its kept revisions, which are
+     * as approved: what derive stored may have changed by itself since (a
+     * certificate that expired, a monitoring activity now overdue). On a
+     * write's answer a failure leaves the resource as stored, since the
+     * write is made. */
     bool (*present)(const op_ctx *op, const resource_key *key, ProtobufCMessage *res, status *st);
     /* Access for a caller who is not a member of key->org, to read (GET,
      * LIST); true grants. Anything it refuses is NOT_FOUND to the caller. */

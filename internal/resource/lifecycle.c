@@ -161,6 +161,23 @@ ProtobufCMessage *lifecycle_load_revision(const op_ctx *op, const kind *k, const
     return resource_load(op, k->desc, k->revisions_collection, key->org, skey, display, NULL, st);
 }
 
+bool lifecycle_revision_in_force(const op_ctx *op, const kind *k, const char *org, const char *name,
+                                 char rev[LIFECYCLE_REVISION_MAX], status *st)
+{
+    assert(k->lifecycle == KIND_CONTROLLED);
+    rev[0] = '\0';
+    ProtobufCMessage *doc = resource_load(op, k->desc, k->collection, org, name, name, NULL, st);
+    if (!doc)
+        return false;
+    int n = revision_of(doc);
+    if (state_of(doc) == APPROVED)
+        snprintf(rev, LIFECYCLE_REVISION_MAX, "%d", n);
+    else if (n > 1)
+        snprintf(rev, LIFECYCLE_REVISION_MAX, "%d", n - 1);
+    protobuf_c_message_free_unpacked(doc, NULL);
+    return true;
+}
+
 /* ---- moves ---- */
 
 /* A deep copy of m; NULL when out of memory. */
@@ -330,7 +347,12 @@ ProtobufCMessage *lifecycle_move(const op_ctx *op, const kind *k, doc_move move,
         protobuf_c_message_free_unpacked(parts.copy, NULL);
     if (parts.prev)
         protobuf_c_message_free_unpacked(parts.prev, NULL);
-    return doc; /* answer */
+    /* answer: the latest revision as a read gives it; the move is made, so
+     * a failure there leaves it as stored */
+    status ignored = {0};
+    if (k->hooks.present)
+        (void)k->hooks.present(op, &key, doc, &ignored);
+    return doc;
 fail:
     resource_batch_free(&b);
     if (parts.copy)

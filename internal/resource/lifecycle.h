@@ -50,6 +50,13 @@ bool lifecycle_check_deletable(const ProtobufCMessage *cur, const char *name, st
  * that revision was never approved. */
 ProtobufCMessage *lifecycle_load_revision(const op_ctx *op, const kind *k, const resource_key *key,
                                           status *st);
+/* The revision of the document `name` (of k, in org) in force: its latest
+ * when that is APPROVED, else the one before (a later revision starts as a
+ * draft copy of an approved one); "" when none was ever approved. false,
+ * with st (NOT_FOUND naming the document), when it cannot be read. */
+#define LIFECYCLE_REVISION_MAX 24
+bool lifecycle_revision_in_force(const op_ctx *op, const kind *k, const char *org, const char *name,
+                                 char rev[LIFECYCLE_REVISION_MAX], status *st);
 /* Whether res (a revision of a controlled document) is a DRAFT. */
 bool lifecycle_is_draft(const ProtobufCMessage *res);
 /* The state's name ("DOCUMENT_STATE_DRAFT"), for the store's state column. */

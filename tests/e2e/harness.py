@@ -61,7 +61,8 @@ def protos():
 
     Returns an object with attributes: orgs, keys, policies, statements,
     partners, declarations, requests, reviews, scoring, assessments, scenarios,
-    countermeasures, objectives, incidents, common, health, empty,
+    countermeasures, objectives, incidents, plans, items, trainings,
+    monitorings, common, health, empty,
     field_mask, timestamp (modules)."""
     global _protos
     if _protos is not None:
@@ -96,6 +97,10 @@ def protos():
     p.countermeasures = importlib.import_module("supplysec.v1.countermeasures_pb2")
     p.objectives = importlib.import_module("supplysec.v1.security_objectives_pb2")
     p.incidents = importlib.import_module("supplysec.v1.security_incidents_pb2")
+    p.plans = importlib.import_module("supplysec.v1.security_plans_pb2")
+    p.items = importlib.import_module("supplysec.v1.plan_items_pb2")
+    p.trainings = importlib.import_module("supplysec.v1.training_records_pb2")
+    p.monitorings = importlib.import_module("supplysec.v1.monitoring_records_pb2")
     # The generated health and reflection modules would live in package `grpc`,
     # which is the installed grpcio package: load them by path under other names.
     p.health = _load_by_path("supplysec_e2e_health_pb2",
@@ -109,7 +114,8 @@ def protos():
     # the modules that define services: one line per proto file with a service
     p.services = [p.orgs, p.keys, p.policies, p.statements, p.partners, p.declarations,
                   p.requests, p.reviews, p.scoring, p.assessments, p.scenarios,
-                  p.countermeasures, p.objectives, p.incidents, p.health]
+                  p.countermeasures, p.objectives, p.incidents, p.plans, p.items, p.trainings,
+                  p.monitorings, p.health]
     _protos = p
     return p
 

@@ -7,7 +7,7 @@
  * nor made a team one; a risk acceptance is an ADMIN's; every approval
  * precondition; the ranking and the risk matrix; countermeasures, whose
  * acceptance, decline and deletion score their scenario again. */
-#include "fixture.h"
+#include "world.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,16 +25,13 @@
 #include "threat_scenario.h"
 
 #define ROLE(x) SUPPLYSEC__V1__ROLE__ROLE_##x
-#define ORG "organizations/fwd"
-#define ASSESSMENT ORG "/securityAssessments/main"
-#define SCHEME ORG "/scoringSchemes/five"
-#define PARTNER ORG "/businessPartners/carrier"
-#define STATEMENT ORG "/statementsOfApplication/scope"
+#define ORG WORLD_ORG
+#define ASSESSMENT WORLD_ASSESSMENT
+#define SCHEME WORLD_SCHEME
+#define PARTNER WORLD_PARTNER
+#define STATEMENT WORLD_STATEMENT
 
-typedef struct fx {
-    fixture base;
-    principal platform, admin, editor, viewer, other;
-} fx;
+typedef world fx;
 
 /* A scenario JSON at levels c, l with extra fields (",\"x\":..." or ""). */
 static ThreatScenario *scenario(fx *f, const principal *who, const char *id, int c, int l,
@@ -67,59 +64,18 @@ static ProtobufCMessage *move(fx *f, const principal *who, doc_move m, status *s
 
 static void approve_statement(fx *f)
 {
-    status st = {0};
-    const char *name = STATEMENT;
-    ProtobufCMessage *m =
-        lifecycle_move(fixture_as(&f->base, &f->editor), &statement_of_application_kind, DOC_SUBMIT,
-                       name, "", "", &st);
-    assert_non_null(m);
-    protobuf_c_message_free_unpacked(m, NULL);
-    m = lifecycle_move(fixture_as(&f->base, &f->admin), &statement_of_application_kind, DOC_APPROVE,
-                       name, "", "", &st);
-    if (!m)
-        fail_msg("approve statement: %s", st.msg);
-    protobuf_c_message_free_unpacked(m, NULL);
+    world_approve(f, &statement_of_application_kind, STATEMENT);
 }
 
 static int setup(void **state)
 {
-    fx *f = calloc(1, sizeof *f);
-    fixture_open(&f->base);
-    f->platform = (principal){.name = "platform/apiKeys/root", .role = ROLE(PLATFORM_ADMIN)};
-    f->admin = (principal){.name = ORG "/apiKeys/a", .org = "fwd", .role = ROLE(ADMIN)};
-    f->editor = (principal){.name = ORG "/apiKeys/e", .org = "fwd", .role = ROLE(EDITOR)};
-    f->viewer = (principal){.name = ORG "/apiKeys/v", .org = "fwd", .role = ROLE(VIEWER)};
-    f->other =
-        (principal){.name = "organizations/oth/apiKeys/a", .org = "oth", .role = ROLE(ADMIN)};
-    const char *org = "{\"legalName\":\"Org\",\"countryCode\":\"DE\","
-                      "\"kind\":\"ORGANIZATION_KIND_OPERATOR\"}";
-    fixture_make(&f->base, &f->platform, &organization_kind, "", "fwd", org);
-    fixture_make(&f->base, &f->platform, &organization_kind, "", "oth", org);
-    fixture_make(&f->base, &f->editor, &scoring_scheme_kind, ORG, "five",
-                 "{\"title\":\"5x5\",\"preset\":\"SCORING_PRESET_FIVE_BY_FIVE\"}");
-    fixture_make(
-        &f->base, &f->editor, &business_partner_kind, ORG, "carrier",
-        "{\"legalName\":\"Carrier\",\"countryCode\":\"PL\",\"riskTier\":\"RISK_TIER_HIGH\"}");
-    fixture_make(
-        &f->base, &f->editor, &statement_of_application_kind, ORG, "scope",
-        "{\"title\":\"Scope\",\"functions\":[\"SUPPLY_CHAIN_ROLE_FORWARDER\"],"
-        "\"facilities\":[{\"id\":\"hamburg\",\"name\":\"Hamburg\",\"countryCode\":\"DE\"}],"
-        "\"coveredPortion\":{\"from\":\"A\",\"to\":\"B\","
-        "\"transportModes\":[\"TRANSPORT_MODE_SEA\"]}}");
-    fixture_make(
-        &f->base, &f->editor, &security_assessment_kind, ORG, "main",
-        "{\"title\":\"Assessment\",\"scoringScheme\":\"" SCHEME "\","
-        "\"scope\":{\"statementOfApplication\":\"" STATEMENT "\"},"
-        "\"method\":\"Workshops\",\"team\":[{\"name\":\"A\",\"competences\":[\"ISO 28000\"]}]}");
-    *state = f;
+    *state = world_open();
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fx *f = *state;
-    store_close(f->base.s);
-    free(f);
+    world_close(*state);
     return 0;
 }
 

@@ -1,0 +1,90 @@
+/* world.h — the organizations and documents the domain's unit tests about
+ * assessments and what follows them start from: a forwarder (fwd) with its
+ * ADMIN, EDITOR and VIEWER, another organization's ADMIN (oth), a 5 x 5
+ * scoring scheme, a business partner, a statement of application (a
+ * draft) and an assessment of it (a draft, with a method and a qualified
+ * team), on fixture.h's in-memory store. Header only. */
+#ifndef SUPPLYSEC_TEST_WORLD_H
+#define SUPPLYSEC_TEST_WORLD_H
+
+#include "fixture.h"
+
+#include <stdlib.h>
+
+#include "business_partner.h"
+#include "lifecycle.h"
+#include "organization.h"
+#include "scoring_scheme.h"
+#include "security_assessment.h"
+#include "statement_of_application.h"
+
+#define WORLD_ORG "organizations/fwd"
+#define WORLD_ASSESSMENT WORLD_ORG "/securityAssessments/main"
+#define WORLD_SCHEME WORLD_ORG "/scoringSchemes/five"
+#define WORLD_PARTNER WORLD_ORG "/businessPartners/carrier"
+#define WORLD_STATEMENT WORLD_ORG "/statementsOfApplication/scope"
+
+typedef struct world {
+    fixture base;
+    principal platform, admin, editor, viewer, other;
+} world;
+
+static inline world *world_open(void)
+{
+#define W_ROLE(x) SUPPLYSEC__V1__ROLE__ROLE_##x
+    world *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    fixture_open(&w->base);
+    w->platform = (principal){.name = "platform/apiKeys/root", .role = W_ROLE(PLATFORM_ADMIN)};
+    w->admin = (principal){.name = WORLD_ORG "/apiKeys/a", .org = "fwd", .role = W_ROLE(ADMIN)};
+    w->editor = (principal){.name = WORLD_ORG "/apiKeys/e", .org = "fwd", .role = W_ROLE(EDITOR)};
+    w->viewer = (principal){.name = WORLD_ORG "/apiKeys/v", .org = "fwd", .role = W_ROLE(VIEWER)};
+    w->other =
+        (principal){.name = "organizations/oth/apiKeys/a", .org = "oth", .role = W_ROLE(ADMIN)};
+#undef W_ROLE
+    const char *org = "{\"legalName\":\"Org\",\"countryCode\":\"DE\","
+                      "\"kind\":\"ORGANIZATION_KIND_OPERATOR\"}";
+    fixture_make(&w->base, &w->platform, &organization_kind, "", "fwd", org);
+    fixture_make(&w->base, &w->platform, &organization_kind, "", "oth", org);
+    fixture_make(&w->base, &w->editor, &scoring_scheme_kind, WORLD_ORG, "five",
+                 "{\"title\":\"5x5\",\"preset\":\"SCORING_PRESET_FIVE_BY_FIVE\"}");
+    fixture_make(
+        &w->base, &w->editor, &business_partner_kind, WORLD_ORG, "carrier",
+        "{\"legalName\":\"Carrier\",\"countryCode\":\"PL\",\"riskTier\":\"RISK_TIER_HIGH\"}");
+    fixture_make(
+        &w->base, &w->editor, &statement_of_application_kind, WORLD_ORG, "scope",
+        "{\"title\":\"Scope\",\"functions\":[\"SUPPLY_CHAIN_ROLE_FORWARDER\"],"
+        "\"facilities\":[{\"id\":\"hamburg\",\"name\":\"Hamburg\",\"countryCode\":\"DE\"}],"
+        "\"coveredPortion\":{\"from\":\"A\",\"to\":\"B\","
+        "\"transportModes\":[\"TRANSPORT_MODE_SEA\"]}}");
+    fixture_make(&w->base, &w->editor, &security_assessment_kind, WORLD_ORG, "main",
+                 "{\"title\":\"Assessment\",\"scoringScheme\":\"" WORLD_SCHEME "\","
+                 "\"scope\":{\"statementOfApplication\":\"" WORLD_STATEMENT "\"},"
+                 "\"method\":\"Workshops\","
+                 "\"team\":[{\"name\":\"A\",\"competences\":[\"ISO 28000\"]}]}");
+    return w;
+}
+
+static inline void world_close(world *w)
+{
+    store_close(w->base.s);
+    free(w);
+}
+
+/* Submits (as the EDITOR) and approves (as the ADMIN) the document `name`
+ * of k; fails the test when refused. */
+static inline void world_approve(world *w, const kind *k, const char *name)
+{
+    status st = {0};
+    ProtobufCMessage *m =
+        lifecycle_move(fixture_as(&w->base, &w->editor), k, DOC_SUBMIT, name, "", "", &st);
+    if (!m)
+        fail_msg("submit %s: %s", name, st.msg);
+    protobuf_c_message_free_unpacked(m, NULL);
+    m = lifecycle_move(fixture_as(&w->base, &w->admin), k, DOC_APPROVE, name, "", "", &st);
+    if (!m)
+        fail_msg("approve %s: %s", name, st.msg);
+    protobuf_c_message_free_unpacked(m, NULL);
+}
+
+#endif
