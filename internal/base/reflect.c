@@ -178,3 +178,34 @@ void message_strip_unknown(ProtobufCMessage *msg)
         }
     }
 }
+
+void reflect_enum_prefix(const ProtobufCEnumDescriptor *e, char *buf, size_t cap)
+{
+    const char *s = e->short_name;
+    size_t n = 0;
+    for (size_t i = 0; s[i] && n + 3 < cap; i++) {
+        char c = s[i];
+        bool upper = c >= 'A' && c <= 'Z';
+        if (upper && i > 0) {
+            char prev = s[i - 1], next = s[i + 1];
+            bool prev_lower = (prev >= 'a' && prev <= 'z') || (prev >= '0' && prev <= '9');
+            bool prev_upper = prev >= 'A' && prev <= 'Z';
+            if (prev_lower || (prev_upper && next >= 'a' && next <= 'z'))
+                buf[n++] = '_';
+        }
+        buf[n++] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+    }
+    buf[n++] = '_';
+    buf[n] = '\0';
+}
+
+const char *reflect_enum_label(const ProtobufCEnumDescriptor *e, int value)
+{
+    char prefix[128];
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(e, value);
+    if (!v)
+        return "?";
+    reflect_enum_prefix(e, prefix, sizeof prefix);
+    size_t pl = strlen(prefix);
+    return strncmp(v->name, prefix, pl) == 0 && v->name[pl] ? v->name + pl : v->name;
+}

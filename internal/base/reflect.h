@@ -18,6 +18,13 @@
  * cut to buflen. */
 void reflect_json_name(const char *field_name, char *buf, size_t buflen);
 
+/* "RiskTier" -> "RISK_TIER_": the prefix proto style puts on the names of
+ * an enum's values, into buf (cut to cap). */
+void reflect_enum_prefix(const ProtobufCEnumDescriptor *e, char *buf, size_t cap);
+/* The name of e's value without that prefix ("HIGH" for RISK_TIER_HIGH),
+ * borrowed from the descriptor; "?" for a value e does not name. */
+const char *reflect_enum_label(const ProtobufCEnumDescriptor *e, int value);
+
 /* The field of desc called name: its proto name or its JSON name; NULL
  * when there is none. */
 const ProtobufCFieldDescriptor *reflect_field(const ProtobufCMessageDescriptor *desc,

@@ -10,13 +10,36 @@
 #include <string.h>
 
 #include "utf8.h"
+#include "validate.h"
+
+#define PATH_PART_MAX 96 /* one field's name and index */
 
 typedef struct walk {
-    const uint8_t *start;                  /* for byte offsets in messages */
-    const char *path[WIRE_DEPTH_MAX + 1];  /* field names from the top */
-    const ProtobufCMessageDescriptor *top; /* the request's type */
+    const uint8_t *start;                         /* for byte offsets in messages */
+    char path[WIRE_DEPTH_MAX + 1][PATH_PART_MAX]; /* "legal_name", "certificates[2]" */
+    const ProtobufCMessageDescriptor *top;        /* the request's type */
     status *st;
 } walk;
+
+#define INDEXED_FIELDS_MAX 32 /* repeated fields of one message whose elements are counted */
+
+/* The index of the next element of repeated field number in one message. */
+typedef struct elements {
+    uint32_t number[INDEXED_FIELDS_MAX], count[INDEXED_FIELDS_MAX];
+    size_t n;
+} elements;
+
+static long element_index(elements *e, uint32_t number)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (e->number[i] == number)
+            return (long)e->count[i]++;
+    if (e->n == INDEXED_FIELDS_MAX)
+        return -1; /* named without an index */
+    e->number[e->n] = number;
+    e->count[e->n++] = 1;
+    return 0;
+}
 
 static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
 {
@@ -74,9 +97,46 @@ static bool check_string(walk *w, int depth, const uint8_t *s, size_t n)
     return true;
 }
 
+/* A google.protobuf.Timestamp, well-formed (check_message passed): its
+ * seconds and nanos within what validate_timestamp allows, so that every
+ * handler and the store can keep it, whether an update's mask names it or
+ * not. */
+static bool check_timestamp(walk *w, int depth, const uint8_t *p, const uint8_t *end)
+{
+    int64_t seconds = 0, nanos = 0;
+    while (p < end) {
+        uint64_t tag = 0, v = 0;
+        read_varint(&p, end, &tag); /* well-formed: check_message read it */
+        switch (tag & 7) {
+        case 0:
+            read_varint(&p, end, &v);
+            if ((tag >> 3) == 1)
+                seconds = (int64_t)v;
+            else if ((tag >> 3) == 2)
+                nanos = (int64_t)v;
+            break;
+        case 1:
+            p += 8;
+            break;
+        case 5:
+            p += 4;
+            break;
+        default: /* length-delimited */
+            read_varint(&p, end, &v);
+            p += v;
+        }
+    }
+    char field[256];
+    path_text(w, depth, field, sizeof field);
+    if (nanos < INT32_MIN || nanos > INT32_MAX)
+        nanos = -1; /* out of range either way */
+    return validate_timestamp(field, seconds, (int32_t)nanos, w->st);
+}
+
 static bool check_message(walk *w, const ProtobufCMessageDescriptor *desc, const uint8_t *p,
                           const uint8_t *end, int depth)
 {
+    elements seen = {0};
     while (p < end) {
         const uint8_t *at = p;
         uint64_t tag, len, ignored;
@@ -113,7 +173,12 @@ static bool check_message(walk *w, const ProtobufCMessageDescriptor *desc, const
             protobuf_c_message_descriptor_get_field(desc, (unsigned)number);
         if (!f)
             continue;
-        w->path[depth] = f->name;
+        long index =
+            f->label == PROTOBUF_C_LABEL_REPEATED ? element_index(&seen, (uint32_t)number) : -1;
+        if (index >= 0)
+            snprintf(w->path[depth], PATH_PART_MAX, "%s[%ld]", f->name, index);
+        else
+            snprintf(w->path[depth], PATH_PART_MAX, "%s", f->name);
         if (f->type == PROTOBUF_C_TYPE_STRING) {
             if (!check_string(w, depth, body, (size_t)len))
                 return false;
@@ -125,7 +190,9 @@ static bool check_message(walk *w, const ProtobufCMessageDescriptor *desc, const
                                    "%s: messages nested deeper than %d levels", field,
                                    WIRE_DEPTH_MAX);
             }
-            if (!check_message(w, f->descriptor, body, body + len, depth + 1))
+            if (!check_message(w, f->descriptor, body, body + len, depth + 1) ||
+                (f->descriptor == &google__protobuf__timestamp__descriptor &&
+                 !check_timestamp(w, depth, body, body + len)))
                 return false;
         }
     }

@@ -374,27 +374,6 @@ static char *string_value(parser *p, const token *t)
     return out;
 }
 
-/* "RiskTier" -> "RISK_TIER_": the prefix proto style puts on the enum's value names. */
-static void enum_prefix(const ProtobufCEnumDescriptor *e, char *buf, size_t cap)
-{
-    const char *s = e->short_name;
-    size_t n = 0;
-    for (size_t i = 0; s[i] && n + 3 < cap; i++) {
-        char c = s[i];
-        bool upper = c >= 'A' && c <= 'Z';
-        if (upper && i > 0) {
-            char prev = s[i - 1], next = s[i + 1];
-            bool prev_lower = (prev >= 'a' && prev <= 'z') || is_digit(prev);
-            bool prev_upper = prev >= 'A' && prev <= 'Z';
-            if (prev_lower || (prev_upper && next >= 'a' && next <= 'z'))
-                buf[n++] = '_';
-        }
-        buf[n++] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
-    }
-    buf[n++] = '_';
-    buf[n] = '\0';
-}
-
 /* The value of e called name[0..len): its full name or the name without the enum's prefix. */
 static const ProtobufCEnumValue *enum_value(const ProtobufCEnumDescriptor *e, const char *name,
                                             size_t len)
@@ -407,7 +386,7 @@ static const ProtobufCEnumValue *enum_value(const ProtobufCEnumDescriptor *e, co
     const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value_by_name(e, buf);
     if (v)
         return v;
-    enum_prefix(e, buf, NAME_MAX_LEN);
+    reflect_enum_prefix(e, buf, NAME_MAX_LEN);
     size_t pl = strlen(buf);
     memcpy(buf + pl, name, len);
     buf[pl + len] = '\0';
@@ -418,7 +397,7 @@ static bool unknown_enum_value(parser *p, const facet_def *fd, const char *name,
                                size_t at)
 {
     char prefix[NAME_MAX_LEN], list[LIST_MAX] = "";
-    enum_prefix(fd->enum_type, prefix, sizeof prefix);
+    reflect_enum_prefix(fd->enum_type, prefix, sizeof prefix);
     size_t pl = strlen(prefix);
     for (unsigned i = 0; i < fd->enum_type->n_values; i++) {
         const ProtobufCEnumValue *v = &fd->enum_type->values[i];

@@ -130,8 +130,8 @@ static bool valid_time(const Timestamp *t, const char *field, status *st)
     return !t || validate_timestamp(field, t->seconds, t->nanos, st);
 }
 
-/* The timestamps, which must be storable even outside an update's mask. */
-static bool validate_patch(const ProtobufCMessage *res, const char *p, status *st)
+/* The certificates' times within what a Timestamp holds. */
+static bool times_valid(const ProtobufCMessage *res, const char *p, status *st)
 {
     const Partner *bp = (const Partner *)res;
     char f[128];
@@ -183,7 +183,7 @@ static bool validate(const ProtobufCMessage *res, const char *p, status *st)
 {
     const Partner *bp = (const Partner *)res;
     char f[128];
-    if (!validate_patch(res, p, st))
+    if (!times_valid(res, p, st))
         return false;
     snprintf(f, sizeof f, "%s.legal_name", p);
     if (!validate_text(f, bp->legal_name, 200, true, st))
@@ -471,7 +471,6 @@ const kind business_partner_kind = {
     .facets = facets,
     .n_facets = sizeof facets / sizeof facets[0],
     .hooks = {.validate = validate,
-              .validate_patch = validate_patch,
               .derive = derive,
               .present = present,
               .before_delete = before_delete},

@@ -27,7 +27,7 @@ static bool valid_time(const Google__Protobuf__Timestamp *t, const char *field, 
     return !t || validate_timestamp(field, t->seconds, t->nanos, st);
 }
 
-static bool validate_patch(const ProtobufCMessage *res, const char *p, status *st)
+static bool times_valid(const ProtobufCMessage *res, const char *p, status *st)
 {
     const Declaration *d = (const Declaration *)res;
     char f[128];
@@ -66,7 +66,7 @@ static bool validate(const ProtobufCMessage *res, const char *p, status *st)
 {
     const Declaration *d = (const Declaration *)res;
     char f[128];
-    if (!validate_patch(res, p, st))
+    if (!times_valid(res, p, st))
         return false;
     snprintf(f, sizeof f, "%s.title", p);
     if (!validate_text(f, d->title, 200, true, st))
@@ -251,7 +251,6 @@ const kind declaration_kind = {
     .lifecycle = KIND_CONTROLLED,
     .revisions_collection = "declarationRevisions",
     .hooks = {.validate = validate,
-              .validate_patch = validate_patch,
               .derive = derive,
               .before_approve = before_approve,
               .authorize = authorize,

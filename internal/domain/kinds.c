@@ -10,6 +10,7 @@
 #include "declaration.h"
 #include "declaration_request.h"
 #include "keyring.h"
+#include "management_review.h"
 #include "monitoring_record.h"
 #include "organization.h"
 #include "plan_item.h"
@@ -44,6 +45,7 @@ const kind *const kinds_all[] = {
     &plan_item_kind,
     &training_record_kind,
     &monitoring_record_kind,
+    &management_review_kind,
 };
 /* clang-format on */
 const size_t kinds_n = sizeof kinds_all / sizeof kinds_all[0];

@@ -136,11 +136,6 @@ static bool validate_hook(const ProtobufCMessage *res, const char *prefix, statu
     return organization_validate((const Supplysec__V1__Organization *)res, prefix, st);
 }
 
-static bool validate_patch_hook(const ProtobufCMessage *patch, const char *prefix, status *st)
-{
-    return organization_validate_times((const Supplysec__V1__Organization *)patch, prefix, st);
-}
-
 static bool check_update(const op_ctx *op, const resource_key *key, const ProtobufCMessage *prev,
                          const ProtobufCMessage *next, status *st)
 {
@@ -227,7 +222,6 @@ const kind organization_kind = {
     .hooks =
         {
             .validate = validate_hook,
-            .validate_patch = validate_patch_hook,
             .check_update = check_update,
             .before_delete = before_delete,
         },

@@ -310,11 +310,10 @@ static bool closable(const SecurityIncident *in, const char *name, status *st)
     char what[512] = "";
     size_t open = 0, n = 0;
     for (size_t i = 0; i < in->n_missing_notifications && n < MISSING_NAMED; i++, n++) {
-        const ProtobufCEnumValue *k = protobuf_c_enum_descriptor_get_value(
-            &supplysec__v1__authority_kind__descriptor, in->missing_notifications[i]->kind);
         size_t len = strlen(what);
         snprintf(what + len, sizeof what - len, "%sthe notification to %s %s", len ? "; " : "",
-                 k ? k->name + strlen("AUTHORITY_KIND_") : "?",
+                 reflect_enum_label(&supplysec__v1__authority_kind__descriptor,
+                                    in->missing_notifications[i]->kind),
                  in->missing_notifications[i]->authority);
     }
     for (size_t i = 0; i < in->n_actions; i++)

@@ -2,12 +2,11 @@
  * controlled document: what a draft may hold (the annex guidance
  * considered, the training programme, the monitoring schedule, the
  * incident procedure; every field's limits), that it is made from an
- * approved assessment of its organization (whose revision in force it
- * records, and whose accepted countermeasures become its items in the same
- * write), what an approved revision must have, when it came into force,
- * that its items and records go with it when it is deleted, and each
- * monitoring activity's latest record and whether it is overdue, as of
- * each read. */
+ * approved assessment of its organization, while its latest revision is
+ * the approved one (whose number it records, and whose accepted
+ * countermeasures become its items in the same write), what an approved revision must have, when it
+ * came into force, that its items and records go with it when it is deleted, and each monitoring
+ * activity's latest record and whether it is overdue, as of each read. */
 #include "security_plan.h"
 
 #include <stdio.h>
@@ -122,12 +121,12 @@ static bool activities_clear(SecurityPlan *pl)
     return true;
 }
 
-/* On create: the assessment is one of the organization's, with an approved
- * revision, which the plan records. */
+/* On create: the assessment is one of the organization's, its latest
+ * revision APPROVED, which the plan records. */
 static bool assessment_in_force(const op_ctx *op, const resource_key *key, SecurityPlan *pl,
                                 status *st)
 {
-    char f[96], rev[LIFECYCLE_REVISION_MAX];
+    char f[96];
     resource_key ak;
     status lst = {0};
     snprintf(f, sizeof f, "%s.security_assessment", key->kind->field);
@@ -143,18 +142,30 @@ static bool assessment_in_force(const op_ctx *op, const resource_key *key, Secur
                            "%s: must name one of this organization's own assessments, "
                            "organizations/%s/securityAssessments/{id}",
                            f, key->org);
-    if (!lifecycle_revision_in_force(op, &security_assessment_kind, key->org,
-                                     pl->security_assessment, rev, &lst))
+    SecurityAssessment *a = (SecurityAssessment *)resource_load(
+        op, security_assessment_kind.desc, security_assessment_kind.collection, key->org,
+        pl->security_assessment, pl->security_assessment, NULL, &lst);
+    if (!a)
         return lst.code == STATUS_NOT_FOUND
                    ? status_fail(st, STATUS_INVALID_ARGUMENT, "%s: %s", f, lst.msg)
                    : (*st = lst, false);
-    if (!rev[0])
-        return status_fail(st, STATUS_FAILED_PRECONDITION,
-                           "%s: %s has no approved revision: a plan implements an approved "
-                           "assessment",
-                           f, pl->security_assessment);
-    return message_set_string(&pl->base, "assessment_revision_id", rev) ||
-           status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    /* Its scenarios and countermeasures are its latest revision's: only an
+     * APPROVED latest revision has the ones approved. */
+    bool approved = a->state == SUPPLYSEC__V1__DOCUMENT_STATE__DOCUMENT_STATE_APPROVED;
+    bool ok = approved ? message_set_string(&pl->base, "assessment_revision_id", a->revision_id) ||
+                             status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory")
+              : strcmp(a->revision_id, "1") == 0
+                  ? status_fail(st, STATUS_FAILED_PRECONDITION,
+                                "%s: %s has no approved revision: a plan implements an approved "
+                                "assessment",
+                                f, pl->security_assessment)
+                  : status_fail(st, STATUS_FAILED_PRECONDITION,
+                                "%s: %s has revision %s in the making (%s), whose scenarios and "
+                                "countermeasures are no longer those approved: approve it first",
+                                f, pl->security_assessment, a->revision_id,
+                                lifecycle_state_name(&a->base));
+    protobuf_c_message_free_unpacked(&a->base, NULL);
+    return ok;
 }
 
 static bool derive(const op_ctx *op, const resource_key *key, ProtobufCMessage *res,

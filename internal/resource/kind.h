@@ -65,9 +65,6 @@ typedef struct kind_hooks {
      * is applied. Messages name fields under prefix (the request field,
      * e.g. "security_policy"). */
     bool (*validate)(const ProtobufCMessage *res, const char *prefix, status *st);
-    /* An update's patch before its mask is applied: what must hold of the
-     * whole request, masked or not (a Timestamp the store could not keep). */
-    bool (*validate_patch)(const ProtobufCMessage *patch, const char *prefix, status *st);
     /* Sets the fields the server computes on res (prev: what is stored,
      * NULL on create). What a client sent there is already cleared. */
     bool (*derive)(const op_ctx *op, const resource_key *key, ProtobufCMessage *res,

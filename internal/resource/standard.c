@@ -305,8 +305,7 @@ ProtobufCMessage *std_update(const op_ctx *op, const kind *k, const ProtobufCMes
         status_fail(st, STATUS_INVALID_ARGUMENT, "%s: required", k->field);
         return NULL;
     }
-    if (!kind_parse_name(k, name_field, message_get_string(patch, "name"), &key, st) ||
-        (k->hooks.validate_patch && !k->hooks.validate_patch(patch, k->field, st)))
+    if (!kind_parse_name(k, name_field, message_get_string(patch, "name"), &key, st))
         return NULL;
     if (!mask_given) { /* AIP-134: no mask means the populated fields */
         if (!fieldmask_populated(patch, output_only, &implied, &n_implied, st))

@@ -132,6 +132,15 @@ static void test_made_from_an_approved_assessment(void **state)
     assert_string_equal(gates->countermeasure, BIG "/countermeasures/gates");
     resource_page_free(&page);
 
+    /* a revision of the assessment in the making: its scenarios are no
+     * longer those approved */
+    ProtobufCMessage *a =
+        lifecycle_move(fixture_as(&w->base, &w->editor), &security_assessment_kind, DOC_REVISE,
+                       WORLD_ASSESSMENT, "", "", &st);
+    protobuf_c_message_free_unpacked(a, NULL);
+    assert_null(plan_try(w, "second", WORLD_ASSESSMENT, &st));
+    fixture_refused(&st, STATUS_FAILED_PRECONDITION, "has revision 2 in the making");
+
     /* another organization sees none of it */
     assert_null(get(w, &w->other, &security_plan_kind, PLAN, &st));
     assert_int_equal(st.code, STATUS_NOT_FOUND);

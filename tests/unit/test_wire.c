@@ -1,6 +1,7 @@
 /* test_wire.c — the generic wire check of request strings (wire.h) and the
  * UTF-8 helpers under it (utf8.h): NULs and bytes that are not UTF-8 are
- * refused naming the field, at any depth; malformed bytes are refused;
+ * refused naming the field (and a repeated field's element), at any depth;
+ * a timestamp outside years 1 to 9999 likewise; malformed bytes are refused;
  * well-formed text in any script passes; status messages are cut between
  * characters. */
 #include <setjmp.h>
@@ -88,7 +89,54 @@ static void test_nul_named_at_each_depth(void **state)
     expect_refused(buf, len, "organization.etag", "NUL");
     free(buf);
     buf = packed_update("Acme", "DE1", "legal_name", "legal\0name", &len);
-    expect_refused(buf, len, "update_mask.paths", "NUL");
+    expect_refused(buf, len, "update_mask.paths[0]", "NUL");
+    free(buf);
+}
+
+/* An UpdateOrganizationRequest whose organization has n certificates, the
+ * last valid until (seconds, nanos). */
+static uint8_t *packed_certificates(size_t n, int64_t seconds, int32_t nanos, size_t *len)
+{
+    Supplysec__V1__UpdateOrganizationRequest req = SUPPLYSEC__V1__UPDATE_ORGANIZATION_REQUEST__INIT;
+    Supplysec__V1__Organization org = SUPPLYSEC__V1__ORGANIZATION__INIT;
+    Supplysec__V1__Certificate certs[4], *v[4];
+    Google__Protobuf__Timestamp until = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    assert_true(n >= 1 && n <= 4);
+    for (size_t i = 0; i < n; i++) {
+        supplysec__v1__certificate__init(&certs[i]);
+        certs[i].number = "DEAEOF1";
+        v[i] = &certs[i];
+    }
+    until.seconds = seconds;
+    until.nanos = nanos;
+    certs[n - 1].valid_until = &until;
+    org.certificates = v;
+    org.n_certificates = n;
+    req.organization = &org;
+    *len = protobuf_c_message_get_packed_size(&req.base);
+    uint8_t *buf = malloc(*len);
+    protobuf_c_message_pack(&req.base, buf);
+    return buf;
+}
+
+/* A time no handler or store can keep is refused on the wire, naming the
+ * field with its element's index, whatever the update's mask says. */
+static void test_timestamps_in_range(void **state)
+{
+    (void)state;
+    size_t len;
+    status st = {0};
+    uint8_t *buf = packed_certificates(3, INT64_C(253402300800), 0, &len); /* year 10000 */
+    expect_refused(buf, len, "organization.certificates[2].valid_until", "not a valid time");
+    free(buf);
+    buf = packed_certificates(1, INT64_C(-62135596801), 0, &len); /* before year 1 */
+    expect_refused(buf, len, "organization.certificates[0].valid_until", "not a valid time");
+    free(buf);
+    buf = packed_certificates(1, 0, -1, &len);
+    expect_refused(buf, len, "organization.certificates[0].valid_until", "not a valid time");
+    free(buf);
+    buf = packed_certificates(2, INT64_C(253402300799), 999999999, &len); /* the last one */
+    assert_true(wire_check(&supplysec__v1__update_organization_request__descriptor, buf, len, &st));
     free(buf);
 }
 
@@ -178,6 +226,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wellformed_passes),
         cmocka_unit_test(test_nul_named_at_each_depth),
+        cmocka_unit_test(test_timestamps_in_range),
         cmocka_unit_test(test_invalid_utf8_named),
         cmocka_unit_test(test_malformed_refused),
         cmocka_unit_test(test_unknown_fields_skipped),
