@@ -1,7 +1,8 @@
 /* evidence.c — an organization's security management system read once
  * (evidence.h): each collection in one resource_each pass, each record as a
- * Get answers it (the kind's present hook), what needs attention kept per
- * topic, sorted by resource name. */
+ * Get answers it (the kind's present hook); what needs attention kept per
+ * topic and what the system holds as facts, each list sorted by resource
+ * name. */
 #include "evidence.h"
 
 #include <stdarg.h>
@@ -10,6 +11,8 @@
 #include <string.h>
 
 #include "business_partner.h"
+#include "management_review.h"
+#include "monitoring_record.h"
 #include "declaration_request.h"
 #include "lifecycle.h"
 #include "organization.h"
@@ -18,7 +21,10 @@
 #include "security_incident.h"
 #include "security_objective.h"
 #include "security_plan.h"
+#include "security_policy.h"
+#include "statement_of_application.h"
 #include "threat_scenario.h"
+#include "training_record.h"
 
 #define REQUEST(x) SUPPLYSEC__V1__DECLARATION_REQUEST_STATE__DECLARATION_REQUEST_STATE_##x
 #define INCIDENT_OPEN SUPPLYSEC__V1__INCIDENT_STATE__INCIDENT_STATE_OPEN
@@ -66,11 +72,6 @@ static void list_free(evidence_list *l)
     *l = (evidence_list){0};
 }
 
-void evidence_free(evidence *e)
-{
-    for (int t = 0; t < EVIDENCE_TOPICS; t++)
-        list_free(&e->topics[t]);
-}
 
 /* ---- one pass per collection ---- */
 
@@ -113,34 +114,109 @@ static const int64_t *time_of(const Google__Protobuf__Timestamp *t)
     return t ? &t->seconds : NULL;
 }
 
+static bool recent(const evidence *e, const Google__Protobuf__Timestamp *t)
+{
+    return t && t->seconds >= e->now_s - EVIDENCE_RECENT_S;
+}
+
+/* ---- controlled documents ---- */
+
+/* Whether doc (the latest revision of a document of p->k) has a revision
+ * in force; then rev_name is `{name}@{revision}` and *approve_s its
+ * approval time (0 when unknown). */
+static bool in_force(pass *p, const ProtobufCMessage *doc, const char *name,
+                     char rev_name[KIND_NAME_MAX + 16], int64_t *approve_s, status *st)
+{
+    int rev;
+    if (!lifecycle_in_force(p->op, p->k, doc, name, &rev, approve_s, st) || rev == 0)
+        return false;
+    snprintf(rev_name, KIND_NAME_MAX + 16, "%s@%d", name, rev);
+    return true;
+}
+
+/* A document into facts: in force (with its revision) or drafted. */
+static bool document(pass *p, const ProtobufCMessage *doc, const char *name, evidence_list *yes,
+                     evidence_list *drafted, bool *is_in_force, status *st)
+{
+    char rev_name[KIND_NAME_MAX + 16];
+    int64_t approved;
+    status lst = {0};
+    *is_in_force = in_force(p, doc, name, rev_name, &approved, &lst);
+    if (lst.code != STATUS_OK) {
+        *st = lst;
+        return false;
+    }
+    const char *title = message_get_string(doc, "title");
+    bool ok = *is_in_force
+                  ? evidence_add(yes, rev_name, approved ? &approved : NULL, "%s, approved", title)
+                  : evidence_add(drafted, name, NULL, "%s, %s", title, lifecycle_state_name(doc));
+    return ok || OOM(st);
+}
+
+static bool policy(pass *p, ProtobufCMessage *res, const char *name, status *st)
+{
+    bool yes;
+    return document(p, res, name, &p->e->facts.policies, &p->e->facts.policies_drafted, &yes, st);
+}
+
+static bool statement(pass *p, ProtobufCMessage *res, const char *name, status *st)
+{
+    const Supplysec__V1__StatementOfApplication *s =
+        (const Supplysec__V1__StatementOfApplication *)res;
+    bool yes;
+    if (!document(p, res, name, &p->e->facts.statements, &p->e->facts.statements_drafted, &yes, st))
+        return false;
+    for (size_t i = 0; yes && i < s->n_functions; i++)
+        p->e->facts.manufacturer |=
+            s->functions[i] == SUPPLYSEC__V1__SUPPLY_CHAIN_ROLE__SUPPLY_CHAIN_ROLE_MANUFACTURER;
+    return true;
+}
+
+static bool review(pass *p, ProtobufCMessage *res, const char *name, status *st)
+{
+    const Supplysec__V1__ManagementReview *r = (const Supplysec__V1__ManagementReview *)res;
+    char rev_name[KIND_NAME_MAX + 16];
+    int64_t approved;
+    status lst = {0};
+    if (!in_force(p, res, name, rev_name, &approved, &lst))
+        return lst.code == STATUS_OK || (*st = lst, false);
+    evidence_list *l =
+        recent(p->e, r->review_time) ? &p->e->facts.reviews : &p->e->facts.reviews_old;
+    return evidence_add(l, rev_name, time_of(r->review_time), "%s, held", r->title) || OOM(st);
+}
+
+/* ---- records ---- */
+
 static bool incident(pass *p, ProtobufCMessage *res, const char *name, status *st)
 {
     const SecurityIncident *in = (const SecurityIncident *)res;
+    const char *severity =
+        reflect_enum_label(&supplysec__v1__incident_severity__descriptor, in->severity);
     if (in->state != INCIDENT_OPEN)
-        return true;
-    return evidence_add(
-               &p->e->topics[EVIDENCE_OPEN_INCIDENT], name, time_of(in->occur_time), "%s (%s)",
-               in->title,
-               reflect_enum_label(&supplysec__v1__incident_severity__descriptor, in->severity)) ||
+        return in->notifications_missing ||
+               evidence_add(&p->e->facts.incidents_closed, name, time_of(in->close_time),
+                            "%s (%s), closed with %zu notification%s made", in->title, severity,
+                            in->n_notifications, in->n_notifications == 1 ? "" : "s") ||
+               OOM(st);
+    return evidence_add(&p->e->topics[EVIDENCE_OPEN_INCIDENT], name, time_of(in->occur_time),
+                        "%s (%s)", in->title, severity) ||
            OOM(st);
 }
 
-static bool plan_item(pass *p, ProtobufCMessage *res, const char *name, status *st)
-{
-    const PlanItem *it = (const PlanItem *)res;
-    if (!it->overdue)
-        return true;
-    return evidence_add(
-               &p->e->topics[EVIDENCE_OVERDUE_PLAN_ITEM], name, time_of(it->due_time),
-               "%s (%s, owner %s)", it->description,
-               reflect_enum_label(&supplysec__v1__plan_item_status__descriptor, it->status),
-               it->owner[0] ? it->owner : "none") ||
-           OOM(st);
-}
+/* The plans in force, by plain name, for their items. */
+typedef struct plans_seen {
+    evidence_list in_force; /* resource: the plan's name */
+} plans_seen;
 
 static bool plan(pass *p, ProtobufCMessage *res, const char *name, status *st)
 {
     const SecurityPlan *pl = (const SecurityPlan *)res;
+    plans_seen *seen = p->ctx;
+    bool yes;
+    if (!document(p, res, name, &p->e->facts.plans, &p->e->facts.plans_drafted, &yes, st))
+        return false;
+    if (yes && !evidence_add(&seen->in_force, name, NULL, "%s", pl->title))
+        return OOM(st);
     for (size_t i = 0; i < pl->n_monitoring_schedule; i++) {
         const Supplysec__V1__MonitoringActivity *a = pl->monitoring_schedule[i];
         if (a->overdue && !evidence_add(&p->e->topics[EVIDENCE_OVERDUE_MONITORING], name,
@@ -149,6 +225,67 @@ static bool plan(pass *p, ProtobufCMessage *res, const char *name, status *st)
             return OOM(st);
     }
     return true;
+}
+
+static bool listed(const evidence_list *l, const char *resource, size_t len)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strlen(l->items[i].resource) == len &&
+            strncmp(l->items[i].resource, resource, len) == 0)
+            return true;
+    return false;
+}
+
+static bool plan_item(pass *p, ProtobufCMessage *res, const char *name, status *st)
+{
+    const PlanItem *it = (const PlanItem *)res;
+    const plans_seen *seen = p->ctx;
+    const char *status_label =
+        reflect_enum_label(&supplysec__v1__plan_item_status__descriptor, it->status);
+    const char *items = strstr(name, "/items/");
+    int c = it->aeo_criterion;
+    if (items && c > 0 && c < EVIDENCE_CRITERIA &&
+        listed(&seen->in_force, name, (size_t)(items - name))) {
+        bool done = it->status == SUPPLYSEC__V1__PLAN_ITEM_STATUS__PLAN_ITEM_STATUS_IMPLEMENTED ||
+                    it->status == SUPPLYSEC__V1__PLAN_ITEM_STATUS__PLAN_ITEM_STATUS_VERIFIED;
+        if (!evidence_add(&p->e->facts.items[c], name, time_of(it->due_time), "%s (%s)",
+                          it->description, status_label) ||
+            (done && !evidence_add(&p->e->facts.items_done[c], name, time_of(it->status_time),
+                                   "%s (%s)", it->description, status_label)))
+            return OOM(st);
+    }
+    if (!it->overdue)
+        return true;
+    return evidence_add(&p->e->topics[EVIDENCE_OVERDUE_PLAN_ITEM], name, time_of(it->due_time),
+                        "%s (%s, owner %s)", it->description, status_label,
+                        it->owner[0] ? it->owner : "none") ||
+           OOM(st);
+}
+
+static bool training(pass *p, ProtobufCMessage *res, const char *name, status *st)
+{
+    const TrainingRecord *t = (const TrainingRecord *)res;
+    bool fresh = recent(p->e, t->hold_time);
+    const char *kind = reflect_enum_label(&supplysec__v1__training_kind__descriptor, t->kind);
+    if (!evidence_add(fresh ? &p->e->facts.trainings : &p->e->facts.trainings_old, name,
+                      time_of(t->hold_time), "%s: %s, %zu attended", kind, t->topic,
+                      t->n_attendees))
+        return OOM(st);
+    bool drill = t->kind != SUPPLYSEC__V1__TRAINING_KIND__TRAINING_KIND_TRAINING;
+    return !fresh || !drill ||
+           evidence_add(&p->e->facts.drills, name, time_of(t->hold_time), "%s: %s", kind,
+                        t->topic) ||
+           OOM(st);
+}
+
+static bool monitoring(pass *p, ProtobufCMessage *res, const char *name, status *st)
+{
+    const MonitoringRecord *r = (const MonitoringRecord *)res;
+    return !recent(p->e, r->perform_time) ||
+           evidence_add(
+               &p->e->facts.monitoring, name, time_of(r->perform_time), "%s: %s", r->activity,
+               reflect_enum_label(&supplysec__v1__monitoring_result__descriptor, r->result)) ||
+           OOM(st);
 }
 
 /* The assessments in force, gathered before their scenarios are read. */
@@ -162,10 +299,21 @@ static bool assessment(pass *p, ProtobufCMessage *res, const char *name, status 
 {
     const SecurityAssessment *a = (const SecurityAssessment *)res;
     assessments_in_force *af = p->ctx;
-    bool in_force = a->state == SUPPLYSEC__V1__DOCUMENT_STATE__DOCUMENT_STATE_APPROVED ||
-                    strtol(a->revision_id, NULL, 10) > 1;
-    if (!in_force || !a->scheme)
+    bool yes;
+    if (!document(p, res, name, &p->e->facts.assessments, &p->e->facts.assessments_drafted, &yes,
+                  st))
+        return false;
+    if (!yes || !a->scheme)
         return true;
+    for (size_t i = 0; i < a->n_team; i++)
+        if (a->team[i]->n_competences) {
+            if (!evidence_add(&p->e->facts.qualified_teams, name, NULL,
+                              "%s (%s): %s, among %zu members", a->team[i]->name,
+                              a->team[i]->role[0] ? a->team[i]->role : "team member",
+                              a->team[i]->competences[0], a->n_team))
+                return OOM(st);
+            break;
+        }
     if (af->n == af->cap) {
         size_t cap = af->cap ? af->cap * 2 : 8;
         char **names = realloc(af->names, cap * sizeof *names);
@@ -187,6 +335,14 @@ static bool scenario(pass *p, ProtobufCMessage *res, const char *name, status *s
 {
     const ThreatScenario *s = (const ThreatScenario *)res;
     double level = *(const double *)p->ctx;
+    if (s->category == SUPPLYSEC__V1__THREAT_CATEGORY__THREAT_CATEGORY_AGRICULTURAL) {
+        bool untreated = threat_scenario_untreated(s, level);
+        if (!evidence_add(&p->e->facts.agricultural, name, NULL, "%s", s->title) ||
+            (untreated &&
+             !evidence_add(&p->e->facts.agricultural_untreated, name, NULL,
+                           "%s: score %g over %g, untreated", s->title, s->incident_score, level)))
+            return OOM(st);
+    }
     if (s->residual_score <= level)
         return true;
     return evidence_add(&p->e->topics[EVIDENCE_SCENARIO_OVER_LEVEL], name, NULL,
@@ -195,7 +351,7 @@ static bool scenario(pass *p, ProtobufCMessage *res, const char *name, status *s
            OOM(st);
 }
 
-static bool scenarios_over_level(pass *p, const char *org, status *st)
+static bool assessments_and_scenarios(pass *p, const char *org, status *st)
 {
     assessments_in_force af = {0};
     bool ok = each(p, &security_assessment_kind, org, NULL, assessment, &af, "assessments", st);
@@ -211,22 +367,18 @@ static bool scenarios_over_level(pass *p, const char *org, status *st)
 
 /* Declarations: an ACCEPTED request's expiring within the window; an
  * EXPIRED one's unless its partner has an ACCEPTED request (answered
- * again since). Two lists first, the partners compared after. */
-typedef struct requests_seen {
-    evidence_list expired;  /* resource: the request; summary: its partner */
-    evidence_list accepted; /* the same, every ACCEPTED one */
-} requests_seen;
-
+ * again since): the EXPIRED ones are kept aside, and compared once every
+ * ACCEPTED one (facts.partners_declared) is known. */
 static bool request(pass *p, ProtobufCMessage *res, const char *name, status *st)
 {
     const DeclarationRequest *r = (const DeclarationRequest *)res;
-    requests_seen *seen = p->ctx;
+    evidence_list *expired = p->ctx;
     const int64_t *until = time_of(r->declaration_valid_until);
     if (r->state == REQUEST(EXPIRED))
-        return evidence_add(&seen->expired, name, until, "%s", r->business_partner) || OOM(st);
+        return evidence_add(expired, name, until, "%s", r->business_partner) || OOM(st);
     if (r->state != REQUEST(ACCEPTED))
         return true;
-    if (!evidence_add(&seen->accepted, name, until, "%s", r->business_partner))
+    if (!evidence_add(&p->e->facts.partners_declared, name, until, "%s", r->business_partner))
         return OOM(st);
     if (!until || *until > p->e->now_s + EVIDENCE_EXPIRY_WINDOW_S)
         return true;
@@ -235,23 +387,30 @@ static bool request(pass *p, ProtobufCMessage *res, const char *name, status *st
            OOM(st);
 }
 
+/* Whether the partner named has an ACCEPTED request. */
+static bool declared(const evidence *e, const char *partner)
+{
+    const evidence_list *l = &e->facts.partners_declared;
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->items[i].summary, partner) == 0)
+            return true;
+    return false;
+}
+
 static bool expiring_declarations(pass *p, const char *org, status *st)
 {
-    requests_seen seen = {0};
-    bool ok =
-        each(p, &declaration_request_kind, org, NULL, request, &seen, "declaration requests", st);
-    for (size_t i = 0; ok && i < seen.expired.n; i++) {
-        const evidence_item *x = &seen.expired.items[i];
-        bool answered_again = false;
-        for (size_t j = 0; j < seen.accepted.n && !answered_again; j++)
-            answered_again = strcmp(seen.accepted.items[j].summary, x->summary) == 0;
-        if (!answered_again && !evidence_add(&p->e->topics[EVIDENCE_EXPIRING_DECLARATION],
-                                             x->resource, x->has_time ? &x->time_s : NULL,
-                                             "the declaration of %s has expired", x->summary))
+    evidence_list expired = {0};
+    bool ok = each(p, &declaration_request_kind, org, NULL, request, &expired,
+                   "declaration requests", st);
+    for (size_t i = 0; ok && i < expired.n; i++) {
+        const evidence_item *x = &expired.items[i];
+        if (!declared(p->e, x->summary) &&
+            !evidence_add(&p->e->topics[EVIDENCE_EXPIRING_DECLARATION], x->resource,
+                          x->has_time ? &x->time_s : NULL, "the declaration of %s has expired",
+                          x->summary))
             ok = OOM(st);
     }
-    list_free(&seen.expired);
-    list_free(&seen.accepted);
+    list_free(&expired);
     return ok;
 }
 
@@ -263,6 +422,7 @@ static bool expiring(const evidence *e, const Google__Protobuf__Timestamp *until
 static bool partner(pass *p, ProtobufCMessage *res, const char *name, status *st)
 {
     const Supplysec__V1__BusinessPartner *bp = (const Supplysec__V1__BusinessPartner *)res;
+    evidence_facts *f = &p->e->facts;
     for (size_t i = 0; i < bp->n_certificates; i++) {
         const Supplysec__V1__PartnerCertificate *c = bp->certificates[i];
         if (expiring(p->e, c->valid_until) &&
@@ -274,12 +434,24 @@ static bool partner(pass *p, ProtobufCMessage *res, const char *name, status *st
             return OOM(st);
     }
     const Google__Protobuf__Timestamp *next = bp->next_credibility_review_time;
-    if (next && next->seconds < p->e->now_s &&
+    bool overdue = next && next->seconds < p->e->now_s;
+    if (overdue &&
         !evidence_add(&p->e->topics[EVIDENCE_OVERDUE_CREDIBILITY_REVIEW], name, &next->seconds,
                       "%s (risk tier %s)", bp->legal_name,
                       reflect_enum_label(&supplysec__v1__risk_tier__descriptor, bp->risk_tier)))
         return OOM(st);
-    return true;
+    bool ok;
+    if (!bp->declaration_required)
+        ok = evidence_add(&f->partners_exempt, name, NULL, "%s, exempt: %s", bp->legal_name,
+                          bp->exemption_basis);
+    else if (declared(p->e, name) && !overdue)
+        ok = evidence_add(&f->partners_covered, name, time_of(next), "%s, declaration accepted",
+                          bp->legal_name);
+    else
+        ok = evidence_add(&f->partners_uncovered, name, time_of(next), "%s: %s", bp->legal_name,
+                          !declared(p->e, name) ? "no accepted declaration of security"
+                                                : "its credibility review is overdue");
+    return ok || OOM(st);
 }
 
 static bool own_certificates(pass *p, const char *org, status *st)
@@ -291,6 +463,10 @@ static bool own_certificates(pass *p, const char *org, status *st)
     if (!o)
         return false;
     bool ok = true;
+    for (size_t i = 0; i < o->n_supply_chain_roles; i++)
+        p->e->facts.manufacturer |=
+            o->supply_chain_roles[i] ==
+            SUPPLYSEC__V1__SUPPLY_CHAIN_ROLE__SUPPLY_CHAIN_ROLE_MANUFACTURER;
     for (size_t i = 0; ok && i < o->n_certificates; i++) {
         const Supplysec__V1__Certificate *c = o->certificates[i];
         if (expiring(p->e, c->valid_until) &&
@@ -307,10 +483,11 @@ static bool own_certificates(pass *p, const char *org, status *st)
 static bool objective(pass *p, ProtobufCMessage *res, const char *name, status *st)
 {
     const SecurityObjective *o = (const SecurityObjective *)res;
-    if (o->status != OFF_TARGET)
-        return true;
-    return evidence_add(&p->e->topics[EVIDENCE_OBJECTIVE_OFF_TARGET], name,
-                        time_of(o->latest_measure_time), "%s (owner %s)", o->title,
+    evidence_list *l = o->status == OFF_TARGET ? &p->e->topics[EVIDENCE_OBJECTIVE_OFF_TARGET]
+                       : o->status == SUPPLYSEC__V1__OBJECTIVE_STATUS__OBJECTIVE_STATUS_ON_TARGET
+                           ? &p->e->facts.objectives_on_target
+                           : &p->e->facts.objectives_unmeasured;
+    return evidence_add(l, name, time_of(o->latest_measure_time), "%s (owner %s)", o->title,
                         o->owner[0] ? o->owner : "none") ||
            OOM(st);
 }
@@ -322,27 +499,92 @@ static int by_resource(const void *x, const void *y)
     return c ? c : strcmp(a->summary, b->summary);
 }
 
+/* Sorted by resource, the first EVIDENCE_LISTED kept. */
+static void list_settle(evidence_list *l)
+{
+    if (l->n)
+        qsort(l->items, l->n, sizeof *l->items, by_resource);
+    while (l->n > EVIDENCE_LISTED) {
+        l->n--;
+        free(l->items[l->n].resource);
+        free(l->items[l->n].summary);
+    }
+}
+
+/* Every list of e, for list_settle and evidence_free. */
+static size_t lists_of(evidence *e, evidence_list **out, size_t cap)
+{
+    evidence_facts *f = &e->facts;
+    evidence_list *fixed[] = {&f->policies,
+                              &f->policies_drafted,
+                              &f->statements,
+                              &f->statements_drafted,
+                              &f->assessments,
+                              &f->assessments_drafted,
+                              &f->qualified_teams,
+                              &f->plans,
+                              &f->plans_drafted,
+                              &f->trainings,
+                              &f->trainings_old,
+                              &f->drills,
+                              &f->monitoring,
+                              &f->incidents_closed,
+                              &f->reviews,
+                              &f->reviews_old,
+                              &f->objectives_on_target,
+                              &f->objectives_unmeasured,
+                              &f->partners_exempt,
+                              &f->partners_covered,
+                              &f->partners_declared,
+                              &f->partners_uncovered,
+                              &f->agricultural,
+                              &f->agricultural_untreated};
+    size_t n = 0;
+    for (int t = 0; t < EVIDENCE_TOPICS && n < cap; t++)
+        out[n++] = &e->topics[t];
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] && n < cap; i++)
+        out[n++] = fixed[i];
+    for (int c = 0; c < EVIDENCE_CRITERIA && n + 1 < cap; c++) {
+        out[n++] = &f->items[c];
+        out[n++] = &f->items_done[c];
+    }
+    return n;
+}
+
+#define LISTS_MAX 64
+
+void evidence_free(evidence *e)
+{
+    evidence_list *lists[LISTS_MAX];
+    size_t n = lists_of(e, lists, LISTS_MAX);
+    for (size_t i = 0; i < n; i++)
+        list_free(lists[i]);
+}
+
 bool evidence_gather(const op_ctx *op, const char *org, int64_t now_s, evidence *e, status *st)
 {
     *e = (evidence){.now_s = now_s};
     pass p = {.op = op, .e = e};
+    plans_seen plans = {0};
+    /* plans before their items, requests before their partners */
     bool ok =
+        each(&p, &security_policy_kind, org, NULL, policy, NULL, "security policies", st) &&
+        each(&p, &statement_of_application_kind, org, NULL, statement, NULL,
+             "statements of application", st) &&
         each(&p, &security_incident_kind, org, NULL, incident, NULL, "security incidents", st) &&
-        each(&p, &plan_item_kind, org, NULL, plan_item, NULL, "plan items", st) &&
-        each(&p, &security_plan_kind, org, NULL, plan, NULL, "security plans", st) &&
-        scenarios_over_level(&p, org, st) && expiring_declarations(&p, org, st) &&
+        each(&p, &security_plan_kind, org, NULL, plan, &plans, "security plans", st) &&
+        each(&p, &plan_item_kind, org, NULL, plan_item, &plans, "plan items", st) &&
+        each(&p, &training_record_kind, org, NULL, training, NULL, "training records", st) &&
+        each(&p, &monitoring_record_kind, org, NULL, monitoring, NULL, "monitoring records", st) &&
+        assessments_and_scenarios(&p, org, st) && expiring_declarations(&p, org, st) &&
         own_certificates(&p, org, st) &&
         each(&p, &business_partner_kind, org, NULL, partner, NULL, "business partners", st) &&
-        each(&p, &security_objective_kind, org, NULL, objective, NULL, "security objectives", st);
-    for (int t = 0; ok && t < EVIDENCE_TOPICS; t++) {
-        evidence_list *l = &e->topics[t];
-        if (l->n)
-            qsort(l->items, l->n, sizeof *l->items, by_resource);
-        while (l->n > EVIDENCE_LISTED) { /* the first ones kept */
-            l->n--;
-            free(l->items[l->n].resource);
-            free(l->items[l->n].summary);
-        }
-    }
+        each(&p, &security_objective_kind, org, NULL, objective, NULL, "security objectives", st) &&
+        each(&p, &management_review_kind, org, NULL, review, NULL, "management reviews", st);
+    list_free(&plans.in_force);
+    evidence_list *lists[LISTS_MAX];
+    size_t n = lists_of(e, lists, LISTS_MAX);
+    for (size_t i = 0; ok && i < n; i++)
+        list_settle(lists[i]);
     return ok;
 }

@@ -1,7 +1,8 @@
 /* evidence.h — an organization's security management system read in one
  * pass, each collection once, as of one moment: what needs attention
- * (what a management review takes as its inputs, ISO 28000 4.6), each item
- * the resource it is about, in words, with its time. Records are read as a
+ * (what a management review takes as its inputs, ISO 28000 4.6) and what
+ * it holds (the facts readiness rules judge), each item the resource it is
+ * about, in words, with its time. Records are read as a
  * Get would answer them (each kind's present hook): a declaration past its
  * valid_until reads EXPIRED. */
 #ifndef SUPPLYSEC_EVIDENCE_H
@@ -39,9 +40,39 @@ typedef struct evidence_list {
     size_t count; /* every one found */
 } evidence_list;
 
+/* What the organization's system holds, for the readiness rules
+ * (readiness.h). A document "in force" has an approved revision: its
+ * resource is `{name}@{revision}` and its time that revision's approval
+ * (a plan's: when it came into force); "drafted" ones have none yet.
+ * "Recent" is within the last EVIDENCE_RECENT_S. */
+#define EVIDENCE_RECENT_S (365 * 86400)
+#define EVIDENCE_CRITERIA 10 /* indexed by AeoCriterion, A (1) to I (9) */
+typedef struct evidence_facts {
+    evidence_list policies, policies_drafted;
+    evidence_list statements, statements_drafted;
+    evidence_list assessments, assessments_drafted;
+    evidence_list qualified_teams; /* assessments in force with a member with a competence */
+    evidence_list plans, plans_drafted;
+    evidence_list items[EVIDENCE_CRITERIA];      /* plan items of plans in force, by criterion */
+    evidence_list items_done[EVIDENCE_CRITERIA]; /* of those, IMPLEMENTED or VERIFIED */
+    evidence_list trainings, trainings_old;      /* training records, recent and older */
+    evidence_list drills;                        /* DRILL or EXERCISE records, recent */
+    evidence_list monitoring;                    /* monitoring records, recent */
+    evidence_list incidents_closed;              /* with every required notification made */
+    evidence_list reviews, reviews_old;          /* reviews in force: held recently, before */
+    evidence_list objectives_on_target, objectives_unmeasured;
+    evidence_list partners_exempt;   /* needing no declaration: the certificate named */
+    evidence_list partners_covered;  /* an ACCEPTED declaration request, review not overdue */
+    evidence_list partners_declared; /* an ACCEPTED request (summary: the partner) */
+    evidence_list partners_uncovered;
+    evidence_list agricultural, agricultural_untreated; /* such scenarios in force */
+    bool manufacturer; /* the organization's roles or a statement in force name it */
+} evidence_facts;
+
 typedef struct evidence {
     int64_t now_s;
     evidence_list topics[EVIDENCE_TOPICS];
+    evidence_facts facts;
 } evidence;
 
 /* Reads org's records as of now_s into e (zeroed here); free with

@@ -57,6 +57,13 @@ ProtobufCMessage *lifecycle_load_revision(const op_ctx *op, const kind *k, const
 #define LIFECYCLE_REVISION_MAX 24
 bool lifecycle_revision_in_force(const op_ctx *op, const kind *k, const char *org, const char *name,
                                  char rev[LIFECYCLE_REVISION_MAX], status *st);
+/* doc, the latest revision of the document `name` of k: *rev the number of
+ * its revision in force (0: none was ever approved) and *approve_s when
+ * that revision was approved (read from the kept revision when doc is a
+ * later one in the making; 0 when unknown). false with st when that
+ * revision cannot be read. */
+bool lifecycle_in_force(const op_ctx *op, const kind *k, const ProtobufCMessage *doc,
+                        const char *name, int *rev, int64_t *approve_s, status *st);
 /* Whether res (a revision of a controlled document) is a DRAFT. */
 bool lifecycle_is_draft(const ProtobufCMessage *res);
 /* The state's name ("DOCUMENT_STATE_DRAFT"), for the store's state column. */
