@@ -20,6 +20,7 @@ extern const api_service api_plan_items_service;
 extern const api_service api_training_records_service;
 extern const api_service api_monitoring_records_service;
 extern const api_service api_management_reviews_service;
+extern const api_service api_readiness_service;
 extern const api_service api_health_service;
 extern const api_service api_reflection_v1_service;
 extern const api_service api_reflection_v1alpha_service;
@@ -46,6 +47,7 @@ const api_service *const api_all_services[] = {
     &api_training_records_service,
     &api_monitoring_records_service,
     &api_management_reviews_service,
+    &api_readiness_service,
     &api_health_service,
     &api_reflection_v1_service,
     &api_reflection_v1alpha_service,

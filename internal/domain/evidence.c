@@ -72,7 +72,6 @@ static void list_free(evidence_list *l)
     *l = (evidence_list){0};
 }
 
-
 /* ---- one pass per collection ---- */
 
 #define OOM(st) status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory")
@@ -156,7 +155,8 @@ static bool document(pass *p, const ProtobufCMessage *doc, const char *name, evi
 static bool policy(pass *p, ProtobufCMessage *res, const char *name, status *st)
 {
     bool yes;
-    return document(p, res, name, &p->e->facts.policies, &p->e->facts.policies_drafted, &yes, st);
+    return document(p, res, name, &p->e->facts[FACT_POLICIES], &p->e->facts[FACT_POLICIES_DRAFTED],
+                    &yes, st);
 }
 
 static bool statement(pass *p, ProtobufCMessage *res, const char *name, status *st)
@@ -164,10 +164,11 @@ static bool statement(pass *p, ProtobufCMessage *res, const char *name, status *
     const Supplysec__V1__StatementOfApplication *s =
         (const Supplysec__V1__StatementOfApplication *)res;
     bool yes;
-    if (!document(p, res, name, &p->e->facts.statements, &p->e->facts.statements_drafted, &yes, st))
+    if (!document(p, res, name, &p->e->facts[FACT_STATEMENTS],
+                  &p->e->facts[FACT_STATEMENTS_DRAFTED], &yes, st))
         return false;
     for (size_t i = 0; yes && i < s->n_functions; i++)
-        p->e->facts.manufacturer |=
+        p->e->manufacturer |=
             s->functions[i] == SUPPLYSEC__V1__SUPPLY_CHAIN_ROLE__SUPPLY_CHAIN_ROLE_MANUFACTURER;
     return true;
 }
@@ -181,7 +182,7 @@ static bool review(pass *p, ProtobufCMessage *res, const char *name, status *st)
     if (!in_force(p, res, name, rev_name, &approved, &lst))
         return lst.code == STATUS_OK || (*st = lst, false);
     evidence_list *l =
-        recent(p->e, r->review_time) ? &p->e->facts.reviews : &p->e->facts.reviews_old;
+        recent(p->e, r->review_time) ? &p->e->facts[FACT_REVIEWS] : &p->e->facts[FACT_REVIEWS_OLD];
     return evidence_add(l, rev_name, time_of(r->review_time), "%s, held", r->title) || OOM(st);
 }
 
@@ -194,10 +195,15 @@ static bool incident(pass *p, ProtobufCMessage *res, const char *name, status *s
         reflect_enum_label(&supplysec__v1__incident_severity__descriptor, in->severity);
     if (in->state != INCIDENT_OPEN)
         return in->notifications_missing ||
-               evidence_add(&p->e->facts.incidents_closed, name, time_of(in->close_time),
+               evidence_add(&p->e->facts[FACT_INCIDENTS_CLOSED], name, time_of(in->close_time),
                             "%s (%s), closed with %zu notification%s made", in->title, severity,
                             in->n_notifications, in->n_notifications == 1 ? "" : "s") ||
                OOM(st);
+    if (in->notifications_missing &&
+        !evidence_add(&p->e->facts[FACT_INCIDENTS_UNNOTIFIED], name, time_of(in->occur_time),
+                      "%s: %zu required notification%s not made", in->title,
+                      in->n_missing_notifications, in->n_missing_notifications == 1 ? "" : "s"))
+        return OOM(st);
     return evidence_add(&p->e->topics[EVIDENCE_OPEN_INCIDENT], name, time_of(in->occur_time),
                         "%s (%s)", in->title, severity) ||
            OOM(st);
@@ -213,7 +219,8 @@ static bool plan(pass *p, ProtobufCMessage *res, const char *name, status *st)
     const SecurityPlan *pl = (const SecurityPlan *)res;
     plans_seen *seen = p->ctx;
     bool yes;
-    if (!document(p, res, name, &p->e->facts.plans, &p->e->facts.plans_drafted, &yes, st))
+    if (!document(p, res, name, &p->e->facts[FACT_PLANS], &p->e->facts[FACT_PLANS_DRAFTED], &yes,
+                  st))
         return false;
     if (yes && !evidence_add(&seen->in_force, name, NULL, "%s", pl->title))
         return OOM(st);
@@ -248,10 +255,10 @@ static bool plan_item(pass *p, ProtobufCMessage *res, const char *name, status *
         listed(&seen->in_force, name, (size_t)(items - name))) {
         bool done = it->status == SUPPLYSEC__V1__PLAN_ITEM_STATUS__PLAN_ITEM_STATUS_IMPLEMENTED ||
                     it->status == SUPPLYSEC__V1__PLAN_ITEM_STATUS__PLAN_ITEM_STATUS_VERIFIED;
-        if (!evidence_add(&p->e->facts.items[c], name, time_of(it->due_time), "%s (%s)",
-                          it->description, status_label) ||
-            (done && !evidence_add(&p->e->facts.items_done[c], name, time_of(it->status_time),
-                                   "%s (%s)", it->description, status_label)))
+        if (!evidence_add(&p->e->items[c], name, time_of(it->due_time), "%s (%s)", it->description,
+                          status_label) ||
+            (done && !evidence_add(&p->e->items_done[c], name, time_of(it->status_time), "%s (%s)",
+                                   it->description, status_label)))
             return OOM(st);
     }
     if (!it->overdue)
@@ -267,13 +274,13 @@ static bool training(pass *p, ProtobufCMessage *res, const char *name, status *s
     const TrainingRecord *t = (const TrainingRecord *)res;
     bool fresh = recent(p->e, t->hold_time);
     const char *kind = reflect_enum_label(&supplysec__v1__training_kind__descriptor, t->kind);
-    if (!evidence_add(fresh ? &p->e->facts.trainings : &p->e->facts.trainings_old, name,
+    if (!evidence_add(fresh ? &p->e->facts[FACT_TRAININGS] : &p->e->facts[FACT_TRAININGS_OLD], name,
                       time_of(t->hold_time), "%s: %s, %zu attended", kind, t->topic,
                       t->n_attendees))
         return OOM(st);
     bool drill = t->kind != SUPPLYSEC__V1__TRAINING_KIND__TRAINING_KIND_TRAINING;
     return !fresh || !drill ||
-           evidence_add(&p->e->facts.drills, name, time_of(t->hold_time), "%s: %s", kind,
+           evidence_add(&p->e->facts[FACT_DRILLS], name, time_of(t->hold_time), "%s: %s", kind,
                         t->topic) ||
            OOM(st);
 }
@@ -283,7 +290,7 @@ static bool monitoring(pass *p, ProtobufCMessage *res, const char *name, status 
     const MonitoringRecord *r = (const MonitoringRecord *)res;
     return !recent(p->e, r->perform_time) ||
            evidence_add(
-               &p->e->facts.monitoring, name, time_of(r->perform_time), "%s: %s", r->activity,
+               &p->e->facts[FACT_MONITORING], name, time_of(r->perform_time), "%s: %s", r->activity,
                reflect_enum_label(&supplysec__v1__monitoring_result__descriptor, r->result)) ||
            OOM(st);
 }
@@ -300,14 +307,14 @@ static bool assessment(pass *p, ProtobufCMessage *res, const char *name, status 
     const SecurityAssessment *a = (const SecurityAssessment *)res;
     assessments_in_force *af = p->ctx;
     bool yes;
-    if (!document(p, res, name, &p->e->facts.assessments, &p->e->facts.assessments_drafted, &yes,
-                  st))
+    if (!document(p, res, name, &p->e->facts[FACT_ASSESSMENTS],
+                  &p->e->facts[FACT_ASSESSMENTS_DRAFTED], &yes, st))
         return false;
     if (!yes || !a->scheme)
         return true;
     for (size_t i = 0; i < a->n_team; i++)
         if (a->team[i]->n_competences) {
-            if (!evidence_add(&p->e->facts.qualified_teams, name, NULL,
+            if (!evidence_add(&p->e->facts[FACT_QUALIFIED_TEAMS], name, NULL,
                               "%s (%s): %s, among %zu members", a->team[i]->name,
                               a->team[i]->role[0] ? a->team[i]->role : "team member",
                               a->team[i]->competences[0], a->n_team))
@@ -337,9 +344,9 @@ static bool scenario(pass *p, ProtobufCMessage *res, const char *name, status *s
     double level = *(const double *)p->ctx;
     if (s->category == SUPPLYSEC__V1__THREAT_CATEGORY__THREAT_CATEGORY_AGRICULTURAL) {
         bool untreated = threat_scenario_untreated(s, level);
-        if (!evidence_add(&p->e->facts.agricultural, name, NULL, "%s", s->title) ||
+        if (!evidence_add(&p->e->facts[FACT_AGRICULTURAL], name, NULL, "%s", s->title) ||
             (untreated &&
-             !evidence_add(&p->e->facts.agricultural_untreated, name, NULL,
+             !evidence_add(&p->e->facts[FACT_AGRICULTURAL_UNTREATED], name, NULL,
                            "%s: score %g over %g, untreated", s->title, s->incident_score, level)))
             return OOM(st);
     }
@@ -368,7 +375,7 @@ static bool assessments_and_scenarios(pass *p, const char *org, status *st)
 /* Declarations: an ACCEPTED request's expiring within the window; an
  * EXPIRED one's unless its partner has an ACCEPTED request (answered
  * again since): the EXPIRED ones are kept aside, and compared once every
- * ACCEPTED one (facts.partners_declared) is known. */
+ * ACCEPTED one (facts[FACT_PARTNERS_DECLARED]) is known. */
 static bool request(pass *p, ProtobufCMessage *res, const char *name, status *st)
 {
     const DeclarationRequest *r = (const DeclarationRequest *)res;
@@ -378,7 +385,7 @@ static bool request(pass *p, ProtobufCMessage *res, const char *name, status *st
         return evidence_add(expired, name, until, "%s", r->business_partner) || OOM(st);
     if (r->state != REQUEST(ACCEPTED))
         return true;
-    if (!evidence_add(&p->e->facts.partners_declared, name, until, "%s", r->business_partner))
+    if (!evidence_add(&p->e->facts[FACT_PARTNERS_DECLARED], name, until, "%s", r->business_partner))
         return OOM(st);
     if (!until || *until > p->e->now_s + EVIDENCE_EXPIRY_WINDOW_S)
         return true;
@@ -390,7 +397,7 @@ static bool request(pass *p, ProtobufCMessage *res, const char *name, status *st
 /* Whether the partner named has an ACCEPTED request. */
 static bool declared(const evidence *e, const char *partner)
 {
-    const evidence_list *l = &e->facts.partners_declared;
+    const evidence_list *l = &e->facts[FACT_PARTNERS_DECLARED];
     for (size_t i = 0; i < l->n; i++)
         if (strcmp(l->items[i].summary, partner) == 0)
             return true;
@@ -422,7 +429,7 @@ static bool expiring(const evidence *e, const Google__Protobuf__Timestamp *until
 static bool partner(pass *p, ProtobufCMessage *res, const char *name, status *st)
 {
     const Supplysec__V1__BusinessPartner *bp = (const Supplysec__V1__BusinessPartner *)res;
-    evidence_facts *f = &p->e->facts;
+    evidence_list *f = p->e->facts;
     for (size_t i = 0; i < bp->n_certificates; i++) {
         const Supplysec__V1__PartnerCertificate *c = bp->certificates[i];
         if (expiring(p->e, c->valid_until) &&
@@ -442,15 +449,16 @@ static bool partner(pass *p, ProtobufCMessage *res, const char *name, status *st
         return OOM(st);
     bool ok;
     if (!bp->declaration_required)
-        ok = evidence_add(&f->partners_exempt, name, NULL, "%s, exempt: %s", bp->legal_name,
+        ok = evidence_add(&f[FACT_PARTNERS_EXEMPT], name, NULL, "%s, exempt: %s", bp->legal_name,
                           bp->exemption_basis);
     else if (declared(p->e, name) && !overdue)
-        ok = evidence_add(&f->partners_covered, name, time_of(next), "%s, declaration accepted",
-                          bp->legal_name);
+        ok = evidence_add(&f[FACT_PARTNERS_COVERED], name, time_of(next),
+                          "%s, declaration accepted", bp->legal_name);
     else
-        ok = evidence_add(&f->partners_uncovered, name, time_of(next), "%s: %s", bp->legal_name,
-                          !declared(p->e, name) ? "no accepted declaration of security"
-                                                : "its credibility review is overdue");
+        ok =
+            evidence_add(&f[FACT_PARTNERS_UNCOVERED], name, time_of(next), "%s: %s", bp->legal_name,
+                         !declared(p->e, name) ? "no accepted declaration of security"
+                                               : "its credibility review is overdue");
     return ok || OOM(st);
 }
 
@@ -464,9 +472,8 @@ static bool own_certificates(pass *p, const char *org, status *st)
         return false;
     bool ok = true;
     for (size_t i = 0; i < o->n_supply_chain_roles; i++)
-        p->e->facts.manufacturer |=
-            o->supply_chain_roles[i] ==
-            SUPPLYSEC__V1__SUPPLY_CHAIN_ROLE__SUPPLY_CHAIN_ROLE_MANUFACTURER;
+        p->e->manufacturer |= o->supply_chain_roles[i] ==
+                              SUPPLYSEC__V1__SUPPLY_CHAIN_ROLE__SUPPLY_CHAIN_ROLE_MANUFACTURER;
     for (size_t i = 0; ok && i < o->n_certificates; i++) {
         const Supplysec__V1__Certificate *c = o->certificates[i];
         if (expiring(p->e, c->valid_until) &&
@@ -485,8 +492,8 @@ static bool objective(pass *p, ProtobufCMessage *res, const char *name, status *
     const SecurityObjective *o = (const SecurityObjective *)res;
     evidence_list *l = o->status == OFF_TARGET ? &p->e->topics[EVIDENCE_OBJECTIVE_OFF_TARGET]
                        : o->status == SUPPLYSEC__V1__OBJECTIVE_STATUS__OBJECTIVE_STATUS_ON_TARGET
-                           ? &p->e->facts.objectives_on_target
-                           : &p->e->facts.objectives_unmeasured;
+                           ? &p->e->facts[FACT_OBJECTIVES_ON_TARGET]
+                           : &p->e->facts[FACT_OBJECTIVES_UNMEASURED];
     return evidence_add(l, name, time_of(o->latest_measure_time), "%s (owner %s)", o->title,
                         o->owner[0] ? o->owner : "none") ||
            OOM(st);
@@ -511,54 +518,22 @@ static void list_settle(evidence_list *l)
     }
 }
 
-/* Every list of e, for list_settle and evidence_free. */
-static size_t lists_of(evidence *e, evidence_list **out, size_t cap)
+/* Calls fn on every list of e. */
+static void lists_each(evidence *e, void (*fn)(evidence_list *l))
 {
-    evidence_facts *f = &e->facts;
-    evidence_list *fixed[] = {&f->policies,
-                              &f->policies_drafted,
-                              &f->statements,
-                              &f->statements_drafted,
-                              &f->assessments,
-                              &f->assessments_drafted,
-                              &f->qualified_teams,
-                              &f->plans,
-                              &f->plans_drafted,
-                              &f->trainings,
-                              &f->trainings_old,
-                              &f->drills,
-                              &f->monitoring,
-                              &f->incidents_closed,
-                              &f->reviews,
-                              &f->reviews_old,
-                              &f->objectives_on_target,
-                              &f->objectives_unmeasured,
-                              &f->partners_exempt,
-                              &f->partners_covered,
-                              &f->partners_declared,
-                              &f->partners_uncovered,
-                              &f->agricultural,
-                              &f->agricultural_untreated};
-    size_t n = 0;
-    for (int t = 0; t < EVIDENCE_TOPICS && n < cap; t++)
-        out[n++] = &e->topics[t];
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] && n < cap; i++)
-        out[n++] = fixed[i];
-    for (int c = 0; c < EVIDENCE_CRITERIA && n + 1 < cap; c++) {
-        out[n++] = &f->items[c];
-        out[n++] = &f->items_done[c];
+    for (int t = 0; t < EVIDENCE_TOPICS; t++)
+        fn(&e->topics[t]);
+    for (int f = 0; f < EVIDENCE_FACTS; f++)
+        fn(&e->facts[f]);
+    for (int c = 0; c < EVIDENCE_CRITERIA; c++) {
+        fn(&e->items[c]);
+        fn(&e->items_done[c]);
     }
-    return n;
 }
-
-#define LISTS_MAX 64
 
 void evidence_free(evidence *e)
 {
-    evidence_list *lists[LISTS_MAX];
-    size_t n = lists_of(e, lists, LISTS_MAX);
-    for (size_t i = 0; i < n; i++)
-        list_free(lists[i]);
+    lists_each(e, list_free);
 }
 
 bool evidence_gather(const op_ctx *op, const char *org, int64_t now_s, evidence *e, status *st)
@@ -582,9 +557,7 @@ bool evidence_gather(const op_ctx *op, const char *org, int64_t now_s, evidence 
         each(&p, &security_objective_kind, org, NULL, objective, NULL, "security objectives", st) &&
         each(&p, &management_review_kind, org, NULL, review, NULL, "management reviews", st);
     list_free(&plans.in_force);
-    evidence_list *lists[LISTS_MAX];
-    size_t n = lists_of(e, lists, LISTS_MAX);
-    for (size_t i = 0; ok && i < n; i++)
-        list_settle(lists[i]);
+    if (ok)
+        lists_each(e, list_settle);
     return ok;
 }

@@ -45,34 +45,48 @@ typedef struct evidence_list {
  * resource is `{name}@{revision}` and its time that revision's approval
  * (a plan's: when it came into force); "drafted" ones have none yet.
  * "Recent" is within the last EVIDENCE_RECENT_S. */
+/* What the organization's system holds, for the readiness rules
+ * (readiness.h). A document "in force" has an approved revision: its
+ * resource is `{name}@{revision}` and its time that revision's approval;
+ * "drafted" ones have none yet. "Recent" is within EVIDENCE_RECENT_S. */
 #define EVIDENCE_RECENT_S (365 * 86400)
 #define EVIDENCE_CRITERIA 10 /* indexed by AeoCriterion, A (1) to I (9) */
-typedef struct evidence_facts {
-    evidence_list policies, policies_drafted;
-    evidence_list statements, statements_drafted;
-    evidence_list assessments, assessments_drafted;
-    evidence_list qualified_teams; /* assessments in force with a member with a competence */
-    evidence_list plans, plans_drafted;
-    evidence_list items[EVIDENCE_CRITERIA];      /* plan items of plans in force, by criterion */
-    evidence_list items_done[EVIDENCE_CRITERIA]; /* of those, IMPLEMENTED or VERIFIED */
-    evidence_list trainings, trainings_old;      /* training records, recent and older */
-    evidence_list drills;                        /* DRILL or EXERCISE records, recent */
-    evidence_list monitoring;                    /* monitoring records, recent */
-    evidence_list incidents_closed;              /* with every required notification made */
-    evidence_list reviews, reviews_old;          /* reviews in force: held recently, before */
-    evidence_list objectives_on_target, objectives_unmeasured;
-    evidence_list partners_exempt;   /* needing no declaration: the certificate named */
-    evidence_list partners_covered;  /* an ACCEPTED declaration request, review not overdue */
-    evidence_list partners_declared; /* an ACCEPTED request (summary: the partner) */
-    evidence_list partners_uncovered;
-    evidence_list agricultural, agricultural_untreated; /* such scenarios in force */
-    bool manufacturer; /* the organization's roles or a statement in force name it */
-} evidence_facts;
+typedef enum evidence_fact {
+    FACT_POLICIES,              /* security policies in force */
+    FACT_POLICIES_DRAFTED,      /* security policies never approved */
+    FACT_STATEMENTS,            /* statements of application in force */
+    FACT_STATEMENTS_DRAFTED,    /* never approved */
+    FACT_ASSESSMENTS,           /* security assessments in force */
+    FACT_ASSESSMENTS_DRAFTED,   /* never approved */
+    FACT_QUALIFIED_TEAMS,       /* assessments in force with a team member with a competence */
+    FACT_PLANS,                 /* security plans in force (time: in force since) */
+    FACT_PLANS_DRAFTED,         /* never approved */
+    FACT_TRAININGS,             /* training records held recently */
+    FACT_TRAININGS_OLD,         /* held before */
+    FACT_DRILLS,                /* DRILL or EXERCISE records held recently */
+    FACT_MONITORING,            /* monitoring records, recent */
+    FACT_INCIDENTS_CLOSED,      /* closed incidents, every required notification made */
+    FACT_INCIDENTS_UNNOTIFIED,  /* OPEN incidents with a required notification not made */
+    FACT_REVIEWS,               /* management reviews in force, held recently */
+    FACT_REVIEWS_OLD,           /* held before */
+    FACT_OBJECTIVES_ON_TARGET,  /* objectives on target */
+    FACT_OBJECTIVES_UNMEASURED, /* not measured yet */
+    FACT_PARTNERS_EXEMPT,       /* partners needing no declaration: the certificate named */
+    FACT_PARTNERS_COVERED,   /* an ACCEPTED declaration request, credibility review not overdue */
+    FACT_PARTNERS_DECLARED,  /* ACCEPTED declaration requests (summary: the partner) */
+    FACT_PARTNERS_UNCOVERED, /* partners needing a declaration that is missing or overdue */
+    FACT_AGRICULTURAL,       /* agricultural scenarios of assessments in force */
+    FACT_AGRICULTURAL_UNTREATED, /* of those, over the acceptable level untreated */
+    EVIDENCE_FACTS
+} evidence_fact;
 
 typedef struct evidence {
     int64_t now_s;
     evidence_list topics[EVIDENCE_TOPICS];
-    evidence_facts facts;
+    evidence_list facts[EVIDENCE_FACTS];
+    evidence_list items[EVIDENCE_CRITERIA];      /* plan items of plans in force, by criterion */
+    evidence_list items_done[EVIDENCE_CRITERIA]; /* of those, IMPLEMENTED or VERIFIED */
+    bool manufacturer; /* the organization's roles or a statement in force name it */
 } evidence;
 
 /* Reads org's records as of now_s into e (zeroed here); free with

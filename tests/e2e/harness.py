@@ -62,7 +62,7 @@ def protos():
     Returns an object with attributes: orgs, keys, policies, statements,
     partners, declarations, requests, reviews, scoring, assessments, scenarios,
     countermeasures, objectives, incidents, plans, items, trainings,
-    monitorings, mgmt_reviews, common, health, empty,
+    monitorings, mgmt_reviews, readiness, common, health, empty,
     field_mask, timestamp (modules)."""
     global _protos
     if _protos is not None:
@@ -102,6 +102,7 @@ def protos():
     p.trainings = importlib.import_module("supplysec.v1.training_records_pb2")
     p.monitorings = importlib.import_module("supplysec.v1.monitoring_records_pb2")
     p.mgmt_reviews = importlib.import_module("supplysec.v1.management_reviews_pb2")
+    p.readiness = importlib.import_module("supplysec.v1.readiness_pb2")
     # The generated health and reflection modules would live in package `grpc`,
     # which is the installed grpcio package: load them by path under other names.
     p.health = _load_by_path("supplysec_e2e_health_pb2",
@@ -116,7 +117,7 @@ def protos():
     p.services = [p.orgs, p.keys, p.policies, p.statements, p.partners, p.declarations,
                   p.requests, p.reviews, p.scoring, p.assessments, p.scenarios,
                   p.countermeasures, p.objectives, p.incidents, p.plans, p.items, p.trainings,
-                  p.monitorings, p.mgmt_reviews, p.health]
+                  p.monitorings, p.mgmt_reviews, p.readiness, p.health]
     _protos = p
     return p
 

@@ -309,6 +309,12 @@ FIXTURES = {
                           % (r.title, r.review_time.ToJsonString()),
                           'title = "%s" AND state = APPROVED' % r.title),
     ),
+    "ReadinessReport": dict(
+        # computed at each read, never stored: Get only (tests/e2e/test_readiness.py)
+        verbs={"Get"},
+        module="readiness",
+        roles=dict(read="viewer"),
+    ),
 }
 
 # The accepted countermeasures, hence items, of the PlanItem fixture's plan:
