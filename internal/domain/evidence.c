@@ -120,70 +120,88 @@ static bool recent(const evidence *e, const Google__Protobuf__Timestamp *t)
 
 /* ---- controlled documents ---- */
 
-/* Whether doc (the latest revision of a document of p->k) has a revision
- * in force; then rev_name is `{name}@{revision}` and *approve_s its
- * approval time (0 when unknown). */
-static bool in_force(pass *p, const ProtobufCMessage *doc, const char *name,
-                     char rev_name[KIND_NAME_MAX + 16], int64_t *approve_s, status *st)
-{
-    int rev;
-    if (!lifecycle_in_force(p->op, p->k, doc, name, &rev, approve_s, st) || rev == 0)
-        return false;
-    snprintf(rev_name, KIND_NAME_MAX + 16, "%s@%d", name, rev);
-    return true;
-}
-
-/* A document into facts: in force (with its revision) or drafted. */
+/* A document into facts: in force (`{name}@{revision}`, its approval
+ * time) or drafted. *in_force: the revision in force, doc itself or the
+ * kept one (then the caller's to free: *kept), NULL when none is. */
 static bool document(pass *p, const ProtobufCMessage *doc, const char *name, evidence_list *yes,
-                     evidence_list *drafted, bool *is_in_force, status *st)
+                     evidence_list *drafted, const ProtobufCMessage **in_force,
+                     ProtobufCMessage **kept, status *st)
 {
     char rev_name[KIND_NAME_MAX + 16];
     int64_t approved;
-    status lst = {0};
-    *is_in_force = in_force(p, doc, name, rev_name, &approved, &lst);
-    if (lst.code != STATUS_OK) {
-        *st = lst;
+    int rev;
+    *in_force = NULL;
+    if (!lifecycle_in_force(p->op, p->k, doc, name, &rev, &approved, kept, st))
         return false;
-    }
     const char *title = message_get_string(doc, "title");
-    bool ok = *is_in_force
-                  ? evidence_add(yes, rev_name, approved ? &approved : NULL, "%s, approved", title)
-                  : evidence_add(drafted, name, NULL, "%s, %s", title, lifecycle_state_name(doc));
-    return ok || OOM(st);
+    if (!rev)
+        return evidence_add(drafted, name, NULL, "%s, %s", title, lifecycle_state_name(doc)) ||
+               OOM(st);
+    *in_force = *kept ? *kept : doc;
+    snprintf(rev_name, sizeof rev_name, "%s@%d", name, rev);
+    return evidence_add(yes, rev_name, approved ? &approved : NULL, "%s, approved",
+                        message_get_string(*in_force, "title")) ||
+           OOM(st);
+}
+
+/* document() for a kind whose revision in force is not looked into. */
+static bool document_in_force(pass *p, const ProtobufCMessage *doc, const char *name,
+                              evidence_list *yes, evidence_list *drafted, bool *is_in_force,
+                              status *st)
+{
+    const ProtobufCMessage *in_force;
+    ProtobufCMessage *kept;
+    bool ok = document(p, doc, name, yes, drafted, &in_force, &kept, st);
+    *is_in_force = in_force != NULL;
+    if (kept)
+        protobuf_c_message_free_unpacked(kept, NULL);
+    return ok;
 }
 
 static bool policy(pass *p, ProtobufCMessage *res, const char *name, status *st)
 {
     bool yes;
-    return document(p, res, name, &p->e->facts[FACT_POLICIES], &p->e->facts[FACT_POLICIES_DRAFTED],
-                    &yes, st);
+    return document_in_force(p, res, name, &p->e->facts[FACT_POLICIES],
+                             &p->e->facts[FACT_POLICIES_DRAFTED], &yes, st);
 }
 
 static bool statement(pass *p, ProtobufCMessage *res, const char *name, status *st)
 {
-    const Supplysec__V1__StatementOfApplication *s =
-        (const Supplysec__V1__StatementOfApplication *)res;
-    bool yes;
+    const ProtobufCMessage *in;
+    ProtobufCMessage *kept;
     if (!document(p, res, name, &p->e->facts[FACT_STATEMENTS],
-                  &p->e->facts[FACT_STATEMENTS_DRAFTED], &yes, st))
+                  &p->e->facts[FACT_STATEMENTS_DRAFTED], &in, &kept, st))
         return false;
-    for (size_t i = 0; yes && i < s->n_functions; i++)
+    const Supplysec__V1__StatementOfApplication *s =
+        (const Supplysec__V1__StatementOfApplication *)in;
+    for (size_t i = 0; s && i < s->n_functions; i++)
         p->e->manufacturer |=
             s->functions[i] == SUPPLYSEC__V1__SUPPLY_CHAIN_ROLE__SUPPLY_CHAIN_ROLE_MANUFACTURER;
+    if (kept)
+        protobuf_c_message_free_unpacked(kept, NULL);
     return true;
 }
 
+/* A review in force, held recently or before (by its revision in force). */
 static bool review(pass *p, ProtobufCMessage *res, const char *name, status *st)
 {
-    const Supplysec__V1__ManagementReview *r = (const Supplysec__V1__ManagementReview *)res;
     char rev_name[KIND_NAME_MAX + 16];
     int64_t approved;
-    status lst = {0};
-    if (!in_force(p, res, name, rev_name, &approved, &lst))
-        return lst.code == STATUS_OK || (*st = lst, false);
+    int rev;
+    ProtobufCMessage *kept;
+    if (!lifecycle_in_force(p->op, p->k, res, name, &rev, &approved, &kept, st))
+        return false;
+    if (!rev)
+        return true;
+    const Supplysec__V1__ManagementReview *r =
+        (const Supplysec__V1__ManagementReview *)(kept ? kept : res);
+    snprintf(rev_name, sizeof rev_name, "%s@%d", name, rev);
     evidence_list *l =
         recent(p->e, r->review_time) ? &p->e->facts[FACT_REVIEWS] : &p->e->facts[FACT_REVIEWS_OLD];
-    return evidence_add(l, rev_name, time_of(r->review_time), "%s, held", r->title) || OOM(st);
+    bool ok = evidence_add(l, rev_name, time_of(r->review_time), "%s, held", r->title);
+    if (kept)
+        protobuf_c_message_free_unpacked(kept, NULL);
+    return ok || OOM(st);
 }
 
 /* ---- records ---- */
@@ -219,8 +237,8 @@ static bool plan(pass *p, ProtobufCMessage *res, const char *name, status *st)
     const SecurityPlan *pl = (const SecurityPlan *)res;
     plans_seen *seen = p->ctx;
     bool yes;
-    if (!document(p, res, name, &p->e->facts[FACT_PLANS], &p->e->facts[FACT_PLANS_DRAFTED], &yes,
-                  st))
+    if (!document_in_force(p, res, name, &p->e->facts[FACT_PLANS], &p->e->facts[FACT_PLANS_DRAFTED],
+                           &yes, st))
         return false;
     if (yes && !evidence_add(&seen->in_force, name, NULL, "%s", pl->title))
         return OOM(st);
@@ -302,25 +320,35 @@ typedef struct assessments_in_force {
     size_t n, cap;
 } assessments_in_force;
 
+/* The team of the revision in force, when a member has a competence. */
+static bool qualified_team(pass *p, const SecurityAssessment *a, const char *name, status *st)
+{
+    char rev_name[KIND_NAME_MAX + 16];
+    snprintf(rev_name, sizeof rev_name, "%s@%s", name, a->revision_id);
+    for (size_t i = 0; i < a->n_team; i++)
+        if (a->team[i]->n_competences)
+            return evidence_add(&p->e->facts[FACT_QUALIFIED_TEAMS], rev_name, NULL,
+                                "%s (%s): %s, among %zu members", a->team[i]->name,
+                                a->team[i]->role[0] ? a->team[i]->role : "team member",
+                                a->team[i]->competences[0], a->n_team) ||
+                   OOM(st);
+    return true;
+}
+
 static bool assessment(pass *p, ProtobufCMessage *res, const char *name, status *st)
 {
     const SecurityAssessment *a = (const SecurityAssessment *)res;
     assessments_in_force *af = p->ctx;
-    bool yes;
+    const ProtobufCMessage *in;
+    ProtobufCMessage *kept;
     if (!document(p, res, name, &p->e->facts[FACT_ASSESSMENTS],
-                  &p->e->facts[FACT_ASSESSMENTS_DRAFTED], &yes, st))
+                  &p->e->facts[FACT_ASSESSMENTS_DRAFTED], &in, &kept, st))
         return false;
-    if (!yes || !a->scheme)
-        return true;
-    for (size_t i = 0; i < a->n_team; i++)
-        if (a->team[i]->n_competences) {
-            if (!evidence_add(&p->e->facts[FACT_QUALIFIED_TEAMS], name, NULL,
-                              "%s (%s): %s, among %zu members", a->team[i]->name,
-                              a->team[i]->role[0] ? a->team[i]->role : "team member",
-                              a->team[i]->competences[0], a->n_team))
-                return OOM(st);
-            break;
-        }
+    bool ok = !in || qualified_team(p, (const SecurityAssessment *)in, name, st);
+    if (kept)
+        protobuf_c_message_free_unpacked(kept, NULL);
+    if (!ok || !in || !a->scheme)
+        return ok;
     if (af->n == af->cap) {
         size_t cap = af->cap ? af->cap * 2 : 8;
         char **names = realloc(af->names, cap * sizeof *names);

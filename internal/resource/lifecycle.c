@@ -179,32 +179,35 @@ bool lifecycle_revision_in_force(const op_ctx *op, const kind *k, const char *or
 }
 
 bool lifecycle_in_force(const op_ctx *op, const kind *k, const ProtobufCMessage *doc,
-                        const char *name, int *rev, int64_t *approve_s, status *st)
+                        const char *name, int *rev, int64_t *approve_s, ProtobufCMessage **kept,
+                        status *st)
 {
     assert(k->lifecycle == KIND_CONTROLLED);
     int n = revision_of(doc);
     bool approved = state_of(doc) == APPROVED;
+    ProtobufCMessage *loaded = NULL;
     *rev = approved ? n : n - 1;
     *approve_s = 0;
+    if (kept)
+        *kept = NULL;
     if (*rev == 0)
         return true;
-    const ProtobufCMessage *approved_doc = doc;
-    ProtobufCMessage *kept = NULL;
     if (!approved) {
         char skey[REV_NAME_MAX], display[REV_NAME_MAX];
         revision_names(name, *rev, skey, sizeof skey, display, sizeof display);
         resource_key key;
         if (!kind_parse_name(k, "name", name, &key, st) ||
-            !(kept = resource_load(op, k->desc, k->revisions_collection, key.org, skey, display,
-                                   NULL, st)))
+            !(loaded = resource_load(op, k->desc, k->revisions_collection, key.org, skey, display,
+                                     NULL, st)))
             return false;
-        approved_doc = kept;
     }
-    const DocumentControl *const *c = field_at(approved_doc, "control");
+    const DocumentControl *const *c = field_at(loaded ? loaded : doc, "control");
     if (*c && (*c)->approve_time)
         *approve_s = (*c)->approve_time->seconds;
     if (kept)
-        protobuf_c_message_free_unpacked(kept, NULL);
+        *kept = loaded;
+    else if (loaded)
+        protobuf_c_message_free_unpacked(loaded, NULL);
     return true;
 }
 

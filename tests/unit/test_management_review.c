@@ -25,28 +25,8 @@
 #define REVIEWS ORG "/managementReviews/"
 #define BIG WORLD_ASSESSMENT "/threatScenarios/big"
 #define PLAN ORG "/securityPlans/plan"
-#define DAY_S 86400
-
-static int setup(void **state)
-{
-    *state = world_open();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    world_close(*state);
-    return 0;
-}
 
 /* now + days, as RFC 3339. */
-static const char *in_days(char buf[CALENDAR_RFC3339_MAX], int days)
-{
-    calendar_format_rfc3339((calendar_time){time(NULL) + (int64_t)days * DAY_S, 0}, buf,
-                            CALENDAR_RFC3339_MAX);
-    return buf;
-}
-
 /* An approved assessment: `big` treated by an accepted measure, `risky`
  * over the acceptable level with a risk accepted; a plan of it whose item
  * is overdue. */
@@ -90,7 +70,7 @@ static void declaration_accepted(world *w)
              "\"personnelSecurity\":\"f\",\"tradingPartnerSecurity\":\"g\"},"
              "\"signatory\":{\"name\":\"J\",\"position\":\"MD\"},"
              "\"signTime\":\"2026-01-01T00:00:00Z\",\"validUntil\":\"%s\"}",
-             in_days(until, 30));
+             world_in_days(until, 30));
     fixture_make(&w->base, &w->editor, &declaration_kind, ORG, "paper", json);
     world_approve(w, &declaration_kind, ORG "/declarations/paper");
     fixture_make(&w->base, &w->editor, &declaration_request_kind, ORG, "asked",
@@ -136,7 +116,7 @@ static void the_rest(world *w)
              "{\"name\":\"" ORG "\",\"certificates\":["
              "{\"type\":\"CERTIFICATE_TYPE_AEO\",\"number\":\"DEAEOF1\",\"validUntil\":\"%s\"},"
              "{\"type\":\"CERTIFICATE_TYPE_TAPA\",\"number\":\"T1\",\"validUntil\":\"%s\"}]}",
-             in_days(soon, 30), in_days(later, 365));
+             world_in_days(soon, 30), world_in_days(later, 365));
     char *paths[] = {"certificates"};
     ProtobufCMessage *o =
         fixture_try_update(&w->base, &w->admin, &organization_kind, json, paths, 1, &st);
@@ -289,7 +269,7 @@ static void test_actions_carried_and_approval(void **state)
     assert_string_equal(r->action_items[0]->carried_from, ""); /* the server's */
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
-    snprintf(fields, sizeof fields, "\"reviewTime\":\"%s\"", in_days(future, 10));
+    snprintf(fields, sizeof fields, "\"reviewTime\":\"%s\"", world_in_days(future, 10));
     set(w, "rev-1", fields, "review_time", &st, true);
     approve_refused(w, "rev-1", "before it is held");
     set(w, "rev-1", "\"reviewTime\":\"2026-06-01T09:00:00Z\"", "review_time", &st, true);
@@ -337,8 +317,10 @@ static void test_actions_carried_and_approval(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_inputs_compiled_from_the_data, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_actions_carried_and_approval, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inputs_compiled_from_the_data, world_setup,
+                                        world_teardown),
+        cmocka_unit_test_setup_teardown(test_actions_carried_and_approval, world_setup,
+                                        world_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

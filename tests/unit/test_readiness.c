@@ -30,28 +30,8 @@
 #define S(x) SUPPLYSEC__V1__REQUIREMENT_STATUS__REQUIREMENT_STATUS_##x
 #define ORG WORLD_ORG
 #define PLAN ORG "/securityPlans/plan"
-#define DAY_S 86400
 
 typedef Supplysec__V1__ReadinessReport Report;
-
-static int setup(void **state)
-{
-    *state = world_open();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    world_close(*state);
-    return 0;
-}
-
-static const char *in_days(char buf[CALENDAR_RFC3339_MAX], int days)
-{
-    calendar_format_rfc3339((calendar_time){time(NULL) + (int64_t)days * DAY_S, 0}, buf,
-                            CALENDAR_RFC3339_MAX);
-    return buf;
-}
 
 static Report *report(world *w, const char *framework)
 {
@@ -88,17 +68,6 @@ static void expect(world *w, const char *framework, const char *id, int want, co
     if (want == S(MET) && q->n_missing)
         fail_msg("%s %s: MET but missing:%s", framework, id, all);
     protobuf_c_message_free_unpacked(&r->base, NULL);
-}
-
-static void update(world *w, const principal *who, const kind *k, const char *json,
-                   const char *path)
-{
-    status st = {0};
-    char *paths[] = {(char *)path};
-    ProtobufCMessage *m = fixture_try_update(&w->base, who, k, json, paths, 1, &st);
-    if (!m)
-        fail_msg("update %s: %s", path, st.msg);
-    protobuf_c_message_free_unpacked(m, NULL);
 }
 
 static void policy_and_statement(world *w)
@@ -194,16 +163,17 @@ static void plan(world *w)
            "/items/item-0002");
     expect(w, "eu-aeo-security", "cargo-units", S(PARTIAL), "C_CARGO");
     expect(w, "ctpat-msc", "seal-security", S(PARTIAL), "C_CARGO");
-    update(w, &w->editor, &plan_item_kind,
-           "{\"name\":\"" PLAN "/items/item-0002\",\"status\":\"PLAN_ITEM_STATUS_IMPLEMENTED\"}",
-           "status");
+    world_update(w, &w->editor, &plan_item_kind,
+                 "{\"name\":\"" PLAN
+                 "/items/item-0002\",\"status\":\"PLAN_ITEM_STATUS_IMPLEMENTED\"}",
+                 "status");
     expect(w, "wco-safe-aeo", "C", S(MET), NULL);
     expect(w, "eu-aeo-security", "storage", S(MET), NULL);
     expect(w, "wco-safe-aeo", "E", S(PARTIAL), "criterion E_PREMISES");
-    update(w, &w->editor, &plan_item_kind,
-           "{\"name\":\"" PLAN "/items/item-0001\",\"status\":\"PLAN_ITEM_STATUS_VERIFIED\","
-           "\"evidence\":[\"Photo of the fence\"]}",
-           "*");
+    world_update(w, &w->editor, &plan_item_kind,
+                 "{\"name\":\"" PLAN "/items/item-0001\",\"status\":\"PLAN_ITEM_STATUS_VERIFIED\","
+                 "\"evidence\":[\"Photo of the fence\"]}",
+                 "*");
     expect(w, "ctpat-msc", "physical-access-controls", S(MET), NULL);
     expect(w, "wco-safe-aeo", "D", S(MISSING), "criterion D_CONVEYANCE");
     expect(w, "ctpat-msc", "cybersecurity", S(MISSING), "criterion B_INFORMATION");
@@ -215,7 +185,7 @@ static void training(world *w, const char *id, const char *kind, int days_ago)
     snprintf(json, sizeof json,
              "{\"kind\":\"TRAINING_KIND_%s\",\"topic\":\"Topic %s\",\"holdTime\":\"%s\","
              "\"attendees\":[\"Gate staff\"]}",
-             kind, id, in_days(when, -days_ago));
+             kind, id, world_in_days(when, -days_ago));
     fixture_make(&w->base, &w->editor, &training_record_kind, PLAN, id, json);
 }
 
@@ -238,11 +208,11 @@ static void training_and_incidents(world *w)
     expect(w, "wco-safe-aeo", "H", S(PARTIAL),
            "1 open incident still waits for a required notification");
     expect(w, "ctpat-msc", "procedural-security", S(PARTIAL), "required notification");
-    update(w, &w->editor, &security_incident_kind,
-           "{\"name\":\"" ORG "/securityIncidents/break-in\",\"notifications\":[{\"kind\":"
-           "\"AUTHORITY_KIND_CUSTOMS\",\"authority\":\"Zoll\",\"reference\":\"Z-1\","
-           "\"notifyTime\":\"2026-01-02T00:00:00Z\"}]}",
-           "notifications");
+    world_update(w, &w->editor, &security_incident_kind,
+                 "{\"name\":\"" ORG "/securityIncidents/break-in\",\"notifications\":[{\"kind\":"
+                 "\"AUTHORITY_KIND_CUSTOMS\",\"authority\":\"Zoll\",\"reference\":\"Z-1\","
+                 "\"notifyTime\":\"2026-01-02T00:00:00Z\"}]}",
+                 "notifications");
     expect(w, "wco-safe-aeo", "H", S(MET), NULL);
 }
 
@@ -258,7 +228,7 @@ static void carrier_declared(world *w, bool reviewed)
              "\"personnelSecurity\":\"f\",\"tradingPartnerSecurity\":\"g\"},"
              "\"signatory\":{\"name\":\"J\",\"position\":\"MD\"},"
              "\"signTime\":\"2026-01-01T00:00:00Z\",\"validUntil\":\"%s\"}",
-             in_days(until, 365));
+             world_in_days(until, 365));
     fixture_make(&w->base, &w->editor, &declaration_kind, ORG, "paper", json);
     world_approve(w, &declaration_kind, ORG "/declarations/paper");
     fixture_make(&w->base, &w->editor, &declaration_request_kind, ORG, "asked",
@@ -289,7 +259,7 @@ static void partners(world *w)
              "\"issuingAuthority\":\"Douane\",\"validUntil\":\"%s\","
              "\"verifiedBy\":\"CERTIFICATE_VERIFICATION_AUTHORITY_REGISTER\","
              "\"verifyTime\":\"2026-01-01T00:00:00Z\"}]}",
-             in_days(until, 365));
+             world_in_days(until, 365));
     fixture_make(&w->base, &w->editor, &business_partner_kind, ORG, "port", json);
     expect(w, "ctpat-msc", "business-partners", S(PARTIAL),
            "1 of 2 business partners are neither exempt nor covered");
@@ -299,32 +269,13 @@ static void partners(world *w)
     expect(w, "eu-aeo-security", "external-services", S(MET), NULL);
 }
 
-/* The plan as if in force since days ago (written past the hooks). */
-static void plan_in_force_since(world *w, int days)
-{
-    status st = {0};
-    resource_key key;
-    int64_t version;
-    assert_true(kind_parse_name(&security_plan_kind, "name", PLAN, &key, &st));
-    const op_ctx *op = fixture_as(&w->base, &w->admin);
-    SecurityPlan *p =
-        (SecurityPlan *)resource_load(op, security_plan_kind.desc, security_plan_kind.collection,
-                                      "fwd", PLAN, PLAN, &version, &st);
-    Google__Protobuf__Timestamp t = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-    t.seconds = time(NULL) - (int64_t)days * DAY_S;
-    assert_true(resource_set_time(&p->base, "in_force_time", &t));
-    resource_ref ref = kind_ref(&security_plan_kind, &key, &p->base);
-    assert_true(resource_update(op, &ref, &p->base, &p->base, version, &st));
-    protobuf_c_message_free_unpacked(&p->base, NULL);
-}
-
 static void review(world *w, const char *id, int days_ago)
 {
     char json[512], when[CALENDAR_RFC3339_MAX], name[128];
     snprintf(json, sizeof json,
              "{\"title\":\"Review %s\",\"reviewTime\":\"%s\",\"attendees\":[\"CEO\"],"
              "\"decisions\":[\"Carry on\"]}",
-             id, in_days(when, -days_ago));
+             id, world_in_days(when, -days_ago));
     fixture_make(&w->base, &w->editor, &management_review_kind, ORG, id, json);
     snprintf(name, sizeof name, ORG "/managementReviews/%s", id);
     world_approve(w, &management_review_kind, name);
@@ -348,16 +299,16 @@ static void measurement(world *w)
     snprintf(json, sizeof json,
              "{\"activity\":\"seals\",\"performTime\":\"%s\",\"performer\":\"Guard\","
              "\"result\":\"MONITORING_RESULT_CONFORMING\"}",
-             in_days(when, -10));
+             world_in_days(when, -10));
     fixture_make(&w->base, &w->editor, &monitoring_record_kind, PLAN, "check-1", json);
     expect(w, "wco-safe-aeo", "I", S(MET), NULL);
     /* the activity is every 7 days: overdue once the plan has been in force a while */
-    plan_in_force_since(w, 30);
+    world_plan_in_force_since(w, PLAN, 30 * WORLD_DAY_S);
     expect(w, "wco-safe-aeo", "I", S(PARTIAL), "1 monitoring activity is overdue");
     snprintf(json, sizeof json,
              "{\"activity\":\"seals\",\"performTime\":\"%s\",\"performer\":\"Guard\","
              "\"result\":\"MONITORING_RESULT_CONFORMING\"}",
-             in_days(when, -1));
+             world_in_days(when, -1));
     fixture_make(&w->base, &w->editor, &monitoring_record_kind, PLAN, "check-2", json);
     expect(w, "wco-safe-aeo", "I", S(MET), NULL);
     fixture_make(&w->base, &w->editor, &security_objective_kind, ORG, "gates",
@@ -377,9 +328,9 @@ static void test_each_rule_both_ways(void **state)
     training_and_incidents(w);
     partners(w);
     measurement(w);
-    update(w, &w->admin, &organization_kind,
-           "{\"name\":\"" ORG "\",\"supplyChainRoles\":[\"SUPPLY_CHAIN_ROLE_MANUFACTURER\"]}",
-           "supply_chain_roles");
+    world_update(w, &w->admin, &organization_kind,
+                 "{\"name\":\"" ORG "\",\"supplyChainRoles\":[\"SUPPLY_CHAIN_ROLE_MANUFACTURER\"]}",
+                 "supply_chain_roles");
     expect(w, "eu-aeo-security", "production", S(MET), NULL);
 }
 
@@ -427,8 +378,8 @@ static void test_report_shape(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_each_rule_both_ways, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_report_shape, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_each_rule_both_ways, world_setup, world_teardown),
+        cmocka_unit_test_setup_teardown(test_report_shape, world_setup, world_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,18 +67,6 @@ static void approve_statement(fx *f)
     world_approve(f, &statement_of_application_kind, STATEMENT);
 }
 
-static int setup(void **state)
-{
-    *state = world_open();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    world_close(*state);
-    return 0;
-}
-
 static void test_scheme_copied_at_creation(void **state)
 {
     fx *f = *state;
@@ -646,20 +634,27 @@ static void test_annual_loss_simulation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_scheme_copied_at_creation, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_scores_are_the_servers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_target_checked, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_government_required_stays, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_risk_acceptance_is_an_admins, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_scenarios_change_only_in_a_draft, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_approval_preconditions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_approval_needs_method_and_team, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ranking_and_matrix, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_takes_the_scenarios, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_countermeasures_move_the_residual, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scheme_copied_at_creation, world_setup,
+                                        world_teardown),
+        cmocka_unit_test_setup_teardown(test_scores_are_the_servers, world_setup, world_teardown),
+        cmocka_unit_test_setup_teardown(test_target_checked, world_setup, world_teardown),
+        cmocka_unit_test_setup_teardown(test_government_required_stays, world_setup,
+                                        world_teardown),
+        cmocka_unit_test_setup_teardown(test_risk_acceptance_is_an_admins, world_setup,
+                                        world_teardown),
+        cmocka_unit_test_setup_teardown(test_scenarios_change_only_in_a_draft, world_setup,
+                                        world_teardown),
+        cmocka_unit_test_setup_teardown(test_approval_preconditions, world_setup, world_teardown),
+        cmocka_unit_test_setup_teardown(test_approval_needs_method_and_team, world_setup,
+                                        world_teardown),
+        cmocka_unit_test_setup_teardown(test_ranking_and_matrix, world_setup, world_teardown),
+        cmocka_unit_test_setup_teardown(test_delete_takes_the_scenarios, world_setup,
+                                        world_teardown),
+        cmocka_unit_test_setup_teardown(test_countermeasures_move_the_residual, world_setup,
+                                        world_teardown),
         cmocka_unit_test_setup_teardown(test_countermeasures_treat_and_go_with_the_assessment,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_annual_loss_simulation, setup, teardown),
+                                        world_setup, world_teardown),
+        cmocka_unit_test_setup_teardown(test_annual_loss_simulation, world_setup, world_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,19 +19,6 @@
 #define PLAN WORLD_ORG "/securityPlans/plan"
 #define BIG WORLD_ASSESSMENT "/threatScenarios/big"
 #define ITEM PLAN "/items/item-0001"
-#define DAY_S 86400
-
-static int setup(void **state)
-{
-    *state = world_open();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    world_close(*state);
-    return 0;
-}
 
 /* A countermeasure of scenario `big`, decided (accept / decline) or left
  * PROPOSED (neither). */
@@ -304,25 +291,6 @@ static MonitoringRecord *record(world *w, const char *id, const char *activity, 
                                                   PLAN, id, json, st);
 }
 
-/* The plan as if in force since ago_s: written past the hooks. */
-static void in_force_since(world *w, int64_t ago_s)
-{
-    status st = {0};
-    resource_key key;
-    int64_t version;
-    assert_true(kind_parse_name(&security_plan_kind, "name", PLAN, &key, &st));
-    const op_ctx *op = fixture_as(&w->base, &w->admin);
-    SecurityPlan *p =
-        (SecurityPlan *)resource_load(op, security_plan_kind.desc, security_plan_kind.collection,
-                                      "fwd", PLAN, PLAN, &version, &st);
-    Google__Protobuf__Timestamp t = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-    t.seconds = time(NULL) - ago_s;
-    assert_true(resource_set_time(&p->base, "in_force_time", &t));
-    resource_ref ref = kind_ref(&security_plan_kind, &key, &p->base);
-    assert_true(resource_update(op, &ref, &p->base, &p->base, version, &st));
-    protobuf_c_message_free_unpacked(&p->base, NULL);
-}
-
 static bool seals_overdue(world *w, int64_t *last)
 {
     status st = {0};
@@ -353,18 +321,18 @@ static void test_monitoring_records(void **state)
     /* not in force: never overdue */
     assert_false(seals_overdue(w, &last));
     assert_int_equal(last, 0);
-    in_force_since(w, 10 * DAY_S);
+    world_plan_in_force_since(w, PLAN, 10 * WORLD_DAY_S);
     assert_true(seals_overdue(w, &last)); /* 7 days, no record */
-    MonitoringRecord *r = record(w, "rec-1", "seals", 8 * DAY_S, "CONFORMING", &st);
+    MonitoringRecord *r = record(w, "rec-1", "seals", 8 * WORLD_DAY_S, "CONFORMING", &st);
     if (!r)
         fail_msg("record: %s", st.msg);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     assert_true(seals_overdue(w, &last)); /* 8 days ago */
-    assert_int_equal(last, time(NULL) - 8 * DAY_S);
-    protobuf_c_message_free_unpacked(&record(w, "rec-2", "seals", DAY_S, "CONFORMING", &st)->base,
-                                     NULL);
+    assert_int_equal(last, time(NULL) - 8 * WORLD_DAY_S);
+    protobuf_c_message_free_unpacked(
+        &record(w, "rec-2", "seals", WORLD_DAY_S, "CONFORMING", &st)->base, NULL);
     assert_false(seals_overdue(w, &last));
-    assert_int_equal(last, time(NULL) - DAY_S);
+    assert_int_equal(last, time(NULL) - WORLD_DAY_S);
     /* a record is kept */
     assert_false(std_delete(fixture_as(&w->base, &w->admin), &monitoring_record_kind,
                             PLAN "/monitoringRecords/rec-1", "", &st));
@@ -431,13 +399,16 @@ static void test_delete_takes_what_hangs_from_it(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_made_from_an_approved_assessment, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_item_status_and_evidence, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_overdue_items, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_approval_needs_the_whole_plan, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_monitoring_records, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_training_records, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_takes_what_hangs_from_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_made_from_an_approved_assessment, world_setup,
+                                        world_teardown),
+        cmocka_unit_test_setup_teardown(test_item_status_and_evidence, world_setup, world_teardown),
+        cmocka_unit_test_setup_teardown(test_overdue_items, world_setup, world_teardown),
+        cmocka_unit_test_setup_teardown(test_approval_needs_the_whole_plan, world_setup,
+                                        world_teardown),
+        cmocka_unit_test_setup_teardown(test_monitoring_records, world_setup, world_teardown),
+        cmocka_unit_test_setup_teardown(test_training_records, world_setup, world_teardown),
+        cmocka_unit_test_setup_teardown(test_delete_takes_what_hangs_from_it, world_setup,
+                                        world_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,12 +10,15 @@
 #include "fixture.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 #include "business_partner.h"
+#include "calendar.h"
 #include "lifecycle.h"
 #include "organization.h"
 #include "scoring_scheme.h"
 #include "security_assessment.h"
+#include "security_plan.h"
 #include "statement_of_application.h"
 
 #define WORLD_ORG "organizations/fwd"
@@ -69,6 +72,63 @@ static inline void world_close(world *w)
 {
     store_close(w->base.s);
     free(w);
+}
+
+/* cmocka's setup and teardown of a test in a fresh world. */
+static inline int world_setup(void **state)
+{
+    *state = world_open();
+    return 0;
+}
+
+static inline int world_teardown(void **state)
+{
+    world_close(*state);
+    return 0;
+}
+
+#define WORLD_DAY_S 86400
+
+/* now + days (negative: ago), as RFC 3339 in buf. */
+static inline const char *world_in_days(char buf[CALENDAR_RFC3339_MAX], int days)
+{
+    calendar_format_rfc3339((calendar_time){time(NULL) + (int64_t)days * WORLD_DAY_S, 0}, buf,
+                            CALENDAR_RFC3339_MAX);
+    return buf;
+}
+
+/* Updates k's resource from json with the one mask path, as who; fails the
+ * test when refused. */
+static inline void world_update(world *w, const principal *who, const kind *k, const char *json,
+                                const char *path)
+{
+    status st = {0};
+    char *paths[] = {(char *)path};
+    ProtobufCMessage *m = fixture_try_update(&w->base, who, k, json, paths, 1, &st);
+    if (!m)
+        fail_msg("update %s: %s", path, st.msg);
+    protobuf_c_message_free_unpacked(m, NULL);
+}
+
+/* The security plan `name` (of fwd) as if in force since ago_s seconds:
+ * written past the hooks, as no client can. */
+static inline void world_plan_in_force_since(world *w, const char *name, int64_t ago_s)
+{
+    status st = {0};
+    resource_key key;
+    int64_t version;
+    assert_true(kind_parse_name(&security_plan_kind, "name", name, &key, &st));
+    const op_ctx *op = fixture_as(&w->base, &w->admin);
+    SecurityPlan *p =
+        (SecurityPlan *)resource_load(op, security_plan_kind.desc, security_plan_kind.collection,
+                                      "fwd", name, name, &version, &st);
+    assert_non_null(p);
+    Google__Protobuf__Timestamp t = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    t.seconds = time(NULL) - ago_s;
+    assert_true(resource_set_time(&p->base, "in_force_time", &t));
+    resource_ref ref = kind_ref(&security_plan_kind, &key, &p->base);
+    assert_true(resource_update(op, &ref, &p->base, &p->base, version, &st));
+    protobuf_c_message_free_unpacked(&p->base, NULL);
 }
 
 /* Submits (as the EDITOR) and approves (as the ADMIN) the document `name`
