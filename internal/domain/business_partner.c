@@ -125,11 +125,6 @@ calendar_time partner_next_review(calendar_time last, Supplysec__V1__RiskTier ti
 
 /* ---- what a client writes ---- */
 
-static bool valid_time(const Timestamp *t, const char *field, status *st)
-{
-    return !t || validate_timestamp(field, t->seconds, t->nanos, st);
-}
-
 /* The certificates' times within what a Timestamp holds. */
 static bool times_valid(const ProtobufCMessage *res, const char *p, status *st)
 {
@@ -137,10 +132,10 @@ static bool times_valid(const ProtobufCMessage *res, const char *p, status *st)
     char f[128];
     for (size_t i = 0; i < bp->n_certificates; i++) {
         snprintf(f, sizeof f, "%s.certificates[%zu].valid_until", p, i);
-        if (!valid_time(bp->certificates[i]->valid_until, f, st))
+        if (!validate_time(f, bp->certificates[i]->valid_until, false, false, st))
             return false;
         snprintf(f, sizeof f, "%s.certificates[%zu].verify_time", p, i);
-        if (!valid_time(bp->certificates[i]->verify_time, f, st))
+        if (!validate_time(f, bp->certificates[i]->verify_time, false, false, st))
             return false;
     }
     return true;

@@ -16,7 +16,6 @@
 
 typedef Supplysec__V1__CredibilityReview Review;
 
-
 static bool validate(const ProtobufCMessage *res, const char *p, status *st)
 {
     const Review *r = (const Review *)res;

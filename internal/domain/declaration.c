@@ -22,20 +22,15 @@ typedef Supplysec__V1__Declaration Declaration;
 
 #define MEASURE_MAX 5000
 
-static bool valid_time(const Google__Protobuf__Timestamp *t, const char *field, status *st)
-{
-    return !t || validate_timestamp(field, t->seconds, t->nanos, st);
-}
-
 static bool times_valid(const ProtobufCMessage *res, const char *p, status *st)
 {
     const Declaration *d = (const Declaration *)res;
     char f[128];
     snprintf(f, sizeof f, "%s.sign_time", p);
-    if (!valid_time(d->sign_time, f, st))
+    if (!validate_time(f, d->sign_time, false, false, st))
         return false;
     snprintf(f, sizeof f, "%s.valid_until", p);
-    return valid_time(d->valid_until, f, st);
+    return validate_time(f, d->valid_until, false, false, st);
 }
 
 /* The measures by AEO criterion (B to G), in the order of SecurityMeasures. */

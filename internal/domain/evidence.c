@@ -1,6 +1,6 @@
 /* evidence.c — an organization's security management system read once
  * (evidence.h): each collection in one resource_each pass, each record as a
- * Get answers it (the kind's present hook); what needs attention kept per
+ * Get answers it where that is evidence (as_read); what needs attention kept per
  * topic and what the system holds as facts, each list sorted by resource
  * name. */
 #include "evidence.h"
@@ -40,6 +40,8 @@ bool evidence_add(evidence_list *list, const char *resource, const int64_t *time
     vsnprintf(summary, sizeof summary, fmt, ap);
     va_end(ap);
     list->count++;
+    if (time_s && *time_s > list->latest_s)
+        list->latest_s = *time_s;
     if (list->n == list->cap) {
         size_t cap = list->cap ? list->cap * 2 : 8;
         evidence_item *items = realloc(list->items, cap * sizeof *items);
@@ -62,7 +64,7 @@ bool evidence_add(evidence_list *list, const char *resource, const int64_t *time
     return true;
 }
 
-static void list_free(evidence_list *l)
+void evidence_list_free(evidence_list *l)
 {
     for (size_t i = 0; i < l->n; i++) {
         free(l->items[i].resource);
@@ -85,13 +87,22 @@ struct pass {
     void *ctx;
 };
 
-/* resource_each's call: the record as a Get answers it, to the pass's fn. */
+/* Whether a record of k is judged as a Get answers it (its present hook):
+ * what the hook sets as of now is evidence (an item overdue, a declaration
+ * EXPIRED, a partner's exemption, a plan's monitoring), except an
+ * incident's covering partners (a query per partner, never used here). */
+static bool as_read(const kind *k)
+{
+    return k->hooks.present && k != &security_incident_kind;
+}
+
+/* resource_each's call: the record, presented, to the pass's fn. */
 static bool presented(ProtobufCMessage **msg, const store_record *rec, void *ctx, status *st)
 {
     pass *p = ctx;
     resource_key key;
-    if (p->k->hooks.present && (!kind_parse_name(p->k, "name", rec->name, &key, st) ||
-                                !p->k->hooks.present(p->op, &key, *msg, st)))
+    if (as_read(p->k) && (!kind_parse_name(p->k, "name", rec->name, &key, st) ||
+                          !p->k->hooks.present(p->op, &key, *msg, st)))
         return false;
     return p->fn(p, *msg, rec->name, st);
 }
@@ -139,9 +150,14 @@ static bool document(pass *p, const ProtobufCMessage *doc, const char *name, evi
                OOM(st);
     *in_force = *kept ? *kept : doc;
     snprintf(rev_name, sizeof rev_name, "%s@%d", name, rev);
-    return evidence_add(yes, rev_name, approved ? &approved : NULL, "%s, approved",
-                        message_get_string(*in_force, "title")) ||
-           OOM(st);
+    if (evidence_add(yes, rev_name, approved ? &approved : NULL, "%s, approved",
+                     message_get_string(*in_force, "title")))
+        return true;
+    if (*kept)
+        protobuf_c_message_free_unpacked(*kept, NULL);
+    *kept = NULL;
+    *in_force = NULL;
+    return OOM(st);
 }
 
 /* document() for a kind whose revision in force is not looked into. */
@@ -252,11 +268,10 @@ static bool plan(pass *p, ProtobufCMessage *res, const char *name, status *st)
     return true;
 }
 
-static bool listed(const evidence_list *l, const char *resource, size_t len)
+bool evidence_has(const evidence_list *l, const char *resource)
 {
     for (size_t i = 0; i < l->n; i++)
-        if (strlen(l->items[i].resource) == len &&
-            strncmp(l->items[i].resource, resource, len) == 0)
+        if (strcmp(l->items[i].resource, resource) == 0)
             return true;
     return false;
 }
@@ -268,15 +283,18 @@ static bool plan_item(pass *p, ProtobufCMessage *res, const char *name, status *
     const char *status_label =
         reflect_enum_label(&supplysec__v1__plan_item_status__descriptor, it->status);
     const char *items = strstr(name, "/items/");
+    char plan[KIND_NAME_MAX];
     int c = it->aeo_criterion;
-    if (items && c > 0 && c < EVIDENCE_CRITERIA &&
-        listed(&seen->in_force, name, (size_t)(items - name))) {
+    if (items && (size_t)(items - name) < sizeof plan && c > 0 && c < EVIDENCE_CRITERIA) {
+        snprintf(plan, sizeof plan, "%.*s", (int)(items - name), name);
         bool done = it->status == SUPPLYSEC__V1__PLAN_ITEM_STATUS__PLAN_ITEM_STATUS_IMPLEMENTED ||
                     it->status == SUPPLYSEC__V1__PLAN_ITEM_STATUS__PLAN_ITEM_STATUS_VERIFIED;
-        if (!evidence_add(&p->e->items[c], name, time_of(it->due_time), "%s (%s)", it->description,
-                          status_label) ||
-            (done && !evidence_add(&p->e->items_done[c], name, time_of(it->status_time), "%s (%s)",
-                                   it->description, status_label)))
+        evidence_list *side = done ? &p->e->items_done[c] : &p->e->items_open[c];
+        if (evidence_has(&seen->in_force, plan) &&
+            (!evidence_add(&p->e->items[c], name, time_of(it->due_time), "%s (%s)", it->description,
+                           status_label) ||
+             !evidence_add(side, name, time_of(done ? it->status_time : it->due_time), "%s (%s)",
+                           it->description, status_label)))
             return OOM(st);
     }
     if (!it->overdue)
@@ -445,7 +463,7 @@ static bool expiring_declarations(pass *p, const char *org, status *st)
                           x->summary))
             ok = OOM(st);
     }
-    list_free(&expired);
+    evidence_list_free(&expired);
     return ok;
 }
 
@@ -535,7 +553,7 @@ static int by_resource(const void *x, const void *y)
 }
 
 /* Sorted by resource, the first EVIDENCE_LISTED kept. */
-static void list_settle(evidence_list *l)
+void evidence_list_settle(evidence_list *l)
 {
     if (l->n)
         qsort(l->items, l->n, sizeof *l->items, by_resource);
@@ -556,12 +574,13 @@ static void lists_each(evidence *e, void (*fn)(evidence_list *l))
     for (int c = 0; c < EVIDENCE_CRITERIA; c++) {
         fn(&e->items[c]);
         fn(&e->items_done[c]);
+        fn(&e->items_open[c]);
     }
 }
 
 void evidence_free(evidence *e)
 {
-    lists_each(e, list_free);
+    lists_each(e, evidence_list_free);
 }
 
 bool evidence_gather(const op_ctx *op, const char *org, int64_t now_s, evidence *e, status *st)
@@ -584,8 +603,8 @@ bool evidence_gather(const op_ctx *op, const char *org, int64_t now_s, evidence 
         each(&p, &business_partner_kind, org, NULL, partner, NULL, "business partners", st) &&
         each(&p, &security_objective_kind, org, NULL, objective, NULL, "security objectives", st) &&
         each(&p, &management_review_kind, org, NULL, review, NULL, "management reviews", st);
-    list_free(&plans.in_force);
+    evidence_list_free(&plans.in_force);
     if (ok)
-        lists_each(e, list_settle);
+        lists_each(e, evidence_list_settle);
     return ok;
 }

@@ -1,10 +1,11 @@
 /* evidence.h — an organization's security management system read in one
- * pass, each collection once, as of one moment: what needs attention
+ * pass, as of one moment: each collection once (and for each plan its
+ * monitoring records, for the activities overdue), what needs attention
  * (what a management review takes as its inputs, ISO 28000 4.6) and what
  * it holds (the facts readiness rules judge), each item the resource it is
- * about, in words, with its time. Records are read as a
- * Get would answer them (each kind's present hook): a declaration past its
- * valid_until reads EXPIRED. */
+ * about, in words, with its time. Records are read as a Get would answer
+ * them where that is evidence: a declaration past its valid_until reads
+ * EXPIRED. */
 #ifndef SUPPLYSEC_EVIDENCE_H
 #define SUPPLYSEC_EVIDENCE_H
 
@@ -37,14 +38,10 @@ typedef struct evidence_item {
 typedef struct evidence_list {
     evidence_item *items; /* the first EVIDENCE_LISTED by resource name, then summary */
     size_t n, cap;
-    size_t count; /* every one found */
+    size_t count;     /* every one found */
+    int64_t latest_s; /* the latest time of every one found; 0: none had one */
 } evidence_list;
 
-/* What the organization's system holds, for the readiness rules
- * (readiness.h). A document "in force" has an approved revision: its
- * resource is `{name}@{revision}` and its time that revision's approval
- * (a plan's: when it came into force); "drafted" ones have none yet.
- * "Recent" is within the last EVIDENCE_RECENT_S. */
 /* What the organization's system holds, for the readiness rules
  * (readiness.h). A document "in force" has an approved revision: its
  * resource is `{name}@{revision}` and its time that revision's approval;
@@ -86,6 +83,7 @@ typedef struct evidence {
     evidence_list facts[EVIDENCE_FACTS];
     evidence_list items[EVIDENCE_CRITERIA];      /* plan items of plans in force, by criterion */
     evidence_list items_done[EVIDENCE_CRITERIA]; /* of those, IMPLEMENTED or VERIFIED */
+    evidence_list items_open[EVIDENCE_CRITERIA]; /* the others */
     bool manufacturer; /* the organization's roles or a statement in force name it */
 } evidence;
 
@@ -96,6 +94,14 @@ bool evidence_gather(const op_ctx *op, const char *org, int64_t now_s, evidence 
 /* Adds an item to list (summary printf-style); false when out of memory. */
 bool evidence_add(evidence_list *list, const char *resource, const int64_t *time_s, const char *fmt,
                   ...) __attribute__((format(printf, 4, 5)));
+
+/* Sorts list by resource (then summary) and keeps the first
+ * EVIDENCE_LISTED; count and latest_s still tell of every one. */
+void evidence_list_settle(evidence_list *list);
+void evidence_list_free(evidence_list *list);
+
+/* Whether list holds an item about resource. */
+bool evidence_has(const evidence_list *list, const char *resource);
 
 void evidence_free(evidence *e);
 

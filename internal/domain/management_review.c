@@ -12,12 +12,12 @@
 
 #include "clock.h"
 #include "evidence.h"
+#include "lifecycle.h"
 #include "organization.h"
 #include "validate.h"
 
 #define INPUT(x) SUPPLYSEC__V1__REVIEW_INPUT_KIND__REVIEW_INPUT_KIND_##x
 #define ACTION_OPEN SUPPLYSEC__V1__ACTION_STATUS__ACTION_STATUS_OPEN
-#define APPROVED SUPPLYSEC__V1__DOCUMENT_STATE__DOCUMENT_STATE_APPROVED
 #define MAX_ATTENDEES 100
 #define MAX_DECISIONS 100
 #define MAX_ACTIONS 200
@@ -88,26 +88,42 @@ static bool validate(const ProtobufCMessage *res, const char *p, status *st)
 
 /* ---- the inputs, compiled at creation ---- */
 
-/* The previous review: the organization's review in force (an approved
- * revision) with the latest review_time; its open action items. */
+/* The previous review: the organization's review in force with the
+ * latest review_time (of equal ones, the one approved last), as its
+ * revision in force has it. */
 typedef struct previous {
-    ManagementReview *review; /* taken from resource_each */
+    const op_ctx *op;
+    ManagementReview *review; /* its revision in force, owned */
+    int64_t approved_s;       /* when that revision was approved */
+    char name[KIND_NAME_MAX];
 } previous;
 
 static bool pick_previous(ProtobufCMessage **msg, const store_record *rec, void *ctx, status *st)
 {
-    (void)rec;
-    (void)st;
     previous *pv = ctx;
-    ManagementReview *r = (ManagementReview *)*msg;
-    bool in_force = r->state == APPROVED || strtol(r->revision_id, NULL, 10) > 1;
-    if (!in_force || !r->review_time ||
-        (pv->review && pv->review->review_time->seconds >= r->review_time->seconds))
+    int rev;
+    int64_t approved;
+    ProtobufCMessage *kept;
+    if (!lifecycle_in_force(pv->op, &management_review_kind, *msg, rec->name, &rev, &approved,
+                            &kept, st))
+        return false;
+    ManagementReview *r = (ManagementReview *)(kept ? kept : *msg);
+    const Google__Protobuf__Timestamp *best = pv->review ? pv->review->review_time : NULL;
+    bool later =
+        r->review_time && (!best || r->review_time->seconds > best->seconds ||
+                           (r->review_time->seconds == best->seconds && approved > pv->approved_s));
+    if (!rev || !later) {
+        if (kept)
+            protobuf_c_message_free_unpacked(kept, NULL);
         return true;
+    }
     if (pv->review)
         protobuf_c_message_free_unpacked(&pv->review->base, NULL);
     pv->review = r;
-    *msg = NULL; /* taken */
+    pv->approved_s = approved;
+    if (!kept)
+        *msg = NULL; /* taken */
+    snprintf(pv->name, sizeof pv->name, "%s", rec->name);
     return true;
 }
 
@@ -158,8 +174,9 @@ static bool inputs_fill(Supplysec__V1__ReviewInputs *inputs, const evidence *e,
     return true;
 }
 
-/* The previous review's open action items carried into r (after its own). */
-static bool actions_carry(ManagementReview *r, const ManagementReview *prev)
+/* The previous review's open action items carried into r (after its own),
+ * each carried from it. */
+static bool actions_carry(ManagementReview *r, const ManagementReview *prev, const char *from)
 {
     size_t open = 0;
     for (size_t i = 0; i < prev->n_action_items; i++)
@@ -183,8 +200,7 @@ static bool actions_carry(ManagementReview *r, const ManagementReview *prev)
         if (!message_set_string(&c->base, "description", a->description) ||
             !message_set_string(&c->base, "owner", a->owner) ||
             !resource_set_time(&c->base, "due_time", a->due_time) ||
-            !message_set_string(&c->base, "carried_from",
-                                a->carried_from[0] ? a->carried_from : prev->name))
+            !message_set_string(&c->base, "carried_from", from))
             return false;
     }
     return true;
@@ -194,7 +210,7 @@ static bool compile(const op_ctx *op, const resource_key *key, ManagementReview 
 {
     evidence e;
     evidence_list actions = {0};
-    previous pv = {0};
+    previous pv = {.op = op};
     int64_t now = clock_realtime_ms() / 1000;
     store_query q = {.collection = management_review_kind.collection, .org = key->org};
     bool ok = evidence_gather(op, key->org, now, &e, st) &&
@@ -203,26 +219,28 @@ static bool compile(const op_ctx *op, const resource_key *key, ManagementReview 
     for (size_t i = 0; ok && pv.review && i < pv.review->n_action_items; i++) {
         const Action *a = pv.review->action_items[i];
         if (a->status == ACTION_OPEN &&
-            !evidence_add(&actions, pv.review->name, a->due_time ? &a->due_time->seconds : NULL,
+            !evidence_add(&actions, pv.name, a->due_time ? &a->due_time->seconds : NULL,
                           "%s (owner %s)", a->description, a->owner))
             ok = status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
     }
+    if (ok && r->n_action_items + actions.count > MAX_ACTIONS)
+        ok = status_fail(st, STATUS_FAILED_PRECONDITION,
+                         "%s.action_items: %zu, with the %zu open ones of %s carried in, are more "
+                         "than %d: enter fewer, or close some in that review first",
+                         key->kind->field, r->n_action_items, actions.count, pv.name, MAX_ACTIONS);
     if (ok) {
+        evidence_list_settle(&actions);
         Supplysec__V1__ReviewInputs *in = r->inputs = malloc(sizeof *in);
         if (in)
             supplysec__v1__review_inputs__init(in);
         if (!in || !resource_stamp_now(&in->base, "compile_time") ||
             !inputs_fill(in, &e, &actions) ||
-            !message_set_string(&in->base, "previous_review", pv.review ? pv.review->name : "") ||
-            (pv.review && !actions_carry(r, pv.review)))
+            !message_set_string(&in->base, "previous_review", pv.review ? pv.name : "") ||
+            (pv.review && !actions_carry(r, pv.review, pv.name)))
             ok = status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
     }
     evidence_free(&e);
-    for (size_t i = 0; i < actions.n; i++) {
-        free(actions.items[i].resource);
-        free(actions.items[i].summary);
-    }
-    free(actions.items);
+    evidence_list_free(&actions);
     if (pv.review)
         protobuf_c_message_free_unpacked(&pv.review->base, NULL);
     return ok;

@@ -1,7 +1,9 @@
 /* monitoring_record.c — the rules of a monitoring record (ISO 28001 5.6):
  * every field's limits; performed in the past; findings when it found
  * something wrong; and the activity it names is one of its plan's
- * monitoring schedule (the latest revision), checked at each write. */
+ * monitoring schedule (the latest revision), checked when the record is
+ * made or its activity changed: a record of an activity dropped from the
+ * schedule since is kept, and can still be corrected. */
 #include "monitoring_record.h"
 
 #include <stdio.h>

@@ -69,7 +69,8 @@ static bool validate_certificate(const Supplysec__V1__Certificate *c, const char
     return true;
 }
 
-bool organization_validate_times(const Supplysec__V1__Organization *org, const char *p, status *st)
+/* The certificates' times within what a Timestamp holds. */
+static bool validate_times(const Supplysec__V1__Organization *org, const char *p, status *st)
 {
     char f[128];
     for (size_t i = 0; i < org->n_certificates; i++) {
@@ -89,7 +90,7 @@ bool organization_validate_times(const Supplysec__V1__Organization *org, const c
 bool organization_validate(const Supplysec__V1__Organization *org, const char *p, status *st)
 {
     char f[128];
-    if (!organization_validate_times(org, p, st))
+    if (!validate_times(org, p, st))
         return false;
     snprintf(f, sizeof f, "%s.legal_name", p);
     if (!validate_text(f, org->legal_name, 200, true, st))

@@ -12,11 +12,6 @@
  * (e.g. "organization"). */
 bool organization_validate(const Supplysec__V1__Organization *org, const char *prefix, status *st);
 
-/* Only the timestamps, which must be storable even in a partial update's
- * fields outside its mask. */
-bool organization_validate_times(const Supplysec__V1__Organization *org, const char *prefix,
-                                 status *st);
-
 /* The Organization kind: organizations/{organization}, top level, each its
  * own tenant. Platform administrators create and delete them (a delete
  * takes the organization's keys with it, and is refused while one is

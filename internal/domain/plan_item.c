@@ -107,12 +107,12 @@ static bool make_item(ProtobufCMessage **msg, const store_record *rec, void *ctx
                            "%s: its assessment has more than %d accepted countermeasures, the "
                            "items a plan holds",
                            m->plan->name, PLAN_ITEMS_MAX);
-    resource_key *ik = malloc(sizeof *ik); /* the batch's write borrows its names */
-    PlanItem *it = malloc(sizeof *it);
-    if (!it || !ik || !resource_batch_keep_mem(m->b, ik)) {
-        free(it);
+    resource_key *ik = malloc(sizeof *ik);         /* the batch's write borrows its names */
+    if (!ik || !resource_batch_keep_mem(m->b, ik)) /* (ik freed either way) */
         return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
-    }
+    PlanItem *it = malloc(sizeof *it);
+    if (!it)
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
     supplysec__v1__plan_item__init(it);
     if (!resource_batch_keep(m->b, &it->base))
         return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");

@@ -4,8 +4,8 @@
  * and the report, a framework's requirements each judged by its rules
  * (every rule MET: MET; every one MISSING: MISSING; else PARTIAL; a rule
  * NOT_APPLICABLE makes the requirement so; a rule met only for want of
- * anything to judge, no incident at all, is left out unless all are). docs/readiness.md states every
- * rule; a test holds each in both directions. */
+ * anything to judge, no incident at all, is left out unless all are). docs/readiness.md states
+ * every rule; a test holds each in both directions. */
 #include "readiness.h"
 
 #include <stdarg.h>
@@ -60,16 +60,6 @@ static const char *day(int64_t s, char buf[CALENDAR_RFC3339_MAX])
     calendar_format_rfc3339((calendar_time){s, 0}, buf, CALENDAR_RFC3339_MAX);
     buf[10] = '\0';
     return buf;
-}
-
-/* The latest time among l's items (0: none). */
-static int64_t latest(const evidence_list *l)
-{
-    int64_t t = 0;
-    for (size_t i = 0; i < l->n; i++)
-        if (l->items[i].has_time && l->items[i].time_s > t)
-            t = l->items[i].time_s;
-    return t;
 }
 
 static const char *first(const evidence_list *l)
@@ -130,7 +120,7 @@ static void rule_assessment_recent(const evidence *e, int arg, judged *j)
     (void)arg;
     const evidence_list *in = &e->facts[FACT_ASSESSMENTS];
     char d[CALENDAR_RFC3339_MAX];
-    int64_t last = latest(in);
+    int64_t last = in->latest_s;
     if (!in->count) {
         rule_assessment(e, 0, j);
     } else if (last >= e->now_s - EVIDENCE_RECENT_S) {
@@ -165,14 +155,6 @@ static const char *criterion_label(int c)
     return reflect_enum_label(&supplysec__v1__aeo_criterion__descriptor, c);
 }
 
-static bool listed(const evidence_list *l, const char *resource)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->items[i].resource, resource) == 0)
-            return true;
-    return false;
-}
-
 static void rule_items(const evidence *e, int c, judged *j)
 {
     const evidence_list *all = &e->items[c], *done = &e->items_done[c];
@@ -191,12 +173,8 @@ static void rule_items(const evidence *e, int c, judged *j)
         return;
     }
     j->status = STATUS(PARTIAL);
-    const char *open = "";
-    for (size_t i = 0; i < all->n && !open[0]; i++)
-        if (!listed(done, all->items[i].resource))
-            open = all->items[i].resource;
     missing(j, "%zu of the %zu plan items for criterion %s are not implemented yet, e.g. %s.",
-            all->count - done->count, all->count, criterion_label(c), open);
+            all->count - done->count, all->count, criterion_label(c), first(&e->items_open[c]));
 }
 
 static void rule_training(const evidence *e, int arg, judged *j)
@@ -212,7 +190,7 @@ static void rule_training(const evidence *e, int arg, judged *j)
         missing(j,
                 "No training in the last 12 months (the last on %s): hold and record it "
                 "(ISO 28001 5.5).",
-                day(latest(&e->facts[FACT_TRAININGS_OLD]), d));
+                day(e->facts[FACT_TRAININGS_OLD].latest_s, d));
     } else {
         j->status = STATUS(MISSING);
         missing(j, "No training recorded: record the training the security plan provides for "
@@ -240,7 +218,8 @@ static void rule_incidents(const evidence *e, int arg, judged *j)
     show(j, &e->facts[FACT_INCIDENTS_CLOSED]);
     if (!open->count) {
         j->status = STATUS(MET);
-        j->vacuous = !e->facts[FACT_INCIDENTS_CLOSED].count;
+        j->vacuous =
+            !e->facts[FACT_INCIDENTS_CLOSED].count && !e->topics[EVIDENCE_OPEN_INCIDENT].count;
         return;
     }
     j->status = STATUS(PARTIAL);
@@ -310,7 +289,7 @@ static void rule_review(const evidence *e, int arg, judged *j)
         missing(j,
                 "The last management review was held on %s, more than 12 months ago: hold "
                 "one and have its record approved (ISO 28000 4.6).",
-                day(latest(&e->facts[FACT_REVIEWS_OLD]), d));
+                day(e->facts[FACT_REVIEWS_OLD].latest_s, d));
     } else {
         j->status = STATUS(MISSING);
         missing(j, "No management review has an approved record: hold one (ISO 28000 4.6).");
@@ -536,8 +515,15 @@ Supplysec__V1__ReadinessReport *readiness_report(const op_ctx *op, const char *n
     snprintf(org_name, sizeof org_name, "%.*s", (int)(seg - name), name);
     const char *id = seg + strlen(REPORTS_SEGMENT);
     /* authorize */
-    if (!kind_parse_name(&organization_kind, "name", org_name, &key, st) ||
-        !kind_authorize_role(op, &key, SUPPLYSEC__V1__ROLE__ROLE_VIEWER, name, st))
+    status lst = {0};
+    if (!kind_parse_name(&organization_kind, "name", org_name, &key, &lst)) {
+        status_fail(st, STATUS_INVALID_ARGUMENT,
+                    "name: a readiness report is named "
+                    "organizations/{organization}/readinessReports/{framework}: %s",
+                    lst.msg);
+        return NULL;
+    }
+    if (!kind_authorize_role(op, &key, SUPPLYSEC__V1__ROLE__ROLE_VIEWER, name, st))
         return NULL;
     /* load: the framework, the evidence */
     const readiness_framework *fw = framework_named(id);

@@ -213,7 +213,8 @@ static bool with_approval(const op_ctx *op, const resource_key *key, ProtobufCMe
     SecurityAssessment *a = (SecurityAssessment *)doc;
     char rev[LIFECYCLE_REVISION_MAX];
     status lst = {0};
-    if (!lifecycle_revision_in_force(op, &statement_of_application_kind, key->org, a->scope->statement_of_application, rev, &lst) &&
+    if (!lifecycle_revision_in_force(op, &statement_of_application_kind, key->org,
+                                     a->scope->statement_of_application, rev, &lst) &&
         lst.code != STATUS_NOT_FOUND) {
         *st = lst;
         return false;

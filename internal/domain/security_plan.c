@@ -1,12 +1,14 @@
 /* security_plan.c — the rules of a security plan (ISO 28001 5.4-5.6), a
  * controlled document: what a draft may hold (the annex guidance
  * considered, the training programme, the monitoring schedule, the
- * incident procedure; every field's limits), that it is made from an
- * approved assessment of its organization, while its latest revision is
+ * incident procedure; every field's limits); that it is made from an
+ * approved assessment of its organization while its latest revision is
  * the approved one (whose number it records, and whose accepted
- * countermeasures become its items in the same write), what an approved revision must have, when it
- * came into force, that its items and records go with it when it is deleted, and each monitoring
- * activity's latest record and whether it is overdue, as of each read. */
+ * countermeasures become its items in the same write, guarded at the
+ * version read); what an approved revision must have; when it came into
+ * force; that its items and records go with it when it is deleted; and
+ * each monitoring activity's latest record and whether it is overdue, as
+ * of each read. */
 #include "security_plan.h"
 
 #include <stdio.h>
@@ -102,12 +104,17 @@ static bool validate(const ProtobufCMessage *res, const char *p, status *st)
     return guidance_valid(pl, p, st) && schedule_valid(pl, p, st);
 }
 
-const Activity *security_plan_activity(const SecurityPlan *plan, const char *id)
+static Activity *activity_named(const SecurityPlan *plan, const char *id)
 {
     for (size_t i = 0; i < plan->n_monitoring_schedule; i++)
         if (strcmp(plan->monitoring_schedule[i]->id, id) == 0)
             return plan->monitoring_schedule[i];
     return NULL;
+}
+
+const Activity *security_plan_activity(const SecurityPlan *plan, const char *id)
+{
+    return activity_named(plan, id);
 }
 
 /* The activities' read-time fields, which present sets. */
@@ -122,10 +129,11 @@ static bool activities_clear(SecurityPlan *pl)
 }
 
 /* On create: the assessment is one of the organization's, its latest
- * revision APPROVED, which the plan records. */
+ * revision APPROVED, which the plan records; b guards it at that version. */
 static bool assessment_in_force(const op_ctx *op, const resource_key *key, SecurityPlan *pl,
-                                status *st)
+                                resource_batch *b, status *st)
 {
+    int64_t version;
     char f[96];
     resource_key ak;
     status lst = {0};
@@ -144,7 +152,7 @@ static bool assessment_in_force(const op_ctx *op, const resource_key *key, Secur
                            f, key->org);
     SecurityAssessment *a = (SecurityAssessment *)resource_load(
         op, security_assessment_kind.desc, security_assessment_kind.collection, key->org,
-        pl->security_assessment, pl->security_assessment, NULL, &lst);
+        pl->security_assessment, pl->security_assessment, &version, &lst);
     if (!a)
         return lst.code == STATUS_NOT_FOUND
                    ? status_fail(st, STATUS_INVALID_ARGUMENT, "%s: %s", f, lst.msg)
@@ -165,23 +173,30 @@ static bool assessment_in_force(const op_ctx *op, const resource_key *key, Secur
                                 f, pl->security_assessment, a->revision_id,
                                 lifecycle_state_name(&a->base));
     protobuf_c_message_free_unpacked(&a->base, NULL);
+    /* a revision started before the write commits changes what the items
+     * copy: the plan is then not made (ABORTED) */
+    resource_batch_guard(b, security_assessment_kind.collection, key->org, pl->security_assessment,
+                         version);
     return ok;
 }
 
 static bool derive(const op_ctx *op, const resource_key *key, ProtobufCMessage *res,
                    const ProtobufCMessage *prev, status *st)
 {
-    SecurityPlan *pl = (SecurityPlan *)res;
-    if (!activities_clear(pl))
-        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
-    return prev || assessment_in_force(op, key, pl, st);
+    (void)op;
+    (void)key;
+    (void)prev;
+    return activities_clear((SecurityPlan *)res) ||
+           status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
 }
 
-/* Its items, in the same write. */
+/* The assessment it implements, and its items, in the same write. */
 static bool with_create(const op_ctx *op, const resource_key *key, ProtobufCMessage *res,
                         resource_batch *b, status *st)
 {
-    return plan_items_make(op, key, ((SecurityPlan *)res)->security_assessment, b, st);
+    SecurityPlan *pl = (SecurityPlan *)res;
+    return assessment_in_force(op, key, pl, b, st) &&
+           plan_items_make(op, key, pl->security_assessment, b, st);
 }
 
 /* What an approved plan must have (ISO 28001 5.4-5.6, ISO 28000 4.4.7). */
@@ -238,8 +253,7 @@ static bool latest_record(ProtobufCMessage **msg, const store_record *rec, void 
     (void)rec;
     SecurityPlan *pl = ctx;
     const MonitoringRecord *r = (const MonitoringRecord *)*msg;
-    const Activity *found = security_plan_activity(pl, r->activity);
-    Activity *a = (Activity *)found;
+    Activity *a = activity_named(pl, r->activity);
     if (!a || !r->perform_time ||
         (a->last_perform_time && a->last_perform_time->seconds >= r->perform_time->seconds))
         return true;

@@ -17,11 +17,6 @@
 
 typedef Supplysec__V1__SecurityPolicy SecurityPolicy;
 
-static bool valid_time(const Google__Protobuf__Timestamp *t, const char *field, status *st)
-{
-    return !t || validate_timestamp(field, t->seconds, t->nanos, st);
-}
-
 static bool validate(const ProtobufCMessage *res, const char *p, status *st)
 {
     const SecurityPolicy *sp = (const SecurityPolicy *)res;
@@ -56,11 +51,11 @@ static bool validate(const ProtobufCMessage *res, const char *p, status *st)
         if (!validate_text(f, sp->sign_off->signatory_role, 200, false, st))
             return false;
         snprintf(f, sizeof f, "%s.sign_off.sign_time", p);
-        if (!valid_time(sp->sign_off->sign_time, f, st))
+        if (!validate_time(f, sp->sign_off->sign_time, false, false, st))
             return false;
     }
     snprintf(f, sizeof f, "%s.next_review_time", p);
-    return valid_time(sp->next_review_time, f, st);
+    return validate_time(f, sp->next_review_time, false, false, st);
 }
 
 /* The statement a policy names is one of its organization's own; the
@@ -101,7 +96,8 @@ static bool with_approval(const op_ctx *op, const resource_key *key, ProtobufCMe
         return true;
     char rev[LIFECYCLE_REVISION_MAX];
     status lst = {0};
-    if (!lifecycle_revision_in_force(op, &statement_of_application_kind, key->org, c->statement_of_application, rev, &lst) &&
+    if (!lifecycle_revision_in_force(op, &statement_of_application_kind, key->org,
+                                     c->statement_of_application, rev, &lst) &&
         lst.code != STATUS_NOT_FOUND) {
         *st = lst;
         return false;

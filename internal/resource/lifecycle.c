@@ -65,9 +65,7 @@ static DocumentControl *control_of(ProtobufCMessage *m)
 
 static const char *state_label(Supplysec__V1__DocumentState s)
 {
-    const ProtobufCEnumValue *v =
-        protobuf_c_enum_descriptor_get_value(&supplysec__v1__document_state__descriptor, (int)s);
-    return v ? v->name + strlen("DOCUMENT_STATE_") : "UNSPECIFIED";
+    return reflect_enum_label(&supplysec__v1__document_state__descriptor, (int)s);
 }
 
 bool lifecycle_is_draft(const ProtobufCMessage *res)
@@ -164,18 +162,17 @@ ProtobufCMessage *lifecycle_load_revision(const op_ctx *op, const kind *k, const
 bool lifecycle_revision_in_force(const op_ctx *op, const kind *k, const char *org, const char *name,
                                  char rev[LIFECYCLE_REVISION_MAX], status *st)
 {
-    assert(k->lifecycle == KIND_CONTROLLED);
     rev[0] = '\0';
     ProtobufCMessage *doc = resource_load(op, k->desc, k->collection, org, name, name, NULL, st);
     if (!doc)
         return false;
-    int n = revision_of(doc);
-    if (state_of(doc) == APPROVED)
+    int n;
+    int64_t approved;
+    bool ok = lifecycle_in_force(op, k, doc, name, &n, &approved, NULL, st);
+    if (ok && n)
         snprintf(rev, LIFECYCLE_REVISION_MAX, "%d", n);
-    else if (n > 1)
-        snprintf(rev, LIFECYCLE_REVISION_MAX, "%d", n - 1);
     protobuf_c_message_free_unpacked(doc, NULL);
-    return true;
+    return ok;
 }
 
 bool lifecycle_in_force(const op_ctx *op, const kind *k, const ProtobufCMessage *doc,
@@ -196,10 +193,15 @@ bool lifecycle_in_force(const op_ctx *op, const kind *k, const ProtobufCMessage 
         char skey[REV_NAME_MAX], display[REV_NAME_MAX];
         revision_names(name, *rev, skey, sizeof skey, display, sizeof display);
         resource_key key;
-        if (!kind_parse_name(k, "name", name, &key, st) ||
-            !(loaded = resource_load(op, k->desc, k->revisions_collection, key.org, skey, display,
-                                     NULL, st)))
+        status lst = {0};
+        if (!kind_parse_name(k, "name", name, &key, st))
             return false;
+        if (!(loaded = resource_load(op, k->desc, k->revisions_collection, key.org, skey, display,
+                                     NULL, &lst)))
+            return lst.code == STATUS_NOT_FOUND /* the latest says it was approved */
+                       ? status_fail(st, STATUS_DATA_LOSS, "%s: its approved revision is missing",
+                                     display)
+                       : (*st = lst, false);
     }
     const DocumentControl *const *c = field_at(loaded ? loaded : doc, "control");
     if (*c && (*c)->approve_time)

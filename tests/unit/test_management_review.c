@@ -131,15 +131,19 @@ static void the_rest(world *w)
     fixture_make(&w->base, &w->editor, &business_partner_kind, ORG, "port", json);
 }
 
+/* A review created with extra fields (",\"x\":..." or ""). */
 static ManagementReview *review(world *w, const char *id, const char *extra, status *st)
 {
-    char json[1024];
-    snprintf(json, sizeof json,
+    size_t size = strlen(extra) + 256;
+    char *json = malloc(size);
+    snprintf(json, size,
              "{\"title\":\"Review %s\",\"reviewTime\":\"2026-06-01T09:00:00Z\",\"inputs\":"
              "{\"previousReview\":\"x\"}%s}",
              id, extra);
-    return (ManagementReview *)fixture_try_create(&w->base, &w->editor, &management_review_kind,
-                                                  ORG, id, json, st);
+    ManagementReview *r = (ManagementReview *)fixture_try_create(
+        &w->base, &w->editor, &management_review_kind, ORG, id, json, st);
+    free(json);
+    return r;
 }
 
 static int count(const ManagementReview *r, Supplysec__V1__ReviewInputKind kind)
@@ -303,11 +307,40 @@ static void test_actions_carried_and_approval(void **state)
     assert_string_equal(r->action_items[1]->description, "Fix the fence");
     assert_string_equal(r->action_items[1]->carried_from, REVIEWS "rev-1");
     protobuf_c_message_free_unpacked(&r->base, NULL);
-    /* done in q2: kept as carried */
+    /* rev-2 approved with both items open; its next revision, a draft,
+     * marks them done: the next review goes by the revision in force */
+    set(w, "rev-2", "\"reviewTime\":\"2026-09-01T09:00:00Z\"", "review_time", &st, true);
+    set(w, "rev-2", "\"attendees\":[\"CEO\"]", "attendees", &st, true);
+    set(w, "rev-2", "\"decisions\":[\"Go on\"]", "decisions", &st, true);
+    world_approve(w, &management_review_kind, REVIEWS "rev-2");
+    protobuf_c_message_free_unpacked(&move(w, &w->editor, "rev-2", DOC_REVISE, &st)->base, NULL);
     set(w, "rev-2",
-        "\"actionItems\":[{\"description\":\"Fix the fence\",\"owner\":\"Site\","
-        "\"status\":\"ACTION_STATUS_DONE\",\"carriedFrom\":\"" REVIEWS "rev-1\"}]",
+        "\"actionItems\":[{\"description\":\"New\",\"owner\":\"O\","
+        "\"status\":\"ACTION_STATUS_DONE\"},{\"description\":\"Fix the fence\",\"owner\":"
+        "\"Site\",\"status\":\"ACTION_STATUS_DONE\",\"carriedFrom\":\"" REVIEWS "rev-1\"}]",
         "action_items", &st, true);
+    r = review(w, "rev-3", "", &st);
+    if (!r)
+        fail_msg("review: %s", st.msg);
+    assert_string_equal(r->inputs->previous_review, REVIEWS "rev-2");
+    assert_int_equal(count(r, INPUT(OPEN_ACTION_ITEM)), 2);
+    assert_int_equal(r->n_action_items, 2);
+    for (size_t i = 0; i < 2; i++) /* carried from the review before, whatever came before it */
+        assert_string_equal(r->action_items[i]->carried_from, REVIEWS "rev-2");
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    set(w, "rev-3", "\"title\":\"Renamed\"", "title", &st, true);
+    /* what is entered and what is carried together stay within 200 */
+    char *many = malloc(200 * 80 + 64);
+    size_t n = (size_t)sprintf(many, ",\"actionItems\":[");
+    for (int i = 0; i < 199; i++)
+        n += (size_t)sprintf(many + n,
+                             "%s{\"description\":\"A%d\",\"owner\":\"O\","
+                             "\"status\":\"ACTION_STATUS_OPEN\"}",
+                             i ? "," : "", i);
+    strcpy(many + n, "]");
+    assert_null(review(w, "rev-4", many, &st));
+    fixture_refused(&st, STATUS_FAILED_PRECONDITION, "with the 2 open ones of " REVIEWS "rev-2");
+    free(many);
     /* another organization sees none of it */
     assert_null(
         std_get(fixture_as(&w->base, &w->other), &management_review_kind, REVIEWS "rev-1", &st));

@@ -368,6 +368,13 @@ static void test_report_shape(void **state)
     assert_int_equal(st.code, STATUS_NOT_FOUND);
     assert_null(readiness_report(fixture_as(&w->base, &w->viewer), ORG "/reports/x", &st));
     fixture_refused(&st, STATUS_INVALID_ARGUMENT, "name: ");
+    /* an incident, open, nothing to notify: the incidents rule holds, and
+     * counts, so H is part met though no plan or drill is there yet */
+    expect(w, "wco-safe-aeo", "H", S(MISSING), "Write a security plan");
+    fixture_make(&w->base, &w->editor, &security_incident_kind, ORG, "minor",
+                 "{\"title\":\"Minor\",\"occurTime\":\"2026-01-01T00:00:00Z\","
+                 "\"severity\":\"INCIDENT_SEVERITY_LOW\"}");
+    expect(w, "wco-safe-aeo", "H", S(PARTIAL), "Write a security plan");
     Supplysec__V1__ListReadinessFrameworksResponse *l = readiness_frameworks_list(&st);
     assert_int_equal(l->n_frameworks, 3);
     assert_int_equal(l->frameworks[1]->n_requirements, 12);
