@@ -336,7 +336,7 @@ MUTANTS = [
          promise="a review carries in the previous review's open action items",
          edits=[("internal/domain/management_review.c",
                  "            (pv.review && !actions_carry(r, pv.review, pv.name)))",
-                 "            false)")]),
+                 "            (false && !actions_carry(r, pv.review, pv.name)))")]),
     dict(name="review-approved-before-held",
          promise="a management review is approved only once held, attended and decided",
          edits=[("internal/domain/management_review.c",
