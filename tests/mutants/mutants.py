@@ -357,5 +357,5 @@ MUTANTS = [
                  "masked or not",
          edits=[("internal/base/wire.c",
                  "                 !check_timestamp(w, depth, body, body + len)))",
-                 "                 false))")]),
+                 "                 false && !check_timestamp(w, depth, body, body + len)))")]),
 ]
