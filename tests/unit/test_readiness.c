@@ -334,6 +334,108 @@ static void test_each_rule_both_ways(void **state)
     expect(w, "eu-aeo-security", "production", S(MET), NULL);
 }
 
+/* Every requirement of every framework, counted by status, for org's
+ * report as who. */
+static void statuses(world *w, const principal *who, const char *org, const char *framework,
+                     int counts[5], char *first_not_met, size_t size)
+{
+    char name[128];
+    status st = {0};
+    snprintf(name, sizeof name, "organizations/%s/readinessReports/%s", org, framework);
+    Report *r = readiness_report(fixture_as(&w->base, who), name, &st);
+    if (!r)
+        fail_msg("%s: %s", name, st.msg);
+    memset(counts, 0, 5 * sizeof *counts);
+    first_not_met[0] = '\0';
+    for (size_t i = 0; i < r->n_requirements; i++) {
+        const Supplysec__V1__RequirementReadiness *q = r->requirements[i];
+        counts[q->status]++;
+        if (q->status != S(MET) && !first_not_met[0])
+            snprintf(first_not_met, size, "%s %s: %s", framework, q->id,
+                     q->n_missing ? q->missing[0] : "");
+    }
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+/* The whole system, every piece in place. */
+static void complete(world *w)
+{
+    fixture_make(&w->base, &w->editor, &security_policy_kind, ORG, "policy",
+                 "{\"title\":\"Policy\",\"text\":\"T\",\"signOff\":{\"signatoryName\":\"A\","
+                 "\"signatoryRole\":\"CEO\",\"signTime\":\"2026-01-05T00:00:00Z\"}}");
+    world_approve(w, &security_policy_kind, ORG "/securityPolicies/policy");
+    world_approve(w, &statement_of_application_kind, WORLD_STATEMENT);
+    scenario(w, "theft", "THEFT", 4);
+    const char *criteria[] = {"B_INFORMATION", "C_CARGO", "D_CONVEYANCE", "E_PREMISES",
+                              "F_PERSONNEL"};
+    for (size_t i = 0; i < 5; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "measure-%zu", i + 1);
+        measure(w, "theft", id, criteria[i]);
+    }
+    scenario(w, "pests", "AGRICULTURAL", 1);
+    world_approve(w, &security_assessment_kind, WORLD_ASSESSMENT);
+    fixture_make(&w->base, &w->editor, &security_plan_kind, ORG, "plan",
+                 "{\"title\":\"Plan\",\"securityAssessment\":\"" WORLD_ASSESSMENT "\","
+                 "\"consideredGuidance\":[{\"annex\":\"GUIDANCE_ANNEX_A\",\"reference\":\"A.1\"}],"
+                 "\"trainingProgramme\":\"T\",\"incidentProcedure\":\"Call customs\","
+                 "\"monitoringSchedule\":[{\"id\":\"seals\",\"description\":\"Seal log\","
+                 "\"intervalDays\":7}]}");
+    world_approve(w, &security_plan_kind, PLAN);
+    for (int i = 1; i <= 5; i++) {
+        char json[256];
+        snprintf(json, sizeof json,
+                 "{\"name\":\"" PLAN "/items/item-%04d\",\"status\":"
+                 "\"PLAN_ITEM_STATUS_IMPLEMENTED\"}",
+                 i);
+        world_update(w, &w->editor, &plan_item_kind, json, "status");
+    }
+    training(w, "awareness", "TRAINING", 30);
+    training(w, "intrusion", "DRILL", 10);
+    carrier_declared(w, true);
+    fixture_make(&w->base, &w->editor, &security_objective_kind, ORG, "seals",
+                 "{\"title\":\"Seals\",\"indicator\":\"i\",\"direction\":"
+                 "\"TARGET_DIRECTION_AT_MOST\",\"target\":2,\"measurements\":"
+                 "[{\"measureTime\":\"2026-01-01T00:00:00Z\",\"value\":1}]}");
+    char json[512], when[CALENDAR_RFC3339_MAX];
+    snprintf(json, sizeof json,
+             "{\"activity\":\"seals\",\"performTime\":\"%s\",\"performer\":\"Guard\","
+             "\"result\":\"MONITORING_RESULT_CONFORMING\"}",
+             world_in_days(when, -1));
+    fixture_make(&w->base, &w->editor, &monitoring_record_kind, PLAN, "check-1", json);
+    review(w, "review-2026", 20);
+    world_update(w, &w->admin, &organization_kind,
+                 "{\"name\":\"" ORG "\",\"supplyChainRoles\":[\"SUPPLY_CHAIN_ROLE_MANUFACTURER\"]}",
+                 "supply_chain_roles");
+}
+
+/* Both ends, for every requirement of every framework: an organization
+ * with nothing misses all (production does not apply to it); one with the
+ * whole system in place meets all. */
+static void test_every_requirement_both_ways(void **state)
+{
+    world *w = *state;
+    int counts[5];
+    char not_met[1024];
+    for (size_t f = 0; f < readiness_frameworks_n; f++) {
+        const readiness_framework *fw = readiness_frameworks[f];
+        statuses(w, &w->other, "oth", fw->id, counts, not_met, sizeof not_met);
+        bool has_production = strcmp(fw->id, "eu-aeo-security") == 0;
+        if (counts[S(MISSING)] != (int)fw->n_requirements - has_production ||
+            counts[S(NOT_APPLICABLE)] != has_production)
+            fail_msg("%s, nothing there: %d missing, %d not applicable, of %zu", fw->id,
+                     counts[S(MISSING)], counts[S(NOT_APPLICABLE)], fw->n_requirements);
+    }
+    complete(w);
+    for (size_t f = 0; f < readiness_frameworks_n; f++) {
+        const readiness_framework *fw = readiness_frameworks[f];
+        statuses(w, &w->viewer, "fwd", fw->id, counts, not_met, sizeof not_met);
+        if (counts[S(MET)] != (int)fw->n_requirements)
+            fail_msg("%s, all in place: %d of %zu met; %s", fw->id, counts[S(MET)],
+                     fw->n_requirements, not_met);
+    }
+}
+
 static void test_report_shape(void **state)
 {
     world *w = *state;
@@ -386,6 +488,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_each_rule_both_ways, world_setup, world_teardown),
+        cmocka_unit_test_setup_teardown(test_every_requirement_both_ways, world_setup,
+                                        world_teardown),
         cmocka_unit_test_setup_teardown(test_report_shape, world_setup, world_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
