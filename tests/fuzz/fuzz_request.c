@@ -3,7 +3,7 @@
  * The first byte picks the method from the table supplysecd serves
  * (support/descriptors.c over api_all_services); the rest are its request
  * bytes, decoded as call.c's rt_decode() does: the generic wire check of
- * every string at any depth and of nesting (wire.h), then protobuf-c's
+ * every string and timestamp at any depth and of nesting (wire.h), then protobuf-c's
  * unpack. Oracles:
  *   - wire_check agrees with an independent walk (support/reference.c);
  *   - a refusal sets INVALID_ARGUMENT with a UTF-8 message;

@@ -2,6 +2,8 @@
  * reference.h). */
 #include "reference.h"
 
+#include <string.h>
+
 size_t ref_utf8_char_len(const uint8_t *s, size_t n)
 {
     static const uint32_t shortest[5] = {0, 0, 0x80, 0x800, 0x10000};
@@ -66,6 +68,39 @@ static const ProtobufCFieldDescriptor *field(const ProtobufCMessageDescriptor *d
     return NULL;
 }
 
+/* A google.protobuf.Timestamp's body, well-formed: its seconds (field 1)
+ * and nanos (field 2), the last of each that is a varint, within years 1 to
+ * 9999 and 0 to 999,999,999. */
+static bool timestamp_in_range(const uint8_t *buf, size_t len)
+{
+    int64_t seconds = 0, nanos = 0;
+    size_t at = 0;
+    while (at < len) {
+        uint64_t key, v = 0;
+        varint(buf, len, &at, &key);
+        switch (key & 7) {
+        case 0:
+            varint(buf, len, &at, &v);
+            if (key >> 3 == 1)
+                seconds = (int64_t)v;
+            else if (key >> 3 == 2)
+                nanos = (int64_t)v;
+            break;
+        case 1:
+            at += 8;
+            break;
+        case 5:
+            at += 4;
+            break;
+        default:
+            varint(buf, len, &at, &v);
+            at += v;
+        }
+    }
+    return seconds >= INT64_C(-62135596800) && seconds <= INT64_C(253402300799) && nanos >= 0 &&
+           nanos <= 999999999;
+}
+
 static bool walk(const ProtobufCMessageDescriptor *d, const uint8_t *buf, size_t len, int levels)
 {
     size_t at = 0;
@@ -96,6 +131,10 @@ static bool walk(const ProtobufCMessageDescriptor *d, const uint8_t *buf, size_t
                     return false;
             } else if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
                 if (levels == 0 || !walk(f->descriptor, body, v, levels - 1))
+                    return false;
+                const ProtobufCMessageDescriptor *sub = f->descriptor;
+                if (strcmp(sub->name, "google.protobuf.Timestamp") == 0 &&
+                    !timestamp_in_range(body, v))
                     return false;
             }
         } else {

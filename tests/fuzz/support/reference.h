@@ -19,7 +19,9 @@ bool ref_utf8_valid(const uint8_t *s, size_t n);
 
 /* wire.h's rule: buf parses as desc (tags, lengths, no groups, field
  * numbers 1..2^29-1), every known string field at any depth is UTF-8
- * without NUL, and message fields nest at most max_depth levels. */
+ * without NUL, every google.protobuf.Timestamp within years 1 to 9999
+ * (nanos 0 to 999,999,999), and message fields nest at most max_depth
+ * levels. */
 bool ref_wire_check(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len,
                     int max_depth);
 
