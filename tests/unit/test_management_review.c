@@ -58,34 +58,6 @@ static void assessment_and_plan(world *w)
                  "{\"title\":\"Plan\",\"securityAssessment\":\"" WORLD_ASSESSMENT "\"}");
 }
 
-/* The carrier's declaration, valid for 30 more days, ACCEPTED. */
-static void declaration_accepted(world *w)
-{
-    char json[768], until[CALENDAR_RFC3339_MAX];
-    status st = {0};
-    snprintf(json, sizeof json,
-             "{\"title\":\"Paper\",\"recordedFor\":\"" WORLD_PARTNER
-             "\",\"paperReference\":\"P-1\","
-             "\"measures\":{\"cargoSecurity\":\"c\",\"premisesSecurity\":\"e\","
-             "\"personnelSecurity\":\"f\",\"tradingPartnerSecurity\":\"g\"},"
-             "\"signatory\":{\"name\":\"J\",\"position\":\"MD\"},"
-             "\"signTime\":\"2026-01-01T00:00:00Z\",\"validUntil\":\"%s\"}",
-             world_in_days(until, 30));
-    fixture_make(&w->base, &w->editor, &declaration_kind, ORG, "paper", json);
-    world_approve(w, &declaration_kind, ORG "/declarations/paper");
-    fixture_make(&w->base, &w->editor, &declaration_request_kind, ORG, "asked",
-                 "{\"businessPartner\":\"" WORLD_PARTNER "\"}");
-    const char *req = ORG "/declarationRequests/asked";
-    DeclarationRequest *r = declaration_request_answer(fixture_as(&w->base, &w->admin), req, "",
-                                                       ORG "/declarations/paper", &st);
-    if (!r)
-        fail_msg("answer: %s", st.msg);
-    protobuf_c_message_free_unpacked(&r->base, NULL);
-    if (!(r = declaration_request_decide(fixture_as(&w->base, &w->admin), req, "", true, "", &st)))
-        fail_msg("accept: %s", st.msg);
-    protobuf_c_message_free_unpacked(&r->base, NULL);
-}
-
 /* The rest of the data: an open and a closed incident, an objective off
  * target and one on it, the organization's certificate and a partner's
  * expiring in 30 days, one of each valid for a year. */
@@ -185,7 +157,7 @@ static void test_inputs_compiled_from_the_data(void **state)
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     assessment_and_plan(w);
-    declaration_accepted(w);
+    world_carrier_declared(w, 30, false);
     the_rest(w);
     sleep(1); /* the partners' first credibility reviews fall due at their creation */
     r = review(w, "full", "", &st);

@@ -30,6 +30,13 @@
 #define S(x) SUPPLYSEC__V1__REQUIREMENT_STATUS__REQUIREMENT_STATUS_##x
 #define ORG WORLD_ORG
 #define PLAN ORG "/securityPlans/plan"
+/* The plan, all it needs for approval, one monitoring activity (seals, weekly). */
+#define PLAN_JSON                                                                                  \
+    "{\"title\":\"Plan\",\"securityAssessment\":\"" WORLD_ASSESSMENT "\","                         \
+    "\"consideredGuidance\":[{\"annex\":\"GUIDANCE_ANNEX_A\",\"reference\":\"A.1\"}],"             \
+    "\"trainingProgramme\":\"T\",\"incidentProcedure\":\"Call customs\","                          \
+    "\"monitoringSchedule\":[{\"id\":\"seals\",\"description\":\"Seal log\","                      \
+    "\"intervalDays\":7}]}"
 
 typedef Supplysec__V1__ReadinessReport Report;
 
@@ -148,12 +155,7 @@ static void plan(world *w)
 {
     expect(w, "wco-safe-aeo", "C", S(MISSING), "criterion C_CARGO");
     expect(w, "wco-safe-aeo", "H", S(MISSING), "Write a security plan");
-    fixture_make(&w->base, &w->editor, &security_plan_kind, ORG, "plan",
-                 "{\"title\":\"Plan\",\"securityAssessment\":\"" WORLD_ASSESSMENT "\","
-                 "\"consideredGuidance\":[{\"annex\":\"GUIDANCE_ANNEX_A\",\"reference\":\"A.1\"}],"
-                 "\"trainingProgramme\":\"T\",\"incidentProcedure\":\"Call customs\","
-                 "\"monitoringSchedule\":[{\"id\":\"seals\",\"description\":\"Seal log\","
-                 "\"intervalDays\":7}]}");
+    fixture_make(&w->base, &w->editor, &security_plan_kind, ORG, "plan", PLAN_JSON);
     expect(w, "wco-safe-aeo", "H", S(PARTIAL), "approve " PLAN);
     expect(w, "wco-safe-aeo", "C", S(MISSING), "criterion C_CARGO"); /* not in force yet */
     world_approve(w, &security_plan_kind, PLAN);
@@ -216,39 +218,6 @@ static void training_and_incidents(world *w)
     expect(w, "wco-safe-aeo", "H", S(MET), NULL);
 }
 
-/* A declaration recorded for the carrier, accepted, and its credibility
- * reviewed. */
-static void carrier_declared(world *w, bool reviewed)
-{
-    char json[768], until[CALENDAR_RFC3339_MAX];
-    status st = {0};
-    snprintf(json, sizeof json,
-             "{\"title\":\"Paper\",\"recordedFor\":\"" WORLD_PARTNER "\",\"paperReference\":\"P\","
-             "\"measures\":{\"cargoSecurity\":\"c\",\"premisesSecurity\":\"e\","
-             "\"personnelSecurity\":\"f\",\"tradingPartnerSecurity\":\"g\"},"
-             "\"signatory\":{\"name\":\"J\",\"position\":\"MD\"},"
-             "\"signTime\":\"2026-01-01T00:00:00Z\",\"validUntil\":\"%s\"}",
-             world_in_days(until, 365));
-    fixture_make(&w->base, &w->editor, &declaration_kind, ORG, "paper", json);
-    world_approve(w, &declaration_kind, ORG "/declarations/paper");
-    fixture_make(&w->base, &w->editor, &declaration_request_kind, ORG, "asked",
-                 "{\"businessPartner\":\"" WORLD_PARTNER "\"}");
-    const char *req = ORG "/declarationRequests/asked";
-    DeclarationRequest *r = declaration_request_answer(fixture_as(&w->base, &w->admin), req, "",
-                                                       ORG "/declarations/paper", &st);
-    protobuf_c_message_free_unpacked(&r->base, NULL);
-    r = declaration_request_decide(fixture_as(&w->base, &w->admin), req, "", true, "", &st);
-    if (!r)
-        fail_msg("accept: %s", st.msg);
-    protobuf_c_message_free_unpacked(&r->base, NULL);
-    if (reviewed)
-        fixture_make(&w->base, &w->editor, &credibility_review_kind, WORLD_PARTNER, "first",
-                     "{\"declarationRequest\":\"" ORG "/declarationRequests/asked\","
-                     "\"method\":\"REVIEW_METHOD_DOCUMENT_REVIEW\",\"reviewer\":\"R\","
-                     "\"result\":\"REVIEW_RESULT_CREDIBLE\","
-                     "\"reviewTime\":\"2026-01-10T00:00:00Z\"}");
-}
-
 static void partners(world *w)
 {
     char json[768], until[CALENDAR_RFC3339_MAX];
@@ -264,7 +233,7 @@ static void partners(world *w)
     expect(w, "ctpat-msc", "business-partners", S(PARTIAL),
            "1 of 2 business partners are neither exempt nor covered");
     expect(w, "wco-safe-aeo", "G", S(PARTIAL), "Carrier: no accepted declaration of security");
-    carrier_declared(w, true);
+    world_carrier_declared(w, 365, true);
     expect(w, "wco-safe-aeo", "G", S(MET), NULL);
     expect(w, "eu-aeo-security", "external-services", S(MET), NULL);
 }
@@ -375,12 +344,7 @@ static void complete(world *w)
     }
     scenario(w, "pests", "AGRICULTURAL", 1);
     world_approve(w, &security_assessment_kind, WORLD_ASSESSMENT);
-    fixture_make(&w->base, &w->editor, &security_plan_kind, ORG, "plan",
-                 "{\"title\":\"Plan\",\"securityAssessment\":\"" WORLD_ASSESSMENT "\","
-                 "\"consideredGuidance\":[{\"annex\":\"GUIDANCE_ANNEX_A\",\"reference\":\"A.1\"}],"
-                 "\"trainingProgramme\":\"T\",\"incidentProcedure\":\"Call customs\","
-                 "\"monitoringSchedule\":[{\"id\":\"seals\",\"description\":\"Seal log\","
-                 "\"intervalDays\":7}]}");
+    fixture_make(&w->base, &w->editor, &security_plan_kind, ORG, "plan", PLAN_JSON);
     world_approve(w, &security_plan_kind, PLAN);
     for (int i = 1; i <= 5; i++) {
         char json[256];
@@ -392,7 +356,7 @@ static void complete(world *w)
     }
     training(w, "awareness", "TRAINING", 30);
     training(w, "intrusion", "DRILL", 10);
-    carrier_declared(w, true);
+    world_carrier_declared(w, 365, true);
     fixture_make(&w->base, &w->editor, &security_objective_kind, ORG, "seals",
                  "{\"title\":\"Seals\",\"indicator\":\"i\",\"direction\":"
                  "\"TARGET_DIRECTION_AT_MOST\",\"target\":2,\"measurements\":"

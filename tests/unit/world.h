@@ -14,6 +14,9 @@
 
 #include "business_partner.h"
 #include "calendar.h"
+#include "credibility_review.h"
+#include "declaration.h"
+#include "declaration_request.h"
 #include "lifecycle.h"
 #include "organization.h"
 #include "scoring_scheme.h"
@@ -145,6 +148,42 @@ static inline void world_approve(world *w, const kind *k, const char *name)
     if (!m)
         fail_msg("approve %s: %s", name, st.msg);
     protobuf_c_message_free_unpacked(m, NULL);
+}
+
+/* The carrier's paper declaration, valid for days more, recorded, approved,
+ * answering the forwarder's request, ACCEPTED; and, when reviewed, its
+ * credibility reviewed. */
+static inline void world_carrier_declared(world *w, int days, bool reviewed)
+{
+    char json[768], until[CALENDAR_RFC3339_MAX];
+    status st = {0};
+    snprintf(json, sizeof json,
+             "{\"title\":\"Paper\",\"recordedFor\":\"" WORLD_PARTNER "\",\"paperReference\":"
+             "\"P\",\"measures\":{\"cargoSecurity\":\"c\",\"premisesSecurity\":\"e\","
+             "\"personnelSecurity\":\"f\",\"tradingPartnerSecurity\":\"g\"},"
+             "\"signatory\":{\"name\":\"J\",\"position\":\"MD\"},"
+             "\"signTime\":\"2026-01-01T00:00:00Z\",\"validUntil\":\"%s\"}",
+             world_in_days(until, days));
+    fixture_make(&w->base, &w->editor, &declaration_kind, WORLD_ORG, "paper", json);
+    world_approve(w, &declaration_kind, WORLD_ORG "/declarations/paper");
+    fixture_make(&w->base, &w->editor, &declaration_request_kind, WORLD_ORG, "asked",
+                 "{\"businessPartner\":\"" WORLD_PARTNER "\"}");
+    const char *req = WORLD_ORG "/declarationRequests/asked";
+    DeclarationRequest *r = declaration_request_answer(fixture_as(&w->base, &w->admin), req, "",
+                                                       WORLD_ORG "/declarations/paper", &st);
+    if (!r)
+        fail_msg("answer: %s", st.msg);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    r = declaration_request_decide(fixture_as(&w->base, &w->admin), req, "", true, "", &st);
+    if (!r)
+        fail_msg("accept: %s", st.msg);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    if (reviewed)
+        fixture_make(&w->base, &w->editor, &credibility_review_kind, WORLD_PARTNER, "first",
+                     "{\"declarationRequest\":\"" WORLD_ORG "/declarationRequests/asked\","
+                     "\"method\":\"REVIEW_METHOD_DOCUMENT_REVIEW\",\"reviewer\":\"R\","
+                     "\"result\":\"REVIEW_RESULT_CREDIBLE\","
+                     "\"reviewTime\":\"2026-01-10T00:00:00Z\"}");
 }
 
 #endif
