@@ -1,9 +1,15 @@
-/* organization.c — validation of Organization resources. */
+/* organization.c — the rules of an organization, the tenant: what it
+ * holds (every field's limits), that its kind is a platform
+ * administrator's to change, and that deleting it deletes all of it, in
+ * one write, while its id stays taken for good, so no later organization
+ * ever reads what was its, nor anything addressed to it. */
 #include "organization.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "kinds.h"
 #include "utf8.h"
 #include "validate.h"
 
@@ -169,24 +175,95 @@ static bool no_active_keys(const op_ctx *op, const resource_key *key, status *st
     return true;
 }
 
-/* Every key of the organization goes with it, in the delete's batch: all
- * of it or nothing, so nothing of it survives into a later organization
- * with the same id. A change to the organization since it was read is
- * ABORTED; a key created meanwhile is deleted with it, or fails its guard
- * on the organization (keyring.c). The guard in front claims the
- * organization before the keys are deleted: on MongoDB it is the batch's
- * first write, so keys being created under the organization conflict with
- * the delete from then on, instead of the delete conflicting with each of
- * them until its deadline. */
+/* The ids organizations ever had: one record each, written with the
+ * organization and never deleted, so a create under a used id fails (in
+ * the same write) and nothing stored for or about the old organization, in
+ * its collections or in others' (a request addressed to it), reaches a new
+ * one. */
+#define ORGANIZATION_IDS_COLLECTION "organizationIds"
+
+/* `organizationIds/{id}`: the record's name, in the audit log too. */
+static void id_record_name(const resource_key *key, char name[KIND_NAME_MAX])
+{
+    snprintf(name, KIND_NAME_MAX, "%s/%s", ORGANIZATION_IDS_COLLECTION, key->org);
+}
+
+/* The record of key's id, to add to b (its message kept by b). */
+static bool id_record(const resource_key *key, const char *legal_name, resource_batch *b,
+                      status *st)
+{
+    Supplysec__V1__Organization *rec = malloc(sizeof *rec);
+    if (!rec)
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    supplysec__v1__organization__init(rec);
+    if (!resource_batch_keep(b, &rec->base) ||
+        !message_set_string(&rec->base, "legal_name", legal_name))
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    char *name = malloc(KIND_NAME_MAX); /* the batch borrows it */
+    if (!name || !resource_batch_keep_mem(b, name))
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    id_record_name(key, name);
+    resource_ref ref = {
+        .collection = ORGANIZATION_IDS_COLLECTION, .org = key->org, .parent = "", .name = name};
+    return resource_batch_create(b, &ref, &rec->base, &rec->base, st);
+}
+
+/* Whether key's id was ever used (its record exists). */
+static bool id_used(const op_ctx *op, const resource_key *key, bool *used, status *st)
+{
+    status lst = {0};
+    char name[KIND_NAME_MAX];
+    id_record_name(key, name);
+    ProtobufCMessage *rec =
+        resource_load(op, &supplysec__v1__organization__descriptor, ORGANIZATION_IDS_COLLECTION,
+                      key->org, name, name, NULL, &lst);
+    *used = rec != NULL;
+    if (rec)
+        protobuf_c_message_free_unpacked(rec, NULL);
+    return rec || lst.code == STATUS_NOT_FOUND || (*st = lst, false);
+}
+
+/* A new organization takes its id for good. */
+static bool with_create(const op_ctx *op, const resource_key *key, ProtobufCMessage *res,
+                        resource_batch *b, status *st)
+{
+    bool used;
+    if (!id_used(op, key, &used, st))
+        return false;
+    if (used)
+        return status_fail(st, STATUS_ALREADY_EXISTS,
+                           "%s: the id belonged to an organization deleted since, and an "
+                           "organization's id is never used again: choose another",
+                           key->name);
+    return id_record(key, ((Supplysec__V1__Organization *)res)->legal_name, b, st);
+}
+
+/* All of the organization goes with it, in the delete's batch: all of it
+ * or nothing. A change to the organization since it was read is ABORTED; a
+ * key created meanwhile is deleted with it, or fails its guard on the
+ * organization (keyring.c). The guard in front claims the organization
+ * before the rest is deleted: on MongoDB it is the batch's first write, so
+ * keys being created under the organization conflict with the delete from
+ * then on, instead of the delete conflicting with each of them until its
+ * deadline. Its id stays taken (an organization created before ids were
+ * recorded gets its record now). */
 static bool before_delete(const op_ctx *op, const resource_key *key, const ProtobufCMessage *cur,
                           int64_t version, resource_batch *b, status *st)
 {
-    (void)cur;
-    if (!no_active_keys(op, key, st))
+    bool used;
+    if (!no_active_keys(op, key, st) || !id_used(op, key, &used, st))
         return false;
     resource_batch_guard(b, ORGANIZATIONS_COLLECTION, key->org, key->name, version);
     resource_batch_delete_all(b, APIKEYS_COLLECTION, key->org, key->name, key->name);
-    return true;
+    for (size_t i = 0; i < kinds_n; i++) {
+        const kind *k = kinds_all[i];
+        if (k == &organization_kind || strcmp(k->collection, APIKEYS_COLLECTION) == 0)
+            continue;
+        resource_batch_delete_all(b, k->collection, key->org, NULL, k->plural);
+        if (k->revisions_collection)
+            resource_batch_delete_all(b, k->revisions_collection, key->org, NULL, k->plural);
+    }
+    return used || id_record(key, ((const Supplysec__V1__Organization *)cur)->legal_name, b, st);
 }
 
 /* What ListOrganizations filters on (docs/api.md). */
@@ -224,6 +301,7 @@ const kind organization_kind = {
         {
             .validate = validate_hook,
             .check_update = check_update,
+            .with_create = with_create,
             .before_delete = before_delete,
         },
 };

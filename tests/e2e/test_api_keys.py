@@ -208,8 +208,9 @@ class ApiKeysTest(ServerTestCase):
         self.admin.call("Organizations.DeleteOrganization", name="organizations/org-gone")
         self.assertRpcError(C.NOT_FOUND, self.admin.call, "ApiKeys.GetApiKey",
                             name=k.api_key.name)
-        # a new organization with the same id inherits nothing
-        self.make_org("org-gone")
+        # no new organization takes the id: nothing of the old one reaches anyone
+        e = self.assertRpcError(C.ALREADY_EXISTS, self.make_org, "org-gone")
+        self.assertIn("never used again", e.details())
         lst = self.admin.call("ApiKeys.ListApiKeys", parent="organizations/org-gone")
         self.assertEqual(list(lst.api_keys), [])
         self.assertRpcError(C.UNAUTHENTICATED, self.server.client(k.secret).call,

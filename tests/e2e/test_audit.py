@@ -99,8 +99,9 @@ class AuditEventsTest(unittest.TestCase, RpcAssertions):
         mask = pb.field_mask.FieldMask(paths=["legal_name"])
         admin.who = (BOOTSTRAP_KEY, "", "ROLE_PLATFORM_ADMIN")
 
+        # an organization takes its id for good (organizationIds/{id}) as it is made
         write(admin, "Organizations.CreateOrganization",
-              [("aud-a", "organizations/aud-a", 0, 1)],
+              [("aud-a", "organizationIds/aud-a", 0, 1), ("aud-a", "organizations/aud-a", 0, 1)],
               organization_id="aud-a", organization=org("Audit A"))
         k = write(admin, "ApiKeys.CreateApiKey",
                   [("aud-a", "organizations/aud-a/apiKeys/aud-adm", 0, 1)],
@@ -130,7 +131,8 @@ class AuditEventsTest(unittest.TestCase, RpcAssertions):
                   api_key=pb.keys.ApiKey(role=pb.common.ROLE_PLATFORM_ADMIN))
         p2 = srv.client(p.secret)
         p2.who = ("platform/apiKeys/aud-plat", "", "ROLE_PLATFORM_ADMIN")
-        write(p2, "Organizations.CreateOrganization", [("aud-b", "organizations/aud-b", 0, 1)],
+        write(p2, "Organizations.CreateOrganization",
+              [("aud-b", "organizationIds/aud-b", 0, 1), ("aud-b", "organizations/aud-b", 0, 1)],
               organization_id="aud-b", organization=org("Audit B"))
         write(p2, "ApiKeys.CreateApiKey",
               [("aud-b", "organizations/aud-b/apiKeys/aud-bed", 0, 1)],

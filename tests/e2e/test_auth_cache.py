@@ -100,10 +100,11 @@ class OneServerTest(ServerTestCase):
         self.admin.call("Organizations.DeleteOrganization", name="organizations/" + org)
         for client in (org_admin, viewer):
             self.assertRpcError(C.UNAUTHENTICATED, get_org, client, org)
-        self.make_org(org)  # the same id again: the old keys do not come back
+        # the id is never used again, so nothing revives the old keys
+        self.assertRpcError(C.ALREADY_EXISTS, self.make_org, org)
         for client in (org_admin, viewer):
             self.assertRpcError(C.UNAUTHENTICATED, get_org, client, org)
-        self.assertEqual(get_org(self.admin, org).name, "organizations/" + org)
+        self.assertRpcError(C.NOT_FOUND, get_org, self.admin, org)
 
 
 class NoCacheTest(unittest.TestCase, RpcAssertions):

@@ -241,8 +241,10 @@ class DeleteOrganizationAtomicTest(ServerTestCase, AtomicAssertions):
                                                                      len(attempts)))
             for name in created:
                 self.assertRpcError(C.NOT_FOUND, self.admin.call, "ApiKeys.GetApiKey", name=name)
-            self.admin.call("Organizations.CreateOrganization", organization_id=oid,
-                            organization=org_message("Reborn"))
+            # the id is never used again, and nothing of the old one is left
+            self.assertRpcError(C.ALREADY_EXISTS, self.admin.call,
+                                "Organizations.CreateOrganization", organization_id=oid,
+                                organization=org_message("Reborn"))
             self.assertEqual(key_names(self.admin, oid), [],
                              "round %d: keys of the deleted %s survived" % (r, parent))
 

@@ -64,7 +64,7 @@ class ExportImportTest(unittest.TestCase, RpcAssertions):
             r = subprocess.run([SUPPLYSECD, "export", "--store", src.store], stdout=f,
                                stderr=subprocess.PIPE, timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn(b"9 records", r.stderr)  # 7 organizations, 2 keys
+        self.assertIn(b"16 records", r.stderr)  # 7 organizations, their 7 ids taken, 2 keys
 
         proc, port = start_double()
         try:

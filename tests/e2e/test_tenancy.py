@@ -39,6 +39,49 @@ class TenancyTest(ServerTestCase):
         return client.call("Organizations.UpdateOrganization", organization=org,
                            update_mask=pb.field_mask.FieldMask(paths=paths))
 
+    def test_deleted_organization_leaves_nothing_to_its_successor(self):
+        """Deleting an organization deletes all of it (documents, their kept
+        revisions, partners, requests it made), in one write, and its id is
+        never used again: no later organization reads what was its, nor what
+        others addressed to it."""
+        pb = protos()
+        oid = self.uid("gone")
+        org = self.make_org(oid).name
+        k = self.make_key(org, pb.common.ROLE_ADMIN)
+        c = self.server.client(k.secret)
+        policy = c.call("SecurityPolicies.CreateSecurityPolicy", parent=org,
+                        security_policy=pb.policies.SecurityPolicy(
+                            title="Guard rota", text="Alarm code 4711",
+                            sign_off=pb.policies.SignOff(
+                                signatory_name="A", signatory_role="CEO",
+                                sign_time=pb.timestamp.Timestamp(seconds=1767225600)))).name
+        c.call("SecurityPolicies.SubmitSecurityPolicy", name=policy)
+        c.call("SecurityPolicies.ApproveSecurityPolicy", name=policy)
+        partner = c.call("BusinessPartners.CreateBusinessPartner", parent=org,
+                         business_partner=pb.partners.BusinessPartner(
+                             legal_name="Carrier", country_code="PL",
+                             risk_tier=pb.partners.RISK_TIER_LOW)).name
+        # another organization addresses a request to it
+        ask = self.a_admin.call("BusinessPartners.CreateBusinessPartner",
+                                parent="organizations/ten-a",
+                                business_partner=pb.partners.BusinessPartner(
+                                    legal_name="Gone Ltd", country_code="DE",
+                                    risk_tier=pb.partners.RISK_TIER_LOW, organization=org)).name
+        self.a_admin.call("DeclarationRequests.CreateDeclarationRequest",
+                          parent="organizations/ten-a",
+                          declaration_request=pb.requests.DeclarationRequest(
+                              business_partner=ask))
+        incoming = c.call("DeclarationRequests.ListIncomingDeclarationRequests", parent=org)
+        self.assertEqual(len(incoming.declaration_requests), 1)
+        self.admin.call("ApiKeys.RevokeApiKey", name=k.api_key.name)
+        self.admin.call("Organizations.DeleteOrganization", name=org)
+        for method, name in (("SecurityPolicies.GetSecurityPolicy", policy),
+                             ("SecurityPolicies.GetSecurityPolicy", policy + "@1"),
+                             ("BusinessPartners.GetBusinessPartner", partner)):
+            self.assertRpcError(C.NOT_FOUND, self.admin.call, method, name=name)
+        e = self.assertRpcError(C.ALREADY_EXISTS, self.make_org, oid)
+        self.assertIn("never used again", e.details())
+
     def test_get_other_org_not_found(self):
         self.assertRpcError(C.NOT_FOUND, self.a_admin.call, "Organizations.GetOrganization",
                             name="organizations/ten-b")

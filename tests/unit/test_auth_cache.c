@@ -418,7 +418,18 @@ static void test_org_delete_invalidates(void **state)
     assert_unauthenticated(f->s, c, beta);
     assert_int_equal(delete_org(f->s, "beta"), STATUS_OK);
     assert_unauthenticated(f->s, c, beta);
-    create_org(f->s, "beta"); /* a later organization of that name does not revive it */
+    /* no later organization takes the id, so nothing revives the key */
+    Supplysec__V1__CreateOrganizationRequest again =
+        SUPPLYSEC__V1__CREATE_ORGANIZATION_REQUEST__INIT;
+    Supplysec__V1__Organization org = SUPPLYSEC__V1__ORGANIZATION__INIT;
+    org.legal_name = "Beta Again";
+    org.country_code = "DE";
+    org.kind = SUPPLYSEC__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_OPERATOR;
+    again.organization = &org;
+    again.organization_id = "beta";
+    status st = {0};
+    assert_null(call(f->s, "supplysec.v1.Organizations", "CreateOrganization", &again.base, &st));
+    assert_int_equal(st.code, STATUS_ALREADY_EXISTS);
     assert_unauthenticated(f->s, c, beta);
 
     /* The organization record deleted under a cached, active key. */
