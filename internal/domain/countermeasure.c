@@ -302,6 +302,7 @@ const kind countermeasure_kind = {
     .collection = COUNTERMEASURES_COLLECTION,
     .parent = &threat_scenario_kind,
     .part_of_document = true,
+    .revisions_collection = "countermeasureRevisions",
     .desc = &supplysec__v1__countermeasure__descriptor,
     .min_role = KIND_ROLES_DOCUMENT,
     .output_only = output_only,

@@ -464,6 +464,9 @@ static const facet_def facets[] = {
 static const char *const output_only[] = {"scheme", NULL};
 static const char *const immutable[] = {"scoring_scheme", NULL};
 
+/* Its scenarios and their countermeasures, kept with each approved revision. */
+static const kind *const parts[] = {&threat_scenario_kind, &countermeasure_kind, NULL};
+
 const kind security_assessment_kind = {
     .type = "SecurityAssessment",
     .field = "security_assessment",
@@ -478,6 +481,7 @@ const kind security_assessment_kind = {
     .n_facets = sizeof facets / sizeof facets[0],
     .lifecycle = KIND_CONTROLLED,
     .revisions_collection = "securityAssessmentRevisions",
+    .parts = parts,
     .hooks = {.validate = validate,
               .derive = derive,
               .before_approve = before_approve,

@@ -272,6 +272,7 @@ const kind threat_scenario_kind = {
     .collection = THREAT_SCENARIOS_COLLECTION,
     .parent = &security_assessment_kind,
     .part_of_document = true,
+    .revisions_collection = "threatScenarioRevisions",
     .desc = &supplysec__v1__threat_scenario__descriptor,
     .min_role = KIND_ROLES_DOCUMENT,
     .output_only = output_only,

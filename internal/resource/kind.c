@@ -121,9 +121,24 @@ bool kind_check(const kind *k, char *err, size_t errlen)
     if (!chain_of(k, chain))
         return fail(err, errlen, "kind %s: more than %d kinds in its name, or its parents loop",
                     k->type, KIND_DEPTH_MAX);
+    for (const kind *const *pk = k->parts; pk && *pk; pk++)
+        if (k->lifecycle != KIND_CONTROLLED || !(*pk)->part_of_document ||
+            kind_document_of(*pk) != k || !segment_ok((*pk)->revisions_collection))
+            return fail(err, errlen,
+                        "kind %s: part %s must be part_of_document with %s its document, and "
+                        "have a revisions_collection",
+                        k->type, (*pk)->type, k->type);
     if (k->part_of_document && !kind_document_of(k))
         return fail(err, errlen, "kind %s: part_of_document needs a controlled ancestor kind",
                     k->type);
+    if (k->part_of_document) {
+        const kind *const *pk = kind_document_of(k)->parts;
+        while (pk && *pk && *pk != k)
+            pk++;
+        if (!pk || !*pk)
+            return fail(err, errlen, "kind %s: not among the parts of its document %s", k->type,
+                        kind_document_of(k)->type);
+    }
     if (k->platform_parent && !k->parent)
         return fail(err, errlen, "kind %s: only a child kind may also live under `platform`",
                     k->type);
@@ -359,11 +374,57 @@ static bool revision_ok(const char *r)
     return true;
 }
 
-/* Parses `document@revision` of a controlled kind (allowed: for reads). */
+/* text with its `@{revision}` taken out into rev (what follows the '@' up
+ * to the next '/'), into plain; *at: where the '@' was. false when it does
+ * not fit. */
+static bool revision_cut(const char *text, const char *at_sign, char *plain, size_t size, char *rev,
+                         size_t rev_size, size_t *at)
+{
+    const char *end = strchr(at_sign, '/');
+    size_t rl = end ? (size_t)(end - at_sign - 1) : strlen(at_sign + 1);
+    size_t before = (size_t)(at_sign - text);
+    if (rl >= rev_size || strlen(text) - rl - 1 >= size)
+        return false;
+    memcpy(rev, at_sign + 1, rl);
+    rev[rl] = '\0';
+    snprintf(plain, size, "%.*s%s", (int)before, text, end ? end : "");
+    *at = before;
+    return true;
+}
+
+/* Parses a part kind's `{document}@{revision}/...` (parent_only: as a
+ * parent of k) into key, key->revision set: the part as kept with that
+ * revision of its document. For reads only. */
+static bool parse_kept_part(const kind *k, bool parent_only, const char *field, const char *text,
+                            const char *at_sign, resource_key *key, status *st)
+{
+    char plain[KIND_NAME_MAX], rev[16], doc[KIND_NAME_MAX];
+    size_t at;
+    const kind *d = kind_document_of(k);
+    if (!revision_cut(text, at_sign, plain, sizeof plain, rev, sizeof rev, &at))
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: at most %d bytes", field,
+                           KIND_NAME_MAX - 1);
+    if (!parse(k, parent_only, field, plain, key, st))
+        return false;
+    /* the '@' ends the document's own segment */
+    if (!kind_ancestor_name(key, d, doc, sizeof doc) || strlen(doc) != at || !revision_ok(rev))
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s: a part of a document's revision is named "
+                           "{document}@{revision_id}/..., the revision a number from 1, got "
+                           "\"%.*s\"",
+                           field, UTF8_CLIP(text, 120));
+    snprintf(key->revision, sizeof key->revision, "%s", rev);
+    return true;
+}
+
+/* Parses `document@revision` of a controlled kind, and a part kind's
+ * `{document}@{revision}/...` (allowed: for reads). */
 static bool parse_named(const kind *k, bool allow_revision, const char *field, const char *name,
                         resource_key *key, status *st)
 {
     const char *at = strchr(name, '@');
+    if (at && allow_revision && k->part_of_document)
+        return parse_kept_part(k, false, field, name, at, key, st);
     if (!at || k->lifecycle != KIND_CONTROLLED)
         return parse(k, false, field, name, key, st);
     char doc[KIND_NAME_MAX];
@@ -403,6 +464,15 @@ bool kind_parse_revision_name(const kind *k, const char *field, const char *name
 bool kind_parse_parent(const kind *k, const char *field, const char *parent, resource_key *key,
                        status *st)
 {
+    return parse(k, true, field, parent, key, st);
+}
+
+bool kind_parse_revision_parent(const kind *k, const char *field, const char *parent,
+                                resource_key *key, status *st)
+{
+    const char *at = strchr(parent, '@');
+    if (at && k->part_of_document)
+        return parse_kept_part(k, true, field, parent, at, key, st);
     return parse(k, true, field, parent, key, st);
 }
 

@@ -122,6 +122,12 @@ struct kind {
      * saw (a threat scenario of an assessment, a scenario's
      * countermeasures). */
     bool part_of_document;
+    /* A controlled kind: its part kinds (NULL-terminated; part_of_document,
+     * this kind their document, each with a revisions_collection). When a
+     * revision is approved, the records of each under the document are kept
+     * with it, in the same write, readable as `{document}@{revision}/...`
+     * (a threat scenario as its assessment's revision 3 had it). */
+    const kind *const *parts;
     bool platform_parent; /* may also live under `platform` (platform administrators only) */
     const ProtobufCMessageDescriptor *desc;
     /* The least role per verb; ROLE_PLATFORM_ADMIN: platform administrators
@@ -140,6 +146,8 @@ struct kind {
      * control (all output only), and each approved revision is kept in
      * revisions_collection (lifecycle.h). */
     kind_lifecycle lifecycle;
+    /* A controlled kind's approved revisions; a part kind's records as kept
+     * with them. */
     const char *revisions_collection;
     /* Records stored in an envelope (NULL: as desc itself): a message whose
      * singular field envelope_field holds the resource and whose other
@@ -182,8 +190,10 @@ void kind_pattern(const kind *k, char *buf, size_t size);
  * (`...@{revision}`): revisions are read only. */
 bool kind_parse_name(const kind *k, const char *field, const char *name, resource_key *key,
                      status *st);
-/* The same, also taking a controlled kind's revision names (for reads):
- * key->revision is then set, a revision number without leading zeros. */
+/* The same, also taking a controlled kind's revision names, and a part
+ * kind's names within a document's revision (`{document}@{revision}/...`),
+ * for reads: key->revision is then set, a revision number without leading
+ * zeros, and key->name is the name without it. */
 bool kind_parse_revision_name(const kind *k, const char *field, const char *name, resource_key *key,
                               status *st);
 /* Parses parent as a parent of k (the name of a resource of k->parent, ""
@@ -191,6 +201,11 @@ bool kind_parse_revision_name(const kind *k, const char *field, const char *name
  * and name are left empty. */
 bool kind_parse_parent(const kind *k, const char *field, const char *parent, resource_key *key,
                        status *st);
+/* The same, also taking, for a part kind, a parent within a document's
+ * revision (`{document}@{revision}` or below it; for reads): key->revision
+ * is then set. */
+bool kind_parse_revision_parent(const kind *k, const char *field, const char *parent,
+                                resource_key *key, status *st);
 /* Completes a key from kind_parse_parent with the id of a new resource;
  * false when the name would be longer than KIND_NAME_MAX. */
 bool kind_key_set_id(resource_key *key, const char *id);

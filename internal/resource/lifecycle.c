@@ -273,6 +273,80 @@ typedef struct approve_parts {
     ProtobufCMessage *copy, *prev;
 } approve_parts;
 
+/* name (the document doc itself, or under it) as kept with revision rev:
+ * `{doc}@{rev:10 digits}{rest}` into stored, `{doc}@{rev}{rest}` into
+ * display. */
+static bool kept_names(const char *doc, int rev, const char *name, char *stored, char *display)
+{
+    size_t dl = strlen(doc);
+    if (strncmp(name, doc, dl) != 0 || (name[dl] != '/' && name[dl] != '\0'))
+        return false;
+    int a = snprintf(stored, LIFECYCLE_PART_NAME_MAX, "%s@%010d%s", doc, rev, name + dl);
+    int b = snprintf(display, LIFECYCLE_PART_NAME_MAX, "%s@%d%s", doc, rev, name + dl);
+    return a > 0 && a < LIFECYCLE_PART_NAME_MAX && b > 0 && b < LIFECYCLE_PART_NAME_MAX;
+}
+
+bool lifecycle_part_names(const resource_key *key, const char *name, char *stored, char *display)
+{
+    char doc[KIND_NAME_MAX];
+    const kind *d = kind_document_of(key->kind);
+    return d && key->revision[0] && kind_ancestor_name(key, d, doc, sizeof doc) &&
+           kept_names(doc, (int)strtol(key->revision, NULL, 10), name, stored, display);
+}
+
+/* resource_each's call: one part of the document being approved, kept
+ * with the revision in the batch. */
+typedef struct keeping {
+    const kind *part;
+    const char *doc, *org;
+    int rev;
+    resource_batch *b;
+} keeping;
+
+static bool keep_part(ProtobufCMessage **msg, const store_record *rec, void *ctx, status *st)
+{
+    keeping *kp = ctx;
+    size_t dl = strlen(kp->doc);
+    if (strncmp(rec->name, kp->doc, dl) != 0 || rec->name[dl] != '/')
+        return true; /* another document's, sharing the prefix's scan */
+    char *names = malloc(3 * LIFECYCLE_PART_NAME_MAX); /* the batch's write borrows them */
+    if (!names || !resource_batch_keep_mem(kp->b, names))
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    char *stored = names, *display = names + LIFECYCLE_PART_NAME_MAX,
+         *parent = names + 2 * LIFECYCLE_PART_NAME_MAX, parent_display[LIFECYCLE_PART_NAME_MAX];
+    if (!kept_names(kp->doc, kp->rev, rec->name, stored, display) ||
+        !kept_names(kp->doc, kp->rev, rec->parent, parent, parent_display))
+        return status_fail(st, STATUS_INTERNAL, "%s: its name is too long to keep", rec->name);
+    ProtobufCMessage *copy = *msg;
+    *msg = NULL; /* taken: the batch keeps it */
+    if (!resource_batch_keep(kp->b, copy))
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    resource_ref ref = {.collection = kp->part->revisions_collection,
+                        .org = kp->org,
+                        .parent = parent,
+                        .name = stored,
+                        .stamp_name = display,
+                        .keep_create_time = true,
+                        .facets = kp->part->facets,
+                        .n_facets = kp->part->n_facets};
+    return resource_batch_create(kp->b, &ref, copy, copy, st);
+}
+
+/* Adds to b the parts of the document key as kept with revision rev. */
+static bool add_parts(const op_ctx *op, const kind *k, const resource_key *key, int rev,
+                      resource_batch *b, status *st)
+{
+    char prefix[KIND_NAME_MAX + 1];
+    snprintf(prefix, sizeof prefix, "%s/", key->name);
+    for (const kind *const *pk = k->parts; pk && *pk; pk++) {
+        keeping kp = {.part = *pk, .doc = key->name, .org = key->org, .rev = rev, .b = b};
+        store_query q = {.collection = (*pk)->collection, .org = key->org, .prefix = prefix};
+        if (!resource_each(op, (*pk)->desc, &q, (*pk)->plural, keep_part, &kp, st))
+            return false;
+    }
+    return true;
+}
+
 static bool add_revisions(const op_ctx *op, const kind *k, const resource_key *key,
                           const ProtobufCMessage *doc, resource_batch *b, approve_parts *p,
                           status *st)
@@ -375,6 +449,7 @@ ProtobufCMessage *lifecycle_move(const op_ctx *op, const kind *k, doc_move move,
          !k->hooks.with_approval(op, &key, doc, &b, st)) ||
         !resource_batch_update(&b, &ref, doc, doc, version, st) ||
         (move == DOC_APPROVE && !add_revisions(op, k, &key, doc, &b, &parts, st)) ||
+        (move == DOC_APPROVE && !add_parts(op, k, &key, revision_of(doc), &b, st)) ||
         !resource_batch_apply(&b, st))
         goto fail;
     resource_batch_free(&b);

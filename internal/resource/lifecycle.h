@@ -67,6 +67,12 @@ bool lifecycle_revision_in_force(const op_ctx *op, const kind *k, const char *or
 bool lifecycle_in_force(const op_ctx *op, const kind *k, const ProtobufCMessage *doc,
                         const char *name, int *rev, int64_t *approve_s, ProtobufCMessage **kept,
                         status *st);
+/* A part kind's record as kept with its document's revision key->revision
+ * (key: a name parsed as `{document}@{revision}/...`): its key in the part
+ * kind's revisions collection into stored, its name for people into
+ * display (both KIND_NAME_MAX + 16). false when they do not fit. */
+#define LIFECYCLE_PART_NAME_MAX (KIND_NAME_MAX + 16)
+bool lifecycle_part_names(const resource_key *key, const char *name, char *stored, char *display);
 /* Whether res (a revision of a controlled document) is a DRAFT. */
 bool lifecycle_is_draft(const ProtobufCMessage *res);
 /* The state's name ("DOCUMENT_STATE_DRAFT"), for the store's state column. */

@@ -45,8 +45,17 @@ ProtobufCMessage *std_get(const op_ctx *op, const kind *k, const char *name, sta
     if (!kind_parse_revision_name(k, "name", name, &key, st) ||
         !kind_authorize(op, KIND_GET, &key, key.name, st))
         return NULL;
-    if (key.revision[0])
+    if (key.revision[0] && k->lifecycle == KIND_CONTROLLED)
         return lifecycle_load_revision(op, k, &key, st);
+    if (key.revision[0]) { /* a part, as kept with its document's revision */
+        char stored[LIFECYCLE_PART_NAME_MAX], display[LIFECYCLE_PART_NAME_MAX];
+        if (!lifecycle_part_names(&key, key.name, stored, display)) {
+            status_fail(st, STATUS_INVALID_ARGUMENT, "name: at most %d bytes", KIND_NAME_MAX - 1);
+            return NULL;
+        }
+        return resource_load(op, k->desc, k->revisions_collection, key.org, stored, display, NULL,
+                             st);
+    }
     ProtobufCMessage *stored = resource_load(op, kind_stored_desc(k), k->collection, key.org,
                                              key.name, key.name, NULL, st);
     ProtobufCMessage *res = kind_resource_take(k, stored, key.name, st);
@@ -66,14 +75,23 @@ bool std_list(const op_ctx *op, const kind *k, const std_list_req *req, resource
     int page_size;
     const char *filter_text = req->filter ? req->filter : "";
     memset(page, 0, sizeof *page);
-    if (!kind_parse_parent(k, "parent", req->parent ? req->parent : "", &parent, st) ||
+    if (!kind_parse_revision_parent(k, "parent", req->parent ? req->parent : "", &parent, st) ||
         !validate_page_size("page_size", req->page_size, &page_size, st))
         return false;
+    /* a part kind's records as kept with a document's revision: the kept
+     * copies, under the kept parent */
+    char kept_parent[LIFECYCLE_PART_NAME_MAX], kept_display[LIFECYCLE_PART_NAME_MAX];
+    if (parent.revision[0] &&
+        !lifecycle_part_names(&parent, parent.parent, kept_parent, kept_display))
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "parent: at most %d bytes",
+                           KIND_NAME_MAX - 1);
+    const char *list_parent = parent.revision[0] ? kept_parent : parent.parent;
     if (filter_text[0] && k->n_facets == 0)
         return status_fail(st, STATUS_INVALID_ARGUMENT,
                            "filter: %s have no fields a filter can use, got \"%.*s\"", k->plural,
                            UTF8_CLIP(filter_text, 80));
-    store_query q = {.collection = k->collection, .parent = parent.parent};
+    store_query q = {.collection = parent.revision[0] ? k->revisions_collection : k->collection,
+                     .parent = list_parent};
     if (k->parent) {
         if (!kind_authorize(op, KIND_LIST, &parent, parent.parent, st))
             return false;
@@ -102,12 +120,12 @@ bool std_list(const op_ctx *op, const kind *k, const std_list_req *req, resource
     q.facets = k->facets;
     q.n_facets = k->n_facets;
     char prefix[KIND_NAME_MAX + 64] = "";
-    if (parent.parent[0]) { /* its children are named parent/plural/id */
-        snprintf(prefix, sizeof prefix, "%s/%s/", parent.parent, k->plural);
+    if (list_parent[0]) { /* its children are named parent/plural/id */
+        snprintf(prefix, sizeof prefix, "%s/%s/", list_parent, k->plural);
         q.prefix = prefix;
     }
     char query_key[KIND_QUERY_KEY_MAX];
-    kind_query_key(op, parent.parent, canonical ? canonical : "", query_key, sizeof query_key);
+    kind_query_key(op, list_parent, canonical ? canonical : "", query_key, sizeof query_key);
     bool ok =
         resource_list(op, kind_stored_desc(k), &q, query_key, req->page_token, page_size, page, st);
     filter_free(flt);
@@ -126,7 +144,7 @@ bool std_list(const op_ctx *op, const kind *k, const std_list_req *req, resource
         resource_key item;
         const char *name = message_get_string(page->items[i], "name");
         status bad = {0};
-        if (!kind_parse_name(k, "name", name, &item, &bad))
+        if (!kind_parse_revision_name(k, "name", name, &item, &bad))
             ok = status_fail(st, STATUS_DATA_LOSS, "a stored %s has a name that does not parse: %s",
                              k->type, bad.msg);
         else

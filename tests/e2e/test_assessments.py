@@ -200,6 +200,58 @@ class AssessmentStoryTest(ServerTestCase):
                 self.assertEqual(e1.details().replace(name, "{}"),
                                  e2.details().replace(missing, "{}"))
 
+    def test_approved_revision_keeps_its_scenarios(self):
+        """An approved revision keeps its scenarios and countermeasures as they
+        were, read (only) under `{assessment}@{revision}/...`, while the next
+        revision's draft changes the live ones; another organization gets
+        NOT_FOUND there too."""
+        pb = protos()
+        T, CM, A = pb.scenarios, pb.countermeasures, pb.assessments
+        st, carrier = self.scope()
+        scheme = self.editor.call("ScoringSchemes.CreateScoringScheme", parent=self.org,
+                                  scoring_scheme=pb.scoring.ScoringScheme(
+                                      title="5x5", preset=pb.scoring.SCORING_PRESET_FIVE_BY_FIVE))
+        a = self.editor.call(SA + "CreateSecurityAssessment", parent=self.org,
+                             security_assessment=A.SecurityAssessment(
+                                 title="Kept", scoring_scheme=scheme.name, method="Workshops",
+                                 scope=A.AssessmentScope(statement_of_application=st),
+                                 team=[A.TeamMember(name="M", competences=["ISO 28000"])])).name
+        s = self.editor.call(TS + "CreateThreatScenario", parent=a, threat_scenario_id="theft",
+                             threat_scenario=T.ThreatScenario(
+                                 title="Theft", category=T.THREAT_CATEGORY_THEFT,
+                                 source=T.SCENARIO_SOURCE_ASSESSMENT_TEAM, target=carrier,
+                                 consequence_level=4, likelihood_level=4)).name
+        m = self.editor.call("Countermeasures.CreateCountermeasure", parent=s,
+                             countermeasure_id="seals", countermeasure=CM.Countermeasure(
+                                 description="Seals", aeo_criterion=pb.common.AEO_CRITERION_C_CARGO,
+                                 priority=1, residual_consequence_level=2,
+                                 residual_likelihood_level=2)).name
+        self.org_admin.call("Countermeasures.AcceptCountermeasure", name=m)
+        self.editor.call(SA + "SubmitSecurityAssessment", name=a)
+        self.org_admin.call(SA + "ApproveSecurityAssessment", name=a)
+        self.editor.call(SA + "CreateSecurityAssessmentRevision", name=a)
+        self.editor.call(TS + "UpdateThreatScenario",
+                         threat_scenario=T.ThreatScenario(name=s, title="Theft, revised"),
+                         update_mask=pb.field_mask.FieldMask(paths=["title"]))
+        kept = a + "@1/threatScenarios/theft"
+        got = self.viewer.call(TS + "GetThreatScenario", name=kept)
+        self.assertEqual((got.name, got.title, got.residual_score), (kept, "Theft", 4.0))
+        self.assertEqual(self.viewer.call(TS + "GetThreatScenario", name=s).title,
+                         "Theft, revised")
+        listed = self.viewer.call(TS + "ListThreatScenarios", parent=a + "@1")
+        self.assertEqual([x.name for x in listed.threat_scenarios], [kept])
+        cm = self.viewer.call("Countermeasures.ListCountermeasures", parent=kept)
+        self.assertEqual([x.name for x in cm.countermeasures], [kept + "/countermeasures/seals"])
+        self.assertRpcError(C.NOT_FOUND, self.viewer.call, TS + "GetThreatScenario",
+                            name=a + "@2/threatScenarios/theft")
+        e = self.assertRpcError(C.INVALID_ARGUMENT, self.editor.call, TS + "UpdateThreatScenario",
+                                threat_scenario=T.ThreatScenario(name=kept, title="x"),
+                                update_mask=pb.field_mask.FieldMask(paths=["title"]))
+        self.assertIn("threat_scenario.name", e.details())
+        self.assertRpcError(C.NOT_FOUND, self.stranger.call, TS + "GetThreatScenario", name=kept)
+        self.assertRpcError(C.NOT_FOUND, self.stranger.call, TS + "ListThreatScenarios",
+                            parent=a + "@1")
+
     def test_annual_loss_simulation(self):
         """On the semi-quantitative preset: theft once a year at 10,000 to
         100,000 EUR (55,000 a year expected); the same seed, the same

@@ -556,6 +556,73 @@ static void test_countermeasures_treat_and_go_with_the_assessment(void **state)
     assert_int_equal(st.code, STATUS_NOT_FOUND);
 }
 
+/* An approved revision keeps its scenarios and countermeasures as they
+ * were: readable under `{assessment}@{revision}/...` while the next
+ * revision's draft changes the live ones. */
+static void test_approved_revision_keeps_its_parts(void **state)
+{
+    fx *f = *state;
+    status st = {0};
+    approve_statement(f);
+    scenario_ok(f, "big", 5, 4, "");
+    Countermeasure *c = measure(f, &f->editor, "fence", 3, 2, &st);
+    protobuf_c_message_free_unpacked(&c->base, NULL);
+    decide(f, "fence", true, "");
+    world_approve(f, &security_assessment_kind, ASSESSMENT);
+    ProtobufCMessage *a = move(f, &f->editor, DOC_REVISE, &st);
+    protobuf_c_message_free_unpacked(a, NULL);
+    char *paths[] = {"title"};
+    ProtobufCMessage *u = fixture_try_update(
+        &f->base, &f->editor, &threat_scenario_kind,
+        "{\"name\":\"" BIG "\",\"title\":\"Renamed in revision 2\"}", paths, 1, &st);
+    assert_non_null(u);
+    protobuf_c_message_free_unpacked(u, NULL);
+
+    const op_ctx *op = fixture_as(&f->base, &f->viewer);
+    const char *kept = ASSESSMENT "@1/threatScenarios/big";
+    ThreatScenario *s = (ThreatScenario *)std_get(op, &threat_scenario_kind, kept, &st);
+    if (!s)
+        fail_msg("get %s: %s", kept, st.msg);
+    assert_string_equal(s->name, kept);
+    assert_string_equal(s->title, "Scenario big");
+    assert_true(s->residual_score == 6);
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+    c = (Countermeasure *)std_get(op, &countermeasure_kind,
+                                  ASSESSMENT "@1/threatScenarios/big/"
+                                             "countermeasures/fence",
+                                  &st);
+    assert_non_null(c);
+    assert_int_equal(c->state, SUPPLYSEC__V1__COUNTERMEASURE_STATE__COUNTERMEASURE_STATE_ACCEPTED);
+    protobuf_c_message_free_unpacked(&c->base, NULL);
+    resource_page page = {0};
+    std_list_req req = {.parent = ASSESSMENT "@1"};
+    assert_true(std_list(op, &threat_scenario_kind, &req, &page, &st));
+    assert_int_equal(page.count, 1);
+    assert_string_equal(((ThreatScenario *)page.items[0])->name, kept);
+    resource_page_free(&page);
+    req.parent = ASSESSMENT "@1/threatScenarios/big";
+    assert_true(std_list(op, &countermeasure_kind, &req, &page, &st));
+    assert_int_equal(page.count, 1);
+    resource_page_free(&page);
+    /* the live one is the draft's */
+    s = (ThreatScenario *)std_get(op, &threat_scenario_kind, BIG, &st);
+    assert_string_equal(s->title, "Renamed in revision 2");
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+    /* revision 2 is not approved: nothing is kept for it; a kept part is read only */
+    assert_null(std_get(op, &threat_scenario_kind, ASSESSMENT "@2/threatScenarios/big", &st));
+    assert_int_equal(st.code, STATUS_NOT_FOUND);
+    assert_null(fixture_try_update(&f->base, &f->editor, &threat_scenario_kind,
+                                   "{\"name\":\"" ASSESSMENT "@1/threatScenarios/big\","
+                                   "\"title\":\"x\"}",
+                                   paths, 1, &st));
+    assert_int_equal(st.code, STATUS_INVALID_ARGUMENT);
+    assert_null(std_get(op, &threat_scenario_kind, ASSESSMENT "@01/threatScenarios/big", &st));
+    fixture_refused(&st, STATUS_INVALID_ARGUMENT, "{document}@{revision_id}/...");
+    /* another organization: NOT_FOUND */
+    assert_null(std_get(fixture_as(&f->base, &f->other), &threat_scenario_kind, kept, &st));
+    assert_int_equal(st.code, STATUS_NOT_FOUND);
+}
+
 static void test_annual_loss_simulation(void **state)
 {
     fx *f = *state;
@@ -654,6 +721,8 @@ int main(void)
                                         world_teardown),
         cmocka_unit_test_setup_teardown(test_countermeasures_treat_and_go_with_the_assessment,
                                         world_setup, world_teardown),
+        cmocka_unit_test_setup_teardown(test_approved_revision_keeps_its_parts, world_setup,
+                                        world_teardown),
         cmocka_unit_test_setup_teardown(test_annual_loss_simulation, world_setup, world_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
