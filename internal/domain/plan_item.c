@@ -1,7 +1,7 @@
 /* plan_item.c — the rules of a security plan's items (ISO 28001 5.4): the
- * items a plan is made with (its assessment's accepted countermeasures,
- * copied), what people change on them (owner, due time, status, evidence:
- * every field's limits; VERIFIED only with evidence, who verified it and
+ * items a plan is made with (the countermeasures accepted in its
+ * assessment's revision in force, as kept with it, copied), what people change on them (owner, due
+ * time, status, evidence: every field's limits; VERIFIED only with evidence, who verified it and
  * when recorded), when the status last changed, and overdue as of each
  * read. */
 #include "plan_item.h"
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "lifecycle.h"
 #include "countermeasure.h"
 #include "security_plan.h"
 #include "threat_scenario.h"
@@ -126,7 +127,7 @@ static bool make_item(ProtobufCMessage **msg, const store_record *rec, void *ctx
     it->aeo_criterion = c->aeo_criterion;
     it->priority = c->priority;
     it->status = STATUS(PLANNED);
-    if (!message_set_string(&it->base, "countermeasure", rec->name) ||
+    if (!message_set_string(&it->base, "countermeasure", c->name) ||
         !message_set_string(&it->base, "description", c->description) ||
         !message_set_string(&it->base, "owner", c->owner) ||
         !resource_set_time(&it->base, "due_time", c->due_time) ||
@@ -138,12 +139,16 @@ static bool make_item(ProtobufCMessage **msg, const store_record *rec, void *ctx
 }
 
 bool plan_items_make(const op_ctx *op, const resource_key *plan, const char *assessment,
-                     resource_batch *b, status *st)
+                     int revision, resource_batch *b, status *st)
 {
-    char prefix[KIND_NAME_MAX + 32];
-    snprintf(prefix, sizeof prefix, "%s/%s/", assessment, threat_scenario_kind.plural);
+    char scenarios[KIND_NAME_MAX + 32], prefix[LIFECYCLE_PART_NAME_MAX],
+        display[LIFECYCLE_PART_NAME_MAX];
+    snprintf(scenarios, sizeof scenarios, "%s/%s/", assessment, threat_scenario_kind.plural);
+    if (!lifecycle_kept_names(assessment, revision, scenarios, prefix, display))
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "%s: too long a name", assessment);
     making m = {.plan = plan, .prefix = prefix, .b = b};
-    store_query q = {.collection = COUNTERMEASURES_COLLECTION, .org = plan->org, .prefix = prefix};
+    store_query q = {
+        .collection = countermeasure_kind.revisions_collection, .org = plan->org, .prefix = prefix};
     return resource_each(op, countermeasure_kind.desc, &q, "countermeasures", make_item, &m, st);
 }
 

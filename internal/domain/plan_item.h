@@ -22,10 +22,11 @@ extern const kind plan_item_kind;
 bool plan_item_overdue(const PlanItem *it, int64_t now_s);
 
 /* Adds to b the creation of the items of the new plan `plan`: one for each
- * ACCEPTED countermeasure of the assessment (of plan->org), by name, each
- * PLANNED with the countermeasure's owner and due time. FAILED_PRECONDITION
- * past PLAN_ITEMS_MAX. */
+ * countermeasure ACCEPTED in revision `revision` of the assessment (of
+ * plan->org), as kept with that revision, by name, each PLANNED with the
+ * countermeasure's owner and due time. FAILED_PRECONDITION past
+ * PLAN_ITEMS_MAX. */
 bool plan_items_make(const op_ctx *op, const resource_key *plan, const char *assessment,
-                     resource_batch *b, status *st);
+                     int revision, resource_batch *b, status *st);
 
 #endif

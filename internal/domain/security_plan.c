@@ -1,11 +1,10 @@
 /* security_plan.c — the rules of a security plan (ISO 28001 5.4-5.6), a
  * controlled document: what a draft may hold (the annex guidance
  * considered, the training programme, the monitoring schedule, the
- * incident procedure; every field's limits); that it is made from an
- * approved assessment of its organization while its latest revision is
- * the approved one (whose number it records, and whose accepted
- * countermeasures become its items in the same write, guarded at the
- * version read); what an approved revision must have; when it came into
+ * incident procedure; every field's limits); that it is made from the
+ * revision in force of an assessment of its organization (whose number it
+ * records, and whose accepted countermeasures, as kept with that revision,
+ * become its items in the same write); what an approved revision must have; when it came into
  * force; that its items and records go with it when it is deleted; and
  * each monitoring activity's latest record and whether it is overdue, as
  * of each read. */
@@ -128,13 +127,12 @@ static bool activities_clear(SecurityPlan *pl)
     return true;
 }
 
-/* On create: the assessment is one of the organization's, its latest
- * revision APPROVED, which the plan records; b guards it at that version. */
+/* On create: the assessment is one of the organization's, with a revision
+ * in force, which the plan records (its number in *revision). */
 static bool assessment_in_force(const op_ctx *op, const resource_key *key, SecurityPlan *pl,
-                                resource_batch *b, status *st)
+                                int *revision, status *st)
 {
-    int64_t version;
-    char f[96];
+    char f[96], rev[LIFECYCLE_REVISION_MAX];
     resource_key ak;
     status lst = {0};
     snprintf(f, sizeof f, "%s.security_assessment", key->kind->field);
@@ -150,34 +148,19 @@ static bool assessment_in_force(const op_ctx *op, const resource_key *key, Secur
                            "%s: must name one of this organization's own assessments, "
                            "organizations/%s/securityAssessments/{id}",
                            f, key->org);
-    SecurityAssessment *a = (SecurityAssessment *)resource_load(
-        op, security_assessment_kind.desc, security_assessment_kind.collection, key->org,
-        pl->security_assessment, pl->security_assessment, &version, &lst);
-    if (!a)
+    if (!lifecycle_revision_in_force(op, &security_assessment_kind, key->org,
+                                     pl->security_assessment, rev, &lst))
         return lst.code == STATUS_NOT_FOUND
                    ? status_fail(st, STATUS_INVALID_ARGUMENT, "%s: %s", f, lst.msg)
                    : (*st = lst, false);
-    /* Its scenarios and countermeasures are its latest revision's: only an
-     * APPROVED latest revision has the ones approved. */
-    bool approved = a->state == SUPPLYSEC__V1__DOCUMENT_STATE__DOCUMENT_STATE_APPROVED;
-    bool ok = approved ? message_set_string(&pl->base, "assessment_revision_id", a->revision_id) ||
-                             status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory")
-              : strcmp(a->revision_id, "1") == 0
-                  ? status_fail(st, STATUS_FAILED_PRECONDITION,
-                                "%s: %s has no approved revision: a plan implements an approved "
-                                "assessment",
-                                f, pl->security_assessment)
-                  : status_fail(st, STATUS_FAILED_PRECONDITION,
-                                "%s: %s has revision %s in the making (%s), whose scenarios and "
-                                "countermeasures are no longer those approved: approve it first",
-                                f, pl->security_assessment, a->revision_id,
-                                lifecycle_state_name(&a->base));
-    protobuf_c_message_free_unpacked(&a->base, NULL);
-    /* a revision started before the write commits changes what the items
-     * copy: the plan is then not made (ABORTED) */
-    resource_batch_guard(b, security_assessment_kind.collection, key->org, pl->security_assessment,
-                         version);
-    return ok;
+    if (!rev[0])
+        return status_fail(st, STATUS_FAILED_PRECONDITION,
+                           "%s: %s has no approved revision: a plan implements an approved "
+                           "assessment",
+                           f, pl->security_assessment);
+    *revision = (int)strtol(rev, NULL, 10);
+    return message_set_string(&pl->base, "assessment_revision_id", rev) ||
+           status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
 }
 
 static bool derive(const op_ctx *op, const resource_key *key, ProtobufCMessage *res,
@@ -195,8 +178,9 @@ static bool with_create(const op_ctx *op, const resource_key *key, ProtobufCMess
                         resource_batch *b, status *st)
 {
     SecurityPlan *pl = (SecurityPlan *)res;
-    return assessment_in_force(op, key, pl, b, st) &&
-           plan_items_make(op, key, pl->security_assessment, b, st);
+    int revision;
+    return assessment_in_force(op, key, pl, &revision, st) &&
+           plan_items_make(op, key, pl->security_assessment, revision, b, st);
 }
 
 /* What an approved plan must have (ISO 28001 5.4-5.6, ISO 28000 4.4.7). */

@@ -273,10 +273,7 @@ typedef struct approve_parts {
     ProtobufCMessage *copy, *prev;
 } approve_parts;
 
-/* name (the document doc itself, or under it) as kept with revision rev:
- * `{doc}@{rev:10 digits}{rest}` into stored, `{doc}@{rev}{rest}` into
- * display. */
-static bool kept_names(const char *doc, int rev, const char *name, char *stored, char *display)
+bool lifecycle_kept_names(const char *doc, int rev, const char *name, char *stored, char *display)
 {
     size_t dl = strlen(doc);
     if (strncmp(name, doc, dl) != 0 || (name[dl] != '/' && name[dl] != '\0'))
@@ -291,7 +288,7 @@ bool lifecycle_part_names(const resource_key *key, const char *name, char *store
     char doc[KIND_NAME_MAX];
     const kind *d = kind_document_of(key->kind);
     return d && key->revision[0] && kind_ancestor_name(key, d, doc, sizeof doc) &&
-           kept_names(doc, (int)strtol(key->revision, NULL, 10), name, stored, display);
+           lifecycle_kept_names(doc, (int)strtol(key->revision, NULL, 10), name, stored, display);
 }
 
 /* resource_each's call: one part of the document being approved, kept
@@ -314,8 +311,8 @@ static bool keep_part(ProtobufCMessage **msg, const store_record *rec, void *ctx
         return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
     char *stored = names, *display = names + LIFECYCLE_PART_NAME_MAX,
          *parent = names + 2 * LIFECYCLE_PART_NAME_MAX, parent_display[LIFECYCLE_PART_NAME_MAX];
-    if (!kept_names(kp->doc, kp->rev, rec->name, stored, display) ||
-        !kept_names(kp->doc, kp->rev, rec->parent, parent, parent_display))
+    if (!lifecycle_kept_names(kp->doc, kp->rev, rec->name, stored, display) ||
+        !lifecycle_kept_names(kp->doc, kp->rev, rec->parent, parent, parent_display))
         return status_fail(st, STATUS_INTERNAL, "%s: its name is too long to keep", rec->name);
     ProtobufCMessage *copy = *msg;
     *msg = NULL; /* taken: the batch keeps it */

@@ -72,6 +72,11 @@ bool lifecycle_in_force(const op_ctx *op, const kind *k, const ProtobufCMessage 
  * kind's revisions collection into stored, its name for people into
  * display (both KIND_NAME_MAX + 16). false when they do not fit. */
 #define LIFECYCLE_PART_NAME_MAX (KIND_NAME_MAX + 16)
+/* name (the document doc itself, or a name under it) as kept with doc's
+ * revision rev: `{doc}@{rev, 10 digits}{rest}` into stored (keys sort as
+ * numbers), `{doc}@{rev}{rest}` into display. false when name is not doc's
+ * or they do not fit. */
+bool lifecycle_kept_names(const char *doc, int rev, const char *name, char *stored, char *display);
 bool lifecycle_part_names(const resource_key *key, const char *name, char *stored, char *display);
 /* Whether res (a revision of a controlled document) is a DRAFT. */
 bool lifecycle_is_draft(const ProtobufCMessage *res);

@@ -322,11 +322,12 @@ MUTANTS = [
          edits=[("internal/domain/plan_item.c",
                  "strlen(m->prefix)) != 0 || c->state != ACCEPTED)",
                  "strlen(m->prefix)) != 0)")]),
-    dict(name="plan-from-assessment-in-the-making",
-         promise="a plan is made only from an assessment whose latest revision is APPROVED",
-         edits=[("internal/domain/security_plan.c",
-                 "    bool approved = a->state == SUPPLYSEC__V1__DOCUMENT_STATE__DOCUMENT_STATE_APPROVED;",
-                 "    bool approved = true;")]),
+    dict(name="plan-items-from-live-countermeasures",
+         promise="a plan's items are the countermeasures of its assessment's revision in force, "
+                 "as kept with it",
+         edits=[("internal/domain/plan_item.c",
+                 "!lifecycle_kept_names(assessment, revision, scenarios, prefix, display)",
+                 "!lifecycle_kept_names(assessment, revision, scenarios, display, prefix)")]),
     dict(name="monitoring-record-any-activity",
          promise="a monitoring record names an activity of its plan's schedule",
          edits=[("internal/domain/monitoring_record.c",
@@ -368,4 +369,11 @@ MUTANTS = [
          edits=[("internal/domain/organization.c",
                  "    if (used)\n",
                  "    if (used && false)\n")]),
+    dict(name="approved-revision-parts-not-kept",
+         promise="an approved assessment revision keeps its scenarios and countermeasures as "
+                 "they were",
+         edits=[("internal/resource/lifecycle.c",
+                 "(move == DOC_APPROVE && !add_parts(op, k, &key, revision_of(doc), &b, st)) ||",
+                 "(move == DOC_APPROVE && false && !add_parts(op, k, &key, revision_of(doc), &b, "
+                 "st)) ||")]),
 ]

@@ -18,6 +18,7 @@
 
 #define PLAN WORLD_ORG "/securityPlans/plan"
 #define BIG WORLD_ASSESSMENT "/threatScenarios/big"
+#define KEPT WORLD_ASSESSMENT "@1/threatScenarios/big" /* as revision 1 keeps it */
 #define ITEM PLAN "/items/item-0001"
 
 /* A countermeasure of scenario `big`, decided (accept / decline) or left
@@ -108,7 +109,7 @@ static void test_made_from_an_approved_assessment(void **state)
     const PlanItem *fence = (const PlanItem *)page.items[0];
     const PlanItem *gates = (const PlanItem *)page.items[1];
     assert_string_equal(fence->name, PLAN "/items/item-0001");
-    assert_string_equal(fence->countermeasure, BIG "/countermeasures/fence");
+    assert_string_equal(fence->countermeasure, KEPT "/countermeasures/fence");
     assert_string_equal(fence->description, "Measure fence");
     assert_int_equal(fence->aeo_criterion, SUPPLYSEC__V1__AEO_CRITERION__AEO_CRITERION_E_PREMISES);
     assert_int_equal(fence->priority, 2);
@@ -116,17 +117,33 @@ static void test_made_from_an_approved_assessment(void **state)
     assert_non_null(fence->due_time);
     assert_int_equal(fence->status, SUPPLYSEC__V1__PLAN_ITEM_STATUS__PLAN_ITEM_STATUS_PLANNED);
     assert_non_null(fence->status_time);
-    assert_string_equal(gates->countermeasure, BIG "/countermeasures/gates");
+    assert_string_equal(gates->countermeasure, KEPT "/countermeasures/gates");
     resource_page_free(&page);
 
-    /* a revision of the assessment in the making: its scenarios are no
-     * longer those approved */
+    /* a revision of the assessment in the making, which declines the fence
+     * and accepts the cameras: a plan made now still implements revision 1,
+     * as it was approved */
     ProtobufCMessage *a =
         lifecycle_move(fixture_as(&w->base, &w->editor), &security_assessment_kind, DOC_REVISE,
                        WORLD_ASSESSMENT, "", "", &st);
     protobuf_c_message_free_unpacked(a, NULL);
-    assert_null(plan_try(w, "second", WORLD_ASSESSMENT, &st));
-    fixture_refused(&st, STATUS_FAILED_PRECONDITION, "has revision 2 in the making");
+    Countermeasure *c = countermeasure_decide(fixture_as(&w->base, &w->admin),
+                                              BIG "/countermeasures/fence", "", false, "No", &st);
+    protobuf_c_message_free_unpacked(&c->base, NULL);
+    c = countermeasure_decide(fixture_as(&w->base, &w->admin), BIG "/countermeasures/cameras", "",
+                              true, "", &st);
+    protobuf_c_message_free_unpacked(&c->base, NULL);
+    p = plan_try(w, "second", WORLD_ASSESSMENT, &st);
+    if (!p)
+        fail_msg("plan: %s", st.msg);
+    assert_string_equal(p->assessment_revision_id, "1");
+    protobuf_c_message_free_unpacked(&p->base, NULL);
+    req.parent = WORLD_ORG "/securityPlans/second";
+    assert_true(std_list(fixture_as(&w->base, &w->viewer), &plan_item_kind, &req, &page, &st));
+    assert_int_equal(page.count, 2);
+    assert_string_equal(((PlanItem *)page.items[0])->countermeasure, KEPT "/countermeasures/fence");
+    assert_string_equal(((PlanItem *)page.items[1])->countermeasure, KEPT "/countermeasures/gates");
+    resource_page_free(&page);
 
     /* another organization sees none of it */
     assert_null(get(w, &w->other, &security_plan_kind, PLAN, &st));
@@ -163,7 +180,7 @@ static void test_item_status_and_evidence(void **state)
         fail_msg("verify: %s", st.msg);
     assert_string_equal(it->verifier, WORLD_ORG "/apiKeys/e"); /* the caller, not "me" */
     assert_non_null(it->verify_time);
-    assert_string_equal(it->countermeasure, BIG "/countermeasures/fence"); /* output only */
+    assert_string_equal(it->countermeasure, KEPT "/countermeasures/fence"); /* output only */
     assert_string_equal(it->description, "Measure fence");
     protobuf_c_message_free_unpacked(&it->base, NULL);
 
