@@ -85,6 +85,7 @@ struct pass {
     evidence *e;
     bool (*fn)(pass *p, ProtobufCMessage *res, const char *name, status *st);
     void *ctx;
+    bool taken; /* fn kept the record it was given */
 };
 
 /* Whether a record of k is judged as a Get answers it (its present hook):
@@ -104,7 +105,11 @@ static bool presented(ProtobufCMessage **msg, const store_record *rec, void *ctx
     if (as_read(p->k) && (!kind_parse_name(p->k, "name", rec->name, &key, st) ||
                           !p->k->hooks.present(p->op, &key, *msg, st)))
         return false;
-    return p->fn(p, *msg, rec->name, st);
+    bool ok = p->fn(p, *msg, rec->name, st);
+    if (p->taken)
+        *msg = NULL;
+    p->taken = false;
+    return ok;
 }
 
 /* Every record of k in org (under parent, NULL: any), presented, to fn. */
@@ -198,7 +203,8 @@ static bool statement(pass *p, ProtobufCMessage *res, const char *name, status *
     return true;
 }
 
-/* A review in force, held recently or before (by its revision in force). */
+/* A review in force, held recently or before (by its revision in force);
+ * the latest held is kept (e->last_review). */
 static bool review(pass *p, ProtobufCMessage *res, const char *name, status *st)
 {
     char rev_name[KIND_NAME_MAX + 16];
@@ -209,17 +215,30 @@ static bool review(pass *p, ProtobufCMessage *res, const char *name, status *st)
         return false;
     if (!rev)
         return true;
-    const Supplysec__V1__ManagementReview *r =
-        (const Supplysec__V1__ManagementReview *)(kept ? kept : res);
+    ProtobufCMessage *in = kept ? kept : res;
+    const Supplysec__V1__ManagementReview *r = (const Supplysec__V1__ManagementReview *)in;
     snprintf(rev_name, sizeof rev_name, "%s@%d", name, rev);
     evidence_list *l =
         recent(p->e, r->review_time) ? &p->e->facts[FACT_REVIEWS] : &p->e->facts[FACT_REVIEWS_OLD];
     bool ok = evidence_add(l, rev_name, time_of(r->review_time), "%s, held", r->title);
+    const Supplysec__V1__ManagementReview *best =
+        (const Supplysec__V1__ManagementReview *)p->e->last_review;
+    bool later = r->review_time && (!best || r->review_time->seconds > best->review_time->seconds ||
+                                    (r->review_time->seconds == best->review_time->seconds &&
+                                     approved > p->e->last_review_approved_s));
+    if (ok && later) {
+        if (p->e->last_review)
+            protobuf_c_message_free_unpacked(p->e->last_review, NULL);
+        p->e->last_review = in;
+        p->e->last_review_approved_s = approved;
+        snprintf(p->e->last_review_name, sizeof p->e->last_review_name, "%s", name);
+        p->taken = !kept; /* the record itself is kept */
+        kept = NULL;
+    }
     if (kept)
         protobuf_c_message_free_unpacked(kept, NULL);
     return ok || OOM(st);
 }
-
 /* ---- records ---- */
 
 static bool incident(pass *p, ProtobufCMessage *res, const char *name, status *st)
@@ -581,6 +600,9 @@ static void lists_each(evidence *e, void (*fn)(evidence_list *l))
 void evidence_free(evidence *e)
 {
     lists_each(e, evidence_list_free);
+    if (e->last_review)
+        protobuf_c_message_free_unpacked(e->last_review, NULL);
+    e->last_review = NULL;
 }
 
 bool evidence_gather(const op_ctx *op, const char *org, int64_t now_s, evidence *e, status *st)

@@ -85,6 +85,12 @@ typedef struct evidence {
     evidence_list items_done[EVIDENCE_CRITERIA]; /* of those, IMPLEMENTED or VERIFIED */
     evidence_list items_open[EVIDENCE_CRITERIA]; /* the others */
     bool manufacturer; /* the organization's roles or a statement in force name it */
+    /* The management review in force with the latest review_time (of equal
+     * ones, the one approved last), as its revision in force has it (owned;
+     * NULL: none), and its name: a new review's previous one. */
+    ProtobufCMessage *last_review;
+    int64_t last_review_approved_s;
+    char last_review_name[KIND_NAME_MAX];
 } evidence;
 
 /* Reads org's records as of now_s into e (zeroed here); free with

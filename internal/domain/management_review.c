@@ -12,7 +12,6 @@
 
 #include "clock.h"
 #include "evidence.h"
-#include "lifecycle.h"
 #include "organization.h"
 #include "validate.h"
 
@@ -87,45 +86,6 @@ static bool validate(const ProtobufCMessage *res, const char *p, status *st)
 }
 
 /* ---- the inputs, compiled at creation ---- */
-
-/* The previous review: the organization's review in force with the
- * latest review_time (of equal ones, the one approved last), as its
- * revision in force has it. */
-typedef struct previous {
-    const op_ctx *op;
-    ManagementReview *review; /* its revision in force, owned */
-    int64_t approved_s;       /* when that revision was approved */
-    char name[KIND_NAME_MAX];
-} previous;
-
-static bool pick_previous(ProtobufCMessage **msg, const store_record *rec, void *ctx, status *st)
-{
-    previous *pv = ctx;
-    int rev;
-    int64_t approved;
-    ProtobufCMessage *kept;
-    if (!lifecycle_in_force(pv->op, &management_review_kind, *msg, rec->name, &rev, &approved,
-                            &kept, st))
-        return false;
-    ManagementReview *r = (ManagementReview *)(kept ? kept : *msg);
-    const Google__Protobuf__Timestamp *best = pv->review ? pv->review->review_time : NULL;
-    bool later =
-        r->review_time && (!best || r->review_time->seconds > best->seconds ||
-                           (r->review_time->seconds == best->seconds && approved > pv->approved_s));
-    if (!rev || !later) {
-        if (kept)
-            protobuf_c_message_free_unpacked(kept, NULL);
-        return true;
-    }
-    if (pv->review)
-        protobuf_c_message_free_unpacked(&pv->review->base, NULL);
-    pv->review = r;
-    pv->approved_s = approved;
-    if (!kept)
-        *msg = NULL; /* taken */
-    snprintf(pv->name, sizeof pv->name, "%s", rec->name);
-    return true;
-}
 
 static Supplysec__V1__ReviewInput *input_new(Supplysec__V1__ReviewInputKind kind,
                                              const evidence_item *it)
@@ -206,28 +166,27 @@ static bool actions_carry(ManagementReview *r, const ManagementReview *prev, con
     return true;
 }
 
+/* The inputs, and the previous review's open action items carried in. */
 static bool compile(const op_ctx *op, const resource_key *key, ManagementReview *r, status *st)
 {
     evidence e;
     evidence_list actions = {0};
-    previous pv = {.op = op};
-    int64_t now = clock_realtime_ms() / 1000;
-    store_query q = {.collection = management_review_kind.collection, .org = key->org};
-    bool ok = evidence_gather(op, key->org, now, &e, st) &&
-              resource_each(op, management_review_kind.desc, &q, "management reviews",
-                            pick_previous, &pv, st);
-    for (size_t i = 0; ok && pv.review && i < pv.review->n_action_items; i++) {
-        const Action *a = pv.review->action_items[i];
+    bool ok = evidence_gather(op, key->org, clock_realtime_ms() / 1000, &e, st);
+    const ManagementReview *prev = (const ManagementReview *)e.last_review; /* e's */
+    const char *prev_name = e.last_review_name;
+    for (size_t i = 0; ok && prev && i < prev->n_action_items; i++) {
+        const Action *a = prev->action_items[i];
         if (a->status == ACTION_OPEN &&
-            !evidence_add(&actions, pv.name, a->due_time ? &a->due_time->seconds : NULL,
+            !evidence_add(&actions, prev_name, a->due_time ? &a->due_time->seconds : NULL,
                           "%s (owner %s)", a->description, a->owner))
             ok = status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
     }
     if (ok && r->n_action_items + actions.count > MAX_ACTIONS)
-        ok = status_fail(st, STATUS_FAILED_PRECONDITION,
-                         "%s.action_items: %zu, with the %zu open ones of %s carried in, are more "
-                         "than %d: enter fewer, or close some in that review first",
-                         key->kind->field, r->n_action_items, actions.count, pv.name, MAX_ACTIONS);
+        ok =
+            status_fail(st, STATUS_FAILED_PRECONDITION,
+                        "%s.action_items: %zu, with the %zu open ones of %s carried in, are more "
+                        "than %d: enter fewer, or close some in that review first",
+                        key->kind->field, r->n_action_items, actions.count, prev_name, MAX_ACTIONS);
     if (ok) {
         evidence_list_settle(&actions);
         Supplysec__V1__ReviewInputs *in = r->inputs = malloc(sizeof *in);
@@ -235,14 +194,12 @@ static bool compile(const op_ctx *op, const resource_key *key, ManagementReview 
             supplysec__v1__review_inputs__init(in);
         if (!in || !resource_stamp_now(&in->base, "compile_time") ||
             !inputs_fill(in, &e, &actions) ||
-            !message_set_string(&in->base, "previous_review", pv.review ? pv.name : "") ||
-            (pv.review && !actions_carry(r, pv.review, pv.name)))
+            !message_set_string(&in->base, "previous_review", prev ? prev_name : "") ||
+            (prev && !actions_carry(r, prev, prev_name)))
             ok = status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
     }
     evidence_free(&e);
     evidence_list_free(&actions);
-    if (pv.review)
-        protobuf_c_message_free_unpacked(&pv.review->base, NULL);
     return ok;
 }
 

@@ -167,8 +167,7 @@ bool lifecycle_revision_in_force(const op_ctx *op, const kind *k, const char *or
     if (!doc)
         return false;
     int n;
-    int64_t approved;
-    bool ok = lifecycle_in_force(op, k, doc, name, &n, &approved, NULL, st);
+    bool ok = lifecycle_in_force(op, k, doc, name, &n, NULL, NULL, st);
     if (ok && n)
         snprintf(rev, LIFECYCLE_REVISION_MAX, "%d", n);
     protobuf_c_message_free_unpacked(doc, NULL);
@@ -184,10 +183,11 @@ bool lifecycle_in_force(const op_ctx *op, const kind *k, const ProtobufCMessage 
     bool approved = state_of(doc) == APPROVED;
     ProtobufCMessage *loaded = NULL;
     *rev = approved ? n : n - 1;
-    *approve_s = 0;
+    if (approve_s)
+        *approve_s = 0;
     if (kept)
         *kept = NULL;
-    if (*rev == 0)
+    if (*rev == 0 || (!approve_s && !kept)) /* the number is all that is asked */
         return true;
     if (!approved) {
         char skey[REV_NAME_MAX], display[REV_NAME_MAX];
@@ -204,7 +204,7 @@ bool lifecycle_in_force(const op_ctx *op, const kind *k, const ProtobufCMessage 
                        : (*st = lst, false);
     }
     const DocumentControl *const *c = field_at(loaded ? loaded : doc, "control");
-    if (*c && (*c)->approve_time)
+    if (approve_s && *c && (*c)->approve_time)
         *approve_s = (*c)->approve_time->seconds;
     if (kept)
         *kept = loaded;

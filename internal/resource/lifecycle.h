@@ -58,12 +58,12 @@ ProtobufCMessage *lifecycle_load_revision(const op_ctx *op, const kind *k, const
 bool lifecycle_revision_in_force(const op_ctx *op, const kind *k, const char *org, const char *name,
                                  char rev[LIFECYCLE_REVISION_MAX], status *st);
 /* doc, the latest revision of the document `name` of k: *rev the number of
- * its revision in force (0: none was ever approved) and *approve_s when
- * that revision was approved (0 when unknown), read from the kept revision
- * when doc is a later one in the making; that kept revision goes to *kept
- * (the caller's to free) when kept is not NULL, else NULL there (doc is the
- * one in force, or there is none). false with st when that revision cannot
- * be read. */
+ * its revision in force (0: none was ever approved) and, when approve_s is
+ * not NULL, *approve_s when that revision was approved (0 when unknown),
+ * read from the kept revision when doc is a later one in the making; that
+ * kept revision goes to *kept (the caller's to free) when kept is not NULL,
+ * else NULL there (doc is the one in force, or there is none). With both
+ * NULL nothing is read. false with st when that revision cannot be read. */
 bool lifecycle_in_force(const op_ctx *op, const kind *k, const ProtobufCMessage *doc,
                         const char *name, int *rev, int64_t *approve_s, ProtobufCMessage **kept,
                         status *st);
