@@ -7,6 +7,12 @@
  * first line is a header naming the format. Records keep their versions, so
  * etags stay valid; audit events keep their order within each organization
  * and all their fields but the sequence number, which the target assigns.
+ * Each event carries its place in its organization's hash chain and its
+ * hash (audit_chain.h): an import checks the chain as it reads it and
+ * refuses an export whose chain is broken, and the target, appending the
+ * same events in the same order, gives them the same hashes, so a head
+ * pinned before the move still verifies after it. (Events of an export
+ * made before the chain carry neither and are chained as they come.)
  * Facets (store.h) are not exported: an import computes each record's
  * again from its document, through the caller's migrate_facets_fn.
  *
@@ -14,9 +20,11 @@
  *   {"kind": "record", "collection", "org", "parent", "name", "state"?,
  *    "lookup"?, "version", "doc": {...}}
  *   {"kind": "audit", "org", "principal", "principalOrg", "role", "method",
- *    "resource", "requestId", "versionBefore", "versionAfter", "timeUs"}
+ *    "resource", "requestId", "versionBefore", "versionAfter", "timeUs", "position", "hash"}
  */
 #include "migrate.h"
+
+#include "audit_chain.h"
 
 #include <bson/bson.h>
 #include <errno.h>
@@ -112,6 +120,12 @@ static bool export_event(FILE *out, const store_audit_event *e)
     BSON_APPEND_INT64(&line, "versionBefore", e->version_before);
     BSON_APPEND_INT64(&line, "versionAfter", e->version_after);
     BSON_APPEND_INT64(&line, "timeUs", e->time_us);
+    BSON_APPEND_INT64(&line, "position", e->position);
+    if (e->hashed) {
+        char hex[AUDIT_HASH_HEX];
+        audit_chain_hex(e->hash, hex);
+        BSON_APPEND_UTF8(&line, "hash", hex);
+    }
     bool ok = line_write(out, &line);
     bson_destroy(&line);
     return ok;
@@ -220,7 +234,36 @@ static bool import_record(store *s, const bson_t *line, size_t lineno, migrate_f
     return true;
 }
 
-static bool import_event(store *s, const bson_t *line, size_t lineno, char **err)
+/* The chain of the organization whose events an import is reading. */
+typedef struct import_chain {
+    char org[256];
+    bool started;
+    audit_chain_walk walk;
+} import_chain;
+
+/* Checks e (with its exported position and hash, when it has them) against
+ * the chain of its organization so far. */
+static bool chain_follow(import_chain *c, store_audit_event *e, const bson_t *line, size_t lineno,
+                         char **err)
+{
+    const char *hex = str_of(line, "hash");
+    if (!c->started || strcmp(c->org, e->org) != 0) {
+        snprintf(c->org, sizeof c->org, "%s", e->org);
+        audit_chain_walk_start(&c->walk, 0, NULL);
+        c->started = true;
+    }
+    if (!hex)
+        return true; /* an export made before the chain */
+    if (!int_of(line, "position", &e->position) || !audit_chain_unhex(hex, e->hash))
+        return fail(err, "line %zu: an audit event's position or hash is malformed", lineno);
+    e->hashed = true;
+    return audit_chain_walk_next(&c->walk, e) ||
+           fail(err, "line %zu: the audit log of \"%s\" is broken at event %lld: %s", lineno,
+                e->org, (long long)c->walk.result.broken_position, c->walk.result.problem);
+}
+
+static bool import_event(store *s, const bson_t *line, size_t lineno, import_chain *chain,
+                         char **err)
 {
     store_audit_event e = {
         .org = (char *)str_of(line, "org"),
@@ -235,13 +278,26 @@ static bool import_event(store *s, const bson_t *line, size_t lineno, char **err
         !e.request_id || !int_of(line, "versionBefore", &e.version_before) ||
         !int_of(line, "versionAfter", &e.version_after) || !int_of(line, "timeUs", &e.time_us))
         return fail(err, "line %zu: an audit event lacks a field", lineno);
-    store_status st = store_import_audit(s, &e);
+    if (!chain_follow(chain, &e, line, lineno, err))
+        return false;
+    store_audit a = {.principal = e.principal,
+                     .principal_org = e.principal_org,
+                     .org = e.org,
+                     .role = e.role,
+                     .method = e.method,
+                     .resource = e.resource,
+                     .request_id = e.request_id,
+                     .version_before = e.version_before,
+                     .version_after = e.version_after,
+                     .time_us = e.time_us};
+    store_status st = store_append_audit(s, &a);
     return st == STORE_OK ? true
                           : fail(err, "line %zu: audit event: %s", lineno, store_status_name(st));
 }
 
 static bool import_line(store *s, const char *text, size_t len, size_t lineno,
-                        migrate_facets_fn facets, migrate_counts *n, char **err)
+                        migrate_facets_fn facets, import_chain *chain, migrate_counts *n,
+                        char **err)
 {
     bson_error_t e;
     bson_t *line = bson_new_from_json((const uint8_t *)text, (ssize_t)len, &e);
@@ -257,7 +313,7 @@ static bool import_line(store *s, const char *text, size_t len, size_t lineno,
     else if (kind && strcmp(kind, "record") == 0)
         n->records += (ok = import_record(s, line, lineno, facets, err));
     else if (kind && strcmp(kind, "audit") == 0)
-        n->events += (ok = import_event(s, line, lineno, err));
+        n->events += (ok = import_event(s, line, lineno, chain, err));
     else
         ok = fail(err, "line %zu: unknown kind \"%s\"", lineno, kind ? kind : "");
     bson_destroy(line);
@@ -286,6 +342,7 @@ bool migrate_import(store *s, FILE *in, migrate_facets_fn facets, migrate_counts
     char *text = NULL;
     size_t cap = 0, lineno = 0;
     ssize_t len;
+    import_chain chain = {.started = false};
     memset(n, 0, sizeof *n);
     bool ok = target_empty(s, err);
     while (ok && (len = getline(&text, &cap, in)) > 0) {
@@ -293,7 +350,7 @@ bool migrate_import(store *s, FILE *in, migrate_facets_fn facets, migrate_counts
         while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
             len--;
         if (len > 0)
-            ok = import_line(s, text, (size_t)len, lineno, facets, n, err);
+            ok = import_line(s, text, (size_t)len, lineno, facets, &chain, n, err);
     }
     free(text);
     if (ok && lineno == 0)

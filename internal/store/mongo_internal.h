@@ -11,7 +11,7 @@
  *   mongo_doc.c      the stored document: a record's columns and facets
  *                    wrapped around its fields, and unwrapped
  *   mongo_write.c    writes: one transaction per batch with its audit events
- *                    (store_apply, store_import_audit)
+ *                    (store_apply, store_append_audit)
  *   mongo_read.c     reads: a record, list pages and their filters, the
  *                    audit log
  *   mongo_migrate.c  migration (collections, audit logs, records imported)
@@ -93,11 +93,17 @@ store_status mongo_find_each(mongo_store *ms, mongoc_client_t *client, const cha
 /* A doc_fn (ctx: a one_ctx): the first document as a record. */
 bool mongo_take_one(const bson_t *doc, void *ctx);
 
+/* mongo_read.c: an audit event document as read back (false: a field is
+ * missing or memory ran out; nothing to free then), and the filter that
+ * leaves out the unconfirmed events of an earlier release. */
+bool mongo_audit_event_read(const bson_t *doc, store_audit_event *e);
+void mongo_audit_filter_confirmed(bson_t *filter);
+
 /* ---- the backend's table (MONGO_BACKEND in store_mongo.c) ---- */
 
 /* mongo_write.c */
 store_status mongo_apply(void *impl, const store_write *writes, size_t n, size_t *failed);
-store_status mongo_import_audit(void *impl, const store_audit *ev);
+store_status mongo_append_audit(void *impl, const store_audit *ev);
 /* mongo_read.c */
 store_status mongo_get(void *impl, const char *collection, const char *org, const char *name,
                        store_record **out);

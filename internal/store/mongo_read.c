@@ -278,10 +278,9 @@ static int64_t field_int(const bson_t *doc, const char *key)
                : 0;
 }
 
-static bool audit_take(const bson_t *doc, void *ctx)
+bool mongo_audit_event_read(const bson_t *doc, store_audit_event *e)
 {
-    audit_ctx *a = ctx;
-    store_audit_event *e = &a->evs[a->count++];
+    bson_iter_t it;
     memset(e, 0, sizeof *e);
     e->seq = field_int(doc, "seq");
     e->principal = field_str(doc, "principal");
@@ -294,33 +293,58 @@ static bool audit_take(const bson_t *doc, void *ctx)
     e->version_before = field_int(doc, "versionBefore");
     e->version_after = field_int(doc, "versionAfter");
     e->time_us = field_int(doc, "timeUs");
+    e->position = field_int(doc, "position");
+    if (bson_iter_init_find(&it, doc, "hash") && BSON_ITER_HOLDS_BINARY(&it)) {
+        bson_subtype_t sub;
+        uint32_t len = 0;
+        const uint8_t *bin = NULL;
+        bson_iter_binary(&it, &sub, &len, &bin);
+        if ((e->hashed = len == sizeof e->hash))
+            memcpy(e->hash, bin, sizeof e->hash);
+    }
     if (!e->principal || !e->principal_org || !e->org || !e->role || !e->method || !e->resource ||
         !e->request_id) {
+        store_audit_event_clear(e);
+        return false;
+    }
+    return true;
+}
+
+void mongo_audit_filter_confirmed(bson_t *filter)
+{
+    bson_t nin, states;
+    /* An earlier release wrote events on standalone servers before their
+     * writes and marked them after; one it left pending, aborted or
+     * orphaned is not in the log. Events written now have no state. */
+    BSON_APPEND_DOCUMENT_BEGIN(filter, "state", &nin);
+    BSON_APPEND_ARRAY_BEGIN(&nin, "$nin", &states);
+    BSON_APPEND_UTF8(&states, "0", "pending");
+    BSON_APPEND_UTF8(&states, "1", "aborted");
+    BSON_APPEND_UTF8(&states, "2", "orphaned");
+    bson_append_array_end(&nin, &states);
+    bson_append_document_end(filter, &nin);
+}
+
+static bool audit_take(const bson_t *doc, void *ctx)
+{
+    audit_ctx *a = ctx;
+    if (!mongo_audit_event_read(doc, &a->evs[a->count])) {
         a->st = STORE_INTERNAL;
         return false;
     }
-    return a->count < (size_t)a->limit;
+    return ++a->count < (size_t)a->limit;
 }
 
 store_status mongo_audit_list(void *impl, const char *org, int64_t after_seq, int limit,
                               store_audit_event **out, size_t *count)
 {
     mongo_store *ms = impl;
-    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, gt, nin, states, sort;
+    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, gt, sort;
     BSON_APPEND_UTF8(&filter, "org", org);
     BSON_APPEND_DOCUMENT_BEGIN(&filter, "seq", &gt);
     BSON_APPEND_INT64(&gt, "$gt", after_seq);
     bson_append_document_end(&filter, &gt);
-    /* An earlier release wrote events on standalone servers before their
-     * writes and marked them after; one it left pending, aborted or
-     * orphaned is not in the log. Events written now have no state. */
-    BSON_APPEND_DOCUMENT_BEGIN(&filter, "state", &nin);
-    BSON_APPEND_ARRAY_BEGIN(&nin, "$nin", &states);
-    BSON_APPEND_UTF8(&states, "0", "pending");
-    BSON_APPEND_UTF8(&states, "1", "aborted");
-    BSON_APPEND_UTF8(&states, "2", "orphaned");
-    bson_append_array_end(&nin, &states);
-    bson_append_document_end(&filter, &nin);
+    mongo_audit_filter_confirmed(&filter);
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
     BSON_APPEND_INT32(&sort, "seq", 1);
     bson_append_document_end(&opts, &sort);

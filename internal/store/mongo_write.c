@@ -1,7 +1,7 @@
 /* mongo_write.c — the MongoDB backend's writes (see store_mongo.c, "Writes"
  * and "Guards"): every batch of writes is one transaction with its audit
  * events, numbered from their organizations' counters, run again after a
- * transient failure within the batch's deadline; store_import_audit is a
+ * transient failure within the batch's deadline; store_append_audit is a
  * batch of one event and no write. */
 #include "mongo_internal.h"
 
@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit_chain.h"
 #include "clock.h"
 #include "commit_gate.h"
 #include "store.h"
@@ -80,6 +81,12 @@ typedef struct org_log {
     int64_t next;     /* the seq of its next event */
     int64_t reserved; /* seqs taken at the start */
     int64_t used;     /* seqs given to events */
+    /* The head of its hash chain (audit_chain.h), as the counter keeps it:
+     * the last chained event's position, hash and seq. */
+    int64_t head_position, head_seq;
+    uint8_t head_hash[AUDIT_HASH_LEN];
+    bool head_hashed;
+    bool head_moved; /* to be stored in the counter before the commit */
 } org_log;
 
 /* An audit event to insert when the batch's writes are done. */
@@ -90,14 +97,14 @@ typedef struct queued_event {
     int64_t version_before, version_after;
 } queued_event;
 
-/* One store_apply (or store_import_audit) in progress. */
+/* One store_apply (or store_append_audit) in progress. */
 typedef struct batch {
     mongo_store *ms;
     mongoc_client_t *client;
     mongoc_client_session_t *session;
     const store_write *writes;
     size_t n;
-    const store_audit *lone_event; /* store_import_audit: an event and no write */
+    const store_audit *lone_event; /* store_append_audit: an event and no write */
     int64_t deadline_us;           /* the earliest of the events'; 0: none */
     int64_t give_up_us;            /* no retry after this: the deadline, or TXN_RETRY_US */
     queued_event *events;
@@ -473,9 +480,34 @@ static store_status delete_all_run(batch *b, const store_write *w)
     return st;
 }
 
+/* The chain's head in a counter document (none: an empty log, or one
+ * written before the chain). */
+static void head_read(const bson_t *counter, org_log *log)
+{
+    bson_iter_t it;
+    const uint8_t *bin = NULL;
+    uint32_t len = 0;
+    bson_subtype_t sub;
+    log->head_position = log->head_seq = 0;
+    log->head_hashed = false;
+    if (bson_iter_init(&it, counter) && bson_iter_find_descendant(&it, "chain.position", &it) &&
+        BSON_ITER_HOLDS_NUMBER(&it))
+        log->head_position = bson_iter_as_int64(&it);
+    if (bson_iter_init(&it, counter) && bson_iter_find_descendant(&it, "chain.seq", &it) &&
+        BSON_ITER_HOLDS_NUMBER(&it))
+        log->head_seq = bson_iter_as_int64(&it);
+    if (bson_iter_init(&it, counter) && bson_iter_find_descendant(&it, "chain.hash", &it) &&
+        BSON_ITER_HOLDS_BINARY(&it)) {
+        bson_iter_binary(&it, &sub, &len, &bin);
+        if ((log->head_hashed = len == AUDIT_HASH_LEN))
+            memcpy(log->head_hash, bin, AUDIT_HASH_LEN);
+    }
+}
+
 /* Moves org's counter on by n (a real write even when n is 0: claims grows
- * too) and sets *last to the new seq. */
-static store_status counter_move(batch *b, const char *org, int64_t n, int64_t *last)
+ * too) and sets *last to the new seq; head (NULL: not wanted) gets the
+ * chain's head the counter keeps. */
+static store_status counter_move(batch *b, const char *org, int64_t n, int64_t *last, org_log *head)
 {
     char id[160];
     bson_t query = BSON_INITIALIZER, update = BSON_INITIALIZER, inc, extra,
@@ -503,6 +535,15 @@ static store_status counter_move(batch *b, const char *org, int64_t n, int64_t *
                    bson_iter_find_descendant(&it, "value.seq", &it) &&
                    BSON_ITER_HOLDS_NUMBER(&it)) {
             *last = bson_iter_as_int64(&it);
+            bson_t value;
+            const uint8_t *data;
+            uint32_t len;
+            if (head && bson_iter_init_find(&it, &reply, "value") &&
+                BSON_ITER_HOLDS_DOCUMENT(&it)) {
+                bson_iter_document(&it, &len, &data);
+                if (bson_init_static(&value, data, len))
+                    head_read(&value, head);
+            }
         } else {
             st = STORE_INTERNAL;
         }
@@ -522,6 +563,86 @@ static org_log *org_log_of(batch *b, const char *org)
         if (strcmp(b->orgs[i].org, org) == 0)
             return &b->orgs[i];
     return NULL;
+}
+
+/* Chains the events of log's organization that the counter's head does not
+ * cover yet (seq in (head_seq, next)): those of a release before the chain,
+ * or of one still running beside this one during an upgrade. In the
+ * batch's transaction, which holds the counter: nobody appends meanwhile. */
+static store_status chain_backfill(batch *b, org_log *log)
+{
+    bson_t filter = BSON_INITIALIZER, opts, range, sort;
+    const bson_t *doc, *reply = NULL;
+    bson_error_t e;
+    typedef struct {
+        char *id;
+        int64_t position;
+        uint8_t hash[AUDIT_HASH_LEN];
+    } link;
+    link *links = NULL;
+    size_t n = 0, cap = 0;
+    BSON_APPEND_UTF8(&filter, "org", log->org);
+    BSON_APPEND_DOCUMENT_BEGIN(&filter, "seq", &range);
+    BSON_APPEND_INT64(&range, "$gt", log->head_seq);
+    BSON_APPEND_INT64(&range, "$lt", log->next);
+    bson_append_document_end(&filter, &range);
+    mongo_audit_filter_confirmed(&filter);
+    store_status st = txn_opts(b, &opts);
+    if (st == STORE_OK) {
+        BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
+        BSON_APPEND_INT32(&sort, "seq", 1);
+        bson_append_document_end(&opts, &sort);
+        mongoc_collection_t *coll = collection_of(b, AUDIT_COLLECTION);
+        mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
+        while (st == STORE_OK && mongoc_cursor_next(cur, &doc)) {
+            store_audit_event ev;
+            bson_iter_t it;
+            link *grown =
+                n < cap ? links : realloc(links, (cap = cap ? 2 * cap : 64) * sizeof *grown);
+            if (!grown || !mongo_audit_event_read(doc, &ev)) {
+                st = STORE_INTERNAL;
+                break;
+            }
+            links = grown;
+            ev.position = links[n].position = log->head_position + 1;
+            audit_chain_hash_event(&ev, log->head_hashed ? log->head_hash : NULL, links[n].hash);
+            store_audit_event_clear(&ev);
+            if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_UTF8(&it) ||
+                !(links[n].id = strdup(bson_iter_utf8(&it, NULL)))) {
+                st = STORE_INTERNAL;
+                break;
+            }
+            log->head_position = links[n].position;
+            memcpy(log->head_hash, links[n].hash, AUDIT_HASH_LEN);
+            log->head_hashed = true;
+            n++;
+        }
+        if (st == STORE_OK && mongoc_cursor_error_document(cur, &e, &reply))
+            st = failure(b, reply, &e);
+        mongoc_cursor_destroy(cur);
+        mongoc_collection_destroy(coll);
+    }
+    for (size_t i = 0; st == STORE_OK && i < n; i++) {
+        bson_t q = BSON_INITIALIZER, u = BSON_INITIALIZER, set;
+        int64_t matched = 0;
+        BSON_APPEND_UTF8(&q, "_id", links[i].id);
+        BSON_APPEND_DOCUMENT_BEGIN(&u, "$set", &set);
+        BSON_APPEND_INT64(&set, "position", links[i].position);
+        BSON_APPEND_BINARY(&set, "hash", BSON_SUBTYPE_BINARY, links[i].hash, AUDIT_HASH_LEN);
+        bson_append_document_end(&u, &set);
+        st = update_statement(b, AUDIT_COLLECTION, &q, &u, &matched);
+        bson_destroy(&u);
+        bson_destroy(&q);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(links[i].id);
+    free(links);
+    bson_destroy(&opts);
+    bson_destroy(&filter);
+    /* every seq below next is now covered, those of unconfirmed events too */
+    log->head_seq = log->next - 1;
+    log->head_moved = true;
+    return st;
 }
 
 /* Before its first write, the batch takes the counter of every organization
@@ -553,13 +674,21 @@ static store_status counters_take(batch *b)
             b->cap_orgs = cap;
         }
         int64_t last = 0;
-        if ((st = counter_move(b, org, known, &last)) == STORE_OK)
-            b->orgs[b->n_orgs++] = (org_log){org, last - known + 1, known, 0};
+        org_log *log = &b->orgs[b->n_orgs];
+        *log = (org_log){.org = org};
+        if ((st = counter_move(b, org, known, &last, log)) == STORE_OK) {
+            log->next = last - known + 1;
+            log->reserved = known;
+            b->n_orgs++;
+            if (log->head_seq < log->next - 1)
+                st = chain_backfill(b, log);
+        }
     }
     return st;
 }
 
-static void event_doc(const queued_event *p, int64_t seq, bson_t *doc)
+static void event_doc(const queued_event *p, int64_t seq, int64_t position,
+                      const uint8_t hash[AUDIT_HASH_LEN], bson_t *doc)
 {
     const store_audit *ev = p->ev;
     char id[160];
@@ -579,6 +708,32 @@ static void event_doc(const queued_event *p, int64_t seq, bson_t *doc)
     BSON_APPEND_INT64(doc, "versionAfter", p->version_after);
     BSON_APPEND_DATE_TIME(doc, "time", ev->time_us / 1000);
     BSON_APPEND_INT64(doc, "timeUs", ev->time_us);
+    BSON_APPEND_INT64(doc, "position", position);
+    BSON_APPEND_BINARY(doc, "hash", BSON_SUBTYPE_BINARY, hash, AUDIT_HASH_LEN);
+}
+
+/* Stores the chain's new head in log's counter. */
+static store_status head_store(batch *b, const org_log *log)
+{
+    char id[160];
+    bson_t q = BSON_INITIALIZER, u = BSON_INITIALIZER, set, chain;
+    int64_t matched = 0;
+    snprintf(id, sizeof id, AUDIT_COLLECTION "/%s", log->org);
+    BSON_APPEND_UTF8(&q, "_id", id);
+    BSON_APPEND_DOCUMENT_BEGIN(&u, "$set", &set);
+    BSON_APPEND_DOCUMENT_BEGIN(&set, "chain", &chain);
+    BSON_APPEND_INT64(&chain, "position", log->head_position);
+    BSON_APPEND_INT64(&chain, "seq", log->head_seq);
+    if (log->head_hashed)
+        BSON_APPEND_BINARY(&chain, "hash", BSON_SUBTYPE_BINARY, log->head_hash, AUDIT_HASH_LEN);
+    bson_append_document_end(&set, &chain);
+    bson_append_document_end(&u, &set);
+    store_status st = update_statement(b, COUNTERS_COLLECTION, &q, &u, &matched);
+    if (st == STORE_OK && matched != 1)
+        st = STORE_INTERNAL; /* the batch took it at its start */
+    bson_destroy(&u);
+    bson_destroy(&q);
+    return st;
 }
 
 /* Numbers the batch's events in their organizations' logs, in batch order,
@@ -587,10 +742,8 @@ static void event_doc(const queued_event *p, int64_t seq, bson_t *doc)
 static store_status events_insert(batch *b)
 {
     size_t n = b->n_events, made = 0;
-    if (n == 0)
-        return STORE_OK;
-    bson_t *docs = calloc(n, sizeof *docs);
-    const bson_t **ptrs = calloc(n, sizeof *ptrs);
+    bson_t *docs = calloc(n + 1, sizeof *docs);
+    const bson_t **ptrs = calloc(n + 1, sizeof *ptrs);
     store_status st = docs && ptrs ? STORE_OK : STORE_INTERNAL;
     for (; st == STORE_OK && made < n; made++) {
         org_log *log = org_log_of(b, str_or_empty(b->events[made].ev->org));
@@ -598,7 +751,16 @@ static store_status events_insert(batch *b)
             st = STORE_INTERNAL;
             break;
         }
-        event_doc(&b->events[made], log->next++, &docs[made]);
+        const queued_event *p = &b->events[made];
+        uint8_t hash[AUDIT_HASH_LEN];
+        audit_chain_hash(p->ev, p->resource ? p->resource : str_or_empty(p->ev->resource),
+                         p->version_before, p->version_after, log->head_position + 1,
+                         log->head_hashed ? log->head_hash : NULL, hash);
+        log->head_position++;
+        log->head_seq = log->next;
+        memcpy(log->head_hash, hash, AUDIT_HASH_LEN);
+        log->head_hashed = log->head_moved = true;
+        event_doc(p, log->next++, log->head_position, hash, &docs[made]);
         log->used++;
         ptrs[made] = &docs[made];
     }
@@ -606,9 +768,11 @@ static store_status events_insert(batch *b)
         org_log *log = &b->orgs[i];
         int64_t last = 0;
         if (log->used > log->reserved &&
-            (st = counter_move(b, log->org, log->used - log->reserved, &last)) == STORE_OK &&
+            (st = counter_move(b, log->org, log->used - log->reserved, &last, NULL)) == STORE_OK &&
             last != log->next - 1)
             st = STORE_INTERNAL; /* someone moved the counter under the batch */
+        if (st == STORE_OK && log->head_moved)
+            st = head_store(b, log);
     }
     mongoc_collection_t *coll = collection_of(b, AUDIT_COLLECTION);
     for (size_t from = 0; st == STORE_OK && from < n; from += WRITE_CHUNK) {
@@ -821,7 +985,7 @@ store_status mongo_apply(void *impl, const store_write *writes, size_t n, size_t
 
 /* An exported event at the end of its organization's log: numbered and
  * inserted in one transaction, like the events of a batch. */
-store_status mongo_import_audit(void *impl, const store_audit *ev)
+store_status mongo_append_audit(void *impl, const store_audit *ev)
 {
     batch b = {.lone_event = ev};
     return batch_apply(impl, &b);

@@ -623,22 +623,12 @@ store_status store_refacet(store *s, const store_record *recs, size_t n, size_t 
     return n ? noted(s, s->be->refacet(s->impl, recs, n, done)) : STORE_OK;
 }
 
-store_status store_import_audit(store *s, const store_audit_event *ev)
+store_status store_append_audit(store *s, const store_audit *ev)
 {
     if (!s || !ev || !ev->org || !ev->principal || !ev->principal_org || !ev->role || !ev->method ||
         !ev->resource || !ev->request_id)
         return STORE_INVALID;
-    store_audit a = {.principal = ev->principal,
-                     .principal_org = ev->principal_org,
-                     .org = ev->org,
-                     .role = ev->role,
-                     .method = ev->method,
-                     .resource = ev->resource,
-                     .request_id = ev->request_id,
-                     .version_before = ev->version_before,
-                     .version_after = ev->version_after,
-                     .time_us = ev->time_us};
-    return noted(s, s->be->import_audit(s->impl, &a));
+    return noted(s, s->be->append_audit(s->impl, ev));
 }
 
 /* ---- freeing what backends hand out ---- */
@@ -679,19 +669,24 @@ void store_page_free(store_page *p)
     free(p);
 }
 
+void store_audit_event_clear(store_audit_event *e)
+{
+    free(e->principal);
+    free(e->principal_org);
+    free(e->org);
+    free(e->role);
+    free(e->method);
+    free(e->resource);
+    free(e->request_id);
+    memset(e, 0, sizeof *e);
+}
+
 void store_audit_events_free(store_audit_event *evs, size_t count)
 {
     if (!evs)
         return;
-    for (size_t i = 0; i < count; i++) {
-        free(evs[i].principal);
-        free(evs[i].principal_org);
-        free(evs[i].org);
-        free(evs[i].role);
-        free(evs[i].method);
-        free(evs[i].resource);
-        free(evs[i].request_id);
-    }
+    for (size_t i = 0; i < count; i++)
+        store_audit_event_clear(&evs[i]);
     free(evs);
 }
 

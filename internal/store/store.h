@@ -110,9 +110,15 @@ typedef struct store_audit {
 
 /* An audit event as read back (strings owned by the event). */
 typedef struct store_audit_event {
-    int64_t seq; /* position in the log, ascending */
+    int64_t seq; /* the store's order of events, ascending; a list's cursor */
     char *principal, *principal_org, *org, *role, *method, *resource, *request_id;
     int64_t version_before, version_after, time_us;
+    /* Its place in its organization's hash chain (audit_chain.h): 1, 2, 3...
+     * in commit order, and its hash; hashed false when the store holds
+     * none (an event damaged by hand). */
+    int64_t position;
+    bool hashed;
+    uint8_t hash[32];
 } store_audit_event;
 
 typedef struct store_query {
@@ -276,9 +282,11 @@ void store_names_free(char **names, size_t count);
 /* Writes rec as it is, version included, without an audit event:
  * STORE_ALREADY_EXISTS when its name or lookup is taken. */
 store_status store_import_record(store *s, const store_record *rec);
-/* Appends ev to its organization's audit log after the events there. The
- * store assigns the seq; every other field is kept. */
-store_status store_import_audit(store *s, const store_audit_event *ev);
+/* Appends ev to its organization's audit log after the events there, alone
+ * (an event that records no write: a read a validator made, an event
+ * imported). The store assigns the seq and the chain's position and hash;
+ * every other field is kept. */
+store_status store_append_audit(store *s, const store_audit *ev);
 
 /* ---- facets given anew ----
  *
@@ -313,6 +321,8 @@ store_status store_index_facets(store *s, const char *collection, const char *co
 void store_record_free(store_record *r);
 void store_page_free(store_page *p);
 void store_audit_events_free(store_audit_event *evs, size_t count);
+/* Frees the strings of one event and zeroes it. */
+void store_audit_event_clear(store_audit_event *e);
 
 /* ---- backend interface (store.c dispatches to one of these) ---- */
 typedef struct store_backend {
@@ -341,7 +351,7 @@ typedef struct store_backend {
     store_status (*collections)(void *impl, char ***names, size_t *count);
     store_status (*audit_orgs)(void *impl, char ***orgs, size_t *count);
     store_status (*import_record)(void *impl, const store_record *rec);
-    store_status (*import_audit)(void *impl, const store_audit *ev);
+    store_status (*append_audit)(void *impl, const store_audit *ev);
     void (*refuse_writes)(void *impl); /* store_refuse_writes; NULL: nothing to do */
     store_status (*facet_mark)(void *impl, const char *collection, char **mark);
     store_status (*set_facet_mark)(void *impl, const char *collection, const char *mark);

@@ -561,7 +561,7 @@ static void mongo_refuse_writes(void *impl)
         .collections = mongo_collections,                                                          \
         .audit_orgs = mongo_audit_orgs,                                                            \
         .import_record = mongo_import_record,                                                      \
-        .import_audit = mongo_import_audit,                                                        \
+        .append_audit = mongo_append_audit,                                                        \
         .refuse_writes = mongo_refuse_writes,                                                      \
         .facet_mark = mongo_facet_mark,                                                            \
         .set_facet_mark = mongo_set_facet_mark,                                                    \

@@ -79,6 +79,7 @@
  */
 #include "store.h"
 
+#include "audit_chain.h"
 #include "clock.h"
 #include "commit_gate.h"
 #include "sqlite_file.h"
@@ -95,7 +96,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 2 /* 2: facets; 1 is upgraded in place (schema_ensure) */
+/* 2: facets; 3: the audit log's hash chain. Older ones are upgraded in place
+ * (schema_ensure). */
+#define SCHEMA_VERSION 3
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
 #define BUSY_TIMEOUT_MS 5000
@@ -110,6 +113,13 @@
  * type, so integers stay integers and text text (a facet has one type).
  * The primary key serves the filters' EXISTS probes per record; the second
  * index a scan by value. */
+/* Each event's place in its organization's hash chain and its hash
+ * (audit_chain.h); an event stored without them (by hand) has position 0 and
+ * no hash, and breaks the chain where it stands. */
+#define AUDIT_CHAIN_COLUMNS " position INTEGER NOT NULL DEFAULT 0, hash BLOB"
+#define AUDIT_CHAIN_INDEX                                                                          \
+    "CREATE INDEX IF NOT EXISTS audit_by_position ON audit_events (org, position);"
+
 #define FACETS_SQL                                                                                 \
     "CREATE TABLE IF NOT EXISTS facets ("                                                          \
     " collection TEXT NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL, value NOT NULL,"            \
@@ -130,9 +140,9 @@ static const char schema_sql[] =
     " principal_org TEXT NOT NULL,"
     " role TEXT NOT NULL, method TEXT NOT NULL, resource TEXT NOT NULL,"
     " request_id TEXT NOT NULL, version_before INTEGER NOT NULL,"
-    " version_after INTEGER NOT NULL, time_us INTEGER NOT NULL) STRICT;"
+    " version_after INTEGER NOT NULL, time_us INTEGER NOT NULL," AUDIT_CHAIN_COLUMNS ") STRICT;"
     "CREATE INDEX IF NOT EXISTS audit_by_org ON audit_events (org, seq);" FACETS_SQL
-    "PRAGMA user_version = " STRINGIFY(SCHEMA_VERSION) ";";
+        AUDIT_CHAIN_INDEX "PRAGMA user_version = " STRINGIFY(SCHEMA_VERSION) ";";
 
 #define RECORD_COLUMNS "collection, org, parent, name, state, lookup, version, doc"
 
@@ -148,11 +158,12 @@ enum stmt_id {
     ST_UPDATE,
     ST_DELETE,
     ST_VERSION,
-    ST_DELETE_ALL_AUDIT,
+    ST_DELETE_ALL_MATCH,
     ST_DELETE_ALL,
     ST_GET,
     ST_GET_BY_LOOKUP,
     ST_AUDIT_INSERT,
+    ST_AUDIT_HEAD,
     ST_AUDIT_LIST,
     ST_COLLECTIONS,
     ST_AUDIT_ORGS,
@@ -183,25 +194,25 @@ static const char *const fixed_sql[ST_LIST_FIRST] = {
     [ST_DELETE] = "DELETE FROM resources WHERE collection = ?1 AND name = ?3 AND org = ?2"
                   " AND (?4 = 0 OR version = ?4) RETURNING version",
     [ST_VERSION] = "SELECT version FROM resources WHERE collection = ?1 AND name = ?3 AND org = ?2",
-    /* The events of a delete-all: the parameters ?1..?10 are ST_AUDIT_INSERT's
-     * (bind_event), the match ST_DELETE_ALL's moved to ?11..?13. */
-    [ST_DELETE_ALL_AUDIT] =
-        "INSERT INTO audit_events (org, principal, role, method, resource, request_id,"
-        " version_before, version_after, time_us, principal_org)"
-        " SELECT ?1, ?2, ?3, ?4, name, ?6, version, 0, ?9, ?10 FROM resources"
-        " WHERE collection = ?11 AND org = ?12 AND (?13 IS NULL OR parent = ?13) ORDER BY name",
+    /* The records a delete-all deletes, for their events. */
+    [ST_DELETE_ALL_MATCH] = "SELECT name, version FROM resources WHERE collection = ?1"
+                            " AND org = ?2 AND (?3 IS NULL OR parent = ?3) ORDER BY name",
     [ST_DELETE_ALL] = "DELETE FROM resources WHERE collection = ?1 AND org = ?2"
                       " AND (?3 IS NULL OR parent = ?3)",
     [ST_GET] = "SELECT " RECORD_COLUMNS " FROM resources"
                " WHERE collection = ?1 AND name = ?3 AND (?2 IS NULL OR org = ?2)",
     [ST_GET_BY_LOOKUP] = "SELECT " RECORD_COLUMNS " FROM resources"
                          " WHERE collection = ?1 AND lookup = ?2",
-    [ST_AUDIT_INSERT] = "INSERT INTO audit_events (org, principal, role, method, resource,"
-                        " request_id, version_before, version_after, time_us, principal_org)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [ST_AUDIT_INSERT] =
+        "INSERT INTO audit_events (org, principal, role, method, resource,"
+        " request_id, version_before, version_after, time_us, principal_org,"
+        " position, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    /* The head of an organization's chain: its latest event. */
+    [ST_AUDIT_HEAD] = "SELECT position, hash FROM audit_events WHERE org = ?1"
+                      " ORDER BY seq DESC LIMIT 1",
     [ST_AUDIT_LIST] = "SELECT seq, principal, org, role, method, resource, request_id,"
-                      " version_before, version_after, time_us, principal_org FROM audit_events"
-                      " WHERE org = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                      " version_before, version_after, time_us, principal_org, position, hash"
+                      " FROM audit_events WHERE org = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
     [ST_COLLECTIONS] = "SELECT DISTINCT collection FROM resources ORDER BY collection",
     [ST_AUDIT_ORGS] = "SELECT DISTINCT org FROM audit_events ORDER BY org",
     /* The health probe's test write (store_meta is sqlite_file.c's). */
@@ -280,7 +291,7 @@ typedef struct write_args {
     size_t n;
     size_t failed; /* apply: the first failing write's index (n: the batch's); refacet: done */
     const store_record *rec;    /* import_record; refacet: rec[0..n) */
-    const store_audit *ev;      /* import_audit */
+    const store_audit *ev;      /* append_audit */
     const char *collection;     /* set_facet_mark */
     const char *mark;           /* set_facet_mark */
     struct commit_group *group; /* group_body */
@@ -584,6 +595,10 @@ static store_status audit_read(sqlite3_stmt *s, store_audit_event *e)
               column_text(s, 3, &e->role) && column_text(s, 4, &e->method) &&
               column_text(s, 5, &e->resource) && column_text(s, 6, &e->request_id) &&
               column_text(s, 10, &e->principal_org);
+    e->position = sqlite3_column_int64(s, 11);
+    e->hashed = sqlite3_column_bytes(s, 12) == (int)sizeof e->hash;
+    if (e->hashed)
+        memcpy(e->hash, sqlite3_column_blob(s, 12), sizeof e->hash);
     return ok ? STORE_OK : STORE_INTERNAL;
 }
 
@@ -677,6 +692,49 @@ static store_status journal_wal(sqlite3 *db, bool memory, char **err)
     return st;
 }
 
+/* Gives the events of a store written before the chain their positions and
+ * hashes, per organization in the order they were committed (seq): what
+ * was there is chained as it stands. Inside schema_ensure's transaction. */
+static int audit_chain_backfill(sqlite3 *db)
+{
+    sqlite3_stmt *rd = NULL, *wr = NULL;
+    char org[512] = "\x01"; /* no organization's id: the first event starts a chain */
+    int64_t position = 0;
+    uint8_t prev[AUDIT_HASH_LEN];
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT seq, principal, org, role, method, resource, request_id,"
+                                " version_before, version_after, time_us, principal_org,"
+                                " position, hash FROM audit_events ORDER BY org, seq",
+                                -1, &rd, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(
+            db, "UPDATE audit_events SET position = ?1, hash = ?2 WHERE seq = ?3", -1, &wr, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(rd)) == SQLITE_ROW) {
+        store_audit_event *e = calloc(1, sizeof *e);
+        if (!e || audit_read(rd, e) != STORE_OK) {
+            rc = SQLITE_NOMEM;
+        } else {
+            if (strcmp(org, e->org) != 0) {
+                snprintf(org, sizeof org, "%s", e->org);
+                position = 0;
+            }
+            e->position = ++position;
+            audit_chain_hash_event(e, position > 1 ? prev : NULL, prev);
+            rc = sqlite3_bind_int64(wr, 1, position);
+            if (rc == SQLITE_OK)
+                rc = sqlite3_bind_blob(wr, 2, prev, AUDIT_HASH_LEN, SQLITE_TRANSIENT);
+            if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(wr, 3, e->seq);
+            if (rc == SQLITE_OK && (rc = sqlite3_step(wr)) == SQLITE_DONE)
+                rc = sqlite3_reset(wr);
+        }
+        store_audit_events_free(e, e ? 1 : 0);
+    }
+    sqlite3_finalize(rd);
+    sqlite3_finalize(wr);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 /* The schema at SCHEMA_VERSION; a newer release's store is refused. (A file
  * store's schema was made with the file, see sqlite_location_prepare.) */
 static store_status schema_ensure(sqlite3 *db, char **err)
@@ -688,21 +746,32 @@ static store_status schema_ensure(sqlite3 *db, char **err)
     }
     if (version == SCHEMA_VERSION)
         return STORE_OK;
-    if (version == 1) { /* the release before facets: add their table */
-        int rc = sqlite3_exec(db,
-                              "BEGIN IMMEDIATE;" FACETS_SQL
-                              "PRAGMA user_version = " STRINGIFY(SCHEMA_VERSION) "; COMMIT;",
-                              NULL, NULL, NULL);
-        if (rc == SQLITE_OK)
-            return STORE_OK;
-        store_set_err(err, "cannot upgrade the store schema from version 1: %s",
-                      sqlite3_errmsg(db));
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-        return failure_of(db);
+    if (version < 1 || version > SCHEMA_VERSION) {
+        store_set_err(err, "store schema version %lld is not %d: written by another release",
+                      (long long)version, SCHEMA_VERSION);
+        return STORE_INTERNAL;
     }
-    store_set_err(err, "store schema version %lld is not %d: written by another release",
-                  (long long)version, SCHEMA_VERSION);
-    return STORE_INTERNAL;
+    /* One transaction from the release it was written by to this one. */
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK && version < 2) /* the release before facets: add their table */
+        rc = sqlite3_exec(db, FACETS_SQL, NULL, NULL, NULL);
+    if (rc == SQLITE_OK && version < 3) /* before the chain: chain the events there are */
+        rc = sqlite3_exec(db,
+                          "ALTER TABLE audit_events ADD COLUMN position INTEGER NOT NULL"
+                          " DEFAULT 0; ALTER TABLE audit_events ADD COLUMN hash BLOB;",
+                          NULL, NULL, NULL);
+    if (rc == SQLITE_OK && version < 3)
+        rc = audit_chain_backfill(db);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(
+            db, AUDIT_CHAIN_INDEX "PRAGMA user_version = " STRINGIFY(SCHEMA_VERSION) "; COMMIT;",
+            NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        return STORE_OK;
+    store_set_err(err, "cannot upgrade the store schema from version %lld: %s", (long long)version,
+                  sqlite3_errmsg(db));
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return failure_of(db);
 }
 
 /* A memory store's schema: its database is new with its connection. */
@@ -1141,19 +1210,60 @@ static int bind_event(sqlite3_stmt *s, const store_audit *ev, int rc)
     return bind_text(s, 10, ev->principal_org ? ev->principal_org : "", rc);
 }
 
-static store_status audit_insert(conn *c, const store_audit *ev, int64_t version_before)
+/* The head of org's chain: its latest event's position and hash (0 and
+ * *hashed false for an empty log). The write lock the transaction holds
+ * keeps it the head until COMMIT. */
+static store_status audit_head(conn *c, const char *org, int64_t *position,
+                               uint8_t hash[AUDIT_HASH_LEN], bool *hashed)
 {
     sqlite3_stmt *s;
-    store_status st = stmt_get(c, ST_AUDIT_INSERT, &s);
+    store_status st = stmt_get(c, ST_AUDIT_HEAD, &s);
+    *position = 0;
+    *hashed = false;
     if (st != STORE_OK)
         return st;
+    int rc = stmt_step(c, s, bind_text(s, 1, org, SQLITE_OK));
+    if (rc == SQLITE_ROW) {
+        *position = sqlite3_column_int64(s, 0);
+        if ((*hashed = sqlite3_column_bytes(s, 1) == AUDIT_HASH_LEN))
+            memcpy(hash, sqlite3_column_blob(s, 1), AUDIT_HASH_LEN);
+        rc = SQLITE_DONE;
+    }
+    st = status_of(rc);
+    stmt_release(s);
+    return st;
+}
+
+/* Appends the event of ev for resource to its organization's chain. */
+static store_status audit_insert_as(conn *c, const store_audit *ev, const char *resource,
+                                    int64_t version_before, int64_t version_after)
+{
+    sqlite3_stmt *s;
+    int64_t position;
+    uint8_t prev[AUDIT_HASH_LEN], hash[AUDIT_HASH_LEN];
+    bool hashed;
+    const char *org = ev->org ? ev->org : "";
+    resource = resource ? resource : "";
+    store_status st = audit_head(c, org, &position, prev, &hashed);
+    if (st != STORE_OK || (st = stmt_get(c, ST_AUDIT_INSERT, &s)) != STORE_OK)
+        return st;
+    audit_chain_hash(ev, resource, version_before, version_after, position + 1,
+                     hashed ? prev : NULL, hash);
     int rc = bind_event(s, ev, SQLITE_OK);
-    rc = bind_text(s, 5, ev->resource ? ev->resource : "", rc);
+    rc = bind_text(s, 5, resource, rc);
     rc = bind_int(s, 7, version_before, rc);
-    rc = bind_int(s, 8, ev->version_after, rc);
+    rc = bind_int(s, 8, version_after, rc);
+    rc = bind_int(s, 11, position + 1, rc);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_blob(s, 12, hash, AUDIT_HASH_LEN, SQLITE_TRANSIENT);
     st = status_of(stmt_step(c, s, rc));
     stmt_release(s);
     return st;
+}
+
+static store_status audit_insert(conn *c, const store_audit *ev, int64_t version_before)
+{
+    return audit_insert_as(c, ev, ev->resource, version_before, ev->version_after);
 }
 
 /* Binds rec to ?1..?8 in RECORD_COLUMNS order. */
@@ -1296,18 +1406,23 @@ static store_status guard_one(conn *c, const store_write *w)
     return st;
 }
 
-/* One event per record, in name order, made in SQL from the records
- * themselves (their name and version), then the records: both statements
- * match the same rows, as nobody else writes inside the transaction. */
+/* One event per record, in name order, from the records themselves (their
+ * name and version), then the records: both statements match the same
+ * rows, as nobody else writes inside the transaction. */
 static store_status delete_all_one(conn *c, const store_write *w)
 {
     sqlite3_stmt *s;
-    store_status st = stmt_get(c, ST_DELETE_ALL_AUDIT, &s);
+    store_status st = stmt_get(c, ST_DELETE_ALL_MATCH, &s);
     if (st != STORE_OK)
         return st;
-    int rc = bind_text(s, 11, w->collection, bind_event(s, w->ev, SQLITE_OK));
-    rc = bind_text(s, 12, w->org, rc);
-    st = status_of(stmt_step(c, s, bind_text(s, 13, w->parent, rc)));
+    int rc = bind_text(s, 1, w->collection, SQLITE_OK);
+    rc = bind_text(s, 2, w->org, rc);
+    rc = stmt_step(c, s, bind_text(s, 3, w->parent, rc));
+    for (; rc == SQLITE_ROW && st == STORE_OK; rc = stmt_step(c, s, SQLITE_OK))
+        st = audit_insert_as(c, w->ev, (const char *)sqlite3_column_text(s, 0),
+                             sqlite3_column_int64(s, 1), 0);
+    if (st == STORE_OK)
+        st = status_of(rc);
     stmt_release(s);
     if (st != STORE_OK || (st = stmt_get(c, ST_FACETS_DELETE_ALL, &s)) != STORE_OK)
         return st;
@@ -2090,15 +2205,15 @@ static store_status store_sqlite_import_record(void *impl, const store_record *r
     return write_tx(impl, import_record_body, &a);
 }
 
-static store_status import_audit_body(conn *c, write_args *a)
+static store_status append_audit_body(conn *c, write_args *a)
 {
     return audit_insert(c, a->ev, a->ev->version_before);
 }
 
-static store_status store_sqlite_import_audit(void *impl, const store_audit *ev)
+static store_status store_sqlite_append_audit(void *impl, const store_audit *ev)
 {
-    write_args a = {.ev = ev};
-    return write_tx(impl, import_audit_body, &a);
+    write_args a = {.ev = ev, .deadline_us = ev->deadline_us};
+    return write_tx(impl, append_audit_body, &a);
 }
 
 /* ---- facets given anew ---- */
@@ -2326,7 +2441,7 @@ const store_backend store_sqlite_backend = {
     .collections = store_sqlite_collections,
     .audit_orgs = store_sqlite_audit_orgs,
     .import_record = store_sqlite_import_record,
-    .import_audit = store_sqlite_import_audit,
+    .append_audit = store_sqlite_append_audit,
     .refuse_writes = store_sqlite_refuse_writes,
     .facet_mark = store_sqlite_facet_mark,
     .set_facet_mark = store_sqlite_set_facet_mark,

@@ -23,6 +23,7 @@
 
 #include <bson/bson.h>
 
+#include "audit_chain.h"
 #include "clock.h"
 #include "filter.h"
 #include "store.h"
@@ -2327,11 +2328,11 @@ static void test_import_record_keeps_version(void **state)
     assert_int_equal(store_import_record(f->s, &r), STORE_INVALID);
 }
 
-static void test_import_audit_appends_in_order(void **state)
+static void test_append_audit_appends_in_order(void **state)
 {
     fx *f = *state;
     create_ok(f, f->coll, f->org, "", "first", NULL, NULL, "x"); /* one event already */
-    store_audit_event evs[2] = {
+    store_audit evs[2] = {
         {.principal = "platform/apiKeys/p",
          .principal_org = "",
          .org = f->org,
@@ -2354,7 +2355,7 @@ static void test_import_audit_appends_in_order(void **state)
          .time_us = 20},
     };
     for (int i = 0; i < 2; i++)
-        assert_int_equal(store_import_audit(f->s, &evs[i]), STORE_OK);
+        assert_int_equal(store_append_audit(f->s, &evs[i]), STORE_OK);
     size_t n;
     store_audit_event *got = audit_all(f, f->org, 100, &n);
     assert_int_equal(n, 3);
@@ -2368,6 +2369,79 @@ static void test_import_audit_appends_in_order(void **state)
         assert_int_equal(e->version_after, evs[i].version_after);
         assert_int_equal(e->time_us, evs[i].time_us);
     }
+    store_audit_events_free(got, n);
+}
+
+/* Every way of writing extends its organization's hash chain: positions
+ * 1, 2, 3... in commit order, each hash over the event and the one before,
+ * each organization's chain its own (audit_chain.h). */
+static void test_audit_chain_links_every_event(void **state)
+{
+    fx *f = *state;
+    create_ok(f, f->coll, f->org, "P", "a", NULL, NULL, "x");
+    create_ok(f, f->coll, f->org2, "P", "a2", NULL, NULL, "x");
+    create_ok(f, f->coll, f->org, "P", "b", NULL, NULL, "x");
+    assert_int_equal(update_doc(f, f->org, "a", 1, "y"), STORE_OK);
+    store_record r1 = rec_of(f->coll, f->org, "P", "c", NULL, NULL, "x");
+    store_record r2 = rec_of(f->coll, f->org, "P", "d", NULL, NULL, "x");
+    store_audit e1 = ev_of(f->org, "c", 0, 1), e2 = ev_of(f->org, "d", 0, 1);
+    store_write two[] = {{.kind = STORE_WRITE_CREATE, .rec = &r1, .ev = &e1},
+                         {.kind = STORE_WRITE_CREATE, .rec = &r2, .ev = &e2}};
+    assert_int_equal(store_apply(f->s, two, 2, NULL), STORE_OK);
+    store_audit lone = ev_of(f->org, "a", 2, 2);
+    lone.method = "/supplysec.v1.Things/Read";
+    assert_int_equal(store_append_audit(f->s, &lone), STORE_OK);
+    store_audit ev = ev_of(f->org, "all", 0, 0);
+    store_write all = {.kind = STORE_WRITE_DELETE_ALL,
+                       .collection = f->coll,
+                       .org = f->org,
+                       .parent = "P",
+                       .ev = &ev};
+    assert_int_equal(store_apply(f->s, &all, 1, NULL), STORE_OK);
+    /* a failed write adds nothing */
+    assert_int_equal(update_doc(f, f->org2, "a2", 7, "z"), STORE_CONFLICT);
+
+    size_t n;
+    store_audit_event *got = audit_all(f, f->org, 3, &n);
+    /* 2 creates, 1 update (moving a out of P), 2 in a batch, 1 alone, 3 deleted */
+    assert_int_equal(n, 9);
+    uint8_t prev[AUDIT_HASH_LEN], h[AUDIT_HASH_LEN];
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(got[i].position, (int64_t)i + 1);
+        assert_true(got[i].hashed);
+        audit_chain_hash_event(&got[i], i ? prev : NULL, h);
+        assert_memory_equal(h, got[i].hash, AUDIT_HASH_LEN);
+        memcpy(prev, h, AUDIT_HASH_LEN);
+    }
+    assert_string_equal(got[5].method, "/supplysec.v1.Things/Read");
+    assert_string_equal(got[6].resource, "b"); /* a delete-all's, in name order */
+    assert_int_equal(got[6].version_before, 1);
+    assert_int_equal(got[6].version_after, 0);
+    assert_string_equal(got[8].resource, "d");
+    audit_chain_check check;
+    store_status ss;
+    assert_true(audit_chain_verify(f->s, f->org, 0, NULL, &check, &ss));
+    assert_true(check.intact);
+    assert_int_equal(check.checked, 9);
+    assert_int_equal(check.head_position, 9);
+    assert_memory_equal(check.head_hash, got[8].hash, AUDIT_HASH_LEN);
+    /* pinned at an event the log holds: intact; at a hash it does not: broken there */
+    assert_true(audit_chain_verify(f->s, f->org, 4, got[3].hash, &check, &ss));
+    assert_true(check.intact);
+    assert_true(audit_chain_verify(f->s, f->org, 4, got[4].hash, &check, &ss));
+    assert_false(check.intact);
+    assert_int_equal(check.broken_position, 4);
+    /* pinned beyond the log's end: events were removed */
+    assert_true(audit_chain_verify(f->s, f->org, 10, got[8].hash, &check, &ss));
+    assert_false(check.intact);
+    assert_int_equal(check.broken_position, 10);
+    store_audit_events_free(got, n);
+
+    got = audit_all(f, f->org2, 100, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(got[0].position, 1);
+    audit_chain_hash_event(&got[0], NULL, h);
+    assert_memory_equal(h, got[0].hash, AUDIT_HASH_LEN);
     store_audit_events_free(got, n);
 }
 
@@ -2456,7 +2530,8 @@ int main(void)
         T(test_write_after_deadline_writes_nothing),
         T(test_collections_and_audit_orgs),
         T(test_import_record_keeps_version),
-        T(test_import_audit_appends_in_order),
+        T(test_append_audit_appends_in_order),
+        T(test_audit_chain_links_every_event),
         cmocka_unit_test(test_open_unknown_scheme),
         cmocka_unit_test(test_memory_store),
         T(test_ping_and_status_names),

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "audit_chain.h"
 #include "store.h"
 
 extern char **environ;
@@ -448,7 +449,43 @@ static void test_unconfirmed_events_of_an_earlier_release_left_out(void **state)
     assert_int_equal(store_audit_list(f->s, f->org, 0, 100, &evs, &n), STORE_OK);
     assert_int_equal(n, 1);
     assert_string_equal(evs[0].resource, "committed");
+    assert_false(evs[0].hashed);
     store_audit_events_free(evs, n);
+
+    /* Written before the chain, with the counter that release kept: the next
+     * write chains the confirmed one first, then itself after it. */
+    c = mongoc_client_get_collection(f->client, f->db, "counters");
+    char id[128];
+    snprintf(id, sizeof id, "auditEvents/%s", f->org);
+    bson_t *counter = BCON_NEW("_id", BCON_UTF8(id), "seq", BCON_INT64(4), "claims", BCON_INT64(4));
+    bson_error_t e;
+    assert_true(mongoc_collection_insert_one(c, counter, NULL, NULL, &e));
+    bson_destroy(counter);
+    mongoc_collection_destroy(c);
+    store_audit ev = {.principal = "p",
+                      .principal_org = "",
+                      .org = f->org,
+                      .role = "r",
+                      .method = "/m",
+                      .resource = "after",
+                      .request_id = "q",
+                      .time_us = 2};
+    assert_int_equal(store_append_audit(f->s, &ev), STORE_OK);
+    audit_chain_check check;
+    store_status ss;
+    assert_true(audit_chain_verify(f->s, f->org, 0, NULL, &check, &ss));
+    if (!check.intact)
+        fail_msg("%s", check.problem);
+    assert_int_equal(check.checked, 2);
+    assert_int_equal(store_audit_list(f->s, f->org, 0, 100, &evs, &n), STORE_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(evs[1].seq, 5);
+    assert_int_equal(evs[1].position, 2);
+    store_audit_events_free(evs, n);
+    assert_int_equal(store_append_audit(f->s, &ev), STORE_OK); /* no second backfill needed */
+    assert_true(audit_chain_verify(f->s, f->org, 0, NULL, &check, &ss));
+    assert_true(check.intact);
+    assert_int_equal(check.checked, 3);
 }
 
 /* ---- deployments ---- */
@@ -718,13 +755,14 @@ static void test_conflict_retried_until_the_other_commits(void **state)
  * maxTimeAlwaysTimeOut failpoint skipping the first k commands that carry
  * it, the write fails at the one after them and stores nothing, until k is
  * the number of commands a create sends (the audit counter taken, the
- * insert, the event's insert, the commit): then it is stored,
- * the failpoint never having fired. A write without a deadline sends none. */
+ * insert, the event's insert, the chain's new head stored in the counter,
+ * the commit): then it is stored, the failpoint never having fired. A write
+ * without a deadline sends none. */
 static void test_max_time_ms_sent(void **state)
 {
     fx *f = *state;
     SKIP_UNLESS_MONGO(f);
-    enum { COMMANDS = 4 };
+    enum { COMMANDS = 5 };
     assert_int_equal(create_in(f, f->s, f->things, "before", 0), STORE_OK); /* indexes made */
     int k = 0;
     for (;; k++) {

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit_chain.h"
 #include "store.h"
 
 typedef struct fx {
@@ -344,20 +345,33 @@ static void test_another_store_in_place_refused_until_init(void **state)
 
 /* A store of schema version 1 (before facets) is upgraded in place when
  * opened: its records kept, the facets table added, filters working. */
-static void test_schema_1_upgraded(void **state)
+/* A store as the release before facets (1) and before the chain (2) left
+ * it is upgraded in place: the events there are chained as they stand. */
+static void schema_upgraded_from(fx *f, int version)
 {
-    fx *f = *state;
     stored(f, 4);
-    sql(f->path, "DROP TABLE facets; PRAGMA user_version = 1;");
+    sql(f->path, "DROP INDEX audit_by_position; ALTER TABLE audit_events DROP COLUMN hash;"
+                 " ALTER TABLE audit_events DROP COLUMN position;");
+    sql(f->path,
+        version == 1 ? "DROP TABLE facets; PRAGMA user_version = 1;" : "PRAGMA user_version = 2;");
     store *s = open_ok(f);
     assert_int_equal(count(s), 4);
+    audit_chain_check check;
+    store_status ss;
+    assert_true(audit_chain_verify(s, "acme", 0, NULL, &check, &ss));
+    assert_true(check.intact);
+    assert_int_equal(check.checked, 4);
+    assert_int_equal(create(s, "after"), STORE_OK); /* and the chain goes on */
+    assert_true(audit_chain_verify(s, "acme", 4, check.head_hash, &check, &ss));
+    assert_true(check.intact);
+    assert_int_equal(check.checked, 5);
     store_close(s);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 2);
+    assert_int_equal(sqlite3_column_int(st, 0), 3);
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM facets", -1, &st, NULL),
                      SQLITE_OK);
@@ -365,12 +379,22 @@ static void test_schema_1_upgraded(void **state)
     sqlite3_finalize(st);
     sqlite3_close(db);
     /* a newer release's store is still refused */
-    sql(f->path, "PRAGMA user_version = 3;");
+    sql(f->path, "PRAGMA user_version = 4;");
     store *refused = NULL;
     char *err = NULL;
     assert_int_not_equal(store_open(f->uri, 1, &refused, &err), STORE_OK);
     assert_non_null(strstr(err, "another release"));
     free(err);
+}
+
+static void test_schema_1_upgraded(void **state)
+{
+    schema_upgraded_from(*state, 1);
+}
+
+static void test_schema_2_upgraded(void **state)
+{
+    schema_upgraded_from(*state, 2);
 }
 
 static void test_store_of_an_earlier_release_adopted(void **state)
@@ -620,6 +644,7 @@ int main(void)
         T(test_another_store_in_place_refused_until_init),
         T(test_store_of_an_earlier_release_adopted),
         T(test_schema_1_upgraded),
+        T(test_schema_2_upgraded),
         T(test_unmarked_store_where_another_was_refused),
         T(test_deleted_store_file_put_back),
         T(test_deleted_directory_put_back),
