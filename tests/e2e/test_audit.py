@@ -7,6 +7,8 @@ stopped and `supplysecd export` (JSON Lines, audit events last) reads the
 events back; each successful write must have written exactly the event its
 call implies, and failed writes and reads none."""
 
+import hashlib
+import struct
 import subprocess
 import time
 import unittest
@@ -20,6 +22,20 @@ C = grpc.StatusCode
 ORGS = "/supplysec.v1.Organizations/"
 KEYS = "/supplysec.v1.ApiKeys/"
 BOOTSTRAP_KEY = "platform/apiKeys/bootstrap-admin"
+
+
+def chain_hash(ev, prev):
+    """The event's hash as docs/security.md defines it."""
+    def text(v):
+        b = v.encode()
+        return struct.pack(">I", len(b)) + b
+    def num(v):
+        return struct.pack(">q", v)
+    m = (text("supplysec.audit.v1") + text(ev["org"]) + num(ev["position"]) + num(ev["timeUs"])
+         + text(ev["principal"]) + text(ev["principalOrg"]) + text(ev["role"])
+         + text(ev["method"]) + text(ev["resource"]) + text(ev["requestId"])
+         + num(ev["versionBefore"]) + num(ev["versionAfter"]) + prev)
+    return hashlib.sha256(m).digest()
 
 
 def event(org, principal, principal_org, role, method, resource, request_id, before, after):
@@ -48,11 +64,14 @@ class AuditEventsTest(unittest.TestCase, RpcAssertions):
         cls.export = subprocess.run([SUPPLYSECD, "export", "--store", srv.store],
                                     stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
         cls.events = []
+        cls.exported = []  # with their place in the chain and hash
         for line in cls.export.stdout.splitlines():
             obj = json_util.loads(line) if line.strip() else {}
             if obj.get("kind") == "audit":
-                cls.events.append({k: (int(v) if k in ("versionBefore", "versionAfter", "timeUs")
-                                       else v) for k, v in obj.items() if k != "kind"})
+                ev = {k: (int(v) if k in ("versionBefore", "versionAfter", "timeUs", "position")
+                          else v) for k, v in obj.items() if k != "kind"}
+                cls.exported.append(dict(ev))
+                cls.events.append({k: v for k, v in ev.items() if k not in ("position", "hash")})
 
     @classmethod
     def calls(cls, srv):
@@ -189,6 +208,22 @@ class AuditEventsTest(unittest.TestCase, RpcAssertions):
     def test_server_stopped_and_export_ran(self):
         self.assertEqual(self.exit_code, 0, self.server.log_tail())
         self.assertExit(self.export.returncode, 0, self.export.stderr, "supplysecd exported")
+
+    def test_export_chain_recomputed(self):
+        """Each organization's events are chained: positions 1, 2, 3... and
+        each hash SHA-256 over the event's canonical form (docs/security.md)
+        and the previous hash, recomputed here apart from the server."""
+        by_org = {}
+        for ev in self.exported:
+            by_org.setdefault(ev["org"], []).append(ev)
+        self.assertIn("aud-a", by_org)
+        for org, evs in by_org.items():
+            prev = bytes(32)
+            for i, ev in enumerate(evs):
+                self.assertEqual(ev["position"], i + 1, (org, ev))
+                want = chain_hash(ev, prev)
+                self.assertEqual(ev["hash"], want.hex(), (org, ev))
+                prev = want
 
     def test_bootstrap_event(self):
         boot = [e for e in self.events if e.get("method") == "bootstrap"]

@@ -315,6 +315,13 @@ FIXTURES = {
         module="readiness",
         roles=dict(read="viewer"),
     ),
+    "AuditEvent": dict(
+        # written by the store with every change, listed in position order (not
+        # by name) by ADMINs: List only (tests/e2e/test_audit_log.py)
+        verbs={"List"},
+        module="audit",
+        roles=dict(read="admin"),
+    ),
 }
 
 # The accepted countermeasures, hence items, of the PlanItem fixture's plan:
