@@ -112,6 +112,11 @@ bool auth_is_platform_admin(const principal *who)
     return who->role == SUPPLYSEC__V1__ROLE__ROLE_PLATFORM_ADMIN && who->org[0] == '\0';
 }
 
+bool auth_is_validator(const principal *who)
+{
+    return who && who->role == SUPPLYSEC__V1__ROLE__ROLE_VALIDATOR && who->org[0] != '\0';
+}
+
 bool auth_require(const principal *who, const char *org, Supplysec__V1__Role min_role,
                   const char *what, status *st)
 {
@@ -119,10 +124,27 @@ bool auth_require(const principal *who, const char *org, Supplysec__V1__Role min
         return true;
     if (strcmp(who->org, org) != 0)
         return status_fail(st, STATUS_NOT_FOUND, "%s not found", what);
-    if (who->role < min_role)
+    if (auth_role_rank(who->role) < auth_role_rank(min_role))
         return status_fail(st, STATUS_PERMISSION_DENIED, "%s needs role %s; this key has %s", what,
                            auth_role_name(min_role), auth_role_name(who->role));
     return true;
+}
+
+int auth_role_rank(Supplysec__V1__Role role)
+{
+    switch (role) {
+    case SUPPLYSEC__V1__ROLE__ROLE_VIEWER:
+    case SUPPLYSEC__V1__ROLE__ROLE_VALIDATOR:
+        return 1;
+    case SUPPLYSEC__V1__ROLE__ROLE_EDITOR:
+        return 2;
+    case SUPPLYSEC__V1__ROLE__ROLE_ADMIN:
+        return 3;
+    case SUPPLYSEC__V1__ROLE__ROLE_PLATFORM_ADMIN:
+        return 4;
+    default:
+        return 0;
+    }
 }
 
 const char *auth_role_name(Supplysec__V1__Role role)

@@ -3,8 +3,9 @@
  * A principal is an API key: its resource name, its organization ("" for a
  * platform key) and its role. Authorization follows docs/domain.md: members act
  * in their own organization by role (VIEWER reads, EDITOR writes documents,
- * ADMIN also manages the organization and its keys); platform administrators
- * manage organizations and every key. A resource of another organization is
+ * ADMIN also manages the organization and its keys; a customs authority's
+ * VALIDATOR reads like a VIEWER); platform administrators manage
+ * organizations and every key. A resource of another organization is
  * NOT_FOUND, never PERMISSION_DENIED, so its existence does not leak; a
  * write beyond one's role in one's own organization is PERMISSION_DENIED.
  */
@@ -49,5 +50,15 @@ bool auth_require(const principal *who, const char *org, Supplysec__V1__Role min
                   const char *what, status *st);
 
 const char *auth_role_name(Supplysec__V1__Role role);
+
+/* What a role may do in its own organization, as a rank a least role is
+ * compared with: VIEWER 1, EDITOR 2, ADMIN 3, PLATFORM_ADMIN 4, and a
+ * VALIDATOR 1 (it reads its authority's records like a VIEWER and writes
+ * nothing; what it reads of others comes from grants, access.h). 0 for
+ * anything else. Roles are never compared by their enum numbers. */
+int auth_role_rank(Supplysec__V1__Role role);
+
+/* Whether who is a customs validator (ROLE_VALIDATOR of an organization). */
+bool auth_is_validator(const principal *who);
 
 #endif

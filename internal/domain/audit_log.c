@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "audit_chain.h"
 #include "auth.h"
 #include "clock.h"
@@ -34,7 +35,9 @@ static const facet_def audit_facets[F_COUNT] = {
 };
 
 /* The organization whose log `parent` names, into org ("" for `platform`),
- * once the caller may read it: its ADMINs, platform administrators. */
+ * once the caller may read it: its ADMINs, platform administrators, the
+ * validators of an authority with a whole-system grant in force (the read
+ * recorded in the log it reads). */
 static bool log_authorize(const op_ctx *op, const char *parent, char org[RESOURCE_ID_MAX + 1],
                           status *st)
 {
@@ -49,9 +52,17 @@ static bool log_authorize(const op_ctx *op, const char *parent, char org[RESOURC
         org[0] = '\0';
         return true;
     }
-    if (!kind_parse_name(&organization_kind, "parent", parent, &key, st) ||
-        !kind_authorize_role(op, &key, SUPPLYSEC__V1__ROLE__ROLE_ADMIN, parent, st))
+    if (!kind_parse_name(&organization_kind, "parent", parent, &key, st))
         return false;
+    bool member = op->who->org[0] && strcmp(op->who->org, key.org) == 0;
+    if (member || auth_is_platform_admin(op->who)) {
+        if (!kind_authorize_role(op, &key, SUPPLYSEC__V1__ROLE__ROLE_ADMIN, parent, st))
+            return false;
+    } else if (!access_read(op, key.org, parent, false, st)) { /* a validator's grant */
+        if (st->code == STATUS_OK)
+            status_fail(st, STATUS_NOT_FOUND, "%s not found", parent);
+        return false;
+    }
     snprintf(org, RESOURCE_ID_MAX + 1, "%s", key.org);
     return true;
 }

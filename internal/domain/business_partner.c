@@ -9,6 +9,8 @@
  * organization's intervals). */
 #include "business_partner.h"
 
+#include "access.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,7 +467,8 @@ const kind business_partner_kind = {
     .output_only = output_only,
     .facets = facets,
     .n_facets = sizeof facets / sizeof facets[0],
-    .hooks = {.validate = validate,
+    .hooks = {.authorize = access_validators,
+              .validate = validate,
               .derive = derive,
               .present = present,
               .before_delete = before_delete},

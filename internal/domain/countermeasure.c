@@ -6,6 +6,8 @@
  * PROPOSED countermeasure is edited. */
 #include "countermeasure.h"
 
+#include "access.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,7 +310,8 @@ const kind countermeasure_kind = {
     .output_only = output_only,
     .facets = facets,
     .n_facets = sizeof facets / sizeof facets[0],
-    .hooks = {.validate = validate,
+    .hooks = {.authorize = access_shared_or_validators,
+              .validate = validate,
               .derive = derive,
               .check_update = check_update,
               .before_delete = before_delete},

@@ -7,6 +7,8 @@
  * A review is a record: it is created, then read, never changed. */
 #include "credibility_review.h"
 
+#include "access.h"
+
 #include <stdio.h>
 
 #include "auth.h"
@@ -91,5 +93,5 @@ const kind credibility_review_kind = {
     .output_only = output_only,
     .facets = facets,
     .n_facets = sizeof facets / sizeof facets[0],
-    .hooks = {.validate = validate, .with_create = with_create},
+    .hooks = {.authorize = access_validators, .validate = validate, .with_create = with_create},
 };

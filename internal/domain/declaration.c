@@ -7,6 +7,8 @@
  * new revision or revoking it does to the requests it answered. */
 #include "declaration.h"
 
+#include "access.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,12 +158,14 @@ static bool before_approve(const op_ctx *op, const resource_key *key, const Prot
 
 /* Another organization reads a revision attached to one of its own
  * declaration requests, and nothing else: not the latest revision by the
- * plain name (a draft, perhaps), not the list. */
-static bool authorize(const op_ctx *op, kind_verb verb, const resource_key *key)
+ * plain name (a draft, perhaps), not the list; validators read as their
+ * grant says. */
+static bool authorize(const op_ctx *op, kind_verb verb, const resource_key *key, status *st)
 {
-    if (verb != KIND_GET || !key->revision[0] || !op->who->org[0])
-        return false;
-    return declaration_request_attaches(op, op->who->org, key->name, key->revision);
+    if (verb == KIND_GET && key->revision[0] && op->who->org[0] &&
+        declaration_request_attaches(op, op->who->org, key->name, key->revision))
+        return true;
+    return access_validators(op, verb, key, st);
 }
 
 /* A new approved revision issues the declaration again (a revocation ends)

@@ -74,7 +74,8 @@ static bool role_allowed(const resource_key *key, Supplysec__V1__Role role, stat
     if (role == SUPPLYSEC__V1__ROLE__ROLE_UNSPECIFIED ||
         !protobuf_c_enum_descriptor_get_value(&supplysec__v1__role__descriptor, (int)role))
         return status_fail(st, STATUS_INVALID_ARGUMENT,
-                           "api_key.role: required (ROLE_VIEWER, ROLE_EDITOR or ROLE_ADMIN)");
+                           "api_key.role: required (ROLE_VIEWER, ROLE_EDITOR, ROLE_ADMIN, or "
+                           "ROLE_VALIDATOR in a customs authority)");
     bool platform = key->org[0] == '\0';
     if (platform != (role == SUPPLYSEC__V1__ROLE__ROLE_PLATFORM_ADMIN))
         return status_fail(st, STATUS_INVALID_ARGUMENT,
@@ -84,9 +85,33 @@ static bool role_allowed(const resource_key *key, Supplysec__V1__Role role, stat
     return true;
 }
 
-/* Stores key (the caller's) as the key `name` with a new secret. */
+/* A VALIDATOR key belongs to a customs authority: the organization's
+ * version read (the key is stored only while it is still that version, so
+ * a kind changed meanwhile makes the create ABORTED), or FAILED_PRECONDITION
+ * for an operator. */
+static bool authority_version(const op_ctx *op, const resource_key *name, int64_t *version,
+                              status *st)
+{
+    const char *org_name = name->parent;
+    Supplysec__V1__Organization *org = (Supplysec__V1__Organization *)resource_load(
+        op, organization_kind.desc, organization_kind.collection, name->org, org_name, org_name,
+        version, st);
+    if (!org)
+        return false;
+    bool authority =
+        org->kind == SUPPLYSEC__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_CUSTOMS_AUTHORITY;
+    protobuf_c_message_free_unpacked(&org->base, NULL);
+    return authority ||
+           status_fail(st, STATUS_FAILED_PRECONDITION,
+                       "api_key.role: ROLE_VALIDATOR keys belong to customs authorities, and %s "
+                       "is not one (its kind is set by platform administrators)",
+                       org_name);
+}
+
+/* Stores key (the caller's) as the key `name` with a new secret, while its
+ * organization is at org_version (0: any). */
 static bool issue(const op_ctx *op, const resource_key *name, Supplysec__V1__ApiKey *key,
-                  char secret[APIKEY_SECRET_LEN + 1], status *st)
+                  int64_t org_version, char secret[APIKEY_SECRET_LEN + 1], status *st)
 {
     char prefix[APIKEY_PREFIX_LEN + 1];
     uint8_t hash[APIKEY_HASH_LEN];
@@ -110,7 +135,7 @@ static bool issue(const op_ctx *op, const resource_key *name, Supplysec__V1__Api
     resource_batch b;
     resource_batch_init(&b, op);
     if (name->org[0])
-        resource_batch_guard(&b, ORGANIZATIONS_COLLECTION, name->org, name->parent, 0);
+        resource_batch_guard(&b, ORGANIZATIONS_COLLECTION, name->org, name->parent, org_version);
     bool ok = resource_batch_create(&b, &ref, &stored.base, &key->base, st) &&
               resource_batch_apply(&b, st);
     resource_batch_free(&b);
@@ -146,7 +171,11 @@ Supplysec__V1__ApiKey *keyring_create(const op_ctx *op, const char *parent, cons
         status_fail(st, STATUS_INTERNAL, "cannot clear the output-only fields of an ApiKey");
         goto fail;
     }
-    if (issue(op, &name, res, secret, st))
+    int64_t org_version = 0;
+    if (res->role == SUPPLYSEC__V1__ROLE__ROLE_VALIDATOR &&
+        !authority_version(op, &name, &org_version, st))
+        goto fail;
+    if (issue(op, &name, res, org_version, secret, st))
         return res;
 fail:
     if (res)
@@ -217,7 +246,7 @@ bool keyring_bootstrap(store *s, char secret[APIKEY_SECRET_LEN + 1], status *st)
     supplysec__v1__api_key__init(key);
     key->role = SUPPLYSEC__V1__ROLE__ROLE_PLATFORM_ADMIN;
     bool ok = message_set_string(&key->base, "display_name", "bootstrap platform administrator")
-                  ? issue(&op, &name, key, secret, st)
+                  ? issue(&op, &name, key, 0, secret, st)
                   : status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
     protobuf_c_message_free_unpacked(&key->base, NULL);
     return ok;

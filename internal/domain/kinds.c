@@ -15,6 +15,7 @@
 #include "organization.h"
 #include "plan_item.h"
 #include "scoring_scheme.h"
+#include "share.h"
 #include "security_assessment.h"
 #include "security_incident.h"
 #include "security_objective.h"
@@ -23,6 +24,7 @@
 #include "statement_of_application.h"
 #include "threat_scenario.h"
 #include "training_record.h"
+#include "validation_grant.h"
 
 /* One kind per line. */
 /* clang-format off */
@@ -46,6 +48,8 @@ const kind *const kinds_all[] = {
     &training_record_kind,
     &monitoring_record_kind,
     &management_review_kind,
+    &share_kind,
+    &validation_grant_kind,
 };
 /* clang-format on */
 const size_t kinds_n = sizeof kinds_all / sizeof kinds_all[0];

@@ -6,6 +6,8 @@
  * (held, attended, decided). */
 #include "management_review.h"
 
+#include "access.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,5 +271,8 @@ const kind management_review_kind = {
     .n_facets = sizeof facets / sizeof facets[0],
     .lifecycle = KIND_CONTROLLED,
     .revisions_collection = "managementReviewRevisions",
-    .hooks = {.validate = validate, .derive = derive, .before_approve = before_approve},
+    .hooks = {.authorize = access_validators,
+              .validate = validate,
+              .derive = derive,
+              .before_approve = before_approve},
 };

@@ -6,6 +6,8 @@
  * schedule since is kept, and can still be corrected. */
 #include "monitoring_record.h"
 
+#include "access.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -82,5 +84,5 @@ const kind monitoring_record_kind = {
         },
     .facets = facets,
     .n_facets = sizeof facets / sizeof facets[0],
-    .hooks = {.validate = validate, .derive = derive},
+    .hooks = {.authorize = access_validators, .validate = validate, .derive = derive},
 };

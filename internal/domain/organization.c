@@ -5,10 +5,13 @@
  * ever reads what was its, nor anything addressed to it. */
 #include "organization.h"
 
+#include "access.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "keyring.h"
 #include "kinds.h"
 #include "utf8.h"
 #include "validate.h"
@@ -143,17 +146,47 @@ static bool validate_hook(const ProtobufCMessage *res, const char *prefix, statu
     return organization_validate((const Supplysec__V1__Organization *)res, prefix, st);
 }
 
+/* FAILED_PRECONDITION while the organization has active VALIDATOR keys
+ * (a customs authority's; an operator has none). */
+static bool no_active_validators(const op_ctx *op, const resource_key *key, status *st)
+{
+    filter *flt = NULL;
+    store_page *page = NULL;
+    if (!filter_parse("role", "role = ROLE_VALIDATOR", api_key_kind.facets, api_key_kind.n_facets,
+                      &flt, st))
+        return false;
+    store_query q = {.collection = APIKEYS_COLLECTION,
+                     .org = key->org,
+                     .parent = key->name,
+                     .state = "STATE_ACTIVE",
+                     .limit = 1,
+                     .filter = flt,
+                     .facets = api_key_kind.facets,
+                     .n_facets = api_key_kind.n_facets};
+    bool ok = status_from_store(st, store_list(op->store, &q, &page), "API keys");
+    size_t active = ok ? page->count : 0;
+    store_page_free(page);
+    filter_free(flt);
+    if (ok && active)
+        return status_fail(st, STATUS_FAILED_PRECONDITION,
+                           "organization.kind: %s has active ROLE_VALIDATOR keys, which only a "
+                           "customs authority holds; revoke them first",
+                           key->name);
+    return ok;
+}
+
 static bool check_update(const op_ctx *op, const resource_key *key, const ProtobufCMessage *prev,
                          const ProtobufCMessage *next, status *st)
 {
-    (void)key;
-    if (((const Supplysec__V1__Organization *)next)->kind !=
-            ((const Supplysec__V1__Organization *)prev)->kind &&
-        !auth_is_platform_admin(op->who))
+    const Supplysec__V1__Organization *was = (const void *)prev, *now = (const void *)next;
+    if (now->kind == was->kind)
+        return true;
+    if (!auth_is_platform_admin(op->who))
         return status_fail(
             st, STATUS_PERMISSION_DENIED,
             "organization.kind: only platform administrators change an organization's kind");
-    return true;
+    return was->kind != SUPPLYSEC__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_CUSTOMS_AUTHORITY ||
+           no_active_validators(op, key, st);
 }
 
 /* FAILED_PRECONDITION while the organization has active keys. */
@@ -299,6 +332,7 @@ const kind organization_kind = {
     .n_facets = sizeof facets / sizeof facets[0],
     .hooks =
         {
+            .authorize = access_validators,
             .validate = validate_hook,
             .check_update = check_update,
             .with_create = with_create,

@@ -6,6 +6,8 @@
  * read. */
 #include "plan_item.h"
 
+#include "access.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,5 +190,8 @@ const kind plan_item_kind = {
     .output_only = output_only,
     .facets = facets,
     .n_facets = sizeof facets / sizeof facets[0],
-    .hooks = {.validate = validate, .derive = derive, .present = present},
+    .hooks = {.authorize = access_validators,
+              .validate = validate,
+              .derive = derive,
+              .present = present},
 };

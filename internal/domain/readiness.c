@@ -8,6 +8,9 @@
  * every rule; a test holds each in both directions. */
 #include "readiness.h"
 
+#include "access.h"
+#include "auth.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -500,39 +503,59 @@ static const readiness_framework *framework_named(const char *id)
     return NULL;
 }
 
+void readiness_frameworks_known(char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < readiness_frameworks_n; i++) {
+        size_t n = strlen(buf);
+        snprintf(buf + n, size - n, "%s%s", i ? ", " : "", readiness_frameworks[i]->id);
+    }
+}
+
+bool readiness_parse_name(const char *field, const char *name, resource_key *org,
+                          const readiness_framework **fw, status *st)
+{
+    char org_name[KIND_NAME_MAX];
+    const char *seg = strstr(name, REPORTS_SEGMENT);
+    status lst = {0};
+    *fw = NULL;
+    if (!seg || (size_t)(seg - name) >= sizeof org_name)
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s: a readiness report is named "
+                           "organizations/{organization}/readinessReports/{framework}",
+                           field);
+    snprintf(org_name, sizeof org_name, "%.*s", (int)(seg - name), name);
+    if (!kind_parse_name(&organization_kind, field, org_name, org, &lst))
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "%s: a readiness report is named "
+                           "organizations/{organization}/readinessReports/{framework}: %s",
+                           field, lst.msg);
+    *fw = framework_named(seg + strlen(REPORTS_SEGMENT));
+    return true;
+}
+
 Supplysec__V1__ReadinessReport *readiness_report(const op_ctx *op, const char *name, status *st)
 {
-    char org_name[KIND_NAME_MAX], known[256] = "";
     resource_key key;
-    const char *seg = strstr(name, REPORTS_SEGMENT);
+    const readiness_framework *fw = NULL;
+    char known[256];
     /* validate */
-    if (!seg || (size_t)(seg - name) >= sizeof org_name) {
-        status_fail(st, STATUS_INVALID_ARGUMENT,
-                    "name: a readiness report is named "
-                    "organizations/{organization}/readinessReports/{framework}");
+    if (!readiness_parse_name("name", name, &key, &fw, st))
+        return NULL;
+    /* authorize: its members; outside it, a share of this report or a
+     * validator's grant */
+    bool member = op->who->org[0] && strcmp(op->who->org, key.org) == 0;
+    if (member || auth_is_platform_admin(op->who)) {
+        if (!kind_authorize_role(op, &key, SUPPLYSEC__V1__ROLE__ROLE_VIEWER, name, st))
+            return NULL;
+    } else if (!access_read(op, key.org, name, true, st)) {
+        if (st->code == STATUS_OK)
+            status_fail(st, STATUS_NOT_FOUND, "%s not found", name);
         return NULL;
     }
-    snprintf(org_name, sizeof org_name, "%.*s", (int)(seg - name), name);
-    const char *id = seg + strlen(REPORTS_SEGMENT);
-    /* authorize */
-    status lst = {0};
-    if (!kind_parse_name(&organization_kind, "name", org_name, &key, &lst)) {
-        status_fail(st, STATUS_INVALID_ARGUMENT,
-                    "name: a readiness report is named "
-                    "organizations/{organization}/readinessReports/{framework}: %s",
-                    lst.msg);
-        return NULL;
-    }
-    if (!kind_authorize_role(op, &key, SUPPLYSEC__V1__ROLE__ROLE_VIEWER, name, st))
-        return NULL;
     /* load: the framework, the evidence */
-    const readiness_framework *fw = framework_named(id);
     if (!fw) {
-        for (size_t i = 0; i < readiness_frameworks_n; i++) {
-            size_t n = strlen(known);
-            snprintf(known + n, sizeof known - n, "%s%s", i ? ", " : "",
-                     readiness_frameworks[i]->id);
-        }
+        readiness_frameworks_known(known, sizeof known);
         status_fail(st, STATUS_NOT_FOUND, "%s not found: the frameworks are %s", name, known);
         return NULL;
     }

@@ -67,6 +67,15 @@ extern const size_t readiness_frameworks_n;
  * caller frees, or NULL with st set. VIEWER. */
 Supplysec__V1__ReadinessReport *readiness_report(const op_ctx *op, const char *name, status *st);
 
+/* Parses a report's name, organizations/{organization}/readinessReports/
+ * {framework}: *org the organization's key, *fw the framework (NULL for
+ * one not judged here). false, with st INVALID_ARGUMENT naming field, for
+ * a name of another form. */
+bool readiness_parse_name(const char *field, const char *name, resource_key *org,
+                          const readiness_framework **fw, status *st);
+/* The frameworks' ids, ", "-separated, into buf. */
+void readiness_frameworks_known(char *buf, size_t size);
+
 /* ListReadinessFrameworks: every framework and its requirements. */
 Supplysec__V1__ListReadinessFrameworksResponse *readiness_frameworks_list(status *st);
 

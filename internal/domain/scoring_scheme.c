@@ -5,6 +5,8 @@
  * score a consequence level and a likelihood level make. */
 #include "scoring_scheme.h"
 
+#include "access.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -267,5 +269,5 @@ const kind scoring_scheme_kind = {
     .immutable = immutable,
     .facets = facets,
     .n_facets = sizeof facets / sizeof facets[0],
-    .hooks = {.validate = validate, .derive = derive},
+    .hooks = {.authorize = access_validators, .validate = validate, .derive = derive},
 };

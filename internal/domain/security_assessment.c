@@ -9,6 +9,8 @@
  * reports: the scenarios ranked, and the risk matrix. */
 #include "security_assessment.h"
 
+#include "access.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -482,7 +484,8 @@ const kind security_assessment_kind = {
     .lifecycle = KIND_CONTROLLED,
     .revisions_collection = "securityAssessmentRevisions",
     .parts = parts,
-    .hooks = {.validate = validate,
+    .hooks = {.authorize = access_shared_or_validators,
+              .validate = validate,
               .derive = derive,
               .before_approve = before_approve,
               .with_approval = with_approval,

@@ -8,6 +8,8 @@
  * an OPEN incident changes. */
 #include "security_incident.h"
 
+#include "access.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,7 +404,8 @@ const kind security_incident_kind = {
     .output_only = output_only,
     .facets = facets,
     .n_facets = sizeof facets / sizeof facets[0],
-    .hooks = {.validate = validate,
+    .hooks = {.authorize = access_validators,
+              .validate = validate,
               .derive = derive,
               .present = present,
               .check_update = check_update,

@@ -5,6 +5,8 @@
  * measurement added on its own. */
 #include "security_objective.h"
 
+#include "access.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,5 +209,5 @@ const kind security_objective_kind = {
     .output_only = output_only,
     .facets = facets,
     .n_facets = sizeof facets / sizeof facets[0],
-    .hooks = {.validate = validate, .derive = derive},
+    .hooks = {.authorize = access_validators, .validate = validate, .derive = derive},
 };

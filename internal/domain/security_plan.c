@@ -10,6 +10,8 @@
  * of each read. */
 #include "security_plan.h"
 
+#include "access.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,7 +299,8 @@ const kind security_plan_kind = {
     .n_facets = sizeof facets / sizeof facets[0],
     .lifecycle = KIND_CONTROLLED,
     .revisions_collection = "securityPlanRevisions",
-    .hooks = {.validate = validate,
+    .hooks = {.authorize = access_shared_or_validators,
+              .validate = validate,
               .derive = derive,
               .present = present,
               .with_create = with_create,

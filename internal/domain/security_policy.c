@@ -6,6 +6,8 @@
  * clause 6). */
 #include "security_policy.h"
 
+#include "access.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,7 +153,8 @@ const kind security_policy_kind = {
     .n_facets = sizeof facets / sizeof facets[0],
     .lifecycle = KIND_CONTROLLED,
     .revisions_collection = "securityPolicyRevisions",
-    .hooks = {.validate = validate,
+    .hooks = {.authorize = access_validators,
+              .validate = validate,
               .derive = derive,
               .before_approve = before_approve,
               .with_approval = with_approval},

@@ -6,6 +6,8 @@
  * where it names the basis of an exemption, are exempt). */
 #include "statement_of_application.h"
 
+#include "access.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,5 +307,8 @@ const kind statement_of_application_kind = {
     .n_facets = sizeof facets / sizeof facets[0],
     .lifecycle = KIND_CONTROLLED,
     .revisions_collection = "statementOfApplicationRevisions",
-    .hooks = {.validate = validate, .derive = derive, .before_approve = before_approve},
+    .hooks = {.authorize = access_shared_or_validators,
+              .validate = validate,
+              .derive = derive,
+              .before_approve = before_approve},
 };

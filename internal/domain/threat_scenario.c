@@ -8,6 +8,8 @@
  * scenario is never deleted nor made a team one. */
 #include "threat_scenario.h"
 
+#include "access.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,7 +280,8 @@ const kind threat_scenario_kind = {
     .output_only = output_only,
     .facets = facets,
     .n_facets = sizeof facets / sizeof facets[0],
-    .hooks = {.validate = validate,
+    .hooks = {.authorize = access_shared_or_validators,
+              .validate = validate,
               .derive = derive,
               .check_update = check_update,
               .before_delete = before_delete},

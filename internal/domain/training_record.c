@@ -3,6 +3,8 @@
  * someone. */
 #include "training_record.h"
 
+#include "access.h"
+
 #include <stdio.h>
 
 #include "security_plan.h"
@@ -56,5 +58,5 @@ const kind training_record_kind = {
     .min_role = KIND_ROLES_DOCUMENT,
     .facets = facets,
     .n_facets = sizeof facets / sizeof facets[0],
-    .hooks = {.validate = validate},
+    .hooks = {.authorize = access_validators, .validate = validate},
 };

@@ -495,6 +495,23 @@ bool kind_key_set_id(resource_key *key, const char *id)
 
 /* ---- access ---- */
 
+/* Whether a caller outside key->org is let in by the kind's authorize hook
+ * (to read; for a write verb: to see what it would write); otherwise
+ * NOT_FOUND naming `what`, or the hook's failure. */
+static bool outsider(const op_ctx *op, kind_verb verb, const resource_key *key, const char *what,
+                     status *st)
+{
+    status hook = {0};
+    const kind *k = key->kind;
+    if (k->hooks.authorize && k->hooks.authorize(op, verb, key, &hook))
+        return true;
+    if (hook.code != STATUS_OK) {
+        *st = hook;
+        return false;
+    }
+    return status_fail(st, STATUS_NOT_FOUND, "%s not found", what);
+}
+
 bool kind_authorize_role(const op_ctx *op, const resource_key *key, Supplysec__V1__Role min_role,
                          const char *what, status *st)
 {
@@ -502,7 +519,9 @@ bool kind_authorize_role(const op_ctx *op, const resource_key *key, Supplysec__V
     if (auth_is_platform_admin(op->who))
         return true;
     if (!key->org[0] || strcmp(op->who->org, key->org) != 0)
-        return status_fail(st, STATUS_NOT_FOUND, "%s not found", what);
+        return outsider(op, KIND_UPDATE, key, what, st) &&
+               status_fail(st, STATUS_PERMISSION_DENIED, "%s is read only to %s", what,
+                           op->who->name);
     return auth_require(op->who, key->org, min_role, what, st);
 }
 
@@ -528,10 +547,12 @@ bool kind_authorize(const op_ctx *op, kind_verb verb, const resource_key *key, c
                            verbs[verb], k->plural);
     bool member = key->org[0] && strcmp(op->who->org, key->org) == 0;
     if (!member) {
-        if ((verb == KIND_GET || verb == KIND_LIST) && k->hooks.authorize &&
-            k->hooks.authorize(op, verb, key))
+        if (!outsider(op, verb, key, what, st))
+            return false;
+        if (verb == KIND_GET || verb == KIND_LIST)
             return true;
-        return status_fail(st, STATUS_NOT_FOUND, "%s not found", what);
+        return status_fail(st, STATUS_PERMISSION_DENIED, "%s is read only to %s", what,
+                           op->who->name);
     }
     if (min == SUPPLYSEC__V1__ROLE__ROLE_PLATFORM_ADMIN)
         return status_fail(st, STATUS_PERMISSION_DENIED, "only platform administrators %s %s",
@@ -560,6 +581,26 @@ void kind_query_key(const op_ctx *op, const char *parent, const char *filter, ch
 {
     snprintf(buf, size, "%s|%s|%s|%s", op->method ? op->method : "", op->who ? op->who->org : "",
              parent, filter ? filter : "");
+}
+
+bool kind_list_where(const op_ctx *op, const kind *k, const char *org, const char *where,
+                     const char *query_key, int page_size, const char *page_token,
+                     resource_page *page, status *st)
+{
+    filter *flt = NULL;
+    memset(page, 0, sizeof *page);
+    if (!filter_parse("filter", where, k->facets, k->n_facets, &flt, st))
+        return false;
+    store_query q = {.collection = k->collection,
+                     .org = org,
+                     .prefix = "organizations/", /* every such name: the facet's index serves */
+                     .filter = flt,
+                     .facets = k->facets,
+                     .n_facets = k->n_facets};
+    bool ok =
+        resource_list(op, kind_stored_desc(k), &q, query_key, page_token, page_size, page, st);
+    filter_free(flt);
+    return ok;
 }
 
 /* ---- stored records ---- */

@@ -81,9 +81,14 @@ typedef struct kind_hooks {
      * write's answer a failure leaves the resource as stored, since the
      * write is made. */
     bool (*present)(const op_ctx *op, const resource_key *key, ProtobufCMessage *res, status *st);
-    /* Access for a caller who is not a member of key->org, to read (GET,
-     * LIST); true grants. Anything it refuses is NOT_FOUND to the caller. */
-    bool (*authorize)(const op_ctx *op, kind_verb verb, const resource_key *key);
+    /* Access for a caller who is not a member of key->org (access.h has
+     * the hooks kinds name here: a share, a validation grant): true when
+     * the caller reads key with verb (GET, LIST); for a write verb, true
+     * when the caller reads what it would write, which makes the write
+     * PERMISSION_DENIED rather than NOT_FOUND (a validator writes nothing).
+     * false: NOT_FOUND to the caller, or, with st set, that failure (the
+     * read could not be recorded). */
+    bool (*authorize)(const op_ctx *op, kind_verb verb, const resource_key *key, status *st);
     /* Before a delete of cur at version: refuses (FAILED_PRECONDITION), or
      * adds to b the writes that go with it (children deleted too). */
     bool (*before_delete)(const op_ctx *op, const resource_key *key, const ProtobufCMessage *cur,
@@ -241,6 +246,16 @@ bool kind_authorize_role(const op_ctx *op, const resource_key *key, Supplysec__V
 #define KIND_QUERY_KEY_MAX (3 * KIND_NAME_MAX)
 void kind_query_key(const op_ctx *op, const char *parent, const char *filter, char *buf,
                     size_t size);
+
+/* A page of k's records in org (NULL: every organization's, for the
+ * server's own cross-tenant queries: requests addressed to someone, shares
+ * with a grantee, grants to an authority) that satisfy `where`, an AIP-160
+ * filter on k's facets that the server writes (a value it quotes is a
+ * resource name), from page_token on; the page's token is bound to
+ * query_key. */
+bool kind_list_where(const op_ctx *op, const kind *k, const char *org, const char *where,
+                     const char *query_key, int page_size, const char *page_token,
+                     resource_page *page, status *st);
 
 /* The message k's records are stored as: its envelope, else desc. */
 const ProtobufCMessageDescriptor *kind_stored_desc(const kind *k);

@@ -254,6 +254,13 @@ static void audit_fill(const op_ctx *op, const char *org, const char *name, int6
     ev->deadline_us = op->deadline_us == INT64_MAX ? 0 : op->deadline_us;
 }
 
+bool resource_record_read(const op_ctx *op, const char *org, const char *resource, status *st)
+{
+    store_audit ev;
+    audit_fill(op, org, resource, 0, 0, &ev);
+    return status_from_store(st, store_append_audit(op->store, &ev), resource);
+}
+
 /* ---- writes: batches of one or more ---- */
 
 void resource_batch_init(resource_batch *b, const op_ctx *op)

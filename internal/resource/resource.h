@@ -158,6 +158,12 @@ void resource_page_free(resource_page *page);
 bool resource_facets(const ProtobufCMessage *msg, const facet_def *defs, size_t n,
                      store_facet **out, size_t *count);
 
+/* Records in org's audit log that op's caller read `resource` (a name, or
+ * the parent of a list): the reads of an organization's records by
+ * someone outside it who is let in by a grant. false with st when the
+ * event cannot be stored: then the read must not be answered. */
+bool resource_record_read(const op_ctx *op, const char *org, const char *resource, status *st);
+
 /* Sets the Timestamp field `field` of msg to now (ms precision). */
 bool resource_stamp_now(ProtobufCMessage *msg, const char *field);
 /* Sets it to a copy of t; t NULL clears it. */

@@ -315,6 +315,52 @@ FIXTURES = {
         module="readiness",
         roles=dict(read="viewer"),
     ),
+    "ValidationGrant": dict(
+        verbs=ALL_VERBS,
+        module="validation_grants",
+        make=lambda pb, i: pb.validation_grants.ValidationGrant(
+            application_reference="APP-%d" % i,
+            start_time=pb.timestamp.Timestamp(seconds=int(time.time()) - 60),
+            end_time=pb.timestamp.Timestamp(seconds=int(time.time()) + 86400 * 30)),
+        # a grant names a customs authority on the platform: setup makes one
+        setup=lambda test: {"parent": test.org_a, "authority": test.make_org(
+            test.uid("cfauth"), kind=protos().orgs.ORGANIZATION_KIND_CUSTOMS_AUTHORITY).name},
+        create=lambda client, parent, res, res_id, ctx: client.call(
+            "ValidationGrants.CreateValidationGrant", parent=parent, validation_grant_id=res_id,
+            validation_grant=type(res)(authority=ctx["authority"], **{
+                f.name: v for f, v in res.ListFields()})),
+        update=("application_reference", "APP-renamed"),
+        untouched=("statement_of_application", "organizations/x/statementsOfApplication/y"),
+        roles=dict(read="viewer", create="admin", update="admin", delete="admin"),
+        filter=lambda r: ('authority = "%s" AND application_reference = "%s"'
+                          % (r.authority, r.application_reference),
+                          'authority = "organizations/nobody"'),
+    ),
+    "Share": dict(
+        verbs={"Create", "Get", "List", "Delete"},  # revoked and made anew, never changed
+        module="shares",
+        make=lambda pb, i: pb.shares.Share(
+            purpose="Need to know %d" % i,
+            expire_time=pb.timestamp.Timestamp(seconds=int(time.time()) + 86400 * 30)),
+        # a share of org_a's readiness report with org_b (tests/e2e/test_sharing.py
+        # shares revisions)
+        setup=lambda test: {"parent": test.org_a, "grantee": test.org_b,
+                            "resource": test.org_a + "/readinessReports/wco-safe-aeo"},
+        create=lambda client, parent, res, res_id, ctx: client.call(
+            "Shares.CreateShare", parent=parent, share_id=res_id,
+            share=type(res)(resource=ctx["resource"], grantee=ctx["grantee"], **{
+                f.name: v for f, v in res.ListFields()})),
+        roles=dict(read="viewer", create="admin", delete="admin"),
+        filter=lambda r: ('grantee = "%s" AND resource = "%s"' % (r.grantee, r.resource),
+                          'grantee = "organizations/nobody"'),
+    ),
+    "ValidatedOrganization": dict(
+        # not stored: an authority's view of the grants in force to it, across
+        # operators (tests/e2e/test_validators.py): List only
+        verbs={"List"},
+        module="validation_grants",
+        roles=dict(read="viewer"),
+    ),
     "AuditEvent": dict(
         # written by the store with every change, listed in position order (not
         # by name) by ADMINs: List only (tests/e2e/test_audit_log.py)
