@@ -152,13 +152,10 @@ bool audit_chain_walk_next(audit_chain_walk *w, const store_audit_event *e)
     if (!r->intact)
         return false;
     if (e->position != expected)
-        return e->position > expected
-                   ? broken(w, expected,
-                            "event %lld is missing: the next event in the log is at position %lld",
-                            (long long)expected, (long long)e->position)
-                   : broken(w, expected,
-                            "the event at position %lld is out of order: it says position %lld",
-                            (long long)expected, (long long)e->position);
+        return broken(w, expected,
+                      "event %lld is not next in the log: position %lld is there instead (an "
+                      "event was removed, or events reordered)",
+                      (long long)expected, (long long)e->position);
     if (!e->hashed)
         return broken(w, expected, "event %lld has no hash (%lld events were checked before it)",
                       (long long)expected, (long long)r->checked);

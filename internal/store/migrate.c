@@ -11,8 +11,9 @@
  * hash (audit_chain.h): an import checks the chain as it reads it and
  * refuses an export whose chain is broken, and the target, appending the
  * same events in the same order, gives them the same hashes, so a head
- * pinned before the move still verifies after it. (Events of an export
- * made before the chain carry neither and are chained as they come.)
+ * pinned before the move still verifies after it. An export of format 1,
+ * made before the chain, carries neither; its events are chained as they
+ * come. In format 2 every event must carry both.
  * Facets (store.h) are not exported: an import computes each record's
  * again from its document, through the caller's migrate_facets_fn.
  *
@@ -32,7 +33,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EXPORT_FORMAT 1
+/* 2: audit events carry their chain (position, hash); 1, before the chain,
+ * is still imported, its events chained as they come. */
+#define EXPORT_FORMAT 2
 #define PAGE 500
 
 static bool fail(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -236,6 +239,7 @@ static bool import_record(store *s, const bson_t *line, size_t lineno, migrate_f
 
 /* The chain of the organization whose events an import is reading. */
 typedef struct import_chain {
+    int64_t format; /* the export's, from its header */
     char org[256];
     bool started;
     audit_chain_walk walk;
@@ -252,8 +256,12 @@ static bool chain_follow(import_chain *c, store_audit_event *e, const bson_t *li
         audit_chain_walk_start(&c->walk, 0, NULL);
         c->started = true;
     }
-    if (!hex)
+    if (c->format < 2)
         return true; /* an export made before the chain */
+    if (!hex)
+        return fail(err, "line %zu: an audit event without its hash (every event of an export "
+                         "of format %d carries one)",
+                    lineno, EXPORT_FORMAT);
     if (!int_of(line, "position", &e->position) || !audit_chain_unhex(hex, e->hash))
         return fail(err, "line %zu: an audit event's position or hash is malformed", lineno);
     e->hashed = true;
@@ -304,12 +312,12 @@ static bool import_line(store *s, const char *text, size_t len, size_t lineno,
     if (!line)
         return fail(err, "line %zu: not JSON: %s", lineno, e.message);
     const char *kind = str_of(line, "kind");
-    int64_t format = 0;
     bool ok;
     if (lineno == 1)
-        ok = (kind && strcmp(kind, "supplysec-export") == 0 && int_of(line, "format", &format) &&
-              format == EXPORT_FORMAT) ||
-             fail(err, "line 1: not a supplysec export of format %d", EXPORT_FORMAT);
+        ok = (kind && strcmp(kind, "supplysec-export") == 0 &&
+              int_of(line, "format", &chain->format) && chain->format >= 1 &&
+              chain->format <= EXPORT_FORMAT) ||
+             fail(err, "line 1: not a supplysec export of format 1 to %d", EXPORT_FORMAT);
     else if (kind && strcmp(kind, "record") == 0)
         n->records += (ok = import_record(s, line, lineno, facets, err));
     else if (kind && strcmp(kind, "audit") == 0)

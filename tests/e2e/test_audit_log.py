@@ -681,8 +681,8 @@ class TamperCases(RpcAssertions):
 
     def test_deleted_event(self):
         """(b) An event in the middle deleted: the chain breaks at its
-        position, reported missing."""
-        self.check_broken("t-delete", K, "missing")
+        position, reported as not next in the log."""
+        self.check_broken("t-delete", K, "not next in the log")
 
     def test_reordered_events(self):
         """(c) Two events in each other's place in the store's order, or
@@ -960,6 +960,31 @@ class ExportImportTest(unittest.TestCase, RpcAssertions):
         finally:
             dst.stop()
 
+    def test_export_of_format_1_chained_on_import(self):
+        """An export made before the chain (format 1: no positions, no
+        hashes) imports, and its events are chained as they come: the same
+        head as the original log, since the content is the same."""
+        lines = []
+        for line in self.export.splitlines():
+            obj = json.loads(line)
+            if obj.get("kind") == "supplysec-export":
+                obj["format"] = 1
+            obj.pop("hash", None)
+            obj.pop("position", None)
+            lines.append(json.dumps(obj).encode())
+        d, uri, r = self.import_into_fresh(b"\n".join(lines) + b"\n")
+        self.assertExit(r.returncode, 0, r.stderr, "supplysecd imported")
+        dst = self.serve(d, uri)
+        try:
+            admin = dst.admin()
+            for parent in self.PARENTS:
+                with self.subTest(parent=parent):
+                    v = verify(admin, parent)
+                    self.assertTrue(v.intact, v)
+                    self.assertEqual(v.head_hash, self.heads[parent].head_hash)
+        finally:
+            dst.stop()
+
     def test_edited_export_refused(self):
         """An export with one audit line's field edited (resource, principal,
         a version, or the hash itself) is refused: exit 1, the message names
@@ -979,18 +1004,22 @@ class ExportImportTest(unittest.TestCase, RpcAssertions):
                 self.assertIn(b"broken at event 3", r.stderr)
 
     def test_edited_export_without_its_hash_refused(self):
-        """An edited line in the middle whose hash and position are also
-        removed (as an export made before the chain would have it) is still
-        refused: the next line no longer links, and the message names that
-        line."""
+        """An edited line whose hash and position are removed (as an export
+        made before the chain had them) is refused, in the middle of a log
+        or at its end: in an export of this format every event carries its
+        hash."""
         def change(o):
             o["resource"] = "organizations/ex-a/apiKeys/forged"
             del o["hash"]
             del o["position"]
-        data, lineno = self.edited_export("ex-a", 3, change)
-        _, _, r = self.import_into_fresh(data)
-        self.assertExit(r.returncode, 1, r.stderr, "line %d:" % (lineno + 1))
-        self.assertIn(b'"ex-a"', r.stderr)
+        last = max(obj["position"]["$numberLong"] if isinstance(obj["position"], dict)
+                   else obj["position"] for _, obj in self.audit_lines() if obj["org"] == "ex-a")
+        for position in (3, int(last)):
+            with self.subTest(position=position):
+                data, lineno = self.edited_export("ex-a", position, change)
+                _, _, r = self.import_into_fresh(data)
+                self.assertExit(r.returncode, 1, r.stderr, "line %d:" % lineno)
+                self.assertIn(b"without its hash", r.stderr)
 
     def test_rewritten_export_caught_by_pin(self):
         """An export edited with every later hash of that log recomputed
