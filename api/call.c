@@ -3,6 +3,7 @@
  * admission and authentication, the handler, the answer and the log line,
  * and the events of a unary call or a bidirectional stream. */
 #include "runtime_internal.h"
+#include "sensitive.h"
 
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
@@ -365,10 +366,15 @@ static ProtobufCMessage *handle(call_ctx *c, grpc_byte_buffer *payload)
     ProtobufCMessage *req = rt_decode(md->input, payload, &c->api.st);
     if (!req)
         return NULL;
+    c->api.reads = (op_reads){0};
     ProtobufCMessage *resp = c->m->api->handler(&c->api, req);
     protobuf_c_message_free_unpacked(req, NULL);
     if (!resp && c->api.st.code == STATUS_OK)
         api_fail(&c->api, STATUS_INTERNAL, "the handler gave no answer");
+    /* read from outside the organization: without what its proto marks
+     * sensitive, whatever method answered (access.h) */
+    if (resp && c->api.reads.redact)
+        sensitive_redact(resp);
     return resp;
 }
 
@@ -434,7 +440,8 @@ void rt_on_new_call(call_ctx *c)
     c->api.op = (op_ctx){.store = srv->store,
                          .method = c->api.method,
                          .request_id = c->api.request_id,
-                         .deadline_us = INT64_MAX};
+                         .deadline_us = INT64_MAX,
+                         .reads = &c->api.reads};
     if (!c->m) {
         api_fail(&c->api, STATUS_UNIMPLEMENTED, "unknown method %.*s",
                  (int)GRPC_SLICE_LENGTH(c->details.method),

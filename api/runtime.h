@@ -33,8 +33,9 @@ typedef struct api_call {
     char request_id[65];
     principal who; /* valid when authenticated */
     bool authenticated;
-    op_ctx op; /* store, principal, method, request id, deadline */
-    status st; /* set by a failing handler */
+    op_ctx op;      /* store, principal, method, request id, deadline */
+    op_reads reads; /* what the access rules said of this request's reads (op.reads) */
+    status st;      /* set by a failing handler */
 } api_call;
 
 /* Answers one request: returns the response (the runtime frees it with

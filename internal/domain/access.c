@@ -52,6 +52,25 @@ static void read_name(const resource_key *key, char *buf, size_t size)
         snprintf(buf, size, "%s", name);
 }
 
+/* An outsider's read is answered only where the answer can be cleared of
+ * the sensitive fields (op->reads: a request's, kept by the runtime). */
+static bool can_redact(const op_ctx *op)
+{
+    return op->reads != NULL;
+}
+
+/* Let in by share s (taken; NULL: none): sensitive fields left out unless
+ * it includes them. */
+static bool admitted(const op_ctx *op, Share *s)
+{
+    if (!s)
+        return false;
+    if (!s->include_sensitive)
+        op->reads->redact = true;
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+    return true;
+}
+
 /* ---- shares ---- */
 
 /* The grantee of a share in force of the revision key names, or is kept
@@ -61,7 +80,8 @@ static bool shared(const op_ctx *op, kind_verb verb, const resource_key *key, st
 {
     char doc[KIND_NAME_MAX], resource[KIND_NAME_MAX + 32];
     Share *s = NULL;
-    if ((verb != KIND_GET && verb != KIND_LIST) || !key->revision[0] || !op->who->org[0])
+    if ((verb != KIND_GET && verb != KIND_LIST) || !key->revision[0] || !op->who->org[0] ||
+        !can_redact(op))
         return false;
     if (verb == KIND_LIST && !key->kind->part_of_document)
         return false; /* a document's revisions are not listed to a grantee */
@@ -70,10 +90,7 @@ static bool shared(const op_ctx *op, kind_verb verb, const resource_key *key, st
     snprintf(resource, sizeof resource, "%s@%s", doc, key->revision);
     if (!share_in_force(op, key->org, resource, op->who->org, &s, st))
         return false;
-    bool found = s != NULL;
-    if (s)
-        protobuf_c_message_free_unpacked(&s->base, NULL);
-    return found;
+    return admitted(op, s);
 }
 
 /* ---- validation grants ---- */
@@ -134,11 +151,13 @@ static bool in_scope(const op_ctx *op, const ValidationGrant *g, const resource_
 static bool granted(const op_ctx *op, const resource_key *key, bool whole, status *st)
 {
     ValidationGrant *g = NULL;
-    if (!auth_is_validator(op->who) ||
+    if (!auth_is_validator(op->who) || !can_redact(op) ||
         !validation_grant_in_force(op, key->org, op->who->org, &g, st) || !g)
         return false;
     bool ok = whole ? !g->statement_of_application[0] : in_scope(op, g, key, st);
     protobuf_c_message_free_unpacked(&g->base, NULL);
+    if (ok) /* validators read without the sensitive fields */
+        op->reads->redact = true;
     return ok;
 }
 
@@ -166,13 +185,11 @@ bool access_read(const op_ctx *op, const char *org, const char *resource, bool s
 {
     resource_key key;
     Share *s = NULL;
-    if (shareable && op->who->org[0]) {
+    if (shareable && op->who->org[0] && can_redact(op)) {
         if (!share_in_force(op, org, resource, op->who->org, &s, st))
             return false;
-        if (s) {
-            protobuf_c_message_free_unpacked(&s->base, NULL);
-            return true;
-        }
+        if (s)
+            return admitted(op, s);
     }
     memset(&key, 0, sizeof key);
     key.kind = &organization_kind;

@@ -99,6 +99,9 @@ static bool validate(const ProtobufCMessage *res, const char *p, status *st)
     snprintf(f, sizeof f, "%s.training_programme", p);
     if (!validate_text(f, pl->training_programme, 10000, false, st))
         return false;
+    snprintf(f, sizeof f, "%s.guarding_arrangements", p);
+    if (!validate_text(f, pl->guarding_arrangements, 10000, false, st))
+        return false;
     snprintf(f, sizeof f, "%s.incident_procedure", p);
     if (!validate_text(f, pl->incident_procedure, 20000, false, st))
         return false;

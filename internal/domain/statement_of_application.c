@@ -62,6 +62,9 @@ static bool facility_valid(const Statement *s, size_t i, const char *p, status *
     snprintf(f, sizeof f, "%s.facilities[%zu].address", p, i);
     if (!validate_text(f, fa->address, 500, false, st))
         return false;
+    snprintf(f, sizeof f, "%s.facilities[%zu].security_arrangements", p, i);
+    if (!validate_text(f, fa->security_arrangements, 2000, false, st))
+        return false;
     snprintf(f, sizeof f, "%s.facilities[%zu].country_code", p, i);
     if (!validate_country_code(f, fa->country_code, st))
         return false;

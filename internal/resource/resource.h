@@ -23,12 +23,20 @@
 #include "store.h"
 
 /* What one call brings to the domain: who, what, until when. Borrowed. */
+/* What the access rules (domain/access.h) learn while a request is
+ * answered that its answer must honour; kept per request by the caller of
+ * the operations, written through a const op_ctx. */
+typedef struct op_reads {
+    bool redact; /* read from outside the organization without its sensitive fields */
+} op_reads;
+
 typedef struct op_ctx {
     store *store;
     const principal *who; /* NULL only for bootstrap */
     const char *method;
     const char *request_id;
     int64_t deadline_us; /* CLOCK_MONOTONIC microseconds; INT64_MAX for none */
+    op_reads *reads;     /* NULL: not kept (the answer is never an outsider's) */
 } op_ctx;
 
 /* Where a resource lives in the store. Borrowed. */
