@@ -24,6 +24,8 @@ extern const api_service api_readiness_service;
 extern const api_service api_audit_log_service;
 extern const api_service api_validation_grants_service;
 extern const api_service api_shares_service;
+extern const api_service api_recognitions_service;
+extern const api_service api_attestations_service;
 extern const api_service api_health_service;
 extern const api_service api_reflection_v1_service;
 extern const api_service api_reflection_v1alpha_service;
@@ -54,6 +56,8 @@ const api_service *const api_all_services[] = {
     &api_audit_log_service,
     &api_validation_grants_service,
     &api_shares_service,
+    &api_recognitions_service,
+    &api_attestations_service,
     &api_health_service,
     &api_reflection_v1_service,
     &api_reflection_v1alpha_service,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attestation.h"
 #include "auth.h"
 #include "lifecycle.h"
 #include "organization.h"
@@ -146,16 +147,20 @@ static bool in_scope(const op_ctx *op, const ValidationGrant *g, const resource_
     return top_name[0] && hangs_from(op, top, key->org, top_name, g->statement_of_application, st);
 }
 
-/* The grant in force to the caller's authority that covers key; true when
- * there is one (whole-system only: whole). */
+/* Whether a grant in force to the caller's authority covers key (with
+ * whole: one of the whole system); several in force cover what any does. */
 static bool granted(const op_ctx *op, const resource_key *key, bool whole, status *st)
 {
-    ValidationGrant *g = NULL;
+    resource_page grants;
+    bool ok = false;
     if (!auth_is_validator(op->who) || !can_redact(op) ||
-        !validation_grant_in_force(op, key->org, op->who->org, &g, st) || !g)
+        !validation_grants_in_force(op, key->org, op->who->org, &grants, st))
         return false;
-    bool ok = whole ? !g->statement_of_application[0] : in_scope(op, g, key, st);
-    protobuf_c_message_free_unpacked(&g->base, NULL);
+    for (size_t i = 0; i < grants.count && !ok && st->code == STATUS_OK; i++) {
+        const ValidationGrant *g = (const ValidationGrant *)grants.items[i];
+        ok = !g->statement_of_application[0] || (!whole && in_scope(op, g, key, st));
+    }
+    resource_page_free(&grants);
     if (ok) /* validators read without the sensitive fields */
         op->reads->redact = true;
     return ok;
@@ -195,4 +200,32 @@ bool access_read(const op_ctx *op, const char *org, const char *resource, bool s
     key.kind = &organization_kind;
     snprintf(key.org, sizeof key.org, "%s", org);
     return granted(op, &key, true, st) && resource_record_read(op, org, resource, st);
+}
+
+/* ---- published and attested ---- */
+
+bool access_published(const op_ctx *op, kind_verb verb, const resource_key *key, status *st)
+{
+    (void)verb;
+    (void)key;
+    (void)st;
+    return op->who != NULL;
+}
+
+bool access_attested(const op_ctx *op, kind_verb verb, const resource_key *key, status *st)
+{
+    char mine[RESOURCE_ID_MAX + 32];
+    status missing = {0};
+    if (verb == KIND_LIST || verb == KIND_CREATE || !op->who->org[0])
+        return false;
+    Supplysec__V1__Attestation *a = (Supplysec__V1__Attestation *)resource_load(
+        op, attestation_kind.desc, attestation_kind.collection, key->org, key->name, key->name,
+        NULL, &missing);
+    snprintf(mine, sizeof mine, ORG_PREFIX "%s", op->who->org);
+    bool theirs = a && strcmp(a->operator_, mine) == 0;
+    if (a)
+        protobuf_c_message_free_unpacked(&a->base, NULL);
+    if (!a && missing.code != STATUS_NOT_FOUND)
+        *st = missing;
+    return theirs;
 }

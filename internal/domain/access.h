@@ -25,6 +25,13 @@ bool access_validators(const op_ctx *op, kind_verb verb, const resource_key *key
 bool access_shared_or_validators(const op_ctx *op, kind_verb verb, const resource_key *key,
                                  status *st);
 
+/* ... and anyone with a key: what an organization publishes (a customs
+ * authority's recognitions). Writes are PERMISSION_DENIED to outsiders. */
+bool access_published(const op_ctx *op, kind_verb verb, const resource_key *key, status *st);
+/* ... and the members of the operator an attestation names (it shows on
+ * their Organization), to read it by name. */
+bool access_attested(const op_ctx *op, kind_verb verb, const resource_key *key, status *st);
+
 /* A read of `resource` in org that is not a kind's standard method (a
  * readiness report, the audit log), by a caller outside org: true when a
  * share in force of exactly `resource` (shareable) or a whole-system grant

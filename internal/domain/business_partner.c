@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attestation.h"
 #include "clock.h"
 #include "organization.h"
 #include "validate.h"
@@ -79,6 +80,8 @@ static const char *verification_label(Supplysec__V1__CertificateVerification v)
         return "the certificate document";
     case SUPPLYSEC__V1__CERTIFICATE_VERIFICATION__CERTIFICATE_VERIFICATION_PLATFORM_ORGANIZATION:
         return "the partner's organization on the platform";
+    case SUPPLYSEC__V1__CERTIFICATE_VERIFICATION__CERTIFICATE_VERIFICATION_AUTHORITY_ATTESTATION:
+        return "the issuing authority's attestation on the platform";
     default:
         return "nothing";
     }
@@ -86,22 +89,35 @@ static const char *verification_label(Supplysec__V1__CertificateVerification v)
 
 bool partner_exemption(const Partner *p, int64_t now_s, char *basis, size_t basis_size)
 {
+    return partner_exemption_by(p, now_s, NULL, basis, basis_size);
+}
+
+bool partner_exemption_by(const Partner *p, int64_t now_s, const recognition_set *by, char *basis,
+                          size_t basis_size)
+{
     const Cert *best = NULL;
+    const recognized *because = NULL;
     for (size_t i = 0; i < p->n_certificates; i++) {
         const Cert *c = p->certificates[i];
-        if (partner_certificate_exempts(c, now_s) &&
-            (!best || c->valid_until->seconds > best->valid_until->seconds))
+        const recognized *r = by ? recognition_set_covers(by, c) : NULL;
+        bool exempts = by ? r && c->verified_by != 0 && c->verify_time && c->valid_until &&
+                                c->valid_until->seconds > now_s
+                          : partner_certificate_exempts(c, now_s);
+        if (exempts && (!best || c->valid_until->seconds > best->valid_until->seconds)) {
             best = c;
+            because = r;
+        }
     }
     if (!best)
         return false;
     int64_t y;
     unsigned m, d;
     calendar_civil_from_days(calendar_floor_div(best->valid_until->seconds, 86400), &y, &m, &d);
-    snprintf(basis, basis_size, "%s %s%s%s%s, valid until %04lld-%02u-%02u, verified by %s",
+    snprintf(basis, basis_size, "%s %s%s%s%s, valid until %04lld-%02u-%02u, verified by %s%s%s",
              cert_label(best->type), best->number, best->issuing_country[0] ? " (" : "",
              best->issuing_country, best->issuing_country[0] ? ")" : "", (long long)y, m, d,
-             verification_label(best->verified_by));
+             verification_label(best->verified_by), because ? ", " : "",
+             because ? because->label : "");
     return true;
 }
 
@@ -163,7 +179,9 @@ static bool certificate_valid(const Cert *c, const char *p, size_t i, status *st
                        false, st))
         return false;
     if (c->verified_by ==
-        SUPPLYSEC__V1__CERTIFICATE_VERIFICATION__CERTIFICATE_VERIFICATION_PLATFORM_ORGANIZATION)
+            SUPPLYSEC__V1__CERTIFICATE_VERIFICATION__CERTIFICATE_VERIFICATION_PLATFORM_ORGANIZATION ||
+        c->verified_by ==
+            SUPPLYSEC__V1__CERTIFICATE_VERIFICATION__CERTIFICATE_VERIFICATION_AUTHORITY_ATTESTATION)
         return status_fail(st, STATUS_INVALID_ARGUMENT,
                            "%s: set by the server only, for certificates taken from the partner's "
                            "organization (certificates_from_organization)",
@@ -234,14 +252,14 @@ static void certificates_clear(Partner *bp)
     bp->n_certificates = 0;
 }
 
-/* An Organization's certificate as a partner certificate: its AEO by the
- * authorisation's type (an AEO of no stated type exempts no one: OTHER). */
-static Supplysec__V1__PartnerCertificateType org_cert_type(const Supplysec__V1__Organization *org,
-                                                           Supplysec__V1__CertificateType t)
+/* A certificate type of the Organization records as a partner
+ * certificate's: an AEO by its type (an AEO of no stated type exempts no
+ * one: OTHER). */
+static Supplysec__V1__PartnerCertificateType partner_type(Supplysec__V1__CertificateType t,
+                                                          Supplysec__V1__AeoType aeo)
 {
     switch (t) {
-    case SUPPLYSEC__V1__CERTIFICATE_TYPE__CERTIFICATE_TYPE_AEO: {
-        int aeo = org->identifiers ? org->identifiers->aeo_type : 0;
+    case SUPPLYSEC__V1__CERTIFICATE_TYPE__CERTIFICATE_TYPE_AEO:
         return aeo == SUPPLYSEC__V1__AEO_TYPE__AEO_TYPE_AEOS
                    ? SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_AEO_S
                : aeo == SUPPLYSEC__V1__AEO_TYPE__AEO_TYPE_AEOF
@@ -249,7 +267,6 @@ static Supplysec__V1__PartnerCertificateType org_cert_type(const Supplysec__V1__
                : aeo == SUPPLYSEC__V1__AEO_TYPE__AEO_TYPE_AEOC
                    ? SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_AEO_C
                    : SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_OTHER;
-    }
     case SUPPLYSEC__V1__CERTIFICATE_TYPE__CERTIFICATE_TYPE_CTPAT:
         return SUPPLYSEC__V1__PARTNER_CERTIFICATE_TYPE__PARTNER_CERTIFICATE_TYPE_CTPAT;
     case SUPPLYSEC__V1__CERTIFICATE_TYPE__CERTIFICATE_TYPE_ISO_28000:
@@ -263,16 +280,40 @@ static Supplysec__V1__PartnerCertificateType org_cert_type(const Supplysec__V1__
     }
 }
 
-/* The partner's certificates taken from its organization's record as it is
- * now, verified by the platform, when that organization publishes them
- * (read at each answer, so a withdrawn consent or certificate shows at
- * once). One that does not, or does not exist, gives none, as one without
- * certificates does: the answer says nothing of which. */
+/* Appends a certificate taken from the platform to bp (room for it made
+ * by the caller): verified by `by` now. */
+static bool platform_cert_add(Partner *bp, Supplysec__V1__PartnerCertificateType type,
+                              Supplysec__V1__CertificateVerification by, const char *issuer,
+                              const char *country, const char *number, const Timestamp *until)
+{
+    Cert *c = malloc(sizeof *c);
+    if (!c)
+        return false;
+    supplysec__v1__partner_certificate__init(c);
+    bp->certificates[bp->n_certificates++] = c;
+    c->type = type;
+    c->verified_by = by;
+    return message_set_string(&c->base, "issuing_authority", issuer) &&
+           message_set_string(&c->base, "issuing_country", country) &&
+           message_set_string(&c->base, "number", number) &&
+           resource_stamp_now(&c->base, "verify_time") &&
+           resource_set_time(&c->base, "valid_until", until);
+}
+
+/* The partner's certificates taken from the platform as it is now: those
+ * customs authorities attest its organization holds (verified by the
+ * authority), and its organization's own when it publishes them (verified
+ * by the platform). Read at each answer, so a withdrawn consent,
+ * attestation or certificate shows at once. An organization that does not
+ * exist gives none, as one without certificates does: the answer says
+ * nothing of which. */
 static bool certificates_from_organization(const op_ctx *op, Partner *bp, status *st)
 {
     certificates_clear(bp);
     const char *org_id = bp->organization + strlen(ORG_PREFIX);
     status lst = {0};
+    Supplysec__V1__AttestedCertificate **attested = NULL;
+    size_t n_attested = 0;
     Supplysec__V1__Organization *org = (Supplysec__V1__Organization *)resource_load(
         op, &supplysec__v1__organization__descriptor, organization_kind.collection, org_id,
         bp->organization, bp->organization, NULL, &lst);
@@ -280,33 +321,37 @@ static bool certificates_from_organization(const op_ctx *op, Partner *bp, status
         *st = lst;
         return false;
     } /* any other failure (a record it cannot read) gives none: it names nothing */
-    if (!org || !org->publish_certificates) {
-        if (org)
-            protobuf_c_message_free_unpacked(&org->base, NULL);
+    if (!org)
         return true;
+    if (!attestation_certificates(op, bp->organization, clock_realtime_ms() / 1000, &attested,
+                                  &n_attested, st)) {
+        protobuf_c_message_free_unpacked(&org->base, NULL);
+        return false;
     }
-    bool ok = true;
-    size_t n = org->n_certificates < MAX_CERTIFICATES ? org->n_certificates : MAX_CERTIFICATES;
-    bp->certificates = calloc(n ? n : 1, sizeof *bp->certificates);
-    for (size_t i = 0; ok && bp->certificates && i < n; i++) {
+    size_t own = org->publish_certificates ? org->n_certificates : 0;
+    if (n_attested + own > MAX_CERTIFICATES)
+        own = MAX_CERTIFICATES > n_attested ? MAX_CERTIFICATES - n_attested : 0;
+    bool ok = (bp->certificates = calloc(n_attested + own + 1, sizeof *bp->certificates)) != NULL;
+    int aeo = org->identifiers ? org->identifiers->aeo_type : 0;
+    for (size_t i = 0; ok && i < n_attested; i++) {
+        const Supplysec__V1__AttestedCertificate *a = attested[i];
+        ok = platform_cert_add(
+            bp, partner_type(a->type, a->aeo_type),
+            SUPPLYSEC__V1__CERTIFICATE_VERIFICATION__CERTIFICATE_VERIFICATION_AUTHORITY_ATTESTATION,
+            a->authority, a->authority_country_code, a->number, a->valid_until);
+    }
+    for (size_t i = 0; ok && i < own; i++) {
         const Supplysec__V1__Certificate *oc = org->certificates[i];
-        Cert *c = malloc(sizeof *c);
-        if (!c)
-            break;
-        supplysec__v1__partner_certificate__init(c);
-        bp->certificates[bp->n_certificates++] = c;
-        c->type = org_cert_type(org, oc->type);
-        c->verified_by =
-            SUPPLYSEC__V1__CERTIFICATE_VERIFICATION__CERTIFICATE_VERIFICATION_PLATFORM_ORGANIZATION;
-        ok = message_set_string(&c->base, "issuing_authority", oc->issuer) &&
-             message_set_string(&c->base, "number", oc->number) &&
-             resource_stamp_now(&c->base, "verify_time") &&
-             resource_set_time(&c->base, "valid_until", oc->valid_until);
+        ok = platform_cert_add(
+            bp, partner_type(oc->type, aeo),
+            SUPPLYSEC__V1__CERTIFICATE_VERIFICATION__CERTIFICATE_VERIFICATION_PLATFORM_ORGANIZATION,
+            oc->issuer, "", oc->number, oc->valid_until);
     }
-    if (!bp->certificates || bp->n_certificates < n || !ok)
-        ok = status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    for (size_t i = 0; i < n_attested; i++)
+        protobuf_c_message_free_unpacked(&attested[i]->base, NULL);
+    free(attested);
     protobuf_c_message_free_unpacked(&org->base, NULL);
-    return ok;
+    return ok || status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
 }
 
 /* The organization's review intervals by tier (0: the default). */

@@ -11,6 +11,7 @@
 
 #include "calendar.h"
 #include "kind.h"
+#include "recognition.h"
 #include "supplysec/v1/business_partners.pb-c.h"
 
 extern const kind business_partner_kind;
@@ -25,13 +26,18 @@ bool partner_certificate_exempts(const Supplysec__V1__PartnerCertificate *c, int
 
 /* Room for an exemption basis: a certificate number of 100 characters (up to
  * 400 bytes of UTF-8) and the words around it. */
-#define PARTNER_BASIS_MAX 640
+#define PARTNER_BASIS_MAX 1280
 
 /* Whether p is exempt at now_s; when it is, the exempting certificate (the
  * one valid longest) described in basis, e.g. "AEO-S DEAEOS1234 (DE),
  * valid until 2027-05-01, verified by authority register". */
 bool partner_exemption(const Supplysec__V1__BusinessPartner *p, int64_t now_s, char *basis,
                        size_t basis_size);
+/* The same judged by the certificates a customs authority recognizes (by
+ * NULL: the internationally accepted ones): a verified, valid certificate
+ * of a type and issuing country one of its recognitions names. */
+bool partner_exemption_by(const Supplysec__V1__BusinessPartner *p, int64_t now_s,
+                          const recognition_set *by, char *basis, size_t basis_size);
 
 /* p's fields as an answer shows them now (the kind's present hook): the
  * certificates of the organization it takes them from, the exemption. */

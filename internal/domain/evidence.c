@@ -513,9 +513,13 @@ static bool partner(pass *p, ProtobufCMessage *res, const char *name, status *st
                       reflect_enum_label(&supplysec__v1__risk_tier__descriptor, bp->risk_tier)))
         return OOM(st);
     bool ok;
-    if (!bp->declaration_required)
+    char basis[PARTNER_BASIS_MAX] = "";
+    bool exempt = p->e->recognized
+                      ? partner_exemption_by(bp, p->e->now_s, p->e->recognized, basis, sizeof basis)
+                      : !bp->declaration_required;
+    if (exempt)
         ok = evidence_add(&f[FACT_PARTNERS_EXEMPT], name, NULL, "%s, exempt: %s", bp->legal_name,
-                          bp->exemption_basis);
+                          p->e->recognized ? basis : bp->exemption_basis);
     else if (declared(p->e, name) && !overdue)
         ok = evidence_add(&f[FACT_PARTNERS_COVERED], name, time_of(next),
                           "%s, declaration accepted", bp->legal_name);
@@ -605,9 +609,10 @@ void evidence_free(evidence *e)
     e->last_review = NULL;
 }
 
-bool evidence_gather(const op_ctx *op, const char *org, int64_t now_s, evidence *e, status *st)
+bool evidence_gather(const op_ctx *op, const char *org, int64_t now_s,
+                     const recognition_set *recognized, evidence *e, status *st)
 {
-    *e = (evidence){.now_s = now_s};
+    *e = (evidence){.now_s = now_s, .recognized = recognized};
     pass p = {.op = op, .e = e};
     plans_seen plans = {0};
     /* plans before their items, requests before their partners */

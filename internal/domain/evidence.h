@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "kind.h"
+#include "recognition.h"
 
 typedef enum evidence_topic {
     EVIDENCE_OPEN_INCIDENT,
@@ -85,6 +86,9 @@ typedef struct evidence {
     evidence_list items_done[EVIDENCE_CRITERIA]; /* of those, IMPLEMENTED or VERIFIED */
     evidence_list items_open[EVIDENCE_CRITERIA]; /* the others */
     bool manufacturer; /* the organization's roles or a statement in force name it */
+    /* The recognitions partners' exemptions are judged by (borrowed; NULL:
+     * the internationally accepted certificates, as partners show them). */
+    const recognition_set *recognized;
     /* The management review in force with the latest review_time (of equal
      * ones, the one approved last), as its revision in force has it (owned;
      * NULL: none), and its name: a new review's previous one. */
@@ -95,7 +99,8 @@ typedef struct evidence {
 
 /* Reads org's records as of now_s into e (zeroed here); free with
  * evidence_free whatever it returns. false with st when a read fails. */
-bool evidence_gather(const op_ctx *op, const char *org, int64_t now_s, evidence *e, status *st);
+bool evidence_gather(const op_ctx *op, const char *org, int64_t now_s,
+                     const recognition_set *recognized, evidence *e, status *st);
 
 /* Adds an item to list (summary printf-style); false when out of memory. */
 bool evidence_add(evidence_list *list, const char *resource, const int64_t *time_s, const char *fmt,

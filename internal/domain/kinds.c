@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "attestation.h"
 #include "business_partner.h"
 #include "countermeasure.h"
 #include "credibility_review.h"
@@ -14,6 +15,7 @@
 #include "monitoring_record.h"
 #include "organization.h"
 #include "plan_item.h"
+#include "recognition.h"
 #include "scoring_scheme.h"
 #include "share.h"
 #include "security_assessment.h"
@@ -50,6 +52,8 @@ const kind *const kinds_all[] = {
     &management_review_kind,
     &share_kind,
     &validation_grant_kind,
+    &recognition_kind,
+    &attestation_kind,
 };
 /* clang-format on */
 const size_t kinds_n = sizeof kinds_all / sizeof kinds_all[0];

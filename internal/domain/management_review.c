@@ -173,7 +173,7 @@ static bool compile(const op_ctx *op, const resource_key *key, ManagementReview 
 {
     evidence e;
     evidence_list actions = {0};
-    bool ok = evidence_gather(op, key->org, clock_realtime_ms() / 1000, &e, st);
+    bool ok = evidence_gather(op, key->org, clock_realtime_ms() / 1000, NULL, &e, st);
     const ManagementReview *prev = (const ManagementReview *)e.last_review; /* e's */
     const char *prev_name = e.last_review_name;
     for (size_t i = 0; ok && prev && i < prev->n_action_items; i++) {

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attestation.h"
+#include "clock.h"
 #include "keyring.h"
 #include "kinds.h"
 #include "utf8.h"
@@ -299,6 +301,51 @@ static bool before_delete(const op_ctx *op, const resource_key *key, const Proto
     return used || id_record(key, ((const Supplysec__V1__Organization *)cur)->legal_name, b, st);
 }
 
+bool organization_kind_of(const op_ctx *op, const char *org_id,
+                          Supplysec__V1__OrganizationKind *kind, status *st)
+{
+    char name[RESOURCE_ID_MAX + 32];
+    snprintf(name, sizeof name, "organizations/%s", org_id);
+    Supplysec__V1__Organization *o = (Supplysec__V1__Organization *)resource_load(
+        op, organization_kind.desc, organization_kind.collection, org_id, name, name, NULL, st);
+    if (!o)
+        return false;
+    *kind = o->kind;
+    protobuf_c_message_free_unpacked(&o->base, NULL);
+    return true;
+}
+
+static void attested_clear(Supplysec__V1__Organization *o)
+{
+    for (size_t i = 0; i < o->n_attested_certificates; i++)
+        protobuf_c_message_free_unpacked(&o->attested_certificates[i]->base, NULL);
+    free(o->attested_certificates);
+    o->attested_certificates = NULL;
+    o->n_attested_certificates = 0;
+}
+
+/* The attested certificates are the authorities' records, never stored
+ * here (a repeated field: not in the output-only list). */
+static bool derive(const op_ctx *op, const resource_key *key, ProtobufCMessage *res,
+                   const ProtobufCMessage *prev, status *st)
+{
+    (void)op;
+    (void)key;
+    (void)prev;
+    (void)st;
+    attested_clear((Supplysec__V1__Organization *)res);
+    return true;
+}
+
+/* As of each read: the certificates authorities attest it holds. */
+static bool present(const op_ctx *op, const resource_key *key, ProtobufCMessage *res, status *st)
+{
+    Supplysec__V1__Organization *o = (Supplysec__V1__Organization *)res;
+    attested_clear(o);
+    return attestation_certificates(op, key->name, clock_realtime_ms() / 1000,
+                                    &o->attested_certificates, &o->n_attested_certificates, st);
+}
+
 /* What ListOrganizations filters on (docs/api.md). */
 static const facet_def facets[] = {
     {.name = "kind",
@@ -334,6 +381,8 @@ const kind organization_kind = {
         {
             .authorize = access_validators,
             .validate = validate_hook,
+            .derive = derive,
+            .present = present,
             .check_update = check_update,
             .with_create = with_create,
             .before_delete = before_delete,

@@ -19,4 +19,9 @@ bool organization_validate(const Supplysec__V1__Organization *org, const char *p
  * members read it. */
 extern const kind organization_kind;
 
+/* The kind of the organization org_id (NOT_FOUND naming it when there is
+ * none). */
+bool organization_kind_of(const op_ctx *op, const char *org_id,
+                          Supplysec__V1__OrganizationKind *kind, status *st);
+
 #endif

@@ -534,13 +534,16 @@ bool readiness_parse_name(const char *field, const char *name, resource_key *org
     return true;
 }
 
-Supplysec__V1__ReadinessReport *readiness_report(const op_ctx *op, const char *name, status *st)
+Supplysec__V1__ReadinessReport *readiness_report(const op_ctx *op, const char *name,
+                                                 const char *authority, status *st)
 {
-    resource_key key;
+    resource_key key, ak;
     const readiness_framework *fw = NULL;
     char known[256];
+    recognition_set recognized = {0};
     /* validate */
-    if (!readiness_parse_name("name", name, &key, &fw, st))
+    if (!readiness_parse_name("name", name, &key, &fw, st) ||
+        (authority[0] && !kind_parse_name(&organization_kind, "authority", authority, &ak, st)))
         return NULL;
     /* authorize: its members; outside it, a share of this report or a
      * validator's grant */
@@ -559,9 +562,11 @@ Supplysec__V1__ReadinessReport *readiness_report(const op_ctx *op, const char *n
         status_fail(st, STATUS_NOT_FOUND, "%s not found: the frameworks are %s", name, known);
         return NULL;
     }
-    evidence e;
+    evidence e = {0};
     Supplysec__V1__ReadinessReport *rep = NULL;
-    if (!evidence_gather(op, key.org, clock_realtime_ms() / 1000, &e, st))
+    if ((authority[0] && !recognition_set_load(op, "authority", authority, &recognized, st)) ||
+        !evidence_gather(op, key.org, clock_realtime_ms() / 1000, authority[0] ? &recognized : NULL,
+                         &e, st))
         goto done;
     /* decide, answer */
     if (!(rep = malloc(sizeof *rep))) {
@@ -572,6 +577,7 @@ Supplysec__V1__ReadinessReport *readiness_report(const op_ctx *op, const char *n
     if (!message_set_string(&rep->base, "name", name) ||
         !message_set_string(&rep->base, "framework_title", fw->title) ||
         !message_set_string(&rep->base, "source", fw->source) ||
+        !message_set_string(&rep->base, "authority", recognized.authority) ||
         !resource_stamp_now(&rep->base, "compute_time") ||
         !framework_fill(fw, &e, &rep->requirements, &rep->n_requirements, &rep->outside_system,
                         &rep->n_outside_system)) {
@@ -589,6 +595,7 @@ Supplysec__V1__ReadinessReport *readiness_report(const op_ctx *op, const char *n
     }
 done:
     evidence_free(&e);
+    recognition_set_free(&recognized);
     return rep;
 }
 

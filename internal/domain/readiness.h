@@ -65,7 +65,11 @@ extern const size_t readiness_frameworks_n;
 /* GetReadinessReport of `name`
  * (organizations/{organization}/readinessReports/{framework}): a report the
  * caller frees, or NULL with st set. VIEWER. */
-Supplysec__V1__ReadinessReport *readiness_report(const op_ctx *op, const char *name, status *st);
+/* GetReadinessReport of `name`, partners' exemptions judged by the
+ * recognitions of `authority` (a customs authority's name; "" for the
+ * internationally accepted certificates). */
+Supplysec__V1__ReadinessReport *readiness_report(const op_ctx *op, const char *name,
+                                                 const char *authority, status *st);
 
 /* Parses a report's name, organizations/{organization}/readinessReports/
  * {framework}: *org the organization's key, *fw the framework (NULL for

@@ -163,24 +163,25 @@ static bool authorize(const op_ctx *op, kind_verb verb, const resource_key *key,
     return ok && (verb != KIND_GET || resource_record_read(op, key->org, key->name, st));
 }
 
-bool validation_grant_in_force(const op_ctx *op, const char *org, const char *authority,
-                               ValidationGrant **out, status *st)
+bool validation_grants_in_force(const op_ctx *op, const char *org, const char *authority,
+                                resource_page *page, status *st)
 {
     char where[KIND_NAME_MAX + 64];
-    resource_page page;
-    *out = NULL;
     snprintf(where, sizeof where, "authority = \"" ORG_PREFIX "%s\"", authority);
     /* an operator's grants to one authority: a handful */
     if (!kind_list_where(op, &validation_grant_kind, org, where, "in-force", PAGE_SIZE_MAX, "",
-                         &page, st))
+                         page, st))
         return false;
+    size_t kept = 0;
     int64_t now = now_s();
-    for (size_t i = 0; i < page.count && !*out; i++)
-        if (validation_grant_state((ValidationGrant *)page.items[i], now) == STATE(ACTIVE)) {
-            *out = (ValidationGrant *)page.items[i];
-            page.items[i] = NULL;
-        }
-    resource_page_free(&page);
+    for (size_t i = 0; i < page->count; i++) {
+        ValidationGrant *g = (ValidationGrant *)page->items[i];
+        if (validation_grant_state(g, now) == STATE(ACTIVE))
+            page->items[kept++] = &g->base;
+        else
+            protobuf_c_message_free_unpacked(&g->base, NULL);
+    }
+    page->count = kept;
     return true;
 }
 

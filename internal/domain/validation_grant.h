@@ -17,11 +17,11 @@ extern const kind validation_grant_kind;
 /* Its state at now_s (seconds since the epoch). */
 Supplysec__V1__GrantState validation_grant_state(const ValidationGrant *g, int64_t now_s);
 
-/* The grant of org in force now that names the authority (its id): *out
- * (the caller's) or NULL when there is none. false only when the store
- * fails (st). */
-bool validation_grant_in_force(const op_ctx *op, const char *org, const char *authority,
-                               ValidationGrant **out, status *st);
+/* The grants of org in force now that name the authority (its id): a
+ * page of them (free with resource_page_free; none: count 0). false only
+ * when the store fails (st). */
+bool validation_grants_in_force(const op_ctx *op, const char *org, const char *authority,
+                                resource_page *page, status *st);
 
 /* RevokeValidationGrant: ends the grant `name` at once (at etag when not
  * ""), answered as stored. ADMIN. */

@@ -62,7 +62,8 @@ def protos():
     Returns an object with attributes: orgs, keys, policies, statements,
     partners, declarations, requests, reviews, scoring, assessments, scenarios,
     countermeasures, objectives, incidents, plans, items, trainings,
-    monitorings, mgmt_reviews, readiness, audit, validation_grants, shares, common, health, empty,
+    monitorings, mgmt_reviews, readiness, audit, validation_grants, shares, recognitions,
+    attestations, common, health, empty,
     field_mask, timestamp (modules)."""
     global _protos
     if _protos is not None:
@@ -106,6 +107,8 @@ def protos():
     p.audit = importlib.import_module("supplysec.v1.audit_log_pb2")
     p.validation_grants = importlib.import_module("supplysec.v1.validation_grants_pb2")
     p.shares = importlib.import_module("supplysec.v1.shares_pb2")
+    p.recognitions = importlib.import_module("supplysec.v1.recognitions_pb2")
+    p.attestations = importlib.import_module("supplysec.v1.attestations_pb2")
     # The generated health and reflection modules would live in package `grpc`,
     # which is the installed grpcio package: load them by path under other names.
     p.health = _load_by_path("supplysec_e2e_health_pb2",
@@ -121,7 +124,7 @@ def protos():
                   p.requests, p.reviews, p.scoring, p.assessments, p.scenarios,
                   p.countermeasures, p.objectives, p.incidents, p.plans, p.items, p.trainings,
                   p.monitorings, p.mgmt_reviews, p.readiness, p.audit, p.validation_grants,
-                  p.shares, p.health]
+                  p.shares, p.recognitions, p.attestations, p.health]
     _protos = p
     return p
 

@@ -354,6 +354,43 @@ FIXTURES = {
         filter=lambda r: ('grantee = "%s" AND resource = "%s"' % (r.grantee, r.resource),
                           'grantee = "organizations/nobody"'),
     ),
+    "Recognition": dict(
+        verbs=ALL_VERBS,
+        module="recognitions",
+        make=lambda pb, i: pb.recognitions.Recognition(
+            certificate_type=pb.partners.PARTNER_CERTIFICATE_TYPE_CTPAT, issuing_country="US",
+            issuer="U.S. CBP %d" % i, basis=pb.recognitions.RECOGNITION_BASIS_MUTUAL_RECOGNITION,
+            arrangement="EU-US MRA (2012)"),
+        update=("issuer", "U.S. Customs and Border Protection"),
+        untouched=("arrangement", "Changed outside the mask"),
+        roles=dict(read="viewer", create="admin", update="admin", delete="admin"),
+        filter=lambda r: ('certificate_type = CTPAT AND issuing_country = "US"',
+                          'certificate_type = AEO_S'),
+        # published: other tenants read them (tests/e2e/test_validators.py)
+        outsiders_read=True,
+    ),
+    "Attestation": dict(
+        verbs=ALL_VERBS,
+        module="attestations",
+        make=lambda pb, i: pb.attestations.Attestation(
+            type=pb.orgs.CERTIFICATE_TYPE_AEO, aeo_type=pb.orgs.AEO_TYPE_AEOS,
+            number="DEAEOS%06d" % i,
+            valid_from=pb.timestamp.Timestamp(seconds=int(time.time()) - 86400),
+            valid_until=pb.timestamp.Timestamp(seconds=int(time.time()) + 86400 * 365)),
+        # of an operator on the platform: org_b
+        setup=lambda test: {"parent": test.org_a, "operator": test.org_b},
+        create=lambda client, parent, res, res_id, ctx: client.call(
+            "Attestations.CreateAttestation", parent=parent, attestation_id=res_id,
+            attestation=type(res)(operator=ctx["operator"], **{
+                f.name: v for f, v in res.ListFields()})),
+        update=("number", "DEAEOS999999"),
+        untouched=("operator", "organizations/x"),
+        roles=dict(read="viewer", create="admin", update="admin", delete="admin"),
+        filter=lambda r: ('operator = "%s" AND number = "%s"' % (r.operator, r.number),
+                          'operator = "organizations/nobody"'),
+        # the attested operator (org_b, the stranger's) reads its own
+        outsiders_read=True,
+    ),
     "ValidatedOrganization": dict(
         # not stored: an authority's view of the grants in force to it, across
         # operators (tests/e2e/test_validators.py): List only
@@ -591,7 +628,10 @@ class ConformanceTest(ServerTestCase):
         super().setUpClass()
         pb = protos()
         cls.kinds = reflect_kinds(cls.server.addr)
-        cls.org_a = cls.make_org(cls.uid("cfa")).name
+        # a customs authority, which keeps every kind of the operators' and
+        # also the authorities' own (recognitions, attestations)
+        cls.org_a = cls.make_org(cls.uid("cfa"),
+                                 kind=pb.orgs.ORGANIZATION_KIND_CUSTOMS_AUTHORITY).name
         cls.org_b = cls.make_org(cls.uid("cfb")).name
         cls.clients = {"platform": cls.admin}
         for role in ("viewer", "editor", "admin"):
@@ -776,6 +816,12 @@ class ConformanceTest(ServerTestCase):
                                                    cls(name=n, **{field: value}), [field]))
             if "Delete" in fx["verbs"]:
                 calls.append(lambda n: self.stranger.call(methods["Delete"], name=n))
+            if fx.get("outsiders_read"):  # the stranger reads it, and writes nothing
+                self.assertEqual(self.stranger.call(methods["Get"], name=r.name), r)
+                for call in calls[1:]:
+                    self.assertRpcError(C.PERMISSION_DENIED, call, r.name)
+                self.assertEqual(self.admin.call(methods["Get"], name=r.name), r)
+                return
             for call in calls:
                 e1 = self.assertRpcError(C.NOT_FOUND, call, r.name)
                 e2 = self.assertRpcError(C.NOT_FOUND, call, missing)

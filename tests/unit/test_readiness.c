@@ -45,7 +45,7 @@ static Report *report(world *w, const char *framework)
     char name[128];
     status st = {0};
     snprintf(name, sizeof name, ORG "/readinessReports/%s", framework);
-    Report *r = readiness_report(fixture_as(&w->base, &w->viewer), name, &st);
+    Report *r = readiness_report(fixture_as(&w->base, &w->viewer), name, "", &st);
     if (!r)
         fail_msg("report %s: %s", framework, st.msg);
     return r;
@@ -311,7 +311,7 @@ static void statuses(world *w, const principal *who, const char *org, const char
     char name[128];
     status st = {0};
     snprintf(name, sizeof name, "organizations/%s/readinessReports/%s", org, framework);
-    Report *r = readiness_report(fixture_as(&w->base, who), name, &st);
+    Report *r = readiness_report(fixture_as(&w->base, who), name, "", &st);
     if (!r)
         fail_msg("%s: %s", name, st.msg);
     memset(counts, 0, 5 * sizeof *counts);
@@ -427,12 +427,12 @@ static void test_report_shape(void **state)
     protobuf_c_message_free_unpacked(&r->base, NULL);
     status st = {0};
     assert_null(
-        readiness_report(fixture_as(&w->base, &w->viewer), ORG "/readinessReports/iso-9001", &st));
+        readiness_report(fixture_as(&w->base, &w->viewer), ORG "/readinessReports/iso-9001", "", &st));
     fixture_refused(&st, STATUS_NOT_FOUND, "the frameworks are wco-safe-aeo, eu-aeo-security");
     assert_null(readiness_report(fixture_as(&w->base, &w->other),
-                                 ORG "/readinessReports/wco-safe-aeo", &st));
+                                 ORG "/readinessReports/wco-safe-aeo", "", &st));
     assert_int_equal(st.code, STATUS_NOT_FOUND);
-    assert_null(readiness_report(fixture_as(&w->base, &w->viewer), ORG "/reports/x", &st));
+    assert_null(readiness_report(fixture_as(&w->base, &w->viewer), ORG "/reports/x", "", &st));
     fixture_refused(&st, STATUS_INVALID_ARGUMENT, "name: ");
     /* an incident, open, nothing to notify: the incidents rule holds, and
      * counts, so H is part met though no plan or drill is there yet */
