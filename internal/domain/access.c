@@ -96,25 +96,42 @@ static bool shared(const op_ctx *op, kind_verb verb, const resource_key *key, st
 
 /* ---- validation grants ---- */
 
-/* Whether the resource `name` of kind top (a kind of the organization)
- * hangs from the statement of application `soa`: the statement itself, a
- * policy or an assessment that names it, a plan of such an assessment. */
+/* The document `name` of kind top as it is now, or as its kept revision
+ * `revision` ("" the latest) has it; NULL with st unset when there is none
+ * (out of scope, said by the caller). */
+static ProtobufCMessage *document_load(const op_ctx *op, const kind *top, const char *org,
+                                       const char *name, const char *revision, status *st)
+{
+    resource_key k;
+    status missing = {0};
+    ProtobufCMessage *m = NULL;
+    if (!revision[0]) {
+        m = resource_load(op, top->desc, top->collection, org, name, name, NULL, &missing);
+    } else if (kind_parse_name(top, "name", name, &k, &missing)) {
+        snprintf(k.revision, sizeof k.revision, "%s", revision);
+        m = lifecycle_load_revision(op, top, &k, &missing);
+    }
+    if (!m && missing.code != STATUS_NOT_FOUND && missing.code != STATUS_INVALID_ARGUMENT)
+        *st = missing;
+    return m;
+}
+
+/* Whether the resource `name` of kind top (a kind of the organization),
+ * as its revision `revision` has it ("": as it is now), hangs from the
+ * statement of application `soa`: the statement itself, a policy or an
+ * assessment that names it, a plan of such an assessment (as the
+ * assessment's revision the plan implements has it). */
 static bool hangs_from(const op_ctx *op, const kind *top, const char *org, const char *name,
-                       const char *soa, status *st)
+                       const char *revision, const char *soa, status *st)
 {
     if (top == &statement_of_application_kind)
         return strcmp(name, soa) == 0;
     if (top != &security_policy_kind && top != &security_assessment_kind &&
         top != &security_plan_kind)
         return false;
-    status missing = {0};
-    ProtobufCMessage *m =
-        resource_load(op, top->desc, top->collection, org, name, name, NULL, &missing);
-    if (!m) {
-        if (missing.code != STATUS_NOT_FOUND) /* NOT_FOUND: out of scope, said by the caller */
-            *st = missing;
+    ProtobufCMessage *m = document_load(op, top, org, name, revision, st);
+    if (!m)
         return false;
-    }
     bool in = false;
     if (top == &security_policy_kind) {
         const Supplysec__V1__PolicyCommitments *c =
@@ -124,8 +141,9 @@ static bool hangs_from(const op_ctx *op, const kind *top, const char *org, const
         const Supplysec__V1__AssessmentScope *sc = ((Supplysec__V1__SecurityAssessment *)m)->scope;
         in = sc && strcmp(sc->statement_of_application, soa) == 0;
     } else {
-        const char *assessment = ((Supplysec__V1__SecurityPlan *)m)->security_assessment;
-        in = hangs_from(op, &security_assessment_kind, org, assessment, soa, st);
+        const Supplysec__V1__SecurityPlan *pl = (Supplysec__V1__SecurityPlan *)m;
+        in = hangs_from(op, &security_assessment_kind, org, pl->security_assessment,
+                        pl->assessment_revision_id, soa, st);
     }
     protobuf_c_message_free_unpacked(m, NULL);
     return in;
@@ -144,7 +162,12 @@ static bool in_scope(const op_ctx *op, const ValidationGrant *g, const resource_
     const kind *top = top_of(key, top_name, sizeof top_name);
     if (!top)
         return true; /* the organization itself */
-    return top_name[0] && hangs_from(op, top, key->org, top_name, g->statement_of_application, st);
+    /* a revision read is judged as that revision has it */
+    const char *revision =
+        key->revision[0] && (key->kind == top || kind_document_of(key->kind) == top) ? key->revision
+                                                                                     : "";
+    return top_name[0] &&
+           hangs_from(op, top, key->org, top_name, revision, g->statement_of_application, st);
 }
 
 /* Whether a grant in force to the caller's authority covers key (with

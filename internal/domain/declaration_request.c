@@ -247,7 +247,7 @@ bool declaration_request_list_incoming(const op_ctx *op, const char *parent, int
     memset(page, 0, sizeof *page);
     if (!kind_parse_name(&organization_kind, "parent", parent, &pk, st) ||
         !validate_page_size("page_size", page_size, &size, st) ||
-        !kind_authorize_role(op, &pk, SUPPLYSEC__V1__ROLE__ROLE_VIEWER, pk.name, st))
+        !kind_authorize_member(op, &pk, SUPPLYSEC__V1__ROLE__ROLE_VIEWER, pk.name, st))
         return false;
     char query_key[KIND_QUERY_KEY_MAX];
     kind_query_key(op, pk.name, "", query_key, sizeof query_key);

@@ -233,7 +233,7 @@ bool share_list_with_me(const op_ctx *op, const char *parent, int page_size, con
     memset(page, 0, sizeof *page);
     if (!kind_parse_name(&organization_kind, "parent", parent, &pk, st) ||
         !validate_page_size("page_size", page_size, &size, st) ||
-        !kind_authorize_role(op, &pk, SUPPLYSEC__V1__ROLE__ROLE_VIEWER, pk.name, st))
+        !kind_authorize_member(op, &pk, SUPPLYSEC__V1__ROLE__ROLE_VIEWER, pk.name, st))
         return false;
     snprintf(where, sizeof where, "grantee = \"%s\"", pk.name);
     kind_query_key(op, pk.name, "", query_key, sizeof query_key);

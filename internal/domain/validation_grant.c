@@ -260,7 +260,7 @@ Supplysec__V1__ListValidatedOrganizationsResponse *validation_grant_list_validat
     /* validate, authorize: the authority's own members (validators read like viewers) */
     if (!kind_parse_name(&organization_kind, "authority", req->authority, &ak, st) ||
         !validate_page_size("page_size", req->page_size, &size, st) ||
-        !kind_authorize_role(op, &ak, SUPPLYSEC__V1__ROLE__ROLE_VIEWER, ak.name, st))
+        !kind_authorize_member(op, &ak, SUPPLYSEC__V1__ROLE__ROLE_VIEWER, ak.name, st))
         return NULL;
     if (op->who->org[0] && op->who->role != SUPPLYSEC__V1__ROLE__ROLE_VALIDATOR &&
         op->who->role != SUPPLYSEC__V1__ROLE__ROLE_ADMIN) {

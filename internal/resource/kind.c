@@ -525,6 +525,17 @@ bool kind_authorize_role(const op_ctx *op, const resource_key *key, Supplysec__V
     return auth_require(op->who, key->org, min_role, what, st);
 }
 
+bool kind_authorize_member(const op_ctx *op, const resource_key *key, Supplysec__V1__Role min_role,
+                           const char *what, status *st)
+{
+    assert(op->who && min_role != SUPPLYSEC__V1__ROLE__ROLE_UNSPECIFIED);
+    if (auth_is_platform_admin(op->who))
+        return true;
+    if (!key->org[0] || strcmp(op->who->org, key->org) != 0)
+        return status_fail(st, STATUS_NOT_FOUND, "%s not found", what);
+    return auth_require(op->who, key->org, min_role, what, st);
+}
+
 bool kind_authorize(const op_ctx *op, kind_verb verb, const resource_key *key, const char *what,
                     status *st)
 {

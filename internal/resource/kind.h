@@ -239,6 +239,12 @@ bool kind_authorize(const op_ctx *op, kind_verb verb, const resource_key *key, c
 bool kind_authorize_role(const op_ctx *op, const resource_key *key, Supplysec__V1__Role min_role,
                          const char *what, status *st);
 
+/* The same for what only the organization's own members see (a list of
+ * what others address to it): members with min_role pass, platform
+ * administrators pass; no hook lets anyone else in: NOT_FOUND. */
+bool kind_authorize_member(const op_ctx *op, const resource_key *key, Supplysec__V1__Role min_role,
+                           const char *what, status *st);
+
 /* What a page token of a list is bound to, in the one form every list
  * uses (page_token.h): the method (op->method), the caller's organization,
  * the parent (or, for a document's revisions, the document) and the

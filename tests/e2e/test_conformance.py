@@ -366,7 +366,7 @@ FIXTURES = {
         roles=dict(read="viewer", create="admin", update="admin", delete="admin"),
         filter=lambda r: ('certificate_type = CTPAT AND issuing_country = "US"',
                           'certificate_type = AEO_S'),
-        # published: other tenants read them (tests/e2e/test_validators.py)
+        # published: other tenants read them (tests/e2e/test_access_matrix.py)
         outsiders_read=True,
     ),
     "Attestation": dict(
