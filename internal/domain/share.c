@@ -18,6 +18,7 @@
 #include "security_assessment.h"
 #include "security_plan.h"
 #include "statement_of_application.h"
+#include "standard.h"
 #include "validate.h"
 
 #define STATE(x) SUPPLYSEC__V1__SHARE_STATE__SHARE_STATE_##x
@@ -193,35 +194,7 @@ bool share_in_force(const op_ctx *op, const char *org, const char *resource, con
 
 Share *share_revoke(const op_ctx *op, const char *name, const char *etag, status *st)
 {
-    const kind *k = &share_kind;
-    resource_key key;
-    int64_t version;
-    Share *s = NULL;
-    if (!kind_parse_name(k, "name", name, &key, st) ||
-        !kind_authorize_role(op, &key, SUPPLYSEC__V1__ROLE__ROLE_ADMIN, key.name, st))
-        return NULL;
-    s = (Share *)resource_load(op, k->desc, k->collection, key.org, key.name, key.name, &version,
-                               st);
-    if (!s || !resource_check_etag(&s->base, etag, st))
-        goto fail;
-    if (s->revoke_time) {
-        status_fail(st, STATUS_FAILED_PRECONDITION, "%s is already revoked", key.name);
-        goto fail;
-    }
-    if (!resource_stamp_now(&s->base, "revoke_time") ||
-        !message_set_string(&s->base, "revoker", op->who->name)) {
-        status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
-        goto fail;
-    }
-    s->state = STATE(REVOKED);
-    resource_ref ref = kind_ref(k, &key, &s->base);
-    if (!resource_update(op, &ref, &s->base, &s->base, version, st))
-        goto fail;
-    return s;
-fail:
-    if (s)
-        protobuf_c_message_free_unpacked(&s->base, NULL);
-    return NULL;
+    return (Share *)std_revoke(op, &share_kind, name, etag, STATE(REVOKED), st);
 }
 
 bool share_list_with_me(const op_ctx *op, const char *parent, int page_size, const char *page_token,

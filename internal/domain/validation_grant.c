@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "organization.h"
 #include "statement_of_application.h"
+#include "standard.h"
 #include "validate.h"
 
 #define STATE(x) SUPPLYSEC__V1__GRANT_STATE__GRANT_STATE_##x
@@ -188,35 +189,8 @@ bool validation_grants_in_force(const op_ctx *op, const char *org, const char *a
 ValidationGrant *validation_grant_revoke(const op_ctx *op, const char *name, const char *etag,
                                          status *st)
 {
-    const kind *k = &validation_grant_kind;
-    resource_key key;
-    int64_t version;
-    ValidationGrant *g = NULL;
-    if (!kind_parse_name(k, "name", name, &key, st) ||
-        !kind_authorize_role(op, &key, SUPPLYSEC__V1__ROLE__ROLE_ADMIN, key.name, st))
-        return NULL;
-    g = (ValidationGrant *)resource_load(op, k->desc, k->collection, key.org, key.name, key.name,
-                                         &version, st);
-    if (!g || !resource_check_etag(&g->base, etag, st))
-        goto fail;
-    if (g->revoke_time) {
-        status_fail(st, STATUS_FAILED_PRECONDITION, "%s is already revoked", key.name);
-        goto fail;
-    }
-    if (!resource_stamp_now(&g->base, "revoke_time") ||
-        !message_set_string(&g->base, "revoker", op->who->name)) {
-        status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
-        goto fail;
-    }
-    g->state = STATE(REVOKED);
-    resource_ref ref = kind_ref(k, &key, &g->base);
-    if (!resource_update(op, &ref, &g->base, &g->base, version, st))
-        goto fail;
-    return g;
-fail:
-    if (g)
-        protobuf_c_message_free_unpacked(&g->base, NULL);
-    return NULL;
+    return (ValidationGrant *)std_revoke(op, &validation_grant_kind, name, etag, STATE(REVOKED),
+                                         st);
 }
 
 /* The operator's entry of a list of validated organizations: its legal

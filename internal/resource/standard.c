@@ -365,6 +365,43 @@ fail:
     return NULL;
 }
 
+/* ---- Revoke ---- */
+
+ProtobufCMessage *std_revoke(const op_ctx *op, const kind *k, const char *name, const char *etag,
+                             int revoked_state, status *st)
+{
+    resource_key key;
+    int64_t version;
+    const ProtobufCFieldDescriptor *state =
+        reflect_singular(k->desc, "state", PROTOBUF_C_TYPE_ENUM, NULL);
+    const ProtobufCFieldDescriptor *when = reflect_singular(
+        k->desc, "revoke_time", PROTOBUF_C_TYPE_MESSAGE, &google__protobuf__timestamp__descriptor);
+    assert(state && when && !k->envelope);
+    if (!kind_parse_name(k, "name", name, &key, st) ||
+        !kind_authorize_role(op, &key, SUPPLYSEC__V1__ROLE__ROLE_ADMIN, key.name, st))
+        return NULL;
+    ProtobufCMessage *res =
+        resource_load(op, k->desc, k->collection, key.org, key.name, key.name, &version, st);
+    if (!res || !resource_check_etag(res, etag, st))
+        goto fail;
+    if (*(ProtobufCMessage **)((char *)res + when->offset)) {
+        status_fail(st, STATUS_FAILED_PRECONDITION, "%s is already revoked", key.name);
+        goto fail;
+    }
+    if (!resource_stamp_now(res, "revoke_time") ||
+        !message_set_string(res, "revoker", op->who->name)) {
+        status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto fail;
+    }
+    *(int *)((char *)res + state->offset) = revoked_state;
+    resource_ref ref = kind_ref(k, &key, res);
+    if (resource_update(op, &ref, res, res, version, st))
+        return res;
+fail:
+    free_msg(res);
+    return NULL;
+}
+
 /* ---- Delete ---- */
 
 bool std_delete(const op_ctx *op, const kind *k, const char *name, const char *etag, status *st)

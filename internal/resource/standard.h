@@ -54,6 +54,13 @@ ProtobufCMessage *std_update(const op_ctx *op, const kind *k, const ProtobufCMes
  * before_delete hook adds, all or nothing. */
 bool std_delete(const op_ctx *op, const kind *k, const char *name, const char *etag, status *st);
 
+/* A Revoke method (a share, a grant): ends the resource `name` of k for
+ * good, at etag when not "", by an ADMIN: `revoke_time` now, `revoker` the
+ * caller, `state` revoked_state (the message's fields by these names);
+ * FAILED_PRECONDITION when it is revoked already. Answered as stored. */
+ProtobufCMessage *std_revoke(const op_ctx *op, const kind *k, const char *name, const char *etag,
+                             int revoked_state, status *st);
+
 /* For a kind whose records are part of a document (kind.part_of_document):
  * refuses (FAILED_PRECONDITION) unless the document's latest revision is a
  * DRAFT, and guards the document in b at the version seen, so that a submit
