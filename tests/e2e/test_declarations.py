@@ -285,8 +285,9 @@ class DeclarationsStoryTest(ServerTestCase):
         self.assertRpcError(C.FAILED_PRECONDITION, self.c("forwarder", "admin").call,
                             R + "AcceptDeclarationRequest", name=fw_req.name)
 
-        # neither side edits the other's records
-        self.assertRpcError(C.NOT_FOUND, self.c("carrier", "admin").call,
+        # neither side edits the other's records (the carrier reads the
+        # request addressed to it: its edit is PERMISSION_DENIED, not NOT_FOUND)
+        self.assertRpcError(C.PERMISSION_DENIED, self.c("carrier", "admin").call,
                             R + "UpdateDeclarationRequest",
                             declaration_request=S.DeclarationRequest(name=fw_req.name,
                                                                      message="x"),

@@ -391,7 +391,7 @@ MUTANTS = [
          edits=[("internal/domain/validation_grant.c",
                  "        if (validation_grant_state(g, now) == STATE(ACTIVE))\n"
                  "            page->items[kept++] = &g->base;",
-                 "        if (1)\n"
+                 "        if (now || 1)\n"
                  "            page->items[kept++] = &g->base;")]),
     dict(name="validator-reads-unrecorded",
          promise="every read a validator makes is recorded in the operator's audit log",
