@@ -412,7 +412,7 @@ MUTANTS = [
          promise="a share lets its grantee in only while it is active",
          edits=[("internal/domain/share.c",
                  "        if (share_state((Share *)page.items[i], now) == STATE(ACTIVE)) {",
-                 "        if (1) {")]),
+                 "        if (now || 1) {")]),
     dict(name="sensitive-fields-not-cleared",
          promise="sensitive fields are left out of what outsiders read",
          edits=[("api/call.c",
