@@ -6,15 +6,19 @@
  * at each call reads them, calls the standard method (standard.h) and
  * builds the response. What the method needs, by verb:
  *
- *   Get     request: string name                      response: the resource
+ *   Get     request: string name, [string authority]  response: the resource
  *   List    request: string parent (top-level kinds: none), int32 page_size,
- *           string page_token, [string filter]
+ *           string page_token, [string filter], [string authority]
  *           response: repeated <resource> (one such field), string next_page_token
  *   Create  request: [string parent (top-level kinds: none)], <resource> <field>,
  *           string <field>_id                         response: the resource
  *   Update  request: <resource> <field>, google.protobuf.FieldMask update_mask
  *           response: the resource
  *   Delete  request: string name, [string etag]       response: google.protobuf.Empty
+ *
+ * `authority`, where a Get or List request has it, names a customs
+ * authority the kind's hooks judge by (op_ctx.authority: a business
+ * partner's exemption by its recognitions).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +33,7 @@
 /* Where a method's AIP fields are (NULL: the request has none). */
 typedef struct std_binding {
     const ProtobufCFieldDescriptor *name, *parent, *page_size, *page_token, *filter, *resource, *id,
-        *mask, *etag, *items, *next_page_token, *reason;
+        *mask, *etag, *items, *next_page_token, *reason, *authority;
 } std_binding;
 
 static const char *const verb_names[] = {"",        "Get",    "List",          "ListRevisions",
@@ -111,6 +115,8 @@ static bool bind(const api_method *m, const ProtobufCMethodDescriptor *md, bool 
     case API_STD_GET:
         return need(&b, &out->name, in, "name", PROTOBUF_C_TYPE_STRING, NULL,
                     "the request has no string name") &&
+               may(&b, &out->authority, in, "authority", PROTOBUF_C_TYPE_STRING, NULL,
+                   "the request's authority is not a string") &&
                (md->output == res || refuse(&b, "%s", "the response is not the resource"));
     case API_STD_LIST:
         if (!(top ? may(&b, &out->parent, in, "parent", PROTOBUF_C_TYPE_STRING, NULL,
@@ -122,7 +128,9 @@ static bool bind(const api_method *m, const ProtobufCMethodDescriptor *md, bool 
             !need(&b, &out->page_token, in, "page_token", PROTOBUF_C_TYPE_STRING, NULL,
                   "the request has no string page_token") ||
             !may(&b, &out->filter, in, "filter", PROTOBUF_C_TYPE_STRING, NULL,
-                 "the request's filter is not a string"))
+                 "the request's filter is not a string") ||
+            !may(&b, &out->authority, in, "authority", PROTOBUF_C_TYPE_STRING, NULL,
+                 "the request's authority is not a string"))
             return false;
         if (out->filter && k->n_facets == 0) /* a filter no value could pass */
             return refuse(&b, "%s", "the request takes a filter but the kind declares no facets");
@@ -267,6 +275,7 @@ ProtobufCMessage *api_std_handler(api_call *call, ProtobufCMessage *req)
         return api_fail(call, STATUS_INTERNAL, "%s is not bound: %s", call->method,
                         m && method ? err : "no table line");
     const kind *k = m->resource_kind;
+    call->op.authority = b.authority ? reflect_string(req, b.authority) : NULL;
     switch (m->standard) {
     case API_STD_GET:
         return std_get(&call->op, k, reflect_string(req, b.name), &call->st);

@@ -405,8 +405,9 @@ static bool derive(const op_ctx *op, const resource_key *key, ProtobufCMessage *
 }
 
 /* On every answer, as of now: the platform organization's certificates
- * when the partner takes them from there, exempt or not and on what basis;
- * an exempt partner has no review due. */
+ * when the partner takes them from there, exempt or not and on what basis
+ * (by the certificates the request's customs authority recognizes, when it
+ * names one); an exempt partner has no review due. */
 static bool present(const op_ctx *op, const resource_key *key, ProtobufCMessage *res, status *st)
 {
     (void)key;
@@ -414,7 +415,14 @@ static bool present(const op_ctx *op, const resource_key *key, ProtobufCMessage 
     if (bp->certificates_from_organization && !certificates_from_organization(op, bp, st))
         return false;
     char basis[PARTNER_BASIS_MAX] = "";
-    bool exempt = partner_exemption(bp, clock_realtime_ms() / 1000, basis, sizeof basis);
+    recognition_set by = {0};
+    if (op->authority && op->authority[0] &&
+        !recognition_set_load(op, "authority", op->authority, &by, st))
+        return false;
+    bool exempt =
+        partner_exemption_by(bp, clock_realtime_ms() / 1000,
+                             op->authority && op->authority[0] ? &by : NULL, basis, sizeof basis);
+    recognition_set_free(&by);
     bp->declaration_required = !exempt;
     if (!message_set_string(res, "exemption_basis", basis) ||
         (exempt && !resource_set_time(res, "next_credibility_review_time", NULL)))

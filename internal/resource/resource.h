@@ -37,6 +37,10 @@ typedef struct op_ctx {
     const char *request_id;
     int64_t deadline_us; /* CLOCK_MONOTONIC microseconds; INT64_MAX for none */
     op_reads *reads;     /* NULL: not kept (the answer is never an outsider's) */
+    /* A customs authority the request names to judge by
+     * (`organizations/{id}`: business partners' exemptions by its
+     * recognitions); NULL or "": none. */
+    const char *authority;
 } op_ctx;
 
 /* Where a resource lives in the store. Borrowed. */

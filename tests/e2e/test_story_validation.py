@@ -130,6 +130,27 @@ class ValidationStoryTest(ServerTestCase):
                 certificates=[P.PartnerCertificate(type=P.PARTNER_CERTIFICATE_TYPE_ISO_28001,
                                                    issuing_country="DE", number="ISO-1",
                                                    **verified)])
+        # the forwarder judges its partners by the authority's recognitions
+        BPS = "BusinessPartners."
+        by = lambda pid: self.fwd_admin.call(BPS + "GetBusinessPartner",
+                                             name=self.fwd + "/businessPartners/" + pid,
+                                             authority=self.customs)
+        self.assertFalse(by("port").declaration_required)
+        carrier = by("carrier")
+        self.assertFalse(carrier.declaration_required)
+        self.assertIn("EU-US MRA (2012)", carrier.exemption_basis)
+        warehouse = by("warehouse")
+        self.assertTrue(warehouse.declaration_required)
+        self.assertTrue(warehouse.HasField("next_credibility_review_time"))
+        plain = self.fwd_admin.call(BPS + "GetBusinessPartner", name=warehouse.name)
+        self.assertFalse(plain.declaration_required)
+        listed = self.fwd_admin.call(BPS + "ListBusinessPartners", parent=self.fwd,
+                                     authority=self.customs).business_partners
+        self.assertEqual({p.name.rsplit("/", 1)[1]: p.declaration_required for p in listed},
+                         {"port": False, "carrier": False, "warehouse": True})
+        e = self.assertRpcError(C.INVALID_ARGUMENT, self.fwd_admin.call, BPS + "GetBusinessPartner",
+                                name=warehouse.name, authority=self.port)
+        self.assertIn("authority", e.details())
         # the forwarder grants the authority access
         grant = self.fwd_admin.call(
             "ValidationGrants.CreateValidationGrant", parent=self.fwd,
