@@ -366,7 +366,7 @@ static ProtobufCMessage *handle(call_ctx *c, grpc_byte_buffer *payload)
     ProtobufCMessage *req = rt_decode(md->input, payload, &c->api.st);
     if (!req)
         return NULL;
-    c->api.reads = (op_reads){0};
+    c->api.reads = (op_reads){.redact = false};
     ProtobufCMessage *resp = c->m->api->handler(&c->api, req);
     protobuf_c_message_free_unpacked(req, NULL);
     if (!resp && c->api.st.code == STATUS_OK)

@@ -132,6 +132,9 @@ void rt_watch_start(call_ctx *c)
         rt_finish(c, NULL, false);
         return;
     }
+    /* a stream's answers may be shared between callers and are not cleared
+     * of sensitive fields: no outsider is let in on one (access.h) */
+    c->api.op.reads = NULL;
     ProtobufCMessage *resp = c->m->api->handler(&c->api, c->stream_req);
     if (!resp) {
         if (c->api.st.code == STATUS_OK)

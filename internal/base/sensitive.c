@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,6 +56,7 @@ static bool next(span *s, uint32_t *number, span *body, uint64_t *value)
     if (s->p >= s->end || !varint(s, &key))
         return false;
     *number = (uint32_t)(key >> 3);
+    body->p = body->end = NULL; /* a field of another wire type has no body */
     switch (key & 7) {
     case 0:
         return varint(s, value);
@@ -82,6 +84,10 @@ static bool next(span *s, uint32_t *number, span *body, uint64_t *value)
 
 static void text(const span *b, char *out, size_t size)
 {
+    if (!b->p) { /* not length-delimited: malformed, taken as empty */
+        out[0] = '\0';
+        return;
+    }
     size_t n = (size_t)(b->end - b->p);
     snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), (const char *)b->p);
 }
@@ -188,8 +194,11 @@ void sensitive_redact(ProtobufCMessage *msg)
         const ProtobufCFieldDescriptor *f = &desc->fields[i];
         char *at = (char *)msg + f->offset;
         if (sensitive_field(desc, f)) {
-            const char *one[] = {f->name, NULL};
-            message_clear_fields(msg, one);
+            /* cleared without allocating, so it cannot fail and leave the value */
+            char **str = (char **)at;
+            if (*str && *str != (const char *)f->default_value)
+                free(*str);
+            *str = (char *)protobuf_c_empty_string;
         } else if (f->type == PROTOBUF_C_TYPE_MESSAGE && f->label == PROTOBUF_C_LABEL_REPEATED) {
             size_t n = *(size_t *)((char *)msg + f->quantifier_offset);
             ProtobufCMessage **items = *(ProtobufCMessage ***)at;

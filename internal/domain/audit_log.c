@@ -101,6 +101,17 @@ static void facets_of(const store_audit_event *e, event_facets *f)
     f->values = (facet_values){f->ptr, f->n};
 }
 
+/* Whether the caller sees event e of org's log: everyone who reads the log
+ * sees all of it, but a validator (from outside) not the reads of other
+ * authorities' validators, whose grants are none of its business. */
+static bool shown_to(const op_ctx *op, const char *org, const store_audit_event *e)
+{
+    if (!auth_is_validator(op->who) || strcmp(op->who->org, org) == 0)
+        return true;
+    return strcmp(e->principal_org, org) == 0 || strcmp(e->principal_org, op->who->org) == 0 ||
+           strcmp(e->role, "ROLE_VALIDATOR") != 0;
+}
+
 static Supplysec__V1__AuditEvent *event_message(const store_audit_event *e, const char *parent)
 {
     char name[KIND_NAME_MAX + 32], hex[AUDIT_HASH_HEX] = "";
@@ -200,7 +211,7 @@ audit_log_list(const op_ctx *op, const Supplysec__V1__ListAuditEventsRequest *re
             facets_of(&evs[i], &f);
             after = evs[i].seq;
             scanned++;
-            if (!filter_match(flt, &f.values))
+            if (!filter_match(flt, &f.values) || !shown_to(op, org, &evs[i]))
                 continue;
             Supplysec__V1__AuditEvent *m = event_message(&evs[i], req->parent);
             if (!m || !events_push(r, m)) {
@@ -269,7 +280,8 @@ audit_log_verify(const op_ctx *op, const Supplysec__V1__VerifyAuditLogRequest *r
     if (!log_authorize(op, req->parent, org, st))
         return NULL;
     if (!audit_chain_verify(op->store, org, req->pinned_position,
-                            req->pinned_position ? pinned : NULL, &c, &ss)) {
+                            req->pinned_position ? pinned : NULL,
+                            op->deadline_us == INT64_MAX ? 0 : op->deadline_us, &c, &ss)) {
         status_from_store(st, ss, req->parent);
         return NULL;
     }

@@ -416,12 +416,11 @@ static bool present(const op_ctx *op, const resource_key *key, ProtobufCMessage 
         return false;
     char basis[PARTNER_BASIS_MAX] = "";
     recognition_set by = {0};
-    if (op->authority && op->authority[0] &&
-        !recognition_set_load(op, "authority", op->authority, &by, st))
+    const char *authority = op && op->authority ? op->authority : "";
+    if (authority[0] && !recognition_set_load(op, "authority", authority, &by, st))
         return false;
-    bool exempt =
-        partner_exemption_by(bp, clock_realtime_ms() / 1000,
-                             op->authority && op->authority[0] ? &by : NULL, basis, sizeof basis);
+    bool exempt = partner_exemption_by(bp, clock_realtime_ms() / 1000, authority[0] ? &by : NULL,
+                                       basis, sizeof basis);
     recognition_set_free(&by);
     bp->declaration_required = !exempt;
     if (!message_set_string(res, "exemption_basis", basis) ||

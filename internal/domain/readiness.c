@@ -548,10 +548,12 @@ Supplysec__V1__ReadinessReport *readiness_report(const op_ctx *op, const char *n
     /* authorize: its members; outside it, a share of this report or a
      * validator's grant */
     bool member = op->who->org[0] && strcmp(op->who->org, key.org) == 0;
+    char canonical[KIND_NAME_MAX + sizeof REPORTS_SEGMENT + 64];
+    snprintf(canonical, sizeof canonical, "%s" REPORTS_SEGMENT "%s", key.name, fw ? fw->id : "");
     if (member || auth_is_platform_admin(op->who)) {
         if (!kind_authorize_role(op, &key, SUPPLYSEC__V1__ROLE__ROLE_VIEWER, name, st))
             return NULL;
-    } else if (!access_read(op, key.org, name, true, st)) {
+    } else if (!fw || !access_read(op, key.org, canonical, true, st)) {
         if (st->code == STATUS_OK)
             status_fail(st, STATUS_NOT_FOUND, "%s not found", name);
         return NULL;

@@ -28,6 +28,9 @@
  * the operations, written through a const op_ctx. */
 typedef struct op_reads {
     bool redact; /* read from outside the organization without its sensitive fields */
+    /* Set while the hooks judge the items of an answer whose read is
+     * recorded already (the revisions of a list): no event of their own. */
+    bool itemwise;
 } op_reads;
 
 typedef struct op_ctx {

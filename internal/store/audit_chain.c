@@ -11,6 +11,8 @@
  */
 #include "audit_chain.h"
 
+#include "clock.h"
+
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -188,7 +190,8 @@ void audit_chain_walk_end(audit_chain_walk *w)
 }
 
 bool audit_chain_verify(store *s, const char *org, int64_t pinned_position,
-                        const uint8_t *pinned_hash, audit_chain_check *out, store_status *ss)
+                        const uint8_t *pinned_hash, int64_t deadline_us, audit_chain_check *out,
+                        store_status *ss)
 {
     audit_chain_walk w;
     int64_t after = 0;
@@ -197,6 +200,10 @@ bool audit_chain_verify(store *s, const char *org, int64_t pinned_position,
     for (;;) {
         store_audit_event *evs = NULL;
         size_t n = 0;
+        if (deadline_us && clock_monotonic_us() >= deadline_us) {
+            *ss = STORE_DEADLINE_EXCEEDED;
+            break;
+        }
         if ((*ss = store_audit_list(s, org, after, VERIFY_PAGE, &evs, &n)) != STORE_OK)
             break;
         bool going = true;

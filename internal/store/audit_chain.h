@@ -69,9 +69,12 @@ bool audit_chain_walk_next(audit_chain_walk *w, const store_audit_event *e);
 /* Ends the walk (a pinned head the log no longer reaches breaks it). */
 void audit_chain_walk_end(audit_chain_walk *w);
 
-/* Walks org's whole log in s ("" the platform's), page by page. false only
- * when the store fails (*ss says how); the chain's state is in *out. */
+/* Walks org's whole log in s ("" the platform's), page by page, until
+ * deadline_us (clock_monotonic_us(); 0: none). false when the store fails
+ * or the deadline passes (*ss says which: STORE_DEADLINE_EXCEEDED); the
+ * chain's state is in *out. */
 bool audit_chain_verify(store *s, const char *org, int64_t pinned_position,
-                        const uint8_t *pinned_hash, audit_chain_check *out, store_status *ss);
+                        const uint8_t *pinned_hash, int64_t deadline_us, audit_chain_check *out,
+                        store_status *ss);
 
 #endif

@@ -13,7 +13,9 @@
  * same events in the same order, gives them the same hashes, so a head
  * pinned before the move still verifies after it. An export of format 1,
  * made before the chain, carries neither; its events are chained as they
- * come. In format 2 every event must carry both.
+ * come. In format 2 an organization's events carry both, or (a log a
+ * MongoDB store of an earlier release has not chained yet: its next write
+ * does that) none of them does; a mix is refused.
  * Facets (store.h) are not exported: an import computes each record's
  * again from its document, through the caller's migrate_facets_fn.
  *
@@ -242,6 +244,7 @@ typedef struct import_chain {
     int64_t format; /* the export's, from its header */
     char org[256];
     bool started;
+    bool unchained; /* the organization's first event came without its hash */
     audit_chain_walk walk;
 } import_chain;
 
@@ -255,13 +258,17 @@ static bool chain_follow(import_chain *c, store_audit_event *e, const bson_t *li
         snprintf(c->org, sizeof c->org, "%s", e->org);
         audit_chain_walk_start(&c->walk, 0, NULL);
         c->started = true;
+        c->unchained = !hex;
     }
     if (c->format < 2)
         return true; /* an export made before the chain */
-    if (!hex)
-        return fail(err, "line %zu: an audit event without its hash (every event of an export "
-                         "of format %d carries one)",
-                    lineno, EXPORT_FORMAT);
+    if (c->unchained != !hex)
+        return fail(err,
+                    "line %zu: the audit log of \"%s\" has events with their hash and "
+                    "events without (an event without its hash among chained ones)",
+                    lineno, e->org);
+    if (!hex) /* a log still to be chained (a MongoDB store of an earlier release) */
+        return true;
     if (!int_of(line, "position", &e->position) || !audit_chain_unhex(hex, e->hash))
         return fail(err, "line %zu: an audit event's position or hash is malformed", lineno);
     e->hashed = true;

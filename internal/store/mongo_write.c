@@ -597,13 +597,19 @@ static store_status chain_backfill(batch *b, org_log *log)
         while (st == STORE_OK && mongoc_cursor_next(cur, &doc)) {
             store_audit_event ev;
             bson_iter_t it;
-            link *grown =
-                n < cap ? links : realloc(links, (cap = cap ? 2 * cap : 64) * sizeof *grown);
-            if (!grown || !mongo_audit_event_read(doc, &ev)) {
+            if (n == cap) {
+                link *grown = realloc(links, (cap ? 2 * cap : 64) * sizeof *grown);
+                if (!grown) {
+                    st = STORE_INTERNAL;
+                    break;
+                }
+                links = grown;
+                cap = cap ? 2 * cap : 64;
+            }
+            if (!mongo_audit_event_read(doc, &ev)) {
                 st = STORE_INTERNAL;
                 break;
             }
-            links = grown;
             ev.position = links[n].position = log->head_position + 1;
             audit_chain_hash_event(&ev, log->head_hashed ? log->head_hash : NULL, links[n].hash);
             store_audit_event_clear(&ev);

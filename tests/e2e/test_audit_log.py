@@ -1006,8 +1006,8 @@ class ExportImportTest(unittest.TestCase, RpcAssertions):
     def test_edited_export_without_its_hash_refused(self):
         """An edited line whose hash and position are removed (as an export
         made before the chain had them) is refused, in the middle of a log
-        or at its end: in an export of this format every event carries its
-        hash."""
+        or at its end: in an export of this format an organization's events
+        carry their hashes, or (a log not chained yet) none does."""
         def change(o):
             o["resource"] = "organizations/ex-a/apiKeys/forged"
             del o["hash"]
@@ -1019,7 +1019,7 @@ class ExportImportTest(unittest.TestCase, RpcAssertions):
                 data, lineno = self.edited_export("ex-a", position, change)
                 _, _, r = self.import_into_fresh(data)
                 self.assertExit(r.returncode, 1, r.stderr, "line %d:" % lineno)
-                self.assertIn(b"without its hash", r.stderr)
+                self.assertIn(b"without its hash among chained ones", r.stderr)
 
     def test_rewritten_export_caught_by_pin(self):
         """An export edited with every later hash of that log recomputed

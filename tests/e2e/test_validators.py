@@ -959,6 +959,32 @@ class ValidatorTest(ServerTestCase):
         with self.subTest("approved revision out of scope, its draft successor in"):
             self.assertNotFoundAsMissing(self.val, "SecurityPolicies.GetSecurityPolicy",
                                          dict(name=outside + "@1"), "name")
+        with self.subTest("the list of revisions holds only those in scope"):
+            # revision 2 of "outside" (naming the statement) approved: the list
+            # (judged by the latest) holds it, and not revision 1
+            o.admin.call("SecurityPolicies.SubmitSecurityPolicy", name=outside)
+            o.admin.call("SecurityPolicies.ApproveSecurityPolicy", name=outside)
+            revs = self.val.call("SecurityPolicies.ListSecurityPolicyRevisions", name=outside)
+            self.assertEqual([r.revision_id for r in revs.security_policies], ["2"])
+            revs = o.admin.call("SecurityPolicies.ListSecurityPolicyRevisions", name=outside)
+            self.assertEqual(sorted(r.revision_id for r in revs.security_policies), ["1", "2"])
+
+    def test_other_authorities_reads_are_not_shown_to_a_validator(self):
+        """An operator's log shows a validator its own authority's reads and
+        the operator's own events, never another authority's validators'
+        (their grants are none of its business); the operator sees all."""
+        o = self.light_operator("two-auth")
+        self.grant(o, self.auth)
+        self.grant(o, self.auth2)
+        self.val2.call("SecurityPolicies.GetSecurityPolicy", name=o.policy)
+        self.val.call("SecurityPolicies.GetSecurityPolicy", name=o.policy)
+        seen = self.val.call("AuditLog.ListAuditEvents", parent=o.name, page_size=1000)
+        principals = {e.principal_organization for e in seen.audit_events}
+        self.assertIn(self.auth, principals)
+        self.assertNotIn(self.auth2, principals)
+        self.assertNotIn(self.auth2, str(seen))
+        everything = o.admin.call("AuditLog.ListAuditEvents", parent=o.name, page_size=1000)
+        self.assertIn(self.auth2, {e.principal_organization for e in everything.audit_events})
 
     def test_a_whole_grant_beside_a_scoped_one_admits_everything(self):
         """Three grants to one authority in force, the first and the last

@@ -426,8 +426,8 @@ static void test_report_shape(void **state)
     assert_int_equal(groups[2], 4);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     status st = {0};
-    assert_null(
-        readiness_report(fixture_as(&w->base, &w->viewer), ORG "/readinessReports/iso-9001", "", &st));
+    assert_null(readiness_report(fixture_as(&w->base, &w->viewer), ORG "/readinessReports/iso-9001",
+                                 "", &st));
     fixture_refused(&st, STATUS_NOT_FOUND, "the frameworks are wco-safe-aeo, eu-aeo-security");
     assert_null(readiness_report(fixture_as(&w->base, &w->other),
                                  ORG "/readinessReports/wco-safe-aeo", "", &st));

@@ -2420,19 +2420,19 @@ static void test_audit_chain_links_every_event(void **state)
     assert_string_equal(got[8].resource, "d");
     audit_chain_check check;
     store_status ss;
-    assert_true(audit_chain_verify(f->s, f->org, 0, NULL, &check, &ss));
+    assert_true(audit_chain_verify(f->s, f->org, 0, NULL, 0, &check, &ss));
     assert_true(check.intact);
     assert_int_equal(check.checked, 9);
     assert_int_equal(check.head_position, 9);
     assert_memory_equal(check.head_hash, got[8].hash, AUDIT_HASH_LEN);
     /* pinned at an event the log holds: intact; at a hash it does not: broken there */
-    assert_true(audit_chain_verify(f->s, f->org, 4, got[3].hash, &check, &ss));
+    assert_true(audit_chain_verify(f->s, f->org, 4, got[3].hash, 0, &check, &ss));
     assert_true(check.intact);
-    assert_true(audit_chain_verify(f->s, f->org, 4, got[4].hash, &check, &ss));
+    assert_true(audit_chain_verify(f->s, f->org, 4, got[4].hash, 0, &check, &ss));
     assert_false(check.intact);
     assert_int_equal(check.broken_position, 4);
     /* pinned beyond the log's end: events were removed */
-    assert_true(audit_chain_verify(f->s, f->org, 10, got[8].hash, &check, &ss));
+    assert_true(audit_chain_verify(f->s, f->org, 10, got[8].hash, 0, &check, &ss));
     assert_false(check.intact);
     assert_int_equal(check.broken_position, 10);
     store_audit_events_free(got, n);

@@ -473,7 +473,7 @@ static void test_unconfirmed_events_of_an_earlier_release_left_out(void **state)
     assert_int_equal(store_append_audit(f->s, &ev), STORE_OK);
     audit_chain_check check;
     store_status ss;
-    assert_true(audit_chain_verify(f->s, f->org, 0, NULL, &check, &ss));
+    assert_true(audit_chain_verify(f->s, f->org, 0, NULL, 0, &check, &ss));
     if (!check.intact)
         fail_msg("%s", check.problem);
     assert_int_equal(check.checked, 2);
@@ -483,7 +483,7 @@ static void test_unconfirmed_events_of_an_earlier_release_left_out(void **state)
     assert_int_equal(evs[1].position, 2);
     store_audit_events_free(evs, n);
     assert_int_equal(store_append_audit(f->s, &ev), STORE_OK); /* no second backfill needed */
-    assert_true(audit_chain_verify(f->s, f->org, 0, NULL, &check, &ss));
+    assert_true(audit_chain_verify(f->s, f->org, 0, NULL, 0, &check, &ss));
     assert_true(check.intact);
     assert_int_equal(check.checked, 3);
 }

@@ -358,11 +358,11 @@ static void schema_upgraded_from(fx *f, int version)
     assert_int_equal(count(s), 4);
     audit_chain_check check;
     store_status ss;
-    assert_true(audit_chain_verify(s, "acme", 0, NULL, &check, &ss));
+    assert_true(audit_chain_verify(s, "acme", 0, NULL, 0, &check, &ss));
     assert_true(check.intact);
     assert_int_equal(check.checked, 4);
     assert_int_equal(create(s, "after"), STORE_OK); /* and the chain goes on */
-    assert_true(audit_chain_verify(s, "acme", 4, check.head_hash, &check, &ss));
+    assert_true(audit_chain_verify(s, "acme", 4, check.head_hash, 0, &check, &ss));
     assert_true(check.intact);
     assert_int_equal(check.checked, 5);
     store_close(s);
