@@ -180,7 +180,11 @@ bool number_value(const bson_iter_t *it, double *out)
         *out = (double)bson_iter_as_int64(it);
         return true;
     case BSON_TYPE_DOUBLE:
+        /* one NaN: its sign and payload bits have no JSON form ("NaN"), so
+         * a document's NaN reads as the one its JSON reads as */
         *out = bson_iter_double(it);
+        if (isnan(*out))
+            *out = NAN;
         return true;
     case BSON_TYPE_UTF8:
         s = bson_iter_utf8(it, &len);

@@ -1,6 +1,6 @@
 /* fuzz_doc_bson.c — the converter (doc.h) from BSON to a message and back,
  * for every message type (support/descriptors.c), as documents come from
- * the store: the first byte picks the type, the rest is the document.
+ * the store: the first two bytes (little-endian) pick the type, the rest is the document.
  *
  * Oracles: a document that reads converts back (doc_from_message cannot fail
  * on a message the reader built); that second document reads again and
@@ -40,7 +40,7 @@ static uint8_t *pack(const ProtobufCMessage *msg, size_t *len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_input in = {data, size};
-    const ProtobufCMessageDescriptor *desc = fuzz_type_at(fuzz_byte(&in));
+    const ProtobufCMessageDescriptor *desc = fuzz_type_at(fuzz_u16(&in));
     size_t len;
     uint8_t *bytes = fuzz_bytes(&in, SIZE_MAX, &len);
     bson_t doc;

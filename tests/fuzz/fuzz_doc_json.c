@@ -1,6 +1,6 @@
 /* fuzz_doc_json.c — the converter (doc.h) from JSON text to a message and
  * back, for every message type (support/descriptors.c), as the CLI reads a
- * request: the first byte picks the type, the rest is the text (not
+ * request: the first two bytes pick the type, the rest is the text (not
  * NUL-terminated: doc_message_from_json takes a length).
  *
  * Oracles: JSON that reads converts back (doc_message_to_json cannot fail on
@@ -29,7 +29,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_input in = {data, size};
-    const ProtobufCMessageDescriptor *desc = fuzz_type_at(fuzz_byte(&in));
+    const ProtobufCMessageDescriptor *desc = fuzz_type_at(fuzz_u16(&in));
     size_t len;
     uint8_t *text = fuzz_bytes(&in, SIZE_MAX, &len);
     char err[256];

@@ -140,7 +140,7 @@ static void check_fields(const ProtobufCMessageDescriptor *desc, char *const *pa
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_input in = {data, size};
-    const ProtobufCMessageDescriptor *desc = fuzz_type_at(fuzz_byte(&in));
+    const ProtobufCMessageDescriptor *desc = fuzz_type_at(fuzz_u16(&in));
     char *mask = fuzz_text(&in);
     size_t cur_len, pat_len, n;
     uint8_t *cur_b = fuzz_bytes(&in, fuzz_u16(&in), &cur_len);

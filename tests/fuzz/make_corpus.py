@@ -22,6 +22,7 @@ import datetime
 import hashlib
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -35,10 +36,11 @@ from google.protobuf.descriptor import FieldDescriptor as FD
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FUZZ = os.path.join(ROOT, "tests", "fuzz")
-PROTOS = [
-    "supplysec/v1/common.proto",
-    "supplysec/v1/organizations.proto",
-    "supplysec/v1/api_keys.proto",
+# every file of the API (a service added later is seeded without editing this list)
+PROTOS = sorted("supplysec/v1/" + f
+                for f in os.listdir(os.path.join(os.path.dirname(os.path.dirname(
+                    os.path.dirname(os.path.abspath(__file__)))), "proto", "supplysec", "v1"))
+                if f.endswith(".proto")) + [
     "supplysec/internal/v1/stored.proto",
     "grpc/health/v1/health.proto",
     "grpc/reflection/v1/reflection.proto",
@@ -62,6 +64,12 @@ def tables(build):
 
 
 # ---- messages ----
+
+
+def type_sel(idx):
+    """The selector of a message type: two bytes, little-endian (support/descriptors.c's
+    table holds more than 256 types)."""
+    return idx.to_bytes(2, "little")
 
 
 def load_classes(tmp):
@@ -324,7 +332,7 @@ def documents(classes, types):
         "supplysec.v1.UpdateOrganizationRequest": [REQUESTS["Organizations/UpdateOrganization"][0]],
     }
     for full_name, idx in sorted(types.items(), key=lambda kv: kv[1]):
-        sel = bytes([idx])
+        sel = type_sel(idx)
         short = full_name.split(".", 2)[-1] if full_name.startswith("supplysec.") else full_name
         samples = [("empty", classes[full_name]()), ("all-fields", fill(classes[full_name]()))]
         samples += [("real-%d" % i, message(classes, full_name, t))
@@ -337,14 +345,14 @@ def documents(classes, types):
             if label != "empty" and not well_known:
                 write("fuzz_doc_json", name + "-snake",
                       sel + json_format.MessageToJson(m, preserving_proto_field_name=True).encode())
-    org = bytes([types["supplysec.v1.Organization"]])
+    org = type_sel(types["supplysec.v1.Organization"])
     # Forms only doc.c's reader takes: extended JSON dates and numbers, offsets, nulls.
     write("fuzz_doc_json", "Organization-extended-json", org +
           b'{"createTime": {"$date": {"$numberLong": "1767323045123"}}, "kind": 1, '
           b'"supplyChainRoles": ["SUPPLY_CHAIN_ROLE_CARRIER", 4], "etag": null, '
           b'"certificates": [{"validFrom": "2026-01-02T03:04:05.123456789+01:00"}]}')
     write("fuzz_doc_json", "ListOrganizationsRequest-numbers",
-          bytes([types["supplysec.v1.ListOrganizationsRequest"]]) + b'{"pageSize": "25"}')
+          type_sel(types["supplysec.v1.ListOrganizationsRequest"]) + b'{"pageSize": "25"}')
 
 
 def field_masks(classes, types):
@@ -354,7 +362,7 @@ def field_masks(classes, types):
                     'name: "organizations/evil" legal_name: "Acme Logistik AG" country_code: "AT" '
                     'identifiers { eori: "AT1" } etag: "x" create_time { seconds: 1 } '
                     'certificates { type: CERTIFICATE_TYPE_TAPA issuer: "TAPA" }').SerializeToString()
-    org = bytes([types["supplysec.v1.Organization"]])
+    org = type_sel(types["supplysec.v1.Organization"])
     masks = ["legal_name", "legalName,countryCode", "identifiers.eori", "identifiers",
              "identifiers.eori,identifiers.ctpat_account", "*", "certificates",
              "name,etag,create_time,update_time", "supply_chain_roles", "bogus",
@@ -362,7 +370,7 @@ def field_masks(classes, types):
     for i, mask in enumerate(masks):
         write("fuzz_fieldmask", "Organization-%d" % i,
               org + mask.encode() + b"\x00" + len(cur).to_bytes(2, "little") + cur + patch)
-    key = bytes([types["supplysec.v1.ApiKey"]])
+    key = type_sel(types["supplysec.v1.ApiKey"])
     cur = message(classes, "supplysec.v1.ApiKey", STORED_KEY).SerializeToString()
     patch = message(classes, "supplysec.v1.ApiKey",
                     'display_name: "renamed" state: STATE_REVOKED').SerializeToString()
@@ -495,8 +503,8 @@ def bson_doc(*elements):
 
 def regressions(types):
     """Inputs that once failed, written here with the selector byte of today's table."""
-    key = bytes([types["supplysec.v1.ApiKey"]])
-    update = bytes([types["supplysec.v1.UpdateOrganizationRequest"]])
+    key = type_sel(types["supplysec.v1.ApiKey"])
+    update = type_sel(types["supplysec.v1.UpdateOrganizationRequest"])
     near_min = (-2**63 + 5).to_bytes(8, "little", signed=True)
     # doc.c timestamp_from_millis: seconds * 1000 overflowed (UBSan) for a date near INT64_MIN.
     write("fuzz_doc_bson", "date-near-int64-min", key + bson_doc((0x09, "revokeTime", near_min)),
@@ -515,6 +523,13 @@ def regressions(types):
           "regression-")
     # status.c: a message cut inside a character kept the character's first bytes.
     write("fuzz_utf8", "status-cut-in-character", b"\x03" + b"a" * 509 + "€€".encode(),
+          "regression-")
+    # number.c: a stored NaN with its sign bit set read back as that NaN, while its JSON ("NaN")
+    # reads as the positive one, so BSON and JSON disagreed (a scheme's level costs).
+    negative_nan = struct.unpack("<d", b"\x00\x00\x00\x00\x00\x00\xf8\xff")[0]
+    write("fuzz_doc_bson", "negative-nan",
+          type_sel(types["supplysec.v1.ScoringScheme"]) +
+          bson.encode({"consequence": {"levels": [{"level": 1, "maxCost": negative_nan}]}}),
           "regression-")
 
 

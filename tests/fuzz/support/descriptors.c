@@ -13,7 +13,7 @@
 #include "supplysec/internal/v1/stored.pb-c.h"
 
 #define MAX_METHODS 256
-#define MAX_TYPES 256
+#define MAX_TYPES 1024
 
 /* Stored documents that no method takes or returns (proto/supplysec/internal/). */
 static const ProtobufCMessageDescriptor *const stored_only[] = {
