@@ -169,14 +169,7 @@ const kind attestation_kind = {
     .collection = "attestations",
     .parent = &organization_kind,
     .desc = &supplysec__v1__attestation__descriptor,
-    .min_role =
-        {
-            [KIND_GET] = SUPPLYSEC__V1__ROLE__ROLE_VIEWER,
-            [KIND_LIST] = SUPPLYSEC__V1__ROLE__ROLE_VIEWER,
-            [KIND_CREATE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,
-            [KIND_UPDATE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,
-            [KIND_DELETE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,
-        },
+    .min_role = KIND_ROLES_ADMIN_KEPT,
     .immutable = immutable,
     .facets = facets,
     .n_facets = sizeof facets / sizeof facets[0],

@@ -303,14 +303,7 @@ const kind validation_grant_kind = {
     .collection = "validationGrants",
     .parent = &organization_kind,
     .desc = &supplysec__v1__validation_grant__descriptor,
-    .min_role =
-        {
-            [KIND_GET] = SUPPLYSEC__V1__ROLE__ROLE_VIEWER,
-            [KIND_LIST] = SUPPLYSEC__V1__ROLE__ROLE_VIEWER,
-            [KIND_CREATE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,
-            [KIND_UPDATE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,
-            [KIND_DELETE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,
-        },
+    .min_role = KIND_ROLES_ADMIN_KEPT,
     .output_only = output_only,
     .immutable = immutable,
     .facets = facets,

@@ -175,6 +175,18 @@ struct kind {
         [KIND_DELETE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,                                           \
     }
 
+/* The least roles of what an organization's ADMINs keep (grants, an
+ * authority's recognitions and attestations): VIEWERs read them, ADMINs
+ * create, change and delete them. */
+#define KIND_ROLES_ADMIN_KEPT                                                                      \
+    {                                                                                              \
+        [KIND_GET] = SUPPLYSEC__V1__ROLE__ROLE_VIEWER,                                             \
+        [KIND_LIST] = SUPPLYSEC__V1__ROLE__ROLE_VIEWER,                                            \
+        [KIND_CREATE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,                                           \
+        [KIND_UPDATE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,                                           \
+        [KIND_DELETE] = SUPPLYSEC__V1__ROLE__ROLE_ADMIN,                                           \
+    }
+
 /* Checks a kind's declaration against its descriptor: the AIP fields
  * (name, create_time, update_time, etag) with their types, every
  * output-only and immutable field present and singular, the chain of
