@@ -2,7 +2,9 @@
  * authorities only, of an operator on the platform, a known certificate
  * type (an AEO with its type), a number and a validity window; read by the
  * authority's members and the operator's; and an operator's attested
- * certificates, gathered across authorities for its Organization. */
+ * certificates for its Organization, found through the index each
+ * attestation keeps in the operator's tenant (one lookup by name for an
+ * organization read, not a query across tenants). */
 #include "attestation.h"
 
 #include <stdio.h>
@@ -11,6 +13,7 @@
 
 #include "access.h"
 #include "organization.h"
+#include "supplysec/internal/v1/stored.pb-c.h"
 #include "validate.h"
 
 #define ORG_PREFIX "organizations/"
@@ -98,6 +101,88 @@ static Attested *attested_of(const Attestation *a, const char *authority, const 
     return c;
 }
 
+/* ---- the index in the operator's tenant ---- */
+
+#define INDEX_COLLECTION "attestationIndex"
+#define INDEX_SEGMENT "/attestationIndex"
+
+typedef Supplysec__Internal__V1__AttestationIndex AttestationIndex;
+
+/* The index of the operator `org_name` (organizations/{id}): *out (the
+ * caller's; NULL when it has none) at *version. */
+static bool index_load(const op_ctx *op, const char *org_name, AttestationIndex **out,
+                       int64_t *version, status *st)
+{
+    char name[KIND_NAME_MAX + sizeof INDEX_SEGMENT];
+    status missing = {0};
+    const char *org_id = org_name + strlen(ORG_PREFIX);
+    snprintf(name, sizeof name, "%s" INDEX_SEGMENT, org_name);
+    *version = 0;
+    *out = (AttestationIndex *)resource_load(
+        op, &supplysec__internal__v1__attestation_index__descriptor, INDEX_COLLECTION, org_id, name,
+        name, version, &missing);
+    if (*out || missing.code == STATUS_NOT_FOUND)
+        return true;
+    *st = missing;
+    return false;
+}
+
+/* Adds to b the write of the operator's index with `attestation` listed
+ * (add) or no longer (drop), at the version read. */
+static bool index_change(const op_ctx *op, const char *operator_name, const char *attestation,
+                         bool add, resource_batch *b, status *st)
+{
+    char name[KIND_NAME_MAX + sizeof INDEX_SEGMENT];
+    AttestationIndex *ix = NULL;
+    int64_t version = 0;
+    if (!index_load(op, operator_name, &ix, &version, st))
+        return false;
+    if (!ix && !(ix = malloc(sizeof *ix)))
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    if (!version)
+        supplysec__internal__v1__attestation_index__init(ix);
+    if (!resource_batch_keep(b, &ix->base)) /* the batch frees it */
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    size_t kept = 0;
+    for (size_t i = 0; i < ix->n_attestations; i++) {
+        if (strcmp(ix->attestations[i], attestation) == 0)
+            free(ix->attestations[i]);
+        else
+            ix->attestations[kept++] = ix->attestations[i];
+    }
+    ix->n_attestations = kept;
+    if (add) {
+        char **grown = realloc(ix->attestations, (kept + 1) * sizeof *grown);
+        if (!grown || !(grown[kept] = strdup(attestation))) {
+            if (grown)
+                ix->attestations = grown;
+            return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        }
+        ix->attestations = grown;
+        ix->n_attestations++;
+    }
+    snprintf(name, sizeof name, "%s" INDEX_SEGMENT, operator_name);
+    resource_ref ref = {.collection = INDEX_COLLECTION,
+                        .org = operator_name + strlen(ORG_PREFIX),
+                        .parent = operator_name,
+                        .name = name};
+    return version ? resource_batch_update(b, &ref, &ix->base, &ix->base, version, st)
+                   : resource_batch_create(b, &ref, &ix->base, &ix->base, st);
+}
+
+static bool with_create(const op_ctx *op, const resource_key *key, ProtobufCMessage *res,
+                        resource_batch *b, status *st)
+{
+    return index_change(op, ((const Attestation *)res)->operator_, key->name, true, b, st);
+}
+
+static bool before_delete(const op_ctx *op, const resource_key *key, const ProtobufCMessage *cur,
+                          int64_t version, resource_batch *b, status *st)
+{
+    (void)version;
+    return index_change(op, ((const Attestation *)cur)->operator_, key->name, false, b, st);
+}
+
 static int later_first(const void *x, const void *y)
 {
     const Attested *a = *(Attested *const *)x, *b = *(Attested *const *)y;
@@ -105,38 +190,57 @@ static int later_first(const void *x, const void *y)
     return (ua < ub) - (ua > ub);
 }
 
+/* The attested certificate of the attestation `name` if it is there and
+ * valid at now_s (*out NULL otherwise). */
+static bool attested_load(const op_ctx *op, const char *name, int64_t now_s, Attested **out,
+                          status *st)
+{
+    resource_key ak;
+    status ignored = {0};
+    *out = NULL;
+    if (!kind_parse_name(&attestation_kind, "name", name, &ak, &ignored))
+        return true;
+    Attestation *a =
+        (Attestation *)resource_load(op, attestation_kind.desc, attestation_kind.collection, ak.org,
+                                     ak.name, ak.name, NULL, &ignored);
+    if (!a) /* an authority gone: its word with it */
+        return ignored.code == STATUS_NOT_FOUND || (*st = ignored, false);
+    Supplysec__V1__Organization *auth = NULL;
+    if (a->valid_from->seconds <= now_s && a->valid_until->seconds > now_s)
+        auth = (Supplysec__V1__Organization *)resource_load(op, organization_kind.desc,
+                                                            organization_kind.collection, ak.org,
+                                                            ak.parent, ak.parent, NULL, &ignored);
+    bool ok = true;
+    if (auth) {
+        ok = (*out = attested_of(a, ak.parent, auth->country_code)) != NULL;
+        protobuf_c_message_free_unpacked(&auth->base, NULL);
+    }
+    protobuf_c_message_free_unpacked(&a->base, NULL);
+    return ok || status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+}
+
 bool attestation_certificates(const op_ctx *op, const char *org_name, int64_t now_s,
                               Attested ***out, size_t *n, status *st)
 {
-    char where[KIND_NAME_MAX + 64];
-    resource_page page;
+    AttestationIndex *ix = NULL;
+    int64_t version;
     *out = NULL;
     *n = 0;
-    snprintf(where, sizeof where, "operator = \"%s\"", org_name);
-    /* an operator's attestations, by a handful of authorities */
-    if (!kind_list_where(op, &attestation_kind, NULL, where, "attested", PAGE_SIZE_MAX, "", &page,
-                         st))
+    /* one lookup by name: most organizations have no index at all */
+    if (!index_load(op, org_name, &ix, &version, st))
         return false;
-    bool ok = (*out = calloc(page.count + 1, sizeof **out)) != NULL;
-    for (size_t i = 0; ok && i < page.count; i++) {
-        const Attestation *a = (const Attestation *)page.items[i];
-        resource_key ak;
-        status ignored = {0};
-        if (a->valid_from->seconds > now_s || a->valid_until->seconds <= now_s ||
-            !kind_parse_name(&attestation_kind, "name", a->name, &ak, &ignored))
-            continue;
-        Supplysec__V1__Organization *auth = (Supplysec__V1__Organization *)resource_load(
-            op, organization_kind.desc, organization_kind.collection, ak.org, ak.parent, ak.parent,
-            NULL, &ignored);
-        if (!auth) /* an authority gone: its word with it */
-            continue;
-        Attested *c = attested_of(a, ak.parent, auth->country_code);
-        protobuf_c_message_free_unpacked(&auth->base, NULL);
-        ok = c != NULL;
-        if (ok)
+    if (!ix)
+        return true;
+    bool ok = (*out = calloc(ix->n_attestations + 1, sizeof **out)) != NULL;
+    if (!ok)
+        status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    for (size_t i = 0; ok && i < ix->n_attestations; i++) {
+        Attested *c = NULL;
+        ok = attested_load(op, ix->attestations[i], now_s, &c, st);
+        if (c)
             (*out)[(*n)++] = c;
     }
-    resource_page_free(&page);
+    protobuf_c_message_free_unpacked(&ix->base, NULL);
     if (ok && *n > 1)
         qsort(*out, *n, sizeof **out, later_first);
     while (ok && *n > ATTESTED_MAX)
@@ -147,9 +251,8 @@ bool attestation_certificates(const op_ctx *op, const char *org_name, int64_t no
         free(*out);
         *out = NULL;
         *n = 0;
-        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
     }
-    return true;
+    return ok;
 }
 
 static const facet_def facets[] = {
@@ -173,5 +276,9 @@ const kind attestation_kind = {
     .immutable = immutable,
     .facets = facets,
     .n_facets = sizeof facets / sizeof facets[0],
-    .hooks = {.validate = validate, .derive = derive, .authorize = access_attested},
+    .hooks = {.validate = validate,
+              .derive = derive,
+              .authorize = access_attested,
+              .with_create = with_create,
+              .before_delete = before_delete},
 };

@@ -211,3 +211,10 @@ class ValidationStoryTest(ServerTestCase):
         self.assertEqual(list(self.validator.call(
             "ValidationGrants.ListValidatedOrganizations",
             authority=self.customs).validated_organizations), [])
+        # the authority withdraws its attestation: gone from the port's record,
+        # and the port partner is no longer exempt by it
+        self.customs_admin.call("Attestations.DeleteAttestation", name=attestation.name)
+        port = self.port_admin.call("Organizations.GetOrganization", name=self.port)
+        self.assertEqual(list(port.attested_certificates), [])
+        self.assertTrue(self.fwd_admin.call("BusinessPartners.GetBusinessPartner",
+                                            name=port_partner.name).declaration_required)
