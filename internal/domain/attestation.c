@@ -132,7 +132,6 @@ static bool index_load(const op_ctx *op, const char *org_name, AttestationIndex 
 static bool index_change(const op_ctx *op, const char *operator_name, const char *attestation,
                          bool add, resource_batch *b, status *st)
 {
-    char name[KIND_NAME_MAX + sizeof INDEX_SEGMENT];
     AttestationIndex *ix = NULL;
     int64_t version = 0;
     if (!index_load(op, operator_name, &ix, &version, st))
@@ -161,7 +160,12 @@ static bool index_change(const op_ctx *op, const char *operator_name, const char
         ix->attestations = grown;
         ix->n_attestations++;
     }
-    snprintf(name, sizeof name, "%s" INDEX_SEGMENT, operator_name);
+    /* the write borrows its name until the batch is applied: the batch keeps it */
+    size_t size = strlen(operator_name) + sizeof INDEX_SEGMENT;
+    char *name = malloc(size);
+    if (!name || !resource_batch_keep_mem(b, name))
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    snprintf(name, size, "%s" INDEX_SEGMENT, operator_name);
     resource_ref ref = {.collection = INDEX_COLLECTION,
                         .org = operator_name + strlen(ORG_PREFIX),
                         .parent = operator_name,
