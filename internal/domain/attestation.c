@@ -207,8 +207,12 @@ static bool attested_load(const op_ctx *op, const char *name, int64_t now_s, Att
     Attestation *a =
         (Attestation *)resource_load(op, attestation_kind.desc, attestation_kind.collection, ak.org,
                                      ak.name, ak.name, NULL, &ignored);
-    if (!a) /* an authority gone: its word with it */
-        return ignored.code == STATUS_NOT_FOUND || (*st = ignored, false);
+    if (!a) { /* an authority gone: its word with it */
+        if (ignored.code == STATUS_NOT_FOUND)
+            return true;
+        *st = ignored;
+        return false;
+    }
     Supplysec__V1__Organization *auth = NULL;
     if (a->valid_from->seconds <= now_s && a->valid_until->seconds > now_s)
         auth = (Supplysec__V1__Organization *)resource_load(op, organization_kind.desc,

@@ -171,6 +171,12 @@ static bool present(const op_ctx *op, const resource_key *key, ProtobufCMessage 
     return true;
 }
 
+/* A resource_page_keep test: the share is active at *(int64_t *)now. */
+static bool active(const ProtobufCMessage *item, void *now)
+{
+    return share_state((const Share *)item, *(int64_t *)now) == STATE(ACTIVE);
+}
+
 bool share_in_force(const op_ctx *op, const char *org, const char *resource, const char *grantee,
                     Share **out, status *st)
 {
@@ -183,11 +189,11 @@ bool share_in_force(const op_ctx *op, const char *org, const char *resource, con
     if (!kind_list_where(op, &share_kind, org, where, "in-force", PAGE_SIZE_MAX, "", &page, st))
         return false;
     int64_t now = now_s();
-    for (size_t i = 0; i < page.count && !*out; i++)
-        if (share_state((Share *)page.items[i], now) == STATE(ACTIVE)) {
-            *out = (Share *)page.items[i];
-            page.items[i] = NULL;
-        }
+    resource_page_keep(&page, active, &now);
+    if (page.count) {
+        *out = (Share *)page.items[0];
+        page.items[0] = NULL;
+    }
     resource_page_free(&page);
     return true;
 }
@@ -214,16 +220,10 @@ bool share_list_with_me(const op_ctx *op, const char *parent, int page_size, con
                          page_token ? page_token : "", page, st))
         return false;
     /* in force now only: a page may come out shorter, its token goes on */
-    size_t kept = 0;
     int64_t now = now_s();
-    for (size_t i = 0; i < page->count; i++) {
-        Share *s = (Share *)page->items[i];
-        if ((s->state = share_state(s, now)) == STATE(ACTIVE))
-            page->items[kept++] = &s->base;
-        else
-            protobuf_c_message_free_unpacked(&s->base, NULL);
-    }
-    page->count = kept;
+    resource_page_keep(page, active, &now);
+    for (size_t i = 0; i < page->count; i++)
+        ((Share *)page->items[i])->state = STATE(ACTIVE);
     return true;
 }
 

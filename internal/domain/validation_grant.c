@@ -164,6 +164,12 @@ static bool authorize(const op_ctx *op, kind_verb verb, const resource_key *key,
     return ok && (verb != KIND_GET || resource_record_read(op, key->org, key->name, st));
 }
 
+/* A resource_page_keep test: the grant is in force at *(int64_t *)now. */
+static bool active(const ProtobufCMessage *item, void *now)
+{
+    return validation_grant_state((const ValidationGrant *)item, *(int64_t *)now) == STATE(ACTIVE);
+}
+
 bool validation_grants_in_force(const op_ctx *op, const char *org, const char *authority,
                                 resource_page *page, status *st)
 {
@@ -173,16 +179,8 @@ bool validation_grants_in_force(const op_ctx *op, const char *org, const char *a
     if (!kind_list_where(op, &validation_grant_kind, org, where, "in-force", PAGE_SIZE_MAX, "",
                          page, st))
         return false;
-    size_t kept = 0;
     int64_t now = now_s();
-    for (size_t i = 0; i < page->count; i++) {
-        ValidationGrant *g = (ValidationGrant *)page->items[i];
-        if (validation_grant_state(g, now) == STATE(ACTIVE))
-            page->items[kept++] = &g->base;
-        else
-            protobuf_c_message_free_unpacked(&g->base, NULL);
-    }
-    page->count = kept;
+    resource_page_keep(page, active, &now);
     return true;
 }
 
@@ -250,6 +248,8 @@ Supplysec__V1__ListValidatedOrganizationsResponse *validation_grant_list_validat
                          &page, st))
         return NULL;
     Supplysec__V1__ListValidatedOrganizationsResponse *r = malloc(sizeof *r);
+    if (r)
+        supplysec__v1__list_validated_organizations_response__init(r);
     if (!r || !(r->validated_organizations =
                     calloc(page.count + 1, sizeof *r->validated_organizations))) {
         free(r);
@@ -257,9 +257,6 @@ Supplysec__V1__ListValidatedOrganizationsResponse *validation_grant_list_validat
         status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
         return NULL;
     }
-    Supplysec__V1__ValidatedOrganization **list = r->validated_organizations;
-    supplysec__v1__list_validated_organizations_response__init(r);
-    r->validated_organizations = list;
     int64_t now = now_s();
     bool ok = message_set_string(&r->base, "next_page_token", page.next_page_token);
     for (size_t i = 0; ok && i < page.count; i++) {

@@ -549,6 +549,19 @@ void resource_page_free(resource_page *page)
     memset(page, 0, sizeof *page);
 }
 
+void resource_page_keep(resource_page *page, bool (*keep)(const ProtobufCMessage *item, void *ctx),
+                        void *ctx)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < page->count; i++) {
+        if (keep(page->items[i], ctx))
+            page->items[kept++] = page->items[i];
+        else
+            protobuf_c_message_free_unpacked(page->items[i], NULL);
+    }
+    page->count = kept;
+}
+
 bool resource_each(const op_ctx *op, const ProtobufCMessageDescriptor *desc, store_query *q,
                    const char *what,
                    bool (*fn)(ProtobufCMessage **msg, const store_record *rec, void *ctx,

@@ -165,6 +165,10 @@ bool resource_list(const op_ctx *op, const ProtobufCMessageDescriptor *desc, sto
                    const char *query_key, const char *page_token, int page_size,
                    resource_page *page, status *st);
 void resource_page_free(resource_page *page);
+/* Keeps the items of page for which keep(item, ctx) holds, in order, and
+ * frees the others (the page's token stays: a page may come out short). */
+void resource_page_keep(resource_page *page, bool (*keep)(const ProtobufCMessage *item, void *ctx),
+                        void *ctx);
 
 /* The facet values of msg for the facet table defs[0..n) (fields of msg by
  * name): a malloc'd array (*count entries; NULL when none) whose strings

@@ -389,10 +389,9 @@ MUTANTS = [
     dict(name="validator-grant-state-ignored",
          promise="an expired, revoked or pending grant lets no validator in",
          edits=[("internal/domain/validation_grant.c",
-                 "        if (validation_grant_state(g, now) == STATE(ACTIVE))\n"
-                 "            page->items[kept++] = &g->base;",
-                 "        if (now || 1)\n"
-                 "            page->items[kept++] = &g->base;")]),
+                 "    return validation_grant_state((const ValidationGrant *)item, *(int64_t *)now) "
+                 "== STATE(ACTIVE);",
+                 "    return item && now;")]),
     dict(name="validator-reads-unrecorded",
          promise="every read a validator makes is recorded in the operator's audit log",
          edits=[("internal/domain/access.c",
@@ -411,8 +410,8 @@ MUTANTS = [
     dict(name="share-expiry-ignored",
          promise="a share lets its grantee in only while it is active",
          edits=[("internal/domain/share.c",
-                 "        if (share_state((Share *)page.items[i], now) == STATE(ACTIVE)) {",
-                 "        if (now || 1) {")]),
+                 "    return share_state((const Share *)item, *(int64_t *)now) == STATE(ACTIVE);",
+                 "    return item && now;")]),
     dict(name="sensitive-fields-not-cleared",
          promise="sensitive fields are left out of what outsiders read",
          edits=[("api/call.c",
