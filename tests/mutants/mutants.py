@@ -219,13 +219,13 @@ MUTANTS = [
          promise="another organization reads a declaration only at the revision attached to "
                  "one of its own requests",
          edits=[("internal/domain/declaration.c",
-                 "    return declaration_request_attaches(op, op->who->org, key->name, "
-                 "key->revision);",
-                 "    return true;")]),
+                 "    if (verb == KIND_GET && key->revision[0] && op->who->org[0] &&\n"
+                 "        declaration_request_attaches(op, op->who->org, key->name, key->revision))",
+                 "    if (verb == KIND_GET && op->who->org[0])")]),
     dict(name="incoming-requests-listed-for-anyone",
          promise="only the partner organization's members list the requests addressed to it",
          edits=[("internal/domain/declaration_request.c",
-                 "!kind_authorize_role(op, &pk, SUPPLYSEC__V1__ROLE__ROLE_VIEWER, pk.name, st))",
+                 "!kind_authorize_member(op, &pk, SUPPLYSEC__V1__ROLE__ROLE_VIEWER, pk.name, st))",
                  "false)")]),
     dict(name="expired-certificate-exempts",
          promise="an expired certificate exempts no one, from the moment it expires",
@@ -351,7 +351,7 @@ MUTANTS = [
     dict(name="readiness-other-tenant",
          promise="another organization's readiness report is NOT_FOUND",
          edits=[("internal/domain/readiness.c",
-                 "    } else if (!access_read(op, key.org, name, true, st)) {",
+                 "    } else if (!fw || !access_read(op, key.org, canonical, true, st)) {",
                  "    } else if (false) {")]),
     dict(name="timestamp-range-unchecked",
          promise="a timestamp outside years 1 to 9999 is INVALID_ARGUMENT naming the field, "
