@@ -3,7 +3,8 @@
 
 Stages: buf lint; the MongoDB double's own tests; build (build/) and its
 unit tests, the storage contract on SQLite and on the MongoDB backend (through
-the wire-protocol double), the end-to-end tests on each store; the same with
+the wire-protocol double), the end-to-end tests on each store (the two side
+by side); the same with
 ASan+UBSan (build-asan/) unless SUPPLYSEC_SANITIZE=0; then every libFuzzer
 target for SUPPLYSEC_FUZZ_SECONDS (10) each, unless SUPPLYSEC_FUZZ=0.
 
@@ -15,6 +16,7 @@ signal, or a non-zero exit with no failure counted) or reports no result at
 all, a failing setUpClass (one failure for the class, whose tests never
 ran), and an error of this script itself.
 """
+import concurrent.futures
 import os
 import re
 import signal
@@ -233,11 +235,17 @@ def suite(build_dir, extra_cmake, env):
     else:
         print("skipped: the storage suites on a real MongoDB (set SUPPLYSEC_TEST_MONGODB_URI);"
               " tests/e2e/test_mongo_real.py says the same")
+    # The two stores' end-to-end suites run side by side: each waits on its
+    # servers and clients far more than it computes (run alone, neither keeps
+    # the 2 cores busy), and each server a test starts has its own port and
+    # store, so the suites do not meet.
     e2e_env = dict(env, SUPPLYSEC_BUILD_DIR=os.path.join(ROOT, build_dir))
-    for kind in ("sqlite", "mongodb"):
-        add(f"{build_dir} e2e on {kind}",
-            run(["/usr/bin/python3", "tests/e2e/run.py"],
-                env=dict(e2e_env, SUPPLYSEC_E2E_STORE=kind), timeout=1200))
+    kinds = ("sqlite", "mongodb")
+    with concurrent.futures.ThreadPoolExecutor(len(kinds)) as pool:
+        runs = [pool.submit(run, ["/usr/bin/python3", "tests/e2e/run.py"],
+                            dict(e2e_env, SUPPLYSEC_E2E_STORE=kind), 1200) for kind in kinds]
+        for kind, job in zip(kinds, runs):
+            add(f"{build_dir} e2e on {kind}", job.result())
 
 
 def lint(env):

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "commit_gate.h"
+#include "org_turns.h"
 #include "store.h"
 
 #define AUDIT_COLLECTION "auditEvents"
@@ -43,6 +44,7 @@ typedef struct mongo_store {
     char *indexed[MAX_INDEXED]; /* collections whose indexes exist */
     size_t n_indexed;
     commit_gate gate; /* every commitTransaction passes it (store_refuse_writes) */
+    org_turns turns;  /* this server's writers of one organization take turns */
 } mongo_store;
 
 /* ---- store_mongo.c ---- */

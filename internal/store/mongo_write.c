@@ -959,9 +959,21 @@ static store_status batch_apply(mongo_store *ms, batch *b)
         b->deadline_us = b->lone_event->deadline_us;
     if (passed(b->deadline_us))
         return STORE_DEADLINE_EXCEEDED;
-    b->client = client_pop(ms, b->deadline_us);
-    if (!b->client)
+    /* this server's writers of one organization take turns (org_turns.h),
+     * before they hold a pooled client */
+    org_turn_set turns = {0};
+    for (size_t i = 0; i <= b->n; i++) {
+        const store_audit *ev = i < b->n ? b->writes[i].ev : b->lone_event;
+        if (ev)
+            org_turn_set_add(&turns, str_or_empty(ev->org));
+    }
+    if (!org_turns_take(&ms->turns, &turns, b->deadline_us))
         return STORE_DEADLINE_EXCEEDED;
+    b->client = client_pop(ms, b->deadline_us);
+    if (!b->client) {
+        org_turns_give(&ms->turns, &turns);
+        return STORE_DEADLINE_EXCEEDED;
+    }
     /* indexes first: a unique lookup must hold from the first insert, and
      * createIndexes is not for inside a transaction */
     for (size_t i = 0; st == STORE_OK && i < b->n; i++)
@@ -974,6 +986,7 @@ static store_status batch_apply(mongo_store *ms, batch *b)
     if (b->session)
         mongoc_client_session_destroy(b->session);
     mongoc_client_pool_push(ms->pool, b->client);
+    org_turns_give(&ms->turns, &turns);
     events_clear(b);
     free(b->events);
     free(b->orgs);

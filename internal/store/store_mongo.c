@@ -459,6 +459,7 @@ static void mongo_close(void *impl)
         free(ms->indexed[i]);
     pthread_mutex_destroy(&ms->idx_mu);
     gate_destroy(&ms->gate);
+    org_turns_destroy(&ms->turns);
     free(ms);
 }
 
@@ -475,6 +476,7 @@ static store_status mongo_open(const char *uri_str, int workers, void **impl, ch
     }
     pthread_mutex_init(&ms->idx_mu, NULL);
     gate_init(&ms->gate);
+    org_turns_init(&ms->turns);
     ms->uri = mongoc_uri_new_with_error(uri_str, &e);
     if (!ms->uri) {
         store_set_err(err, "invalid MongoDB URI: %s", e.message);

@@ -306,9 +306,9 @@ MONGO_DOUBLE = os.path.join(REPO, "tests", "mongo_double", "mongo_double.py")
 class MongoDouble:
     """The MongoDB wire-protocol double as a process on a free loopback port."""
 
-    def __init__(self):
+    def __init__(self, args=()):
         self.proc = subprocess.Popen(
-            ["/usr/bin/python3", MONGO_DOUBLE, "--port", "0"], stdin=subprocess.DEVNULL,
+            ["/usr/bin/python3", MONGO_DOUBLE, "--port", "0", *args], stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         _live.add(self.proc)
         line = self.proc.stdout.readline().split()

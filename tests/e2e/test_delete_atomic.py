@@ -10,9 +10,17 @@ never outlives it (CreateApiKey guards the organization), so a new
 organization with the same id starts with no keys.
 
 Runs on either store (SUPPLYSEC_E2E_STORE). An organization has 2,000 keys,
-500 on the MongoDB double: the double, a Python program, takes milliseconds
-per transaction, so seeding 2,000 keys there took most of the suite's time,
-and 500 still keep a delete running long enough to be cut at every delay.
+500 on the MongoDB double (300 and 100 in the sweep): the double, a Python
+program, takes milliseconds per transaction, so seeding 2,000 keys there took
+most of the suite's time, and 500 still keep a delete running long enough to
+be cut at every delay.
+
+On MongoDB a transaction left open by a killed server lives on until the
+server reaps it (transactionLifetimeLimitSeconds, 60 s by default), and every
+write to the same organization conflicts with it until then. The kill test
+on the double runs its own double that reaps them after a second, and waits
+that second after each restart, so that each kill cuts a delete that really
+runs rather than one still waiting for the last one's leftovers.
 """
 
 import concurrent.futures
@@ -29,7 +37,10 @@ from harness import RpcAssertions, Server, ServerTestCase, protos
 
 C = grpc.StatusCode
 SEED_THREADS = 16
-KEYS = 500 if harness.STORE_KIND == "mongodb" and not harness.REAL_MONGODB_URI else 2000
+ON_DOUBLE = harness.STORE_KIND == "mongodb" and not harness.REAL_MONGODB_URI
+KEYS = 500 if ON_DOUBLE else 2000
+SWEEP_KEYS = 100 if ON_DOUBLE else 300
+TXN_LIFETIME = 1.0  # the kill test's double reaps abandoned transactions after this
 
 
 def debug(line):
@@ -182,7 +193,7 @@ class DeleteOrganizationAtomicTest(ServerTestCase, AtomicAssertions):
         creators = 4
         for r in range(6):
             oid = self.uid("sweep")
-            seed_org(self.admin, oid, 300)
+            seed_org(self.admin, oid, SWEEP_KEYS)
             parent = "organizations/" + oid
             stop = threading.Event()
             created, unexpected = [], []
@@ -257,7 +268,9 @@ class DeleteOrganizationKillTest(unittest.TestCase, AtomicAssertions):
     def test_kill_mid_delete(self):
         keys = KEYS
         oid = "killed-mid-delete"
-        srv = Server()
+        double = harness.MongoDouble(["--transaction-lifetime-seconds", str(TXN_LIFETIME)]) \
+            if ON_DOUBLE else None
+        srv = Server(store=double.uri("killed_mid_delete") if double else None)
         secret = None
         kills = []
         try:
@@ -276,11 +289,13 @@ class DeleteOrganizationKillTest(unittest.TestCase, AtomicAssertions):
                     kills.append("%g s: answered OK" % delay)
                 except grpc.RpcError as e:
                     kills.append("%g s: %s" % (delay, e.code().name))
-                srv = Server(store_dir=srv.dir, bootstrap=False)
+                srv = Server(store_dir=srv.dir, bootstrap=False, store=srv.store)
                 srv.admin_secret = secret
                 srv.start()
                 if not self.assertAllOrNothing(srv.admin(), oid, keys):
                     break
+                if double:
+                    time.sleep(TXN_LIFETIME + 0.2)  # the killed delete's transaction is reaped
             debug("kill -9 after: %s" % kills)
             if org_exists(srv.admin(), oid):  # every kill came before the commit
                 srv.admin().call("Organizations.DeleteOrganization",
@@ -288,6 +303,8 @@ class DeleteOrganizationKillTest(unittest.TestCase, AtomicAssertions):
                 self.assertFalse(self.assertAllOrNothing(srv.admin(), oid, keys))
         finally:
             srv.kill()
+            if double:
+                double.stop()
 
 
 if __name__ == "__main__":
