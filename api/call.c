@@ -212,23 +212,29 @@ static void request_id_bits(uint64_t out[2])
     }
 }
 
-/* Takes the client's x-request-id when it is sane, else makes one. */
-static void request_id_take(call_ctx *c)
+void rt_request_id_take(api_call *api, const char *v, size_t n)
 {
-    const char *v;
-    size_t n;
-    bool ok = metadata_find(&c->request_md, "x-request-id", &v, &n) && n > 0 &&
-              n < sizeof c->api.request_id;
+    bool ok = v && n > 0 && n < sizeof api->request_id;
     for (size_t i = 0; ok && i < n; i++)
         ok = v[i] > 0x20 && v[i] < 0x7f;
     if (ok) {
-        memcpy(c->api.request_id, v, n);
-        c->api.request_id[n] = '\0';
+        memcpy(api->request_id, v, n);
+        api->request_id[n] = '\0';
     } else {
         uint64_t rnd[2];
         request_id_bits(rnd);
-        hex_encode((const unsigned char *)rnd, sizeof rnd, c->api.request_id);
+        hex_encode((const unsigned char *)rnd, sizeof rnd, api->request_id);
     }
+}
+
+/* Takes the client's x-request-id when it is sane, else makes one, and
+ * answers with it. */
+static void request_id_take(call_ctx *c)
+{
+    const char *v = NULL;
+    size_t n = 0;
+    metadata_find(&c->request_md, "x-request-id", &v, &n);
+    rt_request_id_take(&c->api, v, n);
     c->initial_md[0].key = grpc_slice_from_static_string("x-request-id");
     c->initial_md[0].value = grpc_slice_from_copied_string(c->api.request_id);
 }
@@ -237,6 +243,18 @@ static void request_id_take(call_ctx *c)
 
 /* Unpacks buf as desc after the generic wire check (wire.h); NULL with st
  * set when the bytes are not a well-formed desc. */
+ProtobufCMessage *rt_decode_bytes(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
+                                  size_t n, status *st)
+{
+    if (!wire_check(desc, p, n, st))
+        return NULL;
+    ProtobufCMessage *msg = protobuf_c_message_unpack(desc, NULL, n, p);
+    if (!msg)
+        status_fail(st, STATUS_INVALID_ARGUMENT, "the request is not a valid %s protobuf message",
+                    desc->name);
+    return msg;
+}
+
 ProtobufCMessage *rt_decode(const ProtobufCMessageDescriptor *desc, grpc_byte_buffer *buf,
                             status *st)
 {
@@ -247,13 +265,8 @@ ProtobufCMessage *rt_decode(const ProtobufCMessageDescriptor *desc, grpc_byte_bu
     }
     grpc_slice s = grpc_byte_buffer_reader_readall(&reader);
     grpc_byte_buffer_reader_destroy(&reader);
-    ProtobufCMessage *msg = NULL;
-    if (wire_check(desc, GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s), st)) {
-        msg = protobuf_c_message_unpack(desc, NULL, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
-        if (!msg)
-            status_fail(st, STATUS_INVALID_ARGUMENT,
-                        "the request is not a valid %s protobuf message", desc->name);
-    }
+    ProtobufCMessage *msg =
+        rt_decode_bytes(desc, GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s), st);
     grpc_slice_unref(s);
     return msg;
 }
@@ -318,79 +331,122 @@ void rt_finish(call_ctx *c, const ProtobufCMessage *resp, bool initial_sent)
     rt_start_batch(c, ops, n, &c->t_finish);
 }
 
-static void log_call(call_ctx *c)
+void rt_log_call(const api_call *api, const char *method, size_t method_len, const char *protocol,
+                 bool cancelled, int64_t start_us)
 {
     log_line l;
     log_begin(&l,
-              c->api.st.code == STATUS_INTERNAL || c->api.st.code == STATUS_DATA_LOSS ? LOG_ERROR
-                                                                                      : LOG_INFO,
+              api->st.code == STATUS_INTERNAL || api->st.code == STATUS_DATA_LOSS ? LOG_ERROR
+                                                                                  : LOG_INFO,
               "call");
-    log_str(&l, "request_id", c->api.request_id);
-    if (c->m)
-        log_str(&l, "method", c->m->path);
-    else
-        log_strn(&l, "method", (const char *)GRPC_SLICE_START_PTR(c->details.method),
-                 GRPC_SLICE_LENGTH(c->details.method));
-    log_str(&l, "principal", c->api.authenticated ? c->api.who.name : "");
-    log_str(&l, "organization", c->api.authenticated ? c->api.who.org : "");
-    log_str(&l, "status", status_code_name(c->api.st.code));
-    if (c->api.st.code != STATUS_OK)
-        log_str(&l, "error", c->api.st.msg);
-    if (c->cancelled)
+    log_str(&l, "request_id", api->request_id);
+    log_strn(&l, "method", method, method_len);
+    if (protocol)
+        log_str(&l, "protocol", protocol);
+    log_str(&l, "principal", api->authenticated ? api->who.name : "");
+    log_str(&l, "organization", api->authenticated ? api->who.org : "");
+    log_str(&l, "status", status_code_name(api->st.code));
+    if (api->st.code != STATUS_OK)
+        log_str(&l, "error", api->st.msg);
+    if (cancelled)
         log_bool(&l, "cancelled", 1);
-    log_int(&l, "duration_us", clock_monotonic_us() - c->start_us);
+    log_int(&l, "duration_us", clock_monotonic_us() - start_us);
     log_emit(&l);
+}
+
+static void log_call(call_ctx *c)
+{
+    if (c->m)
+        rt_log_call(&c->api, c->m->path, strlen(c->m->path), NULL, c->cancelled, c->start_us);
+    else
+        rt_log_call(&c->api, (const char *)GRPC_SLICE_START_PTR(c->details.method),
+                    GRPC_SLICE_LENGTH(c->details.method), NULL, c->cancelled, c->start_us);
 }
 
 /* A keyless method's request is small (a service name, a symbol): one that
  * is not costs memory its sender was never asked to account for. */
-bool rt_keyless_size_ok(call_ctx *c, grpc_byte_buffer *payload)
+bool rt_keyless_size_ok(const method_entry *m, api_call *api, size_t n)
 {
-    size_t n = grpc_byte_buffer_length(payload);
-    if (c->m->api->auth != API_AUTH_NONE || n <= API_KEYLESS_REQUEST_MAX)
+    if (m->api->auth != API_AUTH_NONE || n <= API_KEYLESS_REQUEST_MAX)
         return true;
-    api_fail(&c->api, STATUS_RESOURCE_EXHAUSTED,
-             "a request to %s without an API key is at most %d bytes, got %zu", c->m->path,
+    api_fail(api, STATUS_RESOURCE_EXHAUSTED,
+             "a request to %s without an API key is at most %d bytes, got %zu", m->path,
              API_KEYLESS_REQUEST_MAX, n);
     return false;
 }
 
-/* Runs the method's handler on one decoded request. */
-static ProtobufCMessage *handle(call_ctx *c, grpc_byte_buffer *payload)
+ProtobufCMessage *rt_handle_request(const method_entry *m, api_call *api, ProtobufCMessage *req)
 {
-    const ProtobufCMethodDescriptor *md = c->m->md;
-    if (!payload)
-        return api_fail(&c->api, STATUS_INVALID_ARGUMENT, "the request carried no message");
-    if (!rt_keyless_size_ok(c, payload))
-        return NULL;
-    ProtobufCMessage *req = rt_decode(md->input, payload, &c->api.st);
-    if (!req)
-        return NULL;
-    c->api.reads = (op_reads){.redact = false};
-    ProtobufCMessage *resp = c->m->api->handler(&c->api, req);
+    api->reads = (op_reads){.redact = false};
+    ProtobufCMessage *resp = m->api->handler(api, req);
     protobuf_c_message_free_unpacked(req, NULL);
-    if (!resp && c->api.st.code == STATUS_OK)
-        api_fail(&c->api, STATUS_INTERNAL, "the handler gave no answer");
+    if (!resp && api->st.code == STATUS_OK)
+        api_fail(api, STATUS_INTERNAL, "the handler gave no answer");
     /* read from outside the organization: without what its proto marks
      * sensitive, whatever method answered (access.h) */
-    if (resp && c->api.reads.redact)
+    if (resp && api->reads.redact)
         sensitive_redact(resp);
     return resp;
+}
+
+/* Runs the method's handler on one request, decoded. */
+static ProtobufCMessage *handle(call_ctx *c, grpc_byte_buffer *payload)
+{
+    if (!payload)
+        return api_fail(&c->api, STATUS_INVALID_ARGUMENT, "the request carried no message");
+    if (!rt_keyless_size_ok(c->m, &c->api, grpc_byte_buffer_length(payload)))
+        return NULL;
+    ProtobufCMessage *req = rt_decode(c->m->md->input, payload, &c->api.st);
+    return req ? rt_handle_request(c->m, &c->api, req) : NULL;
+}
+
+bool rt_authenticate(api_server *srv, const method_entry *m, api_call *api, const char *v, size_t n)
+{
+    if (m->api->auth == API_AUTH_NONE)
+        return true;
+    if (!auth_authenticate(srv->store, srv->auth_cache, v, n, &api->who, &api->st))
+        return false;
+    api->authenticated = true;
+    api->op.who = &api->who;
+    return true;
 }
 
 /* Authenticates unless the method is public; false with st set otherwise. */
 static bool authenticate(call_ctx *c)
 {
-    if (c->m->api->auth == API_AUTH_NONE)
-        return true;
     const char *v = NULL;
     size_t n = 0;
     metadata_find(&c->request_md, "authorization", &v, &n);
-    if (!auth_authenticate(c->srv->store, c->srv->auth_cache, v, n, &c->api.who, &c->api.st))
-        return false;
-    c->api.authenticated = true;
-    c->api.op.who = &c->api.who;
-    return true;
+    return rt_authenticate(c->srv, c->m, &c->api, v, n);
+}
+
+bool rt_calls_admit(api_server *srv, api_call *api)
+{
+    if (atomic_load(&srv->in_flight) <= srv->max_calls)
+        return true;
+    api_fail(api, STATUS_RESOURCE_EXHAUSTED,
+             "the server is handling %d calls, its limit; retry with backoff", srv->max_calls);
+    return false;
+}
+
+void rt_call_begin(api_server *srv, const method_entry *m, api_call *api, int64_t deadline_us)
+{
+    api->method = m ? m->path : "";
+    api->entry = m ? m->api : NULL;
+    api->method_desc = m ? m->md : NULL;
+    api->op = (op_ctx){.store = srv->store,
+                       .method = api->method,
+                       .request_id = api->request_id,
+                       .deadline_us = deadline_us,
+                       .reads = &api->reads};
+}
+
+const method_entry *rt_method_by_path(const api_server *srv, const char *path, size_t len)
+{
+    for (size_t i = 0; i < srv->n_methods; i++)
+        if (strncmp(srv->methods[i].path, path, len) == 0 && srv->methods[i].path[len] == '\0')
+            return &srv->methods[i];
+    return NULL;
 }
 
 /* The server's own bounds, before any work: the request's metadata size,
@@ -411,11 +467,8 @@ static bool admit(call_ctx *c)
                  API_MAX_METADATA_BYTES);
         return false;
     }
-    if (atomic_load(&srv->in_flight) > srv->max_calls) {
-        api_fail(&c->api, STATUS_RESOURCE_EXHAUSTED,
-                 "the server is handling %d calls, its limit; retry with backoff", srv->max_calls);
+    if (!rt_calls_admit(srv, &c->api))
         return false;
-    }
     if (c->m->api->kind == API_UNARY)
         return true;
     c->peer = grpc_call_get_peer(c->call);
@@ -434,14 +487,7 @@ void rt_on_new_call(call_ctx *c)
     atomic_fetch_sub(&srv->armed, 1); /* after: the call is counted in flight first */
     rt_live_add(c);
     request_id_take(c);
-    c->api.method = c->m ? c->m->path : "";
-    c->api.entry = c->m ? c->m->api : NULL;
-    c->api.method_desc = c->m ? c->m->md : NULL;
-    c->api.op = (op_ctx){.store = srv->store,
-                         .method = c->api.method,
-                         .request_id = c->api.request_id,
-                         .deadline_us = INT64_MAX,
-                         .reads = &c->api.reads};
+    rt_call_begin(srv, c->m, &c->api, INT64_MAX);
     if (!c->m) {
         api_fail(&c->api, STATUS_UNIMPLEMENTED, "unknown method %.*s",
                  (int)GRPC_SLICE_LENGTH(c->details.method),

@@ -11,6 +11,8 @@
  *   live.c     each worker's live list of calls, and the idle calls the
  *              shutdown ends at once
  *   tls.c      the server's credentials: TLS, or plaintext on loopback
+ *   http.c,    the HTTP listener: Connect and gRPC-Web calls through the
+ *   http_rpc.c same steps as a gRPC call (call.c, "a call on any transport")
  */
 #ifndef SUPPLYSEC_RUNTIME_INTERNAL_H
 #define SUPPLYSEC_RUNTIME_INTERNAL_H
@@ -159,8 +161,35 @@ void rt_start_batch(call_ctx *c, const grpc_op *ops, size_t n, tag *t);
 /* Sends (initial metadata unless already sent) an optional message, the
  * status, and waits for the close. Completes with TAG_FINISH. */
 void rt_finish(call_ctx *c, const ProtobufCMessage *resp, bool initial_sent);
-/* False with c's status set when a keyless method's request is too large. */
-bool rt_keyless_size_ok(call_ctx *c, grpc_byte_buffer *payload);
+/* ---- call.c: a call on any transport (gRPC core's, or http.c's) ---- */
+
+/* The method served at path ("/pkg.Service/Method", len bytes); NULL: none. */
+const method_entry *rt_method_by_path(const api_server *srv, const char *path, size_t len);
+/* Takes the client's request id (v, n bytes; NULL: none) when it is sane,
+ * else makes one. */
+void rt_request_id_take(api_call *api, const char *v, size_t n);
+/* Binds api to method m (NULL: unknown) and the server's store, with the
+ * call's deadline (clock_monotonic_us; INT64_MAX: none). */
+void rt_call_begin(api_server *srv, const method_entry *m, api_call *api, int64_t deadline_us);
+/* False with api->st RESOURCE_EXHAUSTED when the server holds its most
+ * calls at once (the caller has counted itself in srv->in_flight). */
+bool rt_calls_admit(api_server *srv, api_call *api);
+/* Authenticates the caller from its authorization value (v, n bytes; NULL:
+ * none) unless m is keyless; false with api->st set otherwise. */
+bool rt_authenticate(api_server *srv, const method_entry *m, api_call *api, const char *v,
+                     size_t n);
+/* False with api->st set when a keyless method's request (n bytes) is too large. */
+bool rt_keyless_size_ok(const method_entry *m, api_call *api, size_t n);
+/* Unpacks n bytes at p as desc after the generic wire check (wire.h);
+ * NULL with st set when they are not a well-formed desc. */
+ProtobufCMessage *rt_decode_bytes(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
+                                  size_t n, status *st);
+/* Runs m's handler on req (which it frees) and clears what an outsider may
+ * not read; the answer, or NULL with api->st set. */
+ProtobufCMessage *rt_handle_request(const method_entry *m, api_call *api, ProtobufCMessage *req);
+/* The call's JSON log line; protocol NULL for gRPC. */
+void rt_log_call(const api_call *api, const char *method, size_t method_len, const char *protocol,
+                 bool cancelled, int64_t start_us);
 /* The events of a call, from the worker that drains its queue. */
 void rt_on_new_call(call_ctx *c);
 void rt_on_payload(call_ctx *c, bool ok);
@@ -179,6 +208,12 @@ void rt_watch_on_event(call_ctx *c, tag_kind kind);
 void *rt_watcher_main(void *arg);
 /* At shutdown: every watch ends, so its client reconnects elsewhere. */
 void rt_watches_end(api_server *srv);
+
+/* ---- tls.c ---- */
+
+/* True when addr ("host:port", "[v6]:port", "unix:path", ...) can only be
+ * reached from this machine. */
+bool rt_is_loopback(const char *addr);
 
 /* ---- live.c ---- */
 

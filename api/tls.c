@@ -11,11 +11,11 @@
 
 #include "pem.h"
 
-/* True when addr ("host:port", "[v6]:port", "ipv4:...", "ipv6:...",
+/* (runtime_internal.h) True when addr ("host:port", "[v6]:port", "ipv4:...", "ipv6:...",
  * "unix:path") can only be reached from this machine: a numeric address in
  * 127.0.0.0/8 or ::1, the name "localhost", or a Unix socket. A host name
  * that merely begins like one ("127.x.example") is not. */
-static bool is_loopback(const char *addr)
+bool rt_is_loopback(const char *addr)
 {
     if (strncmp(addr, "unix:", 5) == 0)
         return true;
@@ -48,7 +48,7 @@ static bool is_loopback(const char *addr)
 grpc_server_credentials *rt_make_credentials(const api_server_config *cfg, char **err)
 {
     if (!cfg->tls_cert && !cfg->tls_key) {
-        if (!is_loopback(cfg->listen) && !cfg->allow_insecure_remote) {
+        if (!rt_is_loopback(cfg->listen) && !cfg->allow_insecure_remote) {
             asprintf(err,
                      "refusing plaintext on non-loopback address %s: give --tls-cert and "
                      "--tls-key, or --allow-insecure-remote",

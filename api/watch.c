@@ -123,7 +123,7 @@ void rt_watch_start(call_ctx *c)
         rt_finish(c, NULL, false);
         return;
     }
-    if (!rt_keyless_size_ok(c, c->payload)) {
+    if (!rt_keyless_size_ok(c->m, &c->api, grpc_byte_buffer_length(c->payload))) {
         rt_finish(c, NULL, false);
         return;
     }

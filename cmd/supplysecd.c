@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "http.h"
 #include "keyring.h"
 #include "kinds.h"
 #include "log.h"
@@ -32,6 +33,7 @@
 
 typedef struct config {
     api_server_config server;
+    http_config http;      /* http.listen NULL: no HTTP listener */
     const char *store_uri; /* as given, or store_uri_buf with the MongoDB flags added */
     char store_uri_buf[2048];
     const char *mongo_write_concern, *mongo_selection_timeout_ms, *mongo_socket_timeout_ms;
@@ -58,6 +60,11 @@ static const char usage[] =
     "  --allow-insecure-remote   [SUPPLYSEC_ALLOW_INSECURE_REMOTE=1] plaintext off loopback\n"
     "  --max-message-bytes N     [SUPPLYSEC_MAX_MESSAGE_BYTES] default 4194304\n"
     "  --grace-seconds N         [SUPPLYSEC_GRACE_SECONDS] default 10\n"
+    "HTTP (Connect and gRPC-Web for browsers; docs/api.md, \"HTTP\"), off unless given:\n"
+    "  --http-listen HOST:PORT   [SUPPLYSEC_HTTP_LISTEN] TLS and loopback rules as for --listen\n"
+    "  --cors-origins LIST       [SUPPLYSEC_CORS_ORIGINS] origins whose pages may call, "
+    "comma-separated\n"
+    "  --http-max-connections N  [SUPPLYSEC_HTTP_MAX_CONNECTIONS] default 256, a thread each\n"
     "limits (docs/operations.md, \"Limits\"):\n"
     "  --max-connections N       [SUPPLYSEC_MAX_CONNECTIONS] default: the open-file limit less a "
     "reserve\n"
@@ -173,6 +180,12 @@ static bool config_load(config *c, int argc, char **argv)
     c->server.tls_client_ca = env_or("SUPPLYSEC_TLS_CLIENT_CA", NULL);
     c->server.allow_insecure_remote =
         strcmp(env_or("SUPPLYSEC_ALLOW_INSECURE_REMOTE", "0"), "1") == 0;
+    c->http.listen = env_or("SUPPLYSEC_HTTP_LISTEN", NULL);
+    c->http.cors_origins = env_or("SUPPLYSEC_CORS_ORIGINS", NULL);
+    if (env_or("SUPPLYSEC_HTTP_MAX_CONNECTIONS", NULL) &&
+        !parse_int("SUPPLYSEC_HTTP_MAX_CONNECTIONS", env_or("SUPPLYSEC_HTTP_MAX_CONNECTIONS", NULL),
+                   1, &c->http.max_connections))
+        return false;
     if (!parse_int("SUPPLYSEC_WORKERS", env_or("SUPPLYSEC_WORKERS", "0"), 0, &c->server.workers) ||
         !parse_int("SUPPLYSEC_MAX_MESSAGE_BYTES", env_or("SUPPLYSEC_MAX_MESSAGE_BYTES", "4194304"),
                    1024, &c->server.max_message_bytes) ||
@@ -211,6 +224,9 @@ static bool config_load(config *c, int argc, char **argv)
         {"mongo-write-concern", required_argument, NULL, 'W'},
         {"mongo-selection-timeout-ms", required_argument, NULL, 'S'},
         {"mongo-socket-timeout-ms", required_argument, NULL, 'T'},
+        {"http-listen", required_argument, NULL, 0x180},
+        {"cors-origins", required_argument, NULL, 0x181},
+        {"http-max-connections", required_argument, NULL, 0x182},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -266,6 +282,16 @@ static bool config_load(config *c, int argc, char **argv)
             if (!parse_int("--auth-cache-ms", optarg, 0, &c->server.auth_cache_ms))
                 return false;
             break;
+        case 0x180:
+            c->http.listen = optarg;
+            break;
+        case 0x181:
+            c->http.cors_origins = optarg;
+            break;
+        case 0x182:
+            if (!parse_int("--http-max-connections", optarg, 1, &c->http.max_connections))
+                return false;
+            break;
         case 'W':
             c->mongo_write_concern = optarg;
             break;
@@ -288,6 +314,15 @@ static bool config_load(config *c, int argc, char **argv)
     }
     if (c->server.workers <= 0)
         c->server.workers = cores > 0 ? (int)cores : 2;
+    c->http.tls_cert = c->server.tls_cert;
+    c->http.tls_key = c->server.tls_key;
+    c->http.max_message_bytes = c->server.max_message_bytes;
+    c->http.allow_insecure_remote = c->server.allow_insecure_remote;
+    if (c->http.listen && c->server.tls_client_ca) {
+        fprintf(stderr, "supplysecd: --http-listen does not take client certificates yet: "
+                        "leave out --tls-client-ca, or --http-listen\n");
+        return false;
+    }
     if (!mongo_options_apply(c))
         return false;
     log_level level;
@@ -468,9 +503,21 @@ static int run_server(const config *c)
         store_close(s);
         return 1;
     }
+    http_server *http = NULL;
+    if (c->http.listen && !(http = http_server_start(&c->http, srv, &err))) {
+        log_begin(&l, LOG_ERROR, "cannot start the HTTP listener");
+        log_str(&l, "error", err ? err : "out of memory");
+        log_emit(&l);
+        free(err);
+        api_server_stop(srv, 0);
+        store_close(s);
+        return 1;
+    }
     log_begin(&l, LOG_INFO, "supplysecd listening");
     log_str(&l, "listen", c->server.listen);
     log_int(&l, "port", api_server_port(srv));
+    if (http)
+        log_int(&l, "http_port", http_server_port(http));
     char shown[256];
     log_str(&l, "store", store_uri_redacted(c->store_uri, shown, sizeof shown));
     log_str(&l, "store_mode", store_describe(s));
@@ -487,7 +534,11 @@ static int run_server(const config *c)
     log_str(&l, "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     log_int(&l, "grace_seconds", c->grace_seconds);
     log_emit(&l);
+    if (http)
+        http_server_refuse(http); /* before: the stop waits for its calls in flight */
     api_server_stop(srv, c->grace_seconds * 1000);
+    if (http)
+        http_server_stop(http);
     store_close(s);
     log_begin(&l, LOG_INFO, "stopped");
     log_emit(&l);

@@ -1,0 +1,426 @@
+/* http.c — the HTTP listener (see http.h): libmicrohttpd with a thread per
+ * connection (a call may wait for its store, as a gRPC call does on its
+ * worker), the request body gathered up to the message limit, CORS for the
+ * allowed origins, /healthz and /readyz, and each POST to a method's path
+ * handed to http_rpc.c. Ownership: the http_server owns the daemon, its
+ * copies of the PEM files and the origin list; a request's state (its
+ * body) lives from its first callback to MHD's completion callback. */
+#include "http.h"
+
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http_rpc.h"
+#include "log.h"
+#include "pem.h"
+
+#define MAX_ORIGINS 32
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    api_server *srv;
+    store *store;         /* srv's, kept: it outlives srv (closed after http_server_stop) */
+    MHD_socket listen_fd; /* after the quiesce: closed once the daemon is stopped */
+    atomic_bool refusing; /* http_server_refuse was called: never touch srv again */
+    int port;
+    int max_message_bytes;
+    char *cert_pem, *key_pem;
+    char *origins_text; /* the allow-list, split in place */
+    const char *origins[MAX_ORIGINS];
+    size_t n_origins;
+};
+
+/* One request, from its first callback to its completion. */
+typedef struct request {
+    uint8_t *body;
+    size_t len, cap;
+    bool too_large;
+} request;
+
+/* ---- CORS ---- */
+
+static bool origin_allowed(const http_server *h, const char *origin)
+{
+    for (size_t i = 0; origin && i < h->n_origins; i++)
+        if (strcmp(h->origins[i], "*") == 0 || strcasecmp(h->origins[i], origin) == 0)
+            return true;
+    return false;
+}
+
+/* The headers a browser needs to let a page of an allowed origin read the
+ * answer: the origin itself (never "*", since requests carry a key), and
+ * the headers it may read. */
+static void cors_headers(const http_server *h, struct MHD_Connection *conn,
+                         struct MHD_Response *resp)
+{
+    const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    MHD_add_response_header(resp, "Vary", "Origin");
+    if (!origin_allowed(h, origin))
+        return;
+    MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                            "grpc-status, grpc-message, x-request-id, content-type");
+}
+
+/* A preflight: which methods and headers a page of an allowed origin may
+ * send. Another origin gets 403 and no CORS headers, so the browser stops. */
+static enum MHD_Result preflight(const http_server *h, struct MHD_Connection *conn)
+{
+    const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    bool ok = origin_allowed(h, origin);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Vary", "Origin");
+    if (ok) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+        MHD_add_response_header(resp, "Access-Control-Allow-Methods", "POST, GET, OPTIONS");
+        MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+                                "content-type, authorization, connect-protocol-version, "
+                                "connect-timeout-ms, grpc-timeout, x-grpc-web, x-user-agent, "
+                                "x-request-id");
+        MHD_add_response_header(resp, "Access-Control-Max-Age", "7200");
+    }
+    enum MHD_Result r =
+        MHD_queue_response(conn, ok ? MHD_HTTP_NO_CONTENT : MHD_HTTP_FORBIDDEN, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+/* ---- answers ---- */
+
+static enum MHD_Result send_text(const http_server *h, struct MHD_Connection *conn, unsigned status,
+                                 const char *text)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
+    cors_headers(h, conn, resp);
+    enum MHD_Result r = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+static enum MHD_Result send_answer(const http_server *h, struct MHD_Connection *conn,
+                                   http_answer *a)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(a->len, a->body ? a->body : "", MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        http_answer_free(a);
+        return MHD_NO;
+    }
+    a->body = NULL; /* the response owns it now */
+    MHD_add_response_header(resp, "Content-Type", a->content_type);
+    MHD_add_response_header(resp, "x-request-id", a->request_id);
+    if (a->grpc_status >= 0) {
+        char code[16];
+        snprintf(code, sizeof code, "%d", a->grpc_status);
+        MHD_add_response_header(resp, "grpc-status", code);
+        if (a->grpc_message)
+            MHD_add_response_header(resp, "grpc-message", a->grpc_message);
+    }
+    cors_headers(h, conn, resp);
+    enum MHD_Result r = MHD_queue_response(conn, a->status, resp);
+    MHD_destroy_response(resp);
+    http_answer_free(a);
+    return r;
+}
+
+/* ---- routes ---- */
+
+static const char *header(struct MHD_Connection *conn, const char *name)
+{
+    return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+/* A POST to "/pkg.Service/Method". */
+static enum MHD_Result rpc(http_server *h, struct MHD_Connection *conn, const char *url,
+                           request *rq)
+{
+    http_rpc_in in = {
+        .path = url,
+        .content_type = header(conn, "Content-Type"),
+        .authorization = header(conn, "Authorization"),
+        .request_id = header(conn, "x-request-id"),
+        .connect_timeout_ms = header(conn, "Connect-Timeout-Ms"),
+        .connect_version = header(conn, "Connect-Protocol-Version"),
+        .grpc_timeout = header(conn, "grpc-timeout"),
+        .body = rq->body ? rq->body : (const uint8_t *)"",
+        .len = rq->len,
+        .body_too_large = rq->too_large,
+        .max_message_bytes = h->max_message_bytes,
+    };
+    in.content_encoding = header(conn, "Content-Encoding");
+    if (!in.content_encoding)
+        in.content_encoding = header(conn, "grpc-encoding");
+    if (!http_rpc_content_type_known(in.content_type))
+        return send_text(h, conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                         "unsupported Content-Type: send application/json or application/proto "
+                         "(Connect), or application/grpc-web(-text)(+proto) (gRPC-Web)\n");
+    http_answer a;
+    memset(&a, 0, sizeof a);
+    /* Counted in flight before the refusal is looked at, so that
+     * api_server_stop (which follows http_server_refuse) either sees this
+     * call and waits for it, or this call sees the refusal (both atomics
+     * sequentially consistent). */
+    atomic_fetch_add(&h->srv->in_flight, 1);
+    if (atomic_load(&h->refusing)) {
+        atomic_fetch_sub(&h->srv->in_flight, 1);
+        http_rpc_refuse(&in, STATUS_UNAVAILABLE, "the server is stopping; retry", &a);
+        return send_answer(h, conn, &a);
+    }
+    http_rpc_serve(h->srv, &in, &a);
+    atomic_fetch_sub(&h->srv->in_flight, 1);
+    return send_answer(h, conn, &a);
+}
+
+static enum MHD_Result route(http_server *h, struct MHD_Connection *conn, const char *url,
+                             const char *method, request *rq)
+{
+    if (strcmp(method, "OPTIONS") == 0)
+        return preflight(h, conn);
+    if (strcmp(method, "GET") == 0 && strcmp(url, "/healthz") == 0)
+        return send_text(h, conn, MHD_HTTP_OK, "ok\n");
+    if (strcmp(method, "GET") == 0 && strcmp(url, "/readyz") == 0) {
+        if (atomic_load(&h->refusing))
+            return send_text(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "stopping\n");
+        char why[256] = "";
+        bool ready = store_health(h->store, why, sizeof why) == STORE_OK;
+        char text[300];
+        snprintf(text, sizeof text, "%s\n", ready ? "ready" : why[0] ? why : "store unavailable");
+        return send_text(h, conn, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, text);
+    }
+    const char *slash = url[0] == '/' ? strchr(url + 1, '/') : NULL;
+    bool method_path = slash && slash[1] && !strchr(slash + 1, '/');
+    if (method_path && strcmp(method, "POST") == 0)
+        return rpc(h, conn, url, rq);
+    if (method_path)
+        return send_text(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "a method is called with POST\n");
+    return send_text(h, conn, MHD_HTTP_NOT_FOUND, "not found\n");
+}
+
+/* libmicrohttpd's callback: first with no body (set up), then with each
+ * piece of the body, then once more with none (answer). */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+    (void)version;
+    http_server *h = cls;
+    request *rq = *req_cls;
+    if (!rq) {
+        rq = calloc(1, sizeof *rq);
+        if (!rq)
+            return MHD_NO;
+        *req_cls = rq;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (rq->too_large || rq->len + n > (size_t)h->max_message_bytes + 1024) {
+            /* dropped, and answered RESOURCE_EXHAUSTED once the body is in
+             * (the room of 1 KiB is the framing's and JSON's over the message) */
+            rq->too_large = true;
+            free(rq->body);
+            rq->body = NULL;
+            rq->len = rq->cap = 0;
+            return MHD_YES;
+        }
+        if (rq->len + n > rq->cap) {
+            size_t cap = rq->cap ? rq->cap : 4096;
+            while (cap < rq->len + n)
+                cap *= 2;
+            uint8_t *grown = realloc(rq->body, cap);
+            if (!grown)
+                return MHD_NO;
+            rq->body = grown;
+            rq->cap = cap;
+        }
+        memcpy(rq->body + rq->len, upload_data, n);
+        rq->len += n;
+        return MHD_YES;
+    }
+    return route(h, conn, url, method, rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode why)
+{
+    (void)cls;
+    (void)conn;
+    (void)why;
+    request *rq = *req_cls;
+    if (rq) {
+        free(rq->body);
+        free(rq);
+    }
+    *req_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char text[512];
+    vsnprintf(text, sizeof text, fmt, ap);
+    size_t n = strlen(text);
+    while (n && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+        text[--n] = '\0';
+    log_line l;
+    log_begin(&l, LOG_WARN, "http");
+    log_str(&l, "error", text);
+    log_emit(&l);
+}
+
+/* ---- start and stop ---- */
+
+static bool parse_listen(const char *listen, struct sockaddr_storage *addr, socklen_t *len,
+                         char **err)
+{
+    char host[256];
+    const char *port;
+    if (listen[0] == '[') {
+        const char *close = strchr(listen, ']');
+        if (!close || close[1] != ':' || (size_t)(close - listen - 1) >= sizeof host)
+            goto bad;
+        memcpy(host, listen + 1, (size_t)(close - listen - 1));
+        host[close - listen - 1] = '\0';
+        port = close + 2;
+    } else {
+        const char *colon = strrchr(listen, ':');
+        if (!colon || (size_t)(colon - listen) >= sizeof host)
+            goto bad;
+        memcpy(host, listen, (size_t)(colon - listen));
+        host[colon - listen] = '\0';
+        port = colon + 1;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    if (getaddrinfo(host[0] ? host : NULL, port, &hints, &res) != 0 || !res)
+        goto bad;
+    memcpy(addr, res->ai_addr, res->ai_addrlen);
+    *len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return true;
+bad:
+    asprintf(err, "--http-listen %s: expected HOST:PORT with a numeric port", listen);
+    return false;
+}
+
+static void split_origins(http_server *h, const char *list)
+{
+    if (!list || !(h->origins_text = strdup(list)))
+        return;
+    char *save = NULL;
+    for (char *tok = strtok_r(h->origins_text, ", ", &save); tok && h->n_origins < MAX_ORIGINS;
+         tok = strtok_r(NULL, ", ", &save))
+        h->origins[h->n_origins++] = tok;
+}
+
+static void http_free(http_server *h)
+{
+    free(h->cert_pem);
+    free(h->key_pem);
+    free(h->origins_text);
+    free(h);
+}
+
+http_server *http_server_start(const http_config *cfg, api_server *srv, char **err)
+{
+    *err = NULL;
+    struct sockaddr_storage addr;
+    socklen_t addr_len = 0;
+    if (!parse_listen(cfg->listen, &addr, &addr_len, err))
+        return NULL;
+    bool tls = cfg->tls_cert || cfg->tls_key;
+    if (!tls && !rt_is_loopback(cfg->listen) && !cfg->allow_insecure_remote) {
+        asprintf(err,
+                 "refusing plaintext HTTP on non-loopback address %s: give --tls-cert and "
+                 "--tls-key, or --allow-insecure-remote",
+                 cfg->listen);
+        return NULL;
+    }
+    http_server *h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    h->srv = srv;
+    h->store = srv->store;
+    h->listen_fd = MHD_INVALID_SOCKET;
+    h->max_message_bytes = cfg->max_message_bytes;
+    split_origins(h, cfg->cors_origins);
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
+    if (addr.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    if (tls) {
+        if (!cfg->tls_cert || !cfg->tls_key || !(h->cert_pem = pem_read(cfg->tls_cert)) ||
+            !(h->key_pem = pem_read(cfg->tls_key))) {
+            asprintf(err, "--http-listen with TLS: cannot read --tls-cert and --tls-key");
+            http_free(h);
+            return NULL;
+        }
+        flags |= MHD_USE_TLS;
+    }
+    int max_conns = cfg->max_connections > 0 ? cfg->max_connections : HTTP_DEFAULT_MAX_CONNECTIONS;
+    struct MHD_OptionItem tls_opts[] = {
+        {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, h->key_pem},
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    h->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)HTTP_MAX_CONNECTIONS_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)HTTP_HEADER_MEMORY, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY,
+        tls_opts, MHD_OPTION_END);
+    if (!h->daemon) {
+        asprintf(err, "cannot listen for HTTP on %s (in use, or not an address of this machine?)",
+                 cfg->listen);
+        http_free(h);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = info ? info->port : 0;
+    log_line l;
+    log_begin(&l, LOG_INFO, "http listening");
+    log_str(&l, "listen", cfg->listen);
+    log_int(&l, "port", h->port);
+    log_bool(&l, "tls", tls);
+    log_int(&l, "max_connections", max_conns);
+    log_int(&l, "cors_origins", (long long)h->n_origins);
+    log_emit(&l);
+    return h;
+}
+
+int http_server_port(const http_server *h)
+{
+    return h->port;
+}
+
+void http_server_refuse(http_server *h)
+{
+    atomic_store(&h->refusing, true);
+    h->listen_fd = MHD_quiesce_daemon(h->daemon); /* ours to close, after the stop */
+}
+
+void http_server_stop(http_server *h)
+{
+    MHD_stop_daemon(h->daemon);
+    if (h->listen_fd != MHD_INVALID_SOCKET)
+        close(h->listen_fd);
+    http_free(h);
+}

@@ -1,0 +1,482 @@
+/* http_rpc.c — one call over HTTP (see http_rpc.h).
+ *
+ * The protocols, as their specifications say (connectrpc.com/docs/protocol,
+ * github.com/grpc/grpc/blob/master/doc/PROTOCOL-WEB.md):
+ *   Connect unary   POST, Content-Type application/json (the proto3 JSON
+ *                   mapping, through the one converter, doc.h) or
+ *                   application/proto; the body is the message; an error is
+ *                   a JSON {"code", "message"} with the HTTP status of its
+ *                   code; Connect-Timeout-Ms is the deadline.
+ *   gRPC-Web        POST, application/grpc-web(+proto), or -text (the body
+ *                   base64); the body is gRPC's framing (a flag byte, a
+ *                   32-bit length, the message); the answer is a message
+ *                   frame and a trailer frame (flag 0x80) with grpc-status,
+ *                   or, for an error, the status in headers alone
+ *                   (trailers-only); grpc-timeout is the deadline.
+ * A JSON request is turned into the message and then into protobuf bytes,
+ * so that it meets the same generic wire checks (embedded NULs, UTF-8,
+ * sizes: wire.h) as a binary one. */
+#include "http_rpc.h"
+
+#include <ctype.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "doc.h"
+
+typedef enum protocol { CONNECT_JSON, CONNECT_PROTO, GRPC_WEB, GRPC_WEB_TEXT } protocol;
+
+/* ---- what the request speaks ---- */
+
+/* The media type of a Content-Type value, without parameters, compared
+ * without case. */
+static bool media_is(const char *content_type, const char *want)
+{
+    size_t n = strlen(want);
+    if (!content_type || strncasecmp(content_type, want, n) != 0)
+        return false;
+    const char *rest = content_type + n;
+    while (*rest == ' ')
+        rest++;
+    return *rest == '\0' || *rest == ';';
+}
+
+static bool protocol_of(const char *content_type, protocol *p)
+{
+    if (media_is(content_type, "application/json"))
+        *p = CONNECT_JSON;
+    else if (media_is(content_type, "application/proto"))
+        *p = CONNECT_PROTO;
+    else if (media_is(content_type, "application/grpc-web") ||
+             media_is(content_type, "application/grpc-web+proto"))
+        *p = GRPC_WEB;
+    else if (media_is(content_type, "application/grpc-web-text") ||
+             media_is(content_type, "application/grpc-web-text+proto"))
+        *p = GRPC_WEB_TEXT;
+    else
+        return false;
+    return true;
+}
+
+bool http_rpc_content_type_known(const char *content_type)
+{
+    protocol p;
+    return protocol_of(content_type, &p);
+}
+
+static const char *protocol_name(protocol p)
+{
+    return p == CONNECT_JSON || p == CONNECT_PROTO ? "connect" : "grpc-web";
+}
+
+/* ---- deadlines ---- */
+
+/* Connect-Timeout-Ms: 1 to 10 digits of milliseconds. */
+static bool connect_timeout(const char *v, int64_t *us)
+{
+    size_t n = strlen(v);
+    if (n == 0 || n > 10)
+        return false;
+    int64_t ms = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)v[i]))
+            return false;
+        ms = ms * 10 + (v[i] - '0');
+    }
+    *us = ms * 1000;
+    return true;
+}
+
+/* grpc-timeout: 1 to 8 digits and a unit, H M S m u n (PROTOCOL-HTTP2.md). */
+static bool grpc_timeout(const char *v, int64_t *us)
+{
+    size_t n = strlen(v);
+    if (n < 2 || n > 9)
+        return false;
+    int64_t x = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (!isdigit((unsigned char)v[i]))
+            return false;
+        x = x * 10 + (v[i] - '0');
+    }
+    switch (v[n - 1]) {
+    case 'H':
+        *us = x * 3600 * 1000000;
+        return true;
+    case 'M':
+        *us = x * 60 * 1000000;
+        return true;
+    case 'S':
+        *us = x * 1000000;
+        return true;
+    case 'm':
+        *us = x * 1000;
+        return true;
+    case 'u':
+        *us = x;
+        return true;
+    case 'n':
+        *us = x / 1000;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* ---- base64 (gRPC-Web text) ---- */
+
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Decodes base64 text that may be several padded chunks one after the
+ * other (a client may send each frame encoded on its own); out has room for
+ * n * 3 / 4 bytes. false on anything but base64. */
+static bool b64_decode(const uint8_t *in, size_t n, uint8_t *out, size_t *out_len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        if (n - i < 4)
+            return false;
+        int v[4];
+        int pad = 0;
+        for (int k = 0; k < 4; k++) {
+            unsigned char c = in[i + k];
+            if (c == '=' && k >= 2) {
+                pad++;
+                v[k] = 0;
+            } else if (pad || (v[k] = b64_value(c)) < 0) {
+                return false;
+            }
+        }
+        uint32_t bits =
+            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+        out[o++] = (uint8_t)(bits >> 16);
+        if (pad < 2)
+            out[o++] = (uint8_t)(bits >> 8);
+        if (pad < 1)
+            out[o++] = (uint8_t)bits;
+        i += 4;
+    }
+    *out_len = o;
+    return true;
+}
+
+/* Replaces a->body with its base64 text. */
+static bool b64_encode_body(http_answer *a)
+{
+    size_t n = 4 * ((a->len + 2) / 3);
+    char *text = malloc(n + 1);
+    if (!text)
+        return false;
+    EVP_EncodeBlock((unsigned char *)text, (const unsigned char *)a->body, (int)a->len);
+    free(a->body);
+    a->body = text;
+    a->len = n;
+    return true;
+}
+
+/* ---- answers ---- */
+
+void http_answer_free(http_answer *a)
+{
+    free(a->body);
+    free(a->grpc_message);
+    a->body = a->grpc_message = NULL;
+}
+
+/* The HTTP status of a code (the Connect specification's table). */
+static unsigned connect_http_status(status_code code)
+{
+    switch (code) {
+    case STATUS_OK:
+        return 200;
+    case STATUS_CANCELLED:
+        return 499;
+    case STATUS_INVALID_ARGUMENT:
+    case STATUS_FAILED_PRECONDITION:
+    case STATUS_OUT_OF_RANGE:
+        return 400;
+    case STATUS_DEADLINE_EXCEEDED:
+        return 504;
+    case STATUS_NOT_FOUND:
+        return 404;
+    case STATUS_ALREADY_EXISTS:
+    case STATUS_ABORTED:
+        return 409;
+    case STATUS_PERMISSION_DENIED:
+        return 403;
+    case STATUS_RESOURCE_EXHAUSTED:
+        return 429;
+    case STATUS_UNIMPLEMENTED:
+        return 501;
+    case STATUS_UNAVAILABLE:
+        return 503;
+    case STATUS_UNAUTHENTICATED:
+        return 401;
+    default:
+        return 500;
+    }
+}
+
+/* The Connect code: the gRPC name in lower case ("canceled" with one L). */
+static void connect_code(status_code code, char *out, size_t size)
+{
+    const char *name = code == STATUS_CANCELLED ? "canceled" : status_code_name(code);
+    size_t i = 0;
+    for (; name[i] && i + 1 < size; i++)
+        out[i] = (char)tolower((unsigned char)name[i]);
+    out[i] = '\0';
+}
+
+/* grpc-message's encoding: every byte outside 0x20..0x7e, and '%', as %XX. */
+static char *percent_encode(const char *msg)
+{
+    size_t n = strlen(msg);
+    char *out = malloc(3 * n + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)msg[i];
+        if (c < 0x20 || c > 0x7e || c == '%')
+            o += (size_t)sprintf(out + o, "%%%02X", c);
+        else
+            out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static void answer_error(protocol p, const status *st, http_answer *out)
+{
+    if (p == CONNECT_JSON || p == CONNECT_PROTO) {
+        char code[32];
+        connect_code(st->code, code, sizeof code);
+        char *msg = bson_utf8_escape_for_json(st->msg, -1);
+        out->status = connect_http_status(st->code);
+        out->content_type = "application/json";
+        if (msg && asprintf(&out->body, "{\"code\":\"%s\",\"message\":\"%s\"}", code, msg) >= 0)
+            out->len = strlen(out->body);
+        else
+            out->body = NULL;
+        bson_free(msg);
+        return;
+    }
+    out->status = 200; /* trailers-only: the status is in the headers */
+    out->content_type =
+        p == GRPC_WEB_TEXT ? "application/grpc-web-text+proto" : "application/grpc-web+proto";
+    out->grpc_status = (int)st->code;
+    out->grpc_message = percent_encode(st->msg);
+}
+
+static void frame_header(uint8_t *at, uint8_t flag, size_t len)
+{
+    at[0] = flag;
+    at[1] = (uint8_t)(len >> 24);
+    at[2] = (uint8_t)(len >> 16);
+    at[3] = (uint8_t)(len >> 8);
+    at[4] = (uint8_t)len;
+}
+
+/* The answer to a call that succeeded; false when out of memory. */
+static bool answer_message(protocol p, const ProtobufCMessage *resp, http_answer *out)
+{
+    out->status = 200;
+    if (p == CONNECT_JSON) {
+        char *json = doc_message_to_json(resp);
+        if (!json)
+            return false;
+        out->body = strdup(json);
+        bson_free(json);
+        out->len = out->body ? strlen(out->body) : 0;
+        out->content_type = "application/json";
+        return out->body != NULL;
+    }
+    size_t n = protobuf_c_message_get_packed_size(resp);
+    if (p == CONNECT_PROTO) {
+        out->body = malloc(n ? n : 1);
+        if (!out->body)
+            return false;
+        protobuf_c_message_pack(resp, (uint8_t *)out->body);
+        out->len = n;
+        out->content_type = "application/proto";
+        return true;
+    }
+    static const char trailer[] = "grpc-status:0\r\n";
+    size_t tn = sizeof trailer - 1;
+    out->body = malloc(5 + n + 5 + tn);
+    if (!out->body)
+        return false;
+    uint8_t *b = (uint8_t *)out->body;
+    frame_header(b, 0x00, n);
+    protobuf_c_message_pack(resp, b + 5);
+    frame_header(b + 5 + n, 0x80, tn);
+    memcpy(b + 10 + n, trailer, tn);
+    out->len = 10 + n + tn;
+    if (p == GRPC_WEB_TEXT) {
+        out->content_type = "application/grpc-web-text+proto";
+        return b64_encode_body(out);
+    }
+    out->content_type = "application/grpc-web+proto";
+    return true;
+}
+
+void http_rpc_refuse(const http_rpc_in *in, status_code code, const char *msg, http_answer *out)
+{
+    protocol p = CONNECT_JSON;
+    protocol_of(in->content_type, &p);
+    status st;
+    status_fail(&st, code, "%s", msg);
+    out->grpc_status = -1;
+    answer_error(p, &st, out);
+}
+
+/* ---- the request message ---- */
+
+/* The request's protobuf bytes out of the body (for JSON, the message
+ * parsed and packed; for gRPC-Web, the one message frame): *owned is set
+ * when they were allocated here. false with st set on a malformed body. */
+static bool request_bytes(protocol p, const method_entry *m, const http_rpc_in *in,
+                          const uint8_t **bytes, size_t *n, uint8_t **owned, status *st)
+{
+    *owned = NULL;
+    if (p == CONNECT_PROTO) {
+        *bytes = in->body;
+        *n = in->len;
+        return true;
+    }
+    if (p == CONNECT_JSON) {
+        char err[256] = "";
+        const char *json = in->len ? (const char *)in->body : "{}";
+        ProtobufCMessage *msg =
+            doc_message_from_json(m->md->input, json, in->len ? in->len : 2, err, sizeof err);
+        if (!msg)
+            return status_fail(st, STATUS_INVALID_ARGUMENT, "the request is not a valid %s: %s",
+                               m->md->input->name, err);
+        size_t len = protobuf_c_message_get_packed_size(msg);
+        *owned = malloc(len ? len : 1);
+        if (*owned)
+            protobuf_c_message_pack(msg, *owned);
+        protobuf_c_message_free_unpacked(msg, NULL);
+        if (!*owned)
+            return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        *bytes = *owned;
+        *n = len;
+        return true;
+    }
+    const uint8_t *body = in->body;
+    size_t len = in->len;
+    if (p == GRPC_WEB_TEXT) {
+        *owned = malloc(len / 4 * 3 + 3);
+        if (!*owned)
+            return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        if (!b64_decode(in->body, in->len, *owned, &len))
+            return status_fail(st, STATUS_INVALID_ARGUMENT, "the grpc-web-text body is not base64");
+        body = *owned;
+    }
+    if (len < 5)
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "the request carried no message (a gRPC-Web body is one frame: a flag "
+                           "byte, a 4-byte length and the message)");
+    size_t frame = (size_t)body[1] << 24 | (size_t)body[2] << 16 | (size_t)body[3] << 8 | body[4];
+    if (body[0] & 0x01)
+        return status_fail(st, STATUS_UNIMPLEMENTED,
+                           "compressed messages are not accepted; send them uncompressed"),
+               false;
+    if (body[0] != 0 || frame != len - 5)
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "the gRPC-Web body is not exactly one message frame (%zu bytes, the "
+                           "frame says %zu)",
+                           len, frame + 5);
+    *bytes = body + 5;
+    *n = frame;
+    return true;
+}
+
+/* ---- the call ---- */
+
+void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
+{
+    int64_t start_us = clock_monotonic_us();
+    api_call api;
+    memset(&api, 0, sizeof api);
+    memset(out, 0, sizeof *out);
+    out->grpc_status = -1;
+    protocol p = CONNECT_JSON;
+    protocol_of(in->content_type, &p); /* http.c checked it is one of them */
+    rt_request_id_take(&api, in->request_id, in->request_id ? strlen(in->request_id) : 0);
+    memcpy(out->request_id, api.request_id, sizeof out->request_id);
+    const method_entry *m = rt_method_by_path(srv, in->path, strlen(in->path));
+    rt_call_begin(srv, m, &api, INT64_MAX);
+
+    ProtobufCMessage *resp = NULL;
+    uint8_t *owned = NULL;
+    const uint8_t *bytes = NULL;
+    size_t n = 0;
+    int64_t timeout_us = 0;
+    const char *timeout =
+        p == GRPC_WEB || p == GRPC_WEB_TEXT ? in->grpc_timeout : in->connect_timeout_ms;
+    const char *encoding = in->content_encoding;
+    if (!m) {
+        api_fail(&api, STATUS_UNIMPLEMENTED, "unknown method %s", in->path);
+    } else if (!m->api || !m->api->handler) {
+        api_fail(&api, STATUS_UNIMPLEMENTED, "%s is not implemented", m->path);
+    } else if (m->api->kind != API_UNARY) {
+        api_fail(&api, STATUS_UNIMPLEMENTED,
+                 "%s is a stream: over HTTP only unary methods are served; call it over gRPC",
+                 m->path);
+    } else if (in->connect_version && strcmp(in->connect_version, "1") != 0) {
+        api_fail(&api, STATUS_INVALID_ARGUMENT, "connect-protocol-version must be 1, got \"%.32s\"",
+                 in->connect_version);
+    } else if (encoding && strcmp(encoding, "identity") != 0) {
+        api_fail(&api, STATUS_UNIMPLEMENTED,
+                 "compressed requests are not accepted (encoding \"%.32s\"); send them "
+                 "uncompressed",
+                 encoding);
+    } else if (timeout &&
+               !(p == GRPC_WEB || p == GRPC_WEB_TEXT ? grpc_timeout(timeout, &timeout_us)
+                                                     : connect_timeout(timeout, &timeout_us))) {
+        api_fail(&api, STATUS_INVALID_ARGUMENT, "%s \"%.32s\" is not a timeout",
+                 p == GRPC_WEB || p == GRPC_WEB_TEXT ? "grpc-timeout" : "connect-timeout-ms",
+                 timeout);
+    } else if (in->body_too_large) {
+        api_fail(&api, STATUS_RESOURCE_EXHAUSTED, "the request is larger than %d bytes, the limit",
+                 in->max_message_bytes);
+    } else if (rt_calls_admit(srv, &api) && rt_keyless_size_ok(m, &api, in->len)) {
+        if (timeout)
+            api.op.deadline_us = start_us + timeout_us;
+        if (op_check_deadline(&api.op, &api.st) &&
+            rt_authenticate(srv, m, &api, in->authorization,
+                            in->authorization ? strlen(in->authorization) : 0) &&
+            request_bytes(p, m, in, &bytes, &n, &owned, &api.st)) {
+            ProtobufCMessage *req = rt_decode_bytes(m->md->input, bytes, n, &api.st);
+            if (req)
+                resp = rt_handle_request(m, &api, req);
+        }
+    }
+    free(owned);
+    if (resp && !answer_message(p, resp, out)) {
+        http_answer_free(out);
+        api_fail(&api, STATUS_RESOURCE_EXHAUSTED, "out of memory for the answer");
+    }
+    if (api.st.code != STATUS_OK)
+        answer_error(p, &api.st, out);
+    if (resp)
+        protobuf_c_message_free_unpacked(resp, NULL);
+    rt_log_call(&api, in->path, strlen(in->path), protocol_name(p), false, start_us);
+}

@@ -1,0 +1,56 @@
+/* http_rpc.h — one call over HTTP (http.c's part in it is the connection):
+ * which protocol the request speaks (Connect unary JSON or binary, gRPC-Web
+ * binary or text), its deadline and request id, the request message out of
+ * its framing, the same call as over gRPC (call.c), and the answer in the
+ * protocol's framing with its HTTP status. */
+#ifndef SUPPLYSEC_HTTP_RPC_H
+#define SUPPLYSEC_HTTP_RPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime_internal.h"
+
+/* What http.c hands over of a POST to "/pkg.Service/Method". Strings are
+ * the header values (NULL: absent), borrowed for the call. */
+typedef struct http_rpc_in {
+    const char *path;
+    const char *content_type;
+    const char *authorization;
+    const char *request_id;
+    const char *connect_timeout_ms; /* Connect */
+    const char *connect_version;    /* Connect-Protocol-Version */
+    const char *content_encoding;   /* Content-Encoding (Connect), grpc-encoding (gRPC-Web) */
+    const char *grpc_timeout;       /* gRPC-Web */
+    const uint8_t *body;
+    size_t len;
+    bool body_too_large; /* the body passed max_message_bytes (and was dropped) */
+    int max_message_bytes;
+} http_rpc_in;
+
+/* The answer; the caller frees body with free() (http_answer_free). */
+typedef struct http_answer {
+    unsigned status;          /* HTTP status */
+    const char *content_type; /* static */
+    char *body;
+    size_t len;
+    /* gRPC-Web trailers-only answers carry the status in headers */
+    int grpc_status;    /* -1: not a gRPC-Web status header */
+    char *grpc_message; /* percent-encoded; NULL: none */
+    char request_id[65];
+} http_answer;
+
+void http_answer_free(http_answer *a);
+
+/* True when content_type is one this file serves (so http.c answers 415
+ * Unsupported Media Type otherwise). */
+bool http_rpc_content_type_known(const char *content_type);
+
+/* Serves one call; srv's in-flight count already includes it. */
+void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out);
+
+/* An answer in in's protocol that carries only status and message, for
+ * calls refused before the runtime is asked (the server is stopping). */
+void http_rpc_refuse(const http_rpc_in *in, status_code code, const char *msg, http_answer *out);
+
+#endif
