@@ -113,8 +113,10 @@ static enum MHD_Result send_text(const http_server *h, struct MHD_Connection *co
 static enum MHD_Result send_answer(const http_server *h, struct MHD_Connection *conn,
                                    http_answer *a)
 {
+    /* a trailers-only answer has no body: nothing for the response to free */
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(a->len, a->body ? a->body : "", MHD_RESPMEM_MUST_FREE);
+        a->body ? MHD_create_response_from_buffer(a->len, a->body, MHD_RESPMEM_MUST_FREE)
+                : MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
     if (!resp) {
         http_answer_free(a);
         return MHD_NO;
