@@ -331,9 +331,13 @@ void rt_finish(call_ctx *c, const ProtobufCMessage *resp, bool initial_sent)
     rt_start_batch(c, ops, n, &c->t_finish);
 }
 
-void rt_log_call(const api_call *api, const char *method, size_t method_len, const char *protocol,
-                 bool cancelled, int64_t start_us)
+void rt_call_done(api_server *srv, const method_entry *m, const api_call *api, const char *method,
+                  size_t method_len, metrics_protocol protocol, bool cancelled, int64_t start_us)
 {
+    static const char *const names[METRICS_PROTOCOLS] = {NULL, "connect", "grpc-web"};
+    int64_t duration_us = clock_monotonic_us() - start_us;
+    metrics_record(srv->metrics, m ? (size_t)(m - srv->methods) : srv->n_methods, protocol,
+                   api->st.code, duration_us);
     log_line l;
     log_begin(&l,
               api->st.code == STATUS_INTERNAL || api->st.code == STATUS_DATA_LOSS ? LOG_ERROR
@@ -341,8 +345,8 @@ void rt_log_call(const api_call *api, const char *method, size_t method_len, con
               "call");
     log_str(&l, "request_id", api->request_id);
     log_strn(&l, "method", method, method_len);
-    if (protocol)
-        log_str(&l, "protocol", protocol);
+    if (names[protocol])
+        log_str(&l, "protocol", names[protocol]);
     log_str(&l, "principal", api->authenticated ? api->who.name : "");
     log_str(&l, "organization", api->authenticated ? api->who.org : "");
     log_str(&l, "status", status_code_name(api->st.code));
@@ -350,17 +354,18 @@ void rt_log_call(const api_call *api, const char *method, size_t method_len, con
         log_str(&l, "error", api->st.msg);
     if (cancelled)
         log_bool(&l, "cancelled", 1);
-    log_int(&l, "duration_us", clock_monotonic_us() - start_us);
+    log_int(&l, "duration_us", duration_us);
     log_emit(&l);
 }
 
 static void log_call(call_ctx *c)
 {
     if (c->m)
-        rt_log_call(&c->api, c->m->path, strlen(c->m->path), NULL, c->cancelled, c->start_us);
+        rt_call_done(c->srv, c->m, &c->api, c->m->path, strlen(c->m->path), METRICS_GRPC,
+                     c->cancelled, c->start_us);
     else
-        rt_log_call(&c->api, (const char *)GRPC_SLICE_START_PTR(c->details.method),
-                    GRPC_SLICE_LENGTH(c->details.method), NULL, c->cancelled, c->start_us);
+        rt_call_done(c->srv, NULL, &c->api, (const char *)GRPC_SLICE_START_PTR(c->details.method),
+                     GRPC_SLICE_LENGTH(c->details.method), METRICS_GRPC, c->cancelled, c->start_us);
 }
 
 /* A keyless method's request is small (a service name, a symbol): one that

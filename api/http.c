@@ -19,6 +19,7 @@
 
 #include "http_rpc.h"
 #include "log.h"
+#include "metrics.h"
 #include "pem.h"
 
 #define MAX_ORIGINS 32
@@ -186,6 +187,31 @@ static enum MHD_Result rpc(http_server *h, struct MHD_Connection *conn, const ch
     return send_answer(h, conn, &a);
 }
 
+/* GET /metrics: counted in flight like a call, since it reads the runtime
+ * (see rpc). */
+static enum MHD_Result metrics(http_server *h, struct MHD_Connection *conn)
+{
+    atomic_fetch_add(&h->srv->in_flight, 1);
+    if (atomic_load(&h->refusing)) {
+        atomic_fetch_sub(&h->srv->in_flight, 1);
+        return send_text(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "stopping\n");
+    }
+    size_t len = 0;
+    char *text = metrics_render(h->srv, &len);
+    atomic_fetch_sub(&h->srv->in_flight, 1);
+    if (!text)
+        return send_text(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
 static enum MHD_Result route(http_server *h, struct MHD_Connection *conn, const char *url,
                              const char *method, request *rq)
 {
@@ -202,6 +228,8 @@ static enum MHD_Result route(http_server *h, struct MHD_Connection *conn, const 
         snprintf(text, sizeof text, "%s\n", ready ? "ready" : why[0] ? why : "store unavailable");
         return send_text(h, conn, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, text);
     }
+    if (strcmp(method, "GET") == 0 && strcmp(url, "/metrics") == 0)
+        return metrics(h, conn);
     const char *slash = url[0] == '/' ? strchr(url + 1, '/') : NULL;
     bool method_path = slash && slash[1] && !strchr(slash + 1, '/');
     if (method_path && strcmp(method, "POST") == 0)

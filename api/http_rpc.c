@@ -67,11 +67,6 @@ bool http_rpc_content_type_known(const char *content_type)
     return protocol_of(content_type, &p);
 }
 
-static const char *protocol_name(protocol p)
-{
-    return p == CONNECT_JSON || p == CONNECT_PROTO ? "connect" : "grpc-web";
-}
-
 /* ---- deadlines ---- */
 
 /* Connect-Timeout-Ms: 1 to 10 digits of milliseconds. */
@@ -478,5 +473,7 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
         answer_error(p, &api.st, out);
     if (resp)
         protobuf_c_message_free_unpacked(resp, NULL);
-    rt_log_call(&api, in->path, strlen(in->path), protocol_name(p), false, start_us);
+    rt_call_done(srv, m, &api, in->path, strlen(in->path),
+                 p == CONNECT_JSON || p == CONNECT_PROTO ? METRICS_CONNECT : METRICS_GRPC_WEB,
+                 false, start_us);
 }

@@ -6,7 +6,8 @@
 static ProtobufCMessage *get_report(api_call *call, ProtobufCMessage *msg)
 {
     Supplysec__V1__GetReadinessReportRequest *req = (void *)msg;
-    Supplysec__V1__ReadinessReport *r = readiness_report(&call->op, req->name, req->authority, &call->st);
+    Supplysec__V1__ReadinessReport *r =
+        readiness_report(&call->op, req->name, req->authority, &call->st);
     return r ? &r->base : NULL;
 }
 

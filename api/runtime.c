@@ -355,7 +355,8 @@ api_server *api_server_start(const api_server_config *cfg, store *st,
     grpc_channel_args chargs = {6, args};
     srv->server = grpc_server_create(&chargs, NULL);
     if (!workers_create(srv, cfg->workers > 0 ? cfg->workers : 1) ||
-        !register_methods(srv, services, n_services, err))
+        !register_methods(srv, services, n_services, err) ||
+        !(srv->metrics = metrics_new(srv->n_methods)))
         goto fail;
     grpc_server_credentials *creds = rt_make_credentials(cfg, err);
     if (!creds)
@@ -385,6 +386,7 @@ fail:
     grpc_resource_quota_unref(srv->quota);
     auth_cache_free(srv->auth_cache);
     pool_free(srv->writers); /* idle: every call has finished */
+    metrics_free(srv->metrics);
     free(srv->methods);
     free(srv);
     grpc_shutdown();
@@ -524,6 +526,7 @@ void api_server_stop(api_server *srv, int grace_ms)
     grpc_resource_quota_unref(srv->quota);
     auth_cache_free(srv->auth_cache);
     pool_free(srv->writers); /* idle: every call has finished */
+    metrics_free(srv->metrics);
     free(srv->methods);
     free(srv);
     grpc_shutdown();

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 
 #include "auth_cache.h"
+#include "metrics.h"
 #include "pool.h"
 #include "runtime.h"
 #include "stream_slots.h"
@@ -95,6 +96,7 @@ struct api_server {
     grpc_resource_quota *quota;
     auth_cache *auth_cache; /* NULL: every call reads its key */
     pool *writers;          /* runs the methods that write (api_method.writes) */
+    api_metrics *metrics;   /* what /metrics shows (metrics.h) */
     atomic_int writing;     /* calls handed to writers and not yet answered */
     /* api_server_stop parks the workers (none polls, so no connection's
      * bytes are read) while it shuts the server down: see park_workers. */
@@ -187,9 +189,9 @@ ProtobufCMessage *rt_decode_bytes(const ProtobufCMessageDescriptor *desc, const 
 /* Runs m's handler on req (which it frees) and clears what an outsider may
  * not read; the answer, or NULL with api->st set. */
 ProtobufCMessage *rt_handle_request(const method_entry *m, api_call *api, ProtobufCMessage *req);
-/* The call's JSON log line; protocol NULL for gRPC. */
-void rt_log_call(const api_call *api, const char *method, size_t method_len, const char *protocol,
-                 bool cancelled, int64_t start_us);
+/* The call's JSON log line and its metrics (m NULL: an unknown method). */
+void rt_call_done(api_server *srv, const method_entry *m, const api_call *api, const char *method,
+                  size_t method_len, metrics_protocol protocol, bool cancelled, int64_t start_us);
 /* The events of a call, from the worker that drains its queue. */
 void rt_on_new_call(call_ctx *c);
 void rt_on_payload(call_ctx *c, bool ok);

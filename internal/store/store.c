@@ -46,6 +46,9 @@ struct store {
      * shared slot only counts more). */
     atomic_uint_least64_t changes[STORE_CHANGE_SLOTS];
     atomic_uint_least64_t deletes[STORE_CHANGE_SLOTS];
+    /* how long the backend took (store_latencies): batches of writes, and
+     * reads (gets, lists, audit pages) */
+    latency_histogram write_latency, read_latency;
 };
 
 static atomic_uint_least64_t next_store_id = 1;
@@ -442,6 +445,19 @@ uint64_t store_id(const store *s)
     return s->id;
 }
 
+/* A read's outcome, noted, and its duration since t0 recorded. */
+static store_status timed_read(store *s, int64_t t0, store_status st)
+{
+    latency_record(&s->read_latency, clock_monotonic_us() - t0);
+    return noted(s, st);
+}
+
+void store_latencies(store *s, const latency_histogram **reads, const latency_histogram **writes)
+{
+    *reads = &s->read_latency;
+    *writes = &s->write_latency;
+}
+
 store_status store_apply(store *s, const store_write *writes, size_t n, size_t *failed)
 {
     enum { SMALL = 8 };
@@ -471,7 +487,9 @@ store_status store_apply(store *s, const store_write *writes, size_t n, size_t *
             ws[i].rec = &recs[i];
         }
     }
+    int64_t t0 = clock_monotonic_us();
     st = noted(s, s->be->apply(s->impl, ws, n, failed));
+    latency_record(&s->write_latency, clock_monotonic_us() - t0);
     changes_count(s, writes, n, st); /* after: the batch may have committed */
 out:
     if (recs != small_recs)
@@ -514,7 +532,8 @@ store_status store_get(store *s, const char *collection, const char *org, const 
         *out = NULL;
     if (!s || !out || !nonempty(collection) || !nonempty(name))
         return STORE_INVALID;
-    return noted(s, s->be->get(s->impl, collection, org, name, out));
+    int64_t t0 = clock_monotonic_us(); /* before the read: argument order is unspecified */
+    return timed_read(s, t0, s->be->get(s->impl, collection, org, name, out));
 }
 
 store_status store_get_by_lookup(store *s, const char *collection, const char *lookup,
@@ -524,7 +543,8 @@ store_status store_get_by_lookup(store *s, const char *collection, const char *l
         *out = NULL;
     if (!s || !out || !nonempty(collection) || !nonempty(lookup))
         return STORE_INVALID;
-    return noted(s, s->be->get_by_lookup(s->impl, collection, lookup, out));
+    int64_t t0 = clock_monotonic_us(); /* before the read: argument order is unspecified */
+    return timed_read(s, t0, s->be->get_by_lookup(s->impl, collection, lookup, out));
 }
 
 store_status store_list(store *s, const store_query *q, store_page **out)
@@ -540,7 +560,8 @@ store_status store_list(store *s, const store_query *q, store_page **out)
     store_query nq = *q;
     if (nq.after && !nq.after[0])
         nq.after = NULL;
-    return noted(s, s->be->list(s->impl, &nq, out));
+    int64_t t0 = clock_monotonic_us(); /* before the read: argument order is unspecified */
+    return timed_read(s, t0, s->be->list(s->impl, &nq, out));
 }
 
 store_status store_audit_list(store *s, const char *org, int64_t after_seq, int limit,
@@ -552,7 +573,8 @@ store_status store_audit_list(store *s, const char *org, int64_t after_seq, int 
         *count = 0;
     if (!s || !org || after_seq < 0 || limit <= 0 || !out || !count)
         return STORE_INVALID;
-    return noted(s, s->be->audit_list(s->impl, org, after_seq, limit, out, count));
+    int64_t t0 = clock_monotonic_us(); /* before the read: argument order is unspecified */
+    return timed_read(s, t0, s->be->audit_list(s->impl, org, after_seq, limit, out, count));
 }
 
 store_status store_collections(store *s, char ***names, size_t *count)

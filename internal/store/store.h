@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include "filter.h"
+#include "latency.h"
 #include "status.h"
 
 typedef enum store_status {
@@ -186,6 +187,10 @@ store_status store_ping(store *s);
  * (SQLite: the open file still at its path, the filesystem writable and not
  * full, no corruption seen); see store_backend.health. */
 store_status store_health(store *s, char *why, size_t size);
+
+/* How long the backend took: reads (gets, lists, audit pages) and batches
+ * of writes, since the store opened (for /metrics). */
+void store_latencies(store *s, const latency_histogram **reads, const latency_histogram **writes);
 
 store_status store_create(store *s, const store_record *rec, const store_audit *ev);
 /* Replaces the record named rec->name in rec->org with rec (whose version
