@@ -146,9 +146,14 @@ static const char *header(struct MHD_Connection *conn, const char *name)
     return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
 }
 
-/* A POST to "/pkg.Service/Method". */
+static const char *query(struct MHD_Connection *conn, const char *name)
+{
+    return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* A POST to "/pkg.Service/Method", or a Connect GET of one (get). */
 static enum MHD_Result rpc(http_server *h, struct MHD_Connection *conn, const char *url,
-                           request *rq)
+                           request *rq, bool get)
 {
     http_rpc_in in = {
         .path = url,
@@ -166,7 +171,17 @@ static enum MHD_Result rpc(http_server *h, struct MHD_Connection *conn, const ch
     in.content_encoding = header(conn, "Content-Encoding");
     if (!in.content_encoding)
         in.content_encoding = header(conn, "grpc-encoding");
-    if (!http_rpc_content_type_known(in.content_type))
+    if (get) {
+        in.get = true;
+        in.content_type = "application/json"; /* for an answer before the query is read */
+        in.q_encoding = query(conn, "encoding");
+        in.q_base64 = query(conn, "base64");
+        in.q_compression = query(conn, "compression");
+        in.q_connect = query(conn, "connect");
+        if (MHD_lookup_connection_value_n(conn, MHD_GET_ARGUMENT_KIND, "message", 7, &in.q_message,
+                                          &in.q_message_len) != MHD_YES)
+            in.q_message = NULL;
+    } else if (!http_rpc_content_type_known(in.content_type))
         return send_text(h, conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
                          "unsupported Content-Type: send application/json or application/proto "
                          "(Connect), or application/grpc-web(-text)(+proto) (gRPC-Web)\n");
@@ -232,10 +247,11 @@ static enum MHD_Result route(http_server *h, struct MHD_Connection *conn, const 
         return metrics(h, conn);
     const char *slash = url[0] == '/' ? strchr(url + 1, '/') : NULL;
     bool method_path = slash && slash[1] && !strchr(slash + 1, '/');
-    if (method_path && strcmp(method, "POST") == 0)
-        return rpc(h, conn, url, rq);
+    if (method_path && (strcmp(method, "POST") == 0 || strcmp(method, "GET") == 0))
+        return rpc(h, conn, url, rq, strcmp(method, "GET") == 0);
     if (method_path)
-        return send_text(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "a method is called with POST\n");
+        return send_text(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                         "a method is called with POST (or, where it changes nothing, GET)\n");
     return send_text(h, conn, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 

@@ -131,26 +131,31 @@ static int b64_value(unsigned char c)
         return c - 'a' + 26;
     if (c >= '0' && c <= '9')
         return c - '0' + 52;
-    if (c == '+')
+    if (c == '+' || c == '-') /* '-' and '_': the URL-safe alphabet */
         return 62;
-    if (c == '/')
+    if (c == '/' || c == '_')
         return 63;
     return -1;
 }
 
 /* Decodes base64 text that may be several padded chunks one after the
- * other (a client may send each frame encoded on its own); out has room for
- * n * 3 / 4 bytes. false on anything but base64. */
-static bool b64_decode(const uint8_t *in, size_t n, uint8_t *out, size_t *out_len)
+ * other (a client may send each frame encoded on its own), in either
+ * alphabet; with unpadded, a last chunk may leave its padding out (a
+ * Connect GET's message). out has room for n * 3 / 4 + 3 bytes. false on
+ * anything but base64. */
+static bool b64_decode(const uint8_t *in, size_t n, uint8_t *out, size_t *out_len, bool unpadded)
 {
     size_t o = 0;
     for (size_t i = 0; i < n;) {
-        if (n - i < 4)
+        uint8_t group[4] = {'=', '=', '=', '='};
+        size_t left = n - i;
+        if (left < 4 && (!unpadded || left < 2))
             return false;
+        memcpy(group, in + i, left < 4 ? left : 4);
         int v[4];
         int pad = 0;
         for (int k = 0; k < 4; k++) {
-            unsigned char c = in[i + k];
+            unsigned char c = group[k];
             if (c == '=' && k >= 2) {
                 pad++;
                 v[k] = 0;
@@ -380,7 +385,7 @@ static bool request_bytes(protocol p, const method_entry *m, const http_rpc_in *
         *owned = malloc(len / 4 * 3 + 3);
         if (!*owned)
             return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
-        if (!b64_decode(in->body, in->len, *owned, &len))
+        if (!b64_decode(in->body, in->len, *owned, &len, false))
             return status_fail(st, STATUS_INVALID_ARGUMENT, "the grpc-web-text body is not base64");
         body = *owned;
     }
@@ -403,6 +408,44 @@ static bool request_bytes(protocol p, const method_entry *m, const http_rpc_in *
     return true;
 }
 
+/* ---- a Connect GET ---- */
+
+/* Checks a GET's query (encoding json or proto, the message, base64=1 for
+ * base64url) and that m may be called so; the message's bytes go to
+ * got->body (decoded into *owned when base64). false with st set (and
+ * *not_allowed when m has side effects: HTTP 405). */
+static bool get_query(const method_entry *m, const http_rpc_in *in, http_rpc_in *got,
+                      uint8_t **owned, status *st, bool *not_allowed)
+{
+    if (!m->no_side_effects) {
+        *not_allowed = true;
+        return status_fail(st, STATUS_UNIMPLEMENTED,
+                           "%s changes things: call it with POST (GET is only for the methods "
+                           "the proto marks NO_SIDE_EFFECTS)",
+                           m->path);
+    }
+    if (in->q_connect && strcmp(in->q_connect, "v1") != 0)
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "connect must be v1, got \"%.32s\"",
+                           in->q_connect);
+    if (!in->q_encoding ||
+        (strcmp(in->q_encoding, "json") != 0 && strcmp(in->q_encoding, "proto") != 0))
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "a GET names its message's encoding: encoding=json or encoding=proto");
+    if (!in->q_message)
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "a GET carries its request in message=");
+    if (in->q_base64 && strcmp(in->q_base64, "1") == 0) {
+        size_t n = 0;
+        *owned = malloc(in->q_message_len / 4 * 3 + 3);
+        if (!*owned)
+            return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        if (!b64_decode((const uint8_t *)in->q_message, in->q_message_len, *owned, &n, true))
+            return status_fail(st, STATUS_INVALID_ARGUMENT, "message= is not base64url");
+        got->body = *owned;
+        got->len = n;
+    }
+    return true;
+}
+
 /* ---- the call ---- */
 
 void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
@@ -413,7 +456,19 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
     memset(out, 0, sizeof *out);
     out->grpc_status = -1;
     protocol p = CONNECT_JSON;
-    protocol_of(in->content_type, &p); /* http.c checked it is one of them */
+    protocol_of(in->content_type, &p); /* http.c checked it is one of them (POST) */
+    http_rpc_in got;                   /* a GET's query as a POST's body */
+    uint8_t *query_bytes = NULL;
+    bool not_allowed = false;
+    if (in->get) {
+        p = in->q_encoding && strcmp(in->q_encoding, "proto") == 0 ? CONNECT_PROTO : CONNECT_JSON;
+        got = *in;
+        got.body = (const uint8_t *)in->q_message;
+        got.len = in->q_message_len;
+        got.connect_version = NULL; /* its query's connect=, checked by get_query */
+        got.content_encoding = in->q_compression;
+        in = &got;
+    }
     rt_request_id_take(&api, in->request_id, in->request_id ? strlen(in->request_id) : 0);
     memcpy(out->request_id, api.request_id, sizeof out->request_id);
     const method_entry *m = rt_method_by_path(srv, in->path, strlen(in->path));
@@ -429,6 +484,8 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
     const char *encoding = in->content_encoding;
     if (!m) {
         api_fail(&api, STATUS_UNIMPLEMENTED, "unknown method %s", in->path);
+    } else if (in->get && !get_query(m, in, &got, &query_bytes, &api.st, &not_allowed)) {
+        /* got's body is the decoded message from here on */
     } else if (!m->api || !m->api->handler) {
         api_fail(&api, STATUS_UNIMPLEMENTED, "%s is not implemented", m->path);
     } else if (m->api->kind != API_UNARY) {
@@ -465,12 +522,15 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
         }
     }
     free(owned);
+    free(query_bytes);
     if (resp && !answer_message(p, resp, out)) {
         http_answer_free(out);
         api_fail(&api, STATUS_RESOURCE_EXHAUSTED, "out of memory for the answer");
     }
     if (api.st.code != STATUS_OK)
         answer_error(p, &api.st, out);
+    if (not_allowed)
+        out->status = 405;
     if (resp)
         protobuf_c_message_free_unpacked(resp, NULL);
     rt_call_done(srv, m, &api, in->path, strlen(in->path),

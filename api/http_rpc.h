@@ -25,6 +25,11 @@ typedef struct http_rpc_in {
     const uint8_t *body;
     size_t len;
     bool body_too_large; /* the body passed max_message_bytes (and was dropped) */
+    /* a Connect GET: the query's parameters (body unused) */
+    bool get;
+    const char *q_encoding, *q_base64, *q_compression, *q_connect;
+    const char *q_message; /* q_message_len bytes, percent-decoded */
+    size_t q_message_len;
     int max_message_bytes;
 } http_rpc_in;
 

@@ -43,6 +43,7 @@
 #include "auth_cache.h"
 #include "core_tuning.h"
 #include "cork.h"
+#include "descset.h"
 #include "kinds.h"
 #include "log.h"
 #include "pool.h"
@@ -229,6 +230,11 @@ static bool register_methods(api_server *srv, const api_service *const *services
                 if (strcmp(svc->methods[k].name, m->md->name) == 0)
                     m->api = &svc->methods[k];
             m->client_streaming = m->api && m->api->kind == API_BIDI_STREAM;
+            m->no_side_effects = descset_no_side_effects(svc->desc->name, m->md->name);
+            if (m->no_side_effects && m->api && m->api->writes) {
+                asprintf(err, "%s is marked NO_SIDE_EFFECTS in its proto but writes", m->path);
+                return false;
+            }
             /* PAYLOAD_NONE: the call is ours from its headers on, so a
              * request whose message never comes counts against max_calls;
              * with READ_INITIAL_BYTE_BUFFER gRPC core would hold it unseen

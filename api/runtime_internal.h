@@ -51,6 +51,7 @@ typedef struct method_entry {
     const ProtobufCMethodDescriptor *md;
     const api_method *api; /* NULL: not in the service's table */
     bool client_streaming; /* requests are read one by one (bidi streams) */
+    bool no_side_effects;  /* marked so in the proto: Connect may call it with GET */
     void *handle;          /* from grpc_server_register_method */
 } method_entry;
 

@@ -13,10 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "descset.h"
 #include "reflect.h"
-
-extern const unsigned char supplysec_descriptor_set[];
-extern const size_t supplysec_descriptor_set_len;
 
 #define NAME_MAX_LEN 192
 
@@ -30,92 +28,30 @@ static marked table[SENSITIVE_MAX];
 static size_t n_table;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-/* ---- the wire ---- */
-
-typedef struct span {
-    const uint8_t *p, *end;
-} span;
-
-static bool varint(span *s, uint64_t *v)
-{
-    *v = 0;
-    for (int shift = 0; shift < 64 && s->p < s->end; shift += 7) {
-        uint8_t b = *s->p++;
-        *v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            return true;
-    }
-    return false;
-}
-
-/* The next field of s: its number, wire type and, for a length-delimited
- * one, its bytes; false at the end or on malformed bytes. */
-static bool next(span *s, uint32_t *number, span *body, uint64_t *value)
-{
-    uint64_t key, len;
-    if (s->p >= s->end || !varint(s, &key))
-        return false;
-    *number = (uint32_t)(key >> 3);
-    body->p = body->end = NULL; /* a field of another wire type has no body */
-    switch (key & 7) {
-    case 0:
-        return varint(s, value);
-    case 1:
-    case 5: {
-        size_t n = (key & 7) == 1 ? 8 : 4;
-        if ((size_t)(s->end - s->p) < n)
-            return false;
-        s->p += n;
-        *value = 0;
-        return true;
-    }
-    case 2:
-        if (!varint(s, &len) || len > (uint64_t)(s->end - s->p))
-            return false;
-        body->p = s->p;
-        body->end = s->p + len;
-        s->p += len;
-        *value = len;
-        return true;
-    default:
-        return false;
-    }
-}
-
-static void text(const span *b, char *out, size_t size)
-{
-    if (!b->p) { /* not length-delimited: malformed, taken as empty */
-        out[0] = '\0';
-        return;
-    }
-    size_t n = (size_t)(b->end - b->p);
-    snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), (const char *)b->p);
-}
-
 /* ---- the walk ---- */
 
-static bool option_set(span options)
+static bool option_set(descset_span options)
 {
     uint32_t number;
-    span b;
+    descset_span b;
     uint64_t v;
     bool set = false;
-    while (next(&options, &number, &b, &v))
+    while (descset_next(&options, &number, &b, &v))
         if (number == SENSITIVE_OPTION)
             set = v != 0;
     return set;
 }
 
-static void field_walk(span field, const char *message)
+static void field_walk(descset_span field, const char *message)
 {
     uint32_t number;
-    span b;
+    descset_span b;
     uint64_t v;
     char name[64] = "";
     bool set = false;
-    while (next(&field, &number, &b, &v)) {
+    while (descset_next(&field, &number, &b, &v)) {
         if (number == 1)
-            text(&b, name, sizeof name);
+            descset_text(&b, name, sizeof name);
         else if (number == 8)
             set = option_set(b);
     }
@@ -127,18 +63,18 @@ static void field_walk(span field, const char *message)
     }
 }
 
-static void message_walk(span msg, const char *scope)
+static void message_walk(descset_span msg, const char *scope)
 {
     uint32_t number;
-    span b;
+    descset_span b;
     uint64_t v;
     char name[NAME_MAX_LEN] = "", full[NAME_MAX_LEN];
-    span first = msg;
-    while (next(&first, &number, &b, &v)) /* its name, wherever it stands */
+    descset_span first = msg;
+    while (descset_next(&first, &number, &b, &v)) /* its name, wherever it stands */
         if (number == 1)
-            text(&b, name, sizeof name);
+            descset_text(&b, name, sizeof name);
     snprintf(full, sizeof full, "%s%s%s", scope, scope[0] ? "." : "", name);
-    while (next(&msg, &number, &b, &v)) {
+    while (descset_next(&msg, &number, &b, &v)) {
         if (number == 2)
             field_walk(b, full);
         else if (number == 3)
@@ -146,28 +82,28 @@ static void message_walk(span msg, const char *scope)
     }
 }
 
-static void file_walk(span file)
+static void file_walk(descset_span file)
 {
     uint32_t number;
-    span b;
+    descset_span b;
     uint64_t v;
     char package[NAME_MAX_LEN] = "";
-    span first = file;
-    while (next(&first, &number, &b, &v))
+    descset_span first = file;
+    while (descset_next(&first, &number, &b, &v))
         if (number == 2)
-            text(&b, package, sizeof package);
-    while (next(&file, &number, &b, &v))
+            descset_text(&b, package, sizeof package);
+    while (descset_next(&file, &number, &b, &v))
         if (number == 4)
             message_walk(b, package);
 }
 
 static void load(void)
 {
-    span set = {supplysec_descriptor_set, supplysec_descriptor_set + supplysec_descriptor_set_len};
+    descset_span set = descset_all();
     uint32_t number;
-    span b;
+    descset_span b;
     uint64_t v;
-    while (next(&set, &number, &b, &v))
+    while (descset_next(&set, &number, &b, &v))
         if (number == 1)
             file_walk(b);
 }
