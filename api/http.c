@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "http_rpc.h"
+#include "http_watch.h"
 #include "log.h"
 #include "metrics.h"
 #include "pem.h"
@@ -29,7 +30,7 @@ struct http_server {
     api_server *srv;
     store *store;         /* srv's, kept: it outlives srv (closed after http_server_stop) */
     MHD_socket listen_fd; /* after the quiesce: closed once the daemon is stopped */
-    atomic_bool refusing; /* http_server_refuse was called: never touch srv again */
+    http_gate gate;       /* closed by http_server_refuse: srv is not touched after */
     int port;
     int max_message_bytes;
     char *cert_pem, *key_pem;
@@ -139,6 +140,29 @@ static enum MHD_Result send_answer(const http_server *h, struct MHD_Connection *
     return r;
 }
 
+/* A server stream's answer: frames as the watch makes them (chunked). */
+static enum MHD_Result send_watch(const http_server *h, struct MHD_Connection *conn, http_answer *a)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (info)
+        http_watch_set_fd(a->watch, info->connect_fd);
+    struct MHD_Response *resp = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, 4096, http_watch_read, a->watch, http_watch_free);
+    if (!resp) {
+        http_watch_free(a->watch);
+        http_answer_free(a);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", a->content_type);
+    MHD_add_response_header(resp, "x-request-id", a->request_id);
+    cors_headers(h, conn, resp);
+    enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    http_answer_free(a);
+    return r;
+}
+
 /* ---- routes ---- */
 
 static const char *header(struct MHD_Connection *conn, const char *name)
@@ -187,18 +211,15 @@ static enum MHD_Result rpc(http_server *h, struct MHD_Connection *conn, const ch
                          "(Connect), or application/grpc-web(-text)(+proto) (gRPC-Web)\n");
     http_answer a;
     memset(&a, 0, sizeof a);
-    /* Counted in flight before the refusal is looked at, so that
-     * api_server_stop (which follows http_server_refuse) either sees this
-     * call and waits for it, or this call sees the refusal (both atomics
-     * sequentially consistent). */
-    atomic_fetch_add(&h->srv->in_flight, 1);
-    if (atomic_load(&h->refusing)) {
-        atomic_fetch_sub(&h->srv->in_flight, 1);
+    if (!http_gate_enter(&h->gate, h->srv)) {
         http_rpc_refuse(&in, STATUS_UNAVAILABLE, "the server is stopping; retry", &a);
         return send_answer(h, conn, &a);
     }
+    in.gate = &h->gate;
     http_rpc_serve(h->srv, &in, &a);
-    atomic_fetch_sub(&h->srv->in_flight, 1);
+    http_gate_leave(h->srv);
+    if (a.watch)
+        return send_watch(h, conn, &a);
     return send_answer(h, conn, &a);
 }
 
@@ -206,14 +227,11 @@ static enum MHD_Result rpc(http_server *h, struct MHD_Connection *conn, const ch
  * (see rpc). */
 static enum MHD_Result metrics(http_server *h, struct MHD_Connection *conn)
 {
-    atomic_fetch_add(&h->srv->in_flight, 1);
-    if (atomic_load(&h->refusing)) {
-        atomic_fetch_sub(&h->srv->in_flight, 1);
+    if (!http_gate_enter(&h->gate, h->srv))
         return send_text(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "stopping\n");
-    }
     size_t len = 0;
     char *text = metrics_render(h->srv, &len);
-    atomic_fetch_sub(&h->srv->in_flight, 1);
+    http_gate_leave(h->srv);
     if (!text)
         return send_text(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
@@ -235,7 +253,7 @@ static enum MHD_Result route(http_server *h, struct MHD_Connection *conn, const 
     if (strcmp(method, "GET") == 0 && strcmp(url, "/healthz") == 0)
         return send_text(h, conn, MHD_HTTP_OK, "ok\n");
     if (strcmp(method, "GET") == 0 && strcmp(url, "/readyz") == 0) {
-        if (atomic_load(&h->refusing))
+        if (atomic_load(&h->gate.closed))
             return send_text(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "stopping\n");
         char why[256] = "";
         bool ready = store_health(h->store, why, sizeof why) == STORE_OK;
@@ -459,7 +477,7 @@ int http_server_port(const http_server *h)
 
 void http_server_refuse(http_server *h)
 {
-    atomic_store(&h->refusing, true);
+    http_gate_close(&h->gate);
     h->listen_fd = MHD_quiesce_daemon(h->daemon); /* ours to close, after the stop */
 }
 

@@ -23,11 +23,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "doc.h"
+#include "http_watch.h"
 
 typedef enum protocol { CONNECT_JSON, CONNECT_PROTO, GRPC_WEB, GRPC_WEB_TEXT } protocol;
+
+/* ---- the gate ---- */
+
+bool http_gate_enter(http_gate *g, api_server *srv)
+{
+    atomic_fetch_add(&g->entering, 1);
+    bool open = !atomic_load(&g->closed);
+    if (open)
+        atomic_fetch_add(&srv->in_flight, 1); /* srv is alive: the closer waits for us */
+    atomic_fetch_sub(&g->entering, 1);
+    return open;
+}
+
+void http_gate_leave(api_server *srv)
+{
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+void http_gate_close(http_gate *g)
+{
+    atomic_store(&g->closed, true);
+    while (atomic_load(&g->entering) > 0) {
+        struct timespec pause = {0, 100000};
+        nanosleep(&pause, NULL);
+    }
+}
 
 /* ---- what the request speaks ---- */
 
@@ -488,9 +516,11 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
         /* got's body is the decoded message from here on */
     } else if (!m->api || !m->api->handler) {
         api_fail(&api, STATUS_UNIMPLEMENTED, "%s is not implemented", m->path);
-    } else if (m->api->kind != API_UNARY) {
+    } else if (m->api->kind == API_BIDI_STREAM ||
+               (m->api->kind == API_SERVER_STREAM && p != GRPC_WEB && p != GRPC_WEB_TEXT)) {
         api_fail(&api, STATUS_UNIMPLEMENTED,
-                 "%s is a stream: over HTTP only unary methods are served; call it over gRPC",
+                 "%s is a stream: over HTTP, server streams are served with gRPC-Web only, "
+                 "bidirectional ones not at all; call it over gRPC",
                  m->path);
     } else if (in->connect_version && strcmp(in->connect_version, "1") != 0) {
         api_fail(&api, STATUS_INVALID_ARGUMENT, "connect-protocol-version must be 1, got \"%.32s\"",
@@ -517,12 +547,24 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
                             in->authorization ? strlen(in->authorization) : 0) &&
             request_bytes(p, m, in, &bytes, &n, &owned, &api.st)) {
             ProtobufCMessage *req = rt_decode_bytes(m->md->input, bytes, n, &api.st);
-            if (req)
+            if (req && m->api->kind == API_SERVER_STREAM) {
+                out->watch =
+                    http_watch_new(srv, m, &api, req, p == GRPC_WEB_TEXT, start_us, in->gate);
+                if (!out->watch)
+                    api_fail(&api, STATUS_RESOURCE_EXHAUSTED, "out of memory for the stream");
+            } else if (req) {
                 resp = rt_handle_request(m, &api, req);
+            }
         }
     }
     free(owned);
     free(query_bytes);
+    if (out->watch) { /* answered frame by frame, and logged at its end */
+        out->status = 200;
+        out->content_type =
+            p == GRPC_WEB_TEXT ? "application/grpc-web-text+proto" : "application/grpc-web+proto";
+        return;
+    }
     if (resp && !answer_message(p, resp, out)) {
         http_answer_free(out);
         api_fail(&api, STATUS_RESOURCE_EXHAUSTED, "out of memory for the answer");

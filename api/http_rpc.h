@@ -6,10 +6,28 @@
 #ifndef SUPPLYSEC_HTTP_RPC_H
 #define SUPPLYSEC_HTTP_RPC_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "runtime_internal.h"
+
+/* The door between the HTTP threads and the runtime. A thread passes it
+ * before it touches the runtime (api_server) and is then counted in the
+ * runtime's in-flight calls, which api_server_stop waits for before it
+ * frees the runtime; http_gate_close (before api_server_stop) shuts it,
+ * and returns once every thread is either counted or turned away.
+ * (Counting in srv->in_flight first and looking at a flag after would
+ * touch a freed runtime when a request comes after the stop.) */
+typedef struct http_gate {
+    atomic_bool closed;
+    atomic_int entering; /* threads between the look at closed and their count */
+} http_gate;
+
+/* true: counted in srv->in_flight (call http_gate_leave); false: closed. */
+bool http_gate_enter(http_gate *g, api_server *srv);
+void http_gate_leave(api_server *srv);
+void http_gate_close(http_gate *g);
 
 /* What http.c hands over of a POST to "/pkg.Service/Method". Strings are
  * the header values (NULL: absent), borrowed for the call. */
@@ -30,11 +48,15 @@ typedef struct http_rpc_in {
     const char *q_encoding, *q_base64, *q_compression, *q_connect;
     const char *q_message; /* q_message_len bytes, percent-decoded */
     size_t q_message_len;
+    http_gate *gate; /* the listener's: a watch passes it again at its end */
     int max_message_bytes;
 } http_rpc_in;
 
+struct http_watch;
+
 /* The answer; the caller frees body with free() (http_answer_free). */
 typedef struct http_answer {
+    struct http_watch *watch; /* a server stream begun: its frames follow (http_watch.h) */
     unsigned status;          /* HTTP status */
     const char *content_type; /* static */
     char *body;
@@ -51,7 +73,7 @@ void http_answer_free(http_answer *a);
  * Unsupported Media Type otherwise). */
 bool http_rpc_content_type_known(const char *content_type);
 
-/* Serves one call; srv's in-flight count already includes it. */
+/* Serves one call; srv's in-flight count already includes it (http_gate_enter). */
 void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out);
 
 /* An answer in in's protocol that carries only status and message, for

@@ -1,0 +1,41 @@
+/* http_watch.h — a server stream (Health.Watch) over gRPC-Web: the handler
+ * asked again every second on the connection's own thread, each answer
+ * that differs from the last sent as a message frame, and a trailer frame
+ * at the end: the call's deadline, the client gone, or the server stopping
+ * (UNAVAILABLE, so the client reconnects elsewhere). A watch holds its
+ * connection (HTTP/1.1 has one call per connection at a time), so the HTTP
+ * connection limits bound the watches too.
+ *
+ * Ownership: the watch owns its request message and copies what it needs
+ * of the call, so it never touches the runtime once the server refuses
+ * calls (http.h), except to count its end under the same in-flight rule as
+ * a call (http.c, rpc). */
+#ifndef SUPPLYSEC_HTTP_WATCH_H
+#define SUPPLYSEC_HTTP_WATCH_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "http_rpc.h"
+
+typedef struct http_watch http_watch;
+
+/* A watch of method m for the authenticated call api (copied), asking with
+ * req (taken); text: gRPC-Web text (base64 frames). gate is the
+ * listener's. NULL when out of memory (req is freed). */
+http_watch *http_watch_new(api_server *srv, const method_entry *m, const api_call *api,
+                           ProtobufCMessage *req, bool text, int64_t start_us, http_gate *gate);
+
+/* The connection's socket, watched for the client hanging up. */
+void http_watch_set_fd(http_watch *w, int fd);
+
+/* libmicrohttpd's content reader: up to max bytes of frames into buf,
+ * waiting for the next change; -1 at the end of the stream. */
+ssize_t http_watch_read(void *cls, uint64_t pos, char *buf, size_t max);
+
+/* libmicrohttpd's free callback: logs the call and frees the watch. */
+void http_watch_free(void *cls);
+
+#endif
