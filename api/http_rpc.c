@@ -19,7 +19,6 @@
 #include "http_rpc.h"
 
 #include <ctype.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +26,8 @@
 
 #include "clock.h"
 #include "doc.h"
+#include "http_frame.h"
 #include "http_watch.h"
-
-typedef enum protocol { CONNECT_JSON, CONNECT_PROTO, GRPC_WEB, GRPC_WEB_TEXT } protocol;
 
 /* ---- the gate ---- */
 
@@ -57,161 +55,20 @@ void http_gate_close(http_gate *g)
     }
 }
 
-/* ---- what the request speaks ---- */
-
-/* The media type of a Content-Type value, without parameters, compared
- * without case. */
-static bool media_is(const char *content_type, const char *want)
-{
-    size_t n = strlen(want);
-    if (!content_type || strncasecmp(content_type, want, n) != 0)
-        return false;
-    const char *rest = content_type + n;
-    while (*rest == ' ')
-        rest++;
-    return *rest == '\0' || *rest == ';';
-}
-
-static bool protocol_of(const char *content_type, protocol *p)
-{
-    if (media_is(content_type, "application/json"))
-        *p = CONNECT_JSON;
-    else if (media_is(content_type, "application/proto"))
-        *p = CONNECT_PROTO;
-    else if (media_is(content_type, "application/grpc-web") ||
-             media_is(content_type, "application/grpc-web+proto"))
-        *p = GRPC_WEB;
-    else if (media_is(content_type, "application/grpc-web-text") ||
-             media_is(content_type, "application/grpc-web-text+proto"))
-        *p = GRPC_WEB_TEXT;
-    else
-        return false;
-    return true;
-}
-
 bool http_rpc_content_type_known(const char *content_type)
 {
-    protocol p;
-    return protocol_of(content_type, &p);
-}
-
-/* ---- deadlines ---- */
-
-/* Connect-Timeout-Ms: 1 to 10 digits of milliseconds. */
-static bool connect_timeout(const char *v, int64_t *us)
-{
-    size_t n = strlen(v);
-    if (n == 0 || n > 10)
-        return false;
-    int64_t ms = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)v[i]))
-            return false;
-        ms = ms * 10 + (v[i] - '0');
-    }
-    *us = ms * 1000;
-    return true;
-}
-
-/* grpc-timeout: 1 to 8 digits and a unit, H M S m u n (PROTOCOL-HTTP2.md). */
-static bool grpc_timeout(const char *v, int64_t *us)
-{
-    size_t n = strlen(v);
-    if (n < 2 || n > 9)
-        return false;
-    int64_t x = 0;
-    for (size_t i = 0; i + 1 < n; i++) {
-        if (!isdigit((unsigned char)v[i]))
-            return false;
-        x = x * 10 + (v[i] - '0');
-    }
-    switch (v[n - 1]) {
-    case 'H':
-        *us = x * 3600 * 1000000;
-        return true;
-    case 'M':
-        *us = x * 60 * 1000000;
-        return true;
-    case 'S':
-        *us = x * 1000000;
-        return true;
-    case 'm':
-        *us = x * 1000;
-        return true;
-    case 'u':
-        *us = x;
-        return true;
-    case 'n':
-        *us = x / 1000;
-        return true;
-    default:
-        return false;
-    }
-}
-
-/* ---- base64 (gRPC-Web text) ---- */
-
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-') /* '-' and '_': the URL-safe alphabet */
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
-/* Decodes base64 text that may be several padded chunks one after the
- * other (a client may send each frame encoded on its own), in either
- * alphabet; with unpadded, a last chunk may leave its padding out (a
- * Connect GET's message). out has room for n * 3 / 4 + 3 bytes. false on
- * anything but base64. */
-static bool b64_decode(const uint8_t *in, size_t n, uint8_t *out, size_t *out_len, bool unpadded)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n;) {
-        uint8_t group[4] = {'=', '=', '=', '='};
-        size_t left = n - i;
-        if (left < 4 && (!unpadded || left < 2))
-            return false;
-        memcpy(group, in + i, left < 4 ? left : 4);
-        int v[4];
-        int pad = 0;
-        for (int k = 0; k < 4; k++) {
-            unsigned char c = group[k];
-            if (c == '=' && k >= 2) {
-                pad++;
-                v[k] = 0;
-            } else if (pad || (v[k] = b64_value(c)) < 0) {
-                return false;
-            }
-        }
-        uint32_t bits =
-            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-        out[o++] = (uint8_t)(bits >> 16);
-        if (pad < 2)
-            out[o++] = (uint8_t)(bits >> 8);
-        if (pad < 1)
-            out[o++] = (uint8_t)bits;
-        i += 4;
-    }
-    *out_len = o;
-    return true;
+    http_protocol p;
+    return http_protocol_of(content_type, &p);
 }
 
 /* Replaces a->body with its base64 text. */
 static bool b64_encode_body(http_answer *a)
 {
-    size_t n = 4 * ((a->len + 2) / 3);
+    size_t n = http_b64_encoded_len(a->len);
     char *text = malloc(n + 1);
     if (!text)
         return false;
-    EVP_EncodeBlock((unsigned char *)text, (const unsigned char *)a->body, (int)a->len);
+    http_b64_encode((const uint8_t *)a->body, a->len, text);
     free(a->body);
     a->body = text;
     a->len = n;
@@ -271,28 +128,9 @@ static void connect_code(status_code code, char *out, size_t size)
     out[i] = '\0';
 }
 
-/* grpc-message's encoding: every byte outside 0x20..0x7e, and '%', as %XX. */
-static char *percent_encode(const char *msg)
+static void answer_error(http_protocol p, const status *st, http_answer *out)
 {
-    size_t n = strlen(msg);
-    char *out = malloc(3 * n + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)msg[i];
-        if (c < 0x20 || c > 0x7e || c == '%')
-            o += (size_t)sprintf(out + o, "%%%02X", c);
-        else
-            out[o++] = (char)c;
-    }
-    out[o] = '\0';
-    return out;
-}
-
-static void answer_error(protocol p, const status *st, http_answer *out)
-{
-    if (p == CONNECT_JSON || p == CONNECT_PROTO) {
+    if (p == HTTP_CONNECT_JSON || p == HTTP_CONNECT_PROTO) {
         char code[32];
         connect_code(st->code, code, sizeof code);
         char *msg = bson_utf8_escape_for_json(st->msg, -1);
@@ -307,25 +145,16 @@ static void answer_error(protocol p, const status *st, http_answer *out)
     }
     out->status = 200; /* trailers-only: the status is in the headers */
     out->content_type =
-        p == GRPC_WEB_TEXT ? "application/grpc-web-text+proto" : "application/grpc-web+proto";
+        p == HTTP_GRPC_WEB_TEXT ? "application/grpc-web-text+proto" : "application/grpc-web+proto";
     out->grpc_status = (int)st->code;
-    out->grpc_message = percent_encode(st->msg);
-}
-
-static void frame_header(uint8_t *at, uint8_t flag, size_t len)
-{
-    at[0] = flag;
-    at[1] = (uint8_t)(len >> 24);
-    at[2] = (uint8_t)(len >> 16);
-    at[3] = (uint8_t)(len >> 8);
-    at[4] = (uint8_t)len;
+    out->grpc_message = http_percent_encode(st->msg);
 }
 
 /* The answer to a call that succeeded; false when out of memory. */
-static bool answer_message(protocol p, const ProtobufCMessage *resp, http_answer *out)
+static bool answer_message(http_protocol p, const ProtobufCMessage *resp, http_answer *out)
 {
     out->status = 200;
-    if (p == CONNECT_JSON) {
+    if (p == HTTP_CONNECT_JSON) {
         char *json = doc_message_to_json(resp);
         if (!json)
             return false;
@@ -336,7 +165,7 @@ static bool answer_message(protocol p, const ProtobufCMessage *resp, http_answer
         return out->body != NULL;
     }
     size_t n = protobuf_c_message_get_packed_size(resp);
-    if (p == CONNECT_PROTO) {
+    if (p == HTTP_CONNECT_PROTO) {
         out->body = malloc(n ? n : 1);
         if (!out->body)
             return false;
@@ -351,12 +180,12 @@ static bool answer_message(protocol p, const ProtobufCMessage *resp, http_answer
     if (!out->body)
         return false;
     uint8_t *b = (uint8_t *)out->body;
-    frame_header(b, 0x00, n);
+    http_frame_header(b, 0x00, n);
     protobuf_c_message_pack(resp, b + 5);
-    frame_header(b + 5 + n, 0x80, tn);
+    http_frame_header(b + 5 + n, 0x80, tn);
     memcpy(b + 10 + n, trailer, tn);
     out->len = 10 + n + tn;
-    if (p == GRPC_WEB_TEXT) {
+    if (p == HTTP_GRPC_WEB_TEXT) {
         out->content_type = "application/grpc-web-text+proto";
         return b64_encode_body(out);
     }
@@ -366,8 +195,8 @@ static bool answer_message(protocol p, const ProtobufCMessage *resp, http_answer
 
 void http_rpc_refuse(const http_rpc_in *in, status_code code, const char *msg, http_answer *out)
 {
-    protocol p = CONNECT_JSON;
-    protocol_of(in->content_type, &p);
+    http_protocol p = HTTP_CONNECT_JSON;
+    http_protocol_of(in->content_type, &p);
     status st;
     status_fail(&st, code, "%s", msg);
     out->grpc_status = -1;
@@ -379,16 +208,16 @@ void http_rpc_refuse(const http_rpc_in *in, status_code code, const char *msg, h
 /* The request's protobuf bytes out of the body (for JSON, the message
  * parsed and packed; for gRPC-Web, the one message frame): *owned is set
  * when they were allocated here. false with st set on a malformed body. */
-static bool request_bytes(protocol p, const method_entry *m, const http_rpc_in *in,
+static bool request_bytes(http_protocol p, const method_entry *m, const http_rpc_in *in,
                           const uint8_t **bytes, size_t *n, uint8_t **owned, status *st)
 {
     *owned = NULL;
-    if (p == CONNECT_PROTO) {
+    if (p == HTTP_CONNECT_PROTO) {
         *bytes = in->body;
         *n = in->len;
         return true;
     }
-    if (p == CONNECT_JSON) {
+    if (p == HTTP_CONNECT_JSON) {
         char err[256] = "";
         const char *json = in->len ? (const char *)in->body : "{}";
         ProtobufCMessage *msg =
@@ -409,31 +238,15 @@ static bool request_bytes(protocol p, const method_entry *m, const http_rpc_in *
     }
     const uint8_t *body = in->body;
     size_t len = in->len;
-    if (p == GRPC_WEB_TEXT) {
+    if (p == HTTP_GRPC_WEB_TEXT) {
         *owned = malloc(len / 4 * 3 + 3);
         if (!*owned)
             return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
-        if (!b64_decode(in->body, in->len, *owned, &len, false))
+        if (!http_b64_decode(in->body, in->len, *owned, &len, false))
             return status_fail(st, STATUS_INVALID_ARGUMENT, "the grpc-web-text body is not base64");
         body = *owned;
     }
-    if (len < 5)
-        return status_fail(st, STATUS_INVALID_ARGUMENT,
-                           "the request carried no message (a gRPC-Web body is one frame: a flag "
-                           "byte, a 4-byte length and the message)");
-    size_t frame = (size_t)body[1] << 24 | (size_t)body[2] << 16 | (size_t)body[3] << 8 | body[4];
-    if (body[0] & 0x01)
-        return status_fail(st, STATUS_UNIMPLEMENTED,
-                           "compressed messages are not accepted; send them uncompressed"),
-               false;
-    if (body[0] != 0 || frame != len - 5)
-        return status_fail(st, STATUS_INVALID_ARGUMENT,
-                           "the gRPC-Web body is not exactly one message frame (%zu bytes, the "
-                           "frame says %zu)",
-                           len, frame + 5);
-    *bytes = body + 5;
-    *n = frame;
-    return true;
+    return http_frame_unwrap(body, len, bytes, n, st);
 }
 
 /* ---- a Connect GET ---- */
@@ -466,7 +279,7 @@ static bool get_query(const method_entry *m, const http_rpc_in *in, http_rpc_in 
         *owned = malloc(in->q_message_len / 4 * 3 + 3);
         if (!*owned)
             return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
-        if (!b64_decode((const uint8_t *)in->q_message, in->q_message_len, *owned, &n, true))
+        if (!http_b64_decode((const uint8_t *)in->q_message, in->q_message_len, *owned, &n, true))
             return status_fail(st, STATUS_INVALID_ARGUMENT, "message= is not base64url");
         got->body = *owned;
         got->len = n;
@@ -483,13 +296,14 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
     memset(&api, 0, sizeof api);
     memset(out, 0, sizeof *out);
     out->grpc_status = -1;
-    protocol p = CONNECT_JSON;
-    protocol_of(in->content_type, &p); /* http.c checked it is one of them (POST) */
-    http_rpc_in got;                   /* a GET's query as a POST's body */
+    http_protocol p = HTTP_CONNECT_JSON;
+    http_protocol_of(in->content_type, &p); /* http.c checked it is one of them (POST) */
+    http_rpc_in got;                        /* a GET's query as a POST's body */
     uint8_t *query_bytes = NULL;
     bool not_allowed = false;
     if (in->get) {
-        p = in->q_encoding && strcmp(in->q_encoding, "proto") == 0 ? CONNECT_PROTO : CONNECT_JSON;
+        p = in->q_encoding && strcmp(in->q_encoding, "proto") == 0 ? HTTP_CONNECT_PROTO
+                                                                   : HTTP_CONNECT_JSON;
         got = *in;
         got.body = (const uint8_t *)in->q_message;
         got.len = in->q_message_len;
@@ -508,7 +322,7 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
     size_t n = 0;
     int64_t timeout_us = 0;
     const char *timeout =
-        p == GRPC_WEB || p == GRPC_WEB_TEXT ? in->grpc_timeout : in->connect_timeout_ms;
+        p == HTTP_GRPC_WEB || p == HTTP_GRPC_WEB_TEXT ? in->grpc_timeout : in->connect_timeout_ms;
     const char *encoding = in->content_encoding;
     if (!m) {
         api_fail(&api, STATUS_UNIMPLEMENTED, "unknown method %s", in->path);
@@ -516,8 +330,8 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
         /* got's body is the decoded message from here on */
     } else if (!m->api || !m->api->handler) {
         api_fail(&api, STATUS_UNIMPLEMENTED, "%s is not implemented", m->path);
-    } else if (m->api->kind == API_BIDI_STREAM ||
-               (m->api->kind == API_SERVER_STREAM && p != GRPC_WEB && p != GRPC_WEB_TEXT)) {
+    } else if (m->api->kind == API_BIDI_STREAM || (m->api->kind == API_SERVER_STREAM &&
+                                                   p != HTTP_GRPC_WEB && p != HTTP_GRPC_WEB_TEXT)) {
         api_fail(&api, STATUS_UNIMPLEMENTED,
                  "%s is a stream: over HTTP, server streams are served with gRPC-Web only, "
                  "bidirectional ones not at all; call it over gRPC",
@@ -530,11 +344,12 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
                  "compressed requests are not accepted (encoding \"%.32s\"); send them "
                  "uncompressed",
                  encoding);
-    } else if (timeout &&
-               !(p == GRPC_WEB || p == GRPC_WEB_TEXT ? grpc_timeout(timeout, &timeout_us)
-                                                     : connect_timeout(timeout, &timeout_us))) {
+    } else if (timeout && !(p == HTTP_GRPC_WEB || p == HTTP_GRPC_WEB_TEXT
+                                ? http_grpc_timeout(timeout, &timeout_us)
+                                : http_connect_timeout(timeout, &timeout_us))) {
         api_fail(&api, STATUS_INVALID_ARGUMENT, "%s \"%.32s\" is not a timeout",
-                 p == GRPC_WEB || p == GRPC_WEB_TEXT ? "grpc-timeout" : "connect-timeout-ms",
+                 p == HTTP_GRPC_WEB || p == HTTP_GRPC_WEB_TEXT ? "grpc-timeout"
+                                                               : "connect-timeout-ms",
                  timeout);
     } else if (in->body_too_large) {
         api_fail(&api, STATUS_RESOURCE_EXHAUSTED, "the request is larger than %d bytes, the limit",
@@ -549,7 +364,7 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
             ProtobufCMessage *req = rt_decode_bytes(m->md->input, bytes, n, &api.st);
             if (req && m->api->kind == API_SERVER_STREAM) {
                 out->watch =
-                    http_watch_new(srv, m, &api, req, p == GRPC_WEB_TEXT, start_us, in->gate);
+                    http_watch_new(srv, m, &api, req, p == HTTP_GRPC_WEB_TEXT, start_us, in->gate);
                 if (!out->watch)
                     api_fail(&api, STATUS_RESOURCE_EXHAUSTED, "out of memory for the stream");
             } else if (req) {
@@ -561,8 +376,8 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
     free(query_bytes);
     if (out->watch) { /* answered frame by frame, and logged at its end */
         out->status = 200;
-        out->content_type =
-            p == GRPC_WEB_TEXT ? "application/grpc-web-text+proto" : "application/grpc-web+proto";
+        out->content_type = p == HTTP_GRPC_WEB_TEXT ? "application/grpc-web-text+proto"
+                                                    : "application/grpc-web+proto";
         return;
     }
     if (resp && !answer_message(p, resp, out)) {
@@ -576,6 +391,7 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
     if (resp)
         protobuf_c_message_free_unpacked(resp, NULL);
     rt_call_done(srv, m, &api, in->path, strlen(in->path),
-                 p == CONNECT_JSON || p == CONNECT_PROTO ? METRICS_CONNECT : METRICS_GRPC_WEB,
+                 p == HTTP_CONNECT_JSON || p == HTTP_CONNECT_PROTO ? METRICS_CONNECT
+                                                                   : METRICS_GRPC_WEB,
                  false, start_us);
 }

@@ -1,7 +1,6 @@
 /* http_watch.c — see http_watch.h. */
 #include "http_watch.h"
 
-#include <openssl/evp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "http_frame.h"
 #include "sensitive.h"
 
 #define WATCH_ASK_US 1000000 /* the handler is asked again this often, as over gRPC */
@@ -70,24 +70,19 @@ void http_watch_set_fd(http_watch *w, int fd)
 static bool queue_frame(http_watch *w, uint8_t flag, const uint8_t *payload, size_t n)
 {
     size_t raw = 5 + n;
-    size_t add = w->text ? 4 * ((raw + 2) / 3) : raw;
+    size_t add = w->text ? http_b64_encoded_len(raw) : raw;
     uint8_t *frame = malloc(raw);
     char *grown = realloc(w->out, w->out_len + add + 1);
+    if (grown)
+        w->out = grown;
     if (!frame || !grown) {
         free(frame);
-        if (grown)
-            w->out = grown;
         return false;
     }
-    w->out = grown;
-    frame[0] = flag;
-    frame[1] = (uint8_t)(n >> 24);
-    frame[2] = (uint8_t)(n >> 16);
-    frame[3] = (uint8_t)(n >> 8);
-    frame[4] = (uint8_t)n;
+    http_frame_header(frame, flag, n);
     memcpy(frame + 5, payload, n);
     if (w->text)
-        EVP_EncodeBlock((unsigned char *)w->out + w->out_len, frame, (int)raw);
+        http_b64_encode(frame, raw, w->out + w->out_len);
     else
         memcpy(w->out + w->out_len, frame, raw);
     w->out_len += add;
@@ -101,18 +96,14 @@ static void queue_end(http_watch *w, status_code code, const char *msg)
     w->api.st.code = code;
     if (msg != w->api.st.msg)
         snprintf(w->api.st.msg, sizeof w->api.st.msg, "%s", msg);
-    char trailer[sizeof w->api.st.msg * 3 + 64];
-    int n = snprintf(trailer, sizeof trailer, "grpc-status:%d\r\n", (int)code);
-    if (code != STATUS_OK) {
-        n += snprintf(trailer + n, sizeof trailer - (size_t)n, "grpc-message:");
-        for (const unsigned char *p = (const unsigned char *)w->api.st.msg;
-             *p && (size_t)n + 4 < sizeof trailer; p++)
-            n += *p < 0x20 || *p > 0x7e || *p == '%'
-                     ? snprintf(trailer + n, sizeof trailer - (size_t)n, "%%%02X", *p)
-                     : snprintf(trailer + n, sizeof trailer - (size_t)n, "%c", *p);
-        n += snprintf(trailer + n, sizeof trailer - (size_t)n, "\r\n");
-    }
-    queue_frame(w, 0x80, (const uint8_t *)trailer, (size_t)n);
+    char *encoded = code == STATUS_OK ? NULL : http_percent_encode(w->api.st.msg);
+    char *trailer = NULL;
+    int n = asprintf(&trailer, "grpc-status:%d\r\n%s%s%s", (int)code,
+                     encoded ? "grpc-message:" : "", encoded ? encoded : "", encoded ? "\r\n" : "");
+    if (n > 0)
+        queue_frame(w, 0x80, (const uint8_t *)trailer, (size_t)n);
+    free(trailer);
+    free(encoded);
     w->ending = true;
 }
 

@@ -147,6 +147,15 @@ def split_frames(data):
     return out
 
 
+def b64decode_chunks(text):
+    """base64 text that may be several padded chunks one after the other (a stream's frames
+    each encoded on its own), decoded four characters at a time."""
+    if len(text) % 4:
+        raise AssertionError("base64 text of %d characters: %r" % (len(text), text))
+    return b"".join(base64.b64decode(text[i:i + 4], validate=True)
+                    for i in range(0, len(text), 4))
+
+
 def parse_trailers(block):
     """A gRPC-Web trailer frame's text ("name:value\\r\\n" lines) as a dict."""
     text = block.decode("ascii")
@@ -344,7 +353,7 @@ class HttpTestCase(ServerTestCase):
                             "grpc-message is not percent-encoded ASCII: %r" % msg)
             code = CODE_BY_NUMBER[int(ans.header("grpc-status"))]
             return Outcome(code, urllib.parse.unquote(msg), answer=ans)
-        data = base64.b64decode(ans.body, validate=True) if text else ans.body
+        data = b64decode_chunks(ans.body) if text else ans.body
         frames = split_frames(data)
         self.assertEqual([f for f, _ in frames], [0x00, 0x80],
                          "not a message frame and a trailer frame: %r" % (ans,))
@@ -550,18 +559,95 @@ class HttpTest(HttpTestCase):
             self.assertSameAsGrpc(path, b"", json_text="{}", secret=self.acme_secret,
                                   code=C.UNIMPLEMENTED)
 
-    def test_streams_are_unimplemented_over_http(self):
+    def test_streams_over_http(self):
+        """Server reflection (a bidirectional stream) is UNIMPLEMENTED in every framing, a
+        server stream (Health.Watch) over Connect; Health.Watch over gRPC-Web sends the status
+        now and ends with DEADLINE_EXCEEDED at its grpc-timeout."""
         pb = self.pb
-        for path, raw in (
-                ("/grpc.health.v1.Health/Watch", b""),
-                ("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
-                 pb.reflection.ServerReflectionRequest(list_services="*").SerializeToString()),
-                ("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-                 pb.reflection.ServerReflectionRequest(list_services="*").SerializeToString())):
-            for f in FRAMINGS:
+        reflect = pb.reflection.ServerReflectionRequest(list_services="*").SerializeToString()
+        for path, raw, framings in (
+                ("/grpc.health.v1.Health/Watch", b"", (CONNECT_JSON, CONNECT_PROTO)),
+                ("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", reflect, FRAMINGS),
+                ("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", reflect,
+                 FRAMINGS)):
+            for f in framings:
                 with self.subTest(path=path, framing=f):
                     o = self.over_http(f, path, raw, json_text="{}")
                     self.assertEqual(o.code, C.UNIMPLEMENTED, o)
+
+    def test_grpc_web_health_watch(self):
+        pb = self.pb
+        serving = pb.health.HealthCheckResponse(
+            status=pb.health.HealthCheckResponse.SERVING).SerializeToString()
+        answers = {}
+
+        def watch(text):
+            body = base64.b64encode(frame(b"")) if text else frame(b"")
+            answers[text] = self.post("/grpc.health.v1.Health/Watch", body,
+                                      "application/grpc-web" + ("-text" if text else ""),
+                                      headers={"grpc-timeout": "500m"})
+        threads = [threading.Thread(target=watch, args=(text,)) for text in (False, True)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(15)
+        for text in (False, True):
+            with self.subTest(text=text):
+                ans = answers.get(text)
+                self.assertIsNotNone(ans, "the watch did not end at its deadline")
+                self.assertEqual(ans.status, 200, ans)
+                self.assertIsNone(ans.header("grpc-status"), ans)
+                data = b64decode_chunks(ans.body) if text else ans.body
+                frames = split_frames(data)
+                self.assertEqual(frames[0], (0, serving), ans)
+                self.assertEqual(frames[-1][0], 0x80, ans)
+                self.assertTrue(all(f == 0 and m == serving for f, m in frames[:-1]), ans)
+                self.assertEqual(parse_trailers(frames[-1][1]).get("grpc-status"),
+                                 str(C.DEADLINE_EXCEEDED.value[0]), ans)
+
+    def connect_get(self, path, message, encoding, secret=None):
+        """A Connect GET: the message (JSON text, or protobuf bytes) in the query."""
+        if encoding == "json":
+            query = "encoding=json&message=" + urllib.parse.quote(message, safe="")
+        else:
+            query = "encoding=proto&base64=1&message=" + base64.urlsafe_b64encode(
+                message).decode().rstrip("=")
+        headers = {"Authorization": "Bearer " + secret} if secret else {}
+        return http_request(self.http_port, "GET", path + "?connect=v1&" + query, b"", headers)
+
+    def test_connect_get(self):
+        """The methods marked NO_SIDE_EFFECTS answer a Connect GET as they answer a POST."""
+        for path, raw, secret in (
+                (GET_ORG, self.get_org_raw("organizations/http-acme"), self.acme_secret),
+                (GET_ORG, self.get_org_raw("organizations/http-rival"), self.acme_secret),
+                (GET_ORG, self.get_org_raw("organizations/http-acme"), None),
+                (GET_ORG, b"\xff\xff", self.acme_secret),
+                (LIST_ORGS, b"", self.server.admin_secret)):
+            expected = self.grpc(path, raw, secret)
+            _, resp_cls = types_of(path)
+            for encoding in ("json", "proto"):
+                with self.subTest(path=path, request=raw, encoding=encoding):
+                    if encoding == "json":
+                        try:
+                            message = json_format.MessageToJson(
+                                types_of(path)[0].FromString(raw))
+                        except Exception:  # not a message: only its bytes can be sent
+                            continue
+                    else:
+                        message = raw
+                    o = self.connect_outcome(self.connect_get(path, message, encoding, secret),
+                                             encoding == "proto")
+                    self.assertEqual((o.code, o.message), (expected.code, expected.message))
+                    if expected.code != C.OK:
+                        continue
+                    want = resp_cls.FromString(expected.body)
+                    if encoding == "json":
+                        self.assertEqual(o.json, as_dict(want))
+                    else:
+                        self.assertEqual(resp_cls.FromString(o.body), want)
+        ans = http_request(self.http_port, "GET", GET_ORG + "?connect=v1&message=%7B%7D", b"",
+                           {"Authorization": "Bearer " + self.acme_secret})
+        self.assertEqual(self.connect_outcome(ans, False).code, C.INVALID_ARGUMENT, ans)
 
     def test_missing_and_malformed_keys(self):
         raw = self.get_org_raw("organizations/http-acme")
@@ -582,7 +668,8 @@ class HttpTest(HttpTestCase):
             with self.subTest(framing=f):
                 real = outcomes["organizations/http-rival"][f].message
                 never = outcomes["organizations/http-never"][f].message
-                self.assertEqual(real.replace("http-rival", "ID"), never.replace("http-never", "ID"))
+                self.assertEqual(real.replace("http-rival", "ID"),
+                                 never.replace("http-never", "ID"))
         # and the rival reads its own
         self.assertSameAsGrpc(GET_ORG, self.get_org_raw("organizations/http-rival"),
                               secret=self.rival_secret, code=C.OK)
@@ -780,14 +867,16 @@ class HttpTest(HttpTestCase):
         for method, path in (("GET", "/"), ("GET", "/nope"), ("POST", "/nope"),
                              ("GET", "/supplysec.v1.Organizations"),
                              ("POST", "/supplysec.v1.Organizations/GetOrganization/x"),
-                             ("GET", "/healthz/x")):
+                             ("GET", "/healthz/"), ("GET", "/a/b/c")):
             with self.subTest(method=method, path=path):
                 self.assertEqual(http_request(port, method, path).status, 404)
-        for method in ("GET", "PUT", "DELETE", "PATCH"):
-            with self.subTest(method=method):
-                ans = http_request(port, method, GET_ORG, b"{}", {
-                    "Content-Type": "application/json",
-                    "Authorization": "Bearer " + self.acme_secret})
+        # GET only of the methods marked NO_SIDE_EFFECTS; no other HTTP method on a method
+        for method, path in (("GET", CREATE_ORG), ("GET", HEALTH_CHECK), ("PUT", GET_ORG),
+                             ("DELETE", GET_ORG), ("PATCH", CREATE_ORG)):
+            with self.subTest(method=method, path=path):
+                ans = http_request(port, method, path + "?connect=v1&encoding=json&message=%7B%7D",
+                                   b"{}", {"Content-Type": "application/json",
+                                           "Authorization": "Bearer " + self.acme_secret})
                 self.assertEqual(ans.status, 405, ans)
         for ct in ("text/plain", "application/xml", "application/grpc", "application/json5",
                    "application/grpc-webx", "application/connect+json", None):
@@ -837,7 +926,15 @@ class HttpTest(HttpTestCase):
         for obj in log_objects(self.server.log_text()):
             if obj.get("msg") == "call" and obj.get("request_id") in sent:
                 lines.setdefault(obj["request_id"], []).append(obj)
-        key_name = self.acme_key.api_key.name
+        # the principal and organization as a gRPC call of the same key logs them
+        self.server.client(self.acme_secret).call(
+            "Organizations.GetOrganization", name="organizations/http-acme",
+            metadata=[("x-request-id", "rid-grpc")])
+        grpc_lines = [o for o in log_objects(self.server.log_text())
+                      if o.get("request_id") == "rid-grpc"]
+        self.assertEqual(len(grpc_lines), 1, grpc_lines)
+        self.assertNotIn("protocol", grpc_lines[0])
+        self.assertEqual(grpc_lines[0].get("principal"), self.acme_key.api_key.name)
         for rid, (protocol, code) in sorted(sent.items()):
             with self.subTest(request_id=rid):
                 self.assertEqual(len(lines.get(rid, [])), 1, "call lines for %s: %r" % (
@@ -850,31 +947,25 @@ class HttpTest(HttpTestCase):
                     self.assertEqual(line.get("principal"), "", line)
                     continue
                 self.assertEqual(line.get("method"), GET_ORG, line)
-                self.assertEqual(line.get("principal"), key_name, line)
-                self.assertEqual(line.get("organization"), "organizations/http-acme", line)
+                for k in ("principal", "organization"):
+                    self.assertEqual(line.get(k), grpc_lines[0].get(k), line)
                 self.assertIsInstance(line.get("duration_us"), int, line)
                 if code != C.OK:
                     self.assertIn("http-never", line.get("error", ""), line)
-        # gRPC's call lines have no protocol
-        self.admin.call("Organizations.GetOrganization", name="organizations/http-acme",
-                        metadata=[("x-request-id", "rid-grpc")])
-        grpc_lines = [o for o in log_objects(self.server.log_text())
-                      if o.get("request_id") == "rid-grpc"]
-        self.assertEqual(len(grpc_lines), 1, grpc_lines)
-        self.assertNotIn("protocol", grpc_lines[0])
 
-    def test_every_answer_carries_a_request_id(self):
+    def test_every_answer_to_a_method_path_carries_a_request_id(self):
         """docs/api.md: "Every answer carries x-request-id (yours, when you send a sane one)",
-        the answers of the HTTP layer itself included."""
-        for what, method, path, body, headers in (
-                ("415", "POST", GET_ORG, b"{}", {"Content-Type": "text/plain"}),
-                ("405", "GET", GET_ORG, b"", {}),
-                ("404", "GET", "/nope", b"", {})):
-            with self.subTest(answer=what):
+        those the HTTP layer gives a request to a method's path included."""
+        for status, method, path, body, headers in (
+                (415, "POST", GET_ORG, b"{}", {"Content-Type": "text/plain"}),
+                (405, "PUT", GET_ORG, b"{}", {"Content-Type": "application/json"}),
+                (405, "GET", CREATE_ORG, b"", {})):
+            rid = "rid-%d-%s" % (status, method)
+            with self.subTest(status=status, method=method):
                 ans = http_request(self.http_port, method, path, body,
-                                   dict(headers, **{"x-request-id": "rid-" + what}))
-                self.assertEqual(ans.status, int(what), ans)
-                self.assertEqual(ans.header("x-request-id"), "rid-" + what, ans)
+                                   dict(headers, **{"x-request-id": rid}))
+                self.assertEqual(ans.status, status, ans)
+                self.assertEqual(ans.header("x-request-id"), rid, ans)
 
 
 class BufCurlTest(HttpTestCase):
@@ -890,6 +981,18 @@ class BufCurlTest(HttpTestCase):
         pb = cls.pb
         cls.make_org("buf-acme", legal_name="Acme by buf")
         cls.acme_secret = cls.make_key("organizations/buf-acme", pb.common.ROLE_ADMIN).secret
+        # something in two of the lists: nested messages, enums and timestamps in the JSON
+        acme = cls.server.client(cls.acme_secret)
+        acme.call("SecurityPolicies.CreateSecurityPolicy", parent="organizations/buf-acme",
+                  security_policy=pb.policies.SecurityPolicy(
+                      title="Gate rota", text="Two guards from 22:00",
+                      sign_off=pb.policies.SignOff(
+                          signatory_name="A. Signer", signatory_role="CEO",
+                          sign_time=pb.timestamp.Timestamp(seconds=1767225600, nanos=5000))))
+        acme.call("BusinessPartners.CreateBusinessPartner", parent="organizations/buf-acme",
+                  business_partner=pb.partners.BusinessPartner(
+                      legal_name="Carrier Sp. z o.o.", country_code="PL",
+                      risk_tier=pb.partners.RISK_TIER_HIGH))
         d = tmpdir("buf-")
         cls.buf_env = dict(os.environ, BUF_CACHE_DIR=os.path.join(d, "cache"))
         # the repository's proto directory, compiled once for every call
@@ -1001,7 +1104,12 @@ class BufCurlTest(HttpTestCase):
                     continue
                 oks += 1
                 _, resp_cls = types_of(path)
-                self.assertEqual(o.json, as_dict(resp_cls.FromString(want.body)))
+                answer = resp_cls.FromString(want.body)
+                self.assertEqual(o.json, as_dict(answer))
+                for method, field in (("ListSecurityPolicies", "securityPolicies"),
+                                      ("ListBusinessPartners", "businessPartners")):
+                    if path.endswith("/" + method):
+                        self.assertEqual(len(o.json.get(field, [])), 1, o.json)
         # the organization's lists are readable to its admin: most calls answered OK
         self.assertGreaterEqual(oks, 2 * 20, "only %d calls over buf curl were OK" % oks)
 
@@ -1149,7 +1257,6 @@ class HttpStopTest(unittest.TestCase):
     finishes, and the process exits 0."""
 
     def test_stop_with_a_call_in_flight(self):
-        pb = protos()
         double = None
         if harness.STORE_KIND == "mongodb":
             # its own double, stopped with SIGSTOP to hold the store
@@ -1174,6 +1281,7 @@ class HttpStopTest(unittest.TestCase):
         if double is None:
             hold = sqlite3.connect(srv.store[len("sqlite:"):], isolation_level=None, timeout=0)
             hold.execute("BEGIN IMMEDIATE")
+            self.addCleanup(hold.close)
         else:
             double.proc.send_signal(signal.SIGSTOP)
 
@@ -1181,7 +1289,6 @@ class HttpStopTest(unittest.TestCase):
             if hold is not None:
                 if hold.in_transaction:
                     hold.execute("ROLLBACK")
-                hold.close()
             elif double.proc.poll() is None:
                 double.proc.send_signal(signal.SIGCONT)
         self.addCleanup(release)

@@ -1,0 +1,202 @@
+/* http_frame.c — see http_frame.h. */
+#include "http_frame.h"
+
+#include <ctype.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- what the request speaks ---- */
+
+/* The media type of a Content-Type value, without parameters, compared
+ * without case. */
+static bool media_is(const char *content_type, const char *want)
+{
+    size_t n = strlen(want);
+    if (!content_type || strncasecmp(content_type, want, n) != 0)
+        return false;
+    const char *rest = content_type + n;
+    while (*rest == ' ')
+        rest++;
+    return *rest == '\0' || *rest == ';';
+}
+
+bool http_protocol_of(const char *content_type, http_protocol *p)
+{
+    if (media_is(content_type, "application/json"))
+        *p = HTTP_CONNECT_JSON;
+    else if (media_is(content_type, "application/proto"))
+        *p = HTTP_CONNECT_PROTO;
+    else if (media_is(content_type, "application/grpc-web") ||
+             media_is(content_type, "application/grpc-web+proto"))
+        *p = HTTP_GRPC_WEB;
+    else if (media_is(content_type, "application/grpc-web-text") ||
+             media_is(content_type, "application/grpc-web-text+proto"))
+        *p = HTTP_GRPC_WEB_TEXT;
+    else
+        return false;
+    return true;
+}
+
+/* ---- deadlines ---- */
+
+bool http_connect_timeout(const char *v, int64_t *us)
+{
+    size_t n = strlen(v);
+    if (n == 0 || n > 10)
+        return false;
+    int64_t ms = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)v[i]))
+            return false;
+        ms = ms * 10 + (v[i] - '0');
+    }
+    *us = ms * 1000;
+    return true;
+}
+
+bool http_grpc_timeout(const char *v, int64_t *us)
+{
+    size_t n = strlen(v);
+    if (n < 2 || n > 9)
+        return false;
+    int64_t x = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (!isdigit((unsigned char)v[i]))
+            return false;
+        x = x * 10 + (v[i] - '0');
+    }
+    switch (v[n - 1]) {
+    case 'H':
+        *us = x * 3600 * 1000000;
+        return true;
+    case 'M':
+        *us = x * 60 * 1000000;
+        return true;
+    case 'S':
+        *us = x * 1000000;
+        return true;
+    case 'm':
+        *us = x * 1000;
+        return true;
+    case 'u':
+        *us = x;
+        return true;
+    case 'n':
+        *us = x / 1000;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* ---- base64 (gRPC-Web text) ---- */
+
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+' || c == '-') /* '-' and '_': the URL-safe alphabet */
+        return 62;
+    if (c == '/' || c == '_')
+        return 63;
+    return -1;
+}
+
+bool http_b64_decode(const uint8_t *in, size_t n, uint8_t *out, size_t *out_len, bool unpadded)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        uint8_t group[4] = {'=', '=', '=', '='};
+        size_t left = n - i;
+        if (left < 4 && (!unpadded || left < 2))
+            return false;
+        memcpy(group, in + i, left < 4 ? left : 4);
+        int v[4];
+        int pad = 0;
+        for (int k = 0; k < 4; k++) {
+            unsigned char c = group[k];
+            if (c == '=' && k >= 2) {
+                pad++;
+                v[k] = 0;
+            } else if (pad || (v[k] = b64_value(c)) < 0) {
+                return false;
+            }
+        }
+        uint32_t bits =
+            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+        out[o++] = (uint8_t)(bits >> 16);
+        if (pad < 2)
+            out[o++] = (uint8_t)(bits >> 8);
+        if (pad < 1)
+            out[o++] = (uint8_t)bits;
+        i += 4;
+    }
+    *out_len = o;
+    return true;
+}
+
+size_t http_b64_encoded_len(size_t n)
+{
+    return 4 * ((n + 2) / 3);
+}
+
+void http_b64_encode(const uint8_t *in, size_t n, char *out)
+{
+    EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+}
+
+/* ---- frames and messages ---- */
+
+void http_frame_header(uint8_t *at, uint8_t flag, size_t len)
+{
+    at[0] = flag;
+    at[1] = (uint8_t)(len >> 24);
+    at[2] = (uint8_t)(len >> 16);
+    at[3] = (uint8_t)(len >> 8);
+    at[4] = (uint8_t)len;
+}
+
+char *http_percent_encode(const char *msg)
+{
+    size_t n = strlen(msg);
+    char *out = malloc(3 * n + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)msg[i];
+        if (c < 0x20 || c > 0x7e || c == '%')
+            o += (size_t)sprintf(out + o, "%%%02X", c);
+        else
+            out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+bool http_frame_unwrap(const uint8_t *body, size_t len, const uint8_t **msg, size_t *n, status *st)
+{
+    if (len < 5)
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "the request carried no message (a gRPC-Web body is one frame: a flag "
+                           "byte, a 4-byte length and the message)");
+    size_t frame = (size_t)body[1] << 24 | (size_t)body[2] << 16 | (size_t)body[3] << 8 | body[4];
+    if (body[0] & 0x01)
+        return status_fail(st, STATUS_UNIMPLEMENTED,
+                           "compressed messages are not accepted; send them uncompressed");
+    if (body[0] != 0 || frame != len - 5)
+        return status_fail(st, STATUS_INVALID_ARGUMENT,
+                           "the gRPC-Web body is not exactly one message frame (%zu bytes, the "
+                           "frame says %zu)",
+                           len, frame + 5);
+    *msg = body + 5;
+    *n = frame;
+    return true;
+}
