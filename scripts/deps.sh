@@ -25,14 +25,27 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-BUF_VERSION=1.47.2
-if [ ! -x .tools/node_modules/.bin/buf ]; then
+# npm packages, development and CI only (never needed to run supplysecd):
+# buf (lint, buf curl) and the Connect project's Node client, a client of
+# the HTTP listener we did not write (tests/e2e/test_node_client.py).
+NPM_PACKAGES=(
+  "@bufbuild/buf@1.47.2"
+  "@bufbuild/protobuf@2.10.1"
+  "@connectrpc/connect@2.1.1"
+  "@connectrpc/connect-node@2.1.1"
+)
+npm_missing=()
+for p in "${NPM_PACKAGES[@]}"; do
+  name=${p%@*}
+  [ -f ".tools/node_modules/$name/package.json" ] || npm_missing+=("$p")
+done
+if [ ${#npm_missing[@]} -gt 0 ]; then
   if ! command -v npm >/dev/null; then
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO=sudo
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends npm
   fi
-  echo "deps: installing @bufbuild/buf@$BUF_VERSION into .tools/"
+  echo "deps: installing ${npm_missing[*]} into .tools/"
   mkdir -p .tools
-  (cd .tools && npm install --no-audit --no-fund --silent "@bufbuild/buf@$BUF_VERSION" >/dev/null)
+  (cd .tools && npm install --no-audit --no-fund --silent "${npm_missing[@]}" >/dev/null)
 fi
