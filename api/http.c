@@ -112,6 +112,26 @@ static enum MHD_Result send_text(const http_server *h, struct MHD_Connection *co
     return r;
 }
 
+/* An answer to a method's path that never reached the method (415, 405):
+ * it carries a request id like every call's answer. */
+static enum MHD_Result send_refusal(const http_server *h, struct MHD_Connection *conn,
+                                    unsigned status, const char *text)
+{
+    api_call id;
+    const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-request-id");
+    rt_request_id_take(&id, v, v ? strlen(v) : 0);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
+    MHD_add_response_header(resp, "x-request-id", id.request_id);
+    cors_headers(h, conn, resp);
+    enum MHD_Result r = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
 static enum MHD_Result send_answer(const http_server *h, struct MHD_Connection *conn,
                                    http_answer *a)
 {
@@ -175,6 +195,14 @@ static const char *query(struct MHD_Connection *conn, const char *name)
     return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    *(size_t *)cls += strlen(key) + (value ? strlen(value) : 0);
+    return MHD_YES;
+}
+
 /* A POST to "/pkg.Service/Method", or a Connect GET of one (get). */
 static enum MHD_Result rpc(http_server *h, struct MHD_Connection *conn, const char *url,
                            request *rq, bool get)
@@ -192,6 +220,7 @@ static enum MHD_Result rpc(http_server *h, struct MHD_Connection *conn, const ch
         .body_too_large = rq->too_large,
         .max_message_bytes = h->max_message_bytes,
     };
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &in.metadata_bytes);
     in.content_encoding = header(conn, "Content-Encoding");
     if (!in.content_encoding)
         in.content_encoding = header(conn, "grpc-encoding");
@@ -206,9 +235,9 @@ static enum MHD_Result rpc(http_server *h, struct MHD_Connection *conn, const ch
                                           &in.q_message_len) != MHD_YES)
             in.q_message = NULL;
     } else if (!http_rpc_content_type_known(in.content_type))
-        return send_text(h, conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                         "unsupported Content-Type: send application/json or application/proto "
-                         "(Connect), or application/grpc-web(-text)(+proto) (gRPC-Web)\n");
+        return send_refusal(h, conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                            "unsupported Content-Type: send application/json or application/proto "
+                            "(Connect), or application/grpc-web(-text)(+proto) (gRPC-Web)\n");
     http_answer a;
     memset(&a, 0, sizeof a);
     if (!http_gate_enter(&h->gate, h->srv)) {
@@ -268,8 +297,8 @@ static enum MHD_Result route(http_server *h, struct MHD_Connection *conn, const 
     if (method_path && (strcmp(method, "POST") == 0 || strcmp(method, "GET") == 0))
         return rpc(h, conn, url, rq, strcmp(method, "GET") == 0);
     if (method_path)
-        return send_text(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-                         "a method is called with POST (or, where it changes nothing, GET)\n");
+        return send_refusal(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                            "a method is called with POST (or, where it changes nothing, GET)\n");
     return send_text(h, conn, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
@@ -444,13 +473,12 @@ http_server *http_server_start(const http_config *cfg, api_server *srv, char **e
         {MHD_OPTION_END, 0, NULL},
     };
     h->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)HTTP_MAX_CONNECTIONS_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)HTTP_HEADER_MEMORY, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY,
-        tls_opts, MHD_OPTION_END);
+        (size_t)HTTP_HEADER_MEMORY, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     if (!h->daemon) {
         asprintf(err, "cannot listen for HTTP on %s (in use, or not an address of this machine?)",
                  cfg->listen);

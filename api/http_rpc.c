@@ -29,6 +29,12 @@
 #include "http_frame.h"
 #include "http_watch.h"
 
+/* A keyless method's body, before its message is taken out: the message's
+ * limit (API_KEYLESS_REQUEST_MAX, checked on the message as over gRPC) with
+ * room for base64 and JSON, so that no large body is parsed for a caller
+ * without a key. */
+#define KEYLESS_BODY_MAX (4 * API_KEYLESS_REQUEST_MAX)
+
 /* ---- the gate ---- */
 
 bool http_gate_enter(http_gate *g, api_server *srv)
@@ -261,8 +267,8 @@ static bool get_query(const method_entry *m, const http_rpc_in *in, http_rpc_in 
     if (!m->no_side_effects) {
         *not_allowed = true;
         return status_fail(st, STATUS_UNIMPLEMENTED,
-                           "%s changes things: call it with POST (GET is only for the methods "
-                           "the proto marks NO_SIDE_EFFECTS)",
+                           "%s is not marked NO_SIDE_EFFECTS in its proto: call it with POST "
+                           "(GET is only for the methods marked so)",
                            m->path);
     }
     if (in->q_connect && strcmp(in->q_connect, "v1") != 0)
@@ -354,13 +360,22 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
     } else if (in->body_too_large) {
         api_fail(&api, STATUS_RESOURCE_EXHAUSTED, "the request is larger than %d bytes, the limit",
                  in->max_message_bytes);
-    } else if (rt_calls_admit(srv, &api) && rt_keyless_size_ok(m, &api, in->len)) {
+    } else if (in->metadata_bytes > API_MAX_METADATA_BYTES) {
+        api_fail(&api, STATUS_RESOURCE_EXHAUSTED,
+                 "the request's metadata is %zu bytes; at most %d are accepted", in->metadata_bytes,
+                 API_MAX_METADATA_BYTES);
+    } else if (m->api->auth == API_AUTH_NONE && in->len > KEYLESS_BODY_MAX) {
+        api_fail(&api, STATUS_RESOURCE_EXHAUSTED,
+                 "a request to %s without an API key is at most %d bytes, got a body of %zu",
+                 m->path, API_KEYLESS_REQUEST_MAX, in->len);
+    } else if (rt_calls_admit(srv, &api)) {
         if (timeout)
             api.op.deadline_us = start_us + timeout_us;
         if (op_check_deadline(&api.op, &api.st) &&
             rt_authenticate(srv, m, &api, in->authorization,
                             in->authorization ? strlen(in->authorization) : 0) &&
-            request_bytes(p, m, in, &bytes, &n, &owned, &api.st)) {
+            request_bytes(p, m, in, &bytes, &n, &owned, &api.st) &&
+            rt_keyless_size_ok(m, &api, n)) {
             ProtobufCMessage *req = rt_decode_bytes(m->md->input, bytes, n, &api.st);
             if (req && m->api->kind == API_SERVER_STREAM) {
                 out->watch =

@@ -50,6 +50,7 @@ typedef struct http_rpc_in {
     size_t q_message_len;
     http_gate *gate; /* the listener's: a watch passes it again at its end */
     int max_message_bytes;
+    size_t metadata_bytes; /* the request's header names and values */
 } http_rpc_in;
 
 struct http_watch;

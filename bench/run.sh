@@ -5,7 +5,7 @@
 # with a fresh SQLite store in a temp dir (default log level, stderr to a log
 # file), bootstraps a platform-admin key, seeds 10,000 organizations with one
 # ADMIN key each, measures five operations with h2load at 1 and 32 concurrent
-# streams, checks every call's gRPC status in the server log, prints a
+# streams (and GetOrganization again as Connect JSON on the HTTP listener), checks every call's gRPC status in the server log, prints a
 # markdown table, then stops the server with SIGTERM and removes the temp dir.
 #
 # Environment:
@@ -83,7 +83,7 @@ LOG=$TMP/server.log
 ADMIN=$(cat "$TMP/admin.secret")
 
 # Port 0: the kernel picks a free port, which the server logs at startup.
-"$SUPPLYSECD" --listen 127.0.0.1:0 --store "$STORE" 2>"$LOG" </dev/null &
+"$SUPPLYSECD" --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --store "$STORE" 2>"$LOG" </dev/null &
 SERVER_PID=$!
 PORT=
 for _ in $(seq 1 150); do
@@ -94,6 +94,8 @@ for _ in $(seq 1 150); do
 done
 [ -n "$PORT" ] || { say "supplysecd did not report a port within 15 s"; exit 1; }
 ADDR=127.0.0.1:$PORT
+HTTP_PORT=$(sed -n 's/.*"msg":"http listening".*"port":\([0-9]*\).*/\1/p' "$LOG" | head -n 1)
+[ -n "$HTTP_PORT" ] || { say "supplysecd did not report its HTTP port"; exit 1; }
 WORKERS=$(sed -n 's/.*"msg":"supplysecd listening".*"workers":\([0-9]*\).*/\1/p' "$LOG" | head -n 1)
 
 say "== machine: $(nproc) cores,$(free -g | awk '/^Mem:/{print " " $2 " GiB"}') memory, $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)"
@@ -127,15 +129,21 @@ TENANT=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["secret"]
 RESULTS=$TMP/results.jsonl
 : >"$RESULTS"
 
-# bench OP METHOD BODY SECRET(-|key) CLIENTS STREAMS_PER_CLIENT
+# bench OP METHOD BODY SECRET(-|key) CLIENTS STREAMS_PER_CLIENT [connect]
+# With "connect": the Connect protocol with a JSON body over HTTP/1.1 (h2load
+# --h1) on the HTTP listener, one call at a time on each of CLIENTS connections.
 bench() {
-    local op=$1 method=$2 body=$3 secret=$4 c=$5 m=$6
+    local op=$1 method=$2 body=$3 secret=$4 c=$5 m=$6 proto=${7:-grpc}
     local streams=$((c * m)) tag
     tag=$(printf '%s-%s' "$op" "$streams" | tr -c 'a-zA-Z0-9-' '_')
     local args=(-c "$c" -m "$m" -H 'content-type: application/grpc' -H 'te: trailers'
                 -d "$TMP/$body")
-    [ "$secret" = - ] || args+=(-H "authorization: Bearer $secret")
     local url="http://$ADDR$method"
+    if [ "$proto" = connect ]; then
+        args=(--h1 -c "$c" -m "$m" -H 'content-type: application/json' -d "$TMP/$body")
+        url="http://127.0.0.1:$HTTP_PORT$method"
+    fi
+    [ "$secret" = - ] || args+=(-H "authorization: Bearer $secret")
 
     # Warm-up for WARMUP_SECONDS; its rate sizes the measured run.
     h2load -D "$WARMUP_SECONDS" "${args[@]}" "$url" >"$TMP/runs/$tag.warmup" 2>&1 || {
@@ -166,6 +174,11 @@ for cm in "1 1" "4 8"; do
     bench "ListOrganizations first page" $ORGS_SVC/ListOrganizations list_first.bin "$ADMIN" "$1" "$2"
     bench "ListOrganizations page $DEEP" $ORGS_SVC/ListOrganizations list_deep.bin "$ADMIN" "$1" "$2"
 done
+# GetOrganization again through the HTTP listener: Connect JSON over HTTP/1.1.
+"$PY" -c 'import json,sys; print(json.dumps({"name": json.load(open(sys.argv[1]))["name"]}))' \
+    "$TMP/seed.json" >"$TMP/get.json"
+bench "GetOrganization, Connect JSON (HTTP/1.1)" $ORGS_SVC/GetOrganization get.json "$TENANT" 1 1 connect
+bench "GetOrganization, Connect JSON (HTTP/1.1)" $ORGS_SVC/GetOrganization get.json "$TENANT" 32 1 connect
 # Creates last, so the list runs above all see the same 10,000 organizations.
 bench "CreateOrganization" $ORGS_SVC/CreateOrganization create.bin "$ADMIN" 1 1
 bench "CreateOrganization" $ORGS_SVC/CreateOrganization create.bin "$ADMIN" 4 8

@@ -84,17 +84,22 @@ def log_objects(text):
     return out
 
 
-def wait_http_port(server, timeout=5.0):
-    """The port of the server's `http listening` log line (the listener starts after the
-    gRPC port serves)."""
+def http_listening(log_text, proc, timeout=5.0):
+    """The server's `http listening` log line (the listener starts after the gRPC port
+    serves), read from log_text() while proc runs."""
     deadline = time.monotonic() + timeout
     while True:
-        for obj in log_objects(server.log_text()):
+        for obj in log_objects(log_text()):
             if obj.get("msg") == "http listening":
-                return obj["port"]
-        if time.monotonic() > deadline or server.proc.poll() is not None:
-            raise harness.ServerError("no `http listening` line: %s" % server.log_tail())
+                return obj
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise harness.ServerError("no `http listening` line: %s" % log_text()[-2000:])
         time.sleep(0.02)
+
+
+def wait_http_port(server):
+    """The HTTP port of a harness.Server."""
+    return http_listening(server.log_text, server.proc)["port"]
 
 
 class Answer:
@@ -254,11 +259,11 @@ class HttpTestCase(ServerTestCase):
         try:
             cls.server.start()
             cls.http_port = wait_http_port(cls.server)
+            cls.admin = cls.server.admin()
+            cls.fixtures()
         except BaseException:
             cls.server.kill()
             raise
-        cls.admin = cls.server.admin()
-        cls.fixtures()
 
     @classmethod
     def fixtures(cls):
@@ -561,8 +566,7 @@ class HttpTest(HttpTestCase):
 
     def test_streams_over_http(self):
         """Server reflection (a bidirectional stream) is UNIMPLEMENTED in every framing, a
-        server stream (Health.Watch) over Connect; Health.Watch over gRPC-Web sends the status
-        now and ends with DEADLINE_EXCEEDED at its grpc-timeout."""
+        server stream (Health.Watch) over Connect (over gRPC-Web: test_grpc_web_health_watch)."""
         pb = self.pb
         reflect = pb.reflection.ServerReflectionRequest(list_services="*").SerializeToString()
         for path, raw, framings in (
@@ -576,6 +580,9 @@ class HttpTest(HttpTestCase):
                     self.assertEqual(o.code, C.UNIMPLEMENTED, o)
 
     def test_grpc_web_health_watch(self):
+        """A server stream over gRPC-Web: the status now, in a message frame, and at the
+        grpc-timeout a trailer frame with DEADLINE_EXCEEDED (the text framing's frames may
+        each be base64 on its own)."""
         pb = self.pb
         serving = pb.health.HealthCheckResponse(
             status=pb.health.HealthCheckResponse.SERVING).SerializeToString()
@@ -714,11 +721,11 @@ class HttpTest(HttpTestCase):
             ans = self.post(HEALTH_CHECK, base64.b64encode(frame(b"")), ct)
             self.assertEqual((ans.status, ans.header("content-type")),
                              (200, "application/grpc-web-text+proto"), ans)
-            self.assertEqual(base64.b64decode(ans.body, validate=True), body, ans)
+            self.assertEqual(b64decode_chunks(ans.body), body, ans)
         # a message of some size, read back frame by frame
         ans = self.post(GET_ORG, base64.b64encode(frame(self.get_org_raw(
             "organizations/http-acme"))), "application/grpc-web-text", self.acme_secret)
-        frames = split_frames(base64.b64decode(ans.body, validate=True))
+        frames = split_frames(b64decode_chunks(ans.body))
         self.assertEqual([f for f, _ in frames], [0, 0x80])
         self.assertEqual(pb.orgs.Organization.FromString(frames[0][1]), self.admin.call(
             "Organizations.GetOrganization", name="organizations/http-acme"))
@@ -781,7 +788,7 @@ class HttpTest(HttpTestCase):
         cases = []
         for f in (CONNECT_JSON, CONNECT_PROTO):
             cases += [(f, {"Connect-Timeout-Ms": v}, C.INVALID_ARGUMENT)
-                      for v in ("abc", "-1", "1.5", "12345678901", "10 ")]
+                      for v in ("abc", "-1", "1.5", "12345678901", "")]
             cases += [(f, {"Connect-Timeout-Ms": "10000"}, C.OK),
                       (f, {"Connect-Timeout-Ms": "0"}, C.DEADLINE_EXCEEDED),
                       # the gRPC-Web header means nothing to Connect
@@ -922,6 +929,12 @@ class HttpTest(HttpTestCase):
         ans = self.post(HEALTH_CHECK, b"", "application/proto", headers={"x-request-id": "rid-hc"})
         self.assertEqual((ans.status, ans.header("x-request-id")), (200, "rid-hc"), ans)
         sent["rid-hc"] = ("connect", C.OK)
+        unknown = "/supplysec.v1.NoSuch/Get"
+        ans = self.post(unknown, frame(b""), "application/grpc-web",
+                        headers={"x-request-id": "rid-unknown"})
+        self.assertEqual((ans.header("grpc-status"), ans.header("x-request-id")),
+                         (str(C.UNIMPLEMENTED.value[0]), "rid-unknown"), ans)
+        sent["rid-unknown"] = ("grpc-web", C.UNIMPLEMENTED)
         lines = {}
         for obj in log_objects(self.server.log_text()):
             if obj.get("msg") == "call" and obj.get("request_id") in sent:
@@ -942,8 +955,9 @@ class HttpTest(HttpTestCase):
                 line = lines[rid][0]
                 self.assertEqual(line.get("protocol"), protocol, line)
                 self.assertEqual(line.get("status"), code.name, line)
-                if rid == "rid-hc":
-                    self.assertEqual(line.get("method"), HEALTH_CHECK, line)
+                if rid in ("rid-hc", "rid-unknown"):
+                    self.assertEqual(line.get("method"),
+                                     HEALTH_CHECK if rid == "rid-hc" else unknown, line)
                     self.assertEqual(line.get("principal"), "", line)
                     continue
                 self.assertEqual(line.get("method"), GET_ORG, line)
@@ -1137,6 +1151,16 @@ class BufCurlTest(HttpTestCase):
 # Start-up, TLS and the stop
 # --------------------------------------------------------------------------
 
+def make_cert(directory):
+    """A self-signed certificate for 127.0.0.1 and localhost: (cert, key) paths."""
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                    "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
 class HttpStartTest(unittest.TestCase, RpcAssertions):
     """What supplysecd refuses to start with."""
 
@@ -1173,12 +1197,7 @@ class HttpStartTest(unittest.TestCase, RpcAssertions):
                 self.assertExit(code, 1, err)
 
     def test_http_listen_with_client_certificates_is_refused(self):
-        d = tmpdir("http-ca-")
-        cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
-                        "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+        cert, key = make_cert(tmpdir("http-ca-"))
         code, err = self.run_server("--tls-cert", cert, "--tls-key", key, "--tls-client-ca", cert,
                                     "--http-listen", "127.0.0.1:0")
         self.assertRefused(code, err, "--http-listen", "--tls-client-ca")
@@ -1198,40 +1217,28 @@ class HttpStartTest(unittest.TestCase, RpcAssertions):
 
 
 class HttpTlsTest(unittest.TestCase):
-    """--tls-cert and --tls-key serve the HTTP port with TLS too (plaintext is then refused),
-    and TLS lets it listen off loopback."""
+    """--tls-cert and --tls-key serve the HTTP port with TLS too, which lets it listen off
+    loopback; a plaintext request there gets no answer."""
 
-    def test_https(self):
+    def test_https_off_loopback(self):
         d = tmpdir("http-tls-")
-        cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
-                        "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+        cert, key = make_cert(d)
         log = os.path.join(d, "stderr.log")
         with open(log, "wb") as err:
             proc = subprocess.Popen(
                 [SUPPLYSECD, "--listen", "127.0.0.1:%d" % harness.free_port(), "--store",
                  store_uri(d), "--tls-cert", cert, "--tls-key", key,
-                 "--http-listen", "127.0.0.1:0"], stdin=subprocess.DEVNULL,
+                 "--http-listen", "0.0.0.0:0"], stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=err, env=dict(os.environ, MONGOC_DISABLE_SHM="1"))
         harness._live.add(proc)
         self.addCleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
 
-        class Log:  # what wait_http_port reads
-            def __init__(self):
-                self.proc = proc
-
-            def log_text(self):
-                with open(log, "rb") as f:
-                    return f.read().decode(errors="replace")
-
-            def log_tail(self):
-                return self.log_text()[-2000:]
-
-        port = wait_http_port(Log(), timeout=15)
-        line = [o for o in log_objects(Log().log_text()) if o.get("msg") == "http listening"][0]
-        self.assertIs(line.get("tls"), True, line)
+        def log_text():
+            with open(log, "rb") as f:
+                return f.read().decode(errors="replace")
+        line = http_listening(log_text, proc, timeout=15)
+        self.assertEqual((line.get("tls"), line.get("listen")), (True, "0.0.0.0:0"), line)
+        port = line["port"]
         ctx = ssl.create_default_context(cafile=cert)
         conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=ctx)
         try:
@@ -1241,14 +1248,14 @@ class HttpTlsTest(unittest.TestCase):
             self.assertEqual((r.status, json.loads(r.read())), (200, {"status": "SERVING"}))
         finally:
             conn.close()
-        # a plaintext request on the TLS port gets no HTTP answer
         try:
             ans = http_request(port, "GET", "/healthz", timeout=3)
         except (http.client.HTTPException, OSError):
             ans = None
         self.assertIsNone(ans, "plaintext answered on the TLS port")
         proc.send_signal(signal.SIGTERM)
-        self.assertEqual(proc.wait(timeout=20), 0)
+        code = proc.wait(timeout=20)
+        self.assertEqual(code, 0, "supplysecd %s: %s" % (exit_description(code), log_text()))
 
 
 class HttpStopTest(unittest.TestCase):
@@ -1326,6 +1333,10 @@ class HttpStopTest(unittest.TestCase):
                                {"Content-Type": "application/json"}, conn=kept)
         self.assertEqual(refused.status, 503, refused)
         self.assertEqual(json.loads(refused.body).get("code"), "unavailable", refused)
+        refused = http_request(port, "POST", HEALTH_CHECK, frame(b""),
+                               {"Content-Type": "application/grpc-web"}, conn=kept)
+        self.assertEqual((refused.status, refused.header("grpc-status"), refused.body),
+                         (200, str(C.UNAVAILABLE.value[0]), b""), refused)
         ready = http_request(port, "GET", "/readyz", conn=kept)
         self.assertEqual(ready.status, 503, ready)
         self.assertTrue(t.is_alive(), "the call in flight ended before the store let it")
