@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "http_rpc.h"
 #include "http_watch.h"
 #include "log.h"
@@ -35,6 +36,7 @@ struct http_server {
     int max_message_bytes;
     char *cert_pem, *key_pem;
     char *origins_text; /* the allow-list, split in place */
+    char *console_dir;  /* --console-dir: the console's files read from here */
     const char *origins[MAX_ORIGINS];
     size_t n_origins;
 };
@@ -274,6 +276,60 @@ static enum MHD_Result metrics(http_server *h, struct MHD_Connection *conn)
     return r;
 }
 
+/* GET of the console: "/" and "/console" lead to "/console/", which is
+ * index.html; "/console/NAME" one of its files (console.h). The headers
+ * keep its pages to this origin's scripts, styles and API, out of frames,
+ * and its URLs out of other sites' logs. */
+static enum MHD_Result console(const http_server *h, struct MHD_Connection *conn, const char *url)
+{
+    if (strcmp(url, "/") == 0 || strcmp(url, "/console") == 0) {
+        struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+            return MHD_NO;
+        MHD_add_response_header(resp, "Location", "/console/");
+        enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_FOUND, resp);
+        MHD_destroy_response(resp);
+        return r;
+    }
+    const char *name = url + strlen("/console/");
+    const console_file *f = console_find(name[0] ? name : "index.html");
+    if (!f)
+        return send_text(h, conn, MHD_HTTP_NOT_FOUND, "not found\n");
+    struct MHD_Response *resp = NULL;
+    if (h->console_dir) { /* working on the console: the file as it is now */
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", h->console_dir, f->name);
+        FILE *in = fopen(path, "rb");
+        char *data = NULL;
+        long n = -1;
+        if (in && fseek(in, 0, SEEK_END) == 0 && (n = ftell(in)) >= 0 && n < (1L << 24) &&
+            fseek(in, 0, SEEK_SET) == 0 && (data = malloc((size_t)n + 1)) &&
+            fread(data, 1, (size_t)n, in) == (size_t)n)
+            resp = MHD_create_response_from_buffer((size_t)n, data, MHD_RESPMEM_MUST_FREE);
+        if (in)
+            fclose(in);
+        if (!resp) {
+            free(data);
+            return send_text(h, conn, MHD_HTTP_NOT_FOUND, "not found in --console-dir\n");
+        }
+    } else {
+        resp = MHD_create_response_from_buffer(f->len, (void *)f->data, MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+            return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", f->type);
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            "default-src 'none'; script-src 'self'; style-src 'self'; "
+                            "img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
+                            "form-action 'none'; frame-ancestors 'none'");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
 static enum MHD_Result route(http_server *h, struct MHD_Connection *conn, const char *url,
                              const char *method, request *rq)
 {
@@ -292,6 +348,9 @@ static enum MHD_Result route(http_server *h, struct MHD_Connection *conn, const 
     }
     if (strcmp(method, "GET") == 0 && strcmp(url, "/metrics") == 0)
         return metrics(h, conn);
+    if (strcmp(method, "GET") == 0 && (strcmp(url, "/") == 0 || strcmp(url, "/console") == 0 ||
+                                       strncmp(url, "/console/", strlen("/console/")) == 0))
+        return console(h, conn, url);
     const char *slash = url[0] == '/' ? strchr(url + 1, '/') : NULL;
     bool method_path = slash && slash[1] && !strchr(slash + 1, '/');
     if (method_path && (strcmp(method, "POST") == 0 || strcmp(method, "GET") == 0))
@@ -427,6 +486,7 @@ static void http_free(http_server *h)
     free(h->cert_pem);
     free(h->key_pem);
     free(h->origins_text);
+    free(h->console_dir);
     free(h);
 }
 
@@ -453,6 +513,10 @@ http_server *http_server_start(const http_config *cfg, api_server *srv, char **e
     h->listen_fd = MHD_INVALID_SOCKET;
     h->max_message_bytes = cfg->max_message_bytes;
     split_origins(h, cfg->cors_origins);
+    if (cfg->console_dir && !(h->console_dir = strdup(cfg->console_dir))) {
+        http_free(h);
+        return NULL;
+    }
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG;
     if (addr.ss_family == AF_INET6)

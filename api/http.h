@@ -1,7 +1,8 @@
 /* http.h — the HTTP listener (--http-listen): the runtime's methods for
  * browsers and other HTTP/1.1 clients, through the Connect protocol (unary,
  * JSON or binary) and gRPC-Web (unary, binary or base64 text), with CORS for
- * an allow-list of origins, and /healthz and /readyz for load balancers.
+ * an allow-list of origins, /healthz and /readyz for load balancers,
+ * /metrics, and the web console's files under /console/ (console.h).
  *
  * Every call goes through the same method table, authentication, generic
  * wire checks, handlers and call log line as a gRPC call (call.c); only the
@@ -24,6 +25,7 @@ typedef struct http_config {
     const char *tls_cert; /* PEM files, as for the gRPC port; both or neither */
     const char *tls_key;
     const char *cors_origins; /* comma-separated origins allowed to call; NULL: none */
+    const char *console_dir;  /* the console's files from here, not the binary (development) */
     int max_connections;      /* 0: HTTP_DEFAULT_MAX_CONNECTIONS */
     int max_message_bytes;    /* a request's body, at most (as for gRPC) */
     bool allow_insecure_remote;

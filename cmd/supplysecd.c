@@ -65,6 +65,7 @@ static const char usage[] =
     "  --cors-origins LIST       [SUPPLYSEC_CORS_ORIGINS] origins whose pages may call, "
     "comma-separated\n"
     "  --http-max-connections N  [SUPPLYSEC_HTTP_MAX_CONNECTIONS] default 256, a thread each\n"
+    "  --console-dir DIR         the web console's files from DIR, not the binary (working on it)\n"
     "limits (docs/operations.md, \"Limits\"):\n"
     "  --max-connections N       [SUPPLYSEC_MAX_CONNECTIONS] default: the open-file limit less a "
     "reserve\n"
@@ -227,6 +228,7 @@ static bool config_load(config *c, int argc, char **argv)
         {"http-listen", required_argument, NULL, 0x180},
         {"cors-origins", required_argument, NULL, 0x181},
         {"http-max-connections", required_argument, NULL, 0x182},
+        {"console-dir", required_argument, NULL, 0x183},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -287,6 +289,9 @@ static bool config_load(config *c, int argc, char **argv)
             break;
         case 0x181:
             c->http.cors_origins = optarg;
+            break;
+        case 0x183:
+            c->http.console_dir = optarg;
             break;
         case 0x182:
             if (!parse_int("--http-max-connections", optarg, 1, &c->http.max_connections))

@@ -1,0 +1,1 @@
+// console.js — the supplysec web console.
