@@ -12,6 +12,7 @@ PACKAGES=(
   libmongoc-dev libbson-dev libcmocka-dev libsqlite3-dev libssl-dev libmicrohttpd-dev
   python3-grpcio python3-protobuf nghttp2-client openssl curl sqlite3
   python3-mockupdb python3-mongomock python3-pymongo python3-h2 python3-prometheus-client
+  chromium
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -26,13 +27,16 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm packages, development and CI only (never needed to run supplysecd):
-# buf (lint, buf curl) and the Connect project's Node client, a client of
-# the HTTP listener we did not write (tests/e2e/test_node_client.py).
+# buf (lint, buf curl), the Connect project's Node client, a client of the
+# HTTP listener we did not write (tests/e2e/test_node_client.py), and
+# puppeteer-core, which drives Debian's chromium through the web console
+# (tests/e2e/test_console.py; puppeteer-core 25 needs Node 22, bookworm has 20).
 NPM_PACKAGES=(
   "@bufbuild/buf@1.47.2"
   "@bufbuild/protobuf@2.10.1"
   "@connectrpc/connect@2.1.1"
   "@connectrpc/connect-node@2.1.1"
+  "puppeteer-core@24.43.1"
 )
 npm_missing=()
 for p in "${NPM_PACKAGES[@]}"; do
