@@ -1364,6 +1364,32 @@ class HttpStopTest(unittest.TestCase):
                                     name="organizations/http-drain")
             self.assertEqual(as_dict(got), json.loads(ans.body))
 
+    def test_stop_ends_a_grpc_web_stream(self):
+        """A Health.Watch open over gRPC-Web when SIGTERM comes ends with UNAVAILABLE
+        (the client reconnects elsewhere), and the server exits 0 soon after."""
+        srv = Server(extra_args=http_args())
+        srv.start()
+        self.addCleanup(srv.kill)
+        port = wait_http_port(srv)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+        self.addCleanup(conn.close)
+        conn.request("POST", "/grpc.health.v1.Health/Watch", body=frame(b""),
+                     headers={"Content-Type": "application/grpc-web"})
+        resp = conn.getresponse()
+        self.assertEqual(resp.status, 200)
+        first = resp.read1(64)
+        self.assertEqual(first[:1], b"\x00", first)  # a message frame: SERVING
+        started = time.monotonic()
+        srv.signal()
+        rest = resp.read()
+        frames = split_frames(first + rest)
+        self.assertEqual(frames[-1][0], 0x80, frames)
+        trailers = parse_trailers(frames[-1][1])
+        self.assertEqual(trailers.get("grpc-status"), str(C.UNAVAILABLE.value[0]), trailers)
+        self.assertLess(time.monotonic() - started, 5, "the stream outlived the stop")
+        code = srv.wait()
+        self.assertEqual(code, 0, "supplysecd %s: %s" % (exit_description(code), srv.log_tail()))
+
 
 if __name__ == "__main__":
     unittest.main()
