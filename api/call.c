@@ -331,13 +331,15 @@ void rt_finish(call_ctx *c, const ProtobufCMessage *resp, bool initial_sent)
     rt_start_batch(c, ops, n, &c->t_finish);
 }
 
-void rt_call_done(api_server *srv, const method_entry *m, const api_call *api, const char *method,
-                  size_t method_len, metrics_protocol protocol, bool cancelled, int64_t start_us)
+void rt_call_done(api_server *srv, const worker *w, const method_entry *m, const api_call *api,
+                  const char *method, size_t method_len, metrics_protocol protocol, bool cancelled,
+                  int64_t start_us)
 {
     static const char *const names[METRICS_PROTOCOLS] = {NULL, "connect", "grpc-web"};
     int64_t duration_us = clock_monotonic_us() - start_us;
-    metrics_record(srv->metrics, m ? (size_t)(m - srv->methods) : srv->n_methods, protocol,
-                   api->st.code, duration_us);
+    metrics_record(srv->metrics, w ? (size_t)(w - srv->workers) : (size_t)srv->n_workers,
+                   m ? (size_t)(m - srv->methods) : srv->n_methods, protocol, api->st.code,
+                   duration_us);
     log_line l;
     log_begin(&l,
               api->st.code == STATUS_INTERNAL || api->st.code == STATUS_DATA_LOSS ? LOG_ERROR
@@ -361,10 +363,11 @@ void rt_call_done(api_server *srv, const method_entry *m, const api_call *api, c
 static void log_call(call_ctx *c)
 {
     if (c->m)
-        rt_call_done(c->srv, c->m, &c->api, c->m->path, strlen(c->m->path), METRICS_GRPC,
+        rt_call_done(c->srv, c->w, c->m, &c->api, c->m->path, strlen(c->m->path), METRICS_GRPC,
                      c->cancelled, c->start_us);
     else
-        rt_call_done(c->srv, NULL, &c->api, (const char *)GRPC_SLICE_START_PTR(c->details.method),
+        rt_call_done(c->srv, c->w, NULL, &c->api,
+                     (const char *)GRPC_SLICE_START_PTR(c->details.method),
                      GRPC_SLICE_LENGTH(c->details.method), METRICS_GRPC, c->cancelled, c->start_us);
 }
 

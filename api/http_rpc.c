@@ -405,7 +405,7 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
         out->status = 405;
     if (resp)
         protobuf_c_message_free_unpacked(resp, NULL);
-    rt_call_done(srv, m, &api, in->path, strlen(in->path),
+    rt_call_done(srv, NULL, m, &api, in->path, strlen(in->path),
                  p == HTTP_CONNECT_JSON || p == HTTP_CONNECT_PROTO ? METRICS_CONNECT
                                                                    : METRICS_GRPC_WEB,
                  false, start_us);

@@ -200,8 +200,9 @@ void http_watch_free(void *cls)
     }
     /* through the gate, as a call: srv may be gone once the gate is closed */
     if (http_gate_enter(w->gate, w->srv)) {
-        rt_call_done(w->srv, &w->srv->methods[w->method_index], &w->api, w->path, strlen(w->path),
-                     METRICS_GRPC_WEB, w->api.st.code == STATUS_CANCELLED, w->start_us);
+        rt_call_done(w->srv, NULL, &w->srv->methods[w->method_index], &w->api, w->path,
+                     strlen(w->path), METRICS_GRPC_WEB, w->api.st.code == STATUS_CANCELLED,
+                     w->start_us);
         http_gate_leave(w->srv);
     }
     protobuf_c_message_free_unpacked(w->req, NULL);

@@ -17,20 +17,21 @@
 static const char *const protocol_label[METRICS_PROTOCOLS] = {"grpc", "connect", "grpc-web"};
 
 struct api_metrics {
-    size_t n_methods;
-    /* [method][protocol][code], methods n_methods + 1 */
+    size_t n_methods, n_shards;
+    /* [shard][method][protocol][code], methods n_methods + 1 */
     atomic_uint_least64_t *calls;
-    latency_histogram *latency; /* [method] */
+    latency_histogram *latency; /* [shard][method] */
 };
 
-api_metrics *metrics_new(size_t n_methods)
+api_metrics *metrics_new(size_t n_methods, size_t n_shards)
 {
     api_metrics *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
     m->n_methods = n_methods;
-    m->calls = calloc((n_methods + 1) * METRICS_PROTOCOLS * CODES, sizeof *m->calls);
-    m->latency = calloc(n_methods + 1, sizeof *m->latency);
+    m->n_shards = n_shards ? n_shards : 1;
+    m->calls = calloc(m->n_shards * (n_methods + 1) * METRICS_PROTOCOLS * CODES, sizeof *m->calls);
+    m->latency = calloc(m->n_shards * (n_methods + 1), sizeof *m->latency);
     if (!m->calls || !m->latency) {
         metrics_free(m);
         return NULL;
@@ -47,21 +48,45 @@ void metrics_free(api_metrics *m)
     free(m);
 }
 
-static atomic_uint_least64_t *calls_at(api_metrics *m, size_t method, int p, int code)
+static atomic_uint_least64_t *calls_at(api_metrics *m, size_t shard, size_t method, int p, int code)
 {
-    return &m->calls[(method * METRICS_PROTOCOLS + (size_t)p) * CODES + (size_t)code];
+    size_t row = shard * (m->n_methods + 1) + method;
+    return &m->calls[(row * METRICS_PROTOCOLS + (size_t)p) * CODES + (size_t)code];
 }
 
-void metrics_record(api_metrics *m, size_t method, metrics_protocol p, status_code code,
-                    int64_t duration_us)
+static latency_histogram *latency_at(api_metrics *m, size_t shard, size_t method)
+{
+    return &m->latency[shard * (m->n_methods + 1) + method];
+}
+
+void metrics_record(api_metrics *m, size_t shard, size_t method, metrics_protocol p,
+                    status_code code, int64_t duration_us)
 {
     if (!m)
         return;
     if (method > m->n_methods)
         method = m->n_methods;
+    if (shard >= m->n_shards)
+        shard = m->n_shards - 1;
     int c = (int)code >= 0 && (int)code < CODES ? (int)code : 2 /* UNKNOWN */;
-    atomic_fetch_add_explicit(calls_at(m, method, (int)p, c), 1, memory_order_relaxed);
-    latency_record(&m->latency[method], duration_us);
+    atomic_fetch_add_explicit(calls_at(m, shard, method, (int)p, c), 1, memory_order_relaxed);
+    latency_record(latency_at(m, shard, method), duration_us);
+}
+
+/* A method's histogram summed over the shards, into out. */
+static void latency_sum(api_metrics *m, size_t method, latency_histogram *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t sh = 0; sh < m->n_shards; sh++) {
+        const latency_histogram *h = latency_at(m, sh, method);
+        for (int b = 0; b <= LATENCY_BOUNDS; b++)
+            atomic_fetch_add_explicit(&out->bucket[b],
+                                      atomic_load_explicit(&h->bucket[b], memory_order_relaxed),
+                                      memory_order_relaxed);
+        atomic_fetch_add_explicit(&out->sum_us,
+                                  atomic_load_explicit(&h->sum_us, memory_order_relaxed),
+                                  memory_order_relaxed);
+    }
 }
 
 /* ---- the text ---- */
@@ -145,7 +170,9 @@ char *metrics_render(api_server *srv, size_t *len)
     for (size_t i = 0; i <= m->n_methods; i++)
         for (int p = 0; p < METRICS_PROTOCOLS; p++)
             for (int c = 0; c < CODES; c++) {
-                uint64_t n = atomic_load_explicit(calls_at(m, i, p, c), memory_order_relaxed);
+                uint64_t n = 0;
+                for (size_t sh = 0; sh < m->n_shards; sh++)
+                    n += atomic_load_explicit(calls_at(m, sh, i, p, c), memory_order_relaxed);
                 if (n)
                     put(&t,
                         "supplysec_calls_total{method=\"%s\",protocol=\"%s\",code=\"%s\"} %llu\n",
@@ -156,11 +183,13 @@ char *metrics_render(api_server *srv, size_t *len)
             "their answer, by method.\n"
             "# TYPE supplysec_call_duration_seconds histogram\n");
     for (size_t i = 0; i <= m->n_methods; i++) {
-        if (!histogram_count(&m->latency[i]))
+        latency_histogram sum;
+        latency_sum(m, i, &sum);
+        if (!histogram_count(&sum))
             continue;
         char labels[320];
         snprintf(labels, sizeof labels, "method=\"%s\"", method_label(srv, i));
-        put_histogram(&t, "supplysec_call_duration_seconds", labels, &m->latency[i]);
+        put_histogram(&t, "supplysec_call_duration_seconds", labels, &sum);
     }
     put(&t,
         "# HELP supplysec_calls_in_flight Calls accepted and not yet answered, both listeners.\n"

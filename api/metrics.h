@@ -23,15 +23,18 @@ typedef enum metrics_protocol {
 typedef struct api_metrics api_metrics;
 struct api_server;
 
-/* For n_methods methods (index n_methods counts unknown ones); NULL when
- * out of memory. */
-api_metrics *metrics_new(size_t n_methods);
+/* For n_methods methods (index n_methods counts unknown ones), in n_shards
+ * shards: a thread records into its own (a gRPC worker its index, the HTTP
+ * threads the last), so that two cores never bump one cache line per call;
+ * a scrape sums them. NULL when out of memory. */
+api_metrics *metrics_new(size_t n_methods, size_t n_shards);
 void metrics_free(api_metrics *m);
 
-/* One call answered: method index (n_methods: unknown), its protocol, its
- * status and how long it took. Lock-free. */
-void metrics_record(api_metrics *m, size_t method, metrics_protocol p, status_code code,
-                    int64_t duration_us);
+/* One call answered, into shard (clamped to the last): method index
+ * (n_methods: unknown), its protocol, its status and how long it took.
+ * Lock-free. */
+void metrics_record(api_metrics *m, size_t shard, size_t method, metrics_protocol p,
+                    status_code code, int64_t duration_us);
 
 /* The exposition text for srv (malloc'd, *len bytes); NULL when out of
  * memory. */

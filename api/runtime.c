@@ -362,7 +362,7 @@ api_server *api_server_start(const api_server_config *cfg, store *st,
     srv->server = grpc_server_create(&chargs, NULL);
     if (!workers_create(srv, cfg->workers > 0 ? cfg->workers : 1) ||
         !register_methods(srv, services, n_services, err) ||
-        !(srv->metrics = metrics_new(srv->n_methods)))
+        !(srv->metrics = metrics_new(srv->n_methods, (size_t)srv->n_workers + 1)))
         goto fail;
     grpc_server_credentials *creds = rt_make_credentials(cfg, err);
     if (!creds)

@@ -190,9 +190,11 @@ ProtobufCMessage *rt_decode_bytes(const ProtobufCMessageDescriptor *desc, const 
 /* Runs m's handler on req (which it frees) and clears what an outsider may
  * not read; the answer, or NULL with api->st set. */
 ProtobufCMessage *rt_handle_request(const method_entry *m, api_call *api, ProtobufCMessage *req);
-/* The call's JSON log line and its metrics (m NULL: an unknown method). */
-void rt_call_done(api_server *srv, const method_entry *m, const api_call *api, const char *method,
-                  size_t method_len, metrics_protocol protocol, bool cancelled, int64_t start_us);
+/* The call's JSON log line and its metrics (m NULL: an unknown method; w:
+ * the worker whose metrics shard it goes to, NULL for the HTTP threads'). */
+void rt_call_done(api_server *srv, const worker *w, const method_entry *m, const api_call *api,
+                  const char *method, size_t method_len, metrics_protocol protocol, bool cancelled,
+                  int64_t start_us);
 /* The events of a call, from the worker that drains its queue. */
 void rt_on_new_call(call_ctx *c);
 void rt_on_payload(call_ctx *c, bool ok);
