@@ -92,7 +92,8 @@ function section(title, ...children) {
 
 // A table: columns are {label, cell(row) -> node or text, class}; the first
 // column's cells are row headers. Rows for which rowClass(row) answers a
-// class get it.
+// class get it. The caption is for screen readers (the section's heading
+// says it on screen) unless opts.showCaption.
 function table(caption, columns, rows, opts) {
   const o = opts || {};
   if (!rows.length) return el("p", { class: "empty", text: o.empty || "None." });
@@ -106,7 +107,8 @@ function table(caption, columns, rows, opts) {
     return tr;
   });
   return el("div", { class: "table-wrap" },
-    el("table", { class: o.class || "data" }, caption ? el("caption", { text: caption }) : null,
+    el("table", { class: o.class || "data" },
+      caption ? el("caption", { class: o.showCaption ? undefined : "visually-hidden", text: caption }) : null,
       el("thead", null, head), el("tbody", null, body)));
 }
 
@@ -134,6 +136,12 @@ function label(value, prefix) {
   if (WORDS[rest]) return WORDS[rest];
   const words = rest.toLowerCase().replace(/_/g, " ");
   return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+// "AEO_CRITERION_E_PREMISES" -> "E. Premises"
+function aeoCriterion(value) {
+  const m = /^AEO_CRITERION_([A-I])_(.*)$/.exec(value || "");
+  return m ? m[1] + ". " + label(m[2]) : label(value);
 }
 
 const STATE_TONE = { DRAFT: "plain", IN_REVIEW: "warn", APPROVED: "good", SUPERSEDED: "muted" };
@@ -418,6 +426,7 @@ async function render(opts) {
   if (seq !== renderSeq) return;
   main.replaceChildren(root);
   main.setAttribute("aria-busy", "false");
+  main.setAttribute("data-rendered", String(seq)); // how many pages were drawn (tests wait on it)
   if (pendingStatus) {
     showStatus(pendingStatus);
     pendingStatus = "";
@@ -603,8 +612,10 @@ async function viewOverview(root, orgId) {
   // what waits for someone: documents in review, requests to answer or decide
   const name = org.name;
   const docLists = await Promise.all(DOC_KINDS.map((k) => attempt(listAll(k.service, "List" + k.many, { parent: name }, k.field))));
+  // (the requests addressed to an operator are other organizations' records:
+  // not a validator's to read)
   const [incoming, outgoing] = await Promise.all([
-    attempt(listAll("DeclarationRequests", "ListIncomingDeclarationRequests", { parent: name }, "declarationRequests")),
+    viewingAsAuthority(name) ? [] : attempt(listAll("DeclarationRequests", "ListIncomingDeclarationRequests", { parent: name }, "declarationRequests")),
     attempt(listAll("DeclarationRequests", "ListDeclarationRequests", { parent: name }, "declarationRequests")),
   ]);
   const waiting = [];
@@ -746,7 +757,7 @@ async function viewDocument(root, orgId, coll, idWithRev) {
     { label: "Approved by", cell: (r) => (r.control || {}).approver },
     { label: "Approved", cell: (r) => fmtTime((r.control || {}).approveTime) },
     { label: "Superseded", cell: (r) => fmtTime((r.control || {}).supersedeTime) },
-  ], revisions, { empty: "No revision approved yet.", class: "data revisions" }) : null));
+  ], revisions, { empty: "No revision approved yet.", class: "data revisions", showCaption: true }) : null));
 }
 
 // The moves the document's state allows; the API decides whether the caller's
@@ -764,9 +775,16 @@ function docActions(kind, doc, orgId) {
     box.appendChild(button("Approve", move("Approve" + kind.one, "Approved: revision " + doc.revisionId + " is in force."), "btn btn-primary"));
     const reason = textArea({ maxlength: 2000 });
     const f = field("Reason for sending it back", reason);
-    const rejectBox = el("div", { class: "reject-box", attrs: { hidden: true } }, f.wrap,
+    const rejectBox = el("div", { class: "reject-box", attrs: { hidden: true, id: "reject-box" } }, f.wrap,
       button("Send back to draft", move("Reject" + kind.one, "Sent back to draft.", () => ({ reason: reason.value })), "btn btn-danger"));
-    box.appendChild(button("Reject…", () => { rejectBox.hidden = false; reason.focus(); }, "btn"));
+    const opener = button("Reject…", () => {
+      rejectBox.hidden = !rejectBox.hidden;
+      opener.setAttribute("aria-expanded", String(!rejectBox.hidden));
+      if (!rejectBox.hidden) reason.focus();
+    }, "btn");
+    opener.setAttribute("aria-expanded", "false");
+    opener.setAttribute("aria-controls", "reject-box");
+    box.appendChild(opener);
     box.appendChild(rejectBox);
   }
   if (s === "DOCUMENT_STATE_APPROVED") {
@@ -945,15 +963,18 @@ async function viewDeclarations(root, orgId) {
   root.appendChild(el("h1", { text: "Declarations of security" }));
   root.appendChild(el("p", { class: "lead", text: "Declare once, address many: answer the requests addressed to you with one approved declaration; decide on the answers to yours." }));
   const [incoming, outgoing, declarations, partners] = await Promise.all([
-    attempt(listAll("DeclarationRequests", "ListIncomingDeclarationRequests", { parent: org.name }, "declarationRequests")),
+    readOnly ? null : attempt(listAll("DeclarationRequests", "ListIncomingDeclarationRequests", { parent: org.name }, "declarationRequests")),
     attempt(listAll("DeclarationRequests", "ListDeclarationRequests", { parent: org.name }, "declarationRequests")),
     attempt(listAll("Declarations", "ListDeclarations", { parent: org.name }, "declarations")),
-    readOnly ? null : attempt(listAll("BusinessPartners", "ListBusinessPartners", { parent: org.name }, "businessPartners")),
+    attempt(listAll("BusinessPartners", "ListBusinessPartners",
+      readOnly ? { parent: org.name, authority: authorityFor(org.name) } : { parent: org.name }, "businessPartners")),
   ]);
   const answerable = (declarations || []).filter((d) => d.state === "DOCUMENT_STATE_APPROVED" && !d.revokeTime && !d.recordedFor);
+  const titles = new Map((declarations || []).map((d) => [d.name, d.title]));
+  const partnerNames = new Map((partners || []).map((p) => [p.name, p.legalName]));
 
   // the inbox
-  const inbox = section("Requests addressed to us");
+  const inbox = section(readOnly ? "Requests addressed to the operator" : "Requests addressed to us");
   inbox.setAttribute("id", "inbox");
   if (incoming) {
     inbox.appendChild(table("Declaration requests from other organizations", [
@@ -961,34 +982,39 @@ async function viewDeclarations(root, orgId) {
       { label: "Request", cell: (r) => lastSegment(r.name) },
       { label: "Message", cell: (r) => r.message },
       { label: "State", cell: (r) => requestState(r) },
-      { label: "Answered with", cell: (r) => (r.declaration ? [resourceLink(r.declaration + "@" + r.declarationRevisionId, lastSegment(r.declaration) + " revision " + r.declarationRevisionId), r.answerTime ? ", " + fmtTime(r.answerTime) : ""] : "") },
+      { label: "Answered with", cell: (r) => (r.declaration ? [resourceLink(r.declaration + "@" + r.declarationRevisionId,
+        (titles.get(r.declaration) || lastSegment(r.declaration)) + ", revision " + r.declarationRevisionId), r.answerTime ? " (" + fmtTime(r.answerTime) + ")" : ""] : "") },
       { label: "Decision", cell: (r) => decisionText(r) },
       { label: "Answer", cell: (r) => (readOnly || r.state === "DECLARATION_REQUEST_STATE_ACCEPTED" ? "" : answerForm(r, answerable, orgId)) },
     ], incoming, { empty: "No request is addressed to this organization.", class: "data inbox" }));
+  } else if (readOnly) {
+    inbox.appendChild(el("p", { class: "empty", text: "The requests addressed to this operator are the requesting organizations' records, outside a validation." }));
   }
   root.appendChild(inbox);
 
   // our declarations
-  const ours = section("Our declarations");
+  const ours = section(readOnly ? "The operator's declarations" : "Our declarations");
   ours.setAttribute("id", "ours");
   if (declarations) ours.appendChild(docTable(kindOf("declarations"), declarations));
   if (!readOnly) ours.appendChild(el("p", null, link("#/o/" + orgId + "/declarations/new", "Write a declaration of security", "btn btn-link")));
   root.appendChild(ours);
 
   // the outbox
-  const outbox = section("Requests we sent");
+  const outbox = section(readOnly ? "Requests the operator sent" : "Requests we sent");
   outbox.setAttribute("id", "outbox");
+  const reader = el("div", { class: "attached", attrs: { hidden: true, id: "attached", tabindex: "-1" } });
   if (outgoing) {
     outbox.appendChild(table("Our declaration requests", [
-      { label: "Partner", cell: (r) => lastSegment(r.businessPartner) },
+      { label: "Partner", cell: (r) => partnerNames.get(r.businessPartner) || lastSegment(r.businessPartner) },
       { label: "Partner's organization", cell: (r) => r.partnerOrganization || "Not on the platform" },
       { label: "Message", cell: (r) => r.message },
       { label: "State", cell: (r) => requestState(r) },
-      { label: "Declaration", cell: (r) => (r.declaration ? attachedDeclaration(r) : "") },
+      { label: "Declaration", cell: (r) => (r.declaration ? attachedDeclaration(r, reader) : "") },
       { label: "Valid until", cell: (r) => fmtDate(r.declarationValidUntil) },
       { label: "Decision", cell: (r) => decisionText(r) },
-      { label: "Decide", cell: (r) => (!readOnly && r.state === "DECLARATION_REQUEST_STATE_ANSWERED" ? decideForm(r) : "") },
-    ], outgoing, { empty: "No declaration request sent.", class: "data outbox" }));
+      readOnly ? null : { label: "Decide", cell: (r) => (r.state === "DECLARATION_REQUEST_STATE_ANSWERED" ? decideForm(r) : "") },
+    ].filter(Boolean), outgoing, { empty: "No declaration request sent.", class: "data outbox" }));
+    outbox.appendChild(reader);
   }
   if (!readOnly && partners) outbox.appendChild(requestForm(org, partners));
   root.appendChild(outbox);
@@ -1021,21 +1047,23 @@ function decideForm(r) {
     button("Reject", (ev) => act(ev.currentTarget, () => call("DeclarationRequests", "RejectDeclarationRequest", { name: r.name, etag: r.etag, reason: reason.value }), "Rejected."), "btn btn-danger"));
 }
 
-// The partner's declaration revision attached to our request, read on demand.
-function attachedDeclaration(r) {
+// The partner's declaration revision attached to our request, read on
+// demand into the reader below the table.
+function attachedDeclaration(r, reader) {
   const name = r.declaration + "@" + r.declarationRevisionId;
-  const panel = el("div", { class: "attached", attrs: { hidden: true } });
   const btn = button("Read revision " + r.declarationRevisionId, async () => {
-    if (!panel.hidden) { panel.hidden = true; btn.setAttribute("aria-expanded", "false"); return; }
     clearErrors();
     const d = await attempt(call("Declarations", "GetDeclaration", { name }));
     if (!d) return;
-    panel.replaceChildren(el("h3", { text: d.title || name }), declarationContent(d));
-    panel.hidden = false;
-    btn.setAttribute("aria-expanded", "true");
+    reader.replaceChildren(
+      el("h3", { text: (d.title || name) + ", revision " + d.revisionId }),
+      el("p", { class: "resource", text: name }),
+      declarationContent(d),
+      button("Close", () => { reader.hidden = true; btn.focus(); }, "btn btn-small"));
+    reader.hidden = false;
+    reader.focus();
   }, "btn btn-small");
-  btn.setAttribute("aria-expanded", "false");
-  return el("div", null, el("div", { class: "resource", text: name }), btn, panel);
+  return el("div", null, el("div", { class: "resource", text: lastSegment(r.declaration) + "@" + r.declarationRevisionId }), btn);
 }
 
 // Ask a business partner for its declaration.
@@ -1184,7 +1212,7 @@ async function viewRisk(root, orgId, idWithRev) {
       { label: "Residual score", cell: (s) => score(s.residualScore), class: "num" },
       { label: "Over the acceptable level", cell: (s) => (s.overAcceptableLevel ? badge("Over", "warn") : badge("Within", "good")) },
       { label: "Treatment", cell: (s) => (s.untreated ? badge("Untreated", "bad") : s.overAcceptableLevel ? "Treated or accepted" : "Not needed") },
-    ], scenarios, { empty: "No threat scenario yet.", class: "data ranked" })));
+    ], scenarios, { empty: "No threat scenario yet.", class: "data ranked", showCaption: true })));
   }
 }
 
@@ -1245,7 +1273,7 @@ async function viewPlans(root, orgId) {
       el("h3", { text: "Items" }),
       items[i] ? table("The plan's items", [
         { label: "Item", cell: (x) => x.description || lastSegment(x.name) },
-        { label: "AEO criterion", cell: (x) => label(x.aeoCriterion, "AEO_CRITERION_") },
+        { label: "AEO criterion", cell: (x) => aeoCriterion(x.aeoCriterion) },
         { label: "Priority", cell: (x) => String(x.priority || "") },
         { label: "Owner", cell: (x) => x.owner },
         { label: "Due", cell: (x) => fmtDate(x.dueTime) },
@@ -1337,7 +1365,14 @@ async function viewReadinessReport(root, orgId, framework, byAuthority) {
     ["Missing", report.missingCount, "bad"], ["Not applicable", report.notApplicableCount, "muted"]];
   const summary = el("section", { class: "panel report-section summary-section" }, el("h2", { text: "Summary" }),
     el("p", { class: "counts" }, counts.map(([t, n, tone]) => [badge(t + ": " + num(n), tone), " "])),
-    statusBar(counts));
+    statusBar(counts),
+    table("Each requirement's status", [
+      { label: "Requirement", cell: (r) => r.id + ". " + (r.title || "") },
+      { label: "Group", cell: (r) => r.group },
+      { label: "Status", cell: (r) => statusBadge(r.status) },
+      { label: "Evidence", cell: (r) => String((r.evidence || []).length), class: "num" },
+      { label: "Missing", cell: (r) => String((r.missing || []).length), class: "num" },
+    ].filter((c) => c.label !== "Group" || reqs.some((r) => r.group)), reqs, { class: "data status-table" }));
   root.appendChild(summary);
 
   // requirements by group (C-TPAT has three focus areas; the others one list)
@@ -1355,18 +1390,22 @@ async function viewReadinessReport(root, orgId, framework, byAuthority) {
     root.appendChild(el("section", { class: "panel report-section" }, el("h2", { text: "Outside the system" }),
       el("p", { text: "What the framework asks that the system does not judge." }),
       table("Outside the system", [
-        { label: "Requirement", cell: (o) => o.id + " " + (o.title || "") },
+        { label: "Requirement", cell: (o) => (o.title || o.id) + " (" + o.id + ")" },
         { label: "Note", cell: (o) => o.note },
       ], report.outsideSystem)));
   }
 }
 
-function requirementBlock(r) {
-  const s = (r.status || "").replace("REQUIREMENT_STATUS_", "");
+function statusBadge(status) {
+  const s = (status || "").replace("REQUIREMENT_STATUS_", "");
   const b = badge(label(s), STATUS_TONE[s]);
   b.setAttribute("data-status", s);
+  return b;
+}
+
+function requirementBlock(r) {
   return el("article", { class: "requirement", attrs: { "data-id": r.id } },
-    el("h3", null, el("span", { class: "req-id", text: r.id }), " " + (r.title || ""), " ", b),
+    el("h3", null, el("span", { class: "req-id", text: r.id }), " " + (r.title || ""), " ", statusBadge(r.status)),
     (r.clauses || []).length ? el("p", { class: "clauses", text: r.clauses.join(" · ") }) : null,
     (r.evidence || []).length ? [el("h4", { text: "Evidence" }), el("ul", { class: "evidence" },
       r.evidence.map((e) => el("li", null, resourceLink(e.resource), e.description ? " — " + e.description : "")))] : null,
@@ -1462,12 +1501,12 @@ async function viewAudit(root, orgId) {
 function auditTable(events) {
   return table("Audit events, oldest first", [
     { label: "Position", cell: (e) => String(e.position), class: "num" },
-    { label: "Time", cell: (e) => fmtTime(e.eventTime) },
-    { label: "Who", cell: (e) => e.principal },
-    { label: "Role", cell: (e) => label(e.role, "ROLE_") },
+    { label: "Time", cell: (e) => fmtTime(e.eventTime), class: "nowrap" },
+    { label: "Who", cell: (e) => e.principal, class: "name" },
+    { label: "Role", cell: (e) => label(e.role, "ROLE_"), class: "nowrap" },
     { label: "Method", cell: (e) => lastSegment(e.method) },
-    { label: "Resource", cell: (e) => e.resource },
-  ], events, { empty: "No events.", class: "data audit" });
+    { label: "Resource", cell: (e) => e.resource, class: "name" },
+  ], events, { empty: "No events.", class: "data audit", showCaption: true });
 }
 
 // ---------------------------------------------------------------------------
