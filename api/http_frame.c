@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "encoding.h"
+
 /* ---- what the request speaks ---- */
 
 /* The media type of a Content-Type value, without parameters, compared
@@ -92,51 +94,30 @@ bool http_grpc_timeout(const char *v, int64_t *us)
     }
 }
 
-/* ---- base64 (gRPC-Web text) ---- */
-
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-') /* '-' and '_': the URL-safe alphabet */
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
+/* ---- base64 (gRPC-Web text, a Connect GET's message): encoding.c's decoder, chunk by chunk ----
+ */
 
 bool http_b64_decode(const uint8_t *in, size_t n, uint8_t *out, size_t *out_len, bool unpadded)
 {
     size_t o = 0;
     for (size_t i = 0; i < n;) {
-        uint8_t group[4] = {'=', '=', '=', '='};
-        size_t left = n - i;
-        if (left < 4 && (!unpadded || left < 2))
+        /* one chunk: up to and with its padding */
+        size_t j = i;
+        while (j < n && in[j] != '=')
+            j++;
+        while (j < n && in[j] == '=')
+            j++;
+        if (!unpadded && (j - i) % 4 != 0)
             return false;
-        memcpy(group, in + i, left < 4 ? left : 4);
-        int v[4];
-        int pad = 0;
-        for (int k = 0; k < 4; k++) {
-            unsigned char c = group[k];
-            if (c == '=' && k >= 2) {
-                pad++;
-                v[k] = 0;
-            } else if (pad || (v[k] = b64_value(c)) < 0) {
-                return false;
-            }
-        }
-        uint32_t bits =
-            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-        out[o++] = (uint8_t)(bits >> 16);
-        if (pad < 2)
-            out[o++] = (uint8_t)(bits >> 8);
-        if (pad < 1)
-            out[o++] = (uint8_t)bits;
-        i += 4;
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        if (!base64_decode((const char *)in + i, j - i, &bytes, &len))
+            return false;
+        if (len)
+            memcpy(out + o, bytes, len);
+        free(bytes);
+        o += len;
+        i = j;
     }
     *out_len = o;
     return true;

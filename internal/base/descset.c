@@ -77,6 +77,38 @@ void descset_text(const descset_span *b, char *out, size_t size)
     snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), (const char *)b->p);
 }
 
+/* ---- walks ---- */
+
+void descset_field_text(descset_span s, uint32_t number, char *out, size_t size)
+{
+    uint32_t n;
+    descset_span b;
+    uint64_t v;
+    out[0] = '\0';
+    while (descset_next(&s, &n, &b, &v))
+        if (n == number)
+            descset_text(&b, out, size);
+}
+
+void descset_each_in_files(uint32_t number,
+                           void (*visit)(descset_span body, const char *package, void *arg),
+                           void *arg)
+{
+    descset_span set = descset_all(), file;
+    uint32_t n;
+    uint64_t v;
+    while (descset_next(&set, &n, &file, &v)) {
+        if (n != 1)
+            continue;
+        char package[NAME_MAX_LEN];
+        descset_field_text(file, 2, package, sizeof package);
+        descset_span fields = file, b;
+        while (descset_next(&fields, &n, &b, &v))
+            if (n == number)
+                visit(b, package, arg);
+    }
+}
+
 /* ---- methods without side effects ---- */
 
 static char marked[MARKED_MAX][3 * NAME_MAX_LEN]; /* "pkg.Service/Method" */
@@ -112,46 +144,23 @@ static void method_walk(descset_span method, const char *service)
         snprintf(marked[n_marked++], sizeof marked[0], "%s/%s", service, name);
 }
 
-static void service_walk(descset_span svc, const char *package)
+static void service_walk(descset_span svc, const char *package, void *arg)
 {
+    (void)arg;
     uint32_t number;
     descset_span b;
     uint64_t v;
-    char name[NAME_MAX_LEN] = "", full[2 * NAME_MAX_LEN];
-    descset_span first = svc;
-    while (descset_next(&first, &number, &b, &v)) /* its name, wherever it stands */
-        if (number == 1)
-            descset_text(&b, name, sizeof name);
+    char name[NAME_MAX_LEN], full[2 * NAME_MAX_LEN];
+    descset_field_text(svc, 1, name, sizeof name);
     snprintf(full, sizeof full, "%s%s%s", package, package[0] ? "." : "", name);
     while (descset_next(&svc, &number, &b, &v))
         if (number == 2)
             method_walk(b, full);
 }
 
-static void file_walk(descset_span file)
-{
-    uint32_t number;
-    descset_span b;
-    uint64_t v;
-    char package[NAME_MAX_LEN] = "";
-    descset_span first = file;
-    while (descset_next(&first, &number, &b, &v))
-        if (number == 2)
-            descset_text(&b, package, sizeof package);
-    while (descset_next(&file, &number, &b, &v))
-        if (number == 6)
-            service_walk(b, package);
-}
-
 static void load(void)
 {
-    descset_span set = descset_all();
-    uint32_t number;
-    descset_span b;
-    uint64_t v;
-    while (descset_next(&set, &number, &b, &v))
-        if (number == 1)
-            file_walk(b);
+    descset_each_in_files(6, service_walk, NULL);
 }
 
 bool descset_no_side_effects(const char *service, const char *method)

@@ -27,6 +27,16 @@ bool descset_next(descset_span *s, uint32_t *number, descset_span *body, uint64_
 /* A length-delimited body as text into out (cut to size - 1). */
 void descset_text(const descset_span *b, char *out, size_t size);
 
+/* The text of field number of s (its last occurrence, wherever it
+ * stands: a name need not come first), into out; "" when absent. */
+void descset_field_text(descset_span s, uint32_t number, char *out, size_t size);
+
+/* Calls visit for field number of every file of the set (4: the message
+ * types, 6: the services), with that file's package. */
+void descset_each_in_files(uint32_t number,
+                           void (*visit)(descset_span body, const char *package, void *arg),
+                           void *arg);
+
 /* Whether method of service ("supplysec.v1.Organizations", "GetOrganization")
  * is marked `option idempotency_level = NO_SIDE_EFFECTS;`. */
 bool descset_no_side_effects(const char *service, const char *method);

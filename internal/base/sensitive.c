@@ -63,49 +63,26 @@ static void field_walk(descset_span field, const char *message)
     }
 }
 
-static void message_walk(descset_span msg, const char *scope)
+static void message_walk(descset_span msg, const char *scope, void *arg)
 {
     uint32_t number;
     descset_span b;
     uint64_t v;
-    char name[NAME_MAX_LEN] = "", full[NAME_MAX_LEN];
-    descset_span first = msg;
-    while (descset_next(&first, &number, &b, &v)) /* its name, wherever it stands */
-        if (number == 1)
-            descset_text(&b, name, sizeof name);
-    snprintf(full, sizeof full, "%s%s%s", scope, scope[0] ? "." : "", name);
+    char name[NAME_MAX_LEN], full[NAME_MAX_LEN];
+    descset_field_text(msg, 1, name, sizeof name);
+    if (snprintf(full, sizeof full, "%s%s%s", scope, scope[0] ? "." : "", name) >= (int)sizeof full)
+        return; /* no message of ours has a name this long */
     while (descset_next(&msg, &number, &b, &v)) {
         if (number == 2)
             field_walk(b, full);
         else if (number == 3)
-            message_walk(b, full);
+            message_walk(b, full, arg);
     }
-}
-
-static void file_walk(descset_span file)
-{
-    uint32_t number;
-    descset_span b;
-    uint64_t v;
-    char package[NAME_MAX_LEN] = "";
-    descset_span first = file;
-    while (descset_next(&first, &number, &b, &v))
-        if (number == 2)
-            descset_text(&b, package, sizeof package);
-    while (descset_next(&file, &number, &b, &v))
-        if (number == 4)
-            message_walk(b, package);
 }
 
 static void load(void)
 {
-    descset_span set = descset_all();
-    uint32_t number;
-    descset_span b;
-    uint64_t v;
-    while (descset_next(&set, &number, &b, &v))
-        if (number == 1)
-            file_walk(b);
+    descset_each_in_files(4, message_walk, NULL);
 }
 
 /* ---- use ---- */
