@@ -11,6 +11,7 @@ Run with Debian's /usr/bin/python3 (python3-grpcio 1.51, python3-protobuf 3.21).
 import atexit
 import importlib
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -327,6 +328,37 @@ class MongoDouble:
 
 
 _double = None
+
+
+def log_objects(text):
+    """The JSON objects of a server log's lines (other lines skipped)."""
+    out = []
+    for line in text.splitlines():
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            out.append(obj)
+    return out
+
+
+def http_listening(log_text, proc, timeout=5.0):
+    """The server's `http listening` log line (the listener starts after the gRPC port
+    serves), read from log_text() while proc runs."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for obj in log_objects(log_text()):
+            if obj.get("msg") == "http listening":
+                return obj
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise ServerError("no `http listening` line: %s" % log_text()[-2000:])
+        time.sleep(0.02)
+
+
+def http_port(server):
+    """The HTTP port of a started Server given `--http-listen 127.0.0.1:0`."""
+    return http_listening(server.log_text, server.proc)["port"]
 
 
 def mongo_double():

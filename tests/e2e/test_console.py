@@ -55,12 +55,6 @@ def artifacts_dir():
     return d
 
 
-def http_port(server):
-    """The HTTP port the server logged at start."""
-    for line in server.log_tail(200000).splitlines():
-        if '"http listening"' in line:
-            return json.loads(line)["port"]
-    raise AssertionError("no \"http listening\" line: " + server.log_tail())
 
 
 def ts(seconds_from_now):
@@ -293,7 +287,7 @@ class ConsoleBrowserTest(ServerTestCase):
         try:
             cls.server.start()
             cls.admin = cls.server.admin()
-            cls.base = "http://127.0.0.1:%d" % http_port(cls.server)
+            cls.base = "http://127.0.0.1:%d" % harness.http_port(cls.server)
             cls.data = seed(cls.server)
         except BaseException:
             cls.server.kill()

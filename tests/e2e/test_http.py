@@ -26,7 +26,7 @@ from google.protobuf import json_format
 
 import harness
 from harness import (SUPPLYSECD, RpcAssertions, Server, ServerTestCase, exit_description,
-                     protos, store_uri, tmpdir)
+                     http_listening, http_port, log_objects, protos, store_uri, tmpdir)
 
 C = grpc.StatusCode
 
@@ -70,36 +70,6 @@ CREATE_ORG = "/supplysec.v1.Organizations/CreateOrganization"
 def http_args(*more):
     return ["--http-listen", "127.0.0.1:0", "--cors-origins", ORIGIN_A + "," + ORIGIN_B,
             "--max-message-bytes", str(MAX_MESSAGE)] + list(more)
-
-
-def log_objects(text):
-    out = []
-    for line in text.splitlines():
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(obj, dict):
-            out.append(obj)
-    return out
-
-
-def http_listening(log_text, proc, timeout=5.0):
-    """The server's `http listening` log line (the listener starts after the gRPC port
-    serves), read from log_text() while proc runs."""
-    deadline = time.monotonic() + timeout
-    while True:
-        for obj in log_objects(log_text()):
-            if obj.get("msg") == "http listening":
-                return obj
-        if time.monotonic() > deadline or proc.poll() is not None:
-            raise harness.ServerError("no `http listening` line: %s" % log_text()[-2000:])
-        time.sleep(0.02)
-
-
-def wait_http_port(server):
-    """The HTTP port of a harness.Server."""
-    return http_listening(server.log_text, server.proc)["port"]
 
 
 class Answer:
@@ -258,7 +228,7 @@ class HttpTestCase(ServerTestCase):
         cls.server = Server(extra_args=http_args())
         try:
             cls.server.start()
-            cls.http_port = wait_http_port(cls.server)
+            cls.http_port = http_port(cls.server)
             cls.admin = cls.server.admin()
             cls.fixtures()
         except BaseException:
@@ -277,7 +247,7 @@ class HttpTestCase(ServerTestCase):
             srv.channel = None
         srv.proc = None
         srv.start()
-        cls.http_port = wait_http_port(srv)
+        cls.http_port = http_port(srv)
         cls.admin = srv.admin()
 
     def tearDown(self):
@@ -1284,7 +1254,7 @@ class HttpStopTest(unittest.TestCase):
             srv = Server(extra_args=http_args())
         srv.start()
         self.addCleanup(srv.kill)
-        port = wait_http_port(srv)
+        port = http_port(srv)
         secret = srv.admin_secret
         kept = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         self.addCleanup(kept.close)
@@ -1379,7 +1349,7 @@ class HttpStopTest(unittest.TestCase):
         srv = Server(extra_args=http_args())
         srv.start()
         self.addCleanup(srv.kill)
-        port = wait_http_port(srv)
+        port = http_port(srv)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
         self.addCleanup(conn.close)
         conn.request("POST", "/grpc.health.v1.Health/Watch", body=frame(b""),

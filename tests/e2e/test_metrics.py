@@ -21,12 +21,6 @@ except ImportError:  # scripts/deps.sh installs it
     text_string_to_metric_families = None
 
 
-def http_port(server):
-    """The HTTP port the server logged at start."""
-    for line in server.log_tail(200000).splitlines():
-        if '"http listening"' in line:
-            return json.loads(line)["port"]
-    raise AssertionError("no \"http listening\" line: " + server.log_tail())
 
 
 def scrape(port):
@@ -73,7 +67,7 @@ class MetricsTest(ServerTestCase):
             cls.server.kill()
             raise
         cls.admin = cls.server.admin()
-        cls.port = http_port(cls.server)
+        cls.port = harness.http_port(cls.server)
 
     def test_calls_counted_by_method_protocol_and_code(self):
         org = self.uid("m")

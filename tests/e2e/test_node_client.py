@@ -27,11 +27,6 @@ CODES = {"NotFound": "NOT_FOUND", "Unauthenticated": "UNAUTHENTICATED",
          "PermissionDenied": "PERMISSION_DENIED", "Unimplemented": "UNIMPLEMENTED"}
 
 
-def http_port(server):
-    for line in server.log_tail(200000).splitlines():
-        if '"http listening"' in line:
-            return json.loads(line)["port"]
-    raise AssertionError("no \"http listening\" line: " + server.log_tail())
 
 
 @unittest.skipUnless(NODE and os.path.isdir(MODULES),
@@ -49,7 +44,7 @@ class NodeClientTest(ServerTestCase):
             cls.server.kill()
             raise
         cls.admin = cls.server.admin()
-        cls.base = "http://127.0.0.1:%d" % http_port(cls.server)
+        cls.base = "http://127.0.0.1:%d" % harness.http_port(cls.server)
         cls.descriptors = os.path.join(harness.BUILD, "gen", "descriptor_set.pb")
 
     def node(self, protocol, fmt):
