@@ -45,6 +45,7 @@ struct http_server {
 typedef struct request {
     uint8_t *body;
     size_t len, cap;
+    size_t limit; /* bytes of body kept at most (http_rpc_body_limit) */
     bool too_large;
 } request;
 
@@ -335,9 +336,10 @@ static enum MHD_Result route(http_server *h, struct MHD_Connection *conn, const 
 {
     if (strcmp(method, "OPTIONS") == 0)
         return preflight(h, conn);
-    if (strcmp(method, "GET") == 0 && strcmp(url, "/healthz") == 0)
+    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    if (get && strcmp(url, "/healthz") == 0)
         return send_text(h, conn, MHD_HTTP_OK, "ok\n");
-    if (strcmp(method, "GET") == 0 && strcmp(url, "/readyz") == 0) {
+    if (get && strcmp(url, "/readyz") == 0) {
         if (atomic_load(&h->gate.closed))
             return send_text(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "stopping\n");
         char why[256] = "";
@@ -375,14 +377,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!rq)
             return MHD_NO;
         *req_cls = rq;
+        /* the headers are in: how much body this caller may make us keep */
+        if (strcmp(method, "POST") == 0)
+            rq->limit = http_rpc_body_limit(&h->gate, h->srv, url, header(conn, "Authorization"),
+                                            h->max_message_bytes);
         return MHD_YES;
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (rq->too_large || rq->len + n > (size_t)h->max_message_bytes + 1024) {
-            /* dropped, and answered RESOURCE_EXHAUSTED once the body is in
-             * (the room of 1 KiB is the framing's and JSON's over the message) */
+        if (rq->too_large || rq->len + n > rq->limit) {
+            /* dropped, and answered RESOURCE_EXHAUSTED once the body is in */
             rq->too_large = true;
             free(rq->body);
             rq->body = NULL;
@@ -517,8 +522,10 @@ http_server *http_server_start(const http_config *cfg, api_server *srv, char **e
         http_free(h);
         return NULL;
     }
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+    /* poll(), not select(): select cannot watch a descriptor past 1024, and
+     * the gRPC side may hold that many connections (MHD closes such sockets) */
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (tls) {

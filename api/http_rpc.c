@@ -29,12 +29,6 @@
 #include "http_frame.h"
 #include "http_watch.h"
 
-/* A keyless method's body, before its message is taken out: the message's
- * limit (API_KEYLESS_REQUEST_MAX, checked on the message as over gRPC) with
- * room for base64 and JSON, so that no large body is parsed for a caller
- * without a key. */
-#define KEYLESS_BODY_MAX (4 * API_KEYLESS_REQUEST_MAX)
-
 /* ---- the gate ---- */
 
 bool http_gate_enter(http_gate *g, api_server *srv)
@@ -201,6 +195,9 @@ static bool answer_message(http_protocol p, const ProtobufCMessage *resp, http_a
 
 void http_rpc_refuse(const http_rpc_in *in, status_code code, const char *msg, http_answer *out)
 {
+    api_call id;
+    rt_request_id_take(&id, in->request_id, in->request_id ? strlen(in->request_id) : 0);
+    memcpy(out->request_id, id.request_id, sizeof out->request_id);
     http_protocol p = HTTP_CONNECT_JSON;
     http_protocol_of(in->content_type, &p);
     status st;
@@ -253,6 +250,35 @@ static bool request_bytes(http_protocol p, const method_entry *m, const http_rpc
         body = *owned;
     }
     return http_frame_unwrap(body, len, bytes, n, st);
+}
+
+/* The message taken out of its framing is held to the server's limit, as
+ * gRPC holds it (the body may be larger: base64, JSON). */
+static bool message_size_ok(const http_rpc_in *in, size_t n, status *st)
+{
+    if (n <= (size_t)in->max_message_bytes)
+        return true;
+    return status_fail(st, STATUS_RESOURCE_EXHAUSTED,
+                       "the request's message is %zu bytes; at most %d are accepted", n,
+                       in->max_message_bytes);
+}
+
+size_t http_rpc_body_limit(http_gate *g, api_server *srv, const char *path, const char *auth,
+                           int max_message_bytes)
+{
+    size_t limit = HTTP_UNTRUSTED_BODY_MAX;
+    if (!http_gate_enter(g, srv))
+        return limit; /* answered UNAVAILABLE anyway */
+    const method_entry *m = rt_method_by_path(srv, path, strlen(path));
+    if (m && m->api && m->api->auth != API_AUTH_NONE && auth) {
+        api_call probe;
+        memset(&probe, 0, sizeof probe);
+        rt_call_begin(srv, m, &probe, INT64_MAX);
+        if (rt_authenticate(srv, m, &probe, auth, strlen(auth)))
+            limit = (size_t)max_message_bytes * HTTP_BODY_ROOM + 1024;
+    }
+    http_gate_leave(srv);
+    return limit;
 }
 
 /* ---- a Connect GET ---- */
@@ -358,13 +384,15 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
                                                                : "connect-timeout-ms",
                  timeout);
     } else if (in->body_too_large) {
-        api_fail(&api, STATUS_RESOURCE_EXHAUSTED, "the request is larger than %d bytes, the limit",
-                 in->max_message_bytes);
+        api_fail(&api, STATUS_RESOURCE_EXHAUSTED,
+                 "the request's body is larger than this server keeps (a message of at most %d "
+                 "bytes, in its framing; %d bytes without a valid key)",
+                 in->max_message_bytes, HTTP_UNTRUSTED_BODY_MAX);
     } else if (in->metadata_bytes > API_MAX_METADATA_BYTES) {
         api_fail(&api, STATUS_RESOURCE_EXHAUSTED,
                  "the request's metadata is %zu bytes; at most %d are accepted", in->metadata_bytes,
                  API_MAX_METADATA_BYTES);
-    } else if (m->api->auth == API_AUTH_NONE && in->len > KEYLESS_BODY_MAX) {
+    } else if (m->api->auth == API_AUTH_NONE && in->len > HTTP_UNTRUSTED_BODY_MAX) {
         api_fail(&api, STATUS_RESOURCE_EXHAUSTED,
                  "a request to %s without an API key is at most %d bytes, got a body of %zu",
                  m->path, API_KEYLESS_REQUEST_MAX, in->len);
@@ -375,15 +403,19 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
             rt_authenticate(srv, m, &api, in->authorization,
                             in->authorization ? strlen(in->authorization) : 0) &&
             request_bytes(p, m, in, &bytes, &n, &owned, &api.st) &&
-            rt_keyless_size_ok(m, &api, n)) {
+            rt_keyless_size_ok(m, &api, n) && message_size_ok(in, n, &api.st)) {
             ProtobufCMessage *req = rt_decode_bytes(m->md->input, bytes, n, &api.st);
             if (req && m->api->kind == API_SERVER_STREAM) {
-                out->watch =
-                    http_watch_new(srv, m, &api, req, p == HTTP_GRPC_WEB_TEXT, start_us, in->gate);
-                if (!out->watch)
-                    api_fail(&api, STATUS_RESOURCE_EXHAUSTED, "out of memory for the stream");
+                out->watch = http_watch_new(srv, m, &api, req, p == HTTP_GRPC_WEB_TEXT, start_us,
+                                            in->gate, &api.st);
             } else if (req) {
+                /* a write runs on this connection's thread; counted with the writer
+                 * threads' so the stop lets it answer before it cancels (runtime.c) */
+                if (m->api->writes)
+                    atomic_fetch_add(&srv->writing, 1);
                 resp = rt_handle_request(m, &api, req);
+                if (m->api->writes)
+                    atomic_fetch_sub(&srv->writing, 1);
             }
         }
     }

@@ -22,12 +22,28 @@
 typedef struct http_gate {
     atomic_bool closed;
     atomic_int entering; /* threads between the look at closed and their count */
+    atomic_int watches;  /* gRPC-Web streams open (http_watch.h), at most HTTP_MAX_WATCHES */
 } http_gate;
 
 /* true: counted in srv->in_flight (call http_gate_leave); false: closed. */
 bool http_gate_enter(http_gate *g, api_server *srv);
 void http_gate_leave(api_server *srv);
 void http_gate_close(http_gate *g);
+
+/* How many bytes of a body are kept: a keyless method's, or any body of a
+ * caller whose key did not authenticate when its headers came, at most
+ * HTTP_UNTRUSTED_BODY_MAX (the keyless message bound with room for base64
+ * and JSON); an authenticated caller's, HTTP_BODY_ROOM times the message
+ * limit plus 1 KiB (base64 is 4/3 of a message, JSON up to about twice;
+ * the message itself is held to the limit once taken out). */
+#define HTTP_UNTRUSTED_BODY_MAX (4 * API_KEYLESS_REQUEST_MAX)
+#define HTTP_BODY_ROOM 2
+
+/* The body limit for a request to path with authorization value auth
+ * (NULL: none), judged through the gate when its headers arrive, before any
+ * of its body is kept. */
+size_t http_rpc_body_limit(http_gate *g, api_server *srv, const char *path, const char *auth,
+                           int max_message_bytes);
 
 /* What http.c hands over of a POST to "/pkg.Service/Method". Strings are
  * the header values (NULL: absent), borrowed for the call. */

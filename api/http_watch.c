@@ -1,10 +1,13 @@
 /* http_watch.c — see http_watch.h. */
 #include "http_watch.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "clock.h"
@@ -33,11 +36,22 @@ struct http_watch {
 };
 
 http_watch *http_watch_new(api_server *srv, const method_entry *m, const api_call *api,
-                           ProtobufCMessage *req, bool text, int64_t start_us, http_gate *gate)
+                           ProtobufCMessage *req, bool text, int64_t start_us, http_gate *gate,
+                           status *st)
 {
+    if (atomic_fetch_add(&gate->watches, 1) >= HTTP_MAX_WATCHES) {
+        atomic_fetch_sub(&gate->watches, 1);
+        protobuf_c_message_free_unpacked(req, NULL);
+        status_fail(st, STATUS_RESOURCE_EXHAUSTED,
+                    "the server has %d gRPC-Web streams open, its limit; retry later",
+                    HTTP_MAX_WATCHES);
+        return NULL;
+    }
     http_watch *w = calloc(1, sizeof *w);
     if (!w) {
+        atomic_fetch_sub(&gate->watches, 1);
         protobuf_c_message_free_unpacked(req, NULL);
+        status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory for the stream");
         return NULL;
     }
     w->srv = srv;
@@ -63,6 +77,11 @@ http_watch *http_watch_new(api_server *srv, const method_entry *m, const api_cal
 void http_watch_set_fd(http_watch *w, int fd)
 {
     w->fd = fd;
+    int on = 1, idle = HTTP_WATCH_KEEPALIVE_S, interval = 10, count = 3;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
 }
 
 /* Appends one frame (flag, payload) to the bytes waiting, base64 on its
@@ -107,12 +126,18 @@ static void queue_end(http_watch *w, status_code code, const char *msg)
     w->ending = true;
 }
 
-/* Asks the handler; queues its answer when it differs from the last sent.
- * false (the end queued) when the handler fails. */
+/* Asks the handler (through the gate: a handler may touch the runtime);
+ * queues its answer when it differs from the last sent. false (the end
+ * queued) when the handler fails or the server stops. */
 static bool ask(http_watch *w)
 {
+    if (!http_gate_enter(w->gate, w->srv)) {
+        queue_end(w, STATUS_UNAVAILABLE, "the server is stopping; reconnect");
+        return false;
+    }
     w->api.reads = (op_reads){.redact = false};
     ProtobufCMessage *resp = w->handler(&w->api, w->req);
+    http_gate_leave(w->srv);
     if (!resp) {
         queue_end(w, w->api.st.code == STATUS_OK ? STATUS_INTERNAL : w->api.st.code,
                   w->api.st.code == STATUS_OK ? "the handler gave no answer" : w->api.st.msg);
@@ -177,6 +202,8 @@ ssize_t http_watch_read(void *cls, uint64_t pos, char *buf, size_t max)
             queue_end(w, STATUS_UNAVAILABLE, "the server is stopping; reconnect");
         } else if (now >= w->api.op.deadline_us) {
             queue_end(w, STATUS_DEADLINE_EXCEEDED, "the watch's deadline passed");
+        } else if (now - w->start_us >= HTTP_WATCH_MAX_S * 1000000LL) {
+            queue_end(w, STATUS_UNAVAILABLE, "the stream reached its longest life; reconnect");
         } else if (client_gone(w)) {
             w->api.st.code = STATUS_CANCELLED;
             snprintf(w->api.st.msg, sizeof w->api.st.msg, "the client went away");
@@ -205,6 +232,7 @@ void http_watch_free(void *cls)
                      w->start_us);
         http_gate_leave(w->srv);
     }
+    atomic_fetch_sub(&w->gate->watches, 1);
     protobuf_c_message_free_unpacked(w->req, NULL);
     free(w->last);
     free(w->out);

@@ -8,8 +8,10 @@
  *
  * Ownership: the watch owns its request message and copies what it needs
  * of the call, so it never touches the runtime once the server refuses
- * calls (http.h), except to count its end under the same in-flight rule as
- * a call (http.c, rpc). */
+ * calls (http.h), except through the same gate as a call (http_rpc.h) to ask
+ * its handler and to count its end. A stream ends after HTTP_WATCH_MAX_S
+ * (UNAVAILABLE: the client reconnects), and TCP keepalive finds a client that
+ * vanished without closing. */
 #ifndef SUPPLYSEC_HTTP_WATCH_H
 #define SUPPLYSEC_HTTP_WATCH_H
 
@@ -20,13 +22,19 @@
 
 #include "http_rpc.h"
 
+#define HTTP_MAX_WATCHES 64       /* gRPC-Web streams open at once (each holds a connection) */
+#define HTTP_WATCH_MAX_S 600      /* a stream's longest life: then UNAVAILABLE, reconnect */
+#define HTTP_WATCH_KEEPALIVE_S 30 /* TCP keepalive, so a vanished client is noticed */
+
 typedef struct http_watch http_watch;
 
 /* A watch of method m for the authenticated call api (copied), asking with
  * req (taken); text: gRPC-Web text (base64 frames). gate is the
- * listener's. NULL when out of memory (req is freed). */
+ * listener's. NULL when out of memory or HTTP_MAX_WATCHES are open (req is
+ * freed; st says which). */
 http_watch *http_watch_new(api_server *srv, const method_entry *m, const api_call *api,
-                           ProtobufCMessage *req, bool text, int64_t start_us, http_gate *gate);
+                           ProtobufCMessage *req, bool text, int64_t start_us, http_gate *gate,
+                           status *st);
 
 /* The connection's socket, watched for the client hanging up. */
 void http_watch_set_fd(http_watch *w, int fd);

@@ -44,6 +44,7 @@
 #include "core_tuning.h"
 #include "cork.h"
 #include "descset.h"
+#include "sensitive.h"
 #include "kinds.h"
 #include "log.h"
 #include "pool.h"
@@ -210,6 +211,11 @@ static bool register_methods(api_server *srv, const api_service *const *services
                              char **err)
 {
     char why[512];
+    if (!sensitive_complete() || !descset_marks_complete()) {
+        asprintf(err, "the proto's options could not all be read (sensitive fields, or methods "
+                      "marked NO_SIDE_EFFECTS: too many, or a name too long)");
+        return false;
+    }
     if (!kind_check_all(kinds_all, kinds_n, why, sizeof why)) {
         asprintf(err, "resource kinds: %s", why);
         return false;

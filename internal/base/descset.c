@@ -114,6 +114,7 @@ void descset_each_in_files(uint32_t number,
 static char marked[MARKED_MAX][3 * NAME_MAX_LEN]; /* "pkg.Service/Method" */
 static size_t n_marked;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+static bool incomplete; /* a mark could not be kept: descset_marks_complete */
 
 static bool no_side_effects(descset_span options)
 {
@@ -140,8 +141,12 @@ static void method_walk(descset_span method, const char *service)
         else if (number == 4)
             set = no_side_effects(b);
     }
-    if (set && name[0] && n_marked < MARKED_MAX)
-        snprintf(marked[n_marked++], sizeof marked[0], "%s/%s", service, name);
+    if (set && (!name[0] || n_marked == MARKED_MAX ||
+                snprintf(marked[n_marked], sizeof marked[0], "%s/%s", service, name) >=
+                    (int)sizeof marked[0]))
+        incomplete = true;
+    else if (set)
+        n_marked++;
 }
 
 static void service_walk(descset_span svc, const char *package, void *arg)
@@ -161,6 +166,12 @@ static void service_walk(descset_span svc, const char *package, void *arg)
 static void load(void)
 {
     descset_each_in_files(6, service_walk, NULL);
+}
+
+bool descset_marks_complete(void)
+{
+    pthread_once(&once, load);
+    return !incomplete;
 }
 
 bool descset_no_side_effects(const char *service, const char *method)

@@ -37,6 +37,9 @@ void descset_each_in_files(uint32_t number,
                            void (*visit)(descset_span body, const char *package, void *arg),
                            void *arg);
 
+/* false when a method's mark could not be kept (too many, a name too long). */
+bool descset_marks_complete(void);
+
 /* Whether method of service ("supplysec.v1.Organizations", "GetOrganization")
  * is marked `option idempotency_level = NO_SIDE_EFFECTS;`. */
 bool descset_no_side_effects(const char *service, const char *method);

@@ -27,6 +27,7 @@ typedef struct marked {
 static marked table[SENSITIVE_MAX];
 static size_t n_table;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+static bool incomplete; /* a mark could not be kept: sensitive_complete */
 
 /* ---- the walk ---- */
 
@@ -55,7 +56,11 @@ static void field_walk(descset_span field, const char *message)
         else if (number == 8)
             set = option_set(b);
     }
-    if (set && name[0] && n_table < SENSITIVE_MAX) {
+    if (set && (!name[0] || n_table == SENSITIVE_MAX)) {
+        incomplete = true;
+        return;
+    }
+    if (set) {
         marked *m = &table[n_table++];
         snprintf(m->message, sizeof m->message, "%s", message);
         snprintf(m->field, sizeof m->field, "%s", name);
@@ -70,8 +75,11 @@ static void message_walk(descset_span msg, const char *scope, void *arg)
     uint64_t v;
     char name[NAME_MAX_LEN], full[NAME_MAX_LEN];
     descset_field_text(msg, 1, name, sizeof name);
-    if (snprintf(full, sizeof full, "%s%s%s", scope, scope[0] ? "." : "", name) >= (int)sizeof full)
-        return; /* no message of ours has a name this long */
+    if (snprintf(full, sizeof full, "%s%s%s", scope, scope[0] ? "." : "", name) >=
+        (int)sizeof full) {
+        incomplete = true; /* its marks would go unread */
+        return;
+    }
     while (descset_next(&msg, &number, &b, &v)) {
         if (number == 2)
             field_walk(b, full);
@@ -86,6 +94,12 @@ static void load(void)
 }
 
 /* ---- use ---- */
+
+bool sensitive_complete(void)
+{
+    pthread_once(&once, load);
+    return !incomplete;
+}
 
 bool sensitive_field(const ProtobufCMessageDescriptor *desc, const ProtobufCFieldDescriptor *f)
 {

@@ -13,6 +13,11 @@
 #define SENSITIVE_OPTION 50001 /* the option's number in FieldOptions */
 #define SENSITIVE_MAX 64       /* fields marked, at most */
 
+/* false when a mark could not be kept (more than SENSITIVE_MAX, or a name
+ * too long): the server refuses to start rather than leave a field
+ * unredacted. */
+bool sensitive_complete(void);
+
 /* Whether field f of messages desc is marked. */
 bool sensitive_field(const ProtobufCMessageDescriptor *desc, const ProtobufCFieldDescriptor *f);
 

@@ -512,6 +512,23 @@ class HttpTest(HttpTestCase):
         self.assertSameAsGrpc(GET_ORG, raw, secret=self.acme_secret,
                               code=C.RESOURCE_EXHAUSTED, same_message=False)
 
+    def test_body_kept_without_a_valid_key(self):
+        """Of a caller whose key does not authenticate when its headers arrive, at most
+        16 KiB of body is kept (RESOURCE_EXHAUSTED past it), so a client without a key cannot
+        make the server hold megabytes; a valid key's same request is read and answered."""
+        name = "organizations/" + "y" * 20000
+        raw = self.get_org_raw(name)
+        js = json.dumps({"name": name})
+        for f in FRAMINGS:
+            for secret in (None, "ssk_0000000000000000_" + "A" * 43):
+                with self.subTest(framing=f, key=bool(secret)):
+                    o = self.outcome(f, self.send(f, GET_ORG, raw, js, secret=secret))
+                    self.assertEqual(o.code, C.RESOURCE_EXHAUSTED, o)
+            with self.subTest(framing=f, key="valid"):
+                o = self.outcome(f, self.send(f, GET_ORG, raw, js, secret=self.acme_secret))
+                self.assertNotEqual(o.code, C.RESOURCE_EXHAUSTED, o)
+                self.assertNotEqual(o.code, C.OK, o)
+
     def test_oversized_metadata(self):
         """The 16 KiB bound on a call's request headers (docs/operations.md, "Limits": "the
         metadata of a call: 16 KiB, as over gRPC")."""
@@ -841,6 +858,9 @@ class HttpTest(HttpTestCase):
         self.assertEqual((ans.status, ans.body.strip()), (200, b"ok"), ans)
         ans = http_request(port, "GET", "/readyz")
         self.assertEqual((ans.status, ans.body.strip()), (200, b"ready"), ans)
+        for path in ("/healthz", "/readyz"):  # load balancers may ask with HEAD
+            ans = http_request(port, "HEAD", path)
+            self.assertEqual((ans.status, ans.body), (200, b""), ans)
         ans = http_request(port, "GET", "/")  # the console
         self.assertEqual((ans.status, ans.header("Location")), (302, "/console/"), ans)
         for method, path in (("GET", "/nope"), ("POST", "/nope"), ("POST", "/"),
@@ -1312,6 +1332,7 @@ class HttpStopTest(unittest.TestCase):
                                {"Content-Type": "application/json"}, conn=kept)
         self.assertEqual(refused.status, 503, refused)
         self.assertEqual(json.loads(refused.body).get("code"), "unavailable", refused)
+        self.assertRegex(refused.header("x-request-id") or "", r"^[0-9a-f]{32}$", refused)
         refused = http_request(port, "POST", HEALTH_CHECK, frame(b""),
                                {"Content-Type": "application/grpc-web"}, conn=kept)
         self.assertEqual((refused.status, refused.header("grpc-status"), refused.body),
