@@ -436,6 +436,8 @@ MUTANTS = [
     dict(name="http-skips-authentication",
          promise="an HTTP call is authenticated as a gRPC call is",
          edits=[("api/http_rpc.c",
-                 "            rt_authenticate(srv, m, &api, in->authorization,",
-                 "            (m->api->auth == API_AUTH_NONE || true) || rt_authenticate(srv, m, &api, in->authorization,")]),
+                 "            rt_authenticate(srv, m, &api, in->authorization,\n"
+                 "                            in->authorization ? strlen(in->authorization) : 0) &&",
+                 "            (true || rt_authenticate(srv, m, &api, in->authorization,\n"
+                 "                            in->authorization ? strlen(in->authorization) : 0)) &&")]),
 ]
