@@ -579,12 +579,13 @@ class ServerTestCase(unittest.TestCase, RpcAssertions):
     0 asserted) in tearDownClass. `cls.admin` is a platform-admin Client."""
 
     server = None
+    server_args = ()  # more supplysecd flags for the class's server
 
     @classmethod
     def setUpClass(cls):
         protos()
         cls.pb = protos()
-        cls.server = Server()
+        cls.server = Server(extra_args=cls.server_args)
         try:
             cls.server.start()
         except BaseException:

@@ -13,7 +13,7 @@ import urllib.request
 import grpc
 
 import harness
-from harness import Server, ServerTestCase, protos
+from harness import ServerTestCase
 
 try:
     from prometheus_client.parser import text_string_to_metric_families
@@ -56,17 +56,11 @@ def connect_call(port, method, body, key=None):
 @unittest.skipIf(text_string_to_metric_families is None, "python3-prometheus-client is missing")
 class MetricsTest(ServerTestCase):
 
+    server_args = ["--http-listen", "127.0.0.1:0"]
+
     @classmethod
     def setUpClass(cls):
-        protos()
-        cls.pb = protos()
-        cls.server = Server(extra_args=["--http-listen", "127.0.0.1:0"])
-        try:
-            cls.server.start()
-        except BaseException:
-            cls.server.kill()
-            raise
-        cls.admin = cls.server.admin()
+        super().setUpClass()
         cls.port = harness.http_port(cls.server)
 
     def test_calls_counted_by_method_protocol_and_code(self):

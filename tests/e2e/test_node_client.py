@@ -14,7 +14,7 @@ import unittest
 import grpc
 
 import harness
-from harness import Server, ServerTestCase, protos
+from harness import ServerTestCase
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(REPO, "tests", "e2e", "node", "connect_client.mjs")
@@ -33,17 +33,11 @@ CODES = {"NotFound": "NOT_FOUND", "Unauthenticated": "UNAUTHENTICATED",
                      "node or .tools/node_modules/@connectrpc is missing (scripts/deps.sh)")
 class NodeClientTest(ServerTestCase):
 
+    server_args = ["--http-listen", "127.0.0.1:0"]
+
     @classmethod
     def setUpClass(cls):
-        protos()
-        cls.pb = protos()
-        cls.server = Server(extra_args=["--http-listen", "127.0.0.1:0"])
-        try:
-            cls.server.start()
-        except BaseException:
-            cls.server.kill()
-            raise
-        cls.admin = cls.server.admin()
+        super().setUpClass()
         cls.base = "http://127.0.0.1:%d" % harness.http_port(cls.server)
         cls.descriptors = os.path.join(harness.BUILD, "gen", "descriptor_set.pb")
 

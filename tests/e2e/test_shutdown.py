@@ -10,7 +10,6 @@ write lock, which the server waits for up to 5 s; MongoDB: the test's own
 double is stopped with SIGSTOP). Idle calls (a stream waiting for its client)
 are another matter: tests/e2e/test_drain.py."""
 
-import json
 import os
 import signal
 import sqlite3
@@ -316,15 +315,7 @@ class CallReadDuringTheGoawayTest(unittest.TestCase):
 
 
 def log_objects(srv):
-    out = []
-    for line in srv.log_text().splitlines():
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(obj, dict):
-            out.append(obj)
-    return out
+    return harness.log_objects(srv.log_text())
 
 
 def assert_stopped_cleanly(test, srv):
