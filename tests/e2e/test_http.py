@@ -1257,6 +1257,9 @@ class HttpTlsTest(unittest.TestCase):
         self.assertEqual(code, 0, "supplysecd %s: %s" % (exit_description(code), log_text()))
 
 
+CACHED = ("--auth-cache-ms", "60000")
+
+
 class HttpStopTest(unittest.TestCase):
     """SIGTERM with an HTTP call in flight: the listener takes no new connection, a call on
     a connection already open is answered UNAVAILABLE and /readyz 503, the call in flight
@@ -1269,9 +1272,9 @@ class HttpStopTest(unittest.TestCase):
             double = harness.MongoDouble()
             self.addCleanup(lambda: double.proc.poll() is None and (
                 double.proc.send_signal(signal.SIGCONT), double.proc.kill(), double.proc.wait()))
-            srv = Server(store=double.uri("httpstop"), extra_args=http_args())
+            srv = Server(store=double.uri("httpstop"), extra_args=http_args(*CACHED))
         else:
-            srv = Server(extra_args=http_args())
+            srv = Server(extra_args=http_args(*CACHED))
         srv.start()
         self.addCleanup(srv.kill)
         port = http_port(srv)
@@ -1281,6 +1284,16 @@ class HttpStopTest(unittest.TestCase):
         first = http_request(port, "POST", HEALTH_CHECK, b"{}",
                              {"Content-Type": "application/json"}, conn=kept)
         self.assertEqual(first.status, 200, first)
+
+        # The key is judged when a request's headers arrive (how much body to keep), and a
+        # call counts as in flight from its whole request on; a request whose body is still
+        # arriving at the stop is answered UNAVAILABLE. Verify the key now, so that the
+        # create below is judged from the authentication cache (kept a minute here: CACHED),
+        # not from the held store.
+        warm = http_request(port, "POST", GET_ORG, b'{"name": "organizations/warm"}',
+                            {"Content-Type": "application/json",
+                             "Authorization": "Bearer " + secret}, conn=kept)
+        self.assertEqual(warm.status, 404, warm)
 
         # hold the store, and start a create that waits for it
         hold = None
