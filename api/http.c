@@ -7,6 +7,7 @@
  * body) lives from its first callback to MHD's completion callback. */
 #include "http.h"
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdatomic.h>
@@ -35,6 +36,8 @@ struct http_server {
     int port;
     int max_message_bytes;
     char *cert_pem, *key_pem;
+    char
+        *client_ca_pem; /* --tls-client-ca: every connection must present a certificate it signed */
     char *origins_text; /* the allow-list, split in place */
     char *console_dir;  /* --console-dir: the console's files read from here */
     const char *origins[MAX_ORIGINS];
@@ -425,6 +428,36 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     *req_cls = NULL;
 }
 
+/* With --tls-client-ca, a connection's TLS handshake fails unless the client
+ * presents a certificate that the CA signed, as on the gRPC port: nothing
+ * (not even /healthz) is served to a client without one. MHD itself only
+ * asks for a certificate and leaves it unchecked, so each connection's
+ * session is told here, after MHD set it up and before its handshake runs
+ * on the connection's thread, to require one and verify it against the
+ * trust list (MHD_OPTION_HTTPS_MEM_TRUST). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode what)
+{
+    (void)socket_ctx;
+    const http_server *h = cls;
+    if (what != MHD_CONNECTION_NOTIFY_STARTED || !h->client_ca_pem)
+        return;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    gnutls_session_t session = info ? (gnutls_session_t)info->tls_session : NULL;
+    /* cannot happen with MHD_USE_TLS; the handshake would then go unverified,
+     * so the connection is cut instead (a read of it fails at once) */
+    if (!session) {
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (fd)
+            shutdown(fd->connect_fd, SHUT_RDWR);
+        return;
+    }
+    gnutls_certificate_server_set_request(session, GNUTLS_CERT_REQUIRE);
+    gnutls_session_set_verify_cert(session, NULL, 0);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
@@ -490,6 +523,7 @@ static void http_free(http_server *h)
 {
     free(h->cert_pem);
     free(h->key_pem);
+    free(h->client_ca_pem);
     free(h->origins_text);
     free(h->console_dir);
     free(h);
@@ -535,12 +569,26 @@ http_server *http_server_start(const http_config *cfg, api_server *srv, char **e
             http_free(h);
             return NULL;
         }
+        if (cfg->tls_client_ca && !(h->client_ca_pem = pem_read(cfg->tls_client_ca))) {
+            asprintf(err, "--http-listen with TLS: cannot read --tls-client-ca %s",
+                     cfg->tls_client_ca);
+            http_free(h);
+            return NULL;
+        }
         flags |= MHD_USE_TLS;
+    } else if (cfg->tls_client_ca) {
+        asprintf(err, "--tls-client-ca needs TLS: give --tls-cert and --tls-key");
+        http_free(h);
+        return NULL;
     }
     int max_conns = cfg->max_connections > 0 ? cfg->max_connections : HTTP_DEFAULT_MAX_CONNECTIONS;
+    /* the first MHD_OPTION_END ends the list: without TLS nothing of it
+     * applies, without a client CA neither the trust list nor its check */
     struct MHD_OptionItem tls_opts[] = {
         {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, h->key_pem},
         {MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert_pem},
+        {h->client_ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, h->client_ca_pem},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, h},
         {MHD_OPTION_END, 0, NULL},
     };
     h->daemon = MHD_start_daemon(
@@ -563,6 +611,7 @@ http_server *http_server_start(const http_config *cfg, api_server *srv, char **e
     log_str(&l, "listen", cfg->listen);
     log_int(&l, "port", h->port);
     log_bool(&l, "tls", tls);
+    log_bool(&l, "client_certificates", h->client_ca_pem != NULL);
     log_int(&l, "max_connections", max_conns);
     log_int(&l, "cors_origins", (long long)h->n_origins);
     log_emit(&l);

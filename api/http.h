@@ -24,10 +24,11 @@ typedef struct http_config {
     const char *listen;   /* host:port */
     const char *tls_cert; /* PEM files, as for the gRPC port; both or neither */
     const char *tls_key;
-    const char *cors_origins; /* comma-separated origins allowed to call; NULL: none */
-    const char *console_dir;  /* the console's files from here, not the binary (development) */
-    int max_connections;      /* 0: HTTP_DEFAULT_MAX_CONNECTIONS */
-    int max_message_bytes;    /* a request's body, at most (as for gRPC) */
+    const char *tls_client_ca; /* optional: require a client certificate signed by it */
+    const char *cors_origins;  /* comma-separated origins allowed to call; NULL: none */
+    const char *console_dir;   /* the console's files from here, not the binary (development) */
+    int max_connections;       /* 0: HTTP_DEFAULT_MAX_CONNECTIONS */
+    int max_message_bytes;     /* a request's body, at most (as for gRPC) */
     bool allow_insecure_remote;
 } http_config;
 

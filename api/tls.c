@@ -48,6 +48,10 @@ bool rt_is_loopback(const char *addr)
 grpc_server_credentials *rt_make_credentials(const api_server_config *cfg, char **err)
 {
     if (!cfg->tls_cert && !cfg->tls_key) {
+        if (cfg->tls_client_ca) { /* plaintext would ignore it: never pretend to check */
+            asprintf(err, "--tls-client-ca needs TLS: give --tls-cert and --tls-key");
+            return NULL;
+        }
         if (!rt_is_loopback(cfg->listen) && !cfg->allow_insecure_remote) {
             asprintf(err,
                      "refusing plaintext on non-loopback address %s: give --tls-cert and "

@@ -322,12 +322,8 @@ static bool config_load(config *c, int argc, char **argv)
     c->http.tls_cert = c->server.tls_cert;
     c->http.tls_key = c->server.tls_key;
     c->http.max_message_bytes = c->server.max_message_bytes;
+    c->http.tls_client_ca = c->server.tls_client_ca;
     c->http.allow_insecure_remote = c->server.allow_insecure_remote;
-    if (c->http.listen && c->server.tls_client_ca) {
-        fprintf(stderr, "supplysecd: --http-listen does not take client certificates yet: "
-                        "leave out --tls-client-ca, or --http-listen\n");
-        return false;
-    }
     if (!mongo_options_apply(c))
         return false;
     log_level level;

@@ -27,6 +27,7 @@ from google.protobuf import json_format
 import harness
 from harness import (SUPPLYSECD, RpcAssertions, Server, ServerTestCase, exit_description,
                      http_listening, http_port, log_objects, protos, store_uri, tmpdir)
+from test_tls import make_ca, make_cert, make_signed
 
 C = grpc.StatusCode
 
@@ -1150,16 +1151,6 @@ class BufCurlTest(HttpTestCase):
 # Start-up, TLS and the stop
 # --------------------------------------------------------------------------
 
-def make_cert(directory):
-    """A self-signed certificate for 127.0.0.1 and localhost: (cert, key) paths."""
-    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
-                    "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                    "-keyout", key, "-out", cert], check=True, capture_output=True, timeout=60)
-    return cert, key
-
-
 class HttpStartTest(unittest.TestCase, RpcAssertions):
     """What supplysecd refuses to start with."""
 
@@ -1195,11 +1186,12 @@ class HttpStartTest(unittest.TestCase, RpcAssertions):
                 self.assertRefused(code, err, "refusing plaintext HTTP", listen)
                 self.assertExit(code, 1, err)
 
-    def test_http_listen_with_client_certificates_is_refused(self):
-        cert, key = make_cert(tmpdir("http-ca-"))
-        code, err = self.run_server("--tls-cert", cert, "--tls-key", key, "--tls-client-ca", cert,
-                                    "--http-listen", "127.0.0.1:0")
-        self.assertRefused(code, err, "--http-listen", "--tls-client-ca")
+    def test_client_certificates_need_tls(self):
+        """--tls-client-ca without --tls-cert and --tls-key would check nothing: refused."""
+        ca = make_ca(tmpdir("http-ca-"), "lone-ca")
+        code, err = self.run_server("--tls-client-ca", ca[0], "--http-listen", "127.0.0.1:0")
+        self.assertRefused(code, err, "--tls-client-ca needs TLS")
+        self.assertExit(code, 1, err)
 
     def test_bad_and_busy_addresses_are_refused(self):
         code, err = self.run_server("--http-listen", "127.0.0.1")
@@ -1217,44 +1209,109 @@ class HttpStartTest(unittest.TestCase, RpcAssertions):
 
 class HttpTlsTest(unittest.TestCase):
     """--tls-cert and --tls-key serve the HTTP port with TLS too, which lets it listen off
-    loopback; a plaintext request there gets no answer."""
+    loopback; a plaintext request there gets no answer. With --tls-client-ca the HTTP port,
+    like the gRPC port, completes no handshake without a certificate that CA signed."""
 
-    def test_https_off_loopback(self):
+    def start(self, http_listen, *args):
+        """supplysecd with TLS args and an HTTP listener: (proc, its `http listening` line,
+        a function returning its stderr so far)."""
         d = tmpdir("http-tls-")
-        cert, key = make_cert(d)
         log = os.path.join(d, "stderr.log")
         with open(log, "wb") as err:
             proc = subprocess.Popen(
                 [SUPPLYSECD, "--listen", "127.0.0.1:%d" % harness.free_port(), "--store",
-                 store_uri(d), "--tls-cert", cert, "--tls-key", key,
-                 "--http-listen", "0.0.0.0:0"], stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=err, env=dict(os.environ, MONGOC_DISABLE_SHM="1"))
+                 store_uri(d), "--http-listen", http_listen] + list(args),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                env=dict(os.environ, MONGOC_DISABLE_SHM="1"))
         harness._live.add(proc)
         self.addCleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
 
         def log_text():
             with open(log, "rb") as f:
                 return f.read().decode(errors="replace")
-        line = http_listening(log_text, proc, timeout=15)
-        self.assertEqual((line.get("tls"), line.get("listen")), (True, "0.0.0.0:0"), line)
-        port = line["port"]
-        ctx = ssl.create_default_context(cafile=cert)
+        return proc, http_listening(log_text, proc, timeout=15), log_text
+
+    def stop(self, proc, log_text):
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=20)
+        self.assertEqual(code, 0, "supplysecd %s: %s" % (exit_description(code), log_text()))
+
+    def https(self, port, ctx, method, path, body=b"", headers=None):
+        """One request over TLS with ctx: an Answer."""
         conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=ctx)
         try:
-            conn.request("POST", HEALTH_CHECK, body=b"{}",
-                         headers={"Content-Type": "application/json"})
+            conn.request(method, path, body=body, headers=dict(headers or {}))
             r = conn.getresponse()
-            self.assertEqual((r.status, json.loads(r.read())), (200, {"status": "SERVING"}))
+            return Answer(r.status, r.getheaders(), r.read())
         finally:
             conn.close()
+
+    def test_https_off_loopback(self):
+        cert, key = make_cert(tmpdir("http-tls-"))
+        proc, line, log_text = self.start("0.0.0.0:0", "--tls-cert", cert, "--tls-key", key)
+        self.assertEqual((line.get("tls"), line.get("listen")), (True, "0.0.0.0:0"), line)
+        self.assertIs(line.get("client_certificates"), False, line)
+        port = line["port"]
+        ctx = ssl.create_default_context(cafile=cert)
+        r = self.https(port, ctx, "POST", HEALTH_CHECK, b"{}",
+                       {"Content-Type": "application/json"})
+        self.assertEqual((r.status, json.loads(r.body)), (200, {"status": "SERVING"}))
         try:
             ans = http_request(port, "GET", "/healthz", timeout=3)
         except (http.client.HTTPException, OSError):
             ans = None
         self.assertIsNone(ans, "plaintext answered on the TLS port")
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=20)
-        self.assertEqual(code, 0, "supplysecd %s: %s" % (exit_description(code), log_text()))
+        self.stop(proc, log_text)
+
+    def test_client_certificates(self):
+        """A client without a certificate, or with one another CA signed, gets no answer, not
+        even /healthz; one with a certificate the CA signed is served, over Connect and
+        gRPC-Web alike."""
+        d = tmpdir("http-mtls-")
+        ca = make_ca(d, "supplysec-test-ca")
+        other_ca = make_ca(d, "other-ca")
+        server = make_signed(d, "localhost", ca, "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                             "extendedKeyUsage=serverAuth")
+        good = make_signed(d, "client-good", ca, "extendedKeyUsage=clientAuth")
+        foreign = make_signed(d, "client-foreign", other_ca, "extendedKeyUsage=clientAuth")
+        proc, line, log_text = self.start("127.0.0.1:0", "--tls-cert", server[0], "--tls-key",
+                                          server[1], "--tls-client-ca", ca[0])
+        self.assertEqual((line.get("tls"), line.get("client_certificates")), (True, True), line)
+        port = line["port"]
+
+        def context(client=None):
+            ctx = ssl.create_default_context(cafile=ca[0])
+            if client:
+                ctx.load_cert_chain(client[0], client[1])
+            return ctx
+
+        served = context(good)
+        r = self.https(port, served, "POST", HEALTH_CHECK, b"{}",
+                       {"Content-Type": "application/json"})
+        self.assertEqual((r.status, json.loads(r.body)), (200, {"status": "SERVING"}))
+        msg = protos().health.HealthCheckRequest().SerializeToString()
+        r = self.https(port, served, "POST", HEALTH_CHECK, frame(msg),
+                       {"Content-Type": "application/grpc-web+proto"})
+        self.assertEqual(r.status, 200, r)
+        frames = split_frames(r.body)
+        self.assertEqual([f for f, _ in frames], [0, 0x80], r)
+        self.assertEqual(parse_trailers(frames[1][1]).get("grpc-status"), "0", r)
+
+        for what, ctx in (("no client certificate", context()),
+                          ("a certificate signed by another CA", context(foreign)),
+                          ("the other CA's own certificate", context(other_ca))):
+            for path in ("/healthz", HEALTH_CHECK):
+                with self.subTest(client=what, path=path):
+                    try:
+                        ans = self.https(port, ctx, "GET" if path == "/healthz" else "POST",
+                                         path, b"" if path == "/healthz" else b"{}",
+                                         {"Content-Type": "application/json"})
+                    except (ssl.SSLError, http.client.HTTPException, OSError):
+                        ans = None
+                    self.assertIsNone(ans, "answered a client with %s" % what)
+        # still serving: the refusals were the certificates' doing
+        self.assertEqual(self.https(port, served, "GET", "/healthz").status, 200)
+        self.stop(proc, log_text)
 
 
 CACHED = ("--auth-cache-ms", "60000")

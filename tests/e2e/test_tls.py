@@ -183,6 +183,14 @@ class TlsTest(unittest.TestCase, RpcAssertions):
                 self.assertExit(proc.wait(timeout=20), 1, read(self.log),
                                 "TLS needs both --tls-cert and --tls-key")
 
+    def test_client_ca_without_tls_refused(self):
+        """Plaintext cannot check a client certificate: --tls-client-ca alone would
+        serve every client while the operator believes only certified ones get in."""
+        ca = make_ca(tmpdir("lone-ca-"), "lone-ca")
+        proc, _, _ = self.start("--tls-client-ca", ca[0])
+        self.assertExit(proc.wait(timeout=20), 1, read(self.log),
+                        "--tls-client-ca needs TLS: give --tls-cert and --tls-key")
+
     def test_tls_client_ca_unreadable(self):
         d = tmpdir("certs-")
         cert, key = make_cert(d)

@@ -440,4 +440,15 @@ MUTANTS = [
                  "                            in->authorization ? strlen(in->authorization) : 0) &&",
                  "            (true || rt_authenticate(srv, m, &api, in->authorization,\n"
                  "                            in->authorization ? strlen(in->authorization) : 0)) &&")]),
+    dict(name="http-client-certificate-unverified",
+         promise="with --tls-client-ca, the HTTP port serves only clients whose certificate "
+                 "that CA signed, as the gRPC port does",
+         edits=[("api/http.c",
+                 "    gnutls_session_set_verify_cert(session, NULL, 0);",
+                 "")]),
+    dict(name="client-ca-without-tls-ignored",
+         promise="--tls-client-ca without TLS is refused at start, never silently unchecked",
+         edits=[("api/tls.c",
+                 "        if (cfg->tls_client_ca) { /* plaintext would ignore it: never pretend to check */",
+                 "        if (0) {")]),
 ]
