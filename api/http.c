@@ -92,8 +92,9 @@ static enum MHD_Result preflight(const http_server *h, struct MHD_Connection *co
         MHD_add_response_header(resp, "Access-Control-Allow-Methods", "POST, GET, OPTIONS");
         MHD_add_response_header(resp, "Access-Control-Allow-Headers",
                                 "content-type, authorization, connect-protocol-version, "
-                                "connect-timeout-ms, grpc-timeout, x-grpc-web, x-user-agent, "
-                                "x-request-id");
+                                "connect-timeout-ms, connect-content-encoding, "
+                                "connect-accept-encoding, grpc-timeout, grpc-accept-encoding, "
+                                "x-grpc-web, x-user-agent, x-request-id");
         MHD_add_response_header(resp, "Access-Control-Max-Age", "7200");
     }
     enum MHD_Result r =
@@ -230,6 +231,8 @@ static enum MHD_Result rpc(http_server *h, struct MHD_Connection *conn, const ch
     in.content_encoding = header(conn, "Content-Encoding");
     if (!in.content_encoding)
         in.content_encoding = header(conn, "grpc-encoding");
+    if (!in.content_encoding)
+        in.content_encoding = header(conn, "Connect-Content-Encoding");
     if (get) {
         in.get = true;
         in.content_type = "application/json"; /* for an answer before the query is read */
@@ -243,7 +246,9 @@ static enum MHD_Result rpc(http_server *h, struct MHD_Connection *conn, const ch
     } else if (!http_rpc_content_type_known(in.content_type))
         return send_refusal(h, conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
                             "unsupported Content-Type: send application/json or application/proto "
-                            "(Connect), or application/grpc-web(-text)(+proto) (gRPC-Web)\n");
+                            "(Connect unary), application/connect+json or +proto (Connect "
+                            "streaming), or application/grpc-web(+proto|+json) or "
+                            "application/grpc-web-text(+proto) (gRPC-Web)\n");
     http_answer a;
     memset(&a, 0, sizeof a);
     if (!http_gate_enter(&h->gate, h->srv)) {

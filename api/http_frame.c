@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <bson/bson.h>
+
 #include "encoding.h"
 
 /* ---- what the request speaks ---- */
@@ -25,21 +27,103 @@ static bool media_is(const char *content_type, const char *want)
     return *rest == '\0' || *rest == ';';
 }
 
+static const struct {
+    const char *media, *alias; /* what a request may name it (alias: NULL or another name) */
+    const char *answer;        /* the Content-Type of its answers */
+} protocols[] = {
+    [HTTP_CONNECT_JSON] = {"application/json", NULL, "application/json"},
+    [HTTP_CONNECT_PROTO] = {"application/proto", NULL, "application/proto"},
+    [HTTP_CONNECT_STREAM_JSON] = {"application/connect+json", NULL, "application/connect+json"},
+    [HTTP_CONNECT_STREAM_PROTO] = {"application/connect+proto", NULL, "application/connect+proto"},
+    [HTTP_GRPC_WEB] = {"application/grpc-web", "application/grpc-web+proto",
+                       "application/grpc-web+proto"},
+    [HTTP_GRPC_WEB_TEXT] = {"application/grpc-web-text", "application/grpc-web-text+proto",
+                            "application/grpc-web-text+proto"},
+    [HTTP_GRPC_WEB_JSON] = {"application/grpc-web+json", NULL, "application/grpc-web+json"},
+};
+
 bool http_protocol_of(const char *content_type, http_protocol *p)
 {
-    if (media_is(content_type, "application/json"))
-        *p = HTTP_CONNECT_JSON;
-    else if (media_is(content_type, "application/proto"))
-        *p = HTTP_CONNECT_PROTO;
-    else if (media_is(content_type, "application/grpc-web") ||
-             media_is(content_type, "application/grpc-web+proto"))
-        *p = HTTP_GRPC_WEB;
-    else if (media_is(content_type, "application/grpc-web-text") ||
-             media_is(content_type, "application/grpc-web-text+proto"))
-        *p = HTTP_GRPC_WEB_TEXT;
-    else
-        return false;
-    return true;
+    for (size_t i = 0; i < sizeof protocols / sizeof protocols[0]; i++)
+        if (media_is(content_type, protocols[i].media) ||
+            (protocols[i].alias && media_is(content_type, protocols[i].alias))) {
+            *p = (http_protocol)i;
+            return true;
+        }
+    return false;
+}
+
+bool http_protocol_json(http_protocol p)
+{
+    return p == HTTP_CONNECT_JSON || p == HTTP_CONNECT_STREAM_JSON || p == HTTP_GRPC_WEB_JSON;
+}
+
+bool http_protocol_grpc_web(http_protocol p)
+{
+    return p == HTTP_GRPC_WEB || p == HTTP_GRPC_WEB_TEXT || p == HTTP_GRPC_WEB_JSON;
+}
+
+bool http_protocol_connect_stream(http_protocol p)
+{
+    return p == HTTP_CONNECT_STREAM_JSON || p == HTTP_CONNECT_STREAM_PROTO;
+}
+
+const char *http_protocol_answer_type(http_protocol p)
+{
+    return protocols[p].answer;
+}
+
+/* ---- Connect's errors ---- */
+
+const char *http_connect_code(status_code code)
+{
+    static const char *const names[] = {
+        [STATUS_OK] = "ok",
+        [STATUS_CANCELLED] = "canceled",
+        [STATUS_UNKNOWN] = "unknown",
+        [STATUS_INVALID_ARGUMENT] = "invalid_argument",
+        [STATUS_DEADLINE_EXCEEDED] = "deadline_exceeded",
+        [STATUS_NOT_FOUND] = "not_found",
+        [STATUS_ALREADY_EXISTS] = "already_exists",
+        [STATUS_PERMISSION_DENIED] = "permission_denied",
+        [STATUS_RESOURCE_EXHAUSTED] = "resource_exhausted",
+        [STATUS_FAILED_PRECONDITION] = "failed_precondition",
+        [STATUS_ABORTED] = "aborted",
+        [STATUS_OUT_OF_RANGE] = "out_of_range",
+        [STATUS_UNIMPLEMENTED] = "unimplemented",
+        [STATUS_INTERNAL] = "internal",
+        [STATUS_UNAVAILABLE] = "unavailable",
+        [STATUS_DATA_LOSS] = "data_loss",
+        [STATUS_UNAUTHENTICATED] = "unauthenticated",
+    };
+    size_t i = (size_t)code;
+    return i < sizeof names / sizeof names[0] && names[i] ? names[i] : "unknown";
+}
+
+char *http_connect_error_json(const status *st)
+{
+    char *msg = bson_utf8_escape_for_json(st->msg, -1);
+    char *out = NULL;
+    if (!msg || asprintf(&out, "{\"code\":\"%s\",\"message\":\"%s\"}", http_connect_code(st->code),
+                         msg) < 0)
+        out = NULL;
+    bson_free(msg);
+    return out;
+}
+
+char *http_connect_end_stream(const status *st, size_t *n)
+{
+    char *out = NULL;
+    if (st->code == STATUS_OK) {
+        out = strdup("{}");
+    } else {
+        char *error = http_connect_error_json(st);
+        if (!error || asprintf(&out, "{\"error\":%s}", error) < 0)
+            out = NULL;
+        free(error);
+    }
+    *n = out ? strlen(out) : 0;
+    return out;
 }
 
 /* ---- deadlines ---- */
@@ -166,16 +250,16 @@ bool http_frame_unwrap(const uint8_t *body, size_t len, const uint8_t **msg, siz
 {
     if (len < 5)
         return status_fail(st, STATUS_INVALID_ARGUMENT,
-                           "the request carried no message (a gRPC-Web body is one frame: a flag "
-                           "byte, a 4-byte length and the message)");
+                           "the request carried no message (a gRPC-Web or Connect streaming body "
+                           "is one frame: a flag byte, a 4-byte length and the message)");
     size_t frame = (size_t)body[1] << 24 | (size_t)body[2] << 16 | (size_t)body[3] << 8 | body[4];
     if (body[0] & 0x01)
         return status_fail(st, STATUS_UNIMPLEMENTED,
                            "compressed messages are not accepted; send them uncompressed");
     if (body[0] != 0 || frame != len - 5)
         return status_fail(st, STATUS_INVALID_ARGUMENT,
-                           "the gRPC-Web body is not exactly one message frame (%zu bytes, the "
-                           "frame says %zu)",
+                           "the body is not exactly one message frame (%zu bytes, the frame "
+                           "says %zu)",
                            len, frame + 5);
     *msg = body + 5;
     *n = frame;

@@ -7,12 +7,18 @@
  *                   application/proto; the body is the message; an error is
  *                   a JSON {"code", "message"} with the HTTP status of its
  *                   code; Connect-Timeout-Ms is the deadline.
- *   gRPC-Web        POST, application/grpc-web(+proto), or -text (the body
- *                   base64); the body is gRPC's framing (a flag byte, a
- *                   32-bit length, the message); the answer is a message
- *                   frame and a trailer frame (flag 0x80) with grpc-status,
- *                   or, for an error, the status in headers alone
- *                   (trailers-only); grpc-timeout is the deadline.
+ *   Connect stream  POST, application/connect+json or +proto; the body is
+ *                   one envelope (a flag byte, a 32-bit length, the
+ *                   message); the answer is HTTP 200, an envelope per
+ *                   message and an end-stream envelope (flag 0x02) holding
+ *                   {} or {"error": {...}}. Served for server streams
+ *                   (Health.Watch) and, as one message, for unary methods.
+ *   gRPC-Web        POST, application/grpc-web(+proto), +json, or -text
+ *                   (the body base64); the body is gRPC's framing (the same
+ *                   envelope); the answer is a message frame and a trailer
+ *                   frame (flag 0x80) with grpc-status, or, for an error,
+ *                   the status in headers alone (trailers-only);
+ *                   grpc-timeout is the deadline.
  * A JSON request is turned into the message and then into protobuf bytes,
  * so that it meets the same generic wire checks (embedded NULs, UTF-8,
  * sizes: wire.h) as a binary one. */
@@ -118,79 +124,87 @@ static unsigned connect_http_status(status_code code)
     }
 }
 
-/* The Connect code: the gRPC name in lower case ("canceled" with one L). */
-static void connect_code(status_code code, char *out, size_t size)
-{
-    const char *name = code == STATUS_CANCELLED ? "canceled" : status_code_name(code);
-    size_t i = 0;
-    for (; name[i] && i + 1 < size; i++)
-        out[i] = (char)tolower((unsigned char)name[i]);
-    out[i] = '\0';
-}
-
 static void answer_error(http_protocol p, const status *st, http_answer *out)
 {
+    out->content_type = http_protocol_answer_type(p);
     if (p == HTTP_CONNECT_JSON || p == HTTP_CONNECT_PROTO) {
-        char code[32];
-        connect_code(st->code, code, sizeof code);
-        char *msg = bson_utf8_escape_for_json(st->msg, -1);
         out->status = connect_http_status(st->code);
-        out->content_type = "application/json";
-        if (msg && asprintf(&out->body, "{\"code\":\"%s\",\"message\":\"%s\"}", code, msg) >= 0)
-            out->len = strlen(out->body);
-        else
-            out->body = NULL;
-        bson_free(msg);
+        out->content_type = "application/json"; /* a unary error is JSON, whatever was asked */
+        out->body = http_connect_error_json(st);
+        out->len = out->body ? strlen(out->body) : 0;
         return;
     }
-    out->status = 200; /* trailers-only: the status is in the headers */
-    out->content_type =
-        p == HTTP_GRPC_WEB_TEXT ? "application/grpc-web-text+proto" : "application/grpc-web+proto";
-    out->grpc_status = (int)st->code;
+    out->status = 200; /* a stream's status is in its end, or gRPC-Web's headers */
+    if (http_protocol_connect_stream(p)) {
+        size_t n = 0;
+        char *end = http_connect_end_stream(st, &n);
+        out->body = end ? malloc(5 + n) : NULL;
+        if (out->body) {
+            http_frame_header((uint8_t *)out->body, 0x02, n);
+            memcpy(out->body + 5, end, n);
+            out->len = 5 + n;
+        }
+        free(end);
+        return;
+    }
+    out->grpc_status = (int)st->code; /* trailers-only */
     out->grpc_message = http_percent_encode(st->msg);
+}
+
+bool http_rpc_encode_message(http_protocol p, const ProtobufCMessage *msg, uint8_t **out, size_t *n)
+{
+    if (http_protocol_json(p)) {
+        char *json = doc_message_to_json(msg);
+        if (!json)
+            return false;
+        *n = strlen(json);
+        *out = malloc(*n + 1);
+        if (*out)
+            memcpy(*out, json, *n + 1);
+        bson_free(json);
+        return *out != NULL;
+    }
+    *n = protobuf_c_message_get_packed_size(msg);
+    *out = malloc(*n ? *n : 1);
+    if (!*out)
+        return false;
+    protobuf_c_message_pack(msg, *out);
+    return true;
 }
 
 /* The answer to a call that succeeded; false when out of memory. */
 static bool answer_message(http_protocol p, const ProtobufCMessage *resp, http_answer *out)
 {
     out->status = 200;
-    if (p == HTTP_CONNECT_JSON) {
-        char *json = doc_message_to_json(resp);
-        if (!json)
-            return false;
-        out->body = strdup(json);
-        bson_free(json);
-        out->len = out->body ? strlen(out->body) : 0;
-        out->content_type = "application/json";
-        return out->body != NULL;
-    }
-    size_t n = protobuf_c_message_get_packed_size(resp);
-    if (p == HTTP_CONNECT_PROTO) {
-        out->body = malloc(n ? n : 1);
-        if (!out->body)
-            return false;
-        protobuf_c_message_pack(resp, (uint8_t *)out->body);
+    out->content_type = http_protocol_answer_type(p);
+    uint8_t *msg = NULL;
+    size_t n = 0;
+    if (!http_rpc_encode_message(p, resp, &msg, &n))
+        return false;
+    if (p == HTTP_CONNECT_JSON || p == HTTP_CONNECT_PROTO) {
+        out->body = (char *)msg;
         out->len = n;
-        out->content_type = "application/proto";
         return true;
     }
-    static const char trailer[] = "grpc-status:0\r\n";
-    size_t tn = sizeof trailer - 1;
-    out->body = malloc(5 + n + 5 + tn);
-    if (!out->body)
+    /* the message's envelope, then the end: gRPC-Web's trailer frame or
+     * Connect's end-stream message */
+    bool connect = http_protocol_connect_stream(p);
+    static const char trailer[] = "grpc-status:0\r\n", end_ok[] = "{}";
+    const char *end = connect ? end_ok : trailer;
+    size_t en = connect ? sizeof end_ok - 1 : sizeof trailer - 1;
+    out->body = malloc(5 + n + 5 + en);
+    if (!out->body) {
+        free(msg);
         return false;
+    }
     uint8_t *b = (uint8_t *)out->body;
     http_frame_header(b, 0x00, n);
-    protobuf_c_message_pack(resp, b + 5);
-    http_frame_header(b + 5 + n, 0x80, tn);
-    memcpy(b + 10 + n, trailer, tn);
-    out->len = 10 + n + tn;
-    if (p == HTTP_GRPC_WEB_TEXT) {
-        out->content_type = "application/grpc-web-text+proto";
-        return b64_encode_body(out);
-    }
-    out->content_type = "application/grpc-web+proto";
-    return true;
+    memcpy(b + 5, msg, n);
+    free(msg);
+    http_frame_header(b + 5 + n, connect ? 0x02 : 0x80, en);
+    memcpy(b + 10 + n, end, en);
+    out->len = 10 + n + en;
+    return p == HTTP_GRPC_WEB_TEXT ? b64_encode_body(out) : true;
 }
 
 void http_rpc_refuse(const http_rpc_in *in, status_code code, const char *msg, http_answer *out)
@@ -208,48 +222,55 @@ void http_rpc_refuse(const http_rpc_in *in, status_code code, const char *msg, h
 
 /* ---- the request message ---- */
 
-/* The request's protobuf bytes out of the body (for JSON, the message
- * parsed and packed; for gRPC-Web, the one message frame): *owned is set
- * when they were allocated here. false with st set on a malformed body. */
+/* The request's protobuf bytes out of the body (the message out of its
+ * envelope, base64 decoded for gRPC-Web text; JSON parsed and packed):
+ * *owned is set when they were allocated here. false with st set on a
+ * malformed body. */
 static bool request_bytes(http_protocol p, const method_entry *m, const http_rpc_in *in,
                           const uint8_t **bytes, size_t *n, uint8_t **owned, status *st)
 {
     *owned = NULL;
-    if (p == HTTP_CONNECT_PROTO) {
-        *bytes = in->body;
-        *n = in->len;
-        return true;
-    }
-    if (p == HTTP_CONNECT_JSON) {
-        char err[256] = "";
-        const char *json = in->len ? (const char *)in->body : "{}";
-        ProtobufCMessage *msg =
-            doc_message_from_json(m->md->input, json, in->len ? in->len : 2, err, sizeof err);
-        if (!msg)
-            return status_fail(st, STATUS_INVALID_ARGUMENT, "the request is not a valid %s: %s",
-                               m->md->input->name, err);
-        size_t len = protobuf_c_message_get_packed_size(msg);
-        *owned = malloc(len ? len : 1);
-        if (*owned)
-            protobuf_c_message_pack(msg, *owned);
-        protobuf_c_message_free_unpacked(msg, NULL);
-        if (!*owned)
-            return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
-        *bytes = *owned;
-        *n = len;
-        return true;
-    }
-    const uint8_t *body = in->body;
+    const uint8_t *msg = in->body;
     size_t len = in->len;
+    uint8_t *decoded = NULL;
     if (p == HTTP_GRPC_WEB_TEXT) {
-        *owned = malloc(len / 4 * 3 + 3);
-        if (!*owned)
+        decoded = malloc(len / 4 * 3 + 3);
+        if (!decoded)
             return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
-        if (!http_b64_decode(in->body, in->len, *owned, &len, false))
+        if (!http_b64_decode(in->body, in->len, decoded, &len, false)) {
+            free(decoded);
             return status_fail(st, STATUS_INVALID_ARGUMENT, "the grpc-web-text body is not base64");
-        body = *owned;
+        }
+        msg = decoded;
     }
-    return http_frame_unwrap(body, len, bytes, n, st);
+    if (p != HTTP_CONNECT_JSON && p != HTTP_CONNECT_PROTO &&
+        !http_frame_unwrap(msg, len, &msg, &len, st)) {
+        free(decoded);
+        return false;
+    }
+    if (!http_protocol_json(p)) {
+        *bytes = msg;
+        *n = len;
+        *owned = decoded;
+        return true;
+    }
+    char err[256] = "";
+    ProtobufCMessage *parsed = doc_message_from_json(m->md->input, len ? (const char *)msg : "{}",
+                                                     len ? len : 2, err, sizeof err);
+    free(decoded);
+    if (!parsed)
+        return status_fail(st, STATUS_INVALID_ARGUMENT, "the request is not a valid %s: %s",
+                           m->md->input->name, err);
+    size_t packed = protobuf_c_message_get_packed_size(parsed);
+    *owned = malloc(packed ? packed : 1);
+    if (*owned)
+        protobuf_c_message_pack(parsed, *owned);
+    protobuf_c_message_free_unpacked(parsed, NULL);
+    if (!*owned)
+        return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    *bytes = *owned;
+    *n = packed;
+    return true;
 }
 
 /* The message taken out of its framing is held to the server's limit, as
@@ -353,8 +374,8 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
     const uint8_t *bytes = NULL;
     size_t n = 0;
     int64_t timeout_us = 0;
-    const char *timeout =
-        p == HTTP_GRPC_WEB || p == HTTP_GRPC_WEB_TEXT ? in->grpc_timeout : in->connect_timeout_ms;
+    bool grpc_web = http_protocol_grpc_web(p);
+    const char *timeout = grpc_web ? in->grpc_timeout : in->connect_timeout_ms;
     const char *encoding = in->content_encoding;
     if (!m) {
         api_fail(&api, STATUS_UNIMPLEMENTED, "unknown method %s", in->path);
@@ -362,11 +383,15 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
         /* got's body is the decoded message from here on */
     } else if (!m->api || !m->api->handler) {
         api_fail(&api, STATUS_UNIMPLEMENTED, "%s is not implemented", m->path);
-    } else if (m->api->kind == API_BIDI_STREAM || (m->api->kind == API_SERVER_STREAM &&
-                                                   p != HTTP_GRPC_WEB && p != HTTP_GRPC_WEB_TEXT)) {
+    } else if (m->api->kind == API_BIDI_STREAM) {
         api_fail(&api, STATUS_UNIMPLEMENTED,
-                 "%s is a stream: over HTTP, server streams are served with gRPC-Web only, "
-                 "bidirectional ones not at all; call it over gRPC",
+                 "%s is a bidirectional stream, which HTTP/1.1 cannot carry; call it over gRPC",
+                 m->path);
+    } else if (m->api->kind == API_SERVER_STREAM &&
+               (p == HTTP_CONNECT_JSON || p == HTTP_CONNECT_PROTO)) {
+        api_fail(&api, STATUS_UNIMPLEMENTED,
+                 "%s is a server stream: call it with Connect's streaming protocol "
+                 "(application/connect+json or +proto) or gRPC-Web",
                  m->path);
     } else if (in->connect_version && strcmp(in->connect_version, "1") != 0) {
         api_fail(&api, STATUS_INVALID_ARGUMENT, "connect-protocol-version must be 1, got \"%.32s\"",
@@ -376,13 +401,10 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
                  "compressed requests are not accepted (encoding \"%.32s\"); send them "
                  "uncompressed",
                  encoding);
-    } else if (timeout && !(p == HTTP_GRPC_WEB || p == HTTP_GRPC_WEB_TEXT
-                                ? http_grpc_timeout(timeout, &timeout_us)
-                                : http_connect_timeout(timeout, &timeout_us))) {
+    } else if (timeout && !(grpc_web ? http_grpc_timeout(timeout, &timeout_us)
+                                     : http_connect_timeout(timeout, &timeout_us))) {
         api_fail(&api, STATUS_INVALID_ARGUMENT, "%s \"%.32s\" is not a timeout",
-                 p == HTTP_GRPC_WEB || p == HTTP_GRPC_WEB_TEXT ? "grpc-timeout"
-                                                               : "connect-timeout-ms",
-                 timeout);
+                 grpc_web ? "grpc-timeout" : "connect-timeout-ms", timeout);
     } else if (in->body_too_large) {
         api_fail(&api, STATUS_RESOURCE_EXHAUSTED,
                  "the request's body is larger than this server keeps (a message of at most %d "
@@ -406,8 +428,7 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
             rt_keyless_size_ok(m, &api, n) && message_size_ok(in, n, &api.st)) {
             ProtobufCMessage *req = rt_decode_bytes(m->md->input, bytes, n, &api.st);
             if (req && m->api->kind == API_SERVER_STREAM) {
-                out->watch = http_watch_new(srv, m, &api, req, p == HTTP_GRPC_WEB_TEXT, start_us,
-                                            in->gate, &api.st);
+                out->watch = http_watch_new(srv, m, &api, req, p, start_us, in->gate, &api.st);
             } else if (req) {
                 /* a write runs on this connection's thread; counted with the writer
                  * threads' so the stop lets it answer before it cancels (runtime.c) */
@@ -423,8 +444,7 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
     free(query_bytes);
     if (out->watch) { /* answered frame by frame, and logged at its end */
         out->status = 200;
-        out->content_type = p == HTTP_GRPC_WEB_TEXT ? "application/grpc-web-text+proto"
-                                                    : "application/grpc-web+proto";
+        out->content_type = http_protocol_answer_type(p);
         return;
     }
     if (resp && !answer_message(p, resp, out)) {
@@ -438,7 +458,5 @@ void http_rpc_serve(api_server *srv, const http_rpc_in *in, http_answer *out)
     if (resp)
         protobuf_c_message_free_unpacked(resp, NULL);
     rt_call_done(srv, NULL, m, &api, in->path, strlen(in->path),
-                 p == HTTP_CONNECT_JSON || p == HTTP_CONNECT_PROTO ? METRICS_CONNECT
-                                                                   : METRICS_GRPC_WEB,
-                 false, start_us);
+                 grpc_web ? METRICS_GRPC_WEB : METRICS_CONNECT, false, start_us);
 }

@@ -1,6 +1,6 @@
 /* http_rpc.h — one call over HTTP (http.c's part in it is the connection):
- * which protocol the request speaks (Connect unary JSON or binary, gRPC-Web
- * binary or text), its deadline and request id, the request message out of
+ * which protocol the request speaks (Connect unary or streaming, JSON or
+ * binary; gRPC-Web binary, JSON or text), its deadline and request id, the request message out of
  * its framing, the same call as over gRPC (call.c), and the answer in the
  * protocol's framing with its HTTP status. */
 #ifndef SUPPLYSEC_HTTP_RPC_H
@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http_frame.h"
 #include "runtime_internal.h"
 
 /* The door between the HTTP threads and the runtime. A thread passes it
@@ -54,7 +55,8 @@ typedef struct http_rpc_in {
     const char *request_id;
     const char *connect_timeout_ms; /* Connect */
     const char *connect_version;    /* Connect-Protocol-Version */
-    const char *content_encoding;   /* Content-Encoding (Connect), grpc-encoding (gRPC-Web) */
+    const char *content_encoding;   /* Content-Encoding or Connect-Content-Encoding (Connect),
+                                       grpc-encoding (gRPC-Web) */
     const char *grpc_timeout;       /* gRPC-Web */
     const uint8_t *body;
     size_t len;
@@ -85,6 +87,11 @@ typedef struct http_answer {
 } http_answer;
 
 void http_answer_free(http_answer *a);
+
+/* A message as p carries it: JSON text (the proto3 mapping) or protobuf
+ * bytes, malloc'd into *out. false when out of memory. */
+bool http_rpc_encode_message(http_protocol p, const ProtobufCMessage *msg, uint8_t **out,
+                             size_t *n);
 
 /* True when content_type is one this file serves (so http.c answers 415
  * Unsupported Media Type otherwise). */

@@ -24,7 +24,7 @@ struct http_watch {
     char path[256];
     api_call api; /* a copy; its op's pointers point into this copy */
     ProtobufCMessage *req;
-    bool text;
+    http_protocol protocol; /* gRPC-Web's three, or Connect streaming's two */
     int64_t start_us, next_ask_us;
     http_gate *gate;
     int fd;
@@ -36,14 +36,14 @@ struct http_watch {
 };
 
 http_watch *http_watch_new(api_server *srv, const method_entry *m, const api_call *api,
-                           ProtobufCMessage *req, bool text, int64_t start_us, http_gate *gate,
-                           status *st)
+                           ProtobufCMessage *req, http_protocol protocol, int64_t start_us,
+                           http_gate *gate, status *st)
 {
     if (atomic_fetch_add(&gate->watches, 1) >= HTTP_MAX_WATCHES) {
         atomic_fetch_sub(&gate->watches, 1);
         protobuf_c_message_free_unpacked(req, NULL);
         status_fail(st, STATUS_RESOURCE_EXHAUSTED,
-                    "the server has %d gRPC-Web streams open, its limit; retry later",
+                    "the server has %d HTTP streams open, its limit; retry later",
                     HTTP_MAX_WATCHES);
         return NULL;
     }
@@ -67,7 +67,7 @@ http_watch *http_watch_new(api_server *srv, const method_entry *m, const api_cal
     if (w->api.authenticated)
         w->api.op.who = &w->api.who;
     w->req = req;
-    w->text = text;
+    w->protocol = protocol;
     w->start_us = start_us;
     w->gate = gate;
     w->fd = -1;
@@ -85,11 +85,12 @@ void http_watch_set_fd(http_watch *w, int fd)
 }
 
 /* Appends one frame (flag, payload) to the bytes waiting, base64 on its
- * own in text mode (as gRPC-Web servers send it: each chunk padded). */
+ * own for gRPC-Web text (as gRPC-Web servers send it: each chunk padded). */
 static bool queue_frame(http_watch *w, uint8_t flag, const uint8_t *payload, size_t n)
 {
     size_t raw = 5 + n;
-    size_t add = w->text ? http_b64_encoded_len(raw) : raw;
+    bool text = w->protocol == HTTP_GRPC_WEB_TEXT;
+    size_t add = text ? http_b64_encoded_len(raw) : raw;
     uint8_t *frame = malloc(raw);
     char *grown = realloc(w->out, w->out_len + add + 1);
     if (grown)
@@ -100,7 +101,7 @@ static bool queue_frame(http_watch *w, uint8_t flag, const uint8_t *payload, siz
     }
     http_frame_header(frame, flag, n);
     memcpy(frame + 5, payload, n);
-    if (w->text)
+    if (text)
         http_b64_encode(frame, raw, w->out + w->out_len);
     else
         memcpy(w->out + w->out_len, frame, raw);
@@ -109,20 +110,31 @@ static bool queue_frame(http_watch *w, uint8_t flag, const uint8_t *payload, siz
     return true;
 }
 
-/* Queues the trailer with the watch's closing status. */
+/* Queues the end with the watch's closing status: gRPC-Web's trailer
+ * frame, or Connect's end-stream message. */
 static void queue_end(http_watch *w, status_code code, const char *msg)
 {
     w->api.st.code = code;
     if (msg != w->api.st.msg)
         snprintf(w->api.st.msg, sizeof w->api.st.msg, "%s", msg);
-    char *encoded = code == STATUS_OK ? NULL : http_percent_encode(w->api.st.msg);
-    char *trailer = NULL;
-    int n = asprintf(&trailer, "grpc-status:%d\r\n%s%s%s", (int)code,
-                     encoded ? "grpc-message:" : "", encoded ? encoded : "", encoded ? "\r\n" : "");
-    if (n > 0)
-        queue_frame(w, 0x80, (const uint8_t *)trailer, (size_t)n);
-    free(trailer);
-    free(encoded);
+    char *end = NULL;
+    size_t n = 0;
+    if (http_protocol_connect_stream(w->protocol)) {
+        end = http_connect_end_stream(&w->api.st, &n);
+    } else {
+        char *encoded = code == STATUS_OK ? NULL : http_percent_encode(w->api.st.msg);
+        int len =
+            asprintf(&end, "grpc-status:%d\r\n%s%s%s", (int)code, encoded ? "grpc-message:" : "",
+                     encoded ? encoded : "", encoded ? "\r\n" : "");
+        n = len > 0 ? (size_t)len : 0;
+        if (len < 0)
+            end = NULL;
+        free(encoded);
+    }
+    if (end)
+        queue_frame(w, http_protocol_connect_stream(w->protocol) ? 0x02 : 0x80,
+                    (const uint8_t *)end, n);
+    free(end);
     w->ending = true;
 }
 
@@ -145,12 +157,11 @@ static bool ask(http_watch *w)
     }
     if (w->api.reads.redact)
         sensitive_redact(resp);
-    size_t n = protobuf_c_message_get_packed_size(resp);
-    uint8_t *packed = malloc(n ? n : 1);
-    if (packed)
-        protobuf_c_message_pack(resp, packed);
+    size_t n = 0;
+    uint8_t *packed = NULL;
+    bool encoded = http_rpc_encode_message(w->protocol, resp, &packed, &n);
     protobuf_c_message_free_unpacked(resp, NULL);
-    if (!packed) {
+    if (!encoded) {
         queue_end(w, STATUS_RESOURCE_EXHAUSTED, "out of memory");
         return false;
     }
@@ -228,8 +239,9 @@ void http_watch_free(void *cls)
     /* through the gate, as a call: srv may be gone once the gate is closed */
     if (http_gate_enter(w->gate, w->srv)) {
         rt_call_done(w->srv, NULL, &w->srv->methods[w->method_index], &w->api, w->path,
-                     strlen(w->path), METRICS_GRPC_WEB, w->api.st.code == STATUS_CANCELLED,
-                     w->start_us);
+                     strlen(w->path),
+                     http_protocol_grpc_web(w->protocol) ? METRICS_GRPC_WEB : METRICS_CONNECT,
+                     w->api.st.code == STATUS_CANCELLED, w->start_us);
         http_gate_leave(w->srv);
     }
     atomic_fetch_sub(&w->gate->watches, 1);

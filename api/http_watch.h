@@ -1,7 +1,8 @@
-/* http_watch.h — a server stream (Health.Watch) over gRPC-Web: the handler
- * asked again every second on the connection's own thread, each answer
- * that differs from the last sent as a message frame, and a trailer frame
- * at the end: the call's deadline, the client gone, or the server stopping
+/* http_watch.h — a server stream (Health.Watch) over gRPC-Web or Connect's
+ * streaming protocol: the handler asked again every second on the
+ * connection's own thread, each answer that differs from the last sent as a
+ * message frame, and at the end a trailer frame (Connect: an end-stream
+ * message): the call's deadline, the client gone, or the server stopping
  * (UNAVAILABLE, so the client reconnects elsewhere). A watch holds its
  * connection (HTTP/1.1 has one call per connection at a time), so the HTTP
  * connection limits bound the watches too.
@@ -22,19 +23,19 @@
 
 #include "http_rpc.h"
 
-#define HTTP_MAX_WATCHES 64       /* gRPC-Web streams open at once (each holds a connection) */
+#define HTTP_MAX_WATCHES 64       /* HTTP streams open at once (each holds a connection) */
 #define HTTP_WATCH_MAX_S 600      /* a stream's longest life: then UNAVAILABLE, reconnect */
 #define HTTP_WATCH_KEEPALIVE_S 30 /* TCP keepalive, so a vanished client is noticed */
 
 typedef struct http_watch http_watch;
 
 /* A watch of method m for the authenticated call api (copied), asking with
- * req (taken); text: gRPC-Web text (base64 frames). gate is the
+ * req (taken), framed as protocol says (http_frame.h). gate is the
  * listener's. NULL when out of memory or HTTP_MAX_WATCHES are open (req is
  * freed; st says which). */
 http_watch *http_watch_new(api_server *srv, const method_entry *m, const api_call *api,
-                           ProtobufCMessage *req, bool text, int64_t start_us, http_gate *gate,
-                           status *st);
+                           ProtobufCMessage *req, http_protocol protocol, int64_t start_us,
+                           http_gate *gate, status *st);
 
 /* The connection's socket, watched for the client hanging up. */
 void http_watch_set_fd(http_watch *w, int fd);

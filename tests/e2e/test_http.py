@@ -55,12 +55,22 @@ CODE_BY_NUMBER = {c.value[0]: c for c in C}
 
 CONNECT_JSON, CONNECT_PROTO, GRPC_WEB, GRPC_WEB_TEXT = (
     "connect+json", "connect+proto", "grpc-web", "grpc-web-text")
-FRAMINGS = (CONNECT_JSON, CONNECT_PROTO, GRPC_WEB, GRPC_WEB_TEXT)
+# Connect's streaming protocol (a unary method answers it with one message) and gRPC-Web's
+# JSON codec
+STREAM_JSON, STREAM_PROTO, GRPC_WEB_JSON = ("connect-stream+json", "connect-stream+proto",
+                                            "grpc-web+json")
+FRAMINGS = (CONNECT_JSON, CONNECT_PROTO, GRPC_WEB, GRPC_WEB_TEXT, STREAM_JSON, STREAM_PROTO,
+            GRPC_WEB_JSON)
+JSON_FRAMINGS = (CONNECT_JSON, STREAM_JSON, GRPC_WEB_JSON)
+UNARY = (CONNECT_JSON, CONNECT_PROTO)
+CONNECT_STREAM = (STREAM_JSON, STREAM_PROTO)
+GRPC_WEBS = (GRPC_WEB, GRPC_WEB_TEXT, GRPC_WEB_JSON)
 CONTENT_TYPE = {CONNECT_JSON: "application/json", CONNECT_PROTO: "application/proto",
                 GRPC_WEB: "application/grpc-web+proto",
-                GRPC_WEB_TEXT: "application/grpc-web-text+proto"}
-PROTOCOL = {CONNECT_JSON: "connect", CONNECT_PROTO: "connect", GRPC_WEB: "grpc-web",
-            GRPC_WEB_TEXT: "grpc-web"}
+                GRPC_WEB_TEXT: "application/grpc-web-text+proto",
+                STREAM_JSON: "application/connect+json", STREAM_PROTO: "application/connect+proto",
+                GRPC_WEB_JSON: "application/grpc-web+json"}
+PROTOCOL = {f: "grpc-web" if f in GRPC_WEBS else "connect" for f in FRAMINGS}
 
 HEALTH_CHECK = "/grpc.health.v1.Health/Check"
 GET_ORG = "/supplysec.v1.Organizations/GetOrganization"
@@ -279,25 +289,52 @@ class HttpTestCase(ServerTestCase):
 
     def send(self, framing, path, raw=None, json_text=None, secret=None, headers=None,
              content_type=None):
-        """The request (raw protobuf bytes, or JSON text for Connect JSON) in a framing."""
+        """The request (raw protobuf bytes, or JSON text for the JSON framings) in a
+        framing."""
         ct = content_type or {GRPC_WEB: "application/grpc-web",
                               GRPC_WEB_TEXT: "application/grpc-web-text"}.get(
                                   framing, CONTENT_TYPE[framing])
-        if framing == CONNECT_JSON:
-            body = json_text.encode() if isinstance(json_text, str) else json_text
-        elif framing == CONNECT_PROTO:
-            body = raw
-        elif framing == GRPC_WEB:
-            body = frame(raw)
+        message = raw
+        if framing in JSON_FRAMINGS:
+            message = json_text.encode() if isinstance(json_text, str) else json_text
+        if framing in UNARY:
+            body = message
+        elif framing == GRPC_WEB_TEXT:
+            body = base64.b64encode(frame(message))
         else:
-            body = base64.b64encode(frame(raw))
+            body = frame(message)
         return self.post(path, body, ct, secret, headers)
 
     def outcome(self, framing, ans):
         """The Outcome of an HTTP answer in a framing, its framing checked on the way."""
-        if framing in (CONNECT_JSON, CONNECT_PROTO):
+        if framing in UNARY:
             return self.connect_outcome(ans, framing == CONNECT_PROTO)
-        return self.grpc_web_outcome(ans, framing == GRPC_WEB_TEXT)
+        if framing in CONNECT_STREAM:
+            return self.connect_stream_outcome(ans, framing)
+        return self.grpc_web_outcome(ans, framing)
+
+    def connect_stream_outcome(self, ans, framing):
+        """Connect streaming: HTTP 200 whatever the code; a message envelope (for OK) and an
+        end-stream envelope (flag 0x02) holding {} or {"error": {"code", "message"}}."""
+        self.assertEqual(ans.status, 200, ans)
+        self.assertEqual(ans.header("content-type"), CONTENT_TYPE[framing], ans)
+        frames = split_frames(ans.body)
+        self.assertIn([f for f, _ in frames], ([0x00, 0x02], [0x02]),
+                      "not a message and an end-stream message: %r" % (ans,))
+        end = json.loads(frames[-1][1])
+        self.assertIsInstance(end, dict, ans)
+        self.assertLessEqual(set(end), {"error", "metadata"}, ans)
+        if "error" not in end:
+            self.assertEqual(len(frames), 2, "OK without a message: %r" % (ans,))
+            if framing == STREAM_JSON:
+                return Outcome(C.OK, "", json_body=json.loads(frames[0][1]), answer=ans)
+            return Outcome(C.OK, "", frames[0][1], answer=ans)
+        self.assertEqual(len(frames), 1, "an error after a message: %r" % (ans,))
+        err = end["error"]
+        self.assertLessEqual(set(err), {"code", "message", "details"}, ans)
+        code = CODE_BY_CONNECT_NAME.get(err.get("code"))
+        self.assertIsNotNone(code, "not a Connect code: %r" % (ans,))
+        return Outcome(code, err.get("message", ""), answer=ans)
 
     def connect_outcome(self, ans, proto):
         if ans.status == 200:
@@ -317,10 +354,9 @@ class HttpTestCase(ServerTestCase):
                          "HTTP status of Connect code %s: %r" % (err["code"], ans))
         return Outcome(code, err.get("message", ""), answer=ans)
 
-    def grpc_web_outcome(self, ans, text):
+    def grpc_web_outcome(self, ans, framing):
         self.assertEqual(ans.status, 200, ans)
-        self.assertEqual(ans.header("content-type"), CONTENT_TYPE[
-            GRPC_WEB_TEXT if text else GRPC_WEB], ans)
+        self.assertEqual(ans.header("content-type"), CONTENT_TYPE[framing], ans)
         if ans.header("grpc-status") is not None:
             # trailers-only: the status in the headers, no body
             self.assertEqual(ans.body, b"", "a trailers-only answer with a body: %r" % (ans,))
@@ -329,14 +365,16 @@ class HttpTestCase(ServerTestCase):
                             "grpc-message is not percent-encoded ASCII: %r" % msg)
             code = CODE_BY_NUMBER[int(ans.header("grpc-status"))]
             return Outcome(code, urllib.parse.unquote(msg), answer=ans)
-        data = b64decode_chunks(ans.body) if text else ans.body
+        data = b64decode_chunks(ans.body) if framing == GRPC_WEB_TEXT else ans.body
         frames = split_frames(data)
         self.assertEqual([f for f, _ in frames], [0x00, 0x80],
                          "not a message frame and a trailer frame: %r" % (ans,))
         trailers = parse_trailers(frames[1][1])
         code = CODE_BY_NUMBER[int(trailers["grpc-status"])]
-        return Outcome(code, urllib.parse.unquote(trailers.get("grpc-message", "")),
-                       frames[0][1] if code == C.OK else None, answer=ans)
+        msg = urllib.parse.unquote(trailers.get("grpc-message", ""))
+        if code == C.OK and framing == GRPC_WEB_JSON:
+            return Outcome(code, msg, json_body=json.loads(frames[0][1]), answer=ans)
+        return Outcome(code, msg, frames[0][1] if code == C.OK else None, answer=ans)
 
     def over_http(self, framing, path, raw=None, json_text=None, secret=None, headers=None):
         return self.outcome(framing, self.send(framing, path, raw, json_text, secret, headers))
@@ -355,7 +393,7 @@ class HttpTestCase(ServerTestCase):
         expected = self.grpc(path, raw, secret, [(k.lower(), v) for k, v in headers.items()])
         if code is not None:
             self.assertEqual(expected.code, code, "over gRPC: %r" % expected)
-        if json_text is None and CONNECT_JSON in framings:
+        if json_text is None and set(JSON_FRAMINGS) & set(framings):
             json_text = json_format.MessageToJson(req_cls.FromString(raw))
         got = {}
         for f in framings:
@@ -364,12 +402,12 @@ class HttpTestCase(ServerTestCase):
                 got[f] = o
                 self.assertEqual(o.code, expected.code, "%s: %r, over gRPC %r (%r)" % (
                     f, o, expected, o.answer))
-                if same_message and (json_same_message or f != CONNECT_JSON):
+                if same_message and (json_same_message or f not in JSON_FRAMINGS):
                     self.assertEqual(o.message, expected.message, f)
                 if expected.code != C.OK:
                     continue
                 want = resp_cls.FromString(expected.body)
-                if f == CONNECT_JSON:
+                if f in JSON_FRAMINGS:
                     self.assertEqual(o.json, as_dict(want))
                 else:
                     self.assertEqual(resp_cls.FromString(o.body), want)
@@ -448,7 +486,7 @@ class HttpTest(HttpTestCase):
                 self.assertEqual(made.code, C.OK, made)
                 back = self.admin.call("Organizations.GetOrganization",
                                        name="organizations/" + oid)
-                if framing == CONNECT_JSON:
+                if framing in JSON_FRAMINGS:
                     self.assertEqual(made.json, as_dict(back))
                 else:
                     self.assertEqual(pb.orgs.Organization.FromString(made.body), back)
@@ -466,17 +504,18 @@ class HttpTest(HttpTestCase):
     def test_bad_protobuf_bytes(self):
         for garbage in (b"\xff\xff\xff", b"\x0a\x10abc", b"\x08"):
             self.assertSameAsGrpc(GET_ORG, garbage, secret=self.acme_secret,
-                                  framings=(CONNECT_PROTO, GRPC_WEB, GRPC_WEB_TEXT),
+                                  framings=[f for f in FRAMINGS if f not in JSON_FRAMINGS],
                                   code=C.INVALID_ARGUMENT)
 
     def test_bad_json(self):
         for text in ('{"name":', "[]", '{"name":"organizations/http-acme"} x', "\xff",
                      '{"name":"organizations/http-acme",}'):
-            with self.subTest(json=text):
-                o = self.over_http(CONNECT_JSON, GET_ORG, json_text=text.encode("latin-1"),
-                                   secret=self.acme_secret)
-                self.assertEqual(o.code, C.INVALID_ARGUMENT, o)
-                self.assertIn("not a valid supplysec.v1.GetOrganizationRequest", o.message)
+            for f in JSON_FRAMINGS:
+                with self.subTest(json=text, framing=f):
+                    o = self.over_http(f, GET_ORG, json_text=text.encode("latin-1"),
+                                       secret=self.acme_secret)
+                    self.assertEqual(o.code, C.INVALID_ARGUMENT, o)
+                    self.assertIn("not a valid supplysec.v1.GetOrganizationRequest", o.message)
 
     def test_json_field_of_the_wrong_type_is_named(self):
         for path, text, field in (
@@ -504,7 +543,8 @@ class HttpTest(HttpTestCase):
         got = self.assertSameAsGrpc(CREATE_ORG, raw, secret=self.server.admin_secret,
                                     code=C.INVALID_ARGUMENT, json_same_message=False)
         # the JSON converter's message names the field, in its JSON spelling
-        self.assertIn("organization.legalName", got[CONNECT_JSON].message)
+        for f in JSON_FRAMINGS:
+            self.assertIn("organization.legalName", got[f].message)
         self.assertRpcError(C.NOT_FOUND, self.admin.call, "Organizations.GetOrganization",
                             name="organizations/http-nul")
 
@@ -554,11 +594,12 @@ class HttpTest(HttpTestCase):
 
     def test_streams_over_http(self):
         """Server reflection (a bidirectional stream) is UNIMPLEMENTED in every framing, a
-        server stream (Health.Watch) over Connect (over gRPC-Web: test_grpc_web_health_watch)."""
+        server stream (Health.Watch) over Connect unary (served over Connect streaming and
+        gRPC-Web: test_health_watch_over_http)."""
         pb = self.pb
         reflect = pb.reflection.ServerReflectionRequest(list_services="*").SerializeToString()
         for path, raw, framings in (
-                ("/grpc.health.v1.Health/Watch", b"", (CONNECT_JSON, CONNECT_PROTO)),
+                ("/grpc.health.v1.Health/Watch", b"", UNARY),
                 ("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", reflect, FRAMINGS),
                 ("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", reflect,
                  FRAMINGS)):
@@ -567,38 +608,51 @@ class HttpTest(HttpTestCase):
                     o = self.over_http(f, path, raw, json_text="{}")
                     self.assertEqual(o.code, C.UNIMPLEMENTED, o)
 
-    def test_grpc_web_health_watch(self):
-        """A server stream over gRPC-Web: the status now, in a message frame, and at the
-        grpc-timeout a trailer frame with DEADLINE_EXCEEDED (the text framing's frames may
-        each be base64 on its own)."""
+    def test_health_watch_over_http(self):
+        """A server stream over gRPC-Web (binary, text, JSON) and Connect streaming (JSON,
+        binary): the status now, in a message frame, and at the deadline the end: a trailer
+        frame with DEADLINE_EXCEEDED, or Connect's end-stream message with deadline_exceeded
+        (the text framing's frames may each be base64 on its own)."""
         pb = self.pb
-        serving = pb.health.HealthCheckResponse(
-            status=pb.health.HealthCheckResponse.SERVING).SerializeToString()
+        serving_msg = pb.health.HealthCheckResponse(status=pb.health.HealthCheckResponse.SERVING)
+        serving = serving_msg.SerializeToString()
+        serving_json = json_format.MessageToDict(serving_msg)
+        framings = GRPC_WEBS + CONNECT_STREAM
         answers = {}
 
-        def watch(text):
-            body = base64.b64encode(frame(b"")) if text else frame(b"")
-            answers[text] = self.post("/grpc.health.v1.Health/Watch", body,
-                                      "application/grpc-web" + ("-text" if text else ""),
-                                      headers={"grpc-timeout": "500m"})
-        threads = [threading.Thread(target=watch, args=(text,)) for text in (False, True)]
+        def watch(f):
+            timeout = {"grpc-timeout": "500m"} if f in GRPC_WEBS else {"Connect-Timeout-Ms": "500"}
+            answers[f] = self.send(f, "/grpc.health.v1.Health/Watch", b"", "{}", None, timeout)
+        threads = [threading.Thread(target=watch, args=(f,)) for f in framings]
         for t in threads:
             t.start()
         for t in threads:
             t.join(15)
-        for text in (False, True):
-            with self.subTest(text=text):
-                ans = answers.get(text)
+        for f in framings:
+            with self.subTest(framing=f):
+                ans = answers.get(f)
                 self.assertIsNotNone(ans, "the watch did not end at its deadline")
                 self.assertEqual(ans.status, 200, ans)
+                self.assertEqual(ans.header("content-type"), CONTENT_TYPE[f], ans)
                 self.assertIsNone(ans.header("grpc-status"), ans)
-                data = b64decode_chunks(ans.body) if text else ans.body
+                data = b64decode_chunks(ans.body) if f == GRPC_WEB_TEXT else ans.body
                 frames = split_frames(data)
-                self.assertEqual(frames[0], (0, serving), ans)
-                self.assertEqual(frames[-1][0], 0x80, ans)
-                self.assertTrue(all(f == 0 and m == serving for f, m in frames[:-1]), ans)
-                self.assertEqual(parse_trailers(frames[-1][1]).get("grpc-status"),
-                                 str(C.DEADLINE_EXCEEDED.value[0]), ans)
+                self.assertGreaterEqual(len(frames), 2, ans)
+                for flag, message in frames[:-1]:
+                    self.assertEqual(flag, 0, ans)
+                    if f in JSON_FRAMINGS:
+                        self.assertEqual(json.loads(message), serving_json, ans)
+                    else:
+                        self.assertEqual(message, serving, ans)
+                if f in GRPC_WEBS:
+                    self.assertEqual(frames[-1][0], 0x80, ans)
+                    self.assertEqual(parse_trailers(frames[-1][1]).get("grpc-status"),
+                                     str(C.DEADLINE_EXCEEDED.value[0]), ans)
+                else:
+                    self.assertEqual(frames[-1][0], 0x02, ans)
+                    end = json.loads(frames[-1][1])
+                    self.assertEqual(end["error"]["code"], "deadline_exceeded", ans)
+                    self.assertTrue(end["error"]["message"], ans)
 
     def connect_get(self, path, message, encoding, secret=None):
         """A Connect GET: the message (JSON text, or protobuf bytes) in the query."""
@@ -672,7 +726,10 @@ class HttpTest(HttpTestCase):
     def test_compressed_requests_are_unimplemented(self):
         raw = self.get_org_raw("organizations/http-acme")
         for f, header in ((CONNECT_JSON, "Content-Encoding"), (CONNECT_PROTO, "Content-Encoding"),
-                          (GRPC_WEB, "grpc-encoding"), (GRPC_WEB_TEXT, "grpc-encoding")):
+                          (GRPC_WEB, "grpc-encoding"), (GRPC_WEB_TEXT, "grpc-encoding"),
+                          (GRPC_WEB_JSON, "grpc-encoding"),
+                          (STREAM_JSON, "Connect-Content-Encoding"),
+                          (STREAM_PROTO, "Connect-Content-Encoding")):
             with self.subTest(framing=f):
                 o = self.over_http(f, GET_ORG, raw, '{"name": "organizations/http-acme"}',
                                    self.acme_secret, {header: "gzip"})
@@ -683,7 +740,7 @@ class HttpTest(HttpTestCase):
 
     def test_connect_protocol_version(self):
         raw = self.get_org_raw("organizations/http-acme")
-        for f in (CONNECT_JSON, CONNECT_PROTO):
+        for f in UNARY + CONNECT_STREAM:
             with self.subTest(framing=f):
                 ok = self.over_http(f, GET_ORG, raw, '{"name": "organizations/http-acme"}',
                                     self.acme_secret, {"Connect-Protocol-Version": "1"})
@@ -741,31 +798,35 @@ class HttpTest(HttpTestCase):
                 self.assertIn("%C3%9C%25", raw_msg)
                 self.assertEqual(urllib.parse.unquote(raw_msg), expected.message)
 
-    def test_grpc_web_frame_errors(self):
-        msg = self.get_org_raw("organizations/http-acme")
-        bad = (
-            ("length says more", b"\x00" + struct.pack(">I", len(msg) + 4) + msg,
-             C.INVALID_ARGUMENT),
-            ("length says less", b"\x00" + struct.pack(">I", len(msg) - 1) + msg,
-             C.INVALID_ARGUMENT),
-            ("two frames", frame(msg) + frame(msg), C.INVALID_ARGUMENT),
-            ("a trailer frame", frame(msg, 0x80), C.INVALID_ARGUMENT),
-            ("a short header", b"\x00\x00\x00", C.INVALID_ARGUMENT),
-            ("no body", b"", C.INVALID_ARGUMENT),
-            ("compressed (flag 1)", frame(msg, 0x01), C.UNIMPLEMENTED),
-        )
-        for what, body, code in bad:
-            for text in (False, True):
-                with self.subTest(what=what, text=text):
-                    ans = self.post(GET_ORG, base64.b64encode(body) if text else body,
-                                    "application/grpc-web" + ("-text" if text else ""),
-                                    self.acme_secret)
-                    o = self.grpc_web_outcome(ans, text)
+    def test_frame_errors(self):
+        """An enveloped body (gRPC-Web, Connect streaming) must be exactly one uncompressed
+        message frame."""
+        raw = self.get_org_raw("organizations/http-acme")
+        js = b'{"name": "organizations/http-acme"}'
+        for f in GRPC_WEBS + CONNECT_STREAM:
+            msg = js if f in JSON_FRAMINGS else raw
+            bad = (
+                ("length says more", b"\x00" + struct.pack(">I", len(msg) + 4) + msg,
+                 C.INVALID_ARGUMENT),
+                ("length says less", b"\x00" + struct.pack(">I", len(msg) - 1) + msg,
+                 C.INVALID_ARGUMENT),
+                ("two frames", frame(msg) + frame(msg), C.INVALID_ARGUMENT),
+                ("a trailer frame", frame(msg, 0x80), C.INVALID_ARGUMENT),
+                ("an end-stream frame", frame(msg, 0x02), C.INVALID_ARGUMENT),
+                ("a short header", b"\x00\x00\x00", C.INVALID_ARGUMENT),
+                ("no body", b"", C.INVALID_ARGUMENT),
+                ("compressed (flag 1)", frame(msg, 0x01), C.UNIMPLEMENTED),
+            )
+            for what, body, code in bad:
+                with self.subTest(what=what, framing=f):
+                    ans = self.post(GET_ORG, base64.b64encode(body) if f == GRPC_WEB_TEXT
+                                    else body, CONTENT_TYPE[f], self.acme_secret)
+                    o = self.outcome(f, ans)
                     self.assertEqual(o.code, code, o)
         for text in ("not base64!", "AAAAA", "AA=A"):
             with self.subTest(base64=text):
-                o = self.grpc_web_outcome(self.post(
-                    GET_ORG, text.encode(), "application/grpc-web-text", self.acme_secret), True)
+                o = self.outcome(GRPC_WEB_TEXT, self.post(
+                    GET_ORG, text.encode(), "application/grpc-web-text", self.acme_secret))
                 self.assertEqual(o.code, C.INVALID_ARGUMENT, o)
 
     # -- deadlines --
@@ -774,14 +835,14 @@ class HttpTest(HttpTestCase):
         raw = self.get_org_raw("organizations/http-acme")
         js = '{"name": "organizations/http-acme"}'
         cases = []
-        for f in (CONNECT_JSON, CONNECT_PROTO):
+        for f in UNARY + CONNECT_STREAM:
             cases += [(f, {"Connect-Timeout-Ms": v}, C.INVALID_ARGUMENT)
                       for v in ("abc", "-1", "1.5", "12345678901", "")]
             cases += [(f, {"Connect-Timeout-Ms": "10000"}, C.OK),
                       (f, {"Connect-Timeout-Ms": "0"}, C.DEADLINE_EXCEEDED),
                       # the gRPC-Web header means nothing to Connect
                       (f, {"grpc-timeout": "abc"}, C.OK)]
-        for f in (GRPC_WEB, GRPC_WEB_TEXT):
+        for f in GRPC_WEBS:
             cases += [(f, {"grpc-timeout": v}, C.INVALID_ARGUMENT)
                       for v in ("abc", "10", "1x", "123456789S", "-1S", "S")]
             cases += [(f, {"grpc-timeout": v}, C.OK) for v in ("10S", "10000m", "1M")]
@@ -798,8 +859,8 @@ class HttpTest(HttpTestCase):
 
     def test_cors_preflight(self):
         wanted = ("content-type", "authorization", "connect-protocol-version",
-                  "connect-timeout-ms", "grpc-timeout", "x-grpc-web", "x-user-agent",
-                  "x-request-id")
+                  "connect-timeout-ms", "connect-content-encoding", "connect-accept-encoding",
+                  "grpc-timeout", "x-grpc-web", "x-user-agent", "x-request-id")
         for origin in (ORIGIN_A, ORIGIN_B):
             with self.subTest(origin=origin):
                 ans = http_request(self.http_port, "OPTIONS", GET_ORG, headers={
@@ -879,7 +940,8 @@ class HttpTest(HttpTestCase):
                                            "Authorization": "Bearer " + self.acme_secret})
                 self.assertEqual(ans.status, 405, ans)
         for ct in ("text/plain", "application/xml", "application/grpc", "application/json5",
-                   "application/grpc-webx", "application/connect+json", None):
+                   "application/grpc-webx", "application/connect+jsonx",
+                   "application/grpc-web-text+json", "application/connect", None):
             with self.subTest(content_type=ct):
                 headers = {"Authorization": "Bearer " + self.acme_secret}
                 if ct:
@@ -1070,6 +1132,21 @@ class BufCurlTest(HttpTestCase):
         req = {"parent": "organizations/buf-acme"} if "parent" in m.input_type.fields_by_name \
             else {}
         return [("/%s/%s" % (service, m.name), json.dumps(req), self.acme_secret)]
+
+    def test_health_watch_stream(self):
+        """Health.Watch, a server stream, through buf curl over Connect's streaming protocol
+        and gRPC-Web: the status, then the end at buf's deadline."""
+        for protocol in ("connect", "grpcweb"):
+            with self.subTest(protocol=protocol):
+                r = subprocess.run(
+                    [self.buf, "curl", "--schema", self.schema, "--protocol", protocol,
+                     "--timeout", "1.5s", "-d", "{}",
+                     "http://127.0.0.1:%d/grpc.health.v1.Health/Watch" % self.http_port],
+                    cwd=harness.REPO, env=self.buf_env, capture_output=True, text=True,
+                    timeout=60, stdin=subprocess.DEVNULL)
+                self.assertNotEqual(r.returncode, 0, r)
+                self.assertEqual(json.loads(r.stdout), {"status": "SERVING"}, r)
+                self.assertEqual(json.loads(r.stderr).get("code"), "deadline_exceeded", r)
 
     def test_every_service_over_connect_and_grpc_web(self):
         admin = self.server.admin_secret

@@ -27,8 +27,9 @@
 #include "input.h"
 
 static const char *const media[] = {
-    "application/json",           "application/proto",         "application/grpc-web",
-    "application/grpc-web+proto", "application/grpc-web-text", "application/grpc-web-text+proto",
+    "application/json",          "application/proto",         "application/connect+json",
+    "application/connect+proto", "application/grpc-web",      "application/grpc-web+proto",
+    "application/grpc-web+json", "application/grpc-web-text", "application/grpc-web-text+proto",
 };
 
 static void check_content_type(fuzz_input *in)

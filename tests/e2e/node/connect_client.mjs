@@ -80,14 +80,13 @@ results.push(await attempt("ListApiKeys", async () => {
   const r = await keys.listApiKeys({ parent: "organizations/" + orgId }, { headers });
   return { count: r.apiKeys.length };
 }));
-if (protocol === "grpcweb") {
-  results.push(await attempt("Health.Watch first", async () => {
-    const ac = new AbortController();
-    for await (const r of health.watch({ service: "" }, { signal: ac.signal })) {
-      ac.abort();
-      return { status: r.status };
-    }
-    return { ended: true };
-  }));
-}
+// a server stream: Connect's streaming protocol (application/connect+json or +proto) or gRPC-Web
+results.push(await attempt("Health.Watch first", async () => {
+  const ac = new AbortController();
+  for await (const r of health.watch({ service: "" }, { signal: ac.signal })) {
+    ac.abort();
+    return { status: r.status };
+  }
+  return { ended: true };
+}));
 console.log(JSON.stringify({ orgId, results }, (k, v) => (typeof v === "bigint" ? String(v) : v)));
