@@ -209,17 +209,27 @@ const session = {
   },
 };
 
-// Who the caller is, from ListOrganizations: an organization's key sees its
-// own organization; a platform administrator's sees every one.
-// {orgs, home (the caller's organization, or null), authority (bool)}
+// Who the caller is: ApiKeys.GetCaller names the key (its display name and
+// role) and whom it acts for; an organization's key then reads its own
+// organization, a platform administrator's lists every one.
+// {key (the caller's ApiKey), orgs, home (the caller's organization, or
+// null), authority (bool)}
 let identity = null;
 const orgCache = new Map();
 
 async function loadIdentity() {
   if (identity) return identity;
-  const orgs = await listAll("Organizations", "ListOrganizations", {}, "organizations");
-  const home = orgs.length === 1 ? orgs[0] : null;
-  identity = { orgs, home, authority: !!home && home.kind === "ORGANIZATION_KIND_CUSTOMS_AUTHORITY" };
+  const me = await call("ApiKeys", "GetCaller", {});
+  const key = me.apiKey || {};
+  let home = null;
+  let orgs;
+  if (me.parent && me.parent !== "platform") {
+    home = await call("Organizations", "GetOrganization", { name: me.parent });
+    orgs = [home];
+  } else {
+    orgs = await listAll("Organizations", "ListOrganizations", {}, "organizations");
+  }
+  identity = { key, orgs, home, authority: !!home && home.kind === "ORGANIZATION_KIND_CUSTOMS_AUTHORITY" };
   for (const o of orgs) orgCache.set(o.name, o);
   return identity;
 }
@@ -452,8 +462,10 @@ function drawFrame(path) {
     return;
   }
   const home = identity.home;
-  who.appendChild(el("span", { class: "who-name" },
-    home ? "Signed in to " + (home.legalName || home.name) : "Platform administrator"));
+  const key = identity.key;
+  const person = (key.displayName || key.name || "this key") + " (" + label(key.role, "ROLE_") + ")";
+  who.appendChild(el("span", { class: "who-name", attrs: { title: key.name || "" } },
+    home ? person + " · " + (home.legalName || home.name) : person + " · the platform"));
   who.appendChild(button("Sign out", signOut, "btn btn-quiet"));
 
   const items = [];

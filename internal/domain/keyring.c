@@ -1,8 +1,10 @@
 /* keyring.c — the ApiKey kind (see keyring.h): its declaration, issuing a
  * key (the secret, its hash and the key's record, stored with a guard on
- * the key's organization), revoking one, and the bootstrap key. */
+ * the key's organization), revoking one, the caller's own key, and the
+ * bootstrap key. */
 #include "keyring.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,6 +220,33 @@ Supplysec__V1__ApiKey *keyring_revoke(const op_ctx *op, const char *name, const 
 fail:
     protobuf_c_message_free_unpacked(&stored->base, NULL);
     return NULL;
+}
+
+/* ---- the caller's own key ---- */
+
+Supplysec__V1__ApiKey *keyring_caller(const op_ctx *op, char **parent, status *st)
+{
+    assert(op->who); /* the runtime authenticated the call */
+    const kind *k = &api_key_kind;
+    resource_key key;
+    int64_t version;
+    *parent = NULL;
+    if (!kind_parse_name(k, "caller", op->who->name, &key, st))
+        return NULL;
+    StoredApiKey *stored = (StoredApiKey *)resource_load(op, k->envelope, k->collection, key.org,
+                                                         key.name, key.name, &version, st);
+    if (!stored)
+        return NULL;
+    Supplysec__V1__ApiKey *res =
+        (Supplysec__V1__ApiKey *)kind_resource_take(k, &stored->base, key.name, st);
+    if (res && (op->who->org[0] ? asprintf(parent, "organizations/%s", op->who->org) < 0
+                                : !(*parent = strdup(PLATFORM_PARENT)))) {
+        *parent = NULL;
+        protobuf_c_message_free_unpacked(&res->base, NULL);
+        status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        return NULL;
+    }
+    return res;
 }
 
 /* ---- the first platform key ---- */

@@ -7,8 +7,8 @@
  * a StoredApiKey: the key's metadata and SHA-256 of its secret, the visible
  * prefix as the store's unique lookup column. The secret leaves the server
  * once, in the answer to its creation. GetApiKey and ListApiKeys are
- * standard (standard.h); creating and revoking are the custom methods
- * below.
+ * standard (standard.h); creating, revoking and the caller's own key are
+ * the custom methods below.
  */
 #ifndef SUPPLYSEC_KEYRING_H
 #define SUPPLYSEC_KEYRING_H
@@ -38,6 +38,12 @@ Supplysec__V1__ApiKey *keyring_create(const op_ctx *op, const char *parent, cons
  * stale; FAILED_PRECONDITION when it already is). Returns the stored key. */
 Supplysec__V1__ApiKey *keyring_revoke(const op_ctx *op, const char *name, const char *etag,
                                       status *st);
+
+/* GetCaller: the key the call was made with (op->who, authenticated),
+ * read from the store, whatever its role: a key may always read itself.
+ * *parent is set to what the key acts for (`organizations/{org}` or
+ * `platform`; malloc'd). Returns the key (the caller's). */
+Supplysec__V1__ApiKey *keyring_caller(const op_ctx *op, char **parent, status *st);
 
 /* Creates the first platform-administrator key; FAILED_PRECONDITION when
  * the store already has a platform key. */

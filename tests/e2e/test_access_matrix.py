@@ -231,6 +231,8 @@ MATRIX = {
     S + "ApiKeys/GetApiKey": row(ADMIN_READ, NAME, sub("viewer_key"), validator_active=NF),
     S + "ApiKeys/ListApiKeys": row(ADMIN_READ, PARENT, sub("A"), validator_active=NF),
     S + "ApiKeys/RevokeApiKey": row(ADMIN, NAME, fresh=new("key"), validator_active=NF),
+    # every key reads itself
+    S + "ApiKeys/GetCaller": row(ANY_KEY, lambda x: {}),
 
     # ---- SecurityPolicies (a controlled document)
     S + "SecurityPolicies/CreateSecurityPolicy": row(

@@ -123,6 +123,34 @@ class ApiKeysTest(ServerTestCase):
         self.assertRpcError(C.FAILED_PRECONDITION, self.a_admin.call, "ApiKeys.RevokeApiKey",
                             name=r.api_key.name)
 
+    def test_get_caller(self):
+        """Any active key reads itself, whatever its role: its metadata (never its secret)
+        and whom it acts for; a revoked key and no key are UNAUTHENTICATED."""
+        pb = protos()
+        viewer = self.make_key("organizations/org-a", pb.common.ROLE_VIEWER, client=self.a_admin,
+                               display_name="Ana Viewer (gate office)")
+        platform = self.admin.call("ApiKeys.GetCaller")
+        self.assertTrue(platform.api_key.name.startswith("platform/apiKeys/"), platform)
+        self.assertEqual((platform.parent, platform.api_key.role),
+                         ("platform", pb.common.ROLE_PLATFORM_ADMIN))
+        for resp, role in ((self.a_admin_resp, pb.common.ROLE_ADMIN),
+                           (viewer, pb.common.ROLE_VIEWER)):
+            me = self.server.client(resp.secret).call("ApiKeys.GetCaller")
+            self.assertEqual(me.parent, "organizations/org-a")
+            self.assertEqual(me.api_key, self.admin.call("ApiKeys.GetApiKey",
+                                                         name=resp.api_key.name))
+            self.assertEqual((me.api_key.role, me.api_key.display_name),
+                             (role, resp.api_key.display_name))
+            self.assertNotIn(resp.secret.encode(), me.SerializeToString())
+            self.assertNotIn(resp.secret[len(resp.api_key.key_prefix):].encode(),
+                             me.SerializeToString())
+        self.assertEqual(self.b_admin.call("ApiKeys.GetCaller").api_key.name,
+                         self.b_admin_resp.api_key.name)
+        self.admin.call("ApiKeys.RevokeApiKey", name=viewer.api_key.name)
+        self.assertRpcError(C.UNAUTHENTICATED, self.server.client(viewer.secret).call,
+                            "ApiKeys.GetCaller")
+        self.assertRpcError(C.UNAUTHENTICATED, self.server.client("").call, "ApiKeys.GetCaller")
+
     def test_platform_admin_revokes_org_key(self):
         pb = protos()
         r = self.make_key("organizations/org-b", pb.common.ROLE_VIEWER, client=self.b_admin)

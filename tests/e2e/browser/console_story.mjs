@@ -129,6 +129,9 @@ try {
   // -- 2. the security officer (EDITOR) may not approve ---------------------
 
   await signIn(cfg.keys.fwdEditor, cfg.fwdLegalName);
+  // the header names the person (the key's display name, from ApiKeys.GetCaller), the role and the organization
+  const whoLine = await text("#who .who-name");
+  check(whoLine.includes("security officer (Editor)") && whoLine.includes(cfg.fwdLegalName), "the header's sign-in line: " + whoLine);
   // by keyboard: from the page's heading back to the navigation's "Documents", with a visible focus
   check(await page.evaluate(() => document.activeElement.tagName === "H1"), "focus on the page's heading");
   let focused = "";
@@ -291,6 +294,8 @@ try {
   // -- 6. the validator reads the readiness report, and prints it -----------
 
   await signIn(cfg.keys.validator, "Operators to validate");
+  const validatorLine = await text("#who .who-name");
+  check(validatorLine.includes("validator (Validator)") && validatorLine.includes(cfg.customsLegalName), "the validator's sign-in line: " + validatorLine);
   check((await text("#main")).includes("DE-AEO-2026-00417"), "the grant's application");
   await go("#main a", cfg.fwdLegalName, cfg.fwdLegalName);
   check((await text("#nav .context")).includes("read only"), "the read-only note");
