@@ -10,6 +10,7 @@ PACKAGES=(
   clang libclang-rt-14-dev llvm-14
   libgrpc-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev
   libmongoc-dev libbson-dev libcmocka-dev libsqlite3-dev libssl-dev libmicrohttpd-dev
+  libgoogle-perftools-dev
   python3-grpcio python3-protobuf nghttp2-client openssl curl sqlite3
   python3-mockupdb python3-mongomock python3-pymongo python3-h2 python3-prometheus-client
   chromium
