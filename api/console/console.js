@@ -206,6 +206,8 @@ const session = {
     try { sessionStorage.removeItem(KEY_SLOT); } catch (e) { /* storage off: nothing kept */ }
     identity = null;
     orgCache.clear();
+    people.clear();
+    peopleLoaded.clear();
   },
 };
 
@@ -234,11 +236,46 @@ async function loadIdentity() {
   return identity;
 }
 
-// The organization whose system a page shows (cached for the session).
+// The organization whose system a page shows (cached for the session), and
+// the names of the people whose keys write in it (loadPeople).
 async function subjectOrg(orgId) {
   const name = "organizations/" + orgId;
   if (!orgCache.has(name)) orgCache.set(name, await call("Organizations", "GetOrganization", { name }));
+  await loadPeople(name);
   return orgCache.get(name);
+}
+
+// People are their keys' display names. An organization's ADMIN (and a
+// platform administrator) may list its keys, so pages name who submitted,
+// approved or wrote; anyone else sees key names, but for their own key.
+const people = new Map(); // key name -> display name
+const peopleLoaded = new Set(); // organizations whose keys were listed
+
+async function loadPeople(orgName) {
+  const key = identity ? identity.key : {};
+  if (key.name && key.displayName) people.set(key.name, key.displayName);
+  const mayList = key.role === "ROLE_PLATFORM_ADMIN" ||
+    (key.role === "ROLE_ADMIN" && identity.home && identity.home.name === orgName);
+  if (!mayList || peopleLoaded.has(orgName)) return;
+  peopleLoaded.add(orgName);
+  try {
+    for (const k of await listAll("ApiKeys", "ListApiKeys", { parent: orgName }, "apiKeys")) {
+      if (k.displayName) people.set(k.name, k.displayName);
+    }
+  } catch (e) {
+    // names stay key names: nothing on the page depends on them
+  }
+}
+
+// A principal (a key's name) as a person: the key's display name when known.
+function personText(keyName) {
+  return (keyName && people.get(keyName)) || keyName || "";
+}
+
+function person(keyName) {
+  if (!keyName) return "";
+  const known = people.get(keyName);
+  return known ? el("span", { class: "person", attrs: { title: keyName } }, known) : keyName;
 }
 
 // A customs authority's member reading an operator's system: read only, and
@@ -753,12 +790,12 @@ async function viewDocument(root, orgId, coll, idWithRev) {
   const c = doc.control || {};
   root.appendChild(section("Control", facts([
     ["Revision started", fmtTime(doc.revisionCreateTime)],
-    ["Submitted", c.submitter ? c.submitter + ", " + fmtTime(c.submitTime) : ""],
-    ["Approved", c.approver ? c.approver + ", " + fmtTime(c.approveTime) : ""],
-    ["Sent back", c.rejecter ? c.rejecter + ", " + fmtTime(c.rejectTime) : ""],
+    ["Submitted", c.submitter ? personText(c.submitter) + ", " + fmtTime(c.submitTime) : ""],
+    ["Approved", c.approver ? personText(c.approver) + ", " + fmtTime(c.approveTime) : ""],
+    ["Sent back", c.rejecter ? personText(c.rejecter) + ", " + fmtTime(c.rejectTime) : ""],
     ["Reason sent back", c.rejectionReason],
     ["Superseded", fmtTime(c.supersedeTime)],
-    ["Revoked", doc.revoker ? doc.revoker + ", " + fmtTime(doc.revokeTime) : ""],
+    ["Revoked", doc.revoker ? personText(doc.revoker) + ", " + fmtTime(doc.revokeTime) : ""],
   ])));
   root.appendChild(section("Content", kind.content(doc, orgId)));
 
@@ -766,7 +803,7 @@ async function viewDocument(root, orgId, coll, idWithRev) {
   root.appendChild(section("Revision history", revisions ? table("Approved revisions, oldest first", [
     { label: "Revision", cell: (r) => link(docHref(r.name), "Revision " + r.revisionId) },
     { label: "State", cell: (r) => docState(r) },
-    { label: "Approved by", cell: (r) => (r.control || {}).approver },
+    { label: "Approved by", cell: (r) => person((r.control || {}).approver) },
     { label: "Approved", cell: (r) => fmtTime((r.control || {}).approveTime) },
     { label: "Superseded", cell: (r) => fmtTime((r.control || {}).supersedeTime) },
   ], revisions, { empty: "No revision approved yet.", class: "data revisions", showCaption: true }) : null));
@@ -1514,7 +1551,7 @@ function auditTable(events) {
   return table("Audit events, oldest first", [
     { label: "Position", cell: (e) => String(e.position), class: "num" },
     { label: "Time", cell: (e) => fmtTime(e.eventTime), class: "nowrap" },
-    { label: "Who", cell: (e) => e.principal, class: "name" },
+    { label: "Who", cell: (e) => person(e.principal), class: "name" },
     { label: "Role", cell: (e) => label(e.role, "ROLE_"), class: "nowrap" },
     { label: "Method", cell: (e) => lastSegment(e.method) },
     { label: "Resource", cell: (e) => e.resource, class: "name" },

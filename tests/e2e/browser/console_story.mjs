@@ -178,6 +178,10 @@ try {
   const history = await page.$$eval("#main table.revisions tbody tr", (rows) => rows.map((r) => r.textContent.replace(/\s+/g, " ").trim()));
   check(history.length === 2 && history[0].includes("Revision 1") && history[0].includes("Superseded") &&
     history[1].includes("Revision 2") && history[1].includes("Approved"), "revision history: " + JSON.stringify(history));
+  // people by name: the manager lists its organization's keys, so the approver is a display name
+  check(history[1].includes("security manager"), "the approver by name: " + JSON.stringify(history));
+  const control = await text("#main");
+  check(control.includes("security manager, 20"), "the submitter and approver by name, with the time");
   check(!(await alertText()), "an alert after approving");
   await shot("manager-approved-policy");
   await signOut();
@@ -288,6 +292,8 @@ try {
   check((await text("#main .verify h2")) === "Chain intact", "audit verification");
   const methods = await page.$$eval("#main table.audit tbody tr", (rows) => rows.map((r) => r.children[4].textContent));
   check(methods.includes("ApproveSecurityPolicy") && methods.includes("AcceptDeclarationRequest"), "audit methods");
+  const whos = await page.$$eval("#main table.audit tbody tr", (rows) => rows.map((r) => r.children[2].textContent));
+  check(whos.includes("security manager"), "the audit log's people by name: " + JSON.stringify(whos.slice(0, 5)));
   await shot("forwarder-audit-log");
   await signOut();
 
