@@ -1524,6 +1524,7 @@ async function viewAudit(root, orgId) {
       ])));
   }
   const filter = textInput({ placeholder: 'method = "ApproveSecurityPolicy"' });
+  const order = select([{ value: "position desc", label: "Newest first" }, { value: "position", label: "Oldest first" }]);
   const list = el("div", { class: "audit-list" });
   const more = button("Show more", null, "btn");
   more.hidden = true;
@@ -1532,23 +1533,25 @@ async function viewAudit(root, orgId) {
   const load = async (reset) => {
     clearErrors();
     if (reset) { token = ""; rows = []; }
-    const r = await attempt(call("AuditLog", "ListAuditEvents", { parent: org.name, pageSize: 200, pageToken: token, filter: filter.value.trim() }));
+    const r = await attempt(call("AuditLog", "ListAuditEvents", { parent: org.name, pageSize: 200, pageToken: token, filter: filter.value.trim(), orderBy: order.value }));
     if (!r) return;
     rows = rows.concat(r.auditEvents || []);
     token = r.nextPageToken || "";
-    list.replaceChildren(auditTable(rows));
+    list.replaceChildren(auditTable(rows, order.value === "position desc"));
     more.hidden = !token;
   };
   more.addEventListener("click", () => load(false));
   const form = el("form", { class: "inline-form no-print" }, field("Filter (e.g. role = VALIDATOR)", filter).wrap,
+    field("Order", order).wrap,
     el("button", { attrs: { type: "submit" }, class: "btn", text: "Apply" }));
   form.addEventListener("submit", (ev) => { ev.preventDefault(); load(true); });
+  order.addEventListener("change", () => load(true));
   root.appendChild(section("Events", form, list, more));
   await load(true);
 }
 
-function auditTable(events) {
-  return table("Audit events, oldest first", [
+function auditTable(events, newestFirst) {
+  return table(newestFirst ? "Audit events, newest first" : "Audit events, oldest first", [
     { label: "Position", cell: (e) => String(e.position), class: "num" },
     { label: "Time", cell: (e) => fmtTime(e.eventTime), class: "nowrap" },
     { label: "Who", cell: (e) => person(e.principal), class: "name" },

@@ -160,6 +160,38 @@ static bool events_push(Supplysec__V1__ListAuditEventsResponse *r, Supplysec__V1
     return true;
 }
 
+/* order_by: "position" (or nothing) is oldest first, "position desc"
+ * newest first (AIP-132's syntax; spaces around the words are free). */
+static bool order_of(const char *order_by, bool *newest, status *st)
+{
+    const char *p = order_by ? order_by : "";
+    while (*p == ' ')
+        p++;
+    *newest = false;
+    if (!*p)
+        return true;
+    if (strncmp(p, "position", 8) != 0)
+        goto bad;
+    p += 8;
+    while (*p == ' ')
+        p++;
+    if (strncmp(p, "desc", 4) == 0) {
+        *newest = true;
+        p += 4;
+    } else if (strncmp(p, "asc", 3) == 0) {
+        p += 3;
+    }
+    while (*p == ' ')
+        p++;
+    if (!*p)
+        return true;
+bad:
+    return status_fail(st, STATUS_INVALID_ARGUMENT,
+                       "order_by: \"position\" (oldest first) or \"position desc\" (newest "
+                       "first), got \"%s\"",
+                       order_by);
+}
+
 /* The seq a page token continues after (0 for the first page). */
 static bool cursor_of(const op_ctx *op, const char *token, const char *query, int64_t *after,
                       status *st)
@@ -182,16 +214,27 @@ audit_log_list(const op_ctx *op, const Supplysec__V1__ListAuditEventsRequest *re
     filter *flt = NULL;
     bool more = true;
     Supplysec__V1__ListAuditEventsResponse *r = NULL;
+    bool newest = false;
     /* validate, authorize */
     if (!validate_page_size("page_size", req->page_size, &page_size, st) ||
         !filter_parse("filter", req->filter, audit_facets, F_COUNT, &flt, st) ||
-        !log_authorize(op, req->parent, org, st))
+        !order_of(req->order_by, &newest, st) || !log_authorize(op, req->parent, org, st))
         goto done;
     if (!(canon = filter_canonical(flt, audit_facets)) || !(r = malloc(sizeof *r))) {
         status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto done;
     }
     supplysec__v1__list_audit_events_response__init(r);
+    /* the order is part of what a page token is bound to */
+    if (newest) {
+        char *ordered = NULL;
+        if (asprintf(&ordered, "%s\x1forder_by=position desc", canon) < 0) {
+            status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+            goto fail;
+        }
+        free(canon);
+        canon = ordered;
+    }
     kind_query_key(op, req->parent, canon, query, sizeof query);
     if (!cursor_of(op, req->page_token, query, &after, st))
         goto fail;
@@ -201,9 +244,9 @@ audit_log_list(const op_ctx *op, const Supplysec__V1__ListAuditEventsRequest *re
         size_t n = 0, i = 0;
         int want = (int)(AUDIT_LOG_SCAN_MAX - scanned < READ_CHUNK ? AUDIT_LOG_SCAN_MAX - scanned
                                                                    : READ_CHUNK);
-        if (!op_check_deadline(op, st) ||
-            !status_from_store(st, store_audit_list(op->store, org, after, want, &evs, &n),
-                               req->parent))
+        store_status read = newest ? store_audit_list_newest(op->store, org, after, want, &evs, &n)
+                                   : store_audit_list(op->store, org, after, want, &evs, &n);
+        if (!op_check_deadline(op, st) || !status_from_store(st, read, req->parent))
             goto fail;
         more = n == (size_t)want;
         for (; i < n && r->n_audit_events < (size_t)page_size; i++) {

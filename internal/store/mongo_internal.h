@@ -112,7 +112,7 @@ store_status mongo_get(void *impl, const char *collection, const char *org, cons
 store_status mongo_get_by_lookup(void *impl, const char *collection, const char *lookup,
                                  store_record **out);
 store_status mongo_list(void *impl, const store_query *q, store_page **out);
-store_status mongo_audit_list(void *impl, const char *org, int64_t after_seq, int limit,
+store_status mongo_audit_list(void *impl, const char *org, int64_t from, bool newest, int limit,
                               store_audit_event **out, size_t *count);
 /* mongo_migrate.c */
 store_status mongo_collections(void *impl, char ***names, size_t *count);

@@ -335,18 +335,20 @@ static bool audit_take(const bson_t *doc, void *ctx)
     return ++a->count < (size_t)a->limit;
 }
 
-store_status mongo_audit_list(void *impl, const char *org, int64_t after_seq, int limit,
+store_status mongo_audit_list(void *impl, const char *org, int64_t from, bool newest, int limit,
                               store_audit_event **out, size_t *count)
 {
     mongo_store *ms = impl;
-    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, gt, sort;
+    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, range, sort;
     BSON_APPEND_UTF8(&filter, "org", org);
-    BSON_APPEND_DOCUMENT_BEGIN(&filter, "seq", &gt);
-    BSON_APPEND_INT64(&gt, "$gt", after_seq);
-    bson_append_document_end(&filter, &gt);
+    if (!newest || from > 0) {
+        BSON_APPEND_DOCUMENT_BEGIN(&filter, "seq", &range);
+        BSON_APPEND_INT64(&range, newest ? "$lt" : "$gt", from);
+        bson_append_document_end(&filter, &range);
+    }
     mongo_audit_filter_confirmed(&filter);
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
-    BSON_APPEND_INT32(&sort, "seq", 1);
+    BSON_APPEND_INT32(&sort, "seq", newest ? -1 : 1);
     bson_append_document_end(&opts, &sort);
     BSON_APPEND_INT64(&opts, "limit", limit);
     /* majority: an event a failover could roll back is not handed out */

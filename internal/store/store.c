@@ -564,17 +564,29 @@ store_status store_list(store *s, const store_query *q, store_page **out)
     return timed_read(s, t0, s->be->list(s->impl, &nq, out));
 }
 
-store_status store_audit_list(store *s, const char *org, int64_t after_seq, int limit,
-                              store_audit_event **out, size_t *count)
+static store_status audit_list(store *s, const char *org, int64_t from, bool newest, int limit,
+                               store_audit_event **out, size_t *count)
 {
     if (out)
         *out = NULL;
     if (count)
         *count = 0;
-    if (!s || !org || after_seq < 0 || limit <= 0 || !out || !count)
+    if (!s || !org || from < 0 || limit <= 0 || !out || !count)
         return STORE_INVALID;
     int64_t t0 = clock_monotonic_us(); /* before the read: argument order is unspecified */
-    return timed_read(s, t0, s->be->audit_list(s->impl, org, after_seq, limit, out, count));
+    return timed_read(s, t0, s->be->audit_list(s->impl, org, from, newest, limit, out, count));
+}
+
+store_status store_audit_list(store *s, const char *org, int64_t after_seq, int limit,
+                              store_audit_event **out, size_t *count)
+{
+    return audit_list(s, org, after_seq, false, limit, out, count);
+}
+
+store_status store_audit_list_newest(store *s, const char *org, int64_t before_seq, int limit,
+                                     store_audit_event **out, size_t *count)
+{
+    return audit_list(s, org, before_seq, true, limit, out, count);
 }
 
 store_status store_collections(store *s, char ***names, size_t *count)

@@ -274,6 +274,9 @@ store_status store_list(store *s, const store_query *q, store_page **out);
 /* Audit events of one organization ("" platform) with seq > after_seq, oldest first. */
 store_status store_audit_list(store *s, const char *org, int64_t after_seq, int limit,
                               store_audit_event **out, size_t *count);
+/* The same newest first: seq < before_seq (0: from the newest). */
+store_status store_audit_list_newest(store *s, const char *org, int64_t before_seq, int limit,
+                                     store_audit_event **out, size_t *count);
 
 /* ---- migration (supplysecd export / import) ---- */
 
@@ -351,7 +354,8 @@ typedef struct store_backend {
     store_status (*get_by_lookup)(void *impl, const char *collection, const char *lookup,
                                   store_record **out);
     store_status (*list)(void *impl, const store_query *q, store_page **out);
-    store_status (*audit_list)(void *impl, const char *org, int64_t after_seq, int limit,
+    /* newest: seq < from (0: from the newest), newest first; else seq > from, oldest first */
+    store_status (*audit_list)(void *impl, const char *org, int64_t from, bool newest, int limit,
                                store_audit_event **out, size_t *count);
     store_status (*collections)(void *impl, char ***names, size_t *count);
     store_status (*audit_orgs)(void *impl, char ***orgs, size_t *count);

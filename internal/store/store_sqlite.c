@@ -165,6 +165,7 @@ enum stmt_id {
     ST_AUDIT_INSERT,
     ST_AUDIT_HEAD,
     ST_AUDIT_LIST,
+    ST_AUDIT_LIST_NEWEST,
     ST_COLLECTIONS,
     ST_AUDIT_ORGS,
     ST_PROBE,
@@ -213,6 +214,10 @@ static const char *const fixed_sql[ST_LIST_FIRST] = {
     [ST_AUDIT_LIST] = "SELECT seq, principal, org, role, method, resource, request_id,"
                       " version_before, version_after, time_us, principal_org, position, hash"
                       " FROM audit_events WHERE org = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    [ST_AUDIT_LIST_NEWEST] = "SELECT seq, principal, org, role, method, resource, request_id,"
+                             " version_before, version_after, time_us, principal_org, position,"
+                             " hash FROM audit_events WHERE org = ?1 AND seq < ?2"
+                             " ORDER BY seq DESC LIMIT ?3",
     [ST_COLLECTIONS] = "SELECT DISTINCT collection FROM resources ORDER BY collection",
     [ST_AUDIT_ORGS] = "SELECT DISTINCT org FROM audit_events ORDER BY org",
     /* The health probe's test write (store_meta is sqlite_file.c's). */
@@ -2121,7 +2126,7 @@ static store_status audit_fill(conn *c, sqlite3_stmt *s, int bind_rc, int limit,
     return rc == SQLITE_ROW ? STORE_OK : status_of(rc);
 }
 
-static store_status store_sqlite_audit_list(void *impl, const char *org, int64_t after_seq,
+static store_status store_sqlite_audit_list(void *impl, const char *org, int64_t from, bool newest,
                                             int limit, store_audit_event **out, size_t *count)
 {
     sqlite_store *sq = impl;
@@ -2129,9 +2134,10 @@ static store_status store_sqlite_audit_list(void *impl, const char *org, int64_t
     conn *c = pool_take(sq);
     if (!c)
         return STORE_UNAVAILABLE;
-    store_status st = stmt_get(c, ST_AUDIT_LIST, &s);
+    store_status st = stmt_get(c, newest ? ST_AUDIT_LIST_NEWEST : ST_AUDIT_LIST, &s);
     if (st == STORE_OK) {
-        int rc = bind_int(s, 2, after_seq, bind_text(s, 1, org, SQLITE_OK));
+        int64_t bound = newest && from == 0 ? INT64_MAX : from;
+        int rc = bind_int(s, 2, bound, bind_text(s, 1, org, SQLITE_OK));
         st = audit_fill(c, s, bind_int(s, 3, limit, rc), limit, out, count);
         stmt_release(s);
     }

@@ -72,12 +72,12 @@ def rfc3339(us):
     return '"%s.%06dZ"' % (time.strftime("%Y-%m-%dT%H:%M:%S", t), us % 1000000)
 
 
-def list_all(client, parent, filter="", page_size=1000):
+def list_all(client, parent, filter="", page_size=1000, order_by=""):
     """Every event of the log through all pages; also the number of pages."""
     events, token, pages = [], "", 0
     while True:
         r = client.call("AuditLog.ListAuditEvents", parent=parent, filter=filter,
-                        page_size=page_size, page_token=token)
+                        page_size=page_size, page_token=token, order_by=order_by)
         pages += 1
         events += list(r.audit_events)
         token = r.next_page_token
@@ -287,6 +287,43 @@ class AuditLogApiTest(ServerTestCase):
         self.assertEqual([(e.position, e.resource) for e in seen],
                          [(1, "organizationIds/al-c"), (2, "organizations/al-c"),
                           (3, "organizations/al-c")])
+
+    def test_newest_first(self):
+        """order_by "position desc" pages back from the newest event: the same events in
+        reverse, with and without a filter; "position" (and "position asc") is the default
+        order; any other order is INVALID_ARGUMENT naming order_by; a token of one order is
+        refused for the other."""
+        names = [e.name for e in self.events]
+        for order in ("position desc", "  position   desc ", "position DESC"):
+            for size in (1, 3, 0):
+                with self.subTest(order_by=order, page_size=size):
+                    if order == "position DESC":
+                        e = self.assertRpcError(C.INVALID_ARGUMENT, self.a_admin.call,
+                                                "AuditLog.ListAuditEvents",
+                                                parent="organizations/al-a", order_by=order)
+                        self.assertIn("order_by", e.details())
+                        continue
+                    got, _ = list_all(self.a_admin, "organizations/al-a", page_size=size,
+                                      order_by=order)
+                    self.assertEqual([e.name for e in got], names[::-1])
+        for order in ("position", "position asc", ""):
+            with self.subTest(order_by=order):
+                got, _ = list_all(self.a_admin, "organizations/al-a", page_size=2, order_by=order)
+                self.assertEqual([e.name for e in got], names)
+        flt = 'principal = "organizations/al-a/apiKeys/adm"'
+        got, _ = list_all(self.a_admin, "organizations/al-a", flt, 2, "position desc")
+        self.assertEqual([e.position for e in got], self.filtered(flt)[::-1])
+        for bad in ("event_time desc", "position desc, method", "desc", "position sideways"):
+            with self.subTest(bad=bad):
+                e = self.assertRpcError(C.INVALID_ARGUMENT, self.a_admin.call,
+                                        "AuditLog.ListAuditEvents", parent="organizations/al-a",
+                                        order_by=bad)
+                self.assertIn("order_by", e.details())
+        t = self.a_admin.call("AuditLog.ListAuditEvents", parent="organizations/al-a",
+                              page_size=1, order_by="position desc").next_page_token
+        self.assertTrue(t)
+        self.assertRpcError(C.INVALID_ARGUMENT, self.a_admin.call, "AuditLog.ListAuditEvents",
+                            parent="organizations/al-a", page_size=1, page_token=t)
 
     def test_page_token_of_another_query_refused(self):
         """A page token is good for its own query only: with another filter,

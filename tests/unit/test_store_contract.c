@@ -1184,6 +1184,53 @@ static void test_audit_list_paging(void **state)
     store_audit_events_free(evs, n);
 }
 
+static void test_audit_list_newest_first(void **state)
+{
+    fx *f = *state;
+    enum { N = 23 };
+    char name[16];
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "r%02d", i);
+        create_ok(f, f->coll, f->org, "", name, NULL, NULL, name);
+        create_ok(f, f->coll2, f->org2, "", name, NULL, NULL, name);
+    }
+    size_t total;
+    store_audit_event *oldest = audit_all(f, f->org, 100, &total);
+    assert_int_equal(total, N);
+    const int limits[] = {1, 4, 23, 100};
+    for (size_t k = 0; k < sizeof limits / sizeof limits[0]; k++) {
+        /* page back from the newest: the same events, in reverse, this organization's only */
+        int64_t before = 0;
+        size_t seen = 0;
+        for (;;) {
+            store_audit_event *evs = NULL;
+            size_t n = 0;
+            assert_int_equal(store_audit_list_newest(f->s, f->org, before, limits[k], &evs, &n),
+                             STORE_OK);
+            assert_true(n <= (size_t)limits[k]);
+            for (size_t i = 0; i < n; i++, seen++) {
+                assert_true(seen < total);
+                assert_int_equal(evs[i].seq, oldest[total - 1 - seen].seq);
+                assert_string_equal(evs[i].resource, oldest[total - 1 - seen].resource);
+                assert_string_equal(evs[i].org, f->org);
+            }
+            if (n)
+                before = evs[n - 1].seq;
+            store_audit_events_free(evs, n);
+            if (n == 0)
+                break;
+        }
+        assert_int_equal(seen, total);
+    }
+    /* before the first event: nothing */
+    store_audit_event *evs = NULL;
+    size_t n = 0;
+    assert_int_equal(store_audit_list_newest(f->s, f->org, oldest[0].seq, 10, &evs, &n), STORE_OK);
+    assert_int_equal(n, 0);
+    store_audit_events_free(evs, n);
+    store_audit_events_free(oldest, total);
+}
+
 /* ---- persistence ---- */
 
 static void test_persistence_across_reopen(void **state)
@@ -2224,6 +2271,8 @@ static void test_invalid_arguments(void **state)
     assert_int_equal(n, 0);
     assert_int_equal(store_audit_list(s, f->org, 0, 0, &evs, &n), STORE_INVALID);
     assert_int_equal(store_audit_list(s, f->org, -1, 10, &evs, &n), STORE_INVALID);
+    assert_int_equal(store_audit_list_newest(s, f->org, -1, 10, &evs, &n), STORE_INVALID);
+    assert_int_equal(store_audit_list_newest(s, f->org, 0, 0, &evs, &n), STORE_INVALID);
     assert_int_equal(store_audit_list(s, f->org, 0, 10, NULL, &n), STORE_INVALID);
     assert_int_equal(store_audit_list(s, f->org, 0, 10, &evs, NULL), STORE_INVALID);
     assert_int_equal(store_ping(NULL), STORE_INVALID);
@@ -2514,6 +2563,7 @@ int main(void)
         T(test_index_facets),
         T(test_audit_one_event_per_write),
         T(test_audit_list_paging),
+        T(test_audit_list_newest_first),
         T(test_persistence_across_reopen),
         T(test_concurrent_updates_lose_nothing),
         T(test_concurrent_creates_one_winner),

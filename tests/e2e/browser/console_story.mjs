@@ -292,6 +292,9 @@ try {
   check((await text("#main .verify h2")) === "Chain intact", "audit verification");
   const methods = await page.$$eval("#main table.audit tbody tr", (rows) => rows.map((r) => r.children[4].textContent));
   check(methods.includes("ApproveSecurityPolicy") && methods.includes("AcceptDeclarationRequest"), "audit methods");
+  // newest first: the positions fall down the page
+  const positions = await page.$$eval("#main table.audit tbody tr", (rows) => rows.map((r) => Number(r.children[0].textContent)));
+  check(positions.length > 2 && positions.every((p, i) => i === 0 || p < positions[i - 1]), "the audit log newest first: " + positions.slice(0, 5));
   const whos = await page.$$eval("#main table.audit tbody tr", (rows) => rows.map((r) => r.children[2].textContent));
   check(whos.includes("security manager"), "the audit log's people by name: " + JSON.stringify(whos.slice(0, 5)));
   await shot("forwarder-audit-log");
