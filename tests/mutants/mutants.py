@@ -451,4 +451,9 @@ MUTANTS = [
          edits=[("api/tls.c",
                  "        if (cfg->tls_client_ca) { /* plaintext would ignore it: never pretend to check */",
                  "        if (0) {")]),
+    dict(name="audit-order-token-unbound",
+         promise="a page token continues only the order it was issued for",
+         edits=[("internal/domain/audit_log.c",
+                 "    /* the order is part of what a page token is bound to */\n    if (newest) {",
+                 "    if (0) {")]),
 ]
