@@ -19,8 +19,9 @@
 //   8. Controlled documents: lists, one document, its revisions, its moves
 //   9. Business partners
 //  10. Declarations: requests in and out, our declarations, the form
-//  11. Security assessments: heat map and ranked scenarios
-//  12. Plans and their items; incidents
+//  11. Security assessments: heat map, ranked scenarios, countermeasures
+//      (accept, decline)
+//  12. Plans and their items (their status); incidents (close, reopen)
 //  13. Readiness reports (printable)
 //  14. Audit log
 //  15. Start
@@ -88,6 +89,18 @@ function select(options, attrs) {
 
 function section(title, ...children) {
   return el("section", { class: "panel" }, el("h2", { text: title }), children);
+}
+
+// A table row's heading with an id, for a row whose actions change it: the
+// change names the id (act's focusId) and the focus comes back to the row
+// once the page is drawn again. Focusable by script only.
+function rowHead(id, text) {
+  return el("span", { class: "row-head", attrs: { id, tabindex: "-1" }, text });
+}
+
+// A row's actions: a group named by the row's heading.
+function rowActions(headId, ...children) {
+  return el("div", { class: "row-actions", attrs: { role: "group", "aria-labelledby": headId } }, children);
 }
 
 // A table: columns are {label, cell(row) -> node or text, class}; the first
@@ -370,8 +383,11 @@ function showStatus(text) {
 }
 
 // Run a change (a button's action); on success re-render the page with a
-// status line, on failure show the API's error and leave the page as it is.
-async function act(btn, fn, done) {
+// status line, on failure show the API's error and leave the page as it is
+// (the focus back on the button). A change made in a table's row names the
+// row's heading (focusId): the focus goes back there once the page is drawn
+// again, instead of to the page's h1.
+async function act(btn, fn, done, focusId) {
   clearErrors();
   showStatus("");
   if (btn) btn.disabled = true;
@@ -379,11 +395,41 @@ async function act(btn, fn, done) {
     await fn();
   } catch (e) {
     showError(e);
-    if (btn) btn.disabled = false;
+    if (btn) {
+      btn.disabled = false;
+      btn.focus();
+    }
     return;
   }
   pendingStatus = done;
-  await render({ keepMessages: true });
+  await render({ keepMessages: true, focusId });
+}
+
+// A change that needs a reason (Decline…, Reopen…): a button that opens a
+// box with the reason's field and the button that makes the change, run(reason).
+// Escape in the box closes it and gives the focus back to the opener.
+// o: {open, label, submit, submitClass, run, done, focusId}. Answers [opener, box].
+let boxSeq = 0;
+function reasonBox(o) {
+  const id = "reason-box-" + ++boxSeq;
+  const reason = textArea({ maxlength: 2000, rows: 2 });
+  const f = field(o.label, reason);
+  const box = el("div", { class: "reason-box", attrs: { hidden: true, id } }, f.wrap,
+    button(o.submit, (ev) => act(ev.currentTarget, () => o.run(reason.value), o.done, o.focusId), "btn btn-small " + (o.submitClass || "btn-danger")));
+  const opener = button(o.open, () => {
+    box.hidden = !box.hidden;
+    opener.setAttribute("aria-expanded", String(!box.hidden));
+    if (!box.hidden) reason.focus();
+  }, "btn btn-small");
+  opener.setAttribute("aria-expanded", "false");
+  opener.setAttribute("aria-controls", id);
+  box.addEventListener("keydown", (ev) => {
+    if (ev.key !== "Escape") return;
+    box.hidden = true;
+    opener.setAttribute("aria-expanded", "false");
+    opener.focus();
+  });
+  return [opener, box];
 }
 
 // ---------------------------------------------------------------------------
@@ -479,12 +525,14 @@ async function render(opts) {
     pendingStatus = "";
   }
   const h1 = root.querySelector("h1");
-  if (h1) {
-    document.title = h1.textContent + " · supplysec console";
-    if (!o.keepFocus) {
-      h1.setAttribute("tabindex", "-1");
-      h1.focus();
-    }
+  if (h1) document.title = h1.textContent + " · supplysec console";
+  // after a change in a row, the focus stays on that row (when it is still there)
+  const spot = o.focusId ? document.getElementById(o.focusId) : null;
+  if (spot) {
+    spot.focus();
+  } else if (h1 && !o.keepFocus) {
+    h1.setAttribute("tabindex", "-1");
+    h1.focus();
   }
 }
 
@@ -1232,10 +1280,11 @@ async function viewRisk(root, orgId, idWithRev) {
   const org = await subjectOrg(orgId);
   drawFrame(currentPath());
   const name = org.name + "/securityAssessments/" + idWithRev;
-  const [assessment, matrix, ranked] = await Promise.all([
+  const [assessment, matrix, ranked, threatScenarios] = await Promise.all([
     call("SecurityAssessments", "GetSecurityAssessment", { name }),
     attempt(call("SecurityAssessments", "ComputeRiskMatrix", { name })),
     attempt(call("SecurityAssessments", "RankThreatScenarios", { name })),
+    attempt(listAll("ThreatScenarios", "ListThreatScenarios", { parent: name }, "threatScenarios")),
   ]);
   root.appendChild(el("p", { class: "breadcrumb" }, link("#/o/" + orgId + "/assessments", "Assessments"), " › Risk"));
   root.appendChild(el("h1", { text: assessment.title || lastSegment(name) }));
@@ -1263,6 +1312,67 @@ async function viewRisk(root, orgId, idWithRev) {
       { label: "Treatment", cell: (s) => (s.untreated ? badge("Untreated", "bad") : s.overAcceptableLevel ? "Treated or accepted" : "Not needed") },
     ], scenarios, { empty: "No threat scenario yet.", class: "data ranked", showCaption: true })));
   }
+  if (threatScenarios) {
+    // decided in the latest revision while it is a draft (the API's rule), never by a validator
+    const readOnly = viewingAsAuthority(org.name);
+    const decide = !readOnly && !idWithRev.includes("@") && assessment.state === "DOCUMENT_STATE_DRAFT";
+    root.appendChild(await countermeasuresSection(threatScenarios, decide, readOnly));
+  }
+}
+
+// The countermeasures of every scenario, the highest incident score first;
+// with `decide`, Accept and Decline… on each PROPOSED one.
+async function countermeasuresSection(scenarios, decide, readOnly) {
+  const ordered = scenarios.slice().sort((a, b) => num(b.incidentScore) - num(a.incidentScore) || (a.name < b.name ? -1 : 1));
+  const lists = await Promise.all(ordered.map((s) => attempt(listAll("Countermeasures", "ListCountermeasures", { parent: s.name }, "countermeasures"))));
+  const rows = [];
+  ordered.forEach((s, i) => {
+    for (const c of lists[i] || []) rows.push({ c, scenario: s, headId: "cm-" + lastSegment(s.name) + "-" + lastSegment(c.name) });
+  });
+  const proposed = rows.filter((r) => r.c.state === "COUNTERMEASURE_STATE_PROPOSED").length;
+  const lead = decide && proposed
+    ? "Accept or decline the proposed countermeasures: an accepted one scores its scenario again (the heat map after countermeasures)."
+    : "The countermeasures as this revision has them." +
+      (proposed && !readOnly ? " Proposed ones are accepted or declined while the assessment's latest revision is a draft." : "");
+  const s = section("Countermeasures", el("p", { class: "lead", text: lead }),
+    el("p", { class: "summary" }, rows.length + " countermeasures; ", proposed ? badge(proposed + " proposed", "info") : "none proposed", "."),
+    table("Countermeasures by scenario", [
+      { label: "Countermeasure", cell: (r) => rowHead(r.headId, r.c.description || lastSegment(r.c.name)) },
+      { label: "Scenario", cell: (r) => r.scenario.title || lastSegment(r.scenario.name) },
+      { label: "AEO criterion", cell: (r) => aeoCriterion(r.c.aeoCriterion) },
+      { label: "Priority", cell: (r) => String(r.c.priority || ""), class: "num" },
+      { label: "Brings it to", cell: (r) => "Consequence " + r.c.residualConsequenceLevel + ", likelihood " + r.c.residualLikelihoodLevel + " (score " + score(r.c.residualScore) + ")" },
+      { label: "Owner", cell: (r) => r.c.owner },
+      { label: "Due", cell: (r) => fmtDate(r.c.dueTime), class: "nowrap" },
+      { label: "State", cell: (r) => countermeasureState(r.c) },
+      decide && proposed ? { label: "Decide", cell: (r) => (r.c.state === "COUNTERMEASURE_STATE_PROPOSED" ? decideCountermeasure(r.c, r.headId) : "") } : null,
+    ].filter(Boolean), rows, { empty: "No countermeasure proposed yet.", class: "data countermeasures" }));
+  s.setAttribute("id", "countermeasures");
+  return s;
+}
+
+const COUNTERMEASURE_TONE = { PROPOSED: "info", ACCEPTED: "good", DECLINED: "bad" };
+function countermeasureState(c) {
+  const st = (c.state || "").replace("COUNTERMEASURE_STATE_", "");
+  const b = badge(label(st), COUNTERMEASURE_TONE[st]);
+  b.setAttribute("data-state", st);
+  return [b,
+    c.decider ? el("div", { class: "hint" }, "by ", person(c.decider), ", " + fmtTime(c.decideTime)) : null,
+    c.declineReason ? el("div", { class: "reason", text: "Reason: " + c.declineReason }) : null];
+}
+
+// Accept a proposed countermeasure, or decline it with a reason (ADMIN).
+function decideCountermeasure(c, headId) {
+  const what = "“" + (c.description || lastSegment(c.name)) + "”";
+  const [opener, box] = reasonBox({
+    open: "Decline…", label: "Reason for declining", submit: "Decline", focusId: headId,
+    run: (reason) => call("Countermeasures", "DeclineCountermeasure", { name: c.name, etag: c.etag, reason }),
+    done: "Declined: " + what + ".",
+  });
+  return rowActions(headId,
+    button("Accept", (ev) => act(ev.currentTarget, () => call("Countermeasures", "AcceptCountermeasure", { name: c.name, etag: c.etag }),
+      "Accepted: " + what + "; its scenario is scored again.", headId), "btn btn-primary btn-small"),
+    opener, box);
 }
 
 // One consequence × likelihood grid as a table: likelihood from the highest
@@ -1307,6 +1417,7 @@ function heatMap(title, which, matrix, cells, titles) {
 async function viewPlans(root, orgId) {
   const org = await subjectOrg(orgId);
   drawFrame(currentPath());
+  const readOnly = viewingAsAuthority(org.name);
   root.appendChild(el("h1", { text: "Security plans" }));
   const plans = await listAll("SecurityPlans", "ListSecurityPlans", { parent: org.name }, "securityPlans");
   if (!plans.length) root.appendChild(el("p", { class: "empty", text: "No security plan yet." }));
@@ -1321,15 +1432,18 @@ async function viewPlans(root, orgId) {
       el("p", { class: "summary" }, its.length + " items; ", overdue ? badge(overdue + " overdue", "bad") : "none overdue", "."),
       el("h3", { text: "Items" }),
       items[i] ? table("The plan's items", [
-        { label: "Item", cell: (x) => x.description || lastSegment(x.name) },
+        { label: "Item", cell: (x) => rowHead(itemHeadId(x), x.description || lastSegment(x.name)) },
         { label: "AEO criterion", cell: (x) => aeoCriterion(x.aeoCriterion) },
         { label: "Priority", cell: (x) => String(x.priority || "") },
         { label: "Owner", cell: (x) => x.owner },
-        { label: "Due", cell: (x) => fmtDate(x.dueTime) },
-        { label: "Status", cell: (x) => label(x.status, "PLAN_ITEM_STATUS_") },
+        { label: "Due", cell: (x) => fmtDate(x.dueTime), class: "nowrap" },
+        { label: "Status", cell: (x) => [el("span", { class: "item-status", attrs: { "data-status": (x.status || "").replace("PLAN_ITEM_STATUS_", "") }, text: label(x.status, "PLAN_ITEM_STATUS_") }),
+          x.statusTime ? el("div", { class: "hint", text: "since " + fmtDate(x.statusTime) }) : null,
+          x.verifier ? el("div", { class: "hint" }, "verified by ", person(x.verifier)) : null] },
         { label: "Overdue", cell: (x) => (x.overdue ? badge("Overdue", "bad") : "No") },
         { label: "Evidence", cell: (x) => (x.evidence || []).join("; ") },
-      ], its, { rowClass: (x) => (x.overdue ? "row-overdue" : undefined), empty: "No items: the plan's assessment had no accepted countermeasure.", class: "data items" }) : null,
+        readOnly ? null : { label: "Change status", cell: (x) => itemStatusForm(x) },
+      ].filter(Boolean), its, { rowClass: (x) => (x.overdue ? "row-overdue" : undefined), empty: "No items: the plan's assessment had no accepted countermeasure.", class: "data items" }) : null,
       el("h3", { text: "Monitoring" }),
       table("Monitoring activities", [
         { label: "Activity", cell: (a) => a.description || a.id },
@@ -1342,26 +1456,86 @@ async function viewPlans(root, orgId) {
   });
 }
 
+const PLAN_ITEM_STATUSES = ["PLAN_ITEM_STATUS_PLANNED", "PLAN_ITEM_STATUS_IN_PROGRESS", "PLAN_ITEM_STATUS_IMPLEMENTED", "PLAN_ITEM_STATUS_VERIFIED"];
+
+function itemHeadId(x) {
+  const m = /securityPlans\/([^/]+)\/items\/([^/]+)$/.exec(x.name || "");
+  return "item-" + (m ? m[1] + "-" + m[2] : lastSegment(x.name));
+}
+
+// Move a plan item on (EDITOR): UpdatePlanItem of its status only, with its
+// etag. VERIFIED needs evidence: the API says so when there is none.
+function itemStatusForm(x) {
+  const headId = itemHeadId(x);
+  const what = "“" + (x.description || lastSegment(x.name)) + "”";
+  const choice = select(PLAN_ITEM_STATUSES.map((v) => ({ value: v, label: label(v, "PLAN_ITEM_STATUS_") })));
+  choice.value = x.status || PLAN_ITEM_STATUSES[0];
+  const f = field("New status", choice);
+  const set = button("Set status", (ev) => {
+    const status = choice.value;
+    if (status === x.status) {
+      clearErrors();
+      showStatus(what + " is " + label(status, "PLAN_ITEM_STATUS_") + " already.");
+      return;
+    }
+    act(ev.currentTarget, () => call("PlanItems", "UpdatePlanItem",
+      { planItem: { name: x.name, status, etag: x.etag }, updateMask: "status" }),
+    "Status set: " + what + " is " + label(status, "PLAN_ITEM_STATUS_") + ".", headId);
+  }, "btn btn-small");
+  return rowActions(headId, el("div", { class: "inline-form" }, f.wrap, set));
+}
+
 async function viewIncidents(root, orgId) {
   const org = await subjectOrg(orgId);
   drawFrame(currentPath());
+  const readOnly = viewingAsAuthority(org.name);
   root.appendChild(el("h1", { text: "Security incidents" }));
   const incidents = await listAll("SecurityIncidents", "ListSecurityIncidents", { parent: org.name }, "securityIncidents");
   const missing = incidents.filter((x) => x.notificationsMissing);
   root.appendChild(el("p", { class: "summary" }, incidents.length + " incidents; ",
     missing.length ? badge(missing.length + " with notifications missing", "bad") : "no notification missing", "."));
   root.appendChild(table("Security incidents", [
-    { label: "Incident", cell: (x) => x.title || lastSegment(x.name) },
+    { label: "Incident", cell: (x) => rowHead("incident-" + lastSegment(x.name), x.title || lastSegment(x.name)) },
     { label: "Occurred", cell: (x) => fmtTime(x.occurTime) },
     { label: "Severity", cell: (x) => label(x.severity, "INCIDENT_SEVERITY_") },
-    { label: "State", cell: (x) => label(x.state, "INCIDENT_STATE_") },
+    { label: "State", cell: (x) => incidentState(x) },
     { label: "Where", cell: (x) => x.location || lastSegment(x.facility) },
     { label: "Notifications made", cell: (x) => (x.notifications || []).map((n) => label(n.kind, "AUTHORITY_KIND_") + ": " + n.authority + " (" + n.reference + ")").join("; ") },
     { label: "Missing notifications", cell: (x) => ((x.missingNotifications || []).length
       ? el("ul", { class: "plain-list" }, x.missingNotifications.map((n) => el("li", null, badge("Missing", "bad"), " " + label(n.kind, "AUTHORITY_KIND_") + ": " + n.authority + (n.dueTime ? ", due " + fmtTime(n.dueTime) : ""))))
       : "None") },
     { label: "Open actions", cell: (x) => String((x.actions || []).filter((a) => a.status === "ACTION_STATUS_OPEN").length) },
-  ], incidents, { rowClass: (x) => (x.notificationsMissing ? "row-missing" : undefined), empty: "No security incident recorded." }));
+    readOnly ? null : { label: "Close or reopen", cell: (x) => incidentActions(x) },
+  ].filter(Boolean), incidents, { rowClass: (x) => (x.notificationsMissing ? "row-missing" : undefined), empty: "No security incident recorded.", class: "data incidents" }));
+}
+
+const INCIDENT_TONE = { OPEN: "warn", CLOSED: "good" };
+function incidentState(x) {
+  const st = (x.state || "").replace("INCIDENT_STATE_", "");
+  const b = badge(label(st), INCIDENT_TONE[st]);
+  b.setAttribute("data-state", st);
+  return [b,
+    st === "CLOSED" && x.closer ? el("div", { class: "hint" }, "by ", person(x.closer), ", " + fmtTime(x.closeTime)) : null,
+    st === "OPEN" && x.reopenReason ? el("div", { class: "reason", text: "Reopened: " + x.reopenReason }) : null];
+}
+
+// Close an open incident (ADMIN; the API names the notifications and actions
+// still missing), or reopen a closed one with a reason.
+function incidentActions(x) {
+  const headId = "incident-" + lastSegment(x.name);
+  const what = "“" + (x.title || lastSegment(x.name)) + "”";
+  if (x.state === "INCIDENT_STATE_OPEN") {
+    return rowActions(headId, button("Close", (ev) => act(ev.currentTarget,
+      () => call("SecurityIncidents", "CloseSecurityIncident", { name: x.name, etag: x.etag }), "Closed: " + what + ".", headId), "btn btn-primary btn-small"));
+  }
+  if (x.state === "INCIDENT_STATE_CLOSED") {
+    return rowActions(headId, reasonBox({
+      open: "Reopen…", label: "Reason for reopening", submit: "Reopen", submitClass: "btn-primary", focusId: headId,
+      run: (reason) => call("SecurityIncidents", "ReopenSecurityIncident", { name: x.name, etag: x.etag, reason }),
+      done: "Reopened: " + what + " is open again.",
+    }));
+  }
+  return "";
 }
 
 // ---------------------------------------------------------------------------

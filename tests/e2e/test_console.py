@@ -4,14 +4,19 @@ scripts/deps.sh) through tests/e2e/browser/console_story.mjs.
 
 Python seeds the story with gRPC: a forwarder with a policy in review (its
 revision 2), business partners, a declaration request to a carrier, an
-approved assessment with scored scenarios and accepted countermeasures, a
-plan with an overdue item, an incident with a missing notification, and a
-validation grant to a customs authority. The browser then walks the story
-through the console's pages only, typing and clicking as people would: the
-forwarder's security manager approves the policy; the carrier writes,
-submits and approves a declaration and answers the request with it; the
-forwarder reads the assessment's heat map, its plan and its incidents; the
-authority's validator reads the forwarder's readiness report and prints it.
+approved assessment with scored scenarios and accepted countermeasures (its
+next revision a draft with two countermeasures proposed), a plan with an
+overdue item, an incident with a missing notification, one that may be
+closed and one closed, and a validation grant to a customs authority. The
+browser then walks the story through the console's pages only, typing and
+clicking as people would: the forwarder's security manager approves the
+policy; the carrier writes, submits and approves a declaration and answers
+the request with it; the forwarder reads the assessment's heat map, accepts
+one proposed countermeasure and declines the other, moves the overdue plan
+item on, closes an incident and reopens another (each refusal on the way
+shown as the API's own message); the authority's validator reads the
+forwarder's readiness report and prints it, and is offered none of those
+writes.
 Each step asserts what the page shows and saves a screenshot (into
 $SUPPLYSEC_ARTIFACTS, else <build>/artifacts/console/). Python then checks
 through gRPC that the effects happened, and that no key reached the server's
@@ -207,6 +212,21 @@ def seed(server, tag=""):
                                   id="seal-log", description="Seal log against the gate register",
                                   interval_days=7, owner="Gate supervisor")])).name
 
+    # the assessment's next revision, a draft: two countermeasures proposed
+    # for the security manager to decide (one to accept, one to decline)
+    fa.call("SecurityAssessments.CreateSecurityAssessmentRevision", name=assessment)
+    for key_, sid, text, crit, c, l in (
+            ("proposedAccept", "phishing", "Phishing awareness training for the booking desk",
+             pb.common.AEO_CRITERION_A_EDUCATION_TRAINING, 1, 1),
+            ("proposedDecline", "smuggling", "X-ray scan of every inbound container",
+             pb.common.AEO_CRITERION_C_CARGO, 1, 1)):
+        out[key_] = fa.call("Countermeasures.CreateCountermeasure",
+                            parent=assessment + "/threatScenarios/" + sid,
+                            countermeasure=CM.Countermeasure(
+                                description=text, priority=2, aeo_criterion=crit,
+                                residual_consequence_level=c, residual_likelihood_level=l,
+                                owner="Security manager", due_time=ts(90 * DAY))).name
+
     # an incident whose customs notification is not made yet
     out["incident"] = fa.call(
         "SecurityIncidents.CreateSecurityIncident", parent=fwd, security_incident_id="seal-broken",
@@ -216,6 +236,30 @@ def seed(server, tag=""):
             required_notifications=[I.RequiredNotification(
                 kind=I.AUTHORITY_KIND_CUSTOMS, authority="Hauptzollamt Hamburg",
                 due_time=ts(DAY))])).name
+    # one that may be closed (its notification made, its action done), and
+    # one closed already
+    done = I.IncidentAction(description="Barrier repaired and the driver briefed",
+                            kind=I.ACTION_KIND_CORRECTIVE, owner="Facility manager",
+                            status=I.ACTION_STATUS_DONE)
+    out["closable"] = fa.call(
+        "SecurityIncidents.CreateSecurityIncident", parent=fwd, security_incident_id="gate-damage",
+        security_incident=I.SecurityIncident(
+            title="Gate barrier damaged by a truck", occur_time=ts(-3 * DAY),
+            severity=I.INCIDENT_SEVERITY_LOW, facility=target,
+            required_notifications=[I.RequiredNotification(
+                kind=I.AUTHORITY_KIND_OTHER, authority="Hamburg Port Authority")],
+            notifications=[I.NotificationMade(
+                kind=I.AUTHORITY_KIND_OTHER, authority="Hamburg Port Authority",
+                reference="HPA-2026-118", notify_time=ts(-2 * DAY))],
+            actions=[done])).name
+    out["closed"] = fa.call(
+        "SecurityIncidents.CreateSecurityIncident", parent=fwd, security_incident_id="fence-cut",
+        security_incident=I.SecurityIncident(
+            title="Cut in the perimeter fence", occur_time=ts(-20 * DAY),
+            severity=I.INCIDENT_SEVERITY_MEDIUM, facility=target,
+            actions=[I.IncidentAction(description="Fence mended", kind=I.ACTION_KIND_CORRECTIVE,
+                                      owner="Facility manager", status=I.ACTION_STATUS_DONE)])).name
+    fa.call("SecurityIncidents.CloseSecurityIncident", name=out["closed"])
 
     # the authority recognizes AEO-S of its own programme; the forwarder grants it access
     ca.call("Recognitions.CreateRecognition", parent=customs, recognition=pb.recognitions.Recognition(
@@ -316,6 +360,23 @@ class ConsoleBrowserTest(ServerTestCase):
                              "SecurityPolicies.ApproveSecurityPolicy", name=d["policy"])
         self.assertEqual(e.code().name, "PERMISSION_DENIED")
         editor_message = e.details()
+        # the refusals the manager meets on the way (refused: nothing changes)
+        fa = self.client("fwdAdmin")
+        e = self.assertNotOk(fa.call, "Countermeasures.DeclineCountermeasure",
+                             name=d["proposedDecline"], reason="")
+        self.assertEqual(e.code().name, "INVALID_ARGUMENT")
+        decline_empty_message = e.details()
+        items = fa.call("PlanItems.ListPlanItems", parent=d["plan"]).plan_items
+        fence_item = [x for x in items if x.description == "Fence and CCTV around the yard"][0]
+        e = self.assertNotOk(fa.call, "PlanItems.UpdatePlanItem", plan_item=pb.items.PlanItem(
+            name=fence_item.name, status=pb.items.PLAN_ITEM_STATUS_VERIFIED),
+            update_mask=pb.field_mask.FieldMask(paths=["status"]))
+        self.assertEqual(e.code().name, "INVALID_ARGUMENT")
+        verify_message = e.details()
+        e = self.assertNotOk(fa.call, "SecurityIncidents.CloseSecurityIncident",
+                             name=d["incident"])
+        self.assertEqual(e.code().name, "FAILED_PRECONDITION")
+        close_refused_message = e.details()
 
         cells = lambda cs: sorted(([c, l, n, str(n)] for c, l, n in cs),
                                   key=lambda x: ",".join(map(str, x)))
@@ -336,6 +397,19 @@ class ConsoleBrowserTest(ServerTestCase):
                        "ranked": ["Theft from the yard", "Contraband in a sealed container",
                                   "Phishing of the booking desk"],
                        "overdueItem": "Fence and CCTV around the yard",
+                       "acceptCountermeasure": "Phishing awareness training for the booking desk",
+                       "declineCountermeasure": "X-ray scan of every inbound container",
+                       "declineEmptyMessage": decline_empty_message,
+                       "declineReason": "Out of proportion: seal checks and risk profiling "
+                                        "cover it",
+                       # phishing's residual moves from (2, 1) to its countermeasure's (1, 1)
+                       "afterAccepted": cells([(1, 1, 1), (1, 2, 1), (2, 2, 1)]),
+                       "verifyMessage": verify_message,
+                       "missingIncident": "Broken seal on MSCU1234567",
+                       "closeRefusedMessage": close_refused_message,
+                       "closableIncident": "Gate barrier damaged by a truck",
+                       "closedIncident": "Cut in the perimeter fence",
+                       "reopenReason": "The fence was cut again at the same place",
                        "frameworkTitle": "WCO SAFE Framework AEO criteria A to I",
                    })
         stale = os.path.join(self.artifacts, "failure.png")
@@ -352,8 +426,8 @@ class ConsoleBrowserTest(ServerTestCase):
                 self.artifacts, "%02d-%s.png" % (seen["steps"].index(name) + 1, name))), name)
 
         # the effects, through gRPC
-        fa = self.client("fwdAdmin")
         D = pb.common
+        manager = fa.call("ApiKeys.GetCaller").api_key.name
         policy = fa.call("SecurityPolicies.GetSecurityPolicy", name=d["policy"])
         self.assertEqual((policy.state, policy.revision_id), (D.DOCUMENT_STATE_APPROVED, "2"))
         approver = policy.control.approver
@@ -372,6 +446,49 @@ class ConsoleBrowserTest(ServerTestCase):
                          "Trucks locked and tracked by GPS")
         self.assertEqual(declaration.signatory.name, "J. Kowalski")
         self.assertIn(request.declaration.split("/")[-1], seen["declarationUrl"])
+
+        # the countermeasures decided in the assessment's draft, the scenario scored again
+        CM = pb.countermeasures
+        accepted = fa.call("Countermeasures.GetCountermeasure", name=d["proposedAccept"])
+        self.assertEqual((accepted.state, accepted.decider, accepted.decline_reason),
+                         (CM.COUNTERMEASURE_STATE_ACCEPTED, manager, ""))
+        declined = fa.call("Countermeasures.GetCountermeasure", name=d["proposedDecline"])
+        self.assertEqual((declined.state, declined.decider, declined.decline_reason),
+                         (CM.COUNTERMEASURE_STATE_DECLINED, manager,
+                          "Out of proportion: seal checks and risk profiling cover it"))
+        phishing = fa.call("ThreatScenarios.GetThreatScenario",
+                           name=d["proposedAccept"].split("/countermeasures/")[0])
+        self.assertEqual((phishing.residual_consequence_level, phishing.residual_likelihood_level),
+                         (1, 1))
+        smuggling = fa.call("ThreatScenarios.GetThreatScenario",
+                            name=d["proposedDecline"].split("/countermeasures/")[0])
+        self.assertEqual((smuggling.residual_consequence_level,
+                          smuggling.residual_likelihood_level), (2, 2))
+        assessment = fa.call("SecurityAssessments.GetSecurityAssessment", name=d["assessment"])
+        self.assertEqual((assessment.state, assessment.revision_id), (D.DOCUMENT_STATE_DRAFT, "2"))
+
+        # the plan item moved on (its status only), the other one left as it was
+        PI = pb.items
+        items = {x.description: x for x in
+                 fa.call("PlanItems.ListPlanItems", parent=d["plan"]).plan_items}
+        fence = items["Fence and CCTV around the yard"]
+        self.assertEqual((fence.status, fence.overdue, list(fence.evidence), fence.owner),
+                         (PI.PLAN_ITEM_STATUS_IMPLEMENTED, False, [], "Site manager"))
+        self.assertEqual(fence.due_time, fence_item.due_time)
+        self.assertGreater(fence.status_time.ToNanoseconds(),
+                           fence_item.status_time.ToNanoseconds())
+        self.assertEqual(items["Seal checks at the gate"].status, PI.PLAN_ITEM_STATUS_PLANNED)
+
+        # the incidents: one closed, one reopened, the one missing a notification still open
+        I = pb.incidents
+        closed = fa.call("SecurityIncidents.GetSecurityIncident", name=d["closable"])
+        self.assertEqual((closed.state, closed.closer), (I.INCIDENT_STATE_CLOSED, manager))
+        self.assertTrue(closed.HasField("close_time"))
+        reopened = fa.call("SecurityIncidents.GetSecurityIncident", name=d["closed"])
+        self.assertEqual((reopened.state, reopened.reopen_reason),
+                         (I.INCIDENT_STATE_OPEN, "The fence was cut again at the same place"))
+        still = fa.call("SecurityIncidents.GetSecurityIncident", name=d["incident"])
+        self.assertEqual(still.state, I.INCIDENT_STATE_OPEN)
 
         # the validator's reads, in the forwarder's audit log
         validator_keys = self.admin.call("ApiKeys.ListApiKeys", parent=d["customs"],

@@ -8,8 +8,13 @@
 //   3. the forwarder's security manager (ADMIN) approves the policy in review
 //   4. the carrier writes a declaration, submits and approves it, and answers the request
 //   5. the forwarder reads the answer and accepts it, reads the heat map before and
-//      after countermeasures, the overdue plan item, the missing notification, the audit log
-//   6. the customs validator reads the forwarder's readiness report, and prints it
+//      after countermeasures, and in the assessment's next draft accepts one proposed
+//      countermeasure and declines another (by keyboard, an empty reason refused
+//      first); moves the overdue plan item on (VERIFIED without evidence refused
+//      first); closes an incident (one with a missing notification refused first)
+//      and reopens a closed one; reads the audit log
+//   6. the customs validator reads the forwarder's readiness report, and prints it;
+//      none of the write actions of 5 is offered to it
 //
 // Each step saves a screenshot into `artifacts`. Prints one JSON line: what it saw.
 import { writeFileSync } from "node:fs";
@@ -66,6 +71,31 @@ try {
   }
 
   const text = (selector) => page.$eval(selector, (e) => e.textContent.replace(/\s+/g, " ").trim());
+
+  // In table `tableSel`, the row whose heading reads `head`: the visible element
+  // in it matching `selector` (whose text is `text`, when given), waited for.
+  async function inRow(tableSel, head, selector, text) {
+    const h = await page.waitForFunction((tsel, hd, sel, t) => {
+      const row = [...document.querySelectorAll(tsel + " tbody tr")]
+        .find((r) => r.querySelector("th") && r.querySelector("th").textContent.trim() === hd);
+      return (row && [...row.querySelectorAll(sel)]
+        .find((e) => (t === "" || e.textContent.trim() === t) && e.offsetParent !== null)) || null;
+    }, {}, tableSel, head, selector, text || "");
+    return h.asElement();
+  }
+
+  // The text of that row ("" when there is none).
+  const rowText = (tableSel, head) => page.$$eval(tableSel + " tbody tr", (rows, hd) => {
+    const row = rows.find((r) => r.querySelector("th") && r.querySelector("th").textContent.trim() === hd);
+    return row ? row.textContent.replace(/\s+/g, " ").trim() : "";
+  }, head);
+
+  // Where the focus is: the element's tag, id, text, and the heading of its table row.
+  const focus = () => page.evaluate(() => {
+    const e = document.activeElement;
+    const row = e && e.closest("tr");
+    return { tag: e.tagName, id: e.id, text: e.textContent.trim(), row: row && row.querySelector("th") ? row.querySelector("th").textContent.trim() : "" };
+  });
   const h1 = () => text("#main h1");
   const alertText = () => text("#alert");
   const waitAlert = () => page.waitForFunction(() => document.getElementById("alert").textContent.trim() !== "");
@@ -273,16 +303,145 @@ try {
   check(same(ranked, cfg.expect.ranked), "ranked " + JSON.stringify(ranked));
   await shot("forwarder-heat-map");
 
+  // the assessment's next revision is a draft: the manager decides the proposed countermeasures
+  check((await text("#main .doc-meta")).includes("Revision 2") && (await text("#main .doc-meta")).includes("Draft"), "the assessment's draft");
+  const cms = "#main table.countermeasures";
+  check((await text("#countermeasures")).includes("2 proposed"), "proposed countermeasures: " + (await text("#countermeasures")));
+  // the ones accepted in revision 1 are not for deciding again here
+  const fence = await rowText(cms, cfg.expect.overdueItem);
+  check(fence.includes("Accepted") && !fence.includes("Decline"), "a decision offered on an accepted countermeasure: " + fence);
+  before = await rendered();
+  await (await inRow(cms, cfg.expect.acceptCountermeasure, "button", "Accept")).click();
+  await settled(before, cfg.expect.assessmentTitle);
+  await waitStatus("Accepted");
+  check(!(await alertText()), "an alert after accepting: " + (await alertText()));
+  let row = await rowText(cms, cfg.expect.acceptCountermeasure);
+  check(row.includes("Accepted") && row.includes("by security manager") && !row.includes("Decline"), "the accepted countermeasure: " + row);
+  let focused5 = await focus();
+  check(focused5.row === cfg.expect.acceptCountermeasure && focused5.id.startsWith("cm-phishing-"), "focus after accepting: " + JSON.stringify(focused5));
+  // the scenario is scored again: the heat map after countermeasures moved
+  const after2 = await page.$$eval("#main figure.heatmap[data-which=after] td.cell", (cs) => cs
+    .filter((c) => Number(c.getAttribute("data-count")) > 0)
+    .map((c) => [Number(c.getAttribute("data-consequence")), Number(c.getAttribute("data-likelihood")), Number(c.getAttribute("data-count")), c.querySelector(".count").textContent])
+    .sort());
+  check(same(after2, cfg.expect.afterAccepted), "after accepting: " + JSON.stringify(after2));
+  check((await text("#countermeasures")).includes("1 proposed"), "one left to decide");
+  await shot("manager-accepts-countermeasure");
+
+  // decline the other, by keyboard: the box opens on the reason, Escape closes it
+  const decline = await inRow(cms, cfg.expect.declineCountermeasure, "button", "Decline…");
+  await decline.focus();
+  await page.keyboard.press("Enter");
+  let f = await focus();
+  check(f.tag === "TEXTAREA" && f.row === cfg.expect.declineCountermeasure, "focus in the reason: " + JSON.stringify(f));
+  check(await decline.evaluate((b) => b.getAttribute("aria-expanded") === "true"), "Decline… not expanded");
+  const reasonLabel = await page.evaluate(() => document.querySelector(`label[for="${document.activeElement.id}"]`).textContent.trim());
+  check(reasonLabel === "Reason for declining", "the reason's label: " + reasonLabel);
+  await page.keyboard.press("Escape");
+  f = await focus();
+  check(f.text === "Decline…" && f.row === cfg.expect.declineCountermeasure, "focus back on Decline…: " + JSON.stringify(f));
+  check(await decline.evaluate((b) => b.getAttribute("aria-expanded") === "false"), "Decline… still expanded");
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Tab"); // to the Decline button, the reason left empty
+  f = await focus();
+  check(f.text === "Decline", "Tab to Decline: " + JSON.stringify(f));
+  await page.keyboard.press("Enter");
+  await waitAlert();
+  const emptyReason = await alertText();
+  check(emptyReason.includes("invalid_argument") && emptyReason.includes(cfg.expect.declineEmptyMessage), "an empty reason: " + emptyReason);
+  check((await focus()).text === "Decline", "focus kept on Decline after the refusal");
+  check((await rowText(cms, cfg.expect.declineCountermeasure)).includes("Proposed"), "declined without a reason");
+  await shot("manager-decline-needs-reason");
+  await page.keyboard.down("Shift");
+  await page.keyboard.press("Tab");
+  await page.keyboard.up("Shift");
+  await page.keyboard.type(cfg.expect.declineReason);
+  await page.keyboard.press("Tab");
+  before = await rendered();
+  await page.keyboard.press("Enter");
+  await settled(before, cfg.expect.assessmentTitle);
+  await waitStatus("Declined");
+  check(!(await alertText()), "an alert after declining: " + (await alertText()));
+  row = await rowText(cms, cfg.expect.declineCountermeasure);
+  check(row.includes("Declined") && row.includes("Reason: " + cfg.expect.declineReason), "the declined countermeasure: " + row);
+  f = await focus();
+  check(f.row === cfg.expect.declineCountermeasure && f.id.startsWith("cm-smuggling-"), "focus after declining: " + JSON.stringify(f));
+  check((await text("#countermeasures")).includes("none proposed"), "none left to decide");
+  await shot("manager-declines-countermeasure");
+
   await go("#nav a", "Plans", "Security plans");
   const overdue = await page.$$eval("#main tr.row-overdue th", (t) => t.map((x) => x.textContent));
   check(same(overdue, [cfg.expect.overdueItem]), "overdue items " + JSON.stringify(overdue));
   check((await text("#main")).includes("1 overdue"), "the overdue count");
   await shot("forwarder-plan-items");
 
+  // the overdue item moves on: VERIFIED without evidence is refused, IMPLEMENTED is not overdue
+  const items = "#main table.items";
+  const statusChoice = await inRow(items, cfg.expect.overdueItem, "select");
+  const statusLabel = await statusChoice.evaluate((s) => document.querySelector(`label[for="${s.id}"]`).textContent.trim());
+  check(statusLabel === "New status", "the status select's label: " + statusLabel);
+  const options = await statusChoice.evaluate((s) => [...s.options].map((o) => o.textContent));
+  check(same(options, ["Planned", "In progress", "Implemented", "Verified"]), "status options " + JSON.stringify(options));
+  await statusChoice.select("PLAN_ITEM_STATUS_VERIFIED");
+  await (await inRow(items, cfg.expect.overdueItem, "button", "Set status")).click();
+  await waitAlert();
+  const noEvidence = await alertText();
+  check(noEvidence.includes("invalid_argument") && noEvidence.includes(cfg.expect.verifyMessage), "VERIFIED without evidence: " + noEvidence);
+  check((await rowText(items, cfg.expect.overdueItem)).includes("Planned"), "the item moved without evidence");
+  await shot("manager-verify-needs-evidence");
+  await statusChoice.select("PLAN_ITEM_STATUS_IMPLEMENTED");
+  before = await rendered();
+  await (await inRow(items, cfg.expect.overdueItem, "button", "Set status")).click();
+  await settled(before, "Security plans");
+  await waitStatus("Status set");
+  check((await text("#status")).includes(cfg.expect.overdueItem) && (await text("#status")).includes("Implemented"), "the status line: " + (await text("#status")));
+  check(!(await alertText()), "an alert after setting the status");
+  row = await rowText(items, cfg.expect.overdueItem);
+  check(row.includes("Implemented") && !row.includes("Overdue"), "the item after: " + row);
+  check((await page.$$("#main tr.row-overdue")).length === 0 && (await text("#main")).includes("none overdue"), "still overdue");
+  f = await focus();
+  check(f.row === cfg.expect.overdueItem && f.id.startsWith("item-"), "focus after setting the status: " + JSON.stringify(f));
+  await shot("manager-moves-plan-item");
+
   await go("#nav a", "Incidents", "Security incidents");
   const missing = await page.$$eval("#main tr.row-missing", (t) => t.map((x) => x.textContent.replace(/\s+/g, " ")));
   check(missing.length === 1 && missing[0].includes("Missing") && missing[0].includes("Customs: Hauptzollamt Hamburg"), "missing " + JSON.stringify(missing));
   await shot("forwarder-incidents");
+
+  // closing the one whose notification is missing is refused, with the API's reason
+  const incidents = "#main table.incidents";
+  await (await inRow(incidents, cfg.expect.missingIncident, "button", "Close")).click();
+  await waitAlert();
+  const refused = await alertText();
+  check(refused.includes("failed_precondition") && refused.includes(cfg.expect.closeRefusedMessage), "closing with a notification missing: " + refused);
+  check((await rowText(incidents, cfg.expect.missingIncident)).includes("Open"), "closed with a notification missing");
+  await shot("manager-close-refused");
+  // the one whose notification is made and action done closes
+  before = await rendered();
+  await (await inRow(incidents, cfg.expect.closableIncident, "button", "Close")).click();
+  await settled(before, "Security incidents");
+  await waitStatus("Closed");
+  check(!(await alertText()), "an alert after closing");
+  row = await rowText(incidents, cfg.expect.closableIncident);
+  check(row.includes("Closed") && row.includes("by security manager") && row.includes("Reopen…"), "the closed incident: " + row);
+  f = await focus();
+  check(f.row === cfg.expect.closableIncident && f.id === "incident-gate-damage", "focus after closing: " + JSON.stringify(f));
+  await shot("manager-closes-incident");
+  // and a closed one reopens, with a reason
+  const reopen = await inRow(incidents, cfg.expect.closedIncident, "button", "Reopen…");
+  await reopen.click();
+  f = await focus();
+  check(f.tag === "TEXTAREA" && f.row === cfg.expect.closedIncident, "focus in the reason to reopen: " + JSON.stringify(f));
+  await page.keyboard.type(cfg.expect.reopenReason);
+  await shot("manager-reopen-reason");
+  before = await rendered();
+  await (await inRow(incidents, cfg.expect.closedIncident, "button", "Reopen")).click();
+  await settled(before, "Security incidents");
+  await waitStatus("Reopened");
+  row = await rowText(incidents, cfg.expect.closedIncident);
+  check(row.includes("Open") && row.includes("Reopened: " + cfg.expect.reopenReason), "the reopened incident: " + row);
+  await inRow(incidents, cfg.expect.closedIncident, "button", "Close"); // it may be closed again
+  await shot("manager-reopens-incident");
 
   await go("#nav a", "Partners", "Business partners");
   const due = await page.$$eval("#main tr.row-due th", (t) => t.map((x) => x.textContent));
@@ -291,7 +450,8 @@ try {
   await go("#nav a", "Audit log", "Audit log");
   check((await text("#main .verify h2")) === "Chain intact", "audit verification");
   const methods = await page.$$eval("#main table.audit tbody tr", (rows) => rows.map((r) => r.children[4].textContent));
-  check(methods.includes("ApproveSecurityPolicy") && methods.includes("AcceptDeclarationRequest"), "audit methods");
+  check(["ApproveSecurityPolicy", "AcceptDeclarationRequest", "AcceptCountermeasure", "DeclineCountermeasure", "UpdatePlanItem",
+    "CloseSecurityIncident", "ReopenSecurityIncident"].every((m) => methods.includes(m)), "audit methods " + JSON.stringify(methods.slice(0, 12)));
   // newest first: the positions fall down the page
   const positions = await page.$$eval("#main table.audit tbody tr", (rows) => rows.map((r) => Number(r.children[0].textContent)));
   check(positions.length > 2 && positions.every((p, i) => i === 0 || p < positions[i - 1]), "the audit log newest first: " + positions.slice(0, 5));
@@ -311,6 +471,18 @@ try {
   await go("#nav a", "Documents", "Controlled documents");
   await go("#main a", cfg.expect.policyTitle, cfg.expect.policyTitle);
   check((await page.$$("#main .doc-actions")).length === 0, "document actions offered to a validator");
+  // nor the decisions on countermeasures, plan items and incidents
+  await go("#nav a", "Assessments", "Security assessments");
+  await go("#main a", cfg.expect.assessmentTitle, cfg.expect.assessmentTitle);
+  check((await rowText("#main table.countermeasures", cfg.expect.acceptCountermeasure)).includes("Accepted"), "the validator reads the countermeasures");
+  check((await page.$$("#countermeasures button, #countermeasures textarea")).length === 0, "countermeasure decisions offered to a validator");
+  await go("#nav a", "Plans", "Security plans");
+  check((await rowText("#main table.items", cfg.expect.overdueItem)).includes("Implemented"), "the validator reads the plan items");
+  check((await page.$$("#main table.items select, #main table.items button")).length === 0, "plan item status offered to a validator");
+  await go("#nav a", "Incidents", "Security incidents");
+  check((await rowText("#main table.incidents", cfg.expect.closableIncident)).includes("Closed"), "the validator reads the incidents");
+  check((await page.$$("#main table.incidents button, #main table.incidents textarea")).length === 0, "incident actions offered to a validator");
+  await shot("validator-incidents-read-only");
   await go("#nav a", "Readiness", "Readiness");
   check((await text("#main")).includes("AEO-S"), "the authority's recognitions");
   await go("#main a", cfg.expect.frameworkTitle, "Readiness: " + cfg.expect.frameworkTitle);
