@@ -244,18 +244,13 @@ Supplysec__V1__AnnualLossSimulation *security_assessment_simulate(const op_ctx *
                                                                   const char *name, int trials,
                                                                   uint64_t seed, status *st)
 {
-    resource_key key;
-    if (!kind_parse_name(&security_assessment_kind, "name", name, &key, st) ||
-        !kind_authorize(op, KIND_GET, &key, key.name, st))
-        return NULL;
     if (trials < 0 || trials > LOSS_TRIALS_MAX) {
         status_fail(st, STATUS_INVALID_ARGUMENT, "trials: 1 to %d (0 for %d), got %d",
                     LOSS_TRIALS_MAX, LOSS_TRIALS_DEFAULT, trials);
         return NULL;
     }
-    SecurityAssessment *a = (SecurityAssessment *)resource_load(
-        op, security_assessment_kind.desc, security_assessment_kind.collection, key.org, key.name,
-        key.name, NULL, st);
+    assessment_report rep;
+    SecurityAssessment *a = security_assessment_report_load(op, name, &rep, st);
     if (!a)
         return NULL;
     Supplysec__V1__AnnualLossSimulation *out = NULL;
@@ -266,14 +261,14 @@ Supplysec__V1__AnnualLossSimulation *security_assessment_simulate(const op_ctx *
     if (op->deadline_us < sim.deadline_us)
         sim.deadline_us = op->deadline_us;
     if (!sim.sch || !sim.sch->consequence || !sim.sch->likelihood) {
-        status_fail(st, STATUS_DATA_LOSS, "%s has no scoring scheme", key.name);
+        status_fail(st, STATUS_DATA_LOSS, "%s has no scoring scheme", name);
         goto done;
     }
     if (sim.sch->combination != COMBINATION(EXPECTED_ANNUAL_LOSS)) {
         status_fail(st, STATUS_FAILED_PRECONDITION,
                     "%s is scored on \"%s\", which has no costs: the simulation needs an "
                     "expected-annual-loss scheme (the SEMI_QUANTITATIVE preset)",
-                    key.name, sim.sch->title);
+                    name, sim.sch->title);
         goto done;
     }
     while (!seed && RAND_bytes((unsigned char *)&seed, sizeof seed) == 1)
@@ -290,7 +285,7 @@ Supplysec__V1__AnnualLossSimulation *security_assessment_simulate(const op_ctx *
         status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto done;
     }
-    if (!threat_scenarios_each(op, key.org, key.name, simulate_one, &sim, st))
+    if (!security_assessment_report_scenarios(op, &rep, simulate_one, &sim, st))
         goto done;
     loss_stats before, after;
     loss_stats_of(sim.total_before, sim.n, &before);
@@ -306,7 +301,7 @@ Supplysec__V1__AnnualLossSimulation *security_assessment_simulate(const op_ctx *
     out->n_scenarios = sim.n_scenarios;
     sim.scenarios = NULL;
     sim.n_scenarios = 0;
-    out->security_assessment = strdup(key.name);
+    out->security_assessment = strdup(name);
     out->revision_id = strdup(a->revision_id);
     out->currency = strdup(sim.sch->currency);
     out->total_before = distribution(&before);

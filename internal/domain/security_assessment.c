@@ -262,22 +262,43 @@ static bool before_delete(const op_ctx *op, const resource_key *key, const Proto
 
 /* ---- the reports ---- */
 
-/* The assessment `name` for a report, read as a VIEWER would. */
-static SecurityAssessment *report_load(const op_ctx *op, const char *name, resource_key *key,
-                                       status *st)
+SecurityAssessment *security_assessment_report_load(const op_ctx *op, const char *name,
+                                                    assessment_report *r, status *st)
 {
-    if (!kind_parse_name(&security_assessment_kind, "name", name, key, st) ||
-        !kind_authorize(op, KIND_GET, key, key->name, st))
+    const kind *k = &security_assessment_kind;
+    memset(r, 0, sizeof *r);
+    if (!kind_parse_revision_name(k, "name", name, &r->key, st) ||
+        !kind_authorize(op, KIND_GET, &r->key, r->key.name, st))
         return NULL;
-    SecurityAssessment *a = (SecurityAssessment *)resource_load(
-        op, security_assessment_kind.desc, security_assessment_kind.collection, key->org, key->name,
-        key->name, NULL, st);
+    SecurityAssessment *a = NULL;
+    if (r->key.revision[0]) {
+        /* an approved revision: its scenarios are the copies kept with it */
+        if (!lifecycle_kept_names(r->key.name, (int)strtol(r->key.revision, NULL, 10), r->key.name,
+                                  r->stored, r->display)) {
+            status_fail(st, STATUS_INVALID_ARGUMENT, "name: at most %d bytes", KIND_NAME_MAX - 1);
+            return NULL;
+        }
+        r->kept = true;
+        a = (SecurityAssessment *)lifecycle_load_revision(op, k, &r->key, st);
+    } else {
+        a = (SecurityAssessment *)resource_load(op, k->desc, k->collection, r->key.org, r->key.name,
+                                                r->key.name, NULL, st);
+    }
     if (a && (!a->scheme || !a->scheme->consequence || !a->scheme->likelihood)) {
-        status_fail(st, STATUS_DATA_LOSS, "%s has no scoring scheme", key->name);
+        status_fail(st, STATUS_DATA_LOSS, "%s has no scoring scheme", name);
         protobuf_c_message_free_unpacked(&a->base, NULL);
         return NULL;
     }
     return a;
+}
+
+bool security_assessment_report_scenarios(const op_ctx *op, const assessment_report *r,
+                                          bool (*fn)(const ThreatScenario *s, void *ctx,
+                                                     status *st),
+                                          void *ctx, status *st)
+{
+    return r->kept ? threat_scenarios_each_kept(op, r->key.org, r->stored, r->display, fn, ctx, st)
+                   : threat_scenarios_each(op, r->key.org, r->key.name, fn, ctx, st);
 }
 
 /* The scenarios, gathered for a report. */
@@ -346,14 +367,14 @@ static int by_score(const void *x, const void *y)
 Supplysec__V1__RankThreatScenariosResponse *security_assessment_rank(const op_ctx *op,
                                                                      const char *name, status *st)
 {
-    resource_key key;
-    SecurityAssessment *a = report_load(op, name, &key, st);
+    assessment_report rep;
+    SecurityAssessment *a = security_assessment_report_load(op, name, &rep, st);
     if (!a)
         return NULL;
     scenario_list l = {.acceptable_level = a->scheme->acceptable_level};
     protobuf_c_message_free_unpacked(&a->base, NULL);
     Supplysec__V1__RankThreatScenariosResponse *resp = NULL;
-    if (!threat_scenarios_each(op, key.org, key.name, gather, &l, st))
+    if (!security_assessment_report_scenarios(op, &rep, gather, &l, st))
         goto done;
     if (!(resp = malloc(sizeof *resp))) {
         status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
@@ -423,14 +444,14 @@ matrix_cells(const ScoringScheme *sch, const scenario_list *l, int offset, size_
 Supplysec__V1__RiskMatrix *security_assessment_matrix(const op_ctx *op, const char *name,
                                                       status *st)
 {
-    resource_key key;
-    SecurityAssessment *a = report_load(op, name, &key, st);
+    assessment_report rep;
+    SecurityAssessment *a = security_assessment_report_load(op, name, &rep, st);
     if (!a)
         return NULL;
     ScoringScheme *sch = a->scheme;
     scenario_list l = {.acceptable_level = sch->acceptable_level};
     Supplysec__V1__RiskMatrix *m = NULL;
-    if (!threat_scenarios_each(op, key.org, key.name, gather, &l, st))
+    if (!security_assessment_report_scenarios(op, &rep, gather, &l, st))
         goto done;
     if (!(m = malloc(sizeof *m)))
         goto oom;

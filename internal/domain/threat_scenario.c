@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "countermeasure.h"
 #include "doc.h"
+#include "lifecycle.h"
 #include "scoring_scheme.h"
 #include "security_assessment.h"
 #include "statement_of_application.h"
@@ -223,12 +224,24 @@ bool threat_scenario_untreated(const ThreatScenario *s, double acceptable_level)
 typedef struct each_scenario {
     bool (*fn)(const ThreatScenario *s, void *ctx, status *st);
     void *ctx;
+    const char *stored, *display; /* kept copies: the stored parent prefix, and its display */
 } each_scenario;
 
 static bool scenario_named(ProtobufCMessage **msg, const store_record *rec, void *ctx, status *st)
 {
     each_scenario *e = ctx;
-    if (!message_set_string(*msg, "name", rec->name))
+    char display[LIFECYCLE_PART_NAME_MAX];
+    const char *name = rec->name;
+    size_t sl = e->stored ? strlen(e->stored) : 0;
+    if (e->stored) {
+        if (strncmp(rec->name, e->stored, sl) != 0 || rec->name[sl] != '/')
+            return true; /* another revision's, sharing the prefix's scan */
+        if (snprintf(display, sizeof display, "%s%s", e->display, rec->name + sl) >=
+            (int)sizeof display)
+            return status_fail(st, STATUS_INTERNAL, "a kept scenario's name is too long");
+        name = display;
+    }
+    if (!message_set_string(*msg, "name", name))
         return status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
     return e->fn((const ThreatScenario *)*msg, e->ctx, st);
 }
@@ -238,7 +251,20 @@ bool threat_scenarios_each(const op_ctx *op, const char *org, const char *assess
                            status *st)
 {
     store_query q = {.collection = THREAT_SCENARIOS_COLLECTION, .org = org, .parent = assessment};
-    each_scenario e = {fn, ctx};
+    each_scenario e = {fn, ctx, NULL, NULL};
+    return resource_each(op, threat_scenario_kind.desc, &q, "threat scenarios", scenario_named, &e,
+                         st);
+}
+
+bool threat_scenarios_each_kept(const op_ctx *op, const char *org, const char *stored_parent,
+                                const char *display_parent,
+                                bool (*fn)(const ThreatScenario *s, void *ctx, status *st),
+                                void *ctx, status *st)
+{
+    store_query q = {.collection = threat_scenario_kind.revisions_collection,
+                     .org = org,
+                     .parent = stored_parent};
+    each_scenario e = {fn, ctx, stored_parent, display_parent};
     return resource_each(op, threat_scenario_kind.desc, &q, "threat scenarios", scenario_named, &e,
                          st);
 }

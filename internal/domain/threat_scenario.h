@@ -21,6 +21,15 @@ bool threat_scenarios_each(const op_ctx *op, const char *org, const char *assess
                            bool (*fn)(const ThreatScenario *s, void *ctx, status *st), void *ctx,
                            status *st);
 
+/* The same over the scenarios kept with an approved revision of their
+ * assessment: stored_parent is the kept assessment's key
+ * (`{assessment}@{10 digits}`), display_parent its name for people
+ * (`{assessment}@{revision}`), which each scenario's name is given. */
+bool threat_scenarios_each_kept(const op_ctx *op, const char *org, const char *stored_parent,
+                                const char *display_parent,
+                                bool (*fn)(const ThreatScenario *s, void *ctx, status *st),
+                                void *ctx, status *st);
+
 /* Whether s's incident score is over the acceptable level while it has
  * neither a residual score within it nor a risk acceptance. */
 bool threat_scenario_untreated(const ThreatScenario *s, double acceptable_level);

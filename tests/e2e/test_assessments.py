@@ -251,6 +251,34 @@ class AssessmentStoryTest(ServerTestCase):
         self.assertRpcError(C.NOT_FOUND, self.stranger.call, TS + "GetThreatScenario", name=kept)
         self.assertRpcError(C.NOT_FOUND, self.stranger.call, TS + "ListThreatScenarios",
                             parent=a + "@1")
+        # the reports of the approved revision, from its kept scenarios: the ranking and the
+        # matrix as they were approved while the draft changes the live scenario's levels
+        self.editor.call(TS + "UpdateThreatScenario",
+                         threat_scenario=T.ThreatScenario(name=s, likelihood_level=1),
+                         update_mask=pb.field_mask.FieldMask(paths=["likelihood_level"]))
+        rank = self.viewer.call(SA + "RankThreatScenarios", name=a + "@1")
+        self.assertEqual([(x.threat_scenario, x.title, x.incident_score, x.residual_score)
+                          for x in rank.scenarios], [(kept, "Theft", 16.0, 4.0)])
+        live = self.viewer.call(SA + "RankThreatScenarios", name=a)
+        self.assertEqual([(x.threat_scenario, x.title, x.incident_score)
+                          for x in live.scenarios], [(s, "Theft, revised", 4.0)])
+
+        def cells(m):
+            return ({(c.consequence_level, c.likelihood_level): list(c.threat_scenarios)
+                     for c in m.before if c.threat_scenarios},
+                    {(c.consequence_level, c.likelihood_level): list(c.threat_scenarios)
+                     for c in m.after if c.threat_scenarios})
+        self.assertEqual(cells(self.viewer.call(SA + "ComputeRiskMatrix", name=a + "@1")),
+                         ({(4, 4): [kept]}, {(2, 2): [kept]}))
+        self.assertEqual(cells(self.viewer.call(SA + "ComputeRiskMatrix", name=a))[0],
+                         {(4, 1): [s]})
+        for method in ("RankThreatScenarios", "ComputeRiskMatrix"):
+            with self.subTest(method=method):
+                self.assertRpcError(C.NOT_FOUND, self.viewer.call, SA + method, name=a + "@2")
+                self.assertRpcError(C.NOT_FOUND, self.stranger.call, SA + method, name=a + "@1")
+        # a 5 x 5 scheme has no costs: the kept revision is judged as the live one is
+        self.assertRpcError(C.FAILED_PRECONDITION, self.viewer.call, SA + "SimulateAnnualLoss",
+                            name=a + "@1")
 
     def test_annual_loss_simulation(self):
         """On the semi-quantitative preset: theft once a year at 10,000 to
