@@ -456,4 +456,9 @@ MUTANTS = [
          edits=[("internal/domain/audit_log.c",
                  "    /* the order is part of what a page token is bound to */\n    if (newest) {",
                  "    if (0) {")]),
+    dict(name="report-of-revision-reads-live",
+         promise="an approved revision's reports are of its kept scenarios, not the draft's",
+         edits=[("internal/domain/security_assessment.c",
+                 "    return r->kept ? threat_scenarios_each_kept(",
+                 "    return 0 ? threat_scenarios_each_kept(")]),
 ]
