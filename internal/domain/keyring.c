@@ -187,6 +187,16 @@ fail:
 
 /* ---- revoking ---- */
 
+/* The stored key (its hash with the metadata) that key names, its version
+ * into *version (unless NULL); NULL with st set (NOT_FOUND when there is
+ * none). */
+static StoredApiKey *stored_key(const op_ctx *op, const resource_key *key, int64_t *version,
+                                status *st)
+{
+    return (StoredApiKey *)resource_load(op, api_key_kind.envelope, api_key_kind.collection,
+                                         key->org, key->name, key->name, version, st);
+}
+
 Supplysec__V1__ApiKey *keyring_revoke(const op_ctx *op, const char *name, const char *etag,
                                       status *st)
 {
@@ -196,8 +206,7 @@ Supplysec__V1__ApiKey *keyring_revoke(const op_ctx *op, const char *name, const 
     if (!kind_parse_name(k, "name", name, &key, st) ||
         !kind_authorize_role(op, &key, SUPPLYSEC__V1__ROLE__ROLE_ADMIN, key.name, st))
         return NULL;
-    StoredApiKey *stored = (StoredApiKey *)resource_load(op, k->envelope, k->collection, key.org,
-                                                         key.name, key.name, &version, st);
+    StoredApiKey *stored = stored_key(op, &key, &version, st);
     if (!stored)
         return NULL;
     Supplysec__V1__ApiKey *res =
@@ -229,12 +238,10 @@ Supplysec__V1__ApiKey *keyring_caller(const op_ctx *op, char **parent, status *s
     assert(op->who); /* the runtime authenticated the call */
     const kind *k = &api_key_kind;
     resource_key key;
-    int64_t version;
     *parent = NULL;
     if (!kind_parse_name(k, "caller", op->who->name, &key, st))
         return NULL;
-    StoredApiKey *stored = (StoredApiKey *)resource_load(op, k->envelope, k->collection, key.org,
-                                                         key.name, key.name, &version, st);
+    StoredApiKey *stored = stored_key(op, &key, NULL, st);
     if (!stored)
         return NULL;
     Supplysec__V1__ApiKey *res =

@@ -27,7 +27,7 @@ from google.protobuf import json_format
 import harness
 from harness import (SUPPLYSECD, RpcAssertions, Server, ServerTestCase, exit_description,
                      http_listening, http_port, log_objects, protos, store_uri, tmpdir)
-from test_tls import make_ca, make_cert, make_signed
+from test_tls import make_ca, make_cert, make_mtls
 
 C = grpc.StatusCode
 
@@ -1344,13 +1344,9 @@ class HttpTlsTest(unittest.TestCase):
         """A client without a certificate, or with one another CA signed, gets no answer, not
         even /healthz; one with a certificate the CA signed is served, over Connect and
         gRPC-Web alike."""
-        d = tmpdir("http-mtls-")
-        ca = make_ca(d, "supplysec-test-ca")
-        other_ca = make_ca(d, "other-ca")
-        server = make_signed(d, "localhost", ca, "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-                             "extendedKeyUsage=serverAuth")
-        good = make_signed(d, "client-good", ca, "extendedKeyUsage=clientAuth")
-        foreign = make_signed(d, "client-foreign", other_ca, "extendedKeyUsage=clientAuth")
+        m = make_mtls(tmpdir("http-mtls-"))
+        ca, other_ca, server, good, foreign = (
+            m["ca"], m["other_ca"], m["server"], m["good"], m["foreign"])
         proc, line, log_text = self.start("127.0.0.1:0", "--tls-cert", server[0], "--tls-key",
                                           server[1], "--tls-client-ca", ca[0])
         self.assertEqual((line.get("tls"), line.get("client_certificates")), (True, True), line)

@@ -59,6 +59,23 @@ def make_signed(directory, name, ca, extensions):
     return cert, key
 
 
+def make_mtls(directory):
+    """A CA and another CA; a server certificate for 127.0.0.1 and localhost, a client
+    certificate, and a client certificate of the other CA: {"ca", "other_ca", "server",
+    "good", "foreign"}, each a (cert, key) pair of paths."""
+    ca = make_ca(directory, "supplysec-test-ca")
+    other_ca = make_ca(directory, "other-ca")
+    return {
+        "ca": ca, "other_ca": other_ca,
+        "server": make_signed(directory, "localhost", ca,
+                              "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                              "extendedKeyUsage=serverAuth"),
+        "good": make_signed(directory, "client-good", ca, "extendedKeyUsage=clientAuth"),
+        "foreign": make_signed(directory, "client-foreign", other_ca,
+                               "extendedKeyUsage=clientAuth"),
+    }
+
+
 def read(path):
     with open(path, "rb") as f:
         return f.read()
@@ -135,13 +152,9 @@ class TlsTest(unittest.TestCase, RpcAssertions):
         """--tls-client-ca: a client without a certificate, or with one signed
         by another CA, is refused; one signed by that CA is served."""
         pb = protos()
-        d = tmpdir("mtls-")
-        ca = make_ca(d, "supplysec-test-ca")
-        other_ca = make_ca(d, "other-ca")
-        server = make_signed(d, "localhost", ca, "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-                             "extendedKeyUsage=serverAuth")
-        good = make_signed(d, "client-good", ca, "extendedKeyUsage=clientAuth")
-        foreign = make_signed(d, "client-foreign", other_ca, "extendedKeyUsage=clientAuth")
+        m = make_mtls(tmpdir("mtls-"))
+        ca, other_ca, server, good, foreign = (
+            m["ca"], m["other_ca"], m["server"], m["good"], m["foreign"])
         proc, port, _ = self.start("--tls-cert", server[0], "--tls-key", server[1],
                                    "--tls-client-ca", ca[0])
         root = read(ca[0])

@@ -1150,16 +1150,23 @@ static void test_audit_one_event_per_write(void **state)
     store_audit_events_free(evs, n);
 }
 
+/* n records r00.. in each of the two organizations, one audit event each. */
+static void create_in_both(fx *f, int n)
+{
+    char name[16];
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "r%02d", i);
+        create_ok(f, f->coll, f->org, "", name, NULL, NULL, name);
+        create_ok(f, f->coll2, f->org2, "", name, NULL, NULL, name);
+    }
+}
+
 static void test_audit_list_paging(void **state)
 {
     fx *f = *state;
     enum { N = 23 };
     char name[16];
-    for (int i = 0; i < N; i++) {
-        snprintf(name, sizeof name, "r%02d", i);
-        create_ok(f, f->coll, f->org, "", name, NULL, NULL, name);
-        create_ok(f, f->coll2, f->org2, "", name, NULL, NULL, name);
-    }
+    create_in_both(f, N);
     const int limits[] = {1, 4, 23, 100};
     for (size_t k = 0; k < sizeof limits / sizeof limits[0]; k++) {
         size_t n;
@@ -1188,12 +1195,7 @@ static void test_audit_list_newest_first(void **state)
 {
     fx *f = *state;
     enum { N = 23 };
-    char name[16];
-    for (int i = 0; i < N; i++) {
-        snprintf(name, sizeof name, "r%02d", i);
-        create_ok(f, f->coll, f->org, "", name, NULL, NULL, name);
-        create_ok(f, f->coll2, f->org2, "", name, NULL, NULL, name);
-    }
+    create_in_both(f, N);
     size_t total;
     store_audit_event *oldest = audit_all(f, f->org, 100, &total);
     assert_int_equal(total, N);
