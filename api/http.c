@@ -36,10 +36,9 @@ struct http_server {
     int port;
     int max_message_bytes;
     char *cert_pem, *key_pem;
-    char
-        *client_ca_pem; /* --tls-client-ca: every connection must present a certificate it signed */
-    char *origins_text; /* the allow-list, split in place */
-    char *console_dir;  /* --console-dir: the console's files read from here */
+    char *client_ca_pem; /* --tls-client-ca: a client's certificate must be signed by it */
+    char *origins_text;  /* the allow-list, split in place */
+    char *console_dir;   /* --console-dir: the console's files read from here */
     const char *origins[MAX_ORIGINS];
     size_t n_origins;
 };
