@@ -8,6 +8,7 @@
 #include "http.h"
 
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdatomic.h>
@@ -458,8 +459,15 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             shutdown(fd->connect_fd, SHUT_RDWR);
         return;
     }
+    /* the chain, and the certificate's purpose: TLS client authentication,
+     * as OpenSSL checks it on the gRPC port (a server-only certificate of
+     * the same CA is refused) */
+    static gnutls_typed_vdata_st client_purpose = {
+        .type = GNUTLS_DT_KEY_PURPOSE_OID,
+        .data = (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT,
+    };
     gnutls_certificate_server_set_request(session, GNUTLS_CERT_REQUIRE);
-    gnutls_session_set_verify_cert(session, NULL, 0);
+    gnutls_session_set_verify_cert2(session, &client_purpose, 1, 0);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)

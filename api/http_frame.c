@@ -11,6 +11,7 @@
 #include <bson/bson.h>
 
 #include "encoding.h"
+#include "utf8.h"
 
 /* ---- what the request speaks ---- */
 
@@ -102,7 +103,21 @@ const char *http_connect_code(status_code code)
 
 char *http_connect_error_json(const status *st)
 {
-    char *msg = bson_utf8_escape_for_json(st->msg, -1);
+    /* a message quoting a header may hold bytes that are not UTF-8, which
+     * JSON cannot carry (and libbson's escaper refuses): each becomes '?' */
+    char text[sizeof st->msg];
+    size_t n = strnlen(st->msg, sizeof st->msg - 1);
+    for (size_t i = 0; i < n;) {
+        size_t c = utf8_char_len((const unsigned char *)st->msg + i, n - i);
+        if (c == 0) {
+            text[i++] = '?';
+            continue;
+        }
+        memcpy(text + i, st->msg + i, c);
+        i += c;
+    }
+    text[n] = '\0';
+    char *msg = bson_utf8_escape_for_json(text, -1);
     char *out = NULL;
     if (!msg || asprintf(&out, "{\"code\":\"%s\",\"message\":\"%s\"}", http_connect_code(st->code),
                          msg) < 0)

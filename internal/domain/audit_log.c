@@ -228,7 +228,8 @@ audit_log_list(const op_ctx *op, const Supplysec__V1__ListAuditEventsRequest *re
     /* the order is part of what a page token is bound to */
     if (newest) {
         char *ordered = NULL;
-        if (asprintf(&ordered, "%s\x1forder_by=position desc", canon) < 0) {
+        /* first: the query key keeps its beginning when a long filter is cut */
+        if (asprintf(&ordered, "order_by=position desc\x1f%s", canon) < 0) {
             status_fail(st, STATUS_RESOURCE_EXHAUSTED, "out of memory");
             goto fail;
         }

@@ -324,6 +324,16 @@ class AuditLogApiTest(ServerTestCase):
         self.assertTrue(t)
         self.assertRpcError(C.INVALID_ARGUMENT, self.a_admin.call, "AuditLog.ListAuditEvents",
                             parent="organizations/al-a", page_size=1, page_token=t)
+        # with a long filter too (the order must not be what a long query key loses)
+        long_flt = " OR ".join('resource = "organizations/al-a/x%02d-%s"' % (i, "y" * 40)
+                               for i in range(20)) + ' OR method != ""'
+        self.assertGreater(len(long_flt), 1000)
+        t = self.a_admin.call("AuditLog.ListAuditEvents", parent="organizations/al-a",
+                              page_size=1, filter=long_flt).next_page_token
+        self.assertTrue(t)
+        self.assertRpcError(C.INVALID_ARGUMENT, self.a_admin.call, "AuditLog.ListAuditEvents",
+                            parent="organizations/al-a", page_size=1, filter=long_flt,
+                            order_by="position desc", page_token=t)
 
     def test_page_token_of_another_query_refused(self):
         """A page token is good for its own query only: with another filter,

@@ -749,6 +749,12 @@ class HttpTest(HttpTestCase):
                                    self.acme_secret, {"Connect-Protocol-Version": "2"})
                 self.assertEqual(o.code, C.INVALID_ARGUMENT, o)
                 self.assertIn("connect-protocol-version", o.message)
+                # a header's bytes that are not UTF-8, quoted in the message: still an error
+                # the client can read (Connect's JSON, or its end-stream message)
+                o = self.over_http(f, GET_ORG, raw, '{"name": "organizations/http-acme"}',
+                                   self.acme_secret, {"Connect-Protocol-Version": "\xff\xfe1"})
+                self.assertEqual(o.code, C.INVALID_ARGUMENT, o)
+                self.assertIn('connect-protocol-version must be 1, got "??1"', o.message)
 
     # -- gRPC-Web framing, by hand --
 
@@ -1372,7 +1378,8 @@ class HttpTlsTest(unittest.TestCase):
 
         for what, ctx in (("no client certificate", context()),
                           ("a certificate signed by another CA", context(foreign)),
-                          ("the other CA's own certificate", context(other_ca))):
+                          ("the other CA's own certificate", context(other_ca)),
+                          ("the CA's server-only certificate", context(m["server_only"]))):
             for path in ("/healthz", HEALTH_CHECK):
                 with self.subTest(client=what, path=path):
                     try:

@@ -61,8 +61,9 @@ def make_signed(directory, name, ca, extensions):
 
 def make_mtls(directory):
     """A CA and another CA; a server certificate for 127.0.0.1 and localhost, a client
-    certificate, and a client certificate of the other CA: {"ca", "other_ca", "server",
-    "good", "foreign"}, each a (cert, key) pair of paths."""
+    certificate, a client certificate of the other CA, and a certificate of the CA for
+    servers only (no client authentication in its key purposes): {"ca", "other_ca", "server",
+    "good", "foreign", "server_only"}, each a (cert, key) pair of paths."""
     ca = make_ca(directory, "supplysec-test-ca")
     other_ca = make_ca(directory, "other-ca")
     return {
@@ -73,6 +74,7 @@ def make_mtls(directory):
         "good": make_signed(directory, "client-good", ca, "extendedKeyUsage=clientAuth"),
         "foreign": make_signed(directory, "client-foreign", other_ca,
                                "extendedKeyUsage=clientAuth"),
+        "server_only": make_signed(directory, "server-only", ca, "extendedKeyUsage=serverAuth"),
     }
 
 
@@ -168,6 +170,9 @@ class TlsTest(unittest.TestCase, RpcAssertions):
             # the other CA's own certificate, which is no client certificate of ours
             ("another CA's certificate", grpc.ssl_channel_credentials(
                 root, read(other_ca[1]), read(other_ca[0]))),
+            # the CA's, but for servers only
+            ("a server-only certificate", grpc.ssl_channel_credentials(
+                root, read(m["server_only"][1]), read(m["server_only"][0]))),
         )
         for what, creds in refused:
             with self.subTest(client=what):

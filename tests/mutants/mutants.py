@@ -444,8 +444,14 @@ MUTANTS = [
          promise="with --tls-client-ca, the HTTP port serves only clients whose certificate "
                  "that CA signed, as the gRPC port does",
          edits=[("api/http.c",
-                 "    gnutls_session_set_verify_cert(session, NULL, 0);",
-                 "")]),
+                 "    gnutls_session_set_verify_cert2(session, &client_purpose, 1, 0);",
+                 "    (void)client_purpose;")]),
+    dict(name="http-client-certificate-any-purpose",
+         promise="a client certificate on the HTTP port must be one for client authentication, "
+                 "as on the gRPC port",
+         edits=[("api/http.c",
+                 "    gnutls_session_set_verify_cert2(session, &client_purpose, 1, 0);",
+                 "    (void)client_purpose;\n    gnutls_session_set_verify_cert(session, NULL, 0);")]),
     dict(name="client-ca-without-tls-ignored",
          promise="--tls-client-ca without TLS is refused at start, never silently unchecked",
          edits=[("api/tls.c",
