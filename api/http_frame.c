@@ -76,29 +76,15 @@ const char *http_protocol_answer_type(http_protocol p)
 
 /* ---- Connect's errors ---- */
 
-const char *http_connect_code(status_code code)
+/* Connect's name of a code: the gRPC name in lower case ("canceled" with
+ * one L). */
+static void connect_code(status_code code, char out[32])
 {
-    static const char *const names[] = {
-        [STATUS_OK] = "ok",
-        [STATUS_CANCELLED] = "canceled",
-        [STATUS_UNKNOWN] = "unknown",
-        [STATUS_INVALID_ARGUMENT] = "invalid_argument",
-        [STATUS_DEADLINE_EXCEEDED] = "deadline_exceeded",
-        [STATUS_NOT_FOUND] = "not_found",
-        [STATUS_ALREADY_EXISTS] = "already_exists",
-        [STATUS_PERMISSION_DENIED] = "permission_denied",
-        [STATUS_RESOURCE_EXHAUSTED] = "resource_exhausted",
-        [STATUS_FAILED_PRECONDITION] = "failed_precondition",
-        [STATUS_ABORTED] = "aborted",
-        [STATUS_OUT_OF_RANGE] = "out_of_range",
-        [STATUS_UNIMPLEMENTED] = "unimplemented",
-        [STATUS_INTERNAL] = "internal",
-        [STATUS_UNAVAILABLE] = "unavailable",
-        [STATUS_DATA_LOSS] = "data_loss",
-        [STATUS_UNAUTHENTICATED] = "unauthenticated",
-    };
-    size_t i = (size_t)code;
-    return i < sizeof names / sizeof names[0] && names[i] ? names[i] : "unknown";
+    const char *name = code == STATUS_CANCELLED ? "canceled" : status_code_name(code);
+    size_t i = 0;
+    for (; name[i] && i + 1 < 32; i++)
+        out[i] = (char)tolower((unsigned char)name[i]);
+    out[i] = '\0';
 }
 
 char *http_connect_error_json(const status *st)
@@ -118,9 +104,9 @@ char *http_connect_error_json(const status *st)
     }
     text[n] = '\0';
     char *msg = bson_utf8_escape_for_json(text, -1);
-    char *out = NULL;
-    if (!msg || asprintf(&out, "{\"code\":\"%s\",\"message\":\"%s\"}", http_connect_code(st->code),
-                         msg) < 0)
+    char *out = NULL, code[32];
+    connect_code(st->code, code);
+    if (!msg || asprintf(&out, "{\"code\":\"%s\",\"message\":\"%s\"}", code, msg) < 0)
         out = NULL;
     bson_free(msg);
     return out;

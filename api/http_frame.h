@@ -35,9 +35,6 @@ bool http_protocol_connect_stream(http_protocol p);
 /* The Content-Type of its answers. */
 const char *http_protocol_answer_type(http_protocol p);
 
-/* Connect's name of a code: the gRPC name in lower case ("canceled" with
- * one L). */
-const char *http_connect_code(status_code code);
 /* Connect's error object, {"code":...,"message":...} (malloc'd; NULL when
  * out of memory), and a streaming answer's end-stream message: {} for OK,
  * else {"error":{...}} (malloc'd, its length in *n). */

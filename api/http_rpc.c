@@ -24,7 +24,6 @@
  * sizes: wire.h) as a binary one. */
 #include "http_rpc.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -170,7 +170,7 @@ static bool order_of(const char *order_by, bool *newest, status *st)
     *newest = false;
     if (!*p)
         return true;
-    if (strncmp(p, "position", 8) != 0)
+    if (strncmp(p, "position", 8) != 0 || (p[8] != ' ' && p[8] != '\0'))
         goto bad;
     p += 8;
     while (*p == ' ')
@@ -245,9 +245,12 @@ audit_log_list(const op_ctx *op, const Supplysec__V1__ListAuditEventsRequest *re
         size_t n = 0, i = 0;
         int want = (int)(AUDIT_LOG_SCAN_MAX - scanned < READ_CHUNK ? AUDIT_LOG_SCAN_MAX - scanned
                                                                    : READ_CHUNK);
-        store_status read = newest ? store_audit_list_newest(op->store, org, after, want, &evs, &n)
-                                   : store_audit_list(op->store, org, after, want, &evs, &n);
-        if (!op_check_deadline(op, st) || !status_from_store(st, read, req->parent))
+        if (!op_check_deadline(op, st) ||
+            !status_from_store(st,
+                               newest
+                                   ? store_audit_list_newest(op->store, org, after, want, &evs, &n)
+                                   : store_audit_list(op->store, org, after, want, &evs, &n),
+                               req->parent))
             goto fail;
         more = n == (size_t)want;
         for (; i < n && r->n_audit_events < (size_t)page_size; i++) {

@@ -260,10 +260,7 @@ Supplysec__V1__AnnualLossSimulation *security_assessment_simulate(const op_ctx *
                       .n = trials ? (size_t)trials : LOSS_TRIALS_DEFAULT};
     if (op->deadline_us < sim.deadline_us)
         sim.deadline_us = op->deadline_us;
-    if (!sim.sch || !sim.sch->consequence || !sim.sch->likelihood) {
-        status_fail(st, STATUS_DATA_LOSS, "%s has no scoring scheme", name);
-        goto done;
-    }
+    /* (the loader refused an assessment without its scheme's scales: DATA_LOSS) */
     if (sim.sch->combination != COMBINATION(EXPECTED_ANNUAL_LOSS)) {
         status_fail(st, STATUS_FAILED_PRECONDITION,
                     "%s is scored on \"%s\", which has no costs: the simulation needs an "

@@ -313,7 +313,8 @@ class AuditLogApiTest(ServerTestCase):
         flt = 'principal = "organizations/al-a/apiKeys/adm"'
         got, _ = list_all(self.a_admin, "organizations/al-a", flt, 2, "position desc")
         self.assertEqual([e.position for e in got], self.filtered(flt)[::-1])
-        for bad in ("event_time desc", "position desc, method", "desc", "position sideways"):
+        for bad in ("event_time desc", "position desc, method", "desc", "position sideways",
+                    "positiondesc"):
             with self.subTest(bad=bad):
                 e = self.assertRpcError(C.INVALID_ARGUMENT, self.a_admin.call,
                                         "AuditLog.ListAuditEvents", parent="organizations/al-a",
