@@ -22,6 +22,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -43,6 +44,7 @@ def run(cmd, env=None, timeout=None, cwd=ROOT):
     timeout the whole group (servers and doubles a suite started included)
     is killed. Never raises for a command that cannot run or misbehaves."""
     print("+ " + " ".join(cmd), flush=True)
+    started = time.monotonic()
     try:
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -51,6 +53,7 @@ def run(cmd, env=None, timeout=None, cwd=ROOT):
         return Result(None, "cannot run %s: %s\n" % (cmd[0], e))
     try:
         out, _ = proc.communicate(timeout=timeout)
+        took(cmd, started)
         return Result(proc.returncode, out)
     except subprocess.TimeoutExpired:
         kill_group(proc)
@@ -61,6 +64,11 @@ def run(cmd, env=None, timeout=None, cwd=ROOT):
         kill_group(proc)
         drain(proc)
         raise
+
+
+def took(cmd, started):
+    """Says how long a command ran: where CI's time goes."""
+    print("(%.0f s: %s)" % (time.monotonic() - started, " ".join(cmd)), flush=True)
 
 
 def kill_group(proc):
@@ -263,6 +271,7 @@ def interrupted(signum, frame):
 def main():
     global failed
     signal.signal(signal.SIGTERM, interrupted)
+    started = time.monotonic()
     env = dict(os.environ)
     env.setdefault("SUPPLYSEC_BUF", os.path.join(ROOT, ".tools/node_modules/.bin/buf"))
     env["CMOCKA_MESSAGE_OUTPUT"] = "stdout"
@@ -284,6 +293,7 @@ def main():
     except BaseException as e:  # interrupted: still say where the run got to
         failed += 1
         print(f"FAIL the run was interrupted ({type(e).__name__}: {e})", flush=True)
+    print("(the whole run: %.0f s)" % (time.monotonic() - started))
     print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""),
           flush=True)
     return 1 if failed else 0
