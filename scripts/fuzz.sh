@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz/fuzz_*.c) with clang, ASan and
-# UBSan into build-fuzz/ and runs each for SECONDS (default 20, what CI
-# runs on every change), one after the other:
+# UBSan into build-fuzz/ and runs each for SECONDS (default 20; CI runs
+# 10 on every change), FUZZ_JOBS (default: the cores) at a time:
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]    e.g. scripts/fuzz.sh 1800 fuzz_request
 #   scripts/fuzz.sh --build-only
@@ -73,20 +73,21 @@ fi
 
 nice=()
 [ "${FUZZ_NICE:-0}" = 1 ] && nice=(nice -n 19)
-passed=0
-failed=0
-for t in "${targets[@]}"; do
-    corpus="$build/corpus/$t"
-    artifacts="$build/artifacts/$t"
-    log="$build/logs/$t.log"
+
+# Runs one target for its time and writes its line (PASS or FAIL, with its
+# figures and, on a failure, what went wrong) to build-fuzz/logs/<target>.result.
+fuzz_one() {
+    local t=$1
+    local corpus="$build/corpus/$t" artifacts="$build/artifacts/$t" log="$build/logs/$t.log"
+    local result="$build/logs/$t.result"
     mkdir -p "$corpus" "$artifacts" "$build/logs" "tests/fuzz/corpus/$t"
-    opts=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2560 -print_final_stats=1
-          -artifact_prefix="$artifacts/")
+    local opts=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2560 -print_final_stats=1
+                -artifact_prefix="$artifacts/")
     [ -n "${FUZZ_RUNS:-}" ] && opts+=(-runs="$FUZZ_RUNS")
     [ -f "tests/fuzz/dict/$t.dict" ] && opts+=(-dict="tests/fuzz/dict/$t.dict")
+    local before start rc=0 took crashes execs last cov ft corp line
     before=$(find "$artifacts" -type f | wc -l)
     start=$(date +%s)
-    rc=0
     "${nice[@]}" "$build/$t" "${opts[@]}" "$corpus" "tests/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
     took=$(($(date +%s) - start))
     crashes=$(($(find "$artifacts" -type f | wc -l) - before))
@@ -100,16 +101,44 @@ for t in "${targets[@]}"; do
     line=$(printf '%-18s execs %-10s secs %-5s cov %-5s ft %-6s corpus %-10s crashes %s' \
         "$t" "${execs:-?}" "$took" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes")
     if [ "$rc" -eq 0 ] && [ "$crashes" -eq 0 ]; then
-        echo "PASS $line"
+        echo "PASS $line" >"$result"
+    else
+        {
+            echo "FAIL $line (exit $rc; $log)"
+            grep -E 'ERROR: |SUMMARY: |oracle failed|runtime error' "$log" | head -5 | sed 's/^/    /'
+            find "$artifacts" -type f -newer "$build/$t" | head -5 | sed 's/^/    artifact: /'
+        } >"$result"
+    fi
+}
+
+# FUZZ_JOBS targets at once (default: one per core); each libFuzzer process
+# is single-threaded, so the wall time is the sum of the targets' divided by it.
+jobs=${FUZZ_JOBS:-$(nproc)}
+running=0
+for t in "${targets[@]}"; do
+    rm -f "$build/logs/$t.result"
+    if [ "$running" -ge "$jobs" ]; then
+        wait -n || true
+        running=$((running - 1))
+    fi
+    fuzz_one "$t" &
+    running=$((running + 1))
+done
+wait || true
+
+passed=0
+failed=0
+for t in "${targets[@]}"; do
+    result="$build/logs/$t.result"
+    if [ -f "$result" ] && head -1 "$result" | grep -q '^PASS '; then
         passed=$((passed + 1))
     else
-        echo "FAIL $line (exit $rc; $log)"
-        grep -E 'ERROR: |SUMMARY: |oracle failed|runtime error' "$log" | head -5 | sed 's/^/    /'
-        find "$artifacts" -type f -newer "$build/$t" | head -5 | sed 's/^/    artifact: /'
         failed=$((failed + 1))
+        [ -f "$result" ] || echo "FAIL $t (no result: the run of the target itself failed)" >"$result"
     fi
+    cat "$result"
     if [ "${FUZZ_COVERAGE:-0}" = 1 ]; then
-        coverage "$t" "$corpus"
+        coverage "$t" "$build/corpus/$t"
     fi
 done
 echo "$passed passed, $failed failed"

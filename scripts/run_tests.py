@@ -223,17 +223,22 @@ def suite(build_dir, extra_cmake, env):
                    if f.startswith("test_") and f != "test_store_mongo"
                    and os.access(os.path.join(ROOT, build_dir, f), os.X_OK))
     stage(bool(tests), f"{build_dir}: unit test binaries found", counted=False)
-    for t in tests:
-        add(f"{build_dir}/{t}", run([os.path.join(build_dir, t)], env=env, timeout=900))
+    # The storage suites on the MongoDB double run beside the unit tests: the
+    # double (Python) and the unit tests each keep about one core busy.
     mongo_tests = ["test_store_contract", "test_store_mongo"]
-    with MongoDouble() as double:
+    with MongoDouble() as double, concurrent.futures.ThreadPoolExecutor(1) as beside:
         stage(double.port != 0, "start the MongoDB double", counted=False)
+        on_double = None
         if double.port:
             mongo_env = dict(env,
                              SUPPLYSEC_TEST_STORE_URI=f"mongodb://127.0.0.1:{double.port}/contract")
-            for t in mongo_tests:
-                add(f"{build_dir}/{t} on the MongoDB double",
-                    run([os.path.join(build_dir, t)], env=mongo_env, timeout=900))
+            on_double = beside.submit(lambda: [
+                run([os.path.join(build_dir, t)], env=mongo_env, timeout=900) for t in mongo_tests])
+        for t in tests:
+            add(f"{build_dir}/{t}", run([os.path.join(build_dir, t)], env=env, timeout=900))
+        if on_double:
+            for t, res in zip(mongo_tests, on_double.result()):
+                add(f"{build_dir}/{t} on the MongoDB double", res)
     real = env.get("SUPPLYSEC_TEST_MONGODB_URI")
     if real:
         for t in mongo_tests:

@@ -578,7 +578,7 @@ static void test_capacity(void **state)
 {
     fx *f = *state;
     enum { N = 5 };
-    char secrets[N][APIKEY_SECRET_LEN + 1], names[N][64], ids[N][8];
+    char secrets[N][APIKEY_SECRET_LEN + 1], names[N][64], ids[N][16];
     for (int i = 0; i < N; i++) {
         snprintf(ids[i], sizeof ids[i], "key%d", i);
         snprintf(names[i], sizeof names[i], "organizations/acme/apiKeys/key%d", i);

@@ -239,10 +239,12 @@ static store_audit_event *audit_all(fx *f, const char *org, int limit, size_t *c
     }
 }
 
+/* Pages of 2,000: a batch of STORE_WRITES_MAX events counts in a few
+ * reads (the MongoDB double scans and sorts the whole log at each). */
 static size_t audit_count(fx *f, const char *org)
 {
     size_t n;
-    store_audit_event *evs = audit_all(f, org, 100, &n);
+    store_audit_event *evs = audit_all(f, org, 2000, &n);
     store_audit_events_free(evs, n);
     return n;
 }
@@ -1817,7 +1819,7 @@ static void test_apply_after_deadline_writes_nothing(void **state)
     store_record *recs = calloc(N, sizeof *recs);
     store_audit *evs = calloc(N, sizeof *evs);
     store_write *ws = calloc(N, sizeof *ws);
-    char(*names)[16] = calloc(N, sizeof *names);
+    char(*names)[24] = calloc(N, sizeof *names);
     assert_true(recs && evs && ws && names);
     size_t len;
     uint8_t doc[64]; /* out of bdoc's ring, which rec_of goes round */
@@ -2126,7 +2128,7 @@ static void *ack_worker(void *arg)
     fx *f = a->f;
     pthread_barrier_wait(a->start);
     for (int i = 0; i < ACK_BATCHES; i++) {
-        char names[3][32];
+        char names[3][64];
         store_record recs[3];
         store_audit evs[3];
         store_write ws[3];
@@ -2169,7 +2171,7 @@ static void test_group_commit_survives_reopen(void **state)
 
     store_close(f->s);
     f->s = open_or_fail(f->uri, THREADS);
-    char name[32];
+    char name[64];
     for (int t = 0; t < ACK_THREADS; t++)
         for (int i = 0; i < ACK_BATCHES; i++)
             for (size_t w = 0; w < ack_size(t, i); w++) {
