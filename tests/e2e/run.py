@@ -4,6 +4,7 @@
     /usr/bin/python3 tests/e2e/run.py                 # every tests/e2e/test_*.py
     /usr/bin/python3 tests/e2e/run.py test_wire       # modules, classes or methods by name
     /usr/bin/python3 tests/e2e/run.py -k etag         # only tests whose name contains "etag"
+    /usr/bin/python3 tests/e2e/run.py --shard 2/3     # every third module (by name), from the second
 
 Env: SUPPLYSEC_BUILD_DIR (default <repo>/build), SUPPLYSEC_BUF (buf binary).
 The last line is `N passed, N failed` (plus `, N skipped`); exit 1 on any failure or error.
@@ -99,12 +100,35 @@ class CountingResult(unittest.TextTestResult):
         self.ok_ids.add(test.id())
 
 
+def parse_shard(text):
+    """K/N, 1 <= K <= N: the K-th of N shards."""
+    m = re.fullmatch(r"(\d+)/(\d+)", text)
+    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+        sys.exit("--shard takes K/N with 1 <= K <= N, got %r" % text)
+    return int(m.group(1)), int(m.group(2))
+
+
+def shard_of(suite, k, n):
+    """The modules of suite (one sub-suite each, as discover gives them) whose
+    place in name order is k-1 modulo n: a module's classes stay together, so
+    its fixtures run once."""
+    def module(sub):
+        first = next(iter_tests(sub), None)
+        return type(first).__module__ if first is not None else ""
+    subs = sorted(suite, key=module)
+    return unittest.TestSuite(sub for i, sub in enumerate(subs) if i % n == k - 1)
+
+
 def main(argv):
-    names, pattern = [], None
+    names, pattern, shard = [], None, None
     i = 0
     while i < len(argv):
         if argv[i] == "-k" and i + 1 < len(argv):
             pattern = argv[i + 1]
+            i += 2
+            continue
+        if argv[i] == "--shard" and i + 1 < len(argv):
+            shard = parse_shard(argv[i + 1])
             i += 2
             continue
         names.append(argv[i])
@@ -118,6 +142,8 @@ def main(argv):
         suite = loader.loadTestsFromNames(names)
     else:
         suite = loader.discover(start_dir=HERE, pattern="test_*.py", top_level_dir=HERE)
+    if shard:
+        suite = shard_of(suite, *shard)
 
     scopes = {}
     for t in iter_tests(suite):

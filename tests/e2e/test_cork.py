@@ -1,7 +1,8 @@
-"""Answers are gathered per worker and pushed before it waits (api/cork.h),
-never held: one call at a time on a connection completes in well under the
-200 ms the kernel keeps data sent with MSG_MORE when nobody pushes it, and
-many calls at once on many connections all complete, each answered."""
+"""Answers are gathered per worker and sent before it waits (api/cork.h),
+never left held: one call at a time on a connection completes in well under
+the 50 ms a worker may wait for work, and many calls at once on many
+connections all complete, each answered (its own answer: a byte sent to the
+wrong connection or out of order breaks the HTTP/2 framing)."""
 
 import statistics
 import threading
