@@ -44,6 +44,21 @@ static size_t take_now(int fd, char *out, size_t size)
     return len;
 }
 
+/* Reads until `want` bytes came (or 1,000 tries found nothing more), this
+ * thread flushing between reads when `flush`; how many came. */
+static size_t take_all(int fd, unsigned char *out, size_t size, size_t want, bool flush)
+{
+    size_t len = 0;
+    for (int round = 0; round < 1000 && len < want; round++) {
+        ssize_t n = recv(fd, out + len, size - len, MSG_DONTWAIT);
+        if (n > 0)
+            len += (size_t)n;
+        if (flush)
+            cork_flush();
+    }
+    return len;
+}
+
 static void pair(int sv[2])
 {
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
@@ -185,14 +200,7 @@ static void test_peer_that_does_not_read(void **state)
     errno = 0;
     assert_int_equal(put(sv[0], "later", 5), -1);
     assert_int_equal(errno, EAGAIN);
-    size_t len = 0;
-    for (int round = 0; round < 1000 && len < sent + 4; round++) {
-        ssize_t n = recv(sv[1], got + len, sizeof got - len, MSG_DONTWAIT);
-        if (n > 0)
-            len += (size_t)n;
-        cork_flush();
-    }
-    assert_int_equal(len, sent + 4);
+    assert_int_equal(take_all(sv[1], got, sizeof got, sent + 4, true), sent + 4);
     assert_memory_equal(got, fill, sent + 4);
     assert_int_equal(put(sv[0], "later", 5), 5);
     assert_int_equal(recv(sv[1], got, sizeof got, MSG_DONTWAIT), 5);
@@ -208,19 +216,14 @@ static void test_big_write_goes_at_once(void **state)
     (void)state;
     int sv[2];
     pair(sv);
-    static char big[CORK_BYTES + 1], got[CORK_BYTES + 64];
+    static char big[CORK_BYTES + 1];
+    static unsigned char got[CORK_BYTES + 64];
     memset(big, 'b', sizeof big);
     assert_int_equal(put_corked(sv[0], "small,"), 6);
     cork_begin();
     assert_int_equal(put(sv[0], big, sizeof big), (ssize_t)sizeof big);
     cork_end();
-    size_t len = 0;
-    for (int round = 0; round < 1000 && len < 6 + sizeof big; round++) {
-        ssize_t n = recv(sv[1], got + len, sizeof got - len, MSG_DONTWAIT);
-        if (n > 0)
-            len += (size_t)n;
-    }
-    assert_int_equal(len, 6 + sizeof big);
+    assert_int_equal(take_all(sv[1], got, sizeof got, 6 + sizeof big, false), 6 + sizeof big);
     assert_memory_equal(got, "small,", 6);
     assert_memory_equal(got + 6, big, sizeof big);
     cork_flush();
