@@ -7,7 +7,8 @@
  * Ownership: a `held` buffer belongs to the worker thread that allocated it
  * and is never freed (it stays reachable from `all_held`). It holds one
  * socket's bytes at a time: by_fd[fd] points at it while it does. Only its
- * owner takes it for a socket; it is let go (fd -1, by_fd cleared) by its
+ * owner (by number: a thread that ended has no successor) takes it for a
+ * socket and adds to it; it is let go (fd -1, by_fd cleared) by its
  * owner's flush once empty, or by any thread's close or shutdown of the
  * socket. Its bytes and fd change only under its mutex, so whoever holds
  * the mutex and finds fd unchanged writes to that socket in order. gRPC core
@@ -32,15 +33,16 @@ typedef struct held {
     pthread_mutex_t mu;
     int fd; /* the socket whose bytes these are; -1: free */
     size_t len;
-    const void *owner; /* the owning thread's `mine` */
+    unsigned long owner; /* the owning thread's `me` */
     struct held *next_of_all;
     unsigned char bytes[CORK_BYTES];
 } held;
 
 static held *_Atomic by_fd[FDS_TRACKED];
 static held *_Atomic all_held; /* every buffer ever made: never freed, so never a leak */
+static atomic_ulong threads_corking;
 
-static _Thread_local bool enabled; /* cork_thread: this thread gathers */
+static _Thread_local unsigned long me; /* cork_thread: this thread gathers, as number `me` */
 static _Thread_local bool corking;
 static _Thread_local bool fresh; /* bytes gathered since the last flush */
 static _Thread_local held *mine[HELD_MAX];
@@ -115,7 +117,7 @@ static held *take(int fd)
                 return NULL;
             pthread_mutex_init(&h->mu, NULL);
             h->fd = -1;
-            h->owner = mine;
+            h->owner = me;
             h->next_of_all = atomic_load(&all_held);
             while (!atomic_compare_exchange_weak(&all_held, &h->next_of_all, h))
                 ;
@@ -174,7 +176,7 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
         pthread_mutex_unlock(&h->mu); /* let go after it was looked up: look again */
     }
     ssize_t r;
-    if (gather && h->owner == mine && h->len + total <= CORK_BYTES) {
+    if (gather && h->owner == me && h->len + total <= CORK_BYTES) {
         for (size_t i = 0; i < msg->msg_iovlen; i++) {
             memcpy(h->bytes + h->len, msg->msg_iov[i].iov_base, msg->msg_iov[i].iov_len);
             h->len += msg->msg_iov[i].iov_len;
@@ -208,12 +210,13 @@ int shutdown(int fd, int how)
 
 void cork_thread(void)
 {
-    enabled = true;
+    if (!me) /* a number no other thread had, even one that ended */
+        me = atomic_fetch_add(&threads_corking, 1) + 1;
 }
 
 void cork_begin(void)
 {
-    corking = enabled;
+    corking = me != 0;
 }
 
 void cork_end(void)
