@@ -52,7 +52,8 @@ static const char usage[] =
     "flags (environment fallback in brackets):\n"
     "  --listen HOST:PORT        [SUPPLYSEC_LISTEN]   default 127.0.0.1:50051\n"
     "  --store URI               [SUPPLYSEC_STORE]    default sqlite:./data/supplysec.db\n"
-    "  --workers N               [SUPPLYSEC_WORKERS]  default: number of cores\n"
+    "  --workers N               [SUPPLYSEC_WORKERS]  default: half the cores on SQLite,\n"
+    "                                                 the number of cores on MongoDB\n"
     "  --log-level LEVEL         [SUPPLYSEC_LOG_LEVEL] debug|info|warn|error, default info\n"
     "  --tls-cert FILE           [SUPPLYSEC_TLS_CERT] PEM certificate chain\n"
     "  --tls-key FILE            [SUPPLYSEC_TLS_KEY]  PEM private key\n"
@@ -165,6 +166,26 @@ static int *limit_field(config *c, size_t i)
                      &c->server.memory_quota_mb, &c->server.auth_cache_entries,
                      &c->server.write_threads};
     return fields[i];
+}
+
+/* Worker threads when --workers is not given. A worker polls connections
+ * and answers reads itself, and gRPC core 1.51's epoll1 poller lets one
+ * thread poll at a time, so with more workers a call is often read by one
+ * and answered by another, which costs more than the call: on 2 cores one
+ * worker spent a third less CPU a call than two and answered more calls a
+ * second, except GetOrganization at 32 streams, which the second core
+ * speeds up (docs/performance.md, "One worker per two cores"). So on
+ * SQLite, whose reads are local and take microseconds, a worker per two
+ * cores, leaving the others to the kernel's network work, the writer
+ * threads and the HTTP listener. A MongoDB read waits on the network on
+ * its worker: one a core, as before. */
+static int default_workers(const char *store_uri, long cores)
+{
+    if (cores < 1)
+        cores = 2;
+    if (strncmp(store_uri, "sqlite:", 7) != 0)
+        return (int)cores;
+    return cores < 2 ? 1 : (int)(cores / 2);
 }
 
 static bool config_load(config *c, int argc, char **argv)
@@ -318,7 +339,7 @@ static bool config_load(config *c, int argc, char **argv)
         }
     }
     if (c->server.workers <= 0)
-        c->server.workers = cores > 0 ? (int)cores : 2;
+        c->server.workers = default_workers(c->store_uri, cores);
     c->http.tls_cert = c->server.tls_cert;
     c->http.tls_key = c->server.tls_key;
     c->http.max_message_bytes = c->server.max_message_bytes;

@@ -27,13 +27,16 @@
  * prepared statements are only ever used by the one thread that took it from
  * the pool: pool_take pops an idle connection under pool_mu (waiting on
  * pool_cv when none is idle) and pool_give pushes it back. The pool holds
- * workers + 1 connections, at least 2 (one for ":memory:", a database private
- * to its connection). Statements are prepared once per connection, on first
- * use, and reset + unbound after each use. Writers also take write_mu around
- * BEGIN IMMEDIATE ... COMMIT: SQLite admits one writer at a time anyway, and
- * queueing on a mutex is fairer and cheaper than the busy handler's sleeps
- * (the wait for it is bounded like the busy wait: 5 s or the deadline);
- * busy_wait still covers other processes opening the same file.
+ * workers + 1 connections (one for the writer holding the write lock), at
+ * least POOL_MIN: the HTTP listener's threads and the health probe read too,
+ * and a worker waiting for a connection holds up every call it polls.
+ * ":memory:" has one: each connection to it has a database of its own.
+ * Statements are prepared once per connection, on first use, and reset +
+ * unbound after each use. Writers also take write_mu around BEGIN IMMEDIATE
+ * ... COMMIT: SQLite admits one writer at a time anyway, and queueing on a
+ * mutex is fairer and cheaper than the busy handler's sleeps (the wait for
+ * it is bounded like the busy wait: 5 s or the deadline); busy_wait still
+ * covers other processes opening the same file.
  *
  * Writes (store_apply; create, update and delete are its one-write case):
  * a batch is BEGIN IMMEDIATE; each write and the INSERT of its audit event,
@@ -102,6 +105,7 @@
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
 #define BUSY_TIMEOUT_MS 5000
+#define POOL_MIN 4 /* connections at least, whatever the workers (see the top) */
 /* While faulted, the health probe's test write runs at most this often, and
  * a failed attempt to put a deleted file back is retried no sooner. */
 #define RETRY_INTERVAL_US 1000000
@@ -1010,7 +1014,7 @@ static store_status store_sqlite_open(const char *uri, int workers, void **impl,
 {
     sqlite_store *sq = NULL;
     char *said = NULL;
-    size_t size = (size_t)workers + 1 < 2 ? 2 : (size_t)workers + 1;
+    size_t size = (size_t)workers + 1 < POOL_MIN ? POOL_MIN : (size_t)workers + 1;
     store_status st = sqlite_open(uri, size, false, &sq, &said);
     *impl = sq;
     if (st != STORE_OK) {

@@ -450,7 +450,7 @@ class Server:
 
     _starts = 0
 
-    def __init__(self, store_dir=None, bootstrap=True, workers=4, extra_args=(), store=None):
+    def __init__(self, store_dir=None, bootstrap=True, workers=None, extra_args=(), store=None):
         self.dir = store_dir or tmpdir("store-")
         self.store = store or store_uri(self.dir)
         self.do_bootstrap = bootstrap
@@ -474,8 +474,9 @@ class Server:
         self.port = free_port()
         self.log_path = os.path.join(self.dir, "stderr-%d.log" % n)
         self.out_path = os.path.join(self.dir, "stdout-%d.log" % n)
-        cmd = [SUPPLYSECD, "--listen", self.addr, "--store", self.store,
-               "--workers", str(self.workers)] + self.extra_args
+        # workers None: the server's default, as deployed
+        cmd = [SUPPLYSECD, "--listen", self.addr, "--store", self.store] + (
+            ["--workers", str(self.workers)] if self.workers else []) + self.extra_args
         # as deployed (docs/operations.md, Logs): libmongoc's shared-memory
         # counters off, so its one plain-text warning never reaches stderr
         env = dict(os.environ, MONGOC_DISABLE_SHM="1")

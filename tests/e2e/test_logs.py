@@ -1,11 +1,12 @@
 """The server's stderr: one JSON object per line, per-call fields, no secrets."""
 
 import json
+import os
 import unittest
 
 import grpc
 
-from harness import RpcAssertions, Server, protos
+from harness import STORE_KIND, RpcAssertions, Server, protos
 
 
 class LogsTest(unittest.TestCase, RpcAssertions):
@@ -103,6 +104,15 @@ class LogsTest(unittest.TestCase, RpcAssertions):
     def test_generated_request_id_logged(self):
         self.assertTrue(self.generated_id)
         self.assertIn(self.generated_id, [o["request_id"] for o in self.call_lines()])
+
+    def test_default_workers_logged(self):
+        """Started without --workers: the documented default (operations.md), one worker
+        per two cores on SQLite, one per core on MongoDB, said in the start-up line."""
+        up = [json.loads(l) for l in self.lines if '"supplysecd listening"' in l]
+        self.assertEqual(len(up), 1, self.log[-2000:])
+        cores = os.cpu_count() or 2
+        want = max(1, cores // 2) if STORE_KIND == "sqlite" else cores
+        self.assertEqual(up[0].get("workers"), want, up[0])
 
     def test_no_secret_in_log(self):
         for s in self.secrets:
