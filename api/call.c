@@ -387,7 +387,14 @@ bool rt_keyless_size_ok(const method_entry *m, api_call *api, size_t n)
 ProtobufCMessage *rt_handle_request(const method_entry *m, api_call *api, ProtobufCMessage *req)
 {
     api->reads = (op_reads){.redact = false};
+    /* a read-only call reads one snapshot (store.h); a write has none to
+     * keep, and runs on a writer thread */
+    bool snapshot = !m->api->writes;
+    if (snapshot)
+        store_read_begin(api->op.store);
     ProtobufCMessage *resp = m->api->handler(api, req);
+    if (snapshot)
+        store_read_end(api->op.store);
     protobuf_c_message_free_unpacked(req, NULL);
     if (!resp && api->st.code == STATUS_OK)
         api_fail(api, STATUS_INTERNAL, "the handler gave no answer");

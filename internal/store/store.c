@@ -525,6 +525,18 @@ store_status store_delete(store *s, const char *collection, const char *org, con
     return store_apply(s, &w, 1, NULL);
 }
 
+void store_read_begin(store *s)
+{
+    if (s && s->be->read_begin)
+        s->be->read_begin(s->impl);
+}
+
+void store_read_end(store *s)
+{
+    if (s && s->be->read_end)
+        s->be->read_end(s->impl);
+}
+
 store_status store_get(store *s, const char *collection, const char *org, const char *name,
                        store_record **out)
 {

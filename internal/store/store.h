@@ -264,6 +264,18 @@ void store_refuse_writes(store *s);
 /* Unique to this store among those opened in the process. */
 uint64_t store_id(const store *s);
 
+/* A read snapshot for the calling thread. Between store_read_begin and
+ * store_read_end the thread's reads of s see the store as one moment: on
+ * SQLite one read transaction on one connection, taken at the first read
+ * and given back at the end (so a call's several reads cost one
+ * transaction's locking, not one each); on MongoDB each read is its own. A
+ * write by the thread inside the scope ends the snapshot first (its
+ * connection goes back before the write waits for anything), and reads
+ * after it see the write. Scopes do not nest; the thread must not wait for
+ * another thread's store work in between. */
+void store_read_begin(store *s);
+void store_read_end(store *s);
+
 /* org NULL matches any tenant (platform administrators only). */
 store_status store_get(store *s, const char *collection, const char *org, const char *name,
                        store_record **out);
@@ -349,6 +361,9 @@ typedef struct store_backend {
     /* Every write (store_apply; store_create, _update and _delete are its
      * one-write case), checked by store.c first (records normalised). */
     store_status (*apply)(void *impl, const store_write *writes, size_t n, size_t *failed);
+    /* store_read_begin / _end; NULL: reads need no scope */
+    void (*read_begin)(void *impl);
+    void (*read_end)(void *impl);
     store_status (*get)(void *impl, const char *collection, const char *org, const char *name,
                         store_record **out);
     store_status (*get_by_lookup)(void *impl, const char *collection, const char *lookup,

@@ -87,6 +87,7 @@
 #include "commit_gate.h"
 #include "sqlite_file.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -157,6 +158,7 @@ enum stmt_id {
     ST_SAVEPOINT,
     ST_RELEASE,
     ST_ROLLBACK_TO,
+    ST_BEGIN_READ,
     ST_PING,
     ST_INSERT,
     ST_UPDATE,
@@ -191,6 +193,7 @@ static const char *const fixed_sql[ST_LIST_FIRST] = {
     [ST_SAVEPOINT] = "SAVEPOINT batch",
     [ST_RELEASE] = "RELEASE batch",
     [ST_ROLLBACK_TO] = "ROLLBACK TO batch",
+    [ST_BEGIN_READ] = "BEGIN",
     [ST_PING] = "SELECT 1",
     [ST_INSERT] =
         "INSERT INTO resources (" RECORD_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -663,9 +666,76 @@ static void pool_undrain(sqlite_store *sq, bool broken)
     pthread_mutex_unlock(&sq->pool_mu);
 }
 
+/* ---- read snapshots (store_read_begin) ----
+ *
+ * A thread's scope names the store it is open for and, once the scope has
+ * read, the connection it holds with a read transaction open (BEGIN: the
+ * snapshot is taken by the first read). The reads of the hot path take
+ * their connection through read_take, which gives the scope's; elsewhere
+ * the pool's. A write releases the scope's connection before it waits for
+ * group_mu, write_mu or a connection, so the pool's rule holds: nobody
+ * waits for write_mu holding a connection. */
+
+static _Thread_local struct {
+    sqlite_store *sq; /* the store the scope is open for; NULL: none */
+    conn *c;          /* its connection, read transaction open; NULL: none yet */
+} scope;
+
+static void store_sqlite_read_begin(void *impl)
+{
+    assert(!scope.sq); /* scopes do not nest */
+    scope.sq = impl;
+    scope.c = NULL;
+}
+
+/* Ends the scope's read transaction and gives its connection back. */
+static void scope_release(sqlite_store *sq)
+{
+    if (scope.sq != sq || !scope.c)
+        return;
+    conn *c = scope.c;
+    scope.c = NULL;
+    if (!sqlite3_get_autocommit(c->db))
+        (void)exec_stmt(c, ST_ROLLBACK); /* a read transaction: nothing to undo */
+    pool_give(sq, c);
+}
+
+static void store_sqlite_read_end(void *impl)
+{
+    assert(scope.sq == impl);
+    scope_release(impl);
+    scope.sq = NULL;
+}
+
+/* A connection for a read: the scope's (its transaction begun), or one of
+ * the pool's; NULL once the pool is broken. */
+static conn *read_take(sqlite_store *sq)
+{
+    if (scope.sq != sq)
+        return pool_take(sq);
+    if (!scope.c) {
+        conn *c = pool_take(sq);
+        if (!c)
+            return NULL;
+        if (exec_stmt(c, ST_BEGIN_READ) != STORE_OK) { /* then each read on its own */
+            pool_give(sq, c);
+            return pool_take(sq);
+        }
+        scope.c = c;
+    }
+    return scope.c;
+}
+
+static void read_give(sqlite_store *sq, conn *c)
+{
+    if (scope.sq != sq || c != scope.c)
+        pool_give(sq, c);
+}
+
 /* write_mu, waiting until until_us (CLOCK_MONOTONIC) at most. */
 static bool write_lock(sqlite_store *sq, int64_t until_us)
 {
+    scope_release(sq);
     struct timespec until;
     int64_t wait_us = until_us - clock_monotonic_us();
     clock_gettime(CLOCK_REALTIME, &until);
@@ -1734,6 +1804,7 @@ static store_status store_sqlite_apply(void *impl, const store_write *writes, si
                                        size_t *failed)
 {
     sqlite_store *sq = impl;
+    scope_release(sq); /* before waiting for the group: see "read snapshots" */
     commit_member me = {
         .a = {.writes = writes, .n = n, .failed = n, .deadline_us = batch_deadline(writes, n)},
         .st = STORE_OK};
@@ -1802,7 +1873,7 @@ static store_status store_sqlite_get(void *impl, const char *collection, const c
 {
     sqlite_store *sq = impl;
     sqlite3_stmt *s;
-    conn *c = pool_take(sq);
+    conn *c = read_take(sq);
     if (!c)
         return STORE_UNAVAILABLE;
     store_status st = stmt_get(c, ST_GET, &s);
@@ -1812,7 +1883,7 @@ static store_status store_sqlite_get(void *impl, const char *collection, const c
         st = one_record(c, s, bind_text(s, 3, name, rc), out);
         stmt_release(s);
     }
-    pool_give(sq, c);
+    read_give(sq, c);
     return st;
 }
 
@@ -1821,7 +1892,7 @@ static store_status store_sqlite_get_by_lookup(void *impl, const char *collectio
 {
     sqlite_store *sq = impl;
     sqlite3_stmt *s;
-    conn *c = pool_take(sq);
+    conn *c = read_take(sq);
     if (!c)
         return STORE_UNAVAILABLE;
     store_status st = stmt_get(c, ST_GET_BY_LOOKUP, &s);
@@ -1829,7 +1900,7 @@ static store_status store_sqlite_get_by_lookup(void *impl, const char *collectio
         st = one_record(c, s, bind_text(s, 2, lookup, bind_text(s, 1, collection, SQLITE_OK)), out);
         stmt_release(s);
     }
-    pool_give(sq, c);
+    read_give(sq, c);
     return st;
 }
 
@@ -2087,7 +2158,7 @@ static store_status store_sqlite_list(void *impl, const store_query *q, store_pa
     store_page *p = calloc(1, sizeof *p);
     if (!p)
         return STORE_INTERNAL;
-    conn *c = pool_take(sq);
+    conn *c = read_take(sq);
     if (!c) {
         free(p);
         return STORE_UNAVAILABLE;
@@ -2099,7 +2170,7 @@ static store_status store_sqlite_list(void *impl, const store_query *q, store_pa
         st = page_fill(c, s, bind_query(s, q), q->limit, p);
         stmt_release(s);
     }
-    pool_give(sq, c);
+    read_give(sq, c);
     if (st != STORE_OK) {
         store_page_free(p);
         return st;
@@ -2135,7 +2206,7 @@ static store_status store_sqlite_audit_list(void *impl, const char *org, int64_t
 {
     sqlite_store *sq = impl;
     sqlite3_stmt *s;
-    conn *c = pool_take(sq);
+    conn *c = read_take(sq);
     if (!c)
         return STORE_UNAVAILABLE;
     store_status st = stmt_get(c, newest ? ST_AUDIT_LIST_NEWEST : ST_AUDIT_LIST, &s);
@@ -2145,7 +2216,7 @@ static store_status store_sqlite_audit_list(void *impl, const char *org, int64_t
         st = audit_fill(c, s, bind_int(s, 3, limit, rc), limit, out, count);
         stmt_release(s);
     }
-    pool_give(sq, c);
+    read_give(sq, c);
     if (st != STORE_OK) {
         store_audit_events_free(*out, *count);
         *out = NULL;
@@ -2444,6 +2515,8 @@ const store_backend store_sqlite_backend = {
     .health = store_sqlite_health,
     .init = store_sqlite_init,
     .apply = store_sqlite_apply,
+    .read_begin = store_sqlite_read_begin,
+    .read_end = store_sqlite_read_end,
     .get = store_sqlite_get,
     .get_by_lookup = store_sqlite_get_by_lookup,
     .list = store_sqlite_list,

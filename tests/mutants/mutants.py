@@ -477,4 +477,9 @@ MUTANTS = [
          edits=[("api/cork.c",
                  "        drain(h);\n        if (h->len > 0) {",
                  "        if (0) {")]),
+    dict(name="read-scope-not-one-snapshot",
+         promise="a read-only call's reads see the store as of one moment (one SQLite transaction)",
+         edits=[("internal/store/store_sqlite.c",
+                 "    if (scope.sq != sq)\n        return pool_take(sq);",
+                 "    if (1)\n        return pool_take(sq);")]),
 ]

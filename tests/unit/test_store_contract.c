@@ -1265,6 +1265,7 @@ static void test_persistence_across_reopen(void **state)
 typedef struct worker {
     fx *f;
     atomic_int *errors;
+    bool scoped; /* each read-update-read inside a read scope (store_read_begin) */
     int conflicts;
 } worker;
 
@@ -1274,9 +1275,13 @@ static void *increment_worker(void *arg)
     worker *w = arg;
     for (int done = 0; done < UPDATES_PER_THREAD;) {
         store_record *r = NULL;
+        if (w->scoped)
+            store_read_begin(w->f->s);
         if (store_get(w->f->s, w->f->coll, w->f->org, "counter", &r) != STORE_OK) {
             atomic_fetch_add(w->errors, 1);
             store_record_free(r);
+            if (w->scoped)
+                store_read_end(w->f->s);
             return NULL;
         }
         uint8_t buf[64];
@@ -1287,6 +1292,15 @@ static void *increment_worker(void *arg)
         store_audit ev = ev_of(w->f->org, "counter", r->version, r->version + 1);
         store_status st = store_update(w->f->s, &up, r->version, &ev);
         store_record_free(r);
+        if (w->scoped) { /* the write ended the snapshot: this thread's write is seen */
+            store_record *again = NULL;
+            if (st == STORE_OK &&
+                (store_get(w->f->s, w->f->coll, w->f->org, "counter", &again) != STORE_OK ||
+                 again->version < up.version))
+                atomic_fetch_add(w->errors, 1);
+            store_record_free(again);
+            store_read_end(w->f->s);
+        }
         if (st == STORE_OK)
             done++;
         else if (st == STORE_CONFLICT)
@@ -1299,9 +1313,8 @@ static void *increment_worker(void *arg)
     return NULL;
 }
 
-static void test_concurrent_updates_lose_nothing(void **state)
+static void concurrent_updates(fx *f, int threads, bool scoped)
 {
-    fx *f = *state;
     uint8_t zero[64];
     store_record r = rec_of(f->coll, f->org, "", "counter", NULL, NULL, "");
     r.doc_len = counter_doc(0, zero);
@@ -1310,22 +1323,86 @@ static void test_concurrent_updates_lose_nothing(void **state)
     assert_int_equal(store_create(f->s, &r, &ev), STORE_OK);
 
     atomic_int errors = 0;
-    pthread_t threads[THREADS];
-    worker workers[THREADS];
-    for (int i = 0; i < THREADS; i++) {
-        workers[i] = (worker){.f = f, .errors = &errors};
-        assert_int_equal(pthread_create(&threads[i], NULL, increment_worker, &workers[i]), 0);
+    pthread_t tids[2 * THREADS];
+    worker workers[2 * THREADS];
+    assert_true(threads <= 2 * THREADS);
+    for (int i = 0; i < threads; i++) {
+        workers[i] = (worker){.f = f, .errors = &errors, .scoped = scoped};
+        assert_int_equal(pthread_create(&tids[i], NULL, increment_worker, &workers[i]), 0);
     }
-    for (int i = 0; i < THREADS; i++)
-        pthread_join(threads[i], NULL);
+    for (int i = 0; i < threads; i++)
+        pthread_join(tids[i], NULL);
     assert_int_equal(atomic_load(&errors), 0);
 
     store_record *got = NULL;
     assert_int_equal(store_get(f->s, f->coll, f->org, "counter", &got), STORE_OK);
-    assert_int_equal(got->version, 1 + THREADS * UPDATES_PER_THREAD);
-    assert_int_equal(counter_of(got), THREADS * UPDATES_PER_THREAD);
+    assert_int_equal(got->version, 1 + threads * UPDATES_PER_THREAD);
+    assert_int_equal(counter_of(got), threads * UPDATES_PER_THREAD);
     store_record_free(got);
-    assert_int_equal(audit_count(f, f->org), 1 + THREADS * UPDATES_PER_THREAD);
+    assert_int_equal(audit_count(f, f->org), 1 + threads * UPDATES_PER_THREAD);
+}
+
+/* Twice as many threads as the store was opened for (so more than its
+ * SQLite connections), each reading in a read scope and then writing: a
+ * write must give the scope's connection back before it waits, or the
+ * writers' leader waits for a connection that the members waiting for it
+ * hold. */
+static void test_concurrent_updates_in_read_scopes(void **state)
+{
+    concurrent_updates(*state, 2 * THREADS, true);
+}
+
+/* Reads in a scope: the records, a list, a lookup and the audit log as
+ * outside it; a write in it is seen by the reads after it; a scope with no
+ * read costs nothing. On SQLite the reads of a scope are one snapshot: a
+ * write committed by another thread meanwhile is seen after the scope
+ * ends; on MongoDB each read is its own (store.h). */
+static void *update_to_v2(void *arg)
+{
+    fx *f = arg;
+    store_record r = rec_of(f->coll, f->org, "p", "a", "ACTIVE", "key-a", "v2");
+    r.version = 2;
+    store_audit ev = ev_of(f->org, "a", 1, 2);
+    return (void *)(intptr_t)store_update(f->s, &r, 1, &ev);
+}
+
+static void test_read_scope(void **state)
+{
+    fx *f = *state;
+    bool sqlite = strncmp(f->uri, "sqlite:", 7) == 0;
+    create_ok(f, f->coll, f->org, "p", "a", "ACTIVE", "key-a", "v1");
+    create_ok(f, f->coll, f->org, "p", "b", NULL, NULL, "b1");
+
+    store_read_begin(f->s);
+    store_read_end(f->s);
+
+    store_read_begin(f->s);
+    assert_stored(f, f->org, "a", 1, "v1");
+    pthread_t t;
+    void *rc = NULL;
+    assert_int_equal(pthread_create(&t, NULL, update_to_v2, f), 0);
+    pthread_join(t, &rc);
+    assert_int_equal((intptr_t)rc, STORE_OK);
+    if (sqlite)
+        assert_stored(f, f->org, "a", 1, "v1"); /* the scope's snapshot */
+    else
+        assert_stored(f, f->org, "a", 2, "v2");
+    assert_listed(f, query_of(f, f->org, "p", NULL, 10), "a,b");
+    store_record *r = NULL;
+    assert_int_equal(store_get_by_lookup(f->s, f->coll, "key-a", &r), STORE_OK);
+    assert_string_equal(r->name, "a");
+    store_record_free(r);
+    assert_int_equal(update_doc(f, f->org, "b", 1, "b2"), STORE_OK);
+    assert_stored(f, f->org, "b", 2, "b2"); /* its own write, in the scope */
+    assert_stored(f, f->org, "a", 2, "v2"); /* and a fresh snapshot after it */
+    assert_int_equal(audit_count(f, f->org), 4);
+    store_read_end(f->s);
+    assert_stored(f, f->org, "a", 2, "v2");
+}
+
+static void test_concurrent_updates_lose_nothing(void **state)
+{
+    concurrent_updates(*state, THREADS, false);
 }
 
 typedef struct creator {
@@ -2570,6 +2647,8 @@ int main(void)
         T(test_audit_list_newest_first),
         T(test_persistence_across_reopen),
         T(test_concurrent_updates_lose_nothing),
+        T(test_concurrent_updates_in_read_scopes),
+        T(test_read_scope),
         T(test_concurrent_creates_one_winner),
         T(test_apply_all_or_nothing),
         T(test_apply_guard),
