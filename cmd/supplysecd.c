@@ -172,9 +172,8 @@ static int *limit_field(config *c, size_t i)
  * and answers reads itself, and gRPC core 1.51's epoll1 poller lets one
  * thread poll at a time, so with more workers a call is often read by one
  * and answered by another, which costs more than the call: on 2 cores one
- * worker spent a third less CPU a call than two and answered more calls a
- * second, except GetOrganization at 32 streams, which the second core
- * speeds up (docs/performance.md, "One worker per two cores"). So on
+ * worker spent a third less CPU a call than two and answered as many calls
+ * a second or more (docs/performance.md, "One worker per two cores"). So on
  * SQLite, whose reads are local and take microseconds, a worker per two
  * cores, leaving the others to the kernel's network work, the writer
  * threads and the HTTP listener. A MongoDB read waits on the network on

@@ -204,6 +204,8 @@ bool audit_chain_verify(store *s, const char *org, int64_t pinned_position,
             *ss = STORE_DEADLINE_EXCEEDED;
             break;
         }
+        if (after > 0) /* a whole log: no snapshot held from its first page to its last */
+            store_read_pause(s);
         if ((*ss = store_audit_list(s, org, after, VERIFY_PAGE, &evs, &n)) != STORE_OK)
             break;
         bool going = true;

@@ -537,6 +537,12 @@ void store_read_end(store *s)
         s->be->read_end(s->impl);
 }
 
+void store_read_pause(store *s)
+{
+    if (s && s->be->read_pause)
+        s->be->read_pause(s->impl);
+}
+
 store_status store_get(store *s, const char *collection, const char *org, const char *name,
                        store_record **out)
 {

@@ -271,10 +271,16 @@ uint64_t store_id(const store *s);
  * transaction's locking, not one each); on MongoDB each read is its own. A
  * write by the thread inside the scope ends the snapshot first (its
  * connection goes back before the write waits for anything), and reads
- * after it see the write. Scopes do not nest; the thread must not wait for
- * another thread's store work in between. */
+ * after it see the write; so does any store call that may wait (ping, the
+ * health probe). Scopes do not nest: a begin ends the scope still open.
+ * The thread must not wait for another thread's store work in between. */
 void store_read_begin(store *s);
 void store_read_end(store *s);
+/* Ends the scope's snapshot (on SQLite its connection goes back to the
+ * pool); the scope's next read starts a new one. For a call that reads
+ * without bound, between its pages: a long snapshot holds a connection and
+ * keeps SQLite's checkpoints from passing it. */
+void store_read_pause(store *s);
 
 /* org NULL matches any tenant (platform administrators only). */
 store_status store_get(store *s, const char *collection, const char *org, const char *name,
@@ -361,9 +367,10 @@ typedef struct store_backend {
     /* Every write (store_apply; store_create, _update and _delete are its
      * one-write case), checked by store.c first (records normalised). */
     store_status (*apply)(void *impl, const store_write *writes, size_t n, size_t *failed);
-    /* store_read_begin / _end; NULL: reads need no scope */
+    /* store_read_begin / _end / _pause; NULL: reads need no scope */
     void (*read_begin)(void *impl);
     void (*read_end)(void *impl);
+    void (*read_pause)(void *impl);
     store_status (*get)(void *impl, const char *collection, const char *org, const char *name,
                         store_record **out);
     store_status (*get_by_lookup)(void *impl, const char *collection, const char *lookup,

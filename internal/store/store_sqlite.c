@@ -87,7 +87,6 @@
 #include "commit_gate.h"
 #include "sqlite_file.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -616,9 +615,19 @@ static store_status audit_read(sqlite3_stmt *s, store_audit_event *e)
 
 /* ---- the pool ---- */
 
-/* An idle connection, waiting for one; NULL once the pool is broken. */
+/* The calling thread's read scope ("read snapshots", below). */
+static _Thread_local struct {
+    sqlite_store *sq; /* the store the scope is open for; NULL: none */
+    conn *c;          /* its connection, read transaction open; NULL: none yet */
+} scope;
+
+static void scope_release(sqlite_store *sq);
+
+/* An idle connection, waiting for one; NULL once the pool is broken. A
+ * thread waits for one holding none: its scope's goes back first. */
 static conn *pool_take(sqlite_store *sq)
 {
+    scope_release(sq);
     pthread_mutex_lock(&sq->pool_mu);
     while (!sq->broken && (sq->nidle == 0 || sq->draining))
         pthread_cond_wait(&sq->pool_cv, &sq->pool_mu);
@@ -668,27 +677,19 @@ static void pool_undrain(sqlite_store *sq, bool broken)
 
 /* ---- read snapshots (store_read_begin) ----
  *
- * A thread's scope names the store it is open for and, once the scope has
- * read, the connection it holds with a read transaction open (BEGIN: the
- * snapshot is taken by the first read). The reads of the hot path take
- * their connection through read_take, which gives the scope's; elsewhere
- * the pool's. A write releases the scope's connection before it waits for
- * group_mu, write_mu or a connection, so the pool's rule holds: nobody
- * waits for write_mu holding a connection. */
+ * A thread's scope (`scope`, above) names the store it is open for and,
+ * once the scope has read, the connection it holds with a read transaction
+ * open (BEGIN: the snapshot is taken by the first read). The reads of the
+ * hot path take their connection through read_take, which gives the
+ * scope's. Anything else releases it before it waits: pool_take (ping,
+ * the probes, the admin reads), write_lock and a write's wait for its
+ * group. So the pool's rules hold: nobody waits for a connection or for
+ * write_mu holding a connection. A failed read's fault is reported when
+ * the connection goes back, at the end of the scope. */
 
-static _Thread_local struct {
-    sqlite_store *sq; /* the store the scope is open for; NULL: none */
-    conn *c;          /* its connection, read transaction open; NULL: none yet */
-} scope;
-
-static void store_sqlite_read_begin(void *impl)
-{
-    assert(!scope.sq); /* scopes do not nest */
-    scope.sq = impl;
-    scope.c = NULL;
-}
-
-/* Ends the scope's read transaction and gives its connection back. */
+/* Ends the scope's read transaction and gives its connection back. The
+ * connection goes back out of any transaction: a statement still running
+ * would keep ROLLBACK from ending it, so they are reset first if need be. */
 static void scope_release(sqlite_store *sq)
 {
     if (scope.sq != sq || !scope.c)
@@ -697,14 +698,33 @@ static void scope_release(sqlite_store *sq)
     scope.c = NULL;
     if (!sqlite3_get_autocommit(c->db))
         (void)exec_stmt(c, ST_ROLLBACK); /* a read transaction: nothing to undo */
+    if (!sqlite3_get_autocommit(c->db)) {
+        for (sqlite3_stmt *s = sqlite3_next_stmt(c->db, NULL); s; s = sqlite3_next_stmt(c->db, s))
+            sqlite3_reset(s);
+        (void)exec_stmt(c, ST_ROLLBACK);
+    }
     pool_give(sq, c);
+}
+
+static void store_sqlite_read_begin(void *impl)
+{
+    if (scope.sq) /* not nested: the scope still open ends here */
+        scope_release(scope.sq);
+    scope.sq = impl;
+    scope.c = NULL;
 }
 
 static void store_sqlite_read_end(void *impl)
 {
-    assert(scope.sq == impl);
+    if (scope.sq != impl)
+        return;
     scope_release(impl);
     scope.sq = NULL;
+}
+
+static void store_sqlite_read_pause(void *impl)
+{
+    scope_release(impl);
 }
 
 /* A connection for a read: the scope's (its transaction begun), or one of
@@ -2517,6 +2537,7 @@ const store_backend store_sqlite_backend = {
     .apply = store_sqlite_apply,
     .read_begin = store_sqlite_read_begin,
     .read_end = store_sqlite_read_end,
+    .read_pause = store_sqlite_read_pause,
     .get = store_sqlite_get,
     .get_by_lookup = store_sqlite_get_by_lookup,
     .list = store_sqlite_list,
